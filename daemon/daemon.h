@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's private context.  One instance serves one guest domain; there
+ * is no global state: everything hangs off struct ioreqd_daemon, which owns
+ * the one event_base, the backend, the bus, the engine and the devices.
+ * Setup and teardown are mirror images (see main.c).
+ */
+#ifndef IOREQD_DAEMON_H
+#define IOREQD_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include <ioreqd/hook.h>
+
+#include "backend.h"
+#include "bus.h"
+#include "config.h"
+#include "ioreq.h"
+#include "log.h"
+
+/* sysexits(3) codes the daemon uses. */
+#define IOREQD_EX_OK 0
+#define IOREQD_EX_FAIL 1
+#define IOREQD_EX_USAGE 64
+#define IOREQD_EX_CONFIG 78
+
+struct ioreqd_opts {
+	unsigned domid;
+	bool have_domid;
+	const char *config;
+	const char *backend;    /* "xen" or "sim" */
+	const char *sim_socket;
+	const char *hook_dir;   /* overrides the config's hook_dir */
+	const char *pidfile;
+	const char *chroot_dir;
+	const char *user;
+	const char *group;
+	bool foreground;
+	bool use_syslog;
+	bool restrict_domain;
+	bool check_only;        /* --check-config: parse, load hooks, exit */
+	int verbosity;
+	char **ignored;         /* libxl options we accept and ignore */
+	unsigned nr_ignored;
+};
+
+/* One range a device owns: from its config section, or mapped at run time. */
+struct dev_range {
+	enum ioreqd_space space;
+	uint64_t base;
+	uint64_t last;
+	unsigned line;              /* config line, 0 for run-time ranges */
+	struct ioreqd_range *range; /* on the bus */
+	struct ioreqd_hnode *node;  /* our handler on its chain */
+	bool mapped;                /* claimed from the hypervisor */
+};
+
+/* A device instance; the hooks see it as the opaque ioreqd_dev_t. */
+struct ioreqd_dev {
+	struct ioreqd_daemon *d;
+	const struct ioreqd_cfg_dev *cfg;
+	const struct ioreqd_hook *hook;
+	void *priv;
+	bool initialised;
+	bool disabled; /* optional device whose init failed */
+	struct dev_range *ranges;
+	unsigned nr_ranges;
+	unsigned cap_ranges;
+	struct ioreqd_ratelimit rl;
+};
+
+struct loaded_hook {
+	char *name;
+	void *dl;
+	const struct ioreqd_hook *hook;
+};
+
+struct vcpu_watch {
+	struct ioreqd_daemon *d;
+	struct event *timer;
+	ioreqd_ticket_t ticket;
+	char owner[64];
+};
+
+struct fd_watch {
+	struct ioreqd_daemon *d;
+	struct event *ev;
+	unsigned idx;
+};
+
+struct ioreqd_daemon {
+	struct ioreqd_opts opts;
+	struct ioreqd_cfg *cfg;
+	struct event_base *base;
+
+	struct loaded_hook *hooks;
+	unsigned nr_hooks;
+
+	struct ioreqd_bus *bus;
+	struct ioreqd_dev *devs;
+	unsigned nr_devs;
+
+	const struct ioreqd_backend_ops *be;
+	void *be_priv;
+	bool be_open;
+	bool be_enabled;
+	shared_iopage_t *sync_page;
+	buffered_iopage_t *buf_page;
+	unsigned nr_vcpus;
+
+	struct ioreqd_engine *engine;
+	struct fd_watch *fds;
+	unsigned nr_fds;
+	struct vcpu_watch *watchdogs;
+
+	struct event *sig_term;
+	struct event *sig_int;
+	struct event *sig_usr1;
+
+	int exit_code;
+	bool stopping;
+};
+
+/* options.c */
+int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[]);
+void ioreqd_opts_dispose(struct ioreqd_opts *o);
+void ioreqd_opts_usage(FILE *fp);
+
+/* loader.c */
+int ioreqd_loader_load_all(struct ioreqd_daemon *d, char *err, size_t errlen);
+void ioreqd_loader_unload_all(struct ioreqd_daemon *d);
+
+/* devices.c */
+int ioreqd_devices_build(struct ioreqd_daemon *d, char *err, size_t errlen);
+int ioreqd_devices_init(struct ioreqd_daemon *d);
+int ioreqd_devices_map(struct ioreqd_daemon *d);
+void ioreqd_devices_unmap(struct ioreqd_daemon *d);
+void ioreqd_devices_fini(struct ioreqd_daemon *d);
+void ioreqd_devices_free(struct ioreqd_daemon *d);
+int ioreqd_dev_add_range(struct ioreqd_dev *dev, enum ioreqd_space space, uint64_t base,
+			 uint64_t last, unsigned line, const char **why);
+int ioreqd_dev_remove_range(struct ioreqd_dev *dev, enum ioreqd_space space, uint64_t base,
+			    uint64_t last);
+
+/* host.c */
+extern const struct ioreqd_host ioreqd_daemon_host;
+
+/* loop.c */
+int ioreqd_loop_setup(struct ioreqd_daemon *d);
+int ioreqd_loop_run(struct ioreqd_daemon *d);
+void ioreqd_loop_stop(struct ioreqd_daemon *d, int exit_code);
+void ioreqd_loop_quiesce(struct ioreqd_daemon *d);
+void ioreqd_loop_teardown(struct ioreqd_daemon *d);
+void ioreqd_engine_deferred_cb(void *opaque, ioreqd_fault_t *f, const char *owner);
+
+/* stats.c */
+void ioreqd_stats_dump(struct ioreqd_daemon *d, FILE *fp);
+
+#endif /* IOREQD_DAEMON_H */

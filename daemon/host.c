@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The host API: the services the daemon lends to hooks, as one const struct of
+ * function pointers (include/ioreqd/hook.h).  Each call is named by the
+ * device handle, so messages, configuration and interrupts are per device.
+ * Calls that need the hypervisor return -EAGAIN before the backend is up
+ * (that is, from a hook's init) instead of crashing.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "daemon.h"
+
+struct ioreqd_timer {
+	struct event *ev;
+	void (*cb)(void *arg);
+	void *arg;
+};
+
+struct ioreqd_watch {
+	struct event *ev;
+	void (*cb)(int fd, unsigned events, void *arg);
+	void *arg;
+};
+
+static void host_vlog(ioreqd_dev_t *dev, struct ioreqd_ratelimit *rl, int level,
+		      const char *fmt, va_list ap)
+{
+	char buf[768];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (rl)
+		ioreqd_log_rl(rl, level, "d%u %s: %s", dev->d->opts.domid, dev->cfg->name, buf);
+	else
+		ioreqd_log(level, "d%u %s: %s", dev->d->opts.domid, dev->cfg->name, buf);
+}
+
+static void host_log(ioreqd_dev_t *dev, enum ioreqd_log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	host_vlog(dev, NULL, (int)level, fmt, ap);
+	va_end(ap);
+}
+
+static void host_log_rl(ioreqd_dev_t *dev, enum ioreqd_log_level level, const char *fmt,
+			...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	host_vlog(dev, &dev->rl, (int)level, fmt, ap);
+	va_end(ap);
+}
+
+static const char *host_dev_name(ioreqd_dev_t *dev)
+{
+	return dev->cfg->name;
+}
+
+static unsigned host_domid(ioreqd_dev_t *dev)
+{
+	return dev->d->opts.domid;
+}
+
+static const char *host_cfg_str(ioreqd_dev_t *dev, const char *key)
+{
+	return ioreqd_cfg_dev_get(dev->cfg, key, NULL);
+}
+
+static int host_cfg_error(ioreqd_dev_t *dev, const char *key, const char *fmt, ...)
+{
+	unsigned line = dev->cfg->line;
+	char buf[512];
+	va_list ap;
+
+	if (key && !ioreqd_cfg_dev_get(dev->cfg, key, &line))
+		line = dev->cfg->line;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_warnx("%s:%u: device %s: %s%s%s", dev->d->cfg->path, line, dev->cfg->name,
+		  key ? key : "", key ? ": " : "", buf);
+	return -EINVAL;
+}
+
+static int host_cfg_u64(ioreqd_dev_t *dev, const char *key, uint64_t def, uint64_t *out)
+{
+	const char *v = ioreqd_cfg_dev_get(dev->cfg, key, NULL);
+
+	*out = def;
+	if (!v)
+		return 0;
+	if (ioreqd_cfg_parse_u64(v, out) < 0) {
+		*out = def;
+		return host_cfg_error(dev, key, "bad number '%s'", v);
+	}
+	return 0;
+}
+
+static int host_cfg_irq(ioreqd_dev_t *dev)
+{
+	return dev->cfg->irq;
+}
+
+static int host_range_get(ioreqd_dev_t *dev, unsigned idx, enum ioreqd_space *space,
+			  uint64_t *base, uint64_t *last)
+{
+	if (idx >= dev->nr_ranges)
+		return -ENOENT;
+	*space = dev->ranges[idx].space;
+	*base = dev->ranges[idx].base;
+	*last = dev->ranges[idx].last;
+	return 0;
+}
+
+static int host_range_map(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t base,
+			  uint64_t last)
+{
+	struct ioreqd_daemon *d = dev->d;
+	const char *why = NULL;
+	int rc;
+
+	rc = ioreqd_dev_add_range(dev, space, base, last, 0, &why);
+	if (rc < 0) {
+		log_warnx("%s: d%u %s: cannot add range 0x%" PRIx64 "-0x%" PRIx64 ": %s",
+			  __func__, d->opts.domid, dev->cfg->name, base, last,
+			  why ? why : strerror(-rc));
+		return rc;
+	}
+	if (d->be_enabled) {
+		struct dev_range *dr = &dev->ranges[dev->nr_ranges - 1];
+
+		rc = d->be->map_range(d->be_priv, space, base, last, true);
+		if (rc < 0) {
+			ioreqd_dev_remove_range(dev, space, base, last);
+			return rc;
+		}
+		dr->mapped = true;
+	}
+	return 0;
+}
+
+static int host_range_unmap(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t base,
+			    uint64_t last)
+{
+	return ioreqd_dev_remove_range(dev, space, base, last);
+}
+
+static int host_irq_set_level(ioreqd_dev_t *dev, unsigned irq, unsigned level)
+{
+	struct ioreqd_daemon *d = dev->d;
+
+	if (!d->be_open || !d->be->irq_set_level)
+		return -EAGAIN;
+	return d->be->irq_set_level(d->be_priv, irq, level);
+}
+
+static int host_pci_intx(ioreqd_dev_t *dev, uint32_t sbdf, unsigned intx, unsigned level)
+{
+	struct ioreqd_daemon *d = dev->d;
+
+	if (!d->be_open || !d->be->pci_intx_set_level)
+		return -EAGAIN;
+	return d->be->pci_intx_set_level(d->be_priv, sbdf, intx, level);
+}
+
+static int host_inject_msi(ioreqd_dev_t *dev, uint64_t addr, uint32_t data)
+{
+	struct ioreqd_daemon *d = dev->d;
+
+	if (!d->be_open || !d->be->inject_msi)
+		return -EAGAIN;
+	return d->be->inject_msi(d->be_priv, addr, data);
+}
+
+static int host_guest_read(ioreqd_dev_t *dev, uint64_t gpa, void *buf, size_t len)
+{
+	struct ioreqd_daemon *d = dev->d;
+
+	if (!d->be_open || !d->be->guest_read)
+		return -EAGAIN;
+	return d->be->guest_read(d->be_priv, gpa, buf, len);
+}
+
+static int host_guest_write(ioreqd_dev_t *dev, uint64_t gpa, const void *buf, size_t len)
+{
+	struct ioreqd_daemon *d = dev->d;
+
+	if (!d->be_open || !d->be->guest_write)
+		return -EAGAIN;
+	return d->be->guest_write(d->be_priv, gpa, buf, len);
+}
+
+static void host_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ioreqd_timer *t = arg;
+
+	t->cb(t->arg);
+}
+
+static ioreqd_timer_t *host_timer_new(ioreqd_dev_t *dev, void (*cb)(void *arg), void *arg)
+{
+	struct ioreqd_timer *t;
+
+	if (!cb)
+		return NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->cb = cb;
+	t->arg = arg;
+	t->ev = evtimer_new(dev->d->base, host_timer_cb, t);
+	if (!t->ev) {
+		free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static int host_timer_arm(ioreqd_timer_t *t, uint64_t usec)
+{
+	struct timeval tv = {
+		.tv_sec = (time_t)(usec / 1000000),
+		.tv_usec = (suseconds_t)(usec % 1000000),
+	};
+
+	return evtimer_add(t->ev, &tv) == 0 ? 0 : -EIO;
+}
+
+static void host_timer_cancel(ioreqd_timer_t *t)
+{
+	if (t)
+		evtimer_del(t->ev);
+}
+
+static void host_timer_free(ioreqd_timer_t *t)
+{
+	if (!t)
+		return;
+	event_free(t->ev);
+	free(t);
+}
+
+static void host_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ioreqd_watch *w = arg;
+	unsigned ev = 0;
+
+	if (what & EV_READ)
+		ev |= IOREQD_WATCH_READ;
+	if (what & EV_WRITE)
+		ev |= IOREQD_WATCH_WRITE;
+	w->cb((int)fd, ev, w->arg);
+}
+
+static ioreqd_watch_t *host_watch_new(ioreqd_dev_t *dev, int fd, unsigned events,
+				      void (*cb)(int fd, unsigned events, void *arg), void *arg)
+{
+	struct ioreqd_watch *w;
+	short what = EV_PERSIST;
+
+	if (!cb || fd < 0 || !(events & (IOREQD_WATCH_READ | IOREQD_WATCH_WRITE)))
+		return NULL;
+	if (events & IOREQD_WATCH_READ)
+		what |= EV_READ;
+	if (events & IOREQD_WATCH_WRITE)
+		what |= EV_WRITE;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->cb = cb;
+	w->arg = arg;
+	w->ev = event_new(dev->d->base, fd, what, host_watch_cb, w);
+	if (!w->ev || event_add(w->ev, NULL) < 0) {
+		if (w->ev)
+			event_free(w->ev);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+static void host_watch_free(ioreqd_watch_t *w)
+{
+	if (!w)
+		return;
+	event_free(w->ev);
+	free(w);
+}
+
+static ioreqd_fault_t *host_fault_resume(ioreqd_dev_t *dev, ioreqd_ticket_t ticket)
+{
+	if (!dev->d->engine)
+		return NULL;
+	return ioreqd_engine_resume(dev->d->engine, ticket);
+}
+
+static int host_publish(ioreqd_dev_t *dev, const char *key, const char *value)
+{
+	struct ioreqd_daemon *d = dev->d;
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dev->cfg->name, key);
+	if (!d->be_open || !d->be->publish) {
+		log_info("d%u %s: %s = %s", d->opts.domid, dev->cfg->name, key, value);
+		return 0;
+	}
+	return d->be->publish(d->be_priv, path, value);
+}
+
+const struct ioreqd_host ioreqd_daemon_host = {
+	.abi = IOREQD_HOOK_ABI,
+	.size = sizeof(struct ioreqd_host),
+	.log = host_log,
+	.log_rl = host_log_rl,
+	.dev_name = host_dev_name,
+	.domid = host_domid,
+	.cfg_str = host_cfg_str,
+	.cfg_u64 = host_cfg_u64,
+	.cfg_error = host_cfg_error,
+	.cfg_irq = host_cfg_irq,
+	.range_get = host_range_get,
+	.range_map = host_range_map,
+	.range_unmap = host_range_unmap,
+	.irq_set_level = host_irq_set_level,
+	.pci_intx_set_level = host_pci_intx,
+	.inject_msi = host_inject_msi,
+	.guest_read = host_guest_read,
+	.guest_write = host_guest_write,
+	.timer_new = host_timer_new,
+	.timer_arm = host_timer_arm,
+	.timer_cancel = host_timer_cancel,
+	.timer_free = host_timer_free,
+	.watch_new = host_watch_new,
+	.watch_free = host_watch_free,
+	.fault_resume = host_fault_resume,
+	.publish = host_publish,
+};

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hook loader: one dlopen(RTLD_NOW | RTLD_LOCAL) per hook named in the
+ * configuration, from the hook directory, then dlsym("ioreqd_hook") and an ABI
+ * check.  RTLD_NOW makes a missing dependency fail here, at start-up, with a
+ * message, instead of at the guest's first access; RTLD_LOCAL keeps one hook's
+ * symbols from resolving another's.  Every error names the file and the fix.
+ * After loading, each device's hook-specific keys are checked against the
+ * keys its hook declares, so a typo is a config error with its line.
+ */
+#include "build-config.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+static bool hook_name_ok(const char *name)
+{
+	if (!*name || strlen(name) > 64)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+			return false;
+	return true;
+}
+
+static const char *hook_dir(const struct ioreqd_daemon *d)
+{
+	if (d->opts.hook_dir)
+		return d->opts.hook_dir;
+	if (d->cfg->hook_dir)
+		return d->cfg->hook_dir;
+	return IOREQD_HOOKDIR;
+}
+
+static struct loaded_hook *find_loaded(struct ioreqd_daemon *d, const char *name)
+{
+	for (unsigned i = 0; i < d->nr_hooks; i++)
+		if (!strcmp(d->hooks[i].name, name))
+			return &d->hooks[i];
+	return NULL;
+}
+
+static int load_one(struct ioreqd_daemon *d, const struct ioreqd_cfg_dev *dev,
+		    struct loaded_hook *out, char *err, size_t errlen)
+{
+	char path[4096];
+	void *dl = NULL;
+	const struct ioreqd_hook *hook;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (!hook_name_ok(dev->hook)) {
+		snprintf(err, errlen, "%s:%u: device %s: bad hook name '%s'", d->cfg->path,
+			 dev->hook_line, dev->name, dev->hook);
+		rc = -EINVAL;
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/%s.so", hook_dir(d), dev->hook);
+	if (access(path, F_OK) < 0) {
+		snprintf(err, errlen,
+			 "%s:%u: device %s: unknown hook '%s': no %s (set hook_dir in [global] "
+			 "or --hook-dir to the directory holding %s.so)",
+			 d->cfg->path, dev->hook_line, dev->name, dev->hook, path, dev->hook);
+		rc = -ENOENT;
+		goto out;
+	}
+	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (!dl) {
+		snprintf(err, errlen,
+			 "%s:%u: device %s: cannot load hook %s: %s (check its dependencies "
+			 "with ldd(1) %s)",
+			 d->cfg->path, dev->hook_line, dev->name, path, dlerror(), path);
+		rc = -ENOEXEC;
+		goto out;
+	}
+	hook = dlsym(dl, "ioreqd_hook");
+	if (!hook) {
+		snprintf(err, errlen,
+			 "%s:%u: device %s: %s exports no 'ioreqd_hook' symbol: is it an "
+			 "ioreqd hook? (build it with IOREQD_HOOK_DEFINE)",
+			 d->cfg->path, dev->hook_line, dev->name, path);
+		rc = -ENOEXEC;
+		goto out;
+	}
+	if (hook->abi != IOREQD_HOOK_ABI) {
+		snprintf(err, errlen,
+			 "%s:%u: device %s: hook %s was built for hook ABI %u, this ioreqd "
+			 "speaks ABI %d: rebuild the hook against this ioreqd's SDK "
+			 "(pkg-config ioreqd-hook)",
+			 d->cfg->path, dev->hook_line, dev->name, path, hook->abi,
+			 IOREQD_HOOK_ABI);
+		rc = -EPROTO;
+		goto out;
+	}
+	if (!hook->name || strcmp(hook->name, dev->hook) || !hook->init || !hook->access) {
+		snprintf(err, errlen,
+			 "%s:%u: device %s: hook %s is malformed (name '%s', needs init and "
+			 "access)",
+			 d->cfg->path, dev->hook_line, dev->name, path,
+			 hook->name ? hook->name : "(null)");
+		rc = -EPROTO;
+		goto out;
+	}
+	out->name = strdup(dev->hook);
+	if (!out->name) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	out->dl = dl;
+	out->hook = hook;
+	dl = NULL;
+	log_debug("%s: loaded hook %s from %s", __func__, hook->name, path);
+	rc = 0;
+out:
+	if (dl)
+		dlclose(dl);
+	return rc;
+}
+
+static bool key_known(const struct ioreqd_hook *hook, const char *key)
+{
+	for (const struct ioreqd_hook_key *k = hook->keys; k && k->name; k++)
+		if (!strcmp(k->name, key))
+			return true;
+	return false;
+}
+
+static int check_keys(const struct ioreqd_daemon *d, const struct ioreqd_cfg_dev *dev,
+		      const struct ioreqd_hook *hook, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < dev->nr_kv; i++) {
+		const struct ioreqd_cfg_kv *kv = &dev->kv[i];
+		char known[256] = "";
+		size_t len = 0;
+
+		if (key_known(hook, kv->key))
+			continue;
+		for (const struct ioreqd_hook_key *k = hook->keys; k && k->name; k++) {
+			int n = snprintf(known + len, sizeof(known) - len, "%s%s",
+					 len ? ", " : "", k->name);
+
+			if (n < 0 || (size_t)n >= sizeof(known) - len)
+				break;
+			len += (size_t)n;
+		}
+		snprintf(err, errlen, "%s:%u: device %s: unknown key '%s' for hook '%s' (%s%s)",
+			 d->cfg->path, kv->line, dev->name, kv->key, hook->name,
+			 len ? "it takes: " : "it takes no keys of its own", known);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int ioreqd_loader_load_all(struct ioreqd_daemon *d, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	d->hooks = calloc(d->cfg->nr_devs ? d->cfg->nr_devs : 1, sizeof(*d->hooks));
+	if (!d->hooks)
+		return -ENOMEM;
+	for (unsigned i = 0; i < d->cfg->nr_devs; i++) {
+		const struct ioreqd_cfg_dev *dev = &d->cfg->devs[i];
+		struct loaded_hook *lh = find_loaded(d, dev->hook);
+
+		if (!lh) {
+			rc = load_one(d, dev, &d->hooks[d->nr_hooks], err, errlen);
+			if (rc < 0)
+				return rc;
+			lh = &d->hooks[d->nr_hooks++];
+		}
+		rc = check_keys(d, dev, lh->hook, err, errlen);
+		if (rc < 0)
+			return rc;
+		d->devs[i].hook = lh->hook;
+	}
+	return 0;
+}
+
+void ioreqd_loader_unload_all(struct ioreqd_daemon *d)
+{
+	for (unsigned i = 0; i < d->nr_hooks; i++) {
+		dlclose(d->hooks[i].dl);
+		free(d->hooks[i].name);
+	}
+	free(d->hooks);
+	d->hooks = NULL;
+	d->nr_hooks = 0;
+}

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The event loop: one explicit libevent event_base (no implicit global base),
+ * a read event per backend notification fd, signals through evsignal_new, and
+ * a watchdog timer per vCPU that completes an access a hook deferred and
+ * never finished, so a buggy hook cannot hang a guest vCPU forever.
+ *
+ * Stopping is ordered so that no vCPU is left waiting: complete every READY
+ * slot and every deferred access, disable the server (Xen routes nothing more
+ * to us), then sweep once more for anything that raced in, before teardown.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "daemon.h"
+
+static void loop_backend_event(void *arg, enum ioreqd_backend_event ev, unsigned vcpu)
+{
+	struct ioreqd_daemon *d = arg;
+
+	switch (ev) {
+	case IOREQD_BE_EV_VCPU:
+		/*
+		 * Posted writes came first in guest order: drain the ring before a
+		 * synchronous access can read state those writes changed.
+		 */
+		if (d->buf_page)
+			ioreqd_engine_drain_buffered(d->engine, d->buf_page);
+		ioreqd_engine_handle(d->engine, vcpu);
+		break;
+	case IOREQD_BE_EV_BUFFERED:
+		ioreqd_engine_drain_buffered(d->engine, d->buf_page);
+		break;
+	case IOREQD_BE_EV_DOMAIN_GONE:
+		log_info("%s: d%u: the domain is gone, shutting down", __func__,
+			 d->opts.domid);
+		ioreqd_loop_stop(d, IOREQD_EX_OK);
+		break;
+	}
+}
+
+static void loop_backend_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fd_watch *w = arg;
+	struct ioreqd_daemon *d = w->d;
+	int rc;
+
+	rc = d->be->pending(d->be_priv, w->idx, loop_backend_event, d);
+	if (rc < 0) {
+		log_warnx("%s: d%u: notification fd %d failed: %s; stopping", __func__,
+			  d->opts.domid, (int)fd, strerror(-rc));
+		event_del(w->ev);
+		ioreqd_loop_stop(d, IOREQD_EX_FAIL);
+	}
+}
+
+static void loop_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct ioreqd_daemon *d = arg;
+
+	if (sig == SIGUSR1) {
+		ioreqd_stats_dump(d, stderr);
+		return;
+	}
+	log_info("%s: d%u: %s, stopping", __func__, d->opts.domid,
+		 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	ioreqd_loop_stop(d, IOREQD_EX_OK);
+}
+
+static void loop_watchdog_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct vcpu_watch *w = arg;
+	struct ioreqd_daemon *d = w->d;
+	ioreqd_fault_t *f = ioreqd_engine_resume(d->engine, w->ticket);
+
+	if (!f)
+		return; /* completed in time */
+	log_warnx("%s: d%u v%u: handler %s deferred an access to 0x%llx and did not "
+		  "complete it within %llu ms; completing it (reads all-ones)",
+		  __func__, d->opts.domid, ioreqd_fault_vcpu(f), w->owner,
+		  (unsigned long long)ioreqd_fault_addr(f),
+		  (unsigned long long)d->cfg->watchdog_ms);
+	ioreqd_engine_abort(d->engine, f);
+}
+
+void ioreqd_engine_deferred_cb(void *opaque, ioreqd_fault_t *f, const char *owner)
+{
+	struct ioreqd_daemon *d = opaque;
+	struct vcpu_watch *w;
+	struct timeval tv;
+	unsigned v = ioreqd_fault_vcpu(f);
+
+	if (!d->watchdogs || !d->cfg->watchdog_ms || v >= d->nr_vcpus)
+		return;
+	w = &d->watchdogs[v];
+	w->ticket = ioreqd_fault_ticket(f);
+	snprintf(w->owner, sizeof(w->owner), "%s", owner ? owner : "?");
+	tv.tv_sec = (time_t)(d->cfg->watchdog_ms / 1000);
+	tv.tv_usec = (suseconds_t)(d->cfg->watchdog_ms % 1000) * 1000;
+	evtimer_add(w->timer, &tv);
+}
+
+int ioreqd_loop_setup(struct ioreqd_daemon *d)
+{
+	unsigned n = d->be->nr_fds(d->be_priv);
+
+	d->fds = calloc(n ? n : 1, sizeof(*d->fds));
+	d->watchdogs = calloc(d->nr_vcpus, sizeof(*d->watchdogs));
+	if (!d->fds || !d->watchdogs)
+		return -ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		struct fd_watch *w = &d->fds[i];
+		int fd = d->be->fd(d->be_priv, i);
+
+		w->d = d;
+		w->idx = i;
+		w->ev = event_new(d->base, fd, EV_READ | EV_PERSIST, loop_backend_cb, w);
+		if (!w->ev || event_add(w->ev, NULL) < 0) {
+			log_warnx("%s: cannot watch backend fd %d", __func__, fd);
+			return -EIO;
+		}
+		d->nr_fds++;
+	}
+	for (unsigned v = 0; v < d->nr_vcpus; v++) {
+		d->watchdogs[v].d = d;
+		d->watchdogs[v].timer = evtimer_new(d->base, loop_watchdog_cb, &d->watchdogs[v]);
+		if (!d->watchdogs[v].timer)
+			return -ENOMEM;
+	}
+	d->sig_term = evsignal_new(d->base, SIGTERM, loop_signal_cb, d);
+	d->sig_int = evsignal_new(d->base, SIGINT, loop_signal_cb, d);
+	d->sig_usr1 = evsignal_new(d->base, SIGUSR1, loop_signal_cb, d);
+	if (!d->sig_term || !d->sig_int || !d->sig_usr1 || evsignal_add(d->sig_term, NULL) ||
+	    evsignal_add(d->sig_int, NULL) || evsignal_add(d->sig_usr1, NULL)) {
+		log_warnx("%s: cannot install signal handlers", __func__);
+		return -EIO;
+	}
+	return 0;
+}
+
+int ioreqd_loop_run(struct ioreqd_daemon *d)
+{
+	if (event_base_dispatch(d->base) < 0) {
+		log_warnx("%s: event_base_dispatch failed", __func__);
+		return -EIO;
+	}
+	return 0;
+}
+
+void ioreqd_loop_stop(struct ioreqd_daemon *d, int exit_code)
+{
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	d->exit_code = exit_code;
+	event_base_loopbreak(d->base);
+}
+
+/* Complete whatever is READY or deferred, so no vCPU waits on us. */
+static void sweep(struct ioreqd_daemon *d)
+{
+	unsigned aborted;
+
+	if (!d->engine || !d->sync_page)
+		return;
+	if (d->buf_page)
+		ioreqd_engine_drain_buffered(d->engine, d->buf_page);
+	for (unsigned v = 0; v < d->nr_vcpus; v++)
+		ioreqd_engine_handle(d->engine, v);
+	aborted = ioreqd_engine_abort_all(d->engine);
+	if (aborted)
+		log_info("%s: d%u: completed %u deferred access(es) at shutdown", __func__,
+			 d->opts.domid, aborted);
+}
+
+void ioreqd_loop_quiesce(struct ioreqd_daemon *d)
+{
+	sweep(d);
+	if (d->be_enabled) {
+		d->be->enable(d->be_priv, false);
+		d->be_enabled = false;
+	}
+	sweep(d);
+}
+
+void ioreqd_loop_teardown(struct ioreqd_daemon *d)
+{
+	if (d->sig_usr1)
+		event_free(d->sig_usr1);
+	if (d->sig_int)
+		event_free(d->sig_int);
+	if (d->sig_term)
+		event_free(d->sig_term);
+	d->sig_usr1 = d->sig_int = d->sig_term = NULL;
+	if (d->watchdogs) {
+		for (unsigned v = d->nr_vcpus; v-- > 0;)
+			if (d->watchdogs[v].timer)
+				event_free(d->watchdogs[v].timer);
+		free(d->watchdogs);
+		d->watchdogs = NULL;
+	}
+	for (unsigned i = d->nr_fds; i-- > 0;)
+		event_free(d->fds[i].ev);
+	free(d->fds);
+	d->fds = NULL;
+	d->nr_fds = 0;
+}

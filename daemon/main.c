@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ioreqd: serve one Xen guest's trapped I/O through configured device hooks.
+ *
+ * main() is the setup sequence and its exact mirror.  Configuration problems
+ * (the file, its hooks, their keys, overlapping ranges, a hook refusing its
+ * settings) are found before the hypervisor is touched and exit with 78
+ * (EX_CONFIG); the backend is then set up in Xen's order (create, map, enable,
+ * bind, claim ranges), the loop serves until a signal or the domain's death,
+ * and teardown completes every pending access before the server goes away.
+ */
+#include "build-config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+static void eng_notify(void *opaque, unsigned vcpu)
+{
+	struct ioreqd_daemon *d = opaque;
+
+	d->be->notify(d->be_priv, vcpu);
+}
+
+static int eng_guest_read(void *opaque, uint64_t gpa, void *buf, size_t len)
+{
+	struct ioreqd_daemon *d = opaque;
+
+	return d->be->guest_read ? d->be->guest_read(d->be_priv, gpa, buf, len) : -EFAULT;
+}
+
+static int eng_guest_write(void *opaque, uint64_t gpa, const void *buf, size_t len)
+{
+	struct ioreqd_daemon *d = opaque;
+
+	return d->be->guest_write ? d->be->guest_write(d->be_priv, gpa, buf, len) : -EFAULT;
+}
+
+static int eng_get_ip(void *opaque, unsigned vcpu, uint64_t *ip)
+{
+	struct ioreqd_daemon *d = opaque;
+
+	return d->be->get_ip ? d->be->get_ip(d->be_priv, vcpu, ip) : -ENOTSUP;
+}
+
+static void eng_invalidate(void *opaque)
+{
+	struct ioreqd_daemon *d = opaque;
+
+	if (d->be->invalidate)
+		d->be->invalidate(d->be_priv);
+}
+
+static void eng_timeoffset(void *opaque, int64_t delta)
+{
+	struct ioreqd_daemon *d = opaque;
+
+	log_debug("%s: d%u: guest RTC offset changed by %lld s", __func__, d->opts.domid,
+		  (long long)delta);
+}
+
+const struct ioreqd_backend_ops *ioreqd_backend_find(const char *name)
+{
+	static const struct ioreqd_backend_ops *const backends[] = {
+		&ioreqd_backend_xen,
+		&ioreqd_backend_sim,
+	};
+
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (!strcmp(backends[i]->name, name))
+			return backends[i];
+	return NULL;
+}
+
+static const struct ioreqd_engine_ops engine_ops = {
+	.notify = eng_notify,
+	.guest_read = eng_guest_read,
+	.guest_write = eng_guest_write,
+	.get_ip = eng_get_ip,
+	.invalidate = eng_invalidate,
+	.timeoffset = eng_timeoffset,
+	.deferred = ioreqd_engine_deferred_cb,
+};
+
+static int setup_config(struct ioreqd_daemon *d)
+{
+	char err[IOREQD_CFG_ERRLEN];
+	int rc;
+
+	rc = ioreqd_cfg_load(d->opts.config, &d->cfg, err, sizeof(err));
+	if (rc == -EINVAL) {
+		log_warnx("%s", err);
+		return IOREQD_EX_CONFIG;
+	}
+	if (rc < 0) {
+		log_warnx("%s: cannot read %s: %s", __func__, d->opts.config, strerror(-rc));
+		return IOREQD_EX_CONFIG;
+	}
+	if (d->cfg->log_level > d->opts.verbosity)
+		ioreqd_log_set_verbosity(d->cfg->log_level);
+	d->nr_devs = d->cfg->nr_devs;
+	d->devs = calloc(d->nr_devs ? d->nr_devs : 1, sizeof(*d->devs));
+	if (!d->devs)
+		fatal("%s: calloc", __func__);
+	for (unsigned i = 0; i < d->nr_devs; i++) {
+		d->devs[i].d = d;
+		d->devs[i].cfg = &d->cfg->devs[i];
+		d->devs[i].rl = (struct ioreqd_ratelimit)IOREQD_RATELIMIT_INIT(10, 2);
+	}
+	rc = ioreqd_loader_load_all(d, err, sizeof(err));
+	if (rc < 0) {
+		log_warnx("%s", err);
+		return IOREQD_EX_CONFIG;
+	}
+	d->base = event_base_new();
+	d->bus = ioreqd_bus_new();
+	if (!d->base || !d->bus)
+		fatalx("%s: cannot create the event base or the bus", __func__);
+	rc = ioreqd_devices_build(d, err, sizeof(err));
+	if (rc < 0) {
+		log_warnx("%s", err);
+		return IOREQD_EX_CONFIG;
+	}
+	rc = ioreqd_devices_init(d);
+	if (rc < 0)
+		return rc == -EINVAL ? IOREQD_EX_CONFIG : IOREQD_EX_FAIL;
+	return IOREQD_EX_OK;
+}
+
+static int setup_backend(struct ioreqd_daemon *d)
+{
+	char sim_path[108];
+	struct ioreqd_backend_args args = {
+		.domid = d->opts.domid,
+		.buffered = d->cfg->buffered,
+	};
+	int rc;
+
+	d->be = ioreqd_backend_find(d->opts.backend);
+	if (!d->be) {
+		log_warnx("%s: backend '%s' is not built in", __func__, d->opts.backend);
+		return -ENOENT;
+	}
+	if (!strcmp(d->opts.backend, "sim")) {
+		if (d->opts.sim_socket)
+			snprintf(sim_path, sizeof(sim_path), "%s", d->opts.sim_socket);
+		else
+			snprintf(sim_path, sizeof(sim_path), "/tmp/ioreqd-sim-%u.sock",
+				 d->opts.domid);
+		args.sim_path = sim_path;
+	}
+	rc = d->be->open(&d->be_priv, &args);
+	if (rc < 0)
+		return rc;
+	d->be_open = true;
+	rc = d->be->map_pages(d->be_priv, &d->sync_page, d->cfg->buffered ? &d->buf_page : NULL);
+	if (rc < 0)
+		return rc;
+	rc = d->be->enable(d->be_priv, true);
+	if (rc < 0)
+		return rc;
+	d->be_enabled = true;
+	rc = d->be->nr_vcpus(d->be_priv, &d->nr_vcpus);
+	if (rc < 0)
+		return rc;
+	if (d->nr_vcpus == 0 || d->nr_vcpus > IOREQD_MAX_VCPUS) {
+		log_warnx("%s: d%u has %u vCPUs; ioreqd serves 1 to %u", __func__,
+			  d->opts.domid, d->nr_vcpus, IOREQD_MAX_VCPUS);
+		return -ERANGE;
+	}
+	rc = d->be->bind(d->be_priv, d->nr_vcpus);
+	if (rc < 0)
+		return rc;
+	d->engine = ioreqd_engine_new(d->bus, d->sync_page, d->nr_vcpus, d->opts.domid,
+				      &engine_ops, d);
+	if (!d->engine)
+		return -ENOMEM;
+	rc = ioreqd_devices_map(d);
+	if (rc < 0)
+		return rc;
+	return ioreqd_loop_setup(d);
+}
+
+static int write_pidfile(const char *path)
+{
+	FILE *fp = fopen(path, "w");
+
+	if (!fp) {
+		log_warn("%s: %s", __func__, path);
+		return -errno;
+	}
+	fprintf(fp, "%ld\n", (long)getpid());
+	if (fclose(fp) != 0) {
+		log_warn("%s: %s", __func__, path);
+		return -EIO;
+	}
+	return 0;
+}
+
+static int go_live(struct ioreqd_daemon *d)
+{
+	int rc;
+
+	if (d->opts.restrict_domain) {
+		if (!d->be->restrict_domain) {
+			log_warnx("%s: --restrict: the %s backend cannot confine its handles",
+				  __func__, d->be->name);
+			return -ENOTSUP;
+		}
+		rc = d->be->restrict_domain(d->be_priv);
+		if (rc < 0)
+			return rc;
+	}
+	if (!d->opts.foreground) {
+		if (daemon(0, 0) < 0) {
+			log_warn("%s: daemon", __func__);
+			return -errno;
+		}
+		/* The forked child must rebuild the kernel event state it inherited. */
+		if (event_reinit(d->base) < 0) {
+			log_warnx("%s: event_reinit failed", __func__);
+			return -EIO;
+		}
+	}
+	if (d->opts.pidfile) {
+		rc = write_pidfile(d->opts.pidfile);
+		if (rc < 0)
+			return rc;
+	}
+	if (d->be->publish)
+		d->be->publish(d->be_priv, "state", "running");
+	return 0;
+}
+
+int main(int argc, char *argv[])
+{
+	struct ioreqd_daemon d;
+	int ex = IOREQD_EX_FAIL;
+	int rc;
+
+	memset(&d, 0, sizeof(d));
+	rc = ioreqd_opts_parse(&d.opts, argc, argv);
+	if (rc != 0) {
+		ioreqd_opts_dispose(&d.opts);
+		return rc > 0 ? IOREQD_EX_OK : IOREQD_EX_USAGE;
+	}
+	ioreqd_log_init("ioreqd", d.opts.use_syslog ? IOREQD_LOG_TO_SYSLOG : IOREQD_LOG_TO_STDERR,
+			d.opts.verbosity);
+	for (unsigned i = 0; i < d.opts.nr_ignored; i++)
+		log_debug("%s: ignoring device-model option %s", __func__, d.opts.ignored[i]);
+
+	ex = setup_config(&d);
+	if (ex != IOREQD_EX_OK)
+		goto out;
+	if (d.opts.check_only) {
+		printf("%s: configuration OK: %u device(s)\n", d.opts.config, d.nr_devs);
+		goto out;
+	}
+	ex = IOREQD_EX_FAIL;
+	if (setup_backend(&d) < 0)
+		goto out;
+	if (go_live(&d) < 0)
+		goto out;
+	log_info("%s: serving domain %u with %u vCPU(s), %u device(s), backend %s", __func__,
+		 d.opts.domid, d.nr_vcpus, d.nr_devs, d.be->name);
+	d.exit_code = IOREQD_EX_OK;
+	if (ioreqd_loop_run(&d) < 0)
+		d.exit_code = IOREQD_EX_FAIL;
+	ioreqd_loop_quiesce(&d);
+	ioreqd_stats_dump(&d, stderr);
+	ex = d.exit_code;
+out:
+	/* Teardown: the exact reverse of setup; each step copes with "never done". */
+	ioreqd_loop_teardown(&d);
+	if (d.be_open) {
+		ioreqd_loop_quiesce(&d);
+		ioreqd_devices_unmap(&d);
+		d.be->close(d.be_priv);
+		d.be_open = false;
+	}
+	ioreqd_engine_free(d.engine);
+	ioreqd_devices_fini(&d);
+	ioreqd_bus_free(d.bus);
+	if (d.base)
+		event_base_free(d.base);
+	ioreqd_loader_unload_all(&d);
+	ioreqd_devices_free(&d);
+	ioreqd_cfg_free(d.cfg);
+	if (d.opts.pidfile && ex == IOREQD_EX_OK)
+		unlink(d.opts.pidfile);
+	ioreqd_opts_dispose(&d.opts);
+	return ex;
+}

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Command-line options.  ioreqd takes its own getopt_long options; when xl
+ * starts it as a device model (device_model_override) it instead receives
+ * libxl's QEMU-style argv, which lib/xlargs.c recognises and translates.
+ * Every bad option is a clear message and exit status 64 (EX_USAGE).
+ */
+#include "build-config.h"
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+
+enum {
+	OPT_BACKEND = 0x100,
+	OPT_PIDFILE,
+	OPT_LOG,
+	OPT_SIM_SOCKET,
+	OPT_HOOK_DIR,
+	OPT_RESTRICT,
+	OPT_CHROOT,
+	OPT_USER,
+	OPT_GROUP,
+	OPT_CHECK,
+	OPT_VERSION,
+};
+
+static const struct option long_opts[] = {
+	{"domain", required_argument, NULL, 'd'},
+	{"config", required_argument, NULL, 'c'},
+	{"backend", required_argument, NULL, OPT_BACKEND},
+	{"sim-socket", required_argument, NULL, OPT_SIM_SOCKET},
+	{"hook-dir", required_argument, NULL, OPT_HOOK_DIR},
+	{"foreground", no_argument, NULL, 'f'},
+	{"pidfile", required_argument, NULL, OPT_PIDFILE},
+	{"log", required_argument, NULL, OPT_LOG},
+	{"verbose", no_argument, NULL, 'v'},
+	{"restrict", no_argument, NULL, OPT_RESTRICT},
+	{"chroot", required_argument, NULL, OPT_CHROOT},
+	{"user", required_argument, NULL, OPT_USER},
+	{"group", required_argument, NULL, OPT_GROUP},
+	{"check-config", no_argument, NULL, OPT_CHECK},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, OPT_VERSION},
+	{NULL, 0, NULL, 0},
+};
+
+void ioreqd_opts_usage(FILE *fp)
+{
+	fprintf(fp,
+		"usage: ioreqd -d DOMID -c CONFIG [options]\n"
+		"\n"
+		"Serve a Xen guest's trapped port I/O, MMIO and PCI config accesses\n"
+		"through the device hooks named in CONFIG.\n"
+		"\n"
+		"  -d, --domain=DOMID     guest domain to serve (required)\n"
+		"  -c, --config=FILE      configuration file (required)\n"
+		"      --backend=xen|sim  hypervisor backend (default: xen)\n"
+		"      --sim-socket=PATH  simulated hypervisor socket (sim backend;\n"
+		"                         default /tmp/ioreqd-sim-DOMID.sock)\n"
+		"      --hook-dir=DIR     where NAME.so hooks live (overrides hook_dir)\n"
+		"  -f, --foreground       do not daemonize\n"
+		"      --pidfile=FILE     write the daemon's pid once it serves\n"
+		"      --log=stderr|syslog\n"
+		"  -v, --verbose          more messages (repeat for debug)\n"
+		"      --restrict         confine Xen handles to DOMID (xentoolcore_restrict_all)\n"
+		"      --chroot=DIR       chroot after setup\n"
+		"      --user=USER        drop to USER after setup\n"
+		"      --group=GROUP      drop to GROUP after setup\n"
+		"      --check-config     parse CONFIG, load its hooks, and exit\n"
+		"  -h, --help             this text\n"
+		"      --version          print the version\n"
+		"\n"
+		"Signals: SIGTERM/SIGINT stop cleanly (every pending access is completed),\n"
+		"SIGUSR1 prints the statistics.  Exit status: 0 ok, 1 runtime failure,\n"
+		"64 bad usage, 78 bad configuration.\n");
+}
+
+static int parse_domid(const char *s, unsigned *out)
+{
+	uint64_t v;
+
+	if (ioreqd_cfg_parse_u64(s, &v) < 0 || v >= 0x7ff0) /* DOMID_FIRST_RESERVED */
+		return -EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->backend = "xen";
+	o->verbosity = LOG_LEVEL_INFO - 1 + 1; /* warnings and info by default */
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":d:c:fvh", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			if (parse_domid(optarg, &o->domid) < 0) {
+				fprintf(stderr, "ioreqd: bad domain id '%s'\n", optarg);
+				return -EINVAL;
+			}
+			o->have_domid = true;
+			break;
+		case 'c':
+			o->config = optarg;
+			break;
+		case OPT_BACKEND:
+			if (strcmp(optarg, "xen") && strcmp(optarg, "sim")) {
+				fprintf(stderr, "ioreqd: unknown backend '%s' (xen or sim)\n",
+					optarg);
+				return -EINVAL;
+			}
+			o->backend = optarg;
+			break;
+		case OPT_SIM_SOCKET:
+			o->sim_socket = optarg;
+			break;
+		case OPT_HOOK_DIR:
+			o->hook_dir = optarg;
+			break;
+		case 'f':
+			o->foreground = true;
+			break;
+		case OPT_PIDFILE:
+			o->pidfile = optarg;
+			break;
+		case OPT_LOG:
+			if (!strcmp(optarg, "syslog")) {
+				o->use_syslog = true;
+			} else if (!strcmp(optarg, "stderr")) {
+				o->use_syslog = false;
+			} else {
+				fprintf(stderr, "ioreqd: --log takes stderr or syslog, not '%s'\n",
+					optarg);
+				return -EINVAL;
+			}
+			break;
+		case 'v':
+			o->verbosity++;
+			break;
+		case OPT_RESTRICT:
+			o->restrict_domain = true;
+			break;
+		case OPT_CHROOT:
+			o->chroot_dir = optarg;
+			break;
+		case OPT_USER:
+			o->user = optarg;
+			break;
+		case OPT_GROUP:
+			o->group = optarg;
+			break;
+		case OPT_CHECK:
+			o->check_only = true;
+			break;
+		case 'h':
+			ioreqd_opts_usage(stdout);
+			return 1;
+		case OPT_VERSION:
+			printf("ioreqd %s (hook ABI %d)\n", PACKAGE_VERSION, IOREQD_HOOK_ABI);
+			return 1;
+		case ':':
+			fprintf(stderr, "ioreqd: option '%s' needs an argument\n",
+				argv[optind - 1]);
+			return -EINVAL;
+		default:
+			fprintf(stderr, "ioreqd: unknown option '%s' (see --help)\n",
+				argv[optind - 1]);
+			return -EINVAL;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "ioreqd: unexpected argument '%s' (see --help)\n", argv[optind]);
+		return -EINVAL;
+	}
+	if (!o->config) {
+		fprintf(stderr, "ioreqd: no configuration file: use -c FILE (see --help)\n");
+		return -EINVAL;
+	}
+	if (!o->have_domid && !o->check_only) {
+		fprintf(stderr, "ioreqd: no guest domain: use -d DOMID (see --help)\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void ioreqd_opts_dispose(struct ioreqd_opts *o)
+{
+	for (unsigned i = 0; i < o->nr_ignored; i++)
+		free(o->ignored[i]);
+	free(o->ignored);
+	o->ignored = NULL;
+	o->nr_ignored = 0;
+}

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The backend: the narrow interface between ioreqd and a hypervisor.
+ *
+ * Two implementations exist: `xen` (daemon/backend-xen.c, the only code that
+ * includes Xen library headers) and `sim` (daemon/backend-sim.c, which talks
+ * to the simulated hypervisor in sim/).  Everything above this interface - the
+ * engine, the bus, the hooks - is the same for both.
+ *
+ * Calls are made in this order by the daemon:
+ *   open -> map_pages -> enable(true) -> nr_vcpus/bind -> map_range... ->
+ *   [serve: fds + pending + notify] -> enable(false) -> close
+ * Every call returns 0 or a negative errno and, on failure, has logged a
+ * message that names the underlying call (e.g. "xendevicemodel_create_ioreq_server").
+ */
+#ifndef IOREQD_BACKEND_H
+#define IOREQD_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <xen/xen.h>
+#include <xen/hvm/ioreq.h>
+
+#include <ioreqd/fault.h>
+
+struct ioreqd_vcpu_regs;
+
+/** Options the daemon passes to open(). */
+struct ioreqd_backend_args {
+	unsigned domid;
+	const char *sim_path; /* sim: the simulated hypervisor's socket */
+	bool buffered;        /* ask for a buffered ring (x86 only on Xen) */
+};
+
+/** What pending() reports for each event it consumed. */
+enum ioreqd_backend_event {
+	IOREQD_BE_EV_VCPU = 0, /* vcpu's synchronous slot needs attention */
+	IOREQD_BE_EV_BUFFERED, /* the buffered ring has entries */
+	IOREQD_BE_EV_DOMAIN_GONE, /* the guest domain died: shut down */
+};
+
+struct ioreqd_backend_ops {
+	const char *name;
+
+	/** Open handles and create the ioreq server. @param priv receives the state. */
+	int (*open)(void **priv, const struct ioreqd_backend_args *args);
+	/** Map the synchronous page and (optionally, NULL) the buffered page. */
+	int (*map_pages)(void *priv, shared_iopage_t **sync, buffered_iopage_t **buf);
+	/** Enable or disable the server (Xen fills vp_eport when enabling). */
+	int (*enable)(void *priv, bool on);
+	/** @param n receives the number of vCPUs of the domain. */
+	int (*nr_vcpus)(void *priv, unsigned *n);
+	/** Bind one notification channel per vCPU (and the buffered one). */
+	int (*bind)(void *priv, unsigned nr_vcpus);
+
+	/** Claim (map=true) or release an inclusive range in a space. */
+	int (*map_range)(void *priv, enum ioreqd_space space, uint64_t base, uint64_t last,
+			 bool map);
+
+	/** @return how many fds the loop must watch for readability. */
+	unsigned (*nr_fds)(void *priv);
+	/** @return the idx-th fd to watch. */
+	int (*fd)(void *priv, unsigned idx);
+	/**
+	 * fd idx became readable: consume its notifications and call @p fn once
+	 * for each event (with the vCPU for IOREQD_BE_EV_VCPU).  On Xen this is
+	 * one xenevtchn_pending() and an unmask per call.
+	 * @return 0, or a negative errno for a broken fd (the daemon stops
+	 * watching it, completes what it can, and shuts down).
+	 */
+	int (*pending)(void *priv, unsigned idx,
+		       void (*fn)(void *arg, enum ioreqd_backend_event ev, unsigned vcpu),
+		       void *arg);
+	/** Kick vCPU @p vcpu after its slot was set to IORESP_READY. */
+	int (*notify)(void *priv, unsigned vcpu);
+
+	/** Copy guest-physical memory. @return 0 or -EFAULT. */
+	int (*guest_read)(void *priv, uint64_t gpa, void *buf, size_t len);
+	int (*guest_write)(void *priv, uint64_t gpa, const void *buf, size_t len);
+	/** Drop cached guest mappings (IOREQ_TYPE_INVALIDATE). */
+	void (*invalidate)(void *priv);
+
+	/** Interrupts. */
+	int (*irq_set_level)(void *priv, unsigned irq, unsigned level);
+	int (*pci_intx_set_level)(void *priv, uint32_t sbdf, unsigned intx, unsigned level);
+	int (*inject_msi)(void *priv, uint64_t addr, uint32_t data);
+
+	/** vCPU context (may be NULL when unsupported). */
+	int (*get_ip)(void *priv, unsigned vcpu, uint64_t *ip);
+	int (*vcpu_get)(void *priv, unsigned vcpu, struct ioreqd_vcpu_regs *regs);
+	int (*vcpu_set)(void *priv, unsigned vcpu, const struct ioreqd_vcpu_regs *regs);
+
+	/** Publish device state (xenstore on Xen). May be NULL. */
+	int (*publish)(void *priv, const char *key, const char *value);
+	/** Confine every handle to the domain (xentoolcore_restrict_all). May be NULL. */
+	int (*restrict_domain)(void *priv);
+
+	/** Disable (if enabled), unmap, destroy the server and close everything. */
+	void (*close)(void *priv);
+};
+
+extern const struct ioreqd_backend_ops ioreqd_backend_sim;
+extern const struct ioreqd_backend_ops ioreqd_backend_xen;
+
+/** @return the backend called @p name ("xen", "sim"), or NULL. */
+const struct ioreqd_backend_ops *ioreqd_backend_find(const char *name);
+
+#endif /* IOREQD_BACKEND_H */

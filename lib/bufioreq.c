@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The buffered ioreq ring: 511 eight-byte slots plus a read and a write
+ * pointer, for posted writes (Xen uses it for writes to addresses <= 0xfffff
+ * with count 1 and no data_is_ptr, e.g. VGA).  Xen produces, we consume.
+ *
+ * Pointers are free-running; Xen, in HVM_IOREQSRV_BUFIOREQ_ATOMIC mode,
+ * canonicalises both by a multiple of 511 with a 64-bit cmpxchg of the pair.
+ * So we read the pair with one 64-bit load (a consistent snapshot), index
+ * slots modulo 511 (unchanged by canonicalisation), and advance read_pointer
+ * with an atomic add, never a plain store, so neither side loses an update.
+ *
+ * An 8-byte write takes two slots, the high half in the second.  If only the
+ * first half has been published we stop and wait for the next notification:
+ * Xen publishes both halves with one write_pointer update, so a half-written
+ * quad is a transient view, not an error.
+ */
+#include "ioreq.h"
+
+#include <stdatomic.h>
+#include <string.h>
+
+#include "engine-internal.h"
+
+_Static_assert(sizeof(buf_ioreq_t) == 8, "buf_ioreq_t must be Xen's 8-byte layout");
+_Static_assert(sizeof(buffered_iopage_t) <= 4096, "buffered_iopage_t must fit a page");
+_Static_assert(offsetof(buffered_iopage_t, write_pointer) == 4,
+	       "read_pointer and write_pointer must form one 64-bit word");
+
+/* Addresses Xen will buffer (hvm_buffered_io_send): the low MiB. */
+#define BUF_ADDR_LIMIT 0xfffffull
+
+typedef uint64_t __attribute__((may_alias)) ptr_pair_t;
+
+static void load_pointers(buffered_iopage_t *bp, uint32_t *rd, uint32_t *wr)
+{
+	/*
+	 * Acquire: slot contents written by Xen before it advanced
+	 * write_pointer must be visible once we see the new write_pointer.
+	 */
+	uint64_t pair = __atomic_load_n((ptr_pair_t *)bp, __ATOMIC_ACQUIRE);
+
+	/* Little-endian: read_pointer is the low word (offset 0). */
+	*rd = (uint32_t)pair;
+	*wr = (uint32_t)(pair >> 32);
+}
+
+static void advance_read_pointer(buffered_iopage_t *bp, uint32_t n)
+{
+	/*
+	 * Release: our reads of the consumed slots complete before Xen can see
+	 * them free and overwrite them.  An atomic add composes with Xen's
+	 * cmpxchg canonicalisation of the pair.
+	 */
+	__atomic_fetch_add(&bp->read_pointer, n, __ATOMIC_RELEASE);
+}
+
+/*
+ * Skip everything published so far after a corrupt ring: the entries are
+ * lost (counted), but the ring is usable again and nothing is read twice.
+ */
+static void resync(buffered_iopage_t *bp, uint32_t rd, uint32_t wr)
+{
+	uint64_t want = ((uint64_t)wr << 32) | rd;
+	uint64_t next = ((uint64_t)wr << 32) | wr;
+
+	/* If Xen moved the pointers meanwhile, the next drain looks again. */
+	__atomic_compare_exchange_n((ptr_pair_t *)bp, &want, next, false, __ATOMIC_ACQ_REL,
+				    __ATOMIC_ACQUIRE);
+}
+
+static bool entry_valid(struct ioreqd_engine *e, const buf_ioreq_t *s, unsigned size)
+{
+	if (s->dir != IOREQ_WRITE) {
+		ioreqd_engine_reject(e, IOREQD_REJ_BUFRING, IOREQD_VCPU_NONE, s->addr,
+				     "buffered read");
+		return false;
+	}
+	if (s->type == IOREQ_TYPE_PIO) {
+		if (size > 4 || s->addr + size - 1 > 0xffff) {
+			ioreqd_engine_reject(e, IOREQD_REJ_BUFRING, IOREQD_VCPU_NONE, s->addr,
+					     "buffered port write of size %u", size);
+			return false;
+		}
+		return true;
+	}
+	if (s->type == IOREQ_TYPE_COPY)
+		return true;
+	ioreqd_engine_reject(e, IOREQD_REJ_BUFRING, IOREQD_VCPU_NONE, s->addr,
+			     "buffered entry of type %u", s->type);
+	return false;
+}
+
+unsigned ioreqd_engine_drain_buffered(struct ioreqd_engine *e, buffered_iopage_t *bp)
+{
+	unsigned consumed = 0;
+
+	if (!bp)
+		return 0;
+	for (;;) {
+		uint32_t rd, wr, avail, n = 1;
+		buf_ioreq_t s;
+		unsigned size;
+		uint64_t data;
+
+		load_pointers(bp, &rd, &wr);
+		avail = wr - rd;
+		if (avail == 0)
+			break;
+		if (avail > IOREQ_BUFFER_SLOT_NUM) {
+			ioreqd_engine_reject(e, IOREQD_REJ_BUFRING, IOREQD_VCPU_NONE, 0,
+					     "ring pointers rd %u wr %u are %u apart (max %u)",
+					     rd, wr, avail, IOREQ_BUFFER_SLOT_NUM);
+			resync(bp, rd, wr);
+			break;
+		}
+		memcpy(&s, &bp->buf_ioreq[rd % IOREQ_BUFFER_SLOT_NUM], sizeof(s));
+		size = 1u << s.size;
+		data = s.data;
+		if (size == 8) {
+			if (avail < 2)
+				break; /* second half not published yet */
+			data |= (uint64_t)bp->buf_ioreq[(rd + 1) % IOREQ_BUFFER_SLOT_NUM].data
+				<< 32;
+			n = 2;
+		}
+		if (entry_valid(e, &s, size))
+			ioreqd_engine_post_write(e,
+						 s.type == IOREQ_TYPE_PIO ? IOREQD_SPACE_PIO
+									  : IOREQD_SPACE_MMIO,
+						 s.addr & BUF_ADDR_LIMIT, size, data);
+		advance_read_pointer(bp, n);
+		e->stats.buffered_slots += n;
+		consumed += n;
+	}
+	return consumed;
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ioreq engine: Xen's per-vCPU synchronous slot state machine and the
+ * buffered ring, over views of shared_iopage_t / buffered_iopage_t.
+ *
+ * The engine copies each request out of the shared page once, validates the
+ * copy (never the live slot, which the other side could change under us), runs
+ * the resulting single accesses through the bus, and writes back only `data`
+ * and `state`.  It knows nothing of Xen handles or event loops: whatever it
+ * needs from the outside comes through struct ioreqd_engine_ops.
+ */
+#ifndef IOREQD_IOREQ_H
+#define IOREQD_IOREQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <xen/xen.h>
+#include <xen/hvm/ioreq.h>
+
+#include <ioreqd/fault.h>
+
+#include "bus.h"
+
+/*
+ * The largest rep count accepted.  Xen clips a rep string access so that its
+ * guest buffer stays within one page (hvmemul_linear_to_phys), so no honest
+ * request carries more than 4096 repetitions (size 1, one 4 KiB page).
+ */
+#define IOREQD_MAX_COUNT 4096u
+
+/* Largest vCPU count a shared_iopage_t serves: one page of 32-byte slots. */
+#define IOREQD_MAX_VCPUS 128u
+
+struct ioreqd_engine;
+
+/** What the engine needs from its backend; every member may be NULL but notify. */
+struct ioreqd_engine_ops {
+	/** Tell vCPU @p vcpu that its slot reached IORESP_READY. */
+	void (*notify)(void *opaque, unsigned vcpu);
+	/** Copy guest-physical memory for data_is_ptr. @return 0 or -EFAULT. */
+	int (*guest_read)(void *opaque, uint64_t gpa, void *buf, size_t len);
+	int (*guest_write)(void *opaque, uint64_t gpa, const void *buf, size_t len);
+	/** Fetch a vCPU's instruction pointer. @return 0 or a negative errno. */
+	int (*get_ip)(void *opaque, unsigned vcpu, uint64_t *ip);
+	/** IOREQ_TYPE_INVALIDATE: drop any cached guest mappings. */
+	void (*invalidate)(void *opaque);
+	/** IOREQ_TYPE_TIMEOFFSET: the guest's RTC offset changed by @p delta seconds. */
+	void (*timeoffset)(void *opaque, int64_t delta);
+	/** A handler deferred an access (the daemon arms its watchdog). */
+	void (*deferred)(void *opaque, ioreqd_fault_t *f, const char *handler);
+};
+
+/** Why requests were rejected; indexes ioreqd_engine_stats.rejected_by. */
+enum ioreqd_reject {
+	IOREQD_REJ_STATE = 0,  /* slot not READY when it should be, or unknown state */
+	IOREQD_REJ_TYPE,       /* unknown type */
+	IOREQD_REJ_SIZE,       /* size not 1/2/4/8, or too big for the space */
+	IOREQD_REJ_COUNT,      /* count 0 or > IOREQD_MAX_COUNT, or rep where none is allowed */
+	IOREQD_REJ_RANGE,      /* addr + size * count overflows or leaves the space */
+	IOREQD_REJ_PTR,        /* data_is_ptr buffer wraps or lies outside guest memory */
+	IOREQD_REJ_BUFRING,    /* buffered ring pointers or slot contents invalid */
+	IOREQD_REJ_VCPU,       /* notification for a vCPU the engine does not serve */
+	IOREQD_REJ_COUNT_
+};
+
+/** Engine-wide counters. */
+struct ioreqd_engine_stats {
+	uint64_t requests;      /* synchronous requests seen in READY */
+	uint64_t accesses;      /* single accesses dispatched (after rep expansion) */
+	uint64_t completed;     /* requests completed (IORESP_READY written) */
+	uint64_t unhandled;     /* accesses no handler claimed (read all-ones / write dropped) */
+	uint64_t handler_errors;/* accesses a handler failed */
+	uint64_t deferred;      /* accesses a handler deferred */
+	uint64_t aborted;       /* deferred accesses completed by abort (watchdog, shutdown) */
+	uint64_t spurious;      /* notifications with no READY request */
+	uint64_t timeoffset;
+	uint64_t invalidate;
+	uint64_t buffered;      /* buffered writes dispatched */
+	uint64_t buffered_slots;/* buffered slots consumed */
+	uint64_t rejected;      /* sum of rejected_by */
+	uint64_t rejected_by[IOREQD_REJ_COUNT_];
+};
+
+/**
+ * Create an engine for @p nr_vcpus slots of @p page, dispatching to @p bus.
+ * @p page may be NULL for an engine that only serves injected requests (tests,
+ * replay).  @return the engine or NULL (-EINVAL for nr_vcpus 0 or > 128).
+ */
+struct ioreqd_engine *ioreqd_engine_new(struct ioreqd_bus *bus, shared_iopage_t *page,
+					unsigned nr_vcpus, unsigned domid,
+					const struct ioreqd_engine_ops *ops, void *opaque);
+void ioreqd_engine_free(struct ioreqd_engine *e);
+
+/**
+ * A notification arrived for @p vcpu: if its slot holds a READY request,
+ * take it, run it and complete it (or leave it deferred).
+ * @return 1 if a request was taken, 0 if there was nothing to do (spurious),
+ * or -EINVAL for a vCPU out of range (counted, never fatal).
+ */
+int ioreqd_engine_handle(struct ioreqd_engine *e, unsigned vcpu);
+
+/**
+ * Run one request given by value (no shared page involved) as if it had
+ * arrived on @p vcpu; on return (or on deferred completion) the result is in
+ * *req (data, state = IORESP_READY).  For tests, replay and the fuzzers.
+ * @return 1 when completed synchronously, 0 when deferred, negative errno.
+ */
+int ioreqd_engine_inject(struct ioreqd_engine *e, unsigned vcpu, ioreq_t *req);
+
+/**
+ * Drain the buffered ring: dispatch every complete entry as a write, advance
+ * read_pointer atomically, and stop at a half-written 8-byte entry.
+ * @return the number of slots consumed.
+ */
+unsigned ioreqd_engine_drain_buffered(struct ioreqd_engine *e, buffered_iopage_t *bp);
+
+/** Look up a deferred access by ticket.  @return the fault or NULL if stale. */
+ioreqd_fault_t *ioreqd_engine_resume(struct ioreqd_engine *e, ioreqd_ticket_t t);
+
+/**
+ * Complete a deferred access now without its handler (watchdog, shutdown):
+ * a read returns all-ones.  @return 0, or -EALREADY if it was not pending.
+ */
+int ioreqd_engine_abort(struct ioreqd_engine *e, ioreqd_fault_t *f);
+
+/**
+ * Complete every deferred access (shutdown).  @return how many were pending.
+ */
+unsigned ioreqd_engine_abort_all(struct ioreqd_engine *e);
+
+/** @return how many vCPUs are waiting on a deferred access. */
+unsigned ioreqd_engine_pending(const struct ioreqd_engine *e);
+
+/** @return the handler name owning a deferred fault (for the watchdog's message). */
+const char *ioreqd_engine_fault_owner(const ioreqd_fault_t *f);
+
+const struct ioreqd_engine_stats *ioreqd_engine_stats(const struct ioreqd_engine *e);
+unsigned ioreqd_engine_nr_vcpus(const struct ioreqd_engine *e);
+const char *ioreqd_reject_name(enum ioreqd_reject r);
+
+#endif /* IOREQD_IOREQ_H */

@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: MIT
+# lib/: pure logic shared by the daemon, the hooks, the tools and the tests.
+
+# The hook SDK: the fault accessors every hook links statically (the fault's
+# layout is private to ioreqd and pinned by IOREQD_HOOK_ABI), so hooks never
+# resolve daemon symbols at load time.
+noinst_LTLIBRARIES += lib/libioreqd-hook.la
+lib_libioreqd_hook_la_SOURCES = lib/fault.c lib/fault-internal.h
+
+# The core engine.
+noinst_LTLIBRARIES += lib/libioreqd.la
+lib_libioreqd_la_SOURCES = \
+	lib/log.c lib/log.h \
+	lib/bus.c lib/chain.c lib/bus.h \
+	lib/ioreq.c lib/bufioreq.c lib/ioreq.h lib/engine-internal.h \
+	lib/backend.h
+# --- config (owned by the config/hooks work) ---
+lib_libioreqd_la_SOURCES += lib/config.c lib/config.h
+lib_libioreqd_la_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS)
+lib_libioreqd_la_LIBADD = lib/libioreqd-hook.la $(INIH_LIBS)
+
+pkginclude_HEADERS += include/ioreqd/fault.h include/ioreqd/hook.h

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Logging backend: stderr or syslog, a capture sink for tests, and a token
+ * bucket rate limiter for everything a guest can make us say.
+ */
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+static const char *log_ident = "ioreqd";
+static enum ioreqd_log_dest log_dest = IOREQD_LOG_TO_STDERR;
+static int log_verbose = LOG_LEVEL_INFO;
+static void (*log_sink)(int, const char *, void *);
+static void *log_sink_arg;
+static uint64_t log_emitted;
+
+void ioreqd_log_init(const char *ident, enum ioreqd_log_dest dest, int verbosity)
+{
+	log_ident = ident ? ident : "ioreqd";
+	log_dest = dest;
+	log_verbose = verbosity;
+	if (dest == IOREQD_LOG_TO_SYSLOG)
+		openlog(log_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+}
+
+int ioreqd_log_verbosity(void)
+{
+	return log_verbose;
+}
+
+void ioreqd_log_set_verbosity(int verbosity)
+{
+	log_verbose = verbosity;
+}
+
+void ioreqd_log_set_sink(void (*fn)(int, const char *, void *), void *arg)
+{
+	log_sink = fn;
+	log_sink_arg = arg;
+}
+
+uint64_t ioreqd_log_count(void)
+{
+	return log_emitted;
+}
+
+uint64_t ioreqd_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void emit(int level, const char *msg)
+{
+	static const char *const tag[] = {"warning", "info", "debug"};
+	static const int prio[] = {LOG_WARNING, LOG_INFO, LOG_DEBUG};
+	int lv = level < 0 ? 0 : level > 2 ? 2 : level;
+
+	log_emitted++;
+	if (log_sink) {
+		log_sink(lv, msg, log_sink_arg);
+		return;
+	}
+	if (log_dest == IOREQD_LOG_TO_SYSLOG)
+		syslog(prio[lv], "%s", msg);
+	else
+		fprintf(stderr, "%s: %s: %s\n", log_ident, tag[lv], msg);
+}
+
+void ioreqd_vlog(int level, const char *fmt, va_list ap)
+{
+	char buf[1024];
+
+	if (level > log_verbose)
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	emit(level, buf);
+}
+
+void ioreqd_log(int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ioreqd_vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+void log_warn(const char *fmt, ...)
+{
+	char buf[1024];
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	ioreqd_log(LOG_LEVEL_WARN, "%s: %s", buf, strerror(saved));
+	errno = saved;
+}
+
+void log_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ioreqd_vlog(LOG_LEVEL_WARN, fmt, ap);
+	va_end(ap);
+}
+
+void log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ioreqd_vlog(LOG_LEVEL_INFO, fmt, ap);
+	va_end(ap);
+}
+
+void log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_verbose < LOG_LEVEL_DEBUG)
+		return;
+	va_start(ap, fmt);
+	ioreqd_vlog(LOG_LEVEL_DEBUG, fmt, ap);
+	va_end(ap);
+}
+
+void fatal(const char *fmt, ...)
+{
+	char buf[1024];
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	ioreqd_log(LOG_LEVEL_WARN, "fatal: %s: %s", buf, strerror(saved));
+	exit(1);
+}
+
+void fatalx(const char *fmt, ...)
+{
+	va_list ap;
+	char buf[1024];
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	ioreqd_log(LOG_LEVEL_WARN, "fatal: %s", buf);
+	exit(1);
+}
+
+bool ioreqd_ratelimit_allow(struct ioreqd_ratelimit *rl, uint64_t *suppressed)
+{
+	uint64_t now = ioreqd_now_ns();
+
+	if (suppressed)
+		*suppressed = 0;
+	if (rl->last_ns == 0) {
+		rl->last_ns = now;
+	} else if (rl->per_sec && now > rl->last_ns) {
+		uint64_t add = (now - rl->last_ns) * rl->per_sec / 1000000000ull;
+
+		if (add) {
+			uint64_t t = rl->tokens + add;
+
+			rl->tokens = t > rl->burst ? rl->burst : (uint32_t)t;
+			rl->last_ns = now;
+		}
+	}
+	if (rl->tokens == 0) {
+		rl->suppressed++;
+		return false;
+	}
+	rl->tokens--;
+	if (suppressed)
+		*suppressed = rl->suppressed;
+	rl->suppressed = 0;
+	return true;
+}
+
+void ioreqd_vlog_rl(struct ioreqd_ratelimit *rl, int level, const char *fmt, va_list ap)
+{
+	char buf[1024];
+	uint64_t dropped;
+
+	if (level > log_verbose)
+		return;
+	if (!ioreqd_ratelimit_allow(rl, &dropped))
+		return;
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (dropped)
+		ioreqd_log(level, "%s (%llu similar suppressed)", buf,
+			   (unsigned long long)dropped);
+	else
+		ioreqd_log(level, "%s", buf);
+}
+
+void ioreqd_log_rl(struct ioreqd_ratelimit *rl, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ioreqd_vlog_rl(rl, level, fmt, ap);
+	va_end(ap);
+}
