@@ -27,6 +27,10 @@
 #define IOREQD_EX_USAGE 64
 #define IOREQD_EX_CONFIG 78
 
+struct ioreqd_xlargs;
+struct ioreqd_qmp_server;
+struct ioreqd_xsstate;
+
 struct ioreqd_opts {
 	unsigned domid;
 	bool have_domid;
@@ -43,8 +47,7 @@ struct ioreqd_opts {
 	bool restrict_domain;
 	bool check_only;        /* --check-config: parse, load hooks, exit */
 	int verbosity;
-	char **ignored;         /* libxl options we accept and ignore */
-	unsigned nr_ignored;
+	struct ioreqd_xlargs *xl; /* started by xl as its device model */
 };
 
 /* One range a device owns: from its config section, or mapped at run time. */
@@ -119,6 +122,10 @@ struct ioreqd_daemon {
 	struct event *sig_term;
 	struct event *sig_int;
 	struct event *sig_usr1;
+	struct event *sig_hup;
+
+	struct ioreqd_qmp_server *qmp;
+	struct ioreqd_xsstate *xss;
 
 	int exit_code;
 	bool stopping;
@@ -128,6 +135,12 @@ struct ioreqd_daemon {
 int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[]);
 void ioreqd_opts_dispose(struct ioreqd_opts *o);
 void ioreqd_opts_usage(FILE *fp);
+
+/* xl.c: launched by xl as a device model */
+int ioreqd_xl_opts(struct ioreqd_opts *o, int argc, char *argv[]);
+void ioreqd_xl_opts_dispose(struct ioreqd_opts *o);
+int ioreqd_xl_start(struct ioreqd_daemon *d);
+void ioreqd_xl_stop(struct ioreqd_daemon *d);
 
 /* loader.c */
 int ioreqd_loader_load_all(struct ioreqd_daemon *d, char *err, size_t errlen);

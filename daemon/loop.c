@@ -67,8 +67,9 @@ static void loop_signal_cb(evutil_socket_t sig, short what, void *arg)
 		ioreqd_stats_dump(d, stderr);
 		return;
 	}
+	/* libxl stops a device model it started with SIGHUP. */
 	log_info("%s: d%u: %s, stopping", __func__, d->opts.domid,
-		 sig == SIGTERM ? "SIGTERM" : "SIGINT");
+		 sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "SIGINT");
 	ioreqd_loop_stop(d, IOREQD_EX_OK);
 }
 
@@ -135,8 +136,10 @@ int ioreqd_loop_setup(struct ioreqd_daemon *d)
 	d->sig_term = evsignal_new(d->base, SIGTERM, loop_signal_cb, d);
 	d->sig_int = evsignal_new(d->base, SIGINT, loop_signal_cb, d);
 	d->sig_usr1 = evsignal_new(d->base, SIGUSR1, loop_signal_cb, d);
-	if (!d->sig_term || !d->sig_int || !d->sig_usr1 || evsignal_add(d->sig_term, NULL) ||
-	    evsignal_add(d->sig_int, NULL) || evsignal_add(d->sig_usr1, NULL)) {
+	d->sig_hup = evsignal_new(d->base, SIGHUP, loop_signal_cb, d);
+	if (!d->sig_term || !d->sig_int || !d->sig_usr1 || !d->sig_hup ||
+	    evsignal_add(d->sig_term, NULL) || evsignal_add(d->sig_int, NULL) ||
+	    evsignal_add(d->sig_usr1, NULL) || evsignal_add(d->sig_hup, NULL)) {
 		log_warnx("%s: cannot install signal handlers", __func__);
 		return -EIO;
 	}
@@ -190,13 +193,15 @@ void ioreqd_loop_quiesce(struct ioreqd_daemon *d)
 
 void ioreqd_loop_teardown(struct ioreqd_daemon *d)
 {
+	if (d->sig_hup)
+		event_free(d->sig_hup);
 	if (d->sig_usr1)
 		event_free(d->sig_usr1);
 	if (d->sig_int)
 		event_free(d->sig_int);
 	if (d->sig_term)
 		event_free(d->sig_term);
-	d->sig_usr1 = d->sig_int = d->sig_term = NULL;
+	d->sig_hup = d->sig_usr1 = d->sig_int = d->sig_term = NULL;
 	if (d->watchdogs) {
 		for (unsigned v = d->nr_vcpus; v-- > 0;)
 			if (d->watchdogs[v].timer)

@@ -18,6 +18,8 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "privdrop.h"
+#include "xlargs.h"
 
 static void eng_notify(void *opaque, unsigned vcpu)
 {
@@ -45,6 +47,20 @@ static int eng_get_ip(void *opaque, unsigned vcpu, uint64_t *ip)
 	struct ioreqd_daemon *d = opaque;
 
 	return d->be->get_ip ? d->be->get_ip(d->be_priv, vcpu, ip) : -ENOTSUP;
+}
+
+static int eng_vcpu_get(void *opaque, unsigned vcpu, struct ioreqd_vcpu_regs *regs)
+{
+	struct ioreqd_daemon *d = opaque;
+
+	return d->be->vcpu_get ? d->be->vcpu_get(d->be_priv, vcpu, regs) : -ENOTSUP;
+}
+
+static int eng_vcpu_set(void *opaque, unsigned vcpu, const struct ioreqd_vcpu_regs *regs)
+{
+	struct ioreqd_daemon *d = opaque;
+
+	return d->be->vcpu_set ? d->be->vcpu_set(d->be_priv, vcpu, regs) : -ENOTSUP;
 }
 
 static void eng_invalidate(void *opaque)
@@ -83,6 +99,8 @@ static const struct ioreqd_engine_ops engine_ops = {
 	.get_ip = eng_get_ip,
 	.invalidate = eng_invalidate,
 	.timeoffset = eng_timeoffset,
+	.vcpu_get = eng_vcpu_get,
+	.vcpu_set = eng_vcpu_set,
 	.deferred = ioreqd_engine_deferred_cb,
 };
 
@@ -201,10 +219,42 @@ static int write_pidfile(const char *path)
 	return 0;
 }
 
+/*
+ * Detach before the backend exists: foreign mappings of the ioreq pages are
+ * not inherited across fork, libxenctrl handles must not be used by a child,
+ * and libxenstore's reader thread does not survive it.
+ */
+static int daemonize(struct ioreqd_daemon *d)
+{
+	if (d->opts.foreground)
+		return 0;
+	if (daemon(0, 0) < 0) {
+		log_warn("%s: daemon", __func__);
+		return -errno;
+	}
+	/* The forked child must rebuild the kernel event state it inherited. */
+	if (event_reinit(d->base) < 0) {
+		log_warnx("%s: event_reinit failed", __func__);
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * Announce readiness, then confine: once xentoolcore_restrict_all() has run,
+ * xenstore and libxenctrl handles are dead, so the state must be written first.
+ */
 static int go_live(struct ioreqd_daemon *d)
 {
 	int rc;
 
+	if (d->opts.pidfile) {
+		rc = write_pidfile(d->opts.pidfile);
+		if (rc < 0)
+			return rc;
+	}
+	if (d->be->publish)
+		d->be->publish(d->be_priv, "state", "running");
 	if (d->opts.restrict_domain) {
 		if (!d->be->restrict_domain) {
 			log_warnx("%s: --restrict: the %s backend cannot confine its handles",
@@ -215,24 +265,19 @@ static int go_live(struct ioreqd_daemon *d)
 		if (rc < 0)
 			return rc;
 	}
-	if (!d->opts.foreground) {
-		if (daemon(0, 0) < 0) {
-			log_warn("%s: daemon", __func__);
-			return -errno;
-		}
-		/* The forked child must rebuild the kernel event state it inherited. */
-		if (event_reinit(d->base) < 0) {
-			log_warnx("%s: event_reinit failed", __func__);
-			return -EIO;
-		}
-	}
-	if (d->opts.pidfile) {
-		rc = write_pidfile(d->opts.pidfile);
+	if (d->opts.chroot_dir || d->opts.user || d->opts.group) {
+		struct ioreqd_privdrop_opts po = {
+			.chroot_dir = d->opts.chroot_dir,
+			.user = d->opts.user,
+			.group = d->opts.group,
+			.seccomp = IOREQD_SECCOMP_OFF,
+		};
+
+		/* Verifies that setuid(0) fails afterwards; refuses to go on if not. */
+		rc = ioreqd_privdrop(&po);
 		if (rc < 0)
 			return rc;
 	}
-	if (d->be->publish)
-		d->be->publish(d->be_priv, "state", "running");
 	return 0;
 }
 
@@ -250,8 +295,13 @@ int main(int argc, char *argv[])
 	}
 	ioreqd_log_init("ioreqd", d.opts.use_syslog ? IOREQD_LOG_TO_SYSLOG : IOREQD_LOG_TO_STDERR,
 			d.opts.verbosity);
-	for (unsigned i = 0; i < d.opts.nr_ignored; i++)
-		log_debug("%s: ignoring device-model option %s", __func__, d.opts.ignored[i]);
+	if (d.opts.xl) {
+		log_info("%s: started by xl for domain %u (%s mode)", __func__, d.opts.domid,
+			 ioreqd_xlargs_mode_name(d.opts.xl->mode));
+		for (unsigned i = 0; i < d.opts.xl->nr_ignored; i++)
+			log_debug("%s: ignoring device-model option %s", __func__,
+				  d.opts.xl->ignored[i]);
+	}
 
 	ex = setup_config(&d);
 	if (ex != IOREQD_EX_OK)
@@ -261,7 +311,11 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	ex = IOREQD_EX_FAIL;
+	if (daemonize(&d) < 0)
+		goto out;
 	if (setup_backend(&d) < 0)
+		goto out;
+	if (d.opts.xl && ioreqd_xl_start(&d) < 0)
 		goto out;
 	if (go_live(&d) < 0)
 		goto out;
@@ -275,6 +329,7 @@ int main(int argc, char *argv[])
 	ex = d.exit_code;
 out:
 	/* Teardown: the exact reverse of setup; each step copes with "never done". */
+	ioreqd_xl_stop(&d);
 	ioreqd_loop_teardown(&d);
 	if (d.be_open) {
 		ioreqd_loop_quiesce(&d);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "xlargs.h"
 
 enum {
 	OPT_BACKEND = 0x100,
@@ -95,6 +96,8 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 {
 	int c;
 
+	if (ioreqd_xlargs_detect(argc, argv))
+		return ioreqd_xl_opts(o, argc, argv);
 	memset(o, 0, sizeof(*o));
 	o->backend = "xen";
 	o->verbosity = LOG_LEVEL_INFO - 1 + 1; /* warnings and info by default */
@@ -194,9 +197,5 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 
 void ioreqd_opts_dispose(struct ioreqd_opts *o)
 {
-	for (unsigned i = 0; i < o->nr_ignored; i++)
-		free(o->ignored[i]);
-	free(o->ignored);
-	o->ignored = NULL;
-	o->nr_ignored = 0;
+	ioreqd_xl_opts_dispose(o);
 }

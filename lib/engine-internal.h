@@ -9,6 +9,7 @@
 #include "fault-internal.h"
 #include "ioreq.h"
 #include "log.h"
+#include "vmcs.h"
 
 /* The vCPU id a posted (buffered) write reports: nobody waits for it. */
 #define IOREQD_VCPU_NONE 0xffffu
@@ -17,6 +18,7 @@
 struct vcpu_ctx {
 	ioreq_t req;               /* validated private copy of the slot */
 	ioreqd_fault_t fault;      /* the current single access */
+	struct ioreqd_vcpu vctx;   /* register cache the handlers see */
 	struct ioreqd_hnode *owner;/* the handler holding a deferred access */
 	ioreq_t *out;              /* where completion goes: the slot, or an injected req */
 	uint32_t idx;              /* current element of a rep access */
@@ -37,6 +39,8 @@ struct ioreqd_engine {
 	struct ioreqd_ratelimit rl_unhandled;
 	struct ioreqd_ratelimit rl_error;
 	ioreqd_fault_t posted;     /* the fault used for buffered writes */
+	struct ioreqd_vcpu posted_vctx; /* no vCPU: every call is -ENOTSUP */
+	struct ioreqd_ratelimit rl_vcpu;
 	struct vcpu_ctx *vcpus;
 };
 

@@ -59,6 +59,11 @@ uint64_t ioreqd_fault_data_mask(const ioreqd_fault_t *f)
 	return ioreqd_size_mask(f->size) << word_shift(f);
 }
 
+ioreqd_vcpu_t *ioreqd_fault_vcpu_ctx(ioreqd_fault_t *f)
+{
+	return f->vctx;
+}
+
 int ioreqd_fault_ip(ioreqd_fault_t *f, uint64_t *ip)
 {
 	int rc;

@@ -63,6 +63,34 @@ static const struct ioreqd_fault_ops fault_ops = {
 	.get_ip = fault_get_ip_cb,
 };
 
+static int vctx_load(void *opaque, unsigned vcpu, struct ioreqd_vcpu_regs *regs)
+{
+	struct ioreqd_engine *e = opaque;
+
+	return e->ops.vcpu_get ? e->ops.vcpu_get(e->opaque, vcpu, regs) : -ENOTSUP;
+}
+
+static int vctx_store(void *opaque, unsigned vcpu, const struct ioreqd_vcpu_regs *regs)
+{
+	struct ioreqd_engine *e = opaque;
+
+	return e->ops.vcpu_set ? e->ops.vcpu_set(e->opaque, vcpu, regs) : -ENOTSUP;
+}
+
+static void vctx_warn(void *opaque, unsigned vcpu, const char *msg)
+{
+	struct ioreqd_engine *e = opaque;
+
+	ioreqd_log_rl(&e->rl_vcpu, LOG_LEVEL_WARN, "ioreqd_engine: d%u v%u: %s", e->domid,
+		      vcpu, msg);
+}
+
+static const struct ioreqd_vcpu_ops vctx_ops = {
+	.load = vctx_load,
+	.store = vctx_store,
+	.warn = vctx_warn,
+};
+
 static struct vcpu_ctx *ctx_of(ioreqd_fault_t *f)
 {
 	return (struct vcpu_ctx *)((char *)f - offsetof(struct vcpu_ctx, fault));
@@ -97,10 +125,15 @@ struct ioreqd_engine *ioreqd_engine_new(struct ioreqd_bus *bus, shared_iopage_t 
 	for (unsigned v = 0; v < nr_vcpus; v++) {
 		e->vcpus[v].fault.ops = &fault_ops;
 		e->vcpus[v].fault.engine = e;
+		e->vcpus[v].fault.vctx = &e->vcpus[v].vctx;
+		ioreqd_vcpu_init(&e->vcpus[v].vctx, v, &vctx_ops, e);
 		e->vcpus[v].fault.vcpu = (uint16_t)v;
 	}
 	e->posted.ops = &fault_ops;
 	e->posted.engine = e;
+	e->posted.vctx = &e->posted_vctx;
+	ioreqd_vcpu_init(&e->posted_vctx, IOREQD_VCPU_NONE, NULL, NULL);
+	e->rl_vcpu = (struct ioreqd_ratelimit)IOREQD_RATELIMIT_INIT(10, 2);
 	e->posted.vcpu = IOREQD_VCPU_NONE;
 	e->posted.posted = 1;
 	return e;
@@ -237,6 +270,11 @@ static void complete(struct ioreqd_engine *e, struct vcpu_ctx *vc)
 	unsigned vcpu = vc->fault.vcpu;
 	bool set_data = vc->req.dir == IOREQ_READ && !vc->req.data_is_ptr;
 
+	/*
+	 * Registers a handler changed go back before the vCPU can run again;
+	 * a failure was reported through vctx_warn and must not hang the vCPU.
+	 */
+	ioreqd_vcpu_flush(&vc->vctx);
 	vc->busy = 0;
 	vc->fault.state = FAULT_DONE;
 	e->stats.completed++;
@@ -298,6 +336,7 @@ static enum ioreqd_fault_result run_access(struct ioreqd_engine *e, struct vcpu_
 	case IOREQD_FAULT_DEFER:
 		vc->owner = decider;
 		e->stats.deferred++;
+		range->stats.defers++; /* a decider implies a range */
 		e->pending++;
 		if (e->ops.deferred)
 			e->ops.deferred(e->opaque, f, decider->h.name);
@@ -313,6 +352,9 @@ static enum ioreqd_fault_result run_access(struct ioreqd_engine *e, struct vcpu_
 	case IOREQD_FAULT_PASS:
 	default:
 		e->stats.unhandled++;
+		/* Every handler on the range passed: the range's own "passes". */
+		if (range)
+			range->stats.passes++;
 		log_unhandled(e, f, NULL);
 		if (f->is_read)
 			f->data = ioreqd_size_mask(f->size);
@@ -431,6 +473,7 @@ static int run_request(struct ioreqd_engine *e, struct vcpu_ctx *vc)
 	vc->busy = 1;
 	vc->idx = 0;
 	e->stats.requests++;
+	ioreqd_vcpu_reset(&vc->vctx);
 	switch (vc->req.type) {
 	case IOREQ_TYPE_TIMEOFFSET:
 		e->stats.timeoffset++;
@@ -492,7 +535,9 @@ int ioreqd_engine_handle(struct ioreqd_engine *e, unsigned vcpu)
 	slot->state = STATE_IOREQ_INPROCESS;
 	vc->out = (ioreq_t *)slot;
 	vc->injected = 0;
-	return run_request(e, vc);
+	/* Taken, whether it completed or a handler deferred it. */
+	run_request(e, vc);
+	return 1;
 }
 
 int ioreqd_engine_inject(struct ioreqd_engine *e, unsigned vcpu, ioreq_t *req)
@@ -545,7 +590,11 @@ void ioreqd_engine_post_write(struct ioreqd_engine *e, enum ioreqd_space space,
 	}
 	if (res == IOREQD_FAULT_PASS) {
 		e->stats.unhandled++;
+		if (range)
+			range->stats.passes++; /* as in run_access */
 		log_unhandled(e, f, NULL);
+	} else if (res == IOREQD_FAULT_DEFER) {
+		range->stats.defers++; /* as in run_access */
 	} else if (res == IOREQD_FAULT_ERROR) {
 		e->stats.handler_errors++;
 		range->stats.errors++;
@@ -589,9 +638,20 @@ static int fault_restart_cb(ioreqd_fault_t *f)
 	vc = ctx_of(f);
 	e = (struct ioreqd_engine *)f->engine;
 	e->pending--;
+	/*
+	 * A new ticket, as for a new arrival: the handler that restarted has let
+	 * go, and its old ticket must not complete whatever defers it next.
+	 */
+	f->gen++;
 	if (f->is_read)
 		f->data = 0;
 	range = ioreqd_bus_lookup(e->bus, (enum ioreqd_space)f->space, f->addr, f->size);
+	/*
+	 * The range may have been removed or re-registered at another base
+	 * while the access was held (a BAR moved): measure the offset from
+	 * whatever holds the address now, as begin_element does.
+	 */
+	f->offset = range ? f->addr - range->base : 0;
 	if (run_access(e, vc, range) == IOREQD_FAULT_DEFER)
 		return 0;
 	if (!finish_element(e, vc)) {
@@ -619,7 +679,8 @@ ioreqd_fault_t *ioreqd_engine_resume(struct ioreqd_engine *e, ioreqd_ticket_t t)
 	if (vcpu >= e->nr_vcpus)
 		return NULL;
 	f = &e->vcpus[vcpu].fault;
-	if (f->gen != (uint32_t)(t >> 32) || f->state != FAULT_DEFERRED)
+	/* Only the exact ticket handed out names the access (bits 31:16 are 0). */
+	if (t != ioreqd_ticket_make(f->gen, vcpu) || f->state != FAULT_DEFERRED)
 		return NULL;
 	return f;
 }

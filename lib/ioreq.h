@@ -23,6 +23,8 @@
 
 #include "bus.h"
 
+struct ioreqd_vcpu_regs;
+
 /*
  * The largest rep count accepted.  Xen clips a rep string access so that its
  * guest buffer stays within one page (hvmemul_linear_to_phys), so no honest
@@ -48,6 +50,9 @@ struct ioreqd_engine_ops {
 	void (*invalidate)(void *opaque);
 	/** IOREQ_TYPE_TIMEOFFSET: the guest's RTC offset changed by @p delta seconds. */
 	void (*timeoffset)(void *opaque, int64_t delta);
+	/** Read and write a vCPU's registers (the handlers' vCPU context). */
+	int (*vcpu_get)(void *opaque, unsigned vcpu, struct ioreqd_vcpu_regs *regs);
+	int (*vcpu_set)(void *opaque, unsigned vcpu, const struct ioreqd_vcpu_regs *regs);
 	/** A handler deferred an access (the daemon arms its watchdog). */
 	void (*deferred)(void *opaque, ioreqd_fault_t *f, const char *handler);
 };

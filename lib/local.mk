@@ -20,3 +20,15 @@ lib_libioreqd_la_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS)
 lib_libioreqd_la_LIBADD = lib/libioreqd-hook.la $(INIH_LIBS)
 
 pkginclude_HEADERS += include/ioreqd/fault.h include/ioreqd/hook.h
+
+# --- vCPU context: the software VMCS (owned by the Xen backend work) ---
+# It sits in the hook SDK rather than libioreqd because hooks call the
+# ioreqd_vcpu_* accessors and must resolve no daemon symbols; libioreqd gets it
+# through its LIBADD of the SDK.
+lib_libioreqd_hook_la_SOURCES += lib/vmcs.c lib/vmcs.h lib/vcpu-regs.h
+pkginclude_HEADERS += include/ioreqd/vcpu.h
+
+# --- xl launch: libxl's device-model argv and the QMP responder (owned by the
+# xl-launch work) ---
+lib_libioreqd_la_SOURCES += lib/xlargs.c lib/xlargs.h lib/qmp.c lib/qmp.h \
+	lib/qmp-json.c lib/qmp-json.h

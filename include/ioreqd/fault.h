@@ -18,6 +18,9 @@
 extern "C" {
 #endif
 
+/** The registers of the vCPU that made an access (include/ioreqd/vcpu.h). */
+typedef struct ioreqd_vcpu ioreqd_vcpu_t;
+
 /** One in-flight guest access.  Opaque; owned by the engine. */
 typedef struct ioreqd_fault ioreqd_fault_t;
 
@@ -71,9 +74,10 @@ unsigned ioreqd_fault_vcpu(const ioreqd_fault_t *f);
 uint64_t ioreqd_fault_data(const ioreqd_fault_t *f);
 
 /**
- * The byte mask of the access within its naturally aligned 64-bit word: a
- * 2-byte access at offset 6 gives 0xffff000000000000.  An access that crosses
- * an 8-byte boundary is masked to the part inside the word.
+ * The byte mask of the access within its 64-bit word, counted from the base of
+ * the range (offset & 7, not the guest address): a 2-byte access at range
+ * offset 6 gives 0xffff000000000000.  An access that crosses an 8-byte
+ * boundary is masked to the part inside the word.
  * @return the mask.
  */
 uint64_t ioreqd_fault_data_mask(const ioreqd_fault_t *f);
@@ -85,6 +89,16 @@ uint64_t ioreqd_fault_data_mask(const ioreqd_fault_t *f);
  * @return 0, or -ENOTSUP / a negative errno when the backend cannot tell.
  */
 int ioreqd_fault_ip(ioreqd_fault_t *f, uint64_t *ip);
+
+/**
+ * The context of the vCPU that made the access: its registers, readable and
+ * writable through include/ioreqd/vcpu.h.  Fetched lazily; changed registers
+ * are written back once, just before the access completes.  For a posted
+ * (buffered) write no vCPU waits, and every call on the context returns
+ * -ENOTSUP.
+ * @return the context; never NULL.
+ */
+ioreqd_vcpu_t *ioreqd_fault_vcpu_ctx(ioreqd_fault_t *f);
 
 /**
  * Set the data a read returns.  The value is truncated to the access size.

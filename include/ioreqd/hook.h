@@ -177,7 +177,12 @@ struct ioreqd_hook {
 	int (*init)(const struct ioreqd_host *host, ioreqd_dev_t *dev, void **priv);
 	/** Tear down one instance; priv may be NULL if init failed. */
 	void (*fini)(void *priv);
-	/** Handle one access on one of the device's ranges. */
+	/**
+	 * Handle one access on one of the device's ranges.  It may call
+	 * host->range_map/range_unmap for other ranges (a BAR moved), but must
+	 * not unmap the range it is being called for.  A deferred buffered
+	 * (posted) write counts as done at once: nobody waits for it.
+	 */
 	enum ioreqd_fault_result (*access)(ioreqd_fault_t *f, void *priv);
 };
 

@@ -1,0 +1,28 @@
+# SPDX-License-Identifier: MIT
+# bench/: `make bench` measures ioreqd next to this machine's floor, prints a
+# report and writes bench/last.json (see bench/README.md).  The programs are
+# EXTRA_PROGRAMS: built only by `make bench`, never by `make all` or
+# `make check`, and nothing here is a timed test.
+bench_programs = bench/bench_dispatch bench/bench_roundtrip
+EXTRA_PROGRAMS = $(bench_programs)
+
+BENCH_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bench
+
+# In-process: the engine, the bus and the buffered ring, no notification.
+bench_bench_dispatch_SOURCES = bench/bench_dispatch.c bench/bench.c bench/bench.h
+bench_bench_dispatch_CPPFLAGS = $(BENCH_CPPFLAGS)
+bench_bench_dispatch_LDADD = lib/libioreqd.la -lm
+
+# Across processes: the simulated guest against the real daemon, and the floor.
+bench_bench_roundtrip_SOURCES = bench/bench_roundtrip.c bench/floor.c bench/floor.h \
+	bench/bench.c bench/bench.h
+bench_bench_roundtrip_CPPFLAGS = $(BENCH_CPPFLAGS) -I$(top_srcdir)/sim
+bench_bench_roundtrip_LDADD = sim/libioreqd-sim.la -lm
+
+EXTRA_DIST += bench/README.md bench/run.sh bench/callgrind.sh
+CLEANFILES += $(bench_programs) bench/last.json bench/last.png
+
+.PHONY: bench
+bench: all $(bench_programs)
+	@BENCH_BUILDDIR='$(abs_top_builddir)' BENCH_SRCDIR='$(abs_top_srcdir)' \
+		$(SHELL) $(top_srcdir)/bench/run.sh

@@ -1,0 +1,876 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Xen backend: ioreqd as an ioreq server of one HVM/PVH domain, on
+ * libxendevicemodel, libxenforeignmemory, libxenevtchn, libxenctrl,
+ * libxenstore and libxentoolcore.  Setup follows design.md exactly:
+ * create the server, map its pages as a resource, enable it (which is what
+ * fills vp_eport), bind one event channel per vCPU plus the buffered one,
+ * then claim ranges.  Teardown runs the same steps backwards and is safe
+ * after a setup that stopped anywhere.  A xenstore watch on @releaseDomain
+ * tells us when the domain dies.  Guest memory and vCPU state live in
+ * backend-xen-mapcache.c and backend-xen-ctx.c.
+ */
+/*
+ * xenctrl.h (through backend-xen.h) must come before any <xen/...> header:
+ * it defines __XEN_TOOLS__, which changes what those headers declare.
+ */
+#include "backend-xen.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include <xendevicemodel.h>
+#include <xenevtchn.h>
+#include <xenstore.h>
+#include <xentoolcore.h>
+#include <xentoollog.h>
+
+#include "backend.h"
+#include "bus.h"
+#include "ioreq.h"
+#include "log.h"
+
+#if defined(__i386__) || defined(__x86_64__)
+#define XEN_X86 1
+#else
+#define XEN_X86 0
+#endif
+
+/* Where publish() writes: /local/domain/<BACKEND_DOMID>/ioreqd/<domid>/<key>. */
+#define BACKEND_DOMID 0
+#define WATCH_PATH "@releaseDomain"
+#define WATCH_TOKEN "ioreqd"
+
+/* One bound event channel: our local port and the vCPU it serves. */
+struct port_map {
+	evtchn_port_t port;
+	unsigned vcpu;
+};
+
+/* An SBDF claimed for PCI config space, with how many ranges use it. */
+struct pci_claim {
+	uint32_t sbdf;
+	unsigned refs;
+};
+
+struct xen_be {
+	unsigned domid;
+	bool buffered; /* a buffered ring was asked for and is available */
+
+	xendevicemodel_handle *dmod;
+	xenforeignmemory_handle *fmem;
+	xenevtchn_handle *xce;
+	xc_interface *xch;
+	struct xs_handle *xsh;
+	int evtchn_fd;
+	int watch_fd;
+
+	ioservid_t id;
+	bool created;
+	bool enabled;
+	bool restricted; /* xentoolcore_restrict_all done: xc and xenstore are dead */
+	bool published;
+
+	xenforeignmemory_resource_handle *fres;
+	void *pages; /* the mapped resource: [buffered page,] shared page */
+	shared_iopage_t *sync;
+	buffered_iopage_t *buf;
+
+	evtchn_port_t *vcpu_port; /* local port by vCPU */
+	unsigned nr_bound;        /* vCPU ports bound so far */
+	unsigned nr_vcpus;        /* vCPUs asked for by bind() */
+	struct port_map *by_port; /* sorted by port, for pending() */
+	evtchn_port_t buf_port;
+	bool buf_bound;
+
+	struct pci_claim *pci;
+	unsigned nr_pci;
+
+	struct ioreqd_xen_mapcache mc;
+	struct ioreqd_ratelimit rl_io;
+	struct ioreqd_ratelimit rl_ctx;
+};
+
+int ioreqd_xen_fail(const char *func, const char *call, unsigned domid)
+{
+	/* Take errno before anything else can change it; a library may leave 0. */
+	int err = errno ? errno : EIO;
+
+	log_warnx("%s: %s: %s (domain %u)", func, call, strerror(err), domid);
+	return -err;
+}
+
+/*
+ * The Xen libraries log through a xentoollog logger, by default straight to
+ * stderr.  Route them into our log at debug level: every failure they see we
+ * report ourselves, with the call named, at warning level.
+ */
+static void xtl_vmessage(struct xentoollog_logger *logger, xentoollog_level level,
+			 int errnoval, const char *context, const char *format, va_list al)
+	__attribute__((format(printf, 5, 0)));
+
+static void xtl_vmessage(struct xentoollog_logger *logger, xentoollog_level level,
+			 int errnoval, const char *context, const char *format, va_list al)
+{
+	char buf[512];
+
+	if (ioreqd_log_verbosity() < LOG_LEVEL_DEBUG)
+		return;
+	vsnprintf(buf, sizeof(buf), format, al);
+	if (errnoval >= 0)
+		log_debug("xen: %s: %s: %s", context ? context : "lib", buf, strerror(errnoval));
+	else
+		log_debug("xen: %s: %s", context ? context : "lib", buf);
+}
+
+static struct xentoollog_logger xtl_logger = {
+	.vmessage = xtl_vmessage,
+	.progress = NULL,
+	.destroy = NULL,
+};
+
+/* ---- open / close -------------------------------------------------------------- */
+
+static void xen_close(void *priv);
+
+static int xen_open(void **priv, const struct ioreqd_backend_args *args)
+{
+	struct xen_be *be;
+	int bufioreq;
+	int rc;
+
+	*priv = NULL;
+	be = calloc(1, sizeof(*be));
+	if (!be) {
+		log_warnx("%s: out of memory", __func__);
+		return -ENOMEM;
+	}
+	be->domid = args->domid;
+	be->evtchn_fd = -1;
+	be->watch_fd = -1;
+	be->rl_io = (struct ioreqd_ratelimit)IOREQD_RATELIMIT_INIT(10, 1);
+	be->rl_ctx = (struct ioreqd_ratelimit)IOREQD_RATELIMIT_INIT(10, 1);
+
+	/* Xen on Arm only knows BUFIOREQ_OFF: never ask for a ring there. */
+	be->buffered = args->buffered && XEN_X86;
+	if (args->buffered && !be->buffered)
+		log_info("%s: domain %u: no buffered ring on this architecture", __func__,
+			 be->domid);
+
+	be->dmod = xendevicemodel_open(&xtl_logger, 0);
+	if (!be->dmod) {
+		rc = ioreqd_xen_fail(__func__, "xendevicemodel_open", be->domid);
+		goto out;
+	}
+	be->fmem = xenforeignmemory_open(&xtl_logger, 0);
+	if (!be->fmem) {
+		rc = ioreqd_xen_fail(__func__, "xenforeignmemory_open", be->domid);
+		goto out;
+	}
+	ioreqd_xen_mapcache_init(&be->mc, be->fmem, be->domid);
+	be->xce = xenevtchn_open(&xtl_logger, 0);
+	if (!be->xce) {
+		rc = ioreqd_xen_fail(__func__, "xenevtchn_open", be->domid);
+		goto out;
+	}
+	be->xch = xc_interface_open(&xtl_logger, &xtl_logger, 0);
+	if (!be->xch) {
+		rc = ioreqd_xen_fail(__func__, "xc_interface_open", be->domid);
+		goto out;
+	}
+	be->xsh = xs_open(0);
+	if (!be->xsh) {
+		rc = ioreqd_xen_fail(__func__, "xs_open", be->domid);
+		goto out;
+	}
+
+	bufioreq = be->buffered ? HVM_IOREQSRV_BUFIOREQ_ATOMIC : HVM_IOREQSRV_BUFIOREQ_OFF;
+	if (xendevicemodel_create_ioreq_server(be->dmod, (domid_t)be->domid, bufioreq,
+					       &be->id) < 0) {
+		rc = ioreqd_xen_fail(__func__, "xendevicemodel_create_ioreq_server", be->domid);
+		goto out;
+	}
+	be->created = true;
+
+	/* xenstored fires a new watch once at once; pending() checks then. */
+	if (!xs_watch(be->xsh, WATCH_PATH, WATCH_TOKEN)) {
+		rc = ioreqd_xen_fail(__func__, "xs_watch", be->domid);
+		goto out;
+	}
+	be->watch_fd = xs_fileno(be->xsh);
+	if (be->watch_fd < 0) {
+		rc = ioreqd_xen_fail(__func__, "xs_fileno", be->domid);
+		goto out;
+	}
+	be->evtchn_fd = xenevtchn_fd(be->xce);
+	if (be->evtchn_fd < 0) {
+		rc = ioreqd_xen_fail(__func__, "xenevtchn_fd", be->domid);
+		goto out;
+	}
+	log_info("%s: domain %u: ioreq server %u created%s", __func__, be->domid,
+		 (unsigned)be->id, be->buffered ? " with a buffered ring" : "");
+	*priv = be;
+	rc = 0;
+out:
+	if (rc < 0)
+		xen_close(be);
+	return rc;
+}
+
+/* Log a failed call during teardown; a dead domain is expected there. */
+static void close_fail(const char *call, unsigned domid)
+{
+	int err = errno ? errno : EIO;
+
+	if (err == ESRCH)
+		log_debug("xen_close: %s: %s (domain %u)", call, strerror(err), domid);
+	else
+		log_warnx("xen_close: %s: %s (domain %u)", call, strerror(err), domid);
+}
+
+static void xen_close(void *priv)
+{
+	struct xen_be *be = priv;
+	char path[96];
+
+	if (!be)
+		return;
+	/*
+	 * After xentoolcore_restrict_all the xenstore connection is /dev/null
+	 * and a request would wait for an answer forever: leave it alone.
+	 */
+	if (be->published && !be->restricted) {
+		snprintf(path, sizeof(path), "/local/domain/%u/ioreqd/%u", BACKEND_DOMID,
+			 be->domid);
+		if (!xs_rm(be->xsh, XBT_NULL, path))
+			close_fail("xs_rm", be->domid);
+	}
+	if (be->buf_bound && xenevtchn_unbind(be->xce, be->buf_port) < 0)
+		close_fail("xenevtchn_unbind", be->domid);
+	be->buf_bound = false;
+	while (be->nr_bound > 0) {
+		be->nr_bound--;
+		if (xenevtchn_unbind(be->xce, be->vcpu_port[be->nr_bound]) < 0)
+			close_fail("xenevtchn_unbind", be->domid);
+	}
+	if (be->fmem)
+		ioreqd_xen_mapcache_invalidate(&be->mc);
+	if (be->enabled &&
+	    xendevicemodel_set_ioreq_server_state(be->dmod, (domid_t)be->domid, be->id, 0) < 0)
+		close_fail("xendevicemodel_set_ioreq_server_state", be->domid);
+	be->enabled = false;
+	if (be->fres && xenforeignmemory_unmap_resource(be->fmem, be->fres) < 0)
+		close_fail("xenforeignmemory_unmap_resource", be->domid);
+	be->fres = NULL;
+	if (be->created &&
+	    xendevicemodel_destroy_ioreq_server(be->dmod, (domid_t)be->domid, be->id) < 0)
+		close_fail("xendevicemodel_destroy_ioreq_server", be->domid);
+	be->created = false;
+	/* The close calls free their handle whatever they return. */
+	if (be->xsh)
+		xs_close(be->xsh);
+	if (be->xch && xc_interface_close(be->xch) < 0)
+		close_fail("xc_interface_close", be->domid);
+	if (be->xce && xenevtchn_close(be->xce) < 0)
+		close_fail("xenevtchn_close", be->domid);
+	if (be->fmem && xenforeignmemory_close(be->fmem) < 0)
+		close_fail("xenforeignmemory_close", be->domid);
+	if (be->dmod && xendevicemodel_close(be->dmod) < 0)
+		close_fail("xendevicemodel_close", be->domid);
+	free(be->vcpu_port);
+	free(be->by_port);
+	free(be->pci);
+	free(be);
+}
+
+/* ---- pages, enable, vCPUs -------------------------------------------------------- */
+
+static int xen_map_pages(void *priv, shared_iopage_t **sync, buffered_iopage_t **buf)
+{
+	struct xen_be *be = priv;
+	unsigned long first, nr;
+
+	/* @p buf may be NULL: the caller does not want the buffered page. */
+	*sync = NULL;
+	if (buf)
+		*buf = NULL;
+	if (be->fres)
+		return -EALREADY;
+	/*
+	 * Frame 0 is the buffered page and frame 1 (frame_ioreq(0)) the shared
+	 * page, so one mapping of two frames gets both, in that order.
+	 */
+	first = be->buffered ? XENMEM_resource_ioreq_server_frame_bufioreq
+			     : XENMEM_resource_ioreq_server_frame_ioreq(0);
+	nr = be->buffered ? 2 : 1;
+	be->fres = xenforeignmemory_map_resource(be->fmem, (domid_t)be->domid,
+						 XENMEM_resource_ioreq_server, be->id, first, nr,
+						 &be->pages, PROT_READ | PROT_WRITE, 0);
+	if (!be->fres)
+		return ioreqd_xen_fail(__func__, "xenforeignmemory_map_resource", be->domid);
+	if (be->buffered) {
+		be->buf = be->pages;
+		be->sync = (void *)((uint8_t *)be->pages + XC_PAGE_SIZE);
+	} else {
+		be->sync = be->pages;
+	}
+	*sync = be->sync;
+	if (buf)
+		*buf = be->buf;
+	return 0;
+}
+
+static int xen_enable(void *priv, bool on)
+{
+	struct xen_be *be = priv;
+
+	if (xendevicemodel_set_ioreq_server_state(be->dmod, (domid_t)be->domid, be->id,
+						  on ? 1 : 0) < 0)
+		return ioreqd_xen_fail(__func__, "xendevicemodel_set_ioreq_server_state",
+				       be->domid);
+	be->enabled = on;
+	return 0;
+}
+
+static int xen_nr_vcpus(void *priv, unsigned *n)
+{
+	struct xen_be *be = priv;
+	unsigned int v = 0;
+
+	*n = 0;
+	if (xendevicemodel_nr_vcpus(be->dmod, (domid_t)be->domid, &v) < 0)
+		return ioreqd_xen_fail(__func__, "xendevicemodel_nr_vcpus", be->domid);
+	*n = v;
+	return 0;
+}
+
+static int port_cmp(const void *a, const void *b)
+{
+	const struct port_map *x = a, *y = b;
+
+	return (x->port > y->port) - (x->port < y->port);
+}
+
+static int xen_bind(void *priv, unsigned nr_vcpus)
+{
+	struct xen_be *be = priv;
+	xenevtchn_port_or_error_t local;
+	evtchn_port_t remote;
+	int rc = 0;
+
+	if (be->vcpu_port)
+		return -EALREADY;
+	if (!be->sync || !be->enabled) {
+		log_warnx("%s: domain %u: map and enable the server before binding", __func__,
+			  be->domid);
+		return -EINVAL;
+	}
+	/* The shared page has one 32-byte slot per vCPU and no more. */
+	if (nr_vcpus == 0 || nr_vcpus > IOREQD_MAX_VCPUS) {
+		log_warnx("%s: domain %u: %u vCPUs; the shared page serves 1 to %u", __func__,
+			  be->domid, nr_vcpus, IOREQD_MAX_VCPUS);
+		return -E2BIG;
+	}
+	be->vcpu_port = calloc(nr_vcpus, sizeof(*be->vcpu_port));
+	be->by_port = calloc(nr_vcpus, sizeof(*be->by_port));
+	if (!be->vcpu_port || !be->by_port) {
+		log_warnx("%s: out of memory", __func__);
+		return -ENOMEM;
+	}
+	be->nr_vcpus = nr_vcpus;
+	for (unsigned v = 0; v < nr_vcpus; v++) {
+		/* Xen wrote vp_eport when the server was enabled; it never changes. */
+		remote = ((volatile ioreq_t *)&be->sync->vcpu_ioreq[v])->vp_eport;
+		if (remote == 0) {
+			log_warnx("%s: domain %u vcpu%u: no event channel in the shared page",
+				  __func__, be->domid, v);
+			rc = -EPROTO;
+			goto out;
+		}
+		local = xenevtchn_bind_interdomain(be->xce, be->domid, remote);
+		if (local < 0) {
+			rc = ioreqd_xen_fail(__func__, "xenevtchn_bind_interdomain", be->domid);
+			goto out;
+		}
+		be->vcpu_port[v] = (evtchn_port_t)local;
+		be->by_port[v].port = (evtchn_port_t)local;
+		be->by_port[v].vcpu = v;
+		be->nr_bound = v + 1;
+	}
+
+	if (be->buffered) {
+		/* NULL gfns: we have the pages as a resource, Xen need not map them. */
+		if (xendevicemodel_get_ioreq_server_info(be->dmod, (domid_t)be->domid, be->id,
+							 NULL, NULL, &remote) < 0) {
+			rc = ioreqd_xen_fail(__func__, "xendevicemodel_get_ioreq_server_info",
+					     be->domid);
+			goto out;
+		}
+		local = xenevtchn_bind_interdomain(be->xce, be->domid, remote);
+		if (local < 0) {
+			rc = ioreqd_xen_fail(__func__, "xenevtchn_bind_interdomain", be->domid);
+			goto out;
+		}
+		be->buf_port = (evtchn_port_t)local;
+		be->buf_bound = true;
+	}
+out:
+	/* pending() looks ports up by binary search over what is bound. */
+	qsort(be->by_port, be->nr_bound, sizeof(*be->by_port), port_cmp);
+	return rc;
+}
+
+/* ---- ranges ------------------------------------------------------------------------ */
+
+static struct pci_claim *pci_find(struct xen_be *be, uint32_t sbdf)
+{
+	for (unsigned i = 0; i < be->nr_pci; i++)
+		if (be->pci[i].sbdf == sbdf)
+			return &be->pci[i];
+	return NULL;
+}
+
+/*
+ * Xen claims PCI config space per SBDF and refuses a second claim of the same
+ * one, while several of our ranges may sit in one SBDF: count them, map the
+ * SBDF with the first and unmap it with the last.
+ */
+static int map_pci(struct xen_be *be, uint64_t base, uint64_t last, bool map, const char *func)
+{
+	uint32_t sbdf = ioreqd_pci_sbdf(base);
+	struct ioreqd_pci_addr a;
+	struct pci_claim *c = pci_find(be, sbdf);
+
+	if (ioreqd_pci_sbdf(last) != sbdf) {
+		log_warnx("%s: domain %u: PCI range 0x%" PRIx64 "-0x%" PRIx64 " spans SBDFs",
+			  func, be->domid, base, last);
+		return -EINVAL;
+	}
+	ioreqd_pci_decode(base, &a);
+	if (!map) {
+		if (!c)
+			return -ENOENT;
+		if (--c->refs > 0)
+			return 0;
+		*c = be->pci[--be->nr_pci];
+		if (xendevicemodel_unmap_pcidev_from_ioreq_server(be->dmod, (domid_t)be->domid,
+								  be->id, a.seg, a.bus, a.dev,
+								  a.fn) < 0)
+			return ioreqd_xen_fail(func,
+					       "xendevicemodel_unmap_pcidev_from_ioreq_server",
+					       be->domid);
+		return 0;
+	}
+	if (c) {
+		c->refs++;
+		return 0;
+	}
+	c = realloc(be->pci, (be->nr_pci + 1) * sizeof(*be->pci));
+	if (!c) {
+		log_warnx("%s: out of memory", func);
+		return -ENOMEM;
+	}
+	be->pci = c;
+	if (xendevicemodel_map_pcidev_to_ioreq_server(be->dmod, (domid_t)be->domid, be->id,
+						      a.seg, a.bus, a.dev, a.fn) < 0)
+		return ioreqd_xen_fail(func, "xendevicemodel_map_pcidev_to_ioreq_server",
+				       be->domid);
+	be->pci[be->nr_pci].sbdf = sbdf;
+	be->pci[be->nr_pci].refs = 1;
+	be->nr_pci++;
+	return 0;
+}
+
+static int xen_map_range(void *priv, enum ioreqd_space space, uint64_t base, uint64_t last,
+			 bool map)
+{
+	struct xen_be *be = priv;
+	int is_mmio, rc;
+
+	if (base > last)
+		return -EINVAL;
+	switch (space) {
+	case IOREQD_SPACE_PIO:
+		is_mmio = 0;
+		break;
+	case IOREQD_SPACE_MMIO:
+		is_mmio = 1;
+		break;
+	case IOREQD_SPACE_PCI:
+		return map_pci(be, base, last, map, __func__);
+	default:
+		return -EINVAL;
+	}
+	if (map)
+		rc = xendevicemodel_map_io_range_to_ioreq_server(be->dmod, (domid_t)be->domid,
+								 be->id, is_mmio, base, last);
+	else
+		rc = xendevicemodel_unmap_io_range_from_ioreq_server(be->dmod, (domid_t)be->domid,
+								     be->id, is_mmio, base, last);
+	if (rc < 0) {
+		rc = ioreqd_xen_fail(__func__,
+				     map ? "xendevicemodel_map_io_range_to_ioreq_server"
+					 : "xendevicemodel_unmap_io_range_from_ioreq_server",
+				     be->domid);
+		log_warnx("%s: domain %u: the range was %s 0x%" PRIx64 "-0x%" PRIx64, __func__,
+			  be->domid, is_mmio ? "mmio" : "pio", base, last);
+	}
+	return rc;
+}
+
+/* ---- events ---------------------------------------------------------------------- */
+
+static unsigned xen_nr_fds(void *priv)
+{
+	return 2;
+}
+
+static int xen_fd(void *priv, unsigned idx)
+{
+	struct xen_be *be = priv;
+
+	return idx == 0 ? be->evtchn_fd : idx == 1 ? be->watch_fd : -1;
+}
+
+static const struct port_map *port_lookup(const struct xen_be *be, evtchn_port_t port)
+{
+	struct port_map key = {.port = port};
+
+	if (!be->by_port)
+		return NULL;
+	return bsearch(&key, be->by_port, be->nr_bound, sizeof(key), port_cmp);
+}
+
+static int evtchn_pending_cb(struct xen_be *be,
+			     void (*fn)(void *, enum ioreqd_backend_event, unsigned), void *arg)
+{
+	xenevtchn_port_or_error_t port;
+	const struct port_map *pm;
+	int rc = 0;
+
+	/* One read per readiness: the fd may block, and the loop calls again. */
+	port = xenevtchn_pending(be->xce);
+	if (port < 0) {
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		return ioreqd_xen_fail(__func__, "xenevtchn_pending", be->domid);
+	}
+	/*
+	 * The driver masked the port when it delivered it.  Unmask before
+	 * handling, so a notification sent while we work is not lost.
+	 */
+	if (xenevtchn_unmask(be->xce, (evtchn_port_t)port) < 0)
+		rc = ioreqd_xen_fail(__func__, "xenevtchn_unmask", be->domid);
+
+	/* Report the event even then: its vCPU waits for an answer. */
+	if (be->buf_bound && (evtchn_port_t)port == be->buf_port) {
+		fn(arg, IOREQD_BE_EV_BUFFERED, 0);
+	} else if ((pm = port_lookup(be, (evtchn_port_t)port)) != NULL) {
+		fn(arg, IOREQD_BE_EV_VCPU, pm->vcpu);
+	} else {
+		ioreqd_log_rl(&be->rl_io, LOG_LEVEL_WARN,
+			      "%s: domain %u: event on port %d, which is not ours", __func__,
+			      be->domid, (int)port);
+	}
+	return rc;
+}
+
+/* @return true if the domain is gone, dying, or shut down for good. */
+static bool domain_gone(struct xen_be *be)
+{
+	xc_domaininfo_t info;
+	unsigned reason;
+	int n;
+
+	/*
+	 * getinfolist works on every Xen from 4.2 on (getinfo went in 4.18).
+	 * It returns the first domain at or after domid, so check which.
+	 */
+	memset(&info, 0, sizeof(info));
+	n = xc_domain_getinfolist(be->xch, be->domid, 1, &info);
+	if (n < 0) {
+		ioreqd_xen_fail(__func__, "xc_domain_getinfolist", be->domid);
+		return false;
+	}
+	if (n == 0 || info.domain != be->domid) {
+		log_info("%s: domain %u is gone", __func__, be->domid);
+		return true;
+	}
+	if (info.flags & XEN_DOMINF_dying) {
+		log_info("%s: domain %u is dying", __func__, be->domid);
+		return true;
+	}
+	if (info.flags & XEN_DOMINF_shutdown) {
+		reason = (info.flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
+		/* A suspended domain may be resumed (checkpoint): keep serving. */
+		if (reason == SHUTDOWN_suspend)
+			return false;
+		log_info("%s: domain %u shut down (reason %u)", __func__, be->domid, reason);
+		return true;
+	}
+	return false;
+}
+
+static int watch_pending_cb(struct xen_be *be,
+			    void (*fn)(void *, enum ioreqd_backend_event, unsigned), void *arg)
+{
+	unsigned events = 0;
+	char **w;
+
+	if (be->restricted)
+		return 0;
+	/*
+	 * xs_check_watch never blocks (xs_read_watch would on a wakeup with
+	 * nothing queued): drain everything queued, then look at the domain
+	 * once.  @releaseDomain fires for any domain, so it is only a hint.
+	 */
+	errno = 0;
+	while ((w = xs_check_watch(be->xsh)) != NULL) {
+		free(w);
+		events++;
+		errno = 0;
+	}
+	if (errno != EAGAIN && errno != 0)
+		return ioreqd_xen_fail(__func__, "xs_check_watch", be->domid);
+	if (events && domain_gone(be))
+		fn(arg, IOREQD_BE_EV_DOMAIN_GONE, 0);
+	return 0;
+}
+
+static int xen_pending(void *priv, unsigned idx,
+		       void (*fn)(void *arg, enum ioreqd_backend_event ev, unsigned vcpu),
+		       void *arg)
+{
+	struct xen_be *be = priv;
+
+	if (idx == 0)
+		return evtchn_pending_cb(be, fn, arg);
+	if (idx == 1)
+		return watch_pending_cb(be, fn, arg);
+	return -EINVAL;
+}
+
+static int xen_notify(void *priv, unsigned vcpu)
+{
+	struct xen_be *be = priv;
+	int err;
+
+	if (vcpu >= be->nr_bound)
+		return -EINVAL;
+	if (xenevtchn_notify(be->xce, be->vcpu_port[vcpu]) < 0) {
+		err = errno ? errno : EIO;
+		ioreqd_log_rl(&be->rl_io, LOG_LEVEL_WARN,
+			      "%s: xenevtchn_notify: %s (domain %u vcpu%u port %u)", __func__,
+			      strerror(err), be->domid, vcpu, (unsigned)be->vcpu_port[vcpu]);
+		return -err;
+	}
+	return 0;
+}
+
+/* ---- guest memory, interrupts -------------------------------------------------------- */
+
+static int xen_guest_read(void *priv, uint64_t gpa, void *buf, size_t len)
+{
+	struct xen_be *be = priv;
+
+	return ioreqd_xen_mapcache_copy(&be->mc, gpa, buf, len, false);
+}
+
+static int xen_guest_write(void *priv, uint64_t gpa, const void *buf, size_t len)
+{
+	struct xen_be *be = priv;
+
+	return ioreqd_xen_mapcache_copy(&be->mc, gpa, (void *)buf, len, true);
+}
+
+static void xen_invalidate(void *priv)
+{
+	struct xen_be *be = priv;
+
+	ioreqd_xen_mapcache_invalidate(&be->mc);
+}
+
+/* Log a failed interrupt call (devices raise these at guest-driven rates). */
+static int irq_fail(struct xen_be *be, const char *func, const char *call, unsigned what)
+{
+	int err = errno ? errno : EIO;
+
+	ioreqd_log_rl(&be->rl_io, LOG_LEVEL_WARN, "%s: %s: %s (domain %u, 0x%x)", func, call,
+		      strerror(err), be->domid, what);
+	return -err;
+}
+
+static int xen_irq_set_level(void *priv, unsigned irq, unsigned level)
+{
+	struct xen_be *be = priv;
+
+#if XEN_X86
+	/* ISA IRQs are 0..15: anything else would be truncated to uint8_t. */
+	if (irq > 15)
+		return -EINVAL;
+	if (xendevicemodel_set_isa_irq_level(be->dmod, (domid_t)be->domid, (uint8_t)irq,
+					     level) < 0)
+		return irq_fail(be, __func__, "xendevicemodel_set_isa_irq_level", irq);
+#else
+	if (xendevicemodel_set_irq_level(be->dmod, (domid_t)be->domid, irq, level) < 0)
+		return irq_fail(be, __func__, "xendevicemodel_set_irq_level", irq);
+#endif
+	return 0;
+}
+
+static int xen_pci_intx_set_level(void *priv, uint32_t sbdf, unsigned intx, unsigned level)
+{
+	struct xen_be *be = priv;
+	struct ioreqd_pci_addr a;
+
+	if (intx > 3)
+		return -EINVAL;
+	ioreqd_pci_decode(IOREQD_PCI_ADDR(sbdf, 0), &a);
+	if (xendevicemodel_set_pci_intx_level(be->dmod, (domid_t)be->domid, a.seg, a.bus, a.dev,
+					      (uint8_t)intx, level) < 0)
+		return irq_fail(be, __func__, "xendevicemodel_set_pci_intx_level", sbdf);
+	return 0;
+}
+
+static int xen_inject_msi(void *priv, uint64_t addr, uint32_t data)
+{
+	struct xen_be *be = priv;
+
+	if (xendevicemodel_inject_msi(be->dmod, (domid_t)be->domid, addr, data) < 0)
+		return irq_fail(be, __func__, "xendevicemodel_inject_msi", data);
+	return 0;
+}
+
+/* ---- vCPU state ---------------------------------------------------------------------- */
+
+/* libxenctrl talks through libxencall, which restrict_all turns into /dev/null. */
+static int ctx_restricted(struct xen_be *be, const char *func)
+{
+	ioreqd_log_rl(&be->rl_ctx, LOG_LEVEL_WARN,
+		      "%s: domain %u: vCPU state is unavailable once the daemon is confined "
+		      "to the domain (xentoolcore_restrict_all closes libxenctrl)",
+		      func, be->domid);
+	return -EPERM;
+}
+
+static int xen_get_ip(void *priv, unsigned vcpu, uint64_t *ip)
+{
+	struct xen_be *be = priv;
+
+	*ip = 0;
+	if (be->restricted)
+		return ctx_restricted(be, __func__);
+	return ioreqd_xen_ctx_get_ip(be->xch, be->domid, vcpu, ip);
+}
+
+static int xen_vcpu_get(void *priv, unsigned vcpu, struct ioreqd_vcpu_regs *regs)
+{
+	struct xen_be *be = priv;
+
+	if (be->restricted) {
+		memset(regs, 0, sizeof(*regs));
+		return ctx_restricted(be, __func__);
+	}
+	return ioreqd_xen_ctx_get(be->xch, be->domid, vcpu, regs);
+}
+
+static int xen_vcpu_set(void *priv, unsigned vcpu, const struct ioreqd_vcpu_regs *regs)
+{
+	struct xen_be *be = priv;
+
+	if (be->restricted)
+		return ctx_restricted(be, __func__);
+	return ioreqd_xen_ctx_set(be->xch, be->domid, vcpu, regs);
+}
+
+/* ---- xenstore, confinement ------------------------------------------------------------ */
+
+/* A key is one or more '/'-separated names of [A-Za-z0-9_.-], none "." or "..". */
+static bool key_valid(const char *key)
+{
+	size_t seg = 0;
+	bool dots = true;
+
+	if (!*key || strlen(key) > 128)
+		return false;
+	for (const char *p = key;; p++) {
+		if (*p == '/' || *p == '\0') {
+			if (seg == 0 || (dots && seg <= 2))
+				return false;
+			if (*p == '\0')
+				return true;
+			seg = 0;
+			dots = true;
+			continue;
+		}
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
+		    !(*p >= '0' && *p <= '9') && *p != '_' && *p != '-' && *p != '.')
+			return false;
+		dots = dots && *p == '.';
+		seg++;
+	}
+}
+
+static int xen_publish(void *priv, const char *key, const char *value)
+{
+	struct xen_be *be = priv;
+	char path[256];
+
+	if (!key_valid(key)) {
+		log_warnx("%s: domain %u: bad key '%s'", __func__, be->domid, key);
+		return -EINVAL;
+	}
+	if (be->restricted) {
+		log_warnx("%s: domain %u: cannot publish %s: xenstore is closed once the daemon "
+			  "is confined to the domain", __func__, be->domid, key);
+		return -EPERM;
+	}
+	snprintf(path, sizeof(path), "/local/domain/%u/ioreqd/%u/%s", BACKEND_DOMID, be->domid,
+		 key);
+	if (!xs_write(be->xsh, XBT_NULL, path, value, (unsigned)strlen(value)))
+		return ioreqd_xen_fail(__func__, "xs_write", be->domid);
+	be->published = true;
+	return 0;
+}
+
+static int xen_restrict_domain(void *priv)
+{
+	struct xen_be *be = priv;
+
+	if (xentoolcore_restrict_all((domid_t)be->domid) < 0)
+		return ioreqd_xen_fail(__func__, "xentoolcore_restrict_all", be->domid);
+	be->restricted = true;
+	log_info("%s: confined to domain %u: vCPU state, xenstore and the @releaseDomain "
+		 "watch are no longer available", __func__, be->domid);
+	return 0;
+}
+
+const struct ioreqd_backend_ops ioreqd_backend_xen = {
+	.name = "xen",
+	.open = xen_open,
+	.map_pages = xen_map_pages,
+	.enable = xen_enable,
+	.nr_vcpus = xen_nr_vcpus,
+	.bind = xen_bind,
+	.map_range = xen_map_range,
+	.nr_fds = xen_nr_fds,
+	.fd = xen_fd,
+	.pending = xen_pending,
+	.notify = xen_notify,
+	.guest_read = xen_guest_read,
+	.guest_write = xen_guest_write,
+	.invalidate = xen_invalidate,
+	.irq_set_level = xen_irq_set_level,
+	.pci_intx_set_level = xen_pci_intx_set_level,
+	.inject_msi = xen_inject_msi,
+	.get_ip = xen_get_ip,
+	.vcpu_get = xen_vcpu_get,
+	.vcpu_set = xen_vcpu_set,
+	.publish = xen_publish,
+	.restrict_domain = xen_restrict_domain,
+	.close = xen_close,
+};

@@ -1,0 +1,32 @@
+# SPDX-License-Identifier: MIT
+# daemon/: the ioreqd program.  Backends and the xl-launch pieces add their
+# sources with `daemon_backend_sources +=` / `daemon_extra_sources +=` below.
+daemon_backend_sources =
+daemon_extra_sources =
+
+# --- the Xen backend (owned by the Xen backend work) ---
+daemon_backend_sources += daemon/backend-xen.c daemon/backend-xen-mapcache.c \
+	daemon/backend-xen-ctx.c daemon/backend-xen.h
+
+# --- the sim backend (owned by the sim work) ---
+daemon_backend_sources += daemon/backend-sim.c
+
+sbin_PROGRAMS += daemon/ioreqd
+daemon_ioreqd_SOURCES = \
+	daemon/daemon.h daemon/main.c daemon/options.c daemon/loader.c \
+	daemon/devices.c daemon/host.c daemon/loop.c daemon/stats.c daemon/xl.c \
+	$(daemon_backend_sources) $(daemon_extra_sources)
+daemon_ioreqd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
+	$(XENCTRL_CFLAGS) $(XENDEVICEMODEL_CFLAGS) $(XENEVTCHN_CFLAGS) \
+	$(XENFOREIGNMEMORY_CFLAGS) $(XENSTORE_CFLAGS) $(XENTOOLCORE_CFLAGS)
+daemon_ioreqd_LDADD = lib/libioreqd.la $(LIBEVENT_LIBS) \
+	$(XENCTRL_LIBS) $(XENDEVICEMODEL_LIBS) $(XENEVTCHN_LIBS) \
+	$(XENFOREIGNMEMORY_LIBS) $(XENSTORE_LIBS) $(XENTOOLCORE_LIBS)
+
+
+# --- xl launch: QMP server, xenstore handshake, privilege drop (owned by the
+# xl-launch work).  SECCOMP_* are empty unless configure found libseccomp.
+daemon_extra_sources += daemon/qmp-server.c daemon/qmp-server.h \
+	daemon/xsstate.c daemon/xsstate.h daemon/privdrop.c daemon/privdrop.h
+daemon_ioreqd_CFLAGS += $(SECCOMP_CFLAGS)
+daemon_ioreqd_LDADD += $(SECCOMP_LIBS)

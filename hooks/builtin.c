@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The table of built-in hooks (see builtin.h).  Adding a hook to hooks/ means
+ * adding its ioreqd_hook_<name> here and its source to the convenience
+ * library in hooks/local.mk; the hook source itself is not changed.
+ */
+#include "builtin.h"
+
+#include <stddef.h>
+#include <string.h>
+
+/* Defined by IOREQD_HOOK_DEFINE(name) in each hooks/NAME.c. */
+extern const struct ioreqd_hook ioreqd_hook_debugcon;
+extern const struct ioreqd_hook ioreqd_hook_override;
+extern const struct ioreqd_hook ioreqd_hook_scratch;
+
+const struct ioreqd_hook *const ioreqd_builtin_hooks[] = {
+	&ioreqd_hook_debugcon,
+	&ioreqd_hook_override,
+	&ioreqd_hook_scratch,
+	NULL,
+};
+
+const struct ioreqd_hook *ioreqd_builtin_hook_find(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; ioreqd_builtin_hooks[i]; i++) {
+		if (strcmp(ioreqd_builtin_hooks[i]->name, name) == 0)
+			return ioreqd_builtin_hooks[i];
+	}
+	return NULL;
+}

@@ -1,0 +1,926 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The configuration file parser: turns an INI file into a struct ioreqd_cfg,
+ * checking everything that can be checked without loading a hook (section
+ * names, global keys, ranges, numbers, booleans), and naming the file and
+ * line of every error.  Key/value tokenising is libinih's; this file feeds it
+ * one physical line at a time through a reader callback (see read_line) so
+ * that line numbers, empty sections and overlong lines are all ours to see,
+ * whatever options the system's libinih was built with.  Configuration files
+ * can come from anyone, so every path is bounded and leak-free.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+
+/* Limits that keep a hostile file from costing more than a little CPU. */
+#define MAX_FILE_SIZE (1u << 20) /* a real file is a few KiB */
+#define MAX_DEVS 256u
+#define MAX_RANGES 256u          /* per device */
+#define MAX_KV 64u               /* hook keys per device */
+#define MAX_NAME 63u             /* device and hook names */
+#define PIO_LAST 0xffffull
+
+#define WATCHDOG_MS_DEFAULT 5000u
+#define WATCHDOG_MS_MAX 86400000u /* one day; keeps ms -> us conversions exact */
+
+enum section { SEC_NONE = 0, SEC_GLOBAL, SEC_DEVICE };
+
+/* Parser state: one per load, passed to both libinih callbacks. */
+struct parser {
+	struct ioreqd_cfg *cfg;
+	const char *text;  /* the whole file */
+	size_t len;
+	size_t pos;        /* start of the next line */
+	unsigned lineno;   /* line last handed to libinih */
+	int rc;            /* first error, 0 while all is well */
+	char *err;
+	size_t errlen;
+	enum section sec;
+	/* Lines where single-valued keys were first set (0: not yet). */
+	unsigned g_hook_dir, g_log_level, g_watchdog, g_buffered;
+	unsigned d_order, d_optional;
+};
+
+/*
+ * Record the first error as "FILE:LINE: message" and stop the parse.
+ * @return 0, which is what a failing libinih handler returns.
+ */
+__attribute__((format(printf, 4, 5))) static int fail(struct parser *p, unsigned line,
+						       int rc, const char *fmt, ...)
+{
+	char msg[IOREQD_CFG_ERRLEN];
+	va_list ap;
+
+	if (p->rc)
+		return 0;
+	p->rc = rc;
+	if (!p->err || p->errlen == 0)
+		return 0;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(p->err, p->errlen, "%s:%u: %s", p->cfg->path, line, msg);
+	return 0;
+}
+
+static int nomem(struct parser *p)
+{
+	return fail(p, p->lineno, -ENOMEM, "out of memory");
+}
+
+/* ---- numbers, booleans, ranges ---------------------------------------- */
+
+static int digit_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* ioreqd_cfg_parse_u64 on s[0..n): no sign, no whitespace, no trailing junk. */
+static int parse_u64_n(const char *s, size_t n, uint64_t *out)
+{
+	unsigned base = 10, shift = 0;
+	size_t i = 0, first;
+	uint64_t v = 0;
+
+	*out = 0;
+	if (n == 0)
+		return -EINVAL;
+	if (n >= 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		i = 2;
+	} else if (n >= 2 && s[0] == '0' && s[1] >= '0' && s[1] <= '9') {
+		base = 8;
+		i = 1;
+	}
+	first = i;
+	for (; i < n; i++) {
+		int d = digit_value(s[i]);
+
+		if (d < 0 || (unsigned)d >= base)
+			break;
+		if (v > (UINT64_MAX - (unsigned)d) / base)
+			return -ERANGE;
+		v = v * base + (unsigned)d;
+	}
+	if (i == first)
+		return -EINVAL;
+	if (i < n) {
+		switch (s[i]) {
+		case 'K': case 'k': shift = 10; break;
+		case 'M': case 'm': shift = 20; break;
+		case 'G': case 'g': shift = 30; break;
+		default: return -EINVAL;
+		}
+		if (i + 1 != n)
+			return -EINVAL;
+		if (v > (UINT64_MAX >> shift))
+			return -ERANGE;
+		v <<= shift;
+	}
+	*out = v;
+	return 0;
+}
+
+int ioreqd_cfg_parse_u64(const char *s, uint64_t *out)
+{
+	*out = 0;
+	if (!s)
+		return -EINVAL;
+	return parse_u64_n(s, strlen(s), out);
+}
+
+int ioreqd_cfg_parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = {"yes", "true", "on", "1"};
+	static const char *const no[] = {"no", "false", "off", "0"};
+
+	*out = false;
+	if (!s)
+		return -EINVAL;
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0)
+			return 0;
+	}
+	return -EINVAL;
+}
+
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* Trim blanks from both ends of s[0..*n); @return the new start. */
+static const char *trim(const char *s, size_t *n)
+{
+	while (*n && is_blank(*s)) {
+		s++;
+		(*n)--;
+	}
+	while (*n && is_blank(s[*n - 1]))
+		(*n)--;
+	return s;
+}
+
+static const char *number_why(int rc)
+{
+	return rc == -ERANGE ? "number too large" : "not a number";
+}
+
+/* Read 1..maxdigits hex digits from *pp.  @return the value or -1. */
+static long hex_field(const char **pp, unsigned maxdigits)
+{
+	const char *p = *pp;
+	long v = 0;
+	unsigned n = 0;
+
+	while (digit_value(*p) >= 0 && n < maxdigits) {
+		v = v * 16 + digit_value(*p++);
+		n++;
+	}
+	if (n == 0 || digit_value(*p) >= 0)
+		return -1;
+	*pp = p;
+	return v;
+}
+
+/* "SSSS:BB:DD.F" or "BB:DD.F" -> the 4 KiB config space of that SBDF. */
+static int parse_pci(const char *s, size_t n, uint64_t *base, uint64_t *last,
+		     const char **why)
+{
+	char buf[32];
+	const char *p = buf;
+	long a, b, seg = 0, bus, dev, fn;
+
+	*why = "bad PCI address (use SSSS:BB:DD.F or BB:DD.F)";
+	if (n == 0 || n >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if ((a = hex_field(&p, 4)) < 0 || *p++ != ':' || (b = hex_field(&p, 4)) < 0)
+		return -EINVAL;
+	if (*p == ':') {
+		p++;
+		seg = a;
+		bus = b;
+		if ((dev = hex_field(&p, 2)) < 0)
+			return -EINVAL;
+	} else {
+		bus = a;
+		dev = b;
+	}
+	if (*p++ != '.' || (fn = hex_field(&p, 1)) < 0 || *p != '\0')
+		return -EINVAL;
+	if (bus > 0xff) {
+		*why = "PCI bus above ff";
+		return -EINVAL;
+	}
+	if (dev > 31) {
+		*why = "PCI device above 1f";
+		return -EINVAL;
+	}
+	if (fn > 7) {
+		*why = "PCI function above 7";
+		return -EINVAL;
+	}
+	*base = IOREQD_PCI_ADDR(IOREQD_PCI_SBDF(seg, bus, dev, fn), 0);
+	*last = *base | 0xfff;
+	*why = NULL;
+	return 0;
+}
+
+int ioreqd_cfg_parse_range(enum ioreqd_space space, const char *s, uint64_t *base,
+			   uint64_t *last, const char **why)
+{
+	const char *dummy, *sep, *a;
+	size_t n, an, bn;
+	uint64_t lo, hi, size;
+	int rc;
+
+	if (!why)
+		why = &dummy;
+	*base = 0;
+	*last = 0;
+	*why = "empty";
+	if (!s)
+		return -EINVAL;
+	n = strlen(s);
+	s = trim(s, &n);
+	if (n == 0)
+		return -EINVAL;
+	if (space == IOREQD_SPACE_PCI)
+		return parse_pci(s, n, base, last, why);
+	if (space != IOREQD_SPACE_PIO && space != IOREQD_SPACE_MMIO) {
+		*why = "unknown address space";
+		return -EINVAL;
+	}
+	sep = s;
+	while (sep < s + n && *sep != '-' && *sep != '+')
+		sep++;
+	an = (size_t)(sep - s);
+	a = trim(s, &an);
+	if ((rc = parse_u64_n(a, an, &lo)) < 0) {
+		*why = number_why(rc);
+		return -EINVAL;
+	}
+	hi = lo;
+	if (sep < s + n) {
+		const char *b = sep + 1;
+
+		bn = (size_t)(s + n - b);
+		b = trim(b, &bn);
+		if ((rc = parse_u64_n(b, bn, &hi)) < 0) {
+			*why = number_why(rc);
+			return -EINVAL;
+		}
+		if (*sep == '+') {
+			size = hi;
+			if (size == 0) {
+				*why = "size 0";
+				return -EINVAL;
+			}
+			if (lo + (size - 1) < lo) {
+				*why = "wraps past the end of the address space";
+				return -EINVAL;
+			}
+			hi = lo + (size - 1);
+		} else if (hi < lo) {
+			*why = "end below start";
+			return -EINVAL;
+		}
+	}
+	if (space == IOREQD_SPACE_PIO && hi > PIO_LAST) {
+		*why = "beyond port 0xffff";
+		return -EINVAL;
+	}
+	*base = lo;
+	*last = hi;
+	*why = NULL;
+	return 0;
+}
+
+/* ---- the configuration object ------------------------------------------- */
+
+static void dev_dispose(struct ioreqd_cfg_dev *dev)
+{
+	free(dev->name);
+	free(dev->hook);
+	free(dev->ranges);
+	for (unsigned i = 0; i < dev->nr_kv; i++) {
+		free(dev->kv[i].key);
+		free(dev->kv[i].value);
+	}
+	free(dev->kv);
+}
+
+void ioreqd_cfg_free(struct ioreqd_cfg *cfg)
+{
+	if (!cfg)
+		return;
+	for (unsigned i = 0; i < cfg->nr_devs; i++)
+		dev_dispose(&cfg->devs[i]);
+	free(cfg->devs);
+	free(cfg->hook_dir);
+	free(cfg->path);
+	free(cfg);
+}
+
+const char *ioreqd_cfg_dev_get(const struct ioreqd_cfg_dev *dev, const char *key,
+			       unsigned *line)
+{
+	if (line)
+		*line = 0;
+	if (!dev || !key)
+		return NULL;
+	for (unsigned i = 0; i < dev->nr_kv; i++) {
+		if (strcmp(dev->kv[i].key, key) == 0) {
+			if (line)
+				*line = dev->kv[i].line;
+			return dev->kv[i].value;
+		}
+	}
+	return NULL;
+}
+
+/* Grow *arr (of *nr elements of size sz) by one zeroed element. */
+static void *grow(void **arr, unsigned nr, size_t sz)
+{
+	char *n = realloc(*arr, (nr + 1) * sz);
+
+	if (!n)
+		return NULL;
+	*arr = n;
+	memset(n + nr * sz, 0, sz);
+	return n + nr * sz;
+}
+
+static struct ioreqd_cfg_dev *cur_dev(struct parser *p)
+{
+	return &p->cfg->devs[p->cfg->nr_devs - 1];
+}
+
+/* [A-Za-z0-9_-]{1,MAX_NAME} */
+static bool valid_name(const char *s, size_t n)
+{
+	if (n == 0 || n > MAX_NAME)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+/* ---- sections ------------------------------------------------------------ */
+
+/* A section is over: check what a device must have. */
+static int end_section(struct parser *p)
+{
+	struct ioreqd_cfg_dev *dev;
+
+	if (p->sec != SEC_DEVICE)
+		return 1;
+	dev = cur_dev(p);
+	if (!dev->hook)
+		return fail(p, dev->line, -EINVAL, "device '%s': missing 'hook'",
+		            dev->name);
+	if (dev->nr_ranges == 0)
+		return fail(p, dev->line, -EINVAL,
+		            "device '%s': no pio, mmio or pci range", dev->name);
+	return 1;
+}
+
+/* "[...]" with the brackets already removed and the contents trimmed. */
+static int begin_section(struct parser *p, const char *s, size_t n)
+{
+	struct ioreqd_cfg *cfg = p->cfg;
+	struct ioreqd_cfg_dev *dev;
+	const char *name;
+	size_t nn;
+
+	if (!end_section(p))
+		return 0;
+	p->sec = SEC_NONE;
+	if (n == 6 && memcmp(s, "global", 6) == 0) {
+		p->sec = SEC_GLOBAL;
+		return 1;
+	}
+	if (n < 7 || memcmp(s, "device", 6) != 0 || !is_blank(s[6]))
+		return fail(p, p->lineno, -EINVAL,
+			    "unknown section [%.*s] (expected [global] or [device NAME])",
+			    (int)(n > 64 ? 64 : n), s);
+	nn = n - 6;
+	name = trim(s + 6, &nn);
+	if (!valid_name(name, nn))
+		return fail(p, p->lineno, -EINVAL,
+			    "bad device name '%.*s' (1-%u of A-Z a-z 0-9 _ -)",
+			    (int)(nn > 64 ? 64 : nn), name, MAX_NAME);
+	for (unsigned i = 0; i < cfg->nr_devs; i++) {
+		if (strlen(cfg->devs[i].name) == nn &&
+		    memcmp(cfg->devs[i].name, name, nn) == 0)
+			return fail(p, p->lineno, -EINVAL,
+				    "duplicate device '%s' (first defined at line %u)",
+				    cfg->devs[i].name, cfg->devs[i].line);
+	}
+	if (cfg->nr_devs >= MAX_DEVS)
+		return fail(p, p->lineno, -EINVAL, "too many devices (at most %u)",
+		            MAX_DEVS);
+	dev = grow((void **)&cfg->devs, cfg->nr_devs, sizeof(*dev));
+	if (!dev)
+		return nomem(p);
+	dev->name = strndup(name, nn);
+	if (!dev->name)
+		return nomem(p);
+	cfg->nr_devs++;
+	dev->line = p->lineno;
+	dev->irq = -1;
+	dev->order = IOREQD_ORDER_NORMAL;
+	p->sec = SEC_DEVICE;
+	p->d_order = p->d_optional = 0;
+	return 1;
+}
+
+/* ---- keys ---------------------------------------------------------------- */
+
+/* A single-valued key seen again?  *seen holds the line it was first set. */
+static bool duplicate(struct parser *p, const char *key, unsigned *seen)
+{
+	if (*seen) {
+		fail(p, p->lineno, -EINVAL, "duplicate key '%s' (first set at line %u)",
+		     key, *seen);
+		return true;
+	}
+	*seen = p->lineno;
+	return false;
+}
+
+static int bad_bool(struct parser *p, const char *key, const char *value)
+{
+	return fail(p, p->lineno, -EINVAL, "%s: bad boolean '%s' (use yes or no)", key,
+	            value);
+}
+
+static int bad_number(struct parser *p, const char *key, const char *value, int rc)
+{
+	return fail(p, p->lineno, -EINVAL, "%s: %s '%s'", key,
+		    rc == -ERANGE ? "number too large" : "bad number", value);
+}
+
+static int global_key(struct parser *p, const char *key, const char *value)
+{
+	struct ioreqd_cfg *cfg = p->cfg;
+	uint64_t v;
+	int rc;
+
+	if (strcmp(key, "hook_dir") == 0) {
+		if (duplicate(p, key, &p->g_hook_dir))
+			return 0;
+		if (!*value)
+			return fail(p, p->lineno, -EINVAL, "hook_dir: empty value");
+		cfg->hook_dir = strdup(value);
+		return cfg->hook_dir ? 1 : nomem(p);
+	}
+	if (strcmp(key, "log_level") == 0) {
+		static const char *const names[] = {"warn", "info", "debug"};
+		static const int levels[] = {LOG_LEVEL_WARN, LOG_LEVEL_INFO,
+		                             LOG_LEVEL_DEBUG};
+
+		if (duplicate(p, key, &p->g_log_level))
+			return 0;
+		for (unsigned i = 0; i < 3; i++) {
+			if (strcmp(value, names[i]) == 0) {
+				cfg->log_level = levels[i];
+				return 1;
+			}
+		}
+		return fail(p, p->lineno, -EINVAL,
+			    "log_level: bad value '%s' (use warn, info or debug)", value);
+	}
+	if (strcmp(key, "watchdog_ms") == 0) {
+		if (duplicate(p, key, &p->g_watchdog))
+			return 0;
+		if ((rc = ioreqd_cfg_parse_u64(value, &v)) < 0)
+			return bad_number(p, key, value, rc);
+		if (v > WATCHDOG_MS_MAX)
+			return fail(p, p->lineno, -EINVAL,
+				    "watchdog_ms: %llu out of range (0..%u)",
+				    (unsigned long long)v, WATCHDOG_MS_MAX);
+		cfg->watchdog_ms = v;
+		return 1;
+	}
+	if (strcmp(key, "buffered") == 0) {
+		if (duplicate(p, key, &p->g_buffered))
+			return 0;
+		if (ioreqd_cfg_parse_bool(value, &cfg->buffered) < 0)
+			return bad_bool(p, key, value);
+		return 1;
+	}
+	return fail(p, p->lineno, -EINVAL,
+		    "unknown key '%s' in [global] (known: hook_dir, log_level, "
+		    "watchdog_ms, buffered)",
+		    key);
+}
+
+static int range_key(struct parser *p, struct ioreqd_cfg_dev *dev,
+                     enum ioreqd_space space, const char *key, const char *value)
+{
+	struct ioreqd_cfg_range *r;
+	uint64_t base, last;
+	const char *why;
+
+	if (ioreqd_cfg_parse_range(space, value, &base, &last, &why) < 0)
+		return fail(p, p->lineno, -EINVAL, "%s: bad range '%s' (%s)", key, value,
+		            why);
+	/*
+	 * Overlaps between devices are the daemon's business (identical ranges
+	 * form a chain), but one device claiming a byte twice is always a typo.
+	 */
+	for (unsigned i = 0; i < dev->nr_ranges; i++) {
+		r = &dev->ranges[i];
+		if (r->space == space && base <= r->last && r->base <= last)
+			return fail(
+			    p, p->lineno, -EINVAL,
+			    "%s: range '%s' overlaps this device's range at line %u", key,
+			    value, r->line);
+	}
+	if (dev->nr_ranges >= MAX_RANGES)
+		return fail(p, p->lineno, -EINVAL, "%s: too many ranges (at most %u)",
+		            key, MAX_RANGES);
+	r = grow((void **)&dev->ranges, dev->nr_ranges, sizeof(*r));
+	if (!r)
+		return nomem(p);
+	dev->nr_ranges++;
+	r->space = space;
+	r->base = base;
+	r->last = last;
+	r->line = p->lineno;
+	return 1;
+}
+
+static int hook_kv(struct parser *p, struct ioreqd_cfg_dev *dev, const char *key,
+		   const char *value)
+{
+	struct ioreqd_cfg_kv *kv;
+	unsigned line;
+
+	if (ioreqd_cfg_dev_get(dev, key, &line))
+		return fail(p, p->lineno, -EINVAL,
+		            "duplicate key '%s' (first set at line %u)", key, line);
+	if (dev->nr_kv >= MAX_KV)
+		return fail(p, p->lineno, -EINVAL, "too many hook keys (at most %u)",
+		            MAX_KV);
+	kv = grow((void **)&dev->kv, dev->nr_kv, sizeof(*kv));
+	if (!kv)
+		return nomem(p);
+	kv->key = strdup(key);
+	kv->value = strdup(value);
+	if (!kv->key || !kv->value) {
+		free(kv->key);
+		free(kv->value);
+		return nomem(p);
+	}
+	kv->line = p->lineno;
+	dev->nr_kv++;
+	return 1;
+}
+
+static int device_key(struct parser *p, const char *key, const char *value)
+{
+	struct ioreqd_cfg_dev *dev = cur_dev(p);
+	uint64_t v;
+	int rc;
+
+	if (strcmp(key, "hook") == 0) {
+		if (dev->hook)
+			return fail(p, p->lineno, -EINVAL,
+			            "duplicate key 'hook' (first set at line %u)",
+			            dev->hook_line);
+		if (!valid_name(value, strlen(value)))
+			return fail(p, p->lineno, -EINVAL,
+			            "hook: bad hook name '%s' (1-%u of A-Z a-z 0-9 _ -)",
+			            value, MAX_NAME);
+		dev->hook = strdup(value);
+		dev->hook_line = p->lineno;
+		return dev->hook ? 1 : nomem(p);
+	}
+	if (strcmp(key, "pio") == 0)
+		return range_key(p, dev, IOREQD_SPACE_PIO, key, value);
+	if (strcmp(key, "mmio") == 0)
+		return range_key(p, dev, IOREQD_SPACE_MMIO, key, value);
+	if (strcmp(key, "pci") == 0)
+		return range_key(p, dev, IOREQD_SPACE_PCI, key, value);
+	if (strcmp(key, "irq") == 0) {
+		if (dev->irq_line)
+			return fail(p, p->lineno, -EINVAL,
+			            "duplicate key 'irq' (first set at line %u)",
+			            dev->irq_line);
+		if ((rc = ioreqd_cfg_parse_u64(value, &v)) < 0)
+			return bad_number(p, key, value, rc);
+		if (v > 1023)
+			return fail(p, p->lineno, -EINVAL,
+			            "irq: %llu out of range (0..1023)",
+			            (unsigned long long)v);
+		dev->irq = (int)v;
+		dev->irq_line = p->lineno;
+		return 1;
+	}
+	if (strcmp(key, "order") == 0) {
+		if (duplicate(p, key, &p->d_order))
+			return 0;
+		if (strcmp(value, "first") == 0)
+			dev->order = IOREQD_ORDER_FIRST;
+		else if (strcmp(value, "normal") == 0)
+			dev->order = IOREQD_ORDER_NORMAL;
+		else if (strcmp(value, "last") == 0)
+			dev->order = IOREQD_ORDER_LAST;
+		else
+			return fail(p, p->lineno, -EINVAL,
+			            "order: bad value '%s' (use first, normal or last)",
+			            value);
+		return 1;
+	}
+	if (strcmp(key, "optional") == 0) {
+		if (duplicate(p, key, &p->d_optional))
+			return 0;
+		if (ioreqd_cfg_parse_bool(value, &dev->optional) < 0)
+			return bad_bool(p, key, value);
+		return 1;
+	}
+	return hook_kv(p, dev, key, value);
+}
+
+/* ---- the libinih callbacks ----------------------------------------------- */
+
+#if INI_HANDLER_LINENO
+static int on_key(void *user, const char *section, const char *key, const char *value,
+		  int lineno)
+#else
+static int on_key(void *user, const char *section, const char *key, const char *value)
+#endif
+{
+	struct parser *p = user;
+
+	/* read_line tracks the section: libinih truncates long section names. */
+	(void)section;
+#if INI_HANDLER_LINENO
+	(void)lineno;
+#endif
+	if (p->rc || !key || !value)
+		return 0;
+	switch (p->sec) {
+	case SEC_GLOBAL:
+		return global_key(p, key, value);
+	case SEC_DEVICE:
+		return device_key(p, key, value);
+	case SEC_NONE:
+	default:
+		return fail(p, p->lineno, -EINVAL, "key '%s' outside any section", key);
+	}
+}
+
+static bool key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.';
+}
+
+/*
+ * libinih's reader callback: hand it the next physical line, normalised.
+ *
+ * Why a reader and not ini_parse_string: libinih reports a line number to
+ * the key handler only when built with INI_HANDLER_LINENO (Debian's is not),
+ * reports a section only together with its first key (so "[device x]" with
+ * no keys would vanish), truncates section names to 50 bytes, and splits an
+ * overlong line into several "lines".  libinih processes each line as soon as
+ * it has read it, so the line this reader returned last is the line any
+ * handler call is about: counting here gives exact line numbers.
+ *
+ * The line is normalised so that the result does not depend on how libinih
+ * was built: leading blanks are removed (an indented key would otherwise be
+ * a multi-line continuation of the previous key), comments are removed
+ * (';' or '#' at the start, ';' after a blank inline), and section headers
+ * are handled here and passed on as a fixed "[s]".  A key line must have an
+ * '=' after a plain key name, which also keeps libinih's "key: value"
+ * variant from splitting at a ':' inside a value.  Returning NULL ends the
+ * parse, which is how the first error stops it.
+ */
+static char *read_line(char *buf, int num, void *stream)
+{
+	struct parser *p = stream;
+	const char *s, *nl, *eq;
+	size_t n, kn;
+
+	if (p->rc || p->pos >= p->len)
+		return NULL;
+	if (num < 4) {
+		fail(p, p->lineno, -EINVAL, "libinih line buffer too small (%d bytes)",
+		     num);
+		return NULL;
+	}
+	s = p->text + p->pos;
+	nl = memchr(s, '\n', p->len - p->pos);
+	n = nl ? (size_t)(nl - s) : p->len - p->pos;
+	p->pos += n + (nl ? 1 : 0);
+	p->lineno++;
+	if (memchr(s, '\0', n)) {
+		fail(p, p->lineno, -EINVAL, "NUL byte in line");
+		return NULL;
+	}
+	if (p->lineno == 1 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
+		s += 3; /* UTF-8 byte order mark */
+		n -= 3;
+	}
+	s = trim(s, &n);
+	if (n && (s[0] == ';' || s[0] == '#'))
+		n = 0;
+	for (size_t i = 1; i < n; i++) {
+		if (s[i] == ';' && is_blank(s[i - 1])) {
+			n = i;
+			s = trim(s, &n);
+			break;
+		}
+	}
+	buf[0] = '\0';
+	if (n == 0)
+		return buf;
+	if (s[0] == '[') {
+		if (s[n - 1] != ']') {
+			fail(p, p->lineno, -EINVAL,
+			     "syntax error: section header must end with ']'");
+			return NULL;
+		}
+		n -= 2;
+		s = trim(s + 1, &n);
+		if (!begin_section(p, s, n))
+			return NULL;
+		strcpy(buf, "[s]");
+		return buf;
+	}
+	eq = memchr(s, '=', n);
+	if (!eq) {
+		fail(p, p->lineno, -EINVAL,
+		     "syntax error: expected 'key = value' or '[section]'");
+		return NULL;
+	}
+	kn = (size_t)(eq - s);
+	s = trim(s, &kn);
+	for (size_t i = 0; i < kn; i++) {
+		if (!key_char(s[i])) {
+			fail(p, p->lineno, -EINVAL, "syntax error: bad key name '%.*s'",
+			     (int)(kn > 64 ? 64 : kn), s);
+			return NULL;
+		}
+	}
+	if (kn == 0) {
+		fail(p, p->lineno, -EINVAL, "syntax error: missing key before '='");
+		return NULL;
+	}
+	if (n >= (size_t)num) {
+		fail(p, p->lineno, -EINVAL, "line too long (at most %d characters)",
+		     num - 1);
+		return NULL;
+	}
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+/* ---- entry points -------------------------------------------------------- */
+
+int ioreqd_cfg_load_string(const char *text, size_t len, const char *name,
+			   struct ioreqd_cfg **out, char *err, size_t errlen)
+{
+	struct parser p = {.text = text ? text : "", .len = text ? len : 0, .err = err,
+			   .errlen = errlen};
+	struct ioreqd_cfg *cfg = NULL;
+	int rc;
+
+	*out = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	cfg = calloc(1, sizeof(*cfg));
+	if (!cfg)
+		return -ENOMEM;
+	cfg->path = strdup(name ? name : "<string>");
+	if (!cfg->path) {
+		free(cfg);
+		return -ENOMEM;
+	}
+	cfg->log_level = -1;
+	cfg->watchdog_ms = WATCHDOG_MS_DEFAULT;
+	p.cfg = cfg;
+	rc = ini_parse_stream(read_line, &p, on_key, &p);
+	if (!p.rc && rc == -2)
+		nomem(&p);
+	else if (!p.rc && rc != 0)
+		/* Not expected: read_line catches every syntax error first. */
+		fail(&p, rc > 0 ? (unsigned)rc : p.lineno, -EINVAL, "syntax error");
+	if (!p.rc)
+		end_section(&p);
+	rc = p.rc;
+	if (rc < 0)
+		goto out;
+	*out = cfg;
+	cfg = NULL;
+out:
+	ioreqd_cfg_free(cfg);
+	return rc;
+}
+
+/* Read a whole (small) file into memory.  @return 0 or -errno. */
+static int slurp(const char *path, char **text, size_t *len)
+{
+	FILE *fp = NULL;
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	*text = NULL;
+	*len = 0;
+	fp = fopen(path, "re");
+	if (!fp)
+		return -errno;
+	for (;;) {
+		size_t got;
+
+		if (n == cap) {
+			char *nb;
+
+			if (cap >= MAX_FILE_SIZE + 1) {
+				rc = -EFBIG;
+				goto out;
+			}
+			cap = cap ? cap * 2 : 4096;
+			if (cap > MAX_FILE_SIZE + 1)
+				cap = MAX_FILE_SIZE + 1;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			buf = nb;
+		}
+		got = fread(buf + n, 1, cap - n, fp);
+		n += got;
+		if (got == 0) {
+			if (ferror(fp))
+				rc = -EIO;
+			break;
+		}
+	}
+	if (n > MAX_FILE_SIZE)
+		rc = -EFBIG;
+out:
+	if (fp)
+		fclose(fp);
+	if (rc < 0) {
+		free(buf);
+		return rc;
+	}
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+int ioreqd_cfg_load(const char *path, struct ioreqd_cfg **out, char *err, size_t errlen)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	if (err && errlen)
+		err[0] = '\0';
+	rc = slurp(path, &text, &len);
+	if (rc < 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "%s: %s", path,
+			         rc == -EFBIG ? "file too large (over 1 MiB)"
+			                      : strerror(-rc));
+		return rc;
+	}
+	rc = ioreqd_cfg_load_string(text, len, path, out, err, errlen);
+	free(text);
+	return rc;
+}

@@ -1,0 +1,809 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ioreqd-simguest: a scripted guest on the simulated hypervisor.  It creates
+ * the simulated domain, waits for a device model to connect, enable its
+ * server and claim its ranges (like `xl create -p` followed by `xl unpause`),
+ * runs a script of guest accesses, checks every result, and destroys the
+ * domain (the device model sees its domain go away).  One line per check:
+ *
+ *   ok 12 mmio read 0xfeb00010/4 = 0x12345678
+ *   FAIL 13 pio read 0x3f8/1 = 0x40, expected 0x41 (line 9)
+ *   simguest: 57 passed, 0 failed
+ *
+ * Exit status: 0 if every check passed, 1 if one failed, 2 for a usage,
+ * script or setup error.
+ *
+ * The script language (full description: sim/README-script.md).  One command
+ * a line; '#' starts a comment line.  Numbers are expressions without spaces:
+ * decimal, 0x hex, 'c', $vcpu, $i, ( ), unary - ~ and * / % + - << >> & ^ |.
+ *
+ *   print TEXT                         TEXT and '\n' as 1-byte writes to port 0xe9
+ *   pio|mmio read ADDR SIZE [expect V] [mask M]
+ *   pio|mmio write ADDR SIZE V
+ *   pci read [SSSS:]BB:DD.F REG SIZE [expect V] [mask M]
+ *   pci write [SSSS:]BB:DD.F REG SIZE V
+ *   rep pio|mmio write ADDR SIZE COUNT [df 0|1] [buf GPA] pattern B|fill B|value V
+ *   rep pio|mmio read ADDR SIZE COUNT [df 0|1] [buf GPA] [expect-pattern B|expect-fill B]
+ *   buf pio|mmio write ADDR SIZE V [posted|sync]
+ *   drain [TIMEOUT_MS]                 every buffered write was consumed
+ *   timeoffset DELTA                   invalidate
+ *   sleep N[us|ms|s]                   vcpu N
+ *   expect-irq IRQ high|low [TIMEOUT_MS]
+ *   expect-msi N [addr A] [data D]     the N-th MSI arrived (and matches)
+ *   expect-key KEY VALUE               reg NAME V        expect-reg NAME V
+ *   repeat N ... end                   the block N times on this vCPU ($i)
+ *   parallel N [repeat R] ... end      the block on vCPUs 0..N-1 at once ($vcpu)
+ */
+#include "build-config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "simhv.h"
+#include "simscript.h"
+
+#define EX_FAILED 1
+#define EX_SETUP 2
+#define DEBUGCON_PORT 0xe9
+#define MAX_SHOWN 5 /* failures printed per block and thread */
+
+struct guest {
+	struct ioreqd_simhv *hv;
+	unsigned nr_vcpus;
+	uint64_t ram_size;
+	unsigned timeout_ms;
+	bool quiet;
+	pthread_mutex_t out;
+	unsigned checks;
+	unsigned passed;
+	unsigned failed;
+};
+
+/* One thread of execution: the main script, or one vCPU of a parallel block. */
+struct ctx {
+	struct guest *g;
+	unsigned vcpu;
+	struct sg_vars vars;
+	bool in_block; /* checks are tallied for the block, not numbered */
+	uint64_t ops;
+	uint64_t fails;
+	unsigned shown;
+	pthread_t thread;
+	bool started;
+	const struct sg_cmd *body;
+	unsigned nbody;
+	uint64_t reps;
+};
+
+static void run_cmds(struct ctx *x, const struct sg_cmd *cmds, unsigned n);
+
+/* Record one check: numbered at top level, tallied inside blocks. */
+static void check(struct ctx *x, const struct sg_cmd *c, bool ok, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void check(struct ctx *x, const struct sg_cmd *c, bool ok, const char *fmt, ...)
+{
+	struct guest *g = x->g;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (x->in_block) {
+		x->ops++;
+		if (ok)
+			return;
+		x->fails++;
+		if (x->shown++ >= MAX_SHOWN)
+			return;
+		pthread_mutex_lock(&g->out);
+		printf("# FAIL vcpu %u $i=%llu: %s (line %u)\n", x->vcpu,
+		       (unsigned long long)x->vars.i, msg, c->line);
+		pthread_mutex_unlock(&g->out);
+		return;
+	}
+	pthread_mutex_lock(&g->out);
+	g->checks++;
+	if (ok)
+		g->passed++;
+	else
+		g->failed++;
+	if (!ok)
+		printf("FAIL %u %s (line %u)\n", g->checks, msg, c->line);
+	else if (!g->quiet)
+		printf("ok %u %s\n", g->checks, msg);
+	fflush(stdout);
+	pthread_mutex_unlock(&g->out);
+}
+
+/* Evaluate an expression of @p c; a failure is reported as a failed check. */
+static bool eval(struct ctx *x, const struct sg_cmd *c, const char *expr, uint64_t def,
+                 uint64_t *out)
+{
+	if (!expr) {
+		*out = def;
+		return true;
+	}
+	if (sg_eval(expr, &x->vars, out) == 0)
+		return true;
+	check(x, c, false, "%s: cannot evaluate '%s'", sg_op_name(c->op), expr);
+	return false;
+}
+
+static const char *const space_names[] = {"pio", "mmio", "pci"};
+
+static void describe(const struct sg_cmd *c, uint64_t addr, uint64_t size, char *buf,
+                     size_t len)
+{
+	const char *dir = c->op == SG_READ ? "read" : "write";
+
+	if (c->has_sbdf)
+		snprintf(buf, len, "pci %s %04x:%02x:%02x.%u+0x%llx/%llu", dir,
+		         c->sbdf >> 16, (c->sbdf >> 8) & 0xff, (c->sbdf >> 3) & 0x1f,
+		         c->sbdf & 7, (unsigned long long)addr, (unsigned long long)size);
+	else
+		snprintf(buf, len, "%s %s 0x%llx/%llu", space_names[c->space], dir,
+		         (unsigned long long)addr, (unsigned long long)size);
+}
+
+/* --- Single accesses ---------------------------------------------------------------- */
+
+static void run_print(struct ctx *x, const struct sg_cmd *c)
+{
+	size_t len = strlen(c->text);
+	int rc = 0;
+
+	for (size_t i = 0; i <= len && rc == 0; i++)
+		rc =
+		    ioreqd_simhv_write(x->g->hv, x->vcpu, IOREQD_SPACE_PIO, DEBUGCON_PORT,
+		                       1, i < len ? (unsigned char)c->text[i] : '\n');
+	if (rc < 0)
+		check(x, c, false, "print \"%s\": %s", c->text, strerror(-rc));
+	else
+		check(x, c, true, "print \"%s\"", c->text);
+}
+
+static void run_io(struct ctx *x, const struct sg_cmd *c)
+{
+	uint64_t addr, size, val = 0, expect, mask, got;
+	char what[96];
+	int rc;
+
+	if (!eval(x, c, c->addr, 0, &addr) || !eval(x, c, c->size, 0, &size) ||
+	    !eval(x, c, c->value, 0, &val) || !eval(x, c, c->expect, 0, &expect) ||
+	    !eval(x, c, c->mask, ~0ull, &mask))
+		return;
+	describe(c, addr, size, what, sizeof(what));
+	if (c->has_sbdf)
+		addr = ((uint64_t)c->sbdf << 32) | (addr & 0xffffffffull);
+	if (size > 8) {
+		check(x, c, false, "%s: bad size", what);
+		return;
+	}
+	if (c->op == SG_WRITE) {
+		rc = ioreqd_simhv_write(x->g->hv, x->vcpu, c->space, addr, (unsigned)size,
+		                        val);
+		check(x, c, rc == 0, "%s = 0x%llx%s%s", what, (unsigned long long)val,
+		      rc ? ": " : "", rc ? strerror(-rc) : "");
+		return;
+	}
+	rc = ioreqd_simhv_read(x->g->hv, x->vcpu, c->space, addr, (unsigned)size, &got);
+	if (rc < 0)
+		check(x, c, false, "%s: %s", what, strerror(-rc));
+	else if (c->expect && (got & mask) != (expect & mask))
+		check(x, c, false, "%s = 0x%llx, expected 0x%llx", what,
+		      (unsigned long long)got, (unsigned long long)expect);
+	else
+		check(x, c, true, "%s = 0x%llx", what, (unsigned long long)got);
+}
+
+/* --- Rep accesses
+ * ------------------------------------------------------------------------ */
+
+/* The default buffer: a slice of guest RAM of its own for each vCPU. */
+static uint64_t scratch_base(const struct guest *g, unsigned vcpu)
+{
+	uint64_t slice = (g->ram_size / g->nr_vcpus) & ~0xfffull;
+
+	return slice * vcpu;
+}
+
+static uint8_t pattern_byte(enum sg_data kind, uint64_t b, uint64_t k)
+{
+	return (uint8_t)(kind == SG_DATA_PATTERN ? b + k : b);
+}
+
+static void run_rep(struct ctx *x, const struct sg_cmd *c)
+{
+	struct guest *g = x->g;
+	struct ioreqd_simhv_rep r = {.space = c->space, .read = c->read};
+	uint64_t addr, size, count, df, lo, b = 0, len;
+	uint8_t *ram;
+	char what[128];
+	int rc;
+
+	if (!eval(x, c, c->addr, 0, &addr) || !eval(x, c, c->size, 0, &size) ||
+	    !eval(x, c, c->count, 0, &count) || !eval(x, c, c->df, 0, &df) ||
+	    !eval(x, c, c->buf, scratch_base(g, x->vcpu), &lo) ||
+	    !eval(x, c, c->pattern, 0, &b))
+		return;
+	snprintf(what, sizeof(what), "rep %s %s 0x%llx/%llu x%llu df %u",
+	         space_names[c->space], c->read ? "read" : "write",
+	         (unsigned long long)addr, (unsigned long long)size,
+	         (unsigned long long)count, df != 0);
+	len = size * count;
+	if (size > 8 || count == 0 || count > UINT32_MAX || lo + len < lo ||
+	    (c->data != SG_DATA_VALUE && lo + len > g->ram_size)) {
+		check(x, c, false, "%s: bad size, count or buffer 0x%llx", what,
+		      (unsigned long long)lo);
+		return;
+	}
+	ram = ioreqd_simhv_ram(g->hv, NULL);
+	r.addr = addr;
+	r.size = (unsigned)size;
+	r.count = (uint32_t)count;
+	r.df = df != 0;
+	r.data_is_ptr = c->data != SG_DATA_VALUE;
+	/* The guest passes the first element's slot: the top one when counting down. */
+	r.data = c->data == SG_DATA_VALUE ? b : r.df ? lo + len - size : lo;
+	if (!c->read && r.data_is_ptr)
+		for (uint64_t k = 0; k < len; k++)
+			ram[lo + k] = pattern_byte(c->data, b, k);
+	if (c->read)
+		for (uint64_t k = 0; k < len;
+		     k++) /* so bytes nobody wrote do not match */
+			ram[lo + k] = (uint8_t)~pattern_byte(c->data, b, k);
+	rc = ioreqd_simhv_rep(g->hv, x->vcpu, &r, NULL);
+	if (rc < 0) {
+		check(x, c, false, "%s: %s", what, strerror(-rc));
+		return;
+	}
+	if (c->read && c->data != SG_DATA_NONE) {
+		for (uint64_t k = 0; k < len; k++) {
+			if (ram[lo + k] != pattern_byte(c->data, b, k)) {
+				check(x, c, false,
+				      "%s: buffer byte %llu = 0x%02x, expected 0x%02x",
+				      what, (unsigned long long)k, ram[lo + k],
+				      pattern_byte(c->data, b, k));
+				return;
+			}
+		}
+	}
+	check(x, c, true, "%s", what);
+}
+
+static void run_buf(struct ctx *x, const struct sg_cmd *c)
+{
+	uint64_t addr, size, val;
+	bool posted = false;
+	char what[96];
+	int rc;
+
+	if (!eval(x, c, c->addr, 0, &addr) || !eval(x, c, c->size, 0, &size) ||
+	    !eval(x, c, c->value, 0, &val))
+		return;
+	snprintf(what, sizeof(what), "buf %s write 0x%llx/%llu = 0x%llx",
+	         space_names[c->space], (unsigned long long)addr,
+	         (unsigned long long)size, (unsigned long long)val);
+	rc = size > 8 ? -EINVAL
+	              : ioreqd_simhv_buf_write(x->g->hv, x->vcpu, c->space, addr,
+	                                       (unsigned)size, val, &posted);
+	if (rc < 0)
+		check(x, c, false, "%s: %s", what, strerror(-rc));
+	else if (c->posted >= 0 && posted != (c->posted == 1))
+		check(x, c, false, "%s went %s, expected %s", what,
+		      posted ? "through the ring" : "synchronously",
+		      c->posted ? "posted" : "sync");
+	else
+		check(x, c, true, "%s (%s)", what, posted ? "posted" : "sync");
+}
+
+/* --- Everything else
+ * ------------------------------------------------------------------------ */
+
+static void run_expect_msi(struct ctx *x, const struct sg_cmd *c)
+{
+	uint64_t n, want_addr, want_data, addr = 0;
+	uint32_t data = 0;
+	int rc;
+
+	if (!eval(x, c, c->count, 0, &n) || !eval(x, c, c->addr, 0, &want_addr) ||
+	    !eval(x, c, c->value, 0, &want_data))
+		return;
+	rc = n ? ioreqd_simhv_wait_msi(x->g->hv, n, x->g->timeout_ms) : -EINVAL;
+	if (rc == 0)
+		rc = ioreqd_simhv_msi_get(x->g->hv, n - 1, &addr, &data);
+	if (rc < 0)
+		check(x, c, false, "msi #%llu: %s", (unsigned long long)n, strerror(-rc));
+	else if ((c->addr && addr != want_addr) ||
+	         (c->value && data != (uint32_t)want_data))
+		check(x, c, false,
+		      "msi #%llu addr 0x%llx data 0x%x, expected addr 0x%llx data 0x%llx",
+		      (unsigned long long)n, (unsigned long long)addr, data,
+		      (unsigned long long)want_addr, (unsigned long long)want_data);
+	else
+		check(x, c, true, "msi #%llu addr 0x%llx data 0x%x",
+		      (unsigned long long)n, (unsigned long long)addr, data);
+}
+
+static void run_reg(struct ctx *x, const struct sg_cmd *c)
+{
+	const struct sg_reg *reg = &sg_regs[c->reg];
+	struct ioreqd_vcpu_regs regs;
+	uint64_t want, have = 0;
+	int rc;
+
+	if (!eval(x, c, c->value, 0, &want))
+		return;
+	rc = ioreqd_simhv_vcpu_get(x->g->hv, x->vcpu, &regs);
+	if (rc == 0)
+		memcpy(&have, (char *)&regs + reg->off, reg->width); /* little-endian */
+	if (rc == 0 && c->op == SG_SET_REG) {
+		memcpy((char *)&regs + reg->off, &want, reg->width);
+		rc = ioreqd_simhv_vcpu_set(x->g->hv, x->vcpu, &regs);
+		if (rc < 0)
+			check(x, c, false, "reg %s: %s", reg->name, strerror(-rc));
+		return; /* setting a register is not a check */
+	}
+	if (rc < 0)
+		check(x, c, false, "vcpu %u %s: %s", x->vcpu, reg->name, strerror(-rc));
+	else
+		check(x, c, have == want, "vcpu %u %s = 0x%llx%s", x->vcpu, reg->name,
+		      (unsigned long long)have,
+		      have == want ? "" : ", expected another value");
+}
+
+static void *parallel_main(void *arg)
+{
+	struct ctx *t = arg;
+
+	for (uint64_t i = 0; i < t->reps; i++) {
+		t->vars.i = i;
+		run_cmds(t, t->body, t->nbody);
+	}
+	return NULL;
+}
+
+static void run_parallel(struct ctx *x, const struct sg_cmd *c)
+{
+	struct guest *g = x->g;
+	uint64_t n, reps;
+	struct ctx *t;
+
+	if (!eval(x, c, c->count, 0, &n) || !eval(x, c, c->reps, 1, &reps))
+		return;
+	if (n == 0 || n > g->nr_vcpus) {
+		check(x, c, false, "parallel %llu: the domain has %u vCPUs",
+		      (unsigned long long)n, g->nr_vcpus);
+		return;
+	}
+	t = calloc(n, sizeof(*t));
+	if (!t) {
+		check(x, c, false, "parallel: out of memory");
+		return;
+	}
+	for (unsigned v = 0; v < n; v++) {
+		t[v] = (struct ctx){.g = g,
+		                    .vcpu = v,
+		                    .vars = {.vcpu = v},
+		                    .in_block = true,
+		                    .body = c->body,
+		                    .nbody = c->nbody,
+		                    .reps = reps};
+		t[v].started =
+		    pthread_create(&t[v].thread, NULL, parallel_main, &t[v]) == 0;
+		if (!t[v].started)
+			t[v].fails = 1; /* reported below */
+	}
+	for (unsigned v = 0; v < n; v++) {
+		if (t[v].started)
+			pthread_join(t[v].thread, NULL);
+		if (x->in_block) {
+			x->ops += t[v].ops;
+			x->fails += t[v].fails;
+		} else {
+			check(x, c, t[v].fails == 0,
+			      "parallel vcpu %u: %llu operations, %llu failed", v,
+			      (unsigned long long)t[v].ops,
+			      (unsigned long long)t[v].fails);
+		}
+	}
+	free(t);
+}
+
+static void run_repeat(struct ctx *x, const struct sg_cmd *c)
+{
+	struct ctx inner = *x;
+	uint64_t n;
+
+	if (!eval(x, c, c->count, 0, &n))
+		return;
+	inner.in_block = true;
+	inner.ops = inner.fails = 0;
+	inner.shown = x->in_block ? x->shown : 0;
+	for (uint64_t i = 0; i < n; i++) {
+		inner.vars.i = i;
+		run_cmds(&inner, c->body, c->nbody);
+	}
+	if (x->in_block) {
+		x->ops += inner.ops;
+		x->fails += inner.fails;
+		x->shown = inner.shown;
+	} else {
+		check(x, c, inner.fails == 0,
+		      "repeat %llu on vcpu %u: %llu operations, %llu failed",
+		      (unsigned long long)n, x->vcpu, (unsigned long long)inner.ops,
+		      (unsigned long long)inner.fails);
+	}
+}
+
+static void run_cmd(struct ctx *x, const struct sg_cmd *c)
+{
+	struct guest *g = x->g;
+	uint64_t v = 0, w = 0;
+	char value[IOREQD_SIM_VALUE_MAX];
+	int rc;
+
+	switch (c->op) {
+	case SG_PRINT:
+		run_print(x, c);
+		break;
+	case SG_READ:
+	case SG_WRITE:
+		run_io(x, c);
+		break;
+	case SG_REP:
+		run_rep(x, c);
+		break;
+	case SG_BUF:
+		run_buf(x, c);
+		break;
+	case SG_DRAIN:
+		if (!eval(x, c, c->value, g->timeout_ms, &v))
+			break;
+		rc = ioreqd_simhv_drain(g->hv, (unsigned)v);
+		check(x, c, rc == 0, "drain: %s",
+		      rc ? strerror(-rc) : "every buffered write consumed");
+		break;
+	case SG_TIMEOFFSET:
+		if (!eval(x, c, c->value, 0, &v))
+			break;
+		rc = ioreqd_simhv_timeoffset(g->hv, x->vcpu, (int64_t)v);
+		check(x, c, rc == 0, "timeoffset %lld%s%s", (long long)v, rc ? ": " : "",
+		      rc ? strerror(-rc) : "");
+		break;
+	case SG_INVALIDATE:
+		rc = ioreqd_simhv_invalidate(g->hv, x->vcpu);
+		check(x, c, rc == 0, "invalidate%s%s", rc ? ": " : "",
+		      rc ? strerror(-rc) : "");
+		break;
+	case SG_SLEEP:
+		if (eval(x, c, c->value, 0, &v)) {
+			struct timespec ts = {.tv_sec = (time_t)(v / 1000000),
+			                      .tv_nsec = (long)(v % 1000000) * 1000};
+
+			nanosleep(&ts, NULL);
+		}
+		break;
+	case SG_VCPU:
+		if (!eval(x, c, c->value, 0, &v))
+			break;
+		if (v >= g->nr_vcpus)
+			check(x, c, false, "vcpu %llu: the domain has %u vCPUs",
+			      (unsigned long long)v, g->nr_vcpus);
+		else
+			x->vcpu = (unsigned)v;
+		break;
+	case SG_EXPECT_IRQ:
+		if (!eval(x, c, c->addr, 0, &v) ||
+		    !eval(x, c, c->value, g->timeout_ms, &w))
+			break;
+		rc = ioreqd_simhv_wait_irq(g->hv, (unsigned)v, (unsigned)c->level,
+		                           (unsigned)w);
+		check(x, c, rc == 0, "irq %llu is %s%s%s", (unsigned long long)v,
+		      c->level ? "high" : "low", rc ? ": " : "", rc ? strerror(-rc) : "");
+		break;
+	case SG_EXPECT_MSI:
+		run_expect_msi(x, c);
+		break;
+	case SG_EXPECT_KEY:
+		rc = ioreqd_simhv_wait_key(g->hv, c->text, c->text2, g->timeout_ms);
+		if (rc == 0)
+			check(x, c, true, "key %s = %s", c->text, c->text2);
+		else if (ioreqd_simhv_key_get(g->hv, c->text, value, sizeof(value)) == 0)
+			check(x, c, false, "key %s = %s, expected %s", c->text, value,
+			      c->text2);
+		else
+			check(x, c, false, "key %s was never published", c->text);
+		break;
+	case SG_SET_REG:
+	case SG_EXPECT_REG:
+		run_reg(x, c);
+		break;
+	case SG_REPEAT:
+		run_repeat(x, c);
+		break;
+	case SG_PARALLEL:
+		run_parallel(x, c);
+		break;
+	}
+}
+
+static void run_cmds(struct ctx *x, const struct sg_cmd *cmds, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		run_cmd(x, &cmds[i]);
+}
+
+/* --- Setup
+ * ------------------------------------------------------------------------------ */
+
+static void usage(FILE *fp)
+{
+	fprintf(
+	    fp,
+	    "usage: ioreqd-simguest --script FILE|- [options]\n"
+	    "  --socket PATH      where the device model connects "
+	    "(default /tmp/ioreqd-sim-DOMID.sock)\n"
+	    "  --domid N          the simulated domain's id (default 1)\n"
+	    "  --vcpus N          vCPUs, 1..%u (default 1)\n"
+	    "  --mem SIZE         guest RAM, with K, M or G (default 1M)\n"
+	    "  --buffered         require the device model to ask for a buffered ring\n"
+	    "  --timeout SECONDS  how long to wait for the device model (default 10)\n"
+	    "  --ready WHAT       start when the server claims a range (ranges) or when "
+	    "the\n"
+	    "                     device model publishes state=running (running, "
+	    "default)\n"
+	    "  -q, --quiet        print failures and the summary only\n"
+	    "The script language is described in sim/README-script.md.\n",
+	    IOREQD_SIMHV_MAX_VCPUS);
+}
+
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 0);
+	unsigned shift = 0;
+
+	if (end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	}
+	if (*end || v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(s, &end, 0);
+	return end == s || *end || errno || *out > max ? -EINVAL : 0;
+}
+
+struct options {
+	char socket[108];
+	unsigned long domid;
+	unsigned long vcpus;
+	uint64_t mem;
+	unsigned long timeout_s;
+	bool buffered;
+	bool wait_running;
+	bool quiet;
+	const char *script;
+};
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+	    {"socket", required_argument, NULL, 's'},
+	    {"domid", required_argument, NULL, 'd'},
+	    {"vcpus", required_argument, NULL, 'v'},
+	    {"mem", required_argument, NULL, 'm'},
+	    {"buffered", no_argument, NULL, 'b'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"script", required_argument, NULL, 'f'},
+	    {"ready", required_argument, NULL, 'r'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *sock = NULL;
+	int ch;
+
+	*o = (struct options){.domid = 1,
+	                      .vcpus = 1,
+	                      .mem = IOREQD_SIMHV_DEFAULT_RAM,
+	                      .timeout_s = 10,
+	                      .wait_running = true};
+	while ((ch = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+		int rc = 0;
+
+		switch (ch) {
+		case 's':
+			sock = optarg;
+			break;
+		case 'd':
+			rc = parse_uint(optarg, 0x7fef, &o->domid);
+			break;
+		case 'v':
+			rc = parse_uint(optarg, IOREQD_SIMHV_MAX_VCPUS, &o->vcpus);
+			rc = rc ? rc : o->vcpus ? 0 : -EINVAL;
+			break;
+		case 'm':
+			rc = parse_size(optarg, &o->mem);
+			rc = rc ? rc : o->mem && !(o->mem % 4096) ? 0 : -EINVAL;
+			break;
+		case 'b':
+			o->buffered = true;
+			break;
+		case 't':
+			rc = parse_uint(optarg, 3600, &o->timeout_s);
+			rc = rc ? rc : o->timeout_s ? 0 : -EINVAL;
+			break;
+		case 'f':
+			o->script = optarg;
+			break;
+		case 'r':
+			if (strcmp(optarg, "running") && strcmp(optarg, "ranges"))
+				rc = -EINVAL;
+			o->wait_running = !strcmp(optarg, "running");
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -EINVAL;
+		}
+		if (rc < 0) {
+			const struct option *lo = longopts;
+
+			while (lo->name && lo->val != ch)
+				lo++;
+			fprintf(stderr, "simguest: bad value '%s' for --%s\n", optarg,
+			        lo->name ? lo->name : "?");
+			return rc;
+		}
+	}
+	if (optind < argc || !o->script) {
+		fprintf(stderr, "simguest: %s\n",
+		        optind < argc ? "unexpected arguments" : "--script is required");
+		usage(stderr);
+		return -EINVAL;
+	}
+	if (sock)
+		snprintf(o->socket, sizeof(o->socket), "%s", sock);
+	else
+		snprintf(o->socket, sizeof(o->socket), "/tmp/ioreqd-sim-%lu.sock",
+		         o->domid);
+	return 0;
+}
+
+static int load_script(const char *path, struct sg_script *s)
+{
+	char err[512];
+	bool is_stdin = !strcmp(path, "-");
+	FILE *fp = is_stdin ? stdin : fopen(path, "r");
+	int rc;
+
+	if (!fp) {
+		fprintf(stderr, "simguest: %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	rc = sg_parse(fp, is_stdin ? "(stdin)" : path, s, err, sizeof(err));
+	if (!is_stdin)
+		fclose(fp);
+	if (rc < 0)
+		fprintf(stderr, "simguest: %s\n", err);
+	return rc;
+}
+
+/* Wait for the device model like a toolstack before it unpauses the domain. */
+static int wait_for_device_model(struct guest *g, const struct options *o)
+{
+	struct ioreqd_simhv_server_info info;
+	unsigned ms = (unsigned)o->timeout_s * 1000;
+
+	fprintf(stderr,
+	        "simguest: d%lu: %lu vCPU(s), %llu KiB RAM; waiting for a device model "
+	        "on %s\n",
+	        o->domid, o->vcpus, (unsigned long long)(o->mem >> 10), o->socket);
+	if (ioreqd_simhv_wait(g->hv, IOREQD_SIMHV_READY, ms) < 0) {
+		fprintf(stderr,
+		        "simguest: no device model enabled a server and claimed a range "
+		        "within %lu s\n",
+		        o->timeout_s);
+		return -ETIMEDOUT;
+	}
+	if (o->wait_running && ioreqd_simhv_wait_key(g->hv, "state", "running", ms) < 0) {
+		fprintf(stderr,
+		        "simguest: the device model never published state=running "
+		        "(use --ready ranges if it does not)\n");
+		return -ETIMEDOUT;
+	}
+	if (o->buffered && (ioreqd_simhv_server_info(g->hv, &info) < 0 ||
+	                    info.bufioreq == IOREQD_SIM_BUFIOREQ_OFF)) {
+		fprintf(stderr,
+		        "simguest: --buffered: the device model did not ask for a "
+		        "buffered ring\n");
+		return -ENODEV;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct sg_script script = {0};
+	struct guest g = {0};
+	struct ctx top = {0};
+	int status = EX_SETUP;
+
+	if (parse_options(argc, argv, &o) < 0)
+		return EX_SETUP;
+	if (load_script(o.script, &script) < 0)
+		return EX_SETUP;
+	g.nr_vcpus = (unsigned)o.vcpus;
+	g.ram_size = o.mem;
+	g.timeout_ms = (unsigned)o.timeout_s * 1000;
+	g.quiet = o.quiet;
+	pthread_mutex_init(&g.out, NULL);
+	g.hv = ioreqd_simhv_new(&(struct ioreqd_simhv_config){
+	    .socket_path = o.socket,
+	    .domid = (unsigned)o.domid,
+	    .nr_vcpus = g.nr_vcpus,
+	    .ram_size = g.ram_size,
+	    .timeout_ms = g.timeout_ms,
+	});
+	if (!g.hv) {
+		fprintf(stderr, "simguest: cannot create the domain on %s: %s\n",
+		        o.socket, strerror(errno));
+		goto out;
+	}
+	if (wait_for_device_model(&g, &o) < 0)
+		goto out;
+
+	top.g = &g;
+	run_cmds(&top, script.cmds, script.n);
+	printf("simguest: %u passed, %u failed\n", g.passed, g.failed);
+	fflush(stdout);
+	if (ioreqd_simhv_crashed(g.hv))
+		fprintf(stderr, "simguest: the domain crashed: %s\n",
+		        ioreqd_simhv_crashed(g.hv));
+	status = g.failed ? EX_FAILED : 0;
+out:
+	/* Destroying the domain is what tells the device model to exit. */
+	ioreqd_simhv_free(g.hv);
+	sg_free(&script);
+	pthread_mutex_destroy(&g.out);
+	return status;
+}

@@ -1,0 +1,939 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Xen backend against fakes of the Xen libraries (tests/fake-xen.c):
+ * setup runs in exactly the documented order, any one call failing gives a
+ * clean error that names it and leaks nothing, teardown is the reverse,
+ * events are consumed one pending() and one unmask at a time, guest memory
+ * goes through the mapping cache, vCPU state through the HVM save records,
+ * and the domain's death is noticed.
+ */
+#include "fake-xen.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "backend.h"
+#include "backend-xen.h"
+#include "bus.h"
+#include "log.h"
+#include "vmcs.h"
+
+#define DOMID 5
+#define INJECTED EL2HLT
+
+static const struct ioreqd_backend_ops *const be = &ioreqd_backend_xen;
+
+/* ---- captured log -------------------------------------------------------------- */
+
+static char msgs[64][512];
+static unsigned nmsgs;
+
+static void sink(int level, const char *msg, void *arg)
+{
+	if (nmsgs < 64)
+		snprintf(msgs[nmsgs], sizeof(msgs[0]), "%s", msg);
+	nmsgs++;
+}
+
+/* @return the first captured message holding both @p a and @p b (b may be NULL). */
+static const char *logged(const char *a, const char *b)
+{
+	for (unsigned i = 0; i < nmsgs && i < 64; i++)
+		if (strstr(msgs[i], a) && (!b || strstr(msgs[i], b)))
+			return msgs[i];
+	return NULL;
+}
+
+static void setup_each(void)
+{
+	nmsgs = 0;
+	ioreqd_log_set_sink(sink, NULL);
+	ioreqd_log_set_verbosity(LOG_LEVEL_INFO);
+	fake_xen_reset(DOMID, 2);
+}
+
+static void teardown_each(void)
+{
+	ioreqd_log_set_sink(NULL, NULL);
+	fake_xen_cleanup();
+}
+
+/* ---- a backend brought up the way the daemon does it ------------------------------ */
+
+struct rig {
+	void *priv;
+	shared_iopage_t *sync;
+	buffered_iopage_t *buf;
+	unsigned nr;
+};
+
+#define PCI_SBDF IOREQD_PCI_SBDF(0, 0, 5, 0)
+
+static int rig_up(struct rig *r, bool buffered)
+{
+	struct ioreqd_backend_args a = {.domid = DOMID, .buffered = buffered};
+	int rc;
+
+	memset(r, 0, sizeof(*r));
+	if ((rc = be->open(&r->priv, &a)) < 0)
+		return rc;
+	if ((rc = be->map_pages(r->priv, &r->sync, &r->buf)) < 0)
+		return rc;
+	if ((rc = be->enable(r->priv, true)) < 0)
+		return rc;
+	if ((rc = be->nr_vcpus(r->priv, &r->nr)) < 0)
+		return rc;
+	if ((rc = be->bind(r->priv, r->nr)) < 0)
+		return rc;
+	if ((rc = be->map_range(r->priv, IOREQD_SPACE_PIO, 0x3f8, 0x3ff, true)) < 0)
+		return rc;
+	if ((rc = be->map_range(r->priv, IOREQD_SPACE_MMIO, 0xfeb00000, 0xfeb00fff, true)) < 0)
+		return rc;
+	return be->map_range(r->priv, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(PCI_SBDF, 0),
+			     IOREQD_PCI_ADDR(PCI_SBDF, 0xfff), true);
+}
+
+static void rig_down(struct rig *r)
+{
+	be->close(r->priv);
+	r->priv = NULL;
+}
+
+static const char *const setup_calls[] = {
+	"xendevicemodel_open",
+	"xenforeignmemory_open",
+	"xenevtchn_open",
+	"xc_interface_open",
+	"xs_open",
+	"xendevicemodel_create_ioreq_server",
+	"xs_watch",
+	"xs_fileno",
+	"xenevtchn_fd",
+	"xenforeignmemory_map_resource",
+	"xendevicemodel_set_ioreq_server_state",
+	"xendevicemodel_nr_vcpus",
+	"xenevtchn_bind_interdomain",
+	"xenevtchn_bind_interdomain",
+	"xendevicemodel_get_ioreq_server_info",
+	"xenevtchn_bind_interdomain",
+	"xendevicemodel_map_io_range_to_ioreq_server",
+	"xendevicemodel_map_io_range_to_ioreq_server",
+	"xendevicemodel_map_pcidev_to_ioreq_server",
+};
+#define NR_SETUP_CALLS (sizeof(setup_calls) / sizeof(setup_calls[0]))
+
+/* After a guest memory access has left one page in the cache. */
+static const char *const teardown_calls[] = {
+	"xenevtchn_unbind", /* the buffered port, bound last */
+	"xenevtchn_unbind", /* vcpu1 */
+	"xenevtchn_unbind", /* vcpu0 */
+	"xenforeignmemory_unmap",
+	"xendevicemodel_set_ioreq_server_state",
+	"xenforeignmemory_unmap_resource",
+	"xendevicemodel_destroy_ioreq_server",
+	"xs_close",
+	"xc_interface_close",
+	"xenevtchn_close",
+	"xenforeignmemory_close",
+	"xendevicemodel_close",
+};
+#define NR_TEARDOWN_CALLS (sizeof(teardown_calls) / sizeof(teardown_calls[0]))
+
+/* Enabling is also a teardown call (with 0): everything else is setup only. */
+static bool is_setup_call(const char *name)
+{
+	for (unsigned i = 0; i < NR_SETUP_CALLS; i++)
+		if (strcmp(name, setup_calls[i]) == 0 &&
+		    strcmp(name, "xendevicemodel_set_ioreq_server_state") != 0)
+			return true;
+	return false;
+}
+
+static void assert_calls(const char *const *want, unsigned n)
+{
+	ck_assert_uint_eq(fake_xen.ncalls, n);
+	for (unsigned i = 0; i < n; i++)
+		ck_assert_msg(strcmp(fake_xen.calls[i].name, want[i]) == 0,
+			      "call %u is %s, expected %s", i, fake_xen.calls[i].name, want[i]);
+}
+
+/* ---- setup and teardown ------------------------------------------------------------- */
+
+START_TEST(test_xen_setup_runs_in_documented_order)
+{
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, true), 0);
+	assert_calls(setup_calls, NR_SETUP_CALLS);
+	ck_assert_int_eq(fake_xen.bufioreq, HVM_IOREQSRV_BUFIOREQ_ATOMIC);
+	/* One mapping of both frames, buffered page first. */
+	ck_assert_uint_eq(fake_xen.res_frame, 0);
+	ck_assert_uint_eq(fake_xen.res_nr, 2);
+	ck_assert_int_eq(fake_xen.res_prot, PROT_READ | PROT_WRITE);
+	ck_assert_ptr_eq(r.buf, (void *)fake_xen.iopages);
+	ck_assert_ptr_eq(r.sync, (void *)(fake_xen.iopages + 4096));
+	/* Bound to the ports enabling wrote into the shared page. */
+	ck_assert_uint_eq(fake_xen.calls[12].arg, FAKE_VP_EPORT(0));
+	ck_assert_uint_eq(fake_xen.calls[13].arg, FAKE_VP_EPORT(1));
+	ck_assert_uint_eq(fake_xen.calls[15].arg, FAKE_BUF_REMOTE_PORT);
+	ck_assert_uint_eq(r.nr, 2);
+	ck_assert_uint_eq(be->nr_fds(r.priv), 2);
+	ck_assert_int_eq(be->fd(r.priv, 0), fake_xen.evtchn_pipe[0]);
+	ck_assert_int_eq(be->fd(r.priv, 1), fake_xen.watch_pipe[0]);
+	ck_assert_int_eq(be->fd(r.priv, 2), -1);
+	rig_down(&r);
+	ck_assert_ptr_null(fake_xen_leak());
+}
+END_TEST
+
+START_TEST(test_xen_unbuffered_maps_only_the_shared_page)
+{
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	ck_assert_int_eq(fake_xen.bufioreq, HVM_IOREQSRV_BUFIOREQ_OFF);
+	ck_assert_uint_eq(fake_xen.res_frame, XENMEM_resource_ioreq_server_frame_ioreq(0));
+	ck_assert_uint_eq(fake_xen.res_nr, 1);
+	ck_assert_ptr_null(r.buf);
+	ck_assert_ptr_eq(r.sync, (void *)(fake_xen.iopages + 4096));
+	ck_assert_uint_eq(fake_xen_count("xendevicemodel_get_ioreq_server_info"), 0);
+	ck_assert_uint_eq(fake_xen_count("xenevtchn_bind_interdomain"), 2);
+	rig_down(&r);
+	ck_assert_ptr_null(fake_xen_leak());
+}
+END_TEST
+
+START_TEST(test_xen_map_pages_accepts_no_buffered_page_pointer)
+{
+	struct ioreqd_backend_args a = {.domid = DOMID, .buffered = true};
+	shared_iopage_t *sp;
+	void *priv;
+
+	ck_assert_int_eq(be->open(&priv, &a), 0);
+	ck_assert_int_eq(be->map_pages(priv, &sp, NULL), 0);
+	ck_assert_ptr_eq(sp, (void *)(fake_xen.iopages + 4096));
+	ck_assert_int_eq(be->map_pages(priv, &sp, NULL), -EALREADY);
+	be->close(priv);
+	ck_assert_ptr_null(fake_xen_leak());
+}
+END_TEST
+
+START_TEST(test_xen_each_setup_call_failing_is_reported_and_leaks_nothing)
+{
+	for (unsigned k = 1; k <= NR_SETUP_CALLS; k++) {
+		const char *msg;
+		struct rig r;
+		int rc;
+
+		setup_each();
+		fake_xen_fail_nth(k, INJECTED);
+		rc = rig_up(&r, true);
+		ck_assert_msg(rc == -INJECTED, "call %u (%s): rc %d", k, setup_calls[k - 1], rc);
+		/* Setup stopped at the failing call: what follows only releases. */
+		ck_assert_uint_ge(fake_xen.ncalls, k);
+		for (unsigned i = 0; i < k; i++)
+			ck_assert_str_eq(fake_xen.calls[i].name, setup_calls[i]);
+		for (unsigned i = k; i < fake_xen.ncalls; i++)
+			ck_assert_msg(!is_setup_call(fake_xen.calls[i].name),
+				      "failing %s, then %s", setup_calls[k - 1],
+				      fake_xen.calls[i].name);
+		msg = logged(setup_calls[k - 1], strerror(INJECTED));
+		ck_assert_msg(msg != NULL, "no message names %s", setup_calls[k - 1]);
+		ck_assert_msg(strncmp(msg, "xen_", 4) == 0, "message lacks the function: %s",
+			      msg);
+		if (r.priv)
+			rig_down(&r);
+		ck_assert_msg(fake_xen_leak() == NULL, "failing %s: %s", setup_calls[k - 1],
+			      fake_xen_leak());
+		teardown_each();
+	}
+}
+END_TEST
+
+START_TEST(test_xen_teardown_is_the_reverse_of_setup)
+{
+	struct rig r;
+	uint8_t b;
+
+	ck_assert_int_eq(rig_up(&r, true), 0);
+	ck_assert_int_eq(be->guest_read(r.priv, 0x2000, &b, 1), 0);
+	fake_xen_clear_log();
+	rig_down(&r);
+	assert_calls(teardown_calls, NR_TEARDOWN_CALLS);
+	ck_assert_uint_eq(fake_xen.calls[0].arg, FAKE_LOCAL_PORT(FAKE_BUF_REMOTE_PORT));
+	ck_assert_uint_eq(fake_xen.calls[1].arg, FAKE_LOCAL_PORT(FAKE_VP_EPORT(1)));
+	ck_assert_uint_eq(fake_xen.calls[2].arg, FAKE_LOCAL_PORT(FAKE_VP_EPORT(0)));
+	ck_assert_uint_eq(fake_xen.calls[4].arg, 0); /* disabled */
+	ck_assert_ptr_null(fake_xen_leak());
+}
+END_TEST
+
+START_TEST(test_xen_daemon_disable_then_close_disables_once)
+{
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, true), 0);
+	ck_assert_int_eq(be->enable(r.priv, false), 0);
+	rig_down(&r);
+	ck_assert_uint_eq(fake_xen_count("xendevicemodel_set_ioreq_server_state"), 2);
+	ck_assert_ptr_null(fake_xen_leak());
+}
+END_TEST
+
+START_TEST(test_xen_each_teardown_call_failing_still_releases_the_rest)
+{
+	for (unsigned k = 1; k <= NR_TEARDOWN_CALLS; k++) {
+		struct rig r;
+		uint8_t b;
+
+		setup_each();
+		ck_assert_int_eq(rig_up(&r, true), 0);
+		ck_assert_int_eq(be->guest_read(r.priv, 0x2000, &b, 1), 0);
+		fake_xen_clear_log();
+		fake_xen_fail_nth(k, INJECTED);
+		rig_down(&r);
+		assert_calls(teardown_calls, NR_TEARDOWN_CALLS);
+		ck_assert_uint_eq(fake_xen.failed, 1);
+		/* xs_close returns nothing: there is nothing to report. */
+		if (strcmp(teardown_calls[k - 1], "xs_close") != 0)
+			ck_assert_msg(logged(teardown_calls[k - 1], strerror(INJECTED)),
+				      "no message names %s", teardown_calls[k - 1]);
+		ck_assert_msg(fake_xen_leak() == NULL, "failing %s: %s",
+			      teardown_calls[k - 1], fake_xen_leak());
+		teardown_each();
+	}
+}
+END_TEST
+
+START_TEST(test_xen_bind_before_enable_is_refused)
+{
+	struct ioreqd_backend_args a = {.domid = DOMID, .buffered = false};
+	shared_iopage_t *sp;
+	buffered_iopage_t *bp;
+	void *priv;
+
+	ck_assert_int_eq(be->open(&priv, &a), 0);
+	ck_assert_int_eq(be->map_pages(priv, &sp, &bp), 0);
+	ck_assert_int_eq(be->bind(priv, 2), -EINVAL);
+	ck_assert_int_eq(be->enable(priv, true), 0);
+	ck_assert_int_eq(be->bind(priv, 129), -E2BIG);
+	ck_assert_uint_eq(fake_xen_count("xenevtchn_bind_interdomain"), 0);
+	be->close(priv);
+	ck_assert_ptr_null(fake_xen_leak());
+}
+END_TEST
+
+START_TEST(test_xen_open_of_missing_domain_names_the_call)
+{
+	struct ioreqd_backend_args a = {.domid = DOMID + 1};
+	void *priv = (void *)1;
+
+	ck_assert_int_eq(be->open(&priv, &a), -ESRCH);
+	ck_assert_ptr_null(priv);
+	ck_assert_ptr_nonnull(logged("xendevicemodel_create_ioreq_server", strerror(ESRCH)));
+	ck_assert_ptr_null(fake_xen_leak());
+}
+END_TEST
+
+/* ---- ranges ------------------------------------------------------------------------- */
+
+START_TEST(test_xen_ranges_map_inclusive_and_pci_by_sbdf_once)
+{
+	uint32_t sbdf = IOREQD_PCI_SBDF(1, 2, 3, 4);
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	ck_assert_uint_eq(fake_xen.nr_ranges, 2);
+	ck_assert_int_eq(fake_xen.ranges[0].is_mmio, 0);
+	ck_assert_uint_eq(fake_xen.ranges[0].end, 0x3ff);
+	ck_assert_int_eq(fake_xen.ranges[1].is_mmio, 1);
+	ck_assert_uint_eq(fake_xen.ranges[1].end, 0xfeb00fff);
+
+	/* Two ranges in one SBDF claim it once and release it with the last. */
+	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(sbdf, 0),
+				       IOREQD_PCI_ADDR(sbdf, 0x3f), true), 0);
+	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(sbdf, 0x40),
+				       IOREQD_PCI_ADDR(sbdf, 0xff), true), 0);
+	ck_assert_uint_eq(fake_xen.nr_pcidevs, 2);
+	ck_assert_uint_eq(fake_xen.pcidevs[1], sbdf);
+	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(sbdf, 0),
+				       IOREQD_PCI_ADDR(sbdf, 0x3f), false), 0);
+	ck_assert_uint_eq(fake_xen_count("xendevicemodel_unmap_pcidev_from_ioreq_server"), 0);
+	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(sbdf, 0x40),
+				       IOREQD_PCI_ADDR(sbdf, 0xff), false), 0);
+	ck_assert_uint_eq(fake_xen_count("xendevicemodel_unmap_pcidev_from_ioreq_server"), 1);
+	ck_assert_uint_eq(fake_xen.nr_pcidevs, 1);
+
+	/* A range spanning SBDFs, or an unknown space, reaches no Xen call. */
+	fake_xen_clear_log();
+	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(sbdf, 0),
+				       IOREQD_PCI_ADDR(sbdf + 1, 0), true), -EINVAL);
+	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_COUNT, 0, 1, true), -EINVAL);
+	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_MMIO, 2, 1, true), -EINVAL);
+	ck_assert_uint_eq(fake_xen.ncalls, 0);
+
+	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_PIO, 0x3f8, 0x3ff, false), 0);
+	ck_assert_uint_eq(fake_xen.nr_ranges, 1);
+	/* Xen refusing a claim is reported with the call and the range. */
+	fake_xen_fail_call("xendevicemodel_map_io_range_to_ioreq_server", 1, EEXIST);
+	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_PIO, 0x60, 0x64, true), -EEXIST);
+	ck_assert_ptr_nonnull(logged("xendevicemodel_map_io_range_to_ioreq_server", NULL));
+	ck_assert_ptr_nonnull(logged("0x60-0x64", NULL));
+	rig_down(&r);
+	ck_assert_ptr_null(fake_xen_leak());
+}
+END_TEST
+
+/* ---- events ------------------------------------------------------------------------- */
+
+struct seen {
+	unsigned n;
+	enum ioreqd_backend_event ev[8];
+	unsigned vcpu[8];
+};
+
+static void record(void *arg, enum ioreqd_backend_event ev, unsigned vcpu)
+{
+	struct seen *s = arg;
+
+	if (s->n < 8) {
+		s->ev[s->n] = ev;
+		s->vcpu[s->n] = vcpu;
+	}
+	s->n++;
+}
+
+START_TEST(test_xen_pending_reads_once_unmasks_then_reports_the_vcpu)
+{
+	uint32_t port1 = FAKE_LOCAL_PORT(FAKE_VP_EPORT(1));
+	struct seen s = {0};
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, true), 0);
+	fake_xen_raise(port1);
+	fake_xen_raise(FAKE_LOCAL_PORT(FAKE_VP_EPORT(0)));
+	fake_xen_clear_log();
+	ck_assert_int_eq(be->pending(r.priv, 0, record, &s), 0);
+	ck_assert_uint_eq(fake_xen.ncalls, 2);
+	ck_assert_str_eq(fake_xen.calls[0].name, "xenevtchn_pending");
+	ck_assert_str_eq(fake_xen.calls[1].name, "xenevtchn_unmask");
+	ck_assert_uint_eq(fake_xen.calls[1].arg, port1);
+	ck_assert(!fake_xen.masked[port1]);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_int_eq(s.ev[0], IOREQD_BE_EV_VCPU);
+	ck_assert_uint_eq(s.vcpu[0], 1);
+	/* The second event waits for the next readiness callback. */
+	ck_assert_uint_eq(fake_xen.queued, 1);
+	ck_assert_int_eq(be->pending(r.priv, 0, record, &s), 0);
+	ck_assert_uint_eq(s.vcpu[1], 0);
+
+	fake_xen_raise(FAKE_LOCAL_PORT(FAKE_BUF_REMOTE_PORT));
+	ck_assert_int_eq(be->pending(r.priv, 0, record, &s), 0);
+	ck_assert_int_eq(s.ev[2], IOREQD_BE_EV_BUFFERED);
+
+	/* Nothing pending, or a port that is not ours: no event, no error. */
+	ck_assert_int_eq(be->pending(r.priv, 0, record, &s), 0);
+	fake_xen_raise(3);
+	ck_assert_int_eq(be->pending(r.priv, 0, record, &s), 0);
+	ck_assert_uint_eq(s.n, 3);
+	ck_assert_ptr_nonnull(logged("port 3", "not ours"));
+	rig_down(&r);
+}
+END_TEST
+
+START_TEST(test_xen_pending_errors_are_reported_but_the_event_still_counts)
+{
+	struct seen s = {0};
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	fake_xen_fail_call("xenevtchn_pending", 1, EBADF);
+	ck_assert_int_eq(be->pending(r.priv, 0, record, &s), -EBADF);
+	ck_assert_ptr_nonnull(logged("xenevtchn_pending", strerror(EBADF)));
+	ck_assert_uint_eq(s.n, 0);
+
+	/* An unmask failure is an error, but its vCPU is still served. */
+	fake_xen_raise(FAKE_LOCAL_PORT(FAKE_VP_EPORT(0)));
+	fake_xen_fail_call("xenevtchn_unmask", 1, EINVAL);
+	ck_assert_int_eq(be->pending(r.priv, 0, record, &s), -EINVAL);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_uint_eq(s.vcpu[0], 0);
+	rig_down(&r);
+}
+END_TEST
+
+START_TEST(test_xen_notify_kicks_the_vcpus_local_port)
+{
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	ck_assert_int_eq(be->notify(r.priv, 1), 0);
+	ck_assert_uint_eq(fake_xen.notified[FAKE_LOCAL_PORT(FAKE_VP_EPORT(1))], 1);
+	ck_assert_int_eq(be->notify(r.priv, 2), -EINVAL);
+	fake_xen_fail_call("xenevtchn_notify", 1, EIO);
+	ck_assert_int_eq(be->notify(r.priv, 0), -EIO);
+	ck_assert_ptr_nonnull(logged("xenevtchn_notify", "vcpu0"));
+	rig_down(&r);
+}
+END_TEST
+
+START_TEST(test_xen_domain_death_is_reported_from_the_watch)
+{
+	struct seen s = {0};
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	/* The watch fires once when set: the domain is alive. */
+	ck_assert_int_eq(be->pending(r.priv, 1, record, &s), 0);
+	ck_assert_uint_eq(fake_xen_count("xc_domain_getinfolist"), 1);
+	ck_assert_uint_eq(s.n, 0);
+	/* Nothing queued: no domain check at all. */
+	ck_assert_int_eq(be->pending(r.priv, 1, record, &s), 0);
+	ck_assert_uint_eq(fake_xen_count("xc_domain_getinfolist"), 1);
+
+	/* Suspended (it may be resumed): keep serving. */
+	fake_xen.state = FAKE_DOM_SHUTDOWN;
+	fake_xen.shutdown_reason = SHUTDOWN_suspend;
+	fake_xen_fire_watch();
+	ck_assert_int_eq(be->pending(r.priv, 1, record, &s), 0);
+	ck_assert_uint_eq(s.n, 0);
+
+	/* A failing check is not taken for death. */
+	fake_xen_fire_watch();
+	fake_xen_fail_call("xc_domain_getinfolist", 1, EACCES);
+	ck_assert_int_eq(be->pending(r.priv, 1, record, &s), 0);
+	ck_assert_uint_eq(s.n, 0);
+
+	fake_xen.shutdown_reason = SHUTDOWN_poweroff;
+	fake_xen_fire_watch();
+	fake_xen_fire_watch();
+	ck_assert_int_eq(be->pending(r.priv, 1, record, &s), 0);
+	ck_assert_uint_eq(s.n, 1); /* two watch events, one report */
+	ck_assert_int_eq(s.ev[0], IOREQD_BE_EV_DOMAIN_GONE);
+	rig_down(&r);
+}
+END_TEST
+
+START_TEST(test_xen_dying_or_vanished_domain_is_gone)
+{
+	for (int st = FAKE_DOM_DYING; st <= FAKE_DOM_GONE; st += 2) {
+		struct seen s = {0};
+		struct rig r;
+
+		setup_each();
+		ck_assert_int_eq(rig_up(&r, false), 0);
+		ck_assert_int_eq(be->pending(r.priv, 1, record, &s), 0);
+		fake_xen.state = (enum fake_dom_state)st;
+		fake_xen_fire_watch();
+		ck_assert_int_eq(be->pending(r.priv, 1, record, &s), 0);
+		ck_assert_uint_eq(s.n, 1);
+		ck_assert_int_eq(s.ev[0], IOREQD_BE_EV_DOMAIN_GONE);
+		rig_down(&r);
+		ck_assert_ptr_null(fake_xen_leak());
+		teardown_each();
+	}
+}
+END_TEST
+
+/* ---- guest memory --------------------------------------------------------------------- */
+
+START_TEST(test_xen_guest_copy_across_a_page_boundary)
+{
+	uint8_t in[8] = {1, 2, 3, 4, 5, 6, 7, 8}, out[8];
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	ck_assert_int_eq(be->guest_write(r.priv, 0x1ffd, in, sizeof(in)), 0);
+	ck_assert_mem_eq(fake_xen_guest(0x1ffd), in, sizeof(in));
+	ck_assert_uint_eq(fake_xen.maps_made, 2);
+	memset(out, 0, sizeof(out));
+	ck_assert_int_eq(be->guest_read(r.priv, 0x1ffd, out, sizeof(out)), 0);
+	ck_assert_mem_eq(out, in, sizeof(in));
+	/* Both pages came from the cache the second time. */
+	ck_assert_uint_eq(fake_xen.maps_made, 2);
+	ck_assert_int_eq(be->guest_read(r.priv, 0x1000, out, 0), 0);
+	rig_down(&r);
+	ck_assert_ptr_null(fake_xen_leak());
+}
+END_TEST
+
+START_TEST(test_xen_invalidate_drops_every_mapping)
+{
+	uint8_t b;
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	ck_assert_int_eq(be->guest_read(r.priv, 0x0000, &b, 1), 0);
+	ck_assert_int_eq(be->guest_read(r.priv, 0x5000, &b, 1), 0);
+	ck_assert_int_eq(fake_xen.live_maps, 2);
+	be->invalidate(r.priv);
+	ck_assert_int_eq(fake_xen.live_maps, 0);
+	ck_assert_uint_eq(fake_xen_count("xenforeignmemory_unmap"), 2);
+	/* The next access maps afresh. */
+	ck_assert_int_eq(be->guest_read(r.priv, 0x5000, &b, 1), 0);
+	ck_assert_uint_eq(fake_xen.maps_made, 3);
+	ck_assert_uint_eq(b, *fake_xen_guest(0x5000));
+	rig_down(&r);
+	ck_assert_ptr_null(fake_xen_leak());
+}
+END_TEST
+
+START_TEST(test_xen_mapcache_evicts_the_least_recently_used)
+{
+	uint8_t b;
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	for (unsigned p = 0; p < IOREQD_XEN_MAPCACHE_ENTRIES; p++)
+		ck_assert_int_eq(be->guest_read(r.priv, p * 4096ull, &b, 1), 0);
+	/* Touch page 0 again: page 1 is now the oldest. */
+	ck_assert_int_eq(be->guest_read(r.priv, 0, &b, 1), 0);
+	ck_assert_uint_eq(fake_xen.maps_made, IOREQD_XEN_MAPCACHE_ENTRIES);
+	fake_xen_clear_log();
+	ck_assert_int_eq(be->guest_read(r.priv, 20 * 4096ull, &b, 1), 0);
+	ck_assert_int_eq(fake_xen_find("xenforeignmemory_unmap", 0), 0);
+	ck_assert_uint_eq(fake_xen.calls[0].arg, 1);
+	ck_assert_int_eq(fake_xen.live_maps, IOREQD_XEN_MAPCACHE_ENTRIES);
+	rig_down(&r);
+	ck_assert_ptr_null(fake_xen_leak());
+}
+END_TEST
+
+START_TEST(test_xen_guest_copy_rejects_bad_ranges_without_mapping)
+{
+	uint8_t buf[16];
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	fake_xen_clear_log();
+	ck_assert_int_eq(be->guest_read(r.priv, UINT64_MAX - 3, buf, 8), -EFAULT);
+	ck_assert_int_eq(be->guest_read(r.priv, IOREQD_XEN_GPA_LIMIT, buf, 1), -EFAULT);
+	ck_assert_int_eq(be->guest_write(r.priv, 0, buf, IOREQD_XEN_COPY_MAX + 1), -EFAULT);
+	ck_assert_uint_eq(fake_xen.ncalls, 0);
+	/* A frame the domain does not have fails cleanly, naming it. */
+	ck_assert_int_eq(be->guest_read(r.priv, 0x100000, buf, 1), -EFAULT);
+	ck_assert_ptr_nonnull(logged("xenforeignmemory_map", "gfn 0x100"));
+	rig_down(&r);
+	ck_assert_ptr_null(fake_xen_leak());
+}
+END_TEST
+
+START_TEST(test_xen_read_only_guest_page_can_be_read_not_written)
+{
+	uint8_t b = 0x42, got;
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	fake_xen.readonly[3] = true;
+	ck_assert_int_eq(be->guest_read(r.priv, 3 * 4096 + 10, &got, 1), 0);
+	ck_assert_uint_eq(got, *fake_xen_guest(3 * 4096 + 10));
+	ck_assert_int_eq(be->guest_write(r.priv, 3 * 4096 + 10, &b, 1), -EFAULT);
+	ck_assert_uint_eq(*fake_xen_guest(3 * 4096 + 10), got);
+	rig_down(&r);
+	ck_assert_ptr_null(fake_xen_leak());
+}
+END_TEST
+
+/* ---- interrupts ---------------------------------------------------------------------- */
+
+START_TEST(test_xen_interrupts_reach_the_devicemodel)
+{
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	ck_assert_int_eq(be->irq_set_level(r.priv, 4, 1), 0);
+	ck_assert_int_eq(fake_xen.isa_irq, 4);
+	ck_assert_int_eq(fake_xen.isa_level, 1);
+	ck_assert_int_eq(be->irq_set_level(r.priv, 16, 1), -EINVAL);
+	ck_assert_int_eq(be->pci_intx_set_level(r.priv, IOREQD_PCI_SBDF(1, 2, 3, 0), 2, 1), 0);
+	ck_assert_uint_eq(fake_xen.intx_sbdf, IOREQD_PCI_SBDF(1, 2, 3, 0));
+	ck_assert_int_eq(fake_xen.intx_pin, 2);
+	ck_assert_int_eq(be->pci_intx_set_level(r.priv, 0, 4, 1), -EINVAL);
+	ck_assert_int_eq(be->inject_msi(r.priv, 0xfee00000, 0x4041), 0);
+	ck_assert_uint_eq(fake_xen.msi_addr, 0xfee00000);
+	ck_assert_uint_eq(fake_xen.msi_data, 0x4041);
+	fake_xen_fail_call("xendevicemodel_inject_msi", 1, EINVAL);
+	ck_assert_int_eq(be->inject_msi(r.priv, 0xfee00000, 0x4041), -EINVAL);
+	ck_assert_ptr_nonnull(logged("xendevicemodel_inject_msi", strerror(EINVAL)));
+	rig_down(&r);
+}
+END_TEST
+
+/* ---- vCPU state ----------------------------------------------------------------------- */
+
+START_TEST(test_xen_vcpu_get_converts_the_cpu_record)
+{
+	struct ioreqd_vcpu_regs regs;
+	uint64_t ip;
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	fake_xen_clear_log();
+	ck_assert_int_eq(be->vcpu_get(r.priv, 1, &regs), 0);
+	ck_assert_uint_eq(fake_xen_count("xc_domain_hvm_getcontext_partial"), 1);
+	ck_assert_uint_eq(fake_xen.calls[0].arg, 1);
+	ck_assert_uint_eq(regs.rip, fake_xen.cpu[1].rip);
+	ck_assert_uint_eq(regs.r15, fake_xen.cpu[1].r15);
+	ck_assert_uint_eq(regs.efer, fake_xen.cpu[1].msr_efer);
+	ck_assert_uint_eq(regs.kernel_gs_base, fake_xen.cpu[1].shadow_gs);
+	ck_assert_uint_eq(regs.gs.base, fake_xen.cpu[1].gs_base);
+	ck_assert_uint_eq(regs.tr.sel, (uint16_t)fake_xen.cpu[1].tr_sel);
+	/* Xen's folded attributes come out in the VMX layout. */
+	ck_assert_uint_eq(regs.cs.ar, 0xa09b);
+	ck_assert_uint_eq(regs.ldtr.ar, IOREQD_AR_UNUSABLE);
+	ck_assert_int_eq(be->get_ip(r.priv, 0, &ip), 0);
+	ck_assert_uint_eq(ip, fake_xen.cpu[0].rip);
+	ck_assert_int_eq(be->vcpu_get(r.priv, 7, &regs), -ENOENT);
+	ck_assert_ptr_nonnull(logged("xc_domain_hvm_getcontext_partial", NULL));
+	rig_down(&r);
+}
+END_TEST
+
+START_TEST(test_xen_attr_conversion_round_trips)
+{
+	static const uint32_t attrs[] = {0x0, 0x093, 0x09b, 0xa9b, 0xc93, 0x08b, 0x082, 0xf9f};
+
+	for (unsigned i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+		uint32_t ar = ioreqd_xen_attr_to_ar(attrs[i]);
+
+		ck_assert_uint_eq(!!(ar & IOREQD_AR_UNUSABLE), !(attrs[i] & IOREQD_AR_PRESENT));
+		ck_assert_uint_eq(ioreqd_xen_ar_to_attr(ar), attrs[i]);
+	}
+}
+END_TEST
+
+START_TEST(test_xen_vcpu_set_patches_one_record_of_a_paused_domain)
+{
+	static const char *const want[] = {
+		"xc_domain_pause", "xc_domain_hvm_getcontext", "xc_domain_hvm_getcontext",
+		"xc_domain_hvm_setcontext", "xc_domain_unpause",
+	};
+	struct hvm_hw_cpu before0 = fake_xen.cpu[0], before1 = fake_xen.cpu[1];
+	struct ioreqd_vcpu_regs regs;
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	ck_assert_int_eq(be->vcpu_get(r.priv, 1, &regs), 0);
+	regs.rax = 0x1234;
+	regs.rip += 2;
+	regs.ds.ar = 0xc093;
+	fake_xen_clear_log();
+	ck_assert_int_eq(be->vcpu_set(r.priv, 1, &regs), 0);
+	assert_calls(want, 5);
+	ck_assert_uint_eq(fake_xen.setcontexts, 1);
+	ck_assert(!fake_xen.setcontext_unpaused);
+	ck_assert(!fake_xen.setcontext_downed);
+	ck_assert_int_eq(fake_xen.paused, 0);
+	ck_assert_uint_eq(fake_xen.cpu[1].rax, 0x1234);
+	ck_assert_uint_eq(fake_xen.cpu[1].rip, before1.rip + 2);
+	ck_assert_uint_eq(fake_xen.cpu[1].ds_arbytes, 0xc93);
+	/* What regs does not hold is left as it was. */
+	ck_assert_mem_eq(fake_xen.cpu[1].fpu_regs, before1.fpu_regs, sizeof(before1.fpu_regs));
+	ck_assert_uint_eq(fake_xen.cpu[1].tsc, before1.tsc);
+	ck_assert_uint_eq(fake_xen.cpu[1].pending_event, before1.pending_event);
+	ck_assert_uint_eq(fake_xen.cpu[1].msr_tsc_aux, before1.msr_tsc_aux);
+	ck_assert_uint_eq(fake_xen.cpu[1].dr0, before1.dr0);
+	/* The other vCPU's record went back unchanged. */
+	ck_assert_mem_eq(&fake_xen.cpu[0], &before0, sizeof(before0));
+	rig_down(&r);
+	ck_assert_ptr_null(fake_xen_leak());
+}
+END_TEST
+
+START_TEST(test_xen_vcpu_set_unpauses_when_a_step_fails)
+{
+	static const char *const steps[] = {"xc_domain_hvm_getcontext",
+					    "xc_domain_hvm_setcontext"};
+	struct ioreqd_vcpu_regs regs;
+
+	for (unsigned i = 0; i < 2; i++) {
+		struct rig r;
+
+		setup_each();
+		ck_assert_int_eq(rig_up(&r, false), 0);
+		ck_assert_int_eq(be->vcpu_get(r.priv, 0, &regs), 0);
+		fake_xen_fail_call(steps[i], 1, EINVAL);
+		ck_assert_int_eq(be->vcpu_set(r.priv, 0, &regs), -EINVAL);
+		ck_assert_int_eq(fake_xen.paused, 0);
+		ck_assert_uint_eq(fake_xen_count("xc_domain_unpause"), 1);
+		ck_assert_ptr_nonnull(logged(steps[i], strerror(EINVAL)));
+		rig_down(&r);
+		teardown_each();
+	}
+}
+END_TEST
+
+START_TEST(test_xen_ctx_patch_refuses_malformed_contexts)
+{
+	uint8_t blob[64];
+	struct hvm_save_descriptor d = {.typecode = HVM_SAVE_CODE(CPU), .instance = 0,
+					.length = 1000};
+	struct ioreqd_vcpu_regs regs = {0};
+
+	/* A record longer than the buffer. */
+	memset(blob, 0, sizeof(blob));
+	memcpy(blob, &d, sizeof(d));
+	ck_assert_int_eq(ioreqd_xen_ctx_patch(blob, sizeof(blob), 0, &regs), -EPROTO);
+	/* A CPU record of the wrong size. */
+	d.length = 16;
+	memcpy(blob, &d, sizeof(d));
+	ck_assert_int_eq(ioreqd_xen_ctx_patch(blob, sizeof(blob), 0, &regs), -EPROTO);
+	/* No record for this vCPU before END. */
+	d.instance = 1;
+	memcpy(blob, &d, sizeof(d));
+	ck_assert_int_eq(ioreqd_xen_ctx_patch(blob, sizeof(blob), 0, &regs), -ENOENT);
+	ck_assert_int_eq(ioreqd_xen_ctx_patch(blob, 3, 0, &regs), -ENOENT);
+}
+END_TEST
+
+/* The software VMCS in front of this backend, as the engine will wire it. */
+static int ctx_load(void *opaque, unsigned vcpu, struct ioreqd_vcpu_regs *regs)
+{
+	return be->vcpu_get(opaque, vcpu, regs);
+}
+
+static int ctx_store(void *opaque, unsigned vcpu, const struct ioreqd_vcpu_regs *regs)
+{
+	return be->vcpu_set(opaque, vcpu, regs);
+}
+
+START_TEST(test_xen_vmcs_write_reaches_the_cpu_record_on_flush)
+{
+	static const struct ioreqd_vcpu_ops ops = {.load = ctx_load, .store = ctx_store};
+	uint64_t rip0 = fake_xen.cpu[1].rip;
+	struct ioreqd_vcpu v;
+	uint64_t val;
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	ioreqd_vcpu_init(&v, 1, &ops, r.priv);
+	ck_assert_int_eq(ioreqd_vcpu_vmcs_read(&v, IOREQD_VMCS_GUEST_RIP, &val), 0);
+	ck_assert_uint_eq(val, rip0);
+	ck_assert_int_eq(ioreqd_vcpu_vmcs_write(&v, IOREQD_VMCS_GUEST_RIP, rip0 + 3), 0);
+	ck_assert_uint_eq(fake_xen.cpu[1].rip, rip0); /* not before the flush */
+	ck_assert_int_eq(ioreqd_vcpu_flush(&v), 0);
+	ck_assert_uint_eq(fake_xen.cpu[1].rip, rip0 + 3);
+	ck_assert_uint_eq(fake_xen.setcontexts, 1);
+	/* Flushing again writes nothing. */
+	ck_assert_int_eq(ioreqd_vcpu_flush(&v), 0);
+	ck_assert_uint_eq(fake_xen.setcontexts, 1);
+	rig_down(&r);
+}
+END_TEST
+
+/* ---- xenstore and confinement --------------------------------------------------------- */
+
+START_TEST(test_xen_publish_writes_under_the_backend_path_and_close_removes_it)
+{
+	static const char *const bad[] = {"", "/a", "a/", "a//b", "..", "a/../b", "x y", "a\n"};
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	ck_assert_int_eq(be->publish(r.priv, "state", "running"), 0);
+	ck_assert_int_eq(be->publish(r.priv, "uart0/baud", "115200"), 0);
+	ck_assert_str_eq(fake_xen_xs_get("/local/domain/0/ioreqd/5/state"), "running");
+	ck_assert_str_eq(fake_xen_xs_get("/local/domain/0/ioreqd/5/uart0/baud"), "115200");
+	fake_xen_clear_log();
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		ck_assert_msg(be->publish(r.priv, bad[i], "x") == -EINVAL, "key '%s'", bad[i]);
+	ck_assert_uint_eq(fake_xen.ncalls, 0);
+	fake_xen_fail_call("xs_write", 1, EACCES);
+	ck_assert_int_eq(be->publish(r.priv, "state", "x"), -EACCES);
+	ck_assert_ptr_nonnull(logged("xs_write", strerror(EACCES)));
+	fake_xen_clear_log();
+	rig_down(&r);
+	ck_assert_int_eq(fake_xen_find("xs_rm", 0), 0);
+	ck_assert_ptr_null(fake_xen_xs_get("/local/domain/0/ioreqd/5/state"));
+}
+END_TEST
+
+START_TEST(test_xen_after_restrict_no_xc_or_xenstore_call_is_made)
+{
+	struct ioreqd_vcpu_regs regs;
+	struct seen s = {0};
+	uint64_t ip;
+	struct rig r;
+	uint8_t b;
+
+	ck_assert_int_eq(rig_up(&r, true), 0);
+	ck_assert_int_eq(be->publish(r.priv, "state", "running"), 0);
+	ck_assert_int_eq(be->restrict_domain(r.priv), 0);
+	ck_assert_int_eq(fake_xen.restricted_domid, DOMID);
+	fake_xen_clear_log();
+	ck_assert_int_eq(be->vcpu_get(r.priv, 0, &regs), -EPERM);
+	ck_assert_int_eq(be->vcpu_set(r.priv, 0, &regs), -EPERM);
+	ck_assert_int_eq(be->get_ip(r.priv, 0, &ip), -EPERM);
+	ck_assert_int_eq(be->publish(r.priv, "state", "x"), -EPERM);
+	fake_xen_fire_watch();
+	ck_assert_int_eq(be->pending(r.priv, 1, record, &s), 0);
+	ck_assert_uint_eq(fake_xen.ncalls, 0);
+	ck_assert_ptr_nonnull(logged("xentoolcore_restrict_all", NULL));
+	/* The restricted handles still serve the domain. */
+	ck_assert_int_eq(be->guest_read(r.priv, 0, &b, 1), 0);
+	ck_assert_int_eq(be->notify(r.priv, 0), 0);
+	rig_down(&r);
+	ck_assert_uint_eq(fake_xen_count("xs_rm"), 0);
+	ck_assert_ptr_null(fake_xen_leak());
+
+	setup_each();
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	fake_xen_fail_call("xentoolcore_restrict_all", 1, EPERM);
+	ck_assert_int_eq(be->restrict_domain(r.priv), -EPERM);
+	ck_assert_ptr_nonnull(logged("xentoolcore_restrict_all", strerror(EPERM)));
+	rig_down(&r);
+}
+END_TEST
+
+static Suite *backend_xen_suite(void)
+{
+	Suite *s = suite_create("backend_xen");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup_each, teardown_each);
+	tcase_add_test(tc, test_xen_setup_runs_in_documented_order);
+	tcase_add_test(tc, test_xen_unbuffered_maps_only_the_shared_page);
+	tcase_add_test(tc, test_xen_map_pages_accepts_no_buffered_page_pointer);
+	tcase_add_test(tc, test_xen_each_setup_call_failing_is_reported_and_leaks_nothing);
+	tcase_add_test(tc, test_xen_teardown_is_the_reverse_of_setup);
+	tcase_add_test(tc, test_xen_daemon_disable_then_close_disables_once);
+	tcase_add_test(tc, test_xen_each_teardown_call_failing_still_releases_the_rest);
+	tcase_add_test(tc, test_xen_bind_before_enable_is_refused);
+	tcase_add_test(tc, test_xen_open_of_missing_domain_names_the_call);
+	tcase_add_test(tc, test_xen_ranges_map_inclusive_and_pci_by_sbdf_once);
+	tcase_add_test(tc, test_xen_pending_reads_once_unmasks_then_reports_the_vcpu);
+	tcase_add_test(tc, test_xen_pending_errors_are_reported_but_the_event_still_counts);
+	tcase_add_test(tc, test_xen_notify_kicks_the_vcpus_local_port);
+	tcase_add_test(tc, test_xen_domain_death_is_reported_from_the_watch);
+	tcase_add_test(tc, test_xen_dying_or_vanished_domain_is_gone);
+	tcase_add_test(tc, test_xen_guest_copy_across_a_page_boundary);
+	tcase_add_test(tc, test_xen_invalidate_drops_every_mapping);
+	tcase_add_test(tc, test_xen_mapcache_evicts_the_least_recently_used);
+	tcase_add_test(tc, test_xen_guest_copy_rejects_bad_ranges_without_mapping);
+	tcase_add_test(tc, test_xen_read_only_guest_page_can_be_read_not_written);
+	tcase_add_test(tc, test_xen_interrupts_reach_the_devicemodel);
+	tcase_add_test(tc, test_xen_vcpu_get_converts_the_cpu_record);
+	tcase_add_test(tc, test_xen_attr_conversion_round_trips);
+	tcase_add_test(tc, test_xen_vcpu_set_patches_one_record_of_a_paused_domain);
+	tcase_add_test(tc, test_xen_vcpu_set_unpauses_when_a_step_fails);
+	tcase_add_test(tc, test_xen_ctx_patch_refuses_malformed_contexts);
+	tcase_add_test(tc, test_xen_vmcs_write_reaches_the_cpu_record_on_flush);
+	tcase_add_test(tc, test_xen_publish_writes_under_the_backend_path_and_close_removes_it);
+	tcase_add_test(tc, test_xen_after_restrict_no_xc_or_xenstore_call_is_made);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(backend_xen_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

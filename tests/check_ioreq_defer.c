@@ -1,0 +1,509 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Check suite for deferred completion in the ioreq engine (lib/ioreq.c), over
+ * a real shared_iopage_t: a handler defers, the slot stays INPROCESS and the
+ * vCPU is not notified; the ticket resumes the access; ioreqd_fault_advance
+ * completes it exactly once (also in the middle of a rep access, which then
+ * resumes its remaining elements); restart re-runs the chain; abort and
+ * abort_all complete held accesses with all-ones.  Validation and dispatch are
+ * in check_ioreq.c; this file repeats its small fixture so each stands alone.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bus.h"
+#include "ioreq.h"
+#include "log.h"
+
+#define NR_VCPUS 4u
+#define DOMID 7u
+#define GMEM_BASE 0x100000ull
+#define GMEM_SIZE 0x10000u
+#define PIO_BASE 0x3f8u
+#define MMIO_BASE 0xfed00000ull
+
+/* --- the backend side: notifications, guest memory --- */
+
+static shared_iopage_t *page;
+static uint8_t *gmem;
+static unsigned notify_calls, notify_last, deferred_calls;
+static const char *deferred_name;
+static unsigned nlogs;
+
+static void notify(void *opaque, unsigned vcpu)
+{
+	(void)opaque;
+	notify_calls++;
+	notify_last = vcpu;
+}
+
+/* Guest memory is [GMEM_BASE, GMEM_BASE + GMEM_SIZE); anything else faults. */
+static uint8_t *gmem_at(uint64_t gpa, size_t len)
+{
+	if (gpa < GMEM_BASE || gpa - GMEM_BASE > GMEM_SIZE ||
+	    len > GMEM_SIZE - (gpa - GMEM_BASE))
+		return NULL;
+	return gmem + (gpa - GMEM_BASE);
+}
+
+static int guest_read(void *opaque, uint64_t gpa, void *buf, size_t len)
+{
+	uint8_t *p = gmem_at(gpa, len);
+
+	(void)opaque;
+	if (!p)
+		return -EFAULT;
+	memcpy(buf, p, len);
+	return 0;
+}
+
+static int guest_write(void *opaque, uint64_t gpa, const void *buf, size_t len)
+{
+	uint8_t *p = gmem_at(gpa, len);
+
+	(void)opaque;
+	if (!p)
+		return -EFAULT;
+	memcpy(p, buf, len);
+	return 0;
+}
+
+static void deferred(void *opaque, ioreqd_fault_t *f, const char *handler)
+{
+	(void)opaque;
+	(void)f;
+	deferred_calls++;
+	deferred_name = handler;
+}
+
+static void log_sink(int level, const char *msg, void *arg)
+{
+	(void)level;
+	(void)arg;
+	nlogs++;
+}
+
+static const struct ioreqd_engine_ops full_ops = {
+    .notify = notify,
+    .guest_read = guest_read,
+    .guest_write = guest_write,
+    .deferred = deferred,
+};
+
+/* --- a small device library: a register file, an access log, verdicts --- */
+
+struct acc {
+	uint64_t addr, offset, data;
+	unsigned size;
+	bool read;
+};
+
+struct dev {
+	const char *name;
+	int verdict;         /* when not deferring */
+	unsigned defer_call; /* 1-based call number that defers; 0 never */
+	bool defer_always;
+	uint64_t counter;    /* non-zero: reads return counter + call index */
+	uint8_t mem[0x1000]; /* register file, by offset */
+	struct acc log[64];
+	unsigned calls;
+	ioreqd_fault_t *fault;
+	ioreqd_ticket_t ticket;
+};
+
+static enum ioreqd_fault_result dev_fn(ioreqd_fault_t *f, void *opaque)
+{
+	struct dev *d = opaque;
+	uint64_t off = ioreqd_fault_offset(f);
+	unsigned size = ioreqd_fault_size(f);
+	bool read = ioreqd_fault_is_read(f);
+	unsigned idx = d->calls++;
+
+	if (idx < 64)
+		d->log[idx] = (struct acc){.addr = ioreqd_fault_addr(f),
+		                           .offset = off,
+		                           .data = ioreqd_fault_data(f),
+		                           .size = size,
+		                           .read = read};
+	if (d->defer_always || d->calls == d->defer_call) {
+		d->fault = f;
+		d->ticket = ioreqd_fault_ticket(f);
+		return IOREQD_FAULT_DEFER;
+	}
+	if (d->verdict != IOREQD_FAULT_HANDLED) {
+		if (read)
+			ioreqd_fault_set_data(f, 0x77); /* must not reach the guest */
+		return (enum ioreqd_fault_result)d->verdict;
+	}
+	if (read) {
+		uint64_t v = 0;
+
+		if (d->counter)
+			v = d->counter + idx;
+		else if (off + size <= sizeof(d->mem))
+			memcpy(&v, d->mem + off, size);
+		ioreqd_fault_set_data(f, v);
+	} else if (off + size <= sizeof(d->mem)) {
+		uint64_t v = ioreqd_fault_data(f);
+
+		memcpy(d->mem + off, &v, size);
+	}
+	return IOREQD_FAULT_HANDLED;
+}
+
+static struct ioreqd_bus *bus;
+static struct ioreqd_engine *eng;
+static struct ioreqd_range *r_mmio;
+static struct dev dev_pio, dev_mmio;
+
+static struct ioreqd_range *add_dev(enum ioreqd_space space, uint64_t base, uint64_t last,
+                                    struct dev *d, const char *name)
+{
+	struct ioreqd_range *r = NULL;
+	struct ioreqd_handler h = {.name = name, .fn = dev_fn, .opaque = d};
+
+	memset(d, 0, sizeof(*d));
+	d->name = name;
+	d->verdict = IOREQD_FAULT_HANDLED;
+	ck_assert_int_eq(ioreqd_bus_add(bus, space, base, last, &r, NULL), 0);
+	ck_assert_int_eq(ioreqd_range_install(r, &h, NULL, NULL), 0);
+	return r;
+}
+
+static void setup(void)
+{
+	page = aligned_alloc(4096, 4096);
+	gmem = calloc(1, GMEM_SIZE);
+	ck_assert_ptr_nonnull(page);
+	ck_assert_ptr_nonnull(gmem);
+	memset(page, 0, 4096);
+	notify_calls = notify_last = deferred_calls = 0;
+	deferred_name = NULL;
+	nlogs = 0;
+	ioreqd_log_set_sink(log_sink, NULL);
+	bus = ioreqd_bus_new();
+	ck_assert_ptr_nonnull(bus);
+	add_dev(IOREQD_SPACE_PIO, PIO_BASE, PIO_BASE + 7, &dev_pio, "uart");
+	r_mmio =
+	    add_dev(IOREQD_SPACE_MMIO, MMIO_BASE, MMIO_BASE + 0xfff, &dev_mmio, "hpet");
+	eng = ioreqd_engine_new(bus, page, NR_VCPUS, DOMID, &full_ops, NULL);
+	ck_assert_ptr_nonnull(eng);
+}
+
+static void teardown(void)
+{
+	ioreqd_engine_free(eng);
+	ioreqd_bus_free(bus);
+	free(gmem);
+	free(page);
+	ioreqd_log_set_sink(NULL, NULL);
+}
+
+static ioreq_t *slot(unsigned v)
+{
+	return &page->vcpu_ioreq[0] + v;
+}
+
+static ioreq_t rq(uint8_t type, uint64_t addr, uint32_t size, uint32_t count, bool read,
+                  uint64_t data)
+{
+	return (ioreq_t){.addr = addr,
+	                 .data = data,
+	                 .count = count,
+	                 .size = size,
+	                 .dir = read ? IOREQ_READ : IOREQ_WRITE,
+	                 .type = type};
+}
+
+/* Play Xen: fill the slot, then publish READY after a release fence. */
+static void post(unsigned v, ioreq_t r)
+{
+	r.state = STATE_IOREQ_NONE;
+	*slot(v) = r;
+	atomic_thread_fence(memory_order_release);
+	slot(v)->state = STATE_IOREQ_READY;
+}
+
+static int run(unsigned v, ioreq_t r)
+{
+	post(v, r);
+	return ioreqd_engine_handle(eng, v);
+}
+
+static const struct ioreqd_engine_stats *st(void)
+{
+	return ioreqd_engine_stats(eng);
+}
+
+START_TEST(test_engine_deferred_read_completes_once_on_advance)
+{
+	ioreqd_fault_t *f;
+
+	dev_mmio.defer_always = true;
+	ck_assert_int_eq(run(1, rq(IOREQ_TYPE_COPY, MMIO_BASE + 0x20, 4, 1, true, 0)), 1);
+	ck_assert_uint_eq(slot(1)->state, STATE_IOREQ_INPROCESS);
+	ck_assert_uint_eq(notify_calls, 0);
+	ck_assert_uint_eq(ioreqd_engine_pending(eng), 1);
+	ck_assert_uint_eq(deferred_calls, 1);
+	ck_assert_str_eq(deferred_name, "hpet");
+	ck_assert_uint_eq(st()->deferred, 1);
+	ck_assert_uint_eq(ioreqd_range_counters(r_mmio)->defers, 1);
+	f = ioreqd_engine_resume(eng, dev_mmio.ticket);
+	ck_assert_ptr_eq(f, dev_mmio.fault);
+	ck_assert_str_eq(ioreqd_engine_fault_owner(f), "hpet");
+	/* More notifications while deferred change nothing. */
+	ck_assert_int_eq(ioreqd_engine_handle(eng, 1), 0);
+	ck_assert_uint_eq(slot(1)->state, STATE_IOREQ_INPROCESS);
+	ioreqd_fault_set_data(f, 0x600dcafe);
+	ck_assert_int_eq(ioreqd_fault_advance(f), 0);
+	ck_assert_uint_eq(slot(1)->state, STATE_IORESP_READY);
+	ck_assert_uint_eq(slot(1)->data, 0x600dcafe);
+	ck_assert_uint_eq(notify_calls, 1);
+	ck_assert_uint_eq(notify_last, 1);
+	ck_assert_uint_eq(ioreqd_engine_pending(eng), 0);
+	/* Exactly once. */
+	ck_assert_int_eq(ioreqd_fault_advance(f), -EALREADY);
+	ck_assert_ptr_null(ioreqd_engine_resume(eng, dev_mmio.ticket));
+	ck_assert_ptr_null(ioreqd_engine_fault_owner(f));
+	ck_assert_uint_eq(notify_calls, 1);
+	ck_assert_uint_eq(st()->completed, 1);
+	ck_assert_uint_eq(dev_mmio.calls, 1);
+}
+END_TEST
+
+START_TEST(test_engine_stale_ticket_does_not_resume_later_access)
+{
+	ioreqd_ticket_t old;
+
+	dev_mmio.defer_call = 1;
+	ck_assert_int_eq(run(0, rq(IOREQ_TYPE_COPY, MMIO_BASE, 4, 1, false, 1)), 1);
+	old = dev_mmio.ticket;
+	ck_assert_int_eq(ioreqd_fault_advance(ioreqd_engine_resume(eng, old)), 0);
+	/* A new access on the same vCPU defers too. */
+	dev_mmio.defer_always = true;
+	ck_assert_int_eq(run(0, rq(IOREQ_TYPE_COPY, MMIO_BASE, 4, 1, false, 2)), 1);
+	ck_assert_uint_ne(dev_mmio.ticket, old);
+	ck_assert_ptr_null(ioreqd_engine_resume(eng, old));
+	ck_assert_ptr_nonnull(ioreqd_engine_resume(eng, dev_mmio.ticket));
+	/* Tickets naming vCPUs the engine does not serve resume nothing. */
+	ck_assert_ptr_null(ioreqd_engine_resume(eng, dev_mmio.ticket | 0xffff));
+	ck_assert_uint_eq(ioreqd_engine_abort_all(eng), 1);
+}
+END_TEST
+
+START_TEST(test_engine_deferral_mid_rep_resumes_remaining_elements)
+{
+	ioreq_t r = rq(IOREQ_TYPE_COPY, MMIO_BASE + 0x100, 4, 4, false, GMEM_BASE);
+
+	for (uint32_t i = 0; i < 4; i++) {
+		uint32_t v = 0x1000 + i;
+
+		memcpy(gmem_at(GMEM_BASE + 4 * i, 4), &v, 4);
+	}
+	r.data_is_ptr = 1;
+	dev_mmio.defer_call = 2;
+	ck_assert_int_eq(run(3, r), 1);
+	ck_assert_uint_eq(dev_mmio.calls, 2);
+	ck_assert_uint_eq(slot(3)->state, STATE_IOREQ_INPROCESS);
+	ck_assert_uint_eq(notify_calls, 0);
+	ck_assert_int_eq(ioreqd_fault_advance(ioreqd_engine_resume(eng, dev_mmio.ticket)),
+	                 0);
+	ck_assert_uint_eq(dev_mmio.calls, 4);
+	for (unsigned i = 0; i < 4; i++) {
+		ck_assert_uint_eq(dev_mmio.log[i].addr, MMIO_BASE + 0x100 + 4 * i);
+		ck_assert_uint_eq(dev_mmio.log[i].data, 0x1000 + i);
+	}
+	ck_assert_uint_eq(slot(3)->state, STATE_IORESP_READY);
+	ck_assert_uint_eq(notify_calls, 1);
+	ck_assert_uint_eq(st()->completed, 1);
+
+	/* A rep read without pointer deferred in the middle: the last value wins. */
+	dev_mmio.calls = 0;
+	dev_mmio.counter = 0xd000;
+	dev_mmio.defer_call = 2;
+	ck_assert_int_eq(run(3, rq(IOREQ_TYPE_COPY, MMIO_BASE, 4, 3, true, 0)), 1);
+	ioreqd_fault_set_data(dev_mmio.fault, 0xeeee);
+	ck_assert_int_eq(ioreqd_fault_advance(dev_mmio.fault), 0);
+	ck_assert_uint_eq(dev_mmio.calls, 3);
+	ck_assert_uint_eq(slot(3)->data, 0xd002);
+	ck_assert_uint_eq(notify_calls, 2);
+}
+END_TEST
+
+/* A handler that defers until told the device is ready, then passes. */
+static unsigned busy_calls;
+static bool busy;
+static ioreqd_fault_t *busy_fault;
+
+static enum ioreqd_fault_result busy_fn(ioreqd_fault_t *f, void *opaque)
+{
+	(void)opaque;
+	busy_calls++;
+	busy_fault = f;
+	return busy ? IOREQD_FAULT_DEFER : IOREQD_FAULT_PASS;
+}
+
+START_TEST(test_engine_restart_reruns_chain_from_head)
+{
+	struct ioreqd_handler h = {.name = "gate", .fn = busy_fn};
+
+	memcpy(dev_mmio.mem, "\x01\x02\x03\x04", 4);
+	busy_calls = 0;
+	busy = true;
+	ck_assert_int_eq(ioreqd_range_install(r_mmio, &h, NULL, NULL), 0);
+	ck_assert_int_eq(run(0, rq(IOREQ_TYPE_COPY, MMIO_BASE, 4, 1, true, 0)), 1);
+	ck_assert_uint_eq(busy_calls, 1);
+	ck_assert_uint_eq(dev_mmio.calls, 0);
+	/* Still busy: a restart defers again, the vCPU stays held. */
+	ck_assert_int_eq(ioreqd_fault_restart(busy_fault), 0);
+	ck_assert_uint_eq(busy_calls, 2);
+	ck_assert_uint_eq(slot(0)->state, STATE_IOREQ_INPROCESS);
+	ck_assert_uint_eq(ioreqd_engine_pending(eng), 1);
+	/* Ready now: the restart runs the gate, then the device handles it. */
+	busy = false;
+	ck_assert_int_eq(ioreqd_fault_restart(busy_fault), 0);
+	ck_assert_uint_eq(busy_calls, 3);
+	ck_assert_uint_eq(dev_mmio.calls, 1);
+	ck_assert_uint_eq(slot(0)->state, STATE_IORESP_READY);
+	ck_assert_uint_eq(slot(0)->data, 0x04030201);
+	ck_assert_uint_eq(notify_calls, 1);
+	ck_assert_uint_eq(ioreqd_engine_pending(eng), 0);
+	ck_assert_int_eq(ioreqd_fault_restart(busy_fault), -EALREADY);
+}
+END_TEST
+
+START_TEST(test_engine_restart_measures_offset_from_current_range)
+{
+	static struct dev moved;
+	ioreqd_fault_t *f;
+
+	dev_mmio.defer_always = true;
+	ck_assert_int_eq(run(0, rq(IOREQ_TYPE_COPY, MMIO_BASE + 0x20, 4, 1, true, 0)), 1);
+	f = dev_mmio.fault;
+	ck_assert_uint_eq(ioreqd_fault_offset(f), 0x20);
+	/* While the access is held the range goes, and a bigger one takes its place. */
+	ck_assert_int_eq(ioreqd_bus_remove(bus, r_mmio), 0);
+	r_mmio = add_dev(IOREQD_SPACE_MMIO, MMIO_BASE - 0x1000, MMIO_BASE + 0xfff, &moved,
+	                 "moved");
+	moved.counter = 0x4321;
+	ck_assert_int_eq(ioreqd_fault_restart(f), 0);
+	ck_assert_uint_eq(moved.calls, 1);
+	ck_assert_uint_eq(moved.log[0].addr, MMIO_BASE + 0x20);
+	ck_assert_uint_eq(moved.log[0].offset, 0x1020);
+	ck_assert_uint_eq(slot(0)->state, STATE_IORESP_READY);
+	ck_assert_uint_eq(slot(0)->data, 0x4321);
+}
+END_TEST
+
+START_TEST(test_engine_abort_completes_pending_with_all_ones)
+{
+	ioreqd_fault_t *f;
+
+	dev_pio.defer_always = true;
+	ck_assert_int_eq(run(2, rq(IOREQ_TYPE_PIO, PIO_BASE, 2, 1, true, 0)), 1);
+	f = dev_pio.fault;
+	ck_assert_int_eq(ioreqd_engine_abort(eng, f), 0);
+	ck_assert_uint_eq(slot(2)->state, STATE_IORESP_READY);
+	ck_assert_uint_eq(slot(2)->data, 0xffff);
+	ck_assert_uint_eq(st()->aborted, 1);
+	ck_assert_uint_eq(notify_calls, 1);
+	ck_assert_uint_eq(ioreqd_engine_pending(eng), 0);
+	/* The late handler is refused, and so is a second abort. */
+	ck_assert_int_eq(ioreqd_fault_advance(f), -EALREADY);
+	ck_assert_int_eq(ioreqd_engine_abort(eng, f), -EALREADY);
+	ck_assert_ptr_null(ioreqd_engine_resume(eng, dev_pio.ticket));
+	ck_assert_uint_eq(notify_calls, 1);
+	ck_assert_uint_eq(st()->aborted, 1);
+}
+END_TEST
+
+START_TEST(test_engine_abort_all_completes_every_pending_vcpu)
+{
+	dev_mmio.defer_always = true;
+	ck_assert_int_eq(run(0, rq(IOREQ_TYPE_COPY, MMIO_BASE, 4, 1, true, 0)), 1);
+	ck_assert_int_eq(run(1, rq(IOREQ_TYPE_COPY, MMIO_BASE, 1, 1, true, 0)), 1);
+	ck_assert_int_eq(run(3, rq(IOREQ_TYPE_COPY, MMIO_BASE, 4, 1, false, 9)), 1);
+	ck_assert_uint_eq(ioreqd_engine_pending(eng), 3);
+	ck_assert_uint_eq(ioreqd_engine_abort_all(eng), 3);
+	ck_assert_uint_eq(slot(0)->data, 0xffffffff);
+	ck_assert_uint_eq(slot(1)->data, 0xff);
+	for (unsigned v = 0; v < NR_VCPUS; v++)
+		ck_assert_uint_eq(slot(v)->state,
+		                  v == 2 ? STATE_IOREQ_NONE : STATE_IORESP_READY);
+	ck_assert_uint_eq(notify_calls, 3);
+	ck_assert_uint_eq(st()->aborted, 3);
+	ck_assert_uint_eq(ioreqd_engine_pending(eng), 0);
+	ck_assert_uint_eq(ioreqd_engine_abort_all(eng), 0);
+}
+END_TEST
+
+START_TEST(test_engine_inject_rules)
+{
+	ioreq_t a = rq(IOREQ_TYPE_PIO, PIO_BASE, 1, 1, true, 0);
+	ioreq_t b = a;
+
+	ck_assert_int_eq(ioreqd_engine_inject(eng, 0, &a), -EINVAL); /* not READY */
+	ck_assert_uint_eq(st()->rejected_by[IOREQD_REJ_STATE], 1);
+	a.state = STATE_IOREQ_READY;
+	b.state = STATE_IOREQ_READY;
+	dev_pio.defer_always = true;
+	ck_assert_int_eq(ioreqd_engine_inject(eng, 0, &a), 0);
+	ck_assert_uint_eq(a.state, STATE_IOREQ_INPROCESS);
+	ck_assert_int_eq(ioreqd_engine_inject(eng, 0, &b), -EBUSY);
+	ioreqd_fault_set_data(dev_pio.fault, 0x99);
+	ck_assert_int_eq(ioreqd_fault_advance(dev_pio.fault), 0);
+	ck_assert_uint_eq(a.state, STATE_IORESP_READY);
+	ck_assert_uint_eq(a.data, 0x99);
+	ck_assert_uint_eq(notify_calls, 0); /* injected requests notify nobody */
+}
+END_TEST
+
+START_TEST(test_engine_ready_while_deferred_is_rejected)
+{
+	ioreq_t snap;
+
+	dev_pio.defer_always = true;
+	ck_assert_int_eq(run(0, rq(IOREQ_TYPE_PIO, PIO_BASE, 1, 1, true, 0)), 1);
+	post(0, rq(IOREQ_TYPE_PIO, PIO_BASE, 1, 1, false, 3));
+	snap = *slot(0);
+	ck_assert_int_eq(ioreqd_engine_handle(eng, 0), 0);
+	ck_assert_mem_eq(slot(0), &snap, sizeof(snap));
+	ck_assert_uint_eq(st()->rejected_by[IOREQD_REJ_STATE], 1);
+	ck_assert_uint_eq(dev_pio.calls, 1);
+	ck_assert_uint_eq(ioreqd_engine_abort_all(eng), 1);
+}
+END_TEST
+
+static Suite *ioreq_defer_suite(void)
+{
+	Suite *s = suite_create("ioreq-defer");
+	TCase *tf = tcase_create("deferred");
+
+	tcase_add_checked_fixture(tf, setup, teardown);
+	tcase_add_test(tf, test_engine_deferred_read_completes_once_on_advance);
+	tcase_add_test(tf, test_engine_stale_ticket_does_not_resume_later_access);
+	tcase_add_test(tf, test_engine_deferral_mid_rep_resumes_remaining_elements);
+	tcase_add_test(tf, test_engine_restart_reruns_chain_from_head);
+	tcase_add_test(tf, test_engine_restart_measures_offset_from_current_range);
+	tcase_add_test(tf, test_engine_abort_completes_pending_with_all_ones);
+	tcase_add_test(tf, test_engine_abort_all_completes_every_pending_vcpu);
+	tcase_add_test(tf, test_engine_inject_rules);
+	tcase_add_test(tf, test_engine_ready_while_deferred_is_rejected);
+	suite_add_tcase(s, tf);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(ioreq_defer_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

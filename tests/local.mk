@@ -1,0 +1,167 @@
+# SPDX-License-Identifier: MIT
+# tests/: one Check suite per module (check_<module>), plus end-to-end scripts.
+TEST_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS)
+TEST_LDADD = lib/libioreqd.la $(CHECK_LIBS)
+
+# End-to-end scripts run the real binaries as separate processes.
+AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)'; builddir='$(abs_top_builddir)'; \
+	export srcdir builddir;
+E2E_TESTS = tests/e2e/config-errors.sh
+TESTS += $(E2E_TESTS)
+EXTRA_DIST += $(E2E_TESTS) tests/e2e/lib.sh tests/e2e/demo.sh
+
+# The quick-start demo (README): the daemon against the simulated guest.
+demo: all
+	@srcdir='$(abs_top_srcdir)' builddir='$(abs_top_builddir)' \
+		$(SHELL) $(abs_top_srcdir)/tests/e2e/demo.sh
+.PHONY: demo
+
+# --- core suites: bus, chain, fault, ioreq engine, buffered ring, log ---
+check_PROGRAMS += tests/check_bus
+TESTS += tests/check_bus
+tests_check_bus_SOURCES = tests/check_bus.c
+tests_check_bus_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_bus_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/check_chain
+TESTS += tests/check_chain
+tests_check_chain_SOURCES = tests/check_chain.c
+tests_check_chain_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_chain_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/check_fault
+TESTS += tests/check_fault
+tests_check_fault_SOURCES = tests/check_fault.c
+tests_check_fault_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_fault_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/check_ioreq
+TESTS += tests/check_ioreq
+tests_check_ioreq_SOURCES = tests/check_ioreq.c
+tests_check_ioreq_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_ioreq_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/check_bufioreq
+TESTS += tests/check_bufioreq
+tests_check_bufioreq_SOURCES = tests/check_bufioreq.c
+tests_check_bufioreq_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_bufioreq_LDADD = $(TEST_LDADD)
+
+# --- config parser and sample hooks (owned by the config/hooks work) ---
+check_PROGRAMS += tests/check_config
+TESTS += tests/check_config
+tests_check_config_SOURCES = tests/check_config.c
+tests_check_config_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_config_LDADD = $(TEST_LDADD)
+
+# Hook suites run the built-in hooks through the mock daemon (tests/mock-host.c).
+HOOK_TEST_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/hooks -I$(top_srcdir)/tests \
+	-DSRCDIR='"$(abs_top_srcdir)"'
+HOOK_TEST_LDADD = hooks/libioreqd-builtin-hooks.la $(TEST_LDADD)
+MOCK_HOST_SOURCES = tests/mock-host.c tests/mock-host.h
+
+check_PROGRAMS += tests/check_hook_debugcon
+TESTS += tests/check_hook_debugcon
+tests_check_hook_debugcon_SOURCES = tests/check_hook_debugcon.c $(MOCK_HOST_SOURCES)
+tests_check_hook_debugcon_CPPFLAGS = $(HOOK_TEST_CPPFLAGS)
+tests_check_hook_debugcon_LDADD = $(HOOK_TEST_LDADD)
+
+check_PROGRAMS += tests/check_hook_scratch
+TESTS += tests/check_hook_scratch
+tests_check_hook_scratch_SOURCES = tests/check_hook_scratch.c $(MOCK_HOST_SOURCES)
+tests_check_hook_scratch_CPPFLAGS = $(HOOK_TEST_CPPFLAGS)
+tests_check_hook_scratch_LDADD = $(HOOK_TEST_LDADD)
+
+check_PROGRAMS += tests/check_hook_override
+TESTS += tests/check_hook_override
+tests_check_hook_override_SOURCES = tests/check_hook_override.c $(MOCK_HOST_SOURCES)
+tests_check_hook_override_CPPFLAGS = $(HOOK_TEST_CPPFLAGS)
+tests_check_hook_override_LDADD = $(HOOK_TEST_LDADD)
+check_PROGRAMS += tests/check_log
+TESTS += tests/check_log
+tests_check_log_SOURCES = tests/check_log.c
+tests_check_log_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_log_LDADD = $(TEST_LDADD)
+
+# --- Xen backend and software VMCS (owned by the Xen backend work) ---
+# The backend is built against tests/fake-xen.c instead of the Xen libraries.
+check_PROGRAMS += tests/check_backend_xen
+TESTS += tests/check_backend_xen
+tests_check_backend_xen_SOURCES = tests/check_backend_xen.c tests/fake-xen.c \
+	tests/fake-xen.h daemon/backend-xen.c daemon/backend-xen-mapcache.c \
+	daemon/backend-xen-ctx.c daemon/backend-xen.h
+tests_check_backend_xen_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/daemon \
+	-I$(top_srcdir)/tests
+tests_check_backend_xen_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/check_vmcs
+TESTS += tests/check_vmcs
+tests_check_vmcs_SOURCES = tests/check_vmcs.c
+tests_check_vmcs_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_vmcs_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/check_ioreq_defer
+TESTS += tests/check_ioreq_defer
+tests_check_ioreq_defer_SOURCES = tests/check_ioreq_defer.c
+tests_check_ioreq_defer_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_ioreq_defer_LDADD = $(TEST_LDADD)
+
+check_PROGRAMS += tests/check_hook_mock
+TESTS += tests/check_hook_mock
+tests_check_hook_mock_SOURCES = tests/check_hook_mock.c $(MOCK_HOST_SOURCES)
+tests_check_hook_mock_CPPFLAGS = $(HOOK_TEST_CPPFLAGS)
+tests_check_hook_mock_LDADD = $(HOOK_TEST_LDADD)
+
+# --- Xen in QEMU: `make check-xen` (x86_64) and `make check-xen-arm64` ---
+# Not part of `make check`: they boot Xen under QEMU from Debian packages
+# (see tests/xen/README.md).  XEN_TEST_CACHE keeps the downloads between runs.
+XEN_TEST_CACHE ?= $(abs_top_builddir)/tests/xen/cache
+XEN_TEST_RUN = bash $(abs_top_srcdir)/tests/xen/run.sh --build $(abs_top_builddir) \
+	--src $(abs_top_srcdir) --cache $(XEN_TEST_CACHE)
+check-xen: all
+	$(XEN_TEST_RUN) --arch x86_64
+check-xen-arm64: all
+	$(XEN_TEST_RUN) --arch arm64
+.PHONY: check-xen check-xen-arm64
+
+# --- the simulated hypervisor and the sim backend (owned by the sim work) ---
+check_PROGRAMS += tests/check_sim
+TESTS += tests/check_sim
+tests_check_sim_SOURCES = tests/check_sim.c tests/sim-harness.c tests/sim-harness.h \
+	daemon/backend-sim.c
+tests_check_sim_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/sim
+tests_check_sim_LDADD = sim/libioreqd-sim.la $(TEST_LDADD)
+# End to end across processes: ioreqd-simguest + ioreqd --backend sim.
+TESTS += sim/selftest.sh
+EXTRA_DIST += sim/selftest.sh sim/selftest.conf sim/selftest.script sim/demo.script
+
+# --- xl launch suites (owned by the xl-launch work) ---
+check_PROGRAMS += tests/check_xlargs
+TESTS += tests/check_xlargs
+tests_check_xlargs_SOURCES = tests/check_xlargs.c
+tests_check_xlargs_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_xlargs_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/check_qmp
+TESTS += tests/check_qmp
+tests_check_qmp_SOURCES = tests/check_qmp.c daemon/qmp-server.c daemon/qmp-server.h
+tests_check_qmp_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/daemon $(LIBEVENT_CFLAGS)
+tests_check_qmp_LDADD = $(TEST_LDADD) $(LIBEVENT_LIBS)
+check_PROGRAMS += tests/check_xsstate
+TESTS += tests/check_xsstate
+tests_check_xsstate_SOURCES = tests/check_xsstate.c daemon/xsstate.c daemon/xsstate.h
+tests_check_xsstate_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/daemon $(LIBEVENT_CFLAGS) \
+	$(XENSTORE_CFLAGS)
+tests_check_xsstate_LDADD = $(TEST_LDADD) $(LIBEVENT_LIBS) $(XENSTORE_LIBS)
+check_PROGRAMS += tests/check_privdrop
+TESTS += tests/check_privdrop
+tests_check_privdrop_SOURCES = tests/check_privdrop.c daemon/privdrop.c daemon/privdrop.h
+tests_check_privdrop_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/daemon $(SECCOMP_CFLAGS)
+tests_check_privdrop_LDADD = $(TEST_LDADD) $(SECCOMP_LIBS)
+
+# --- hostile input and fault injection (owned by the security work) ---
+check_PROGRAMS += tests/check_faults
+TESTS += tests/check_faults
+tests_check_faults_SOURCES = tests/check_faults.c
+tests_check_faults_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_faults_LDADD = $(TEST_LDADD)
+
+# A malicious guest on the simulated hypervisor, driven by tests/e2e/hostile-guest.sh.
+check_PROGRAMS += tests/hostile-guest
+tests_hostile_guest_SOURCES = tests/hostile-guest.c
+tests_hostile_guest_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sim
+tests_hostile_guest_LDADD = sim/libioreqd-sim.la lib/libioreqd.la
+E2E_TESTS += tests/e2e/hostile-guest.sh

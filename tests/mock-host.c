@@ -1,0 +1,980 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The mock daemon for hook unit tests (see mock-host.h): a recording
+ * implementation of struct ioreqd_host over a real bus and engine, so that a
+ * hook under test sees the same faults, chains and configuration errors it
+ * would see in the daemon, without Xen, libevent or dlopen().
+ */
+#include "mock-host.h"
+
+#include <check.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+
+#define MOCK_MAX_RANGES 64u
+#define MOCK_NR_IRQS 1024u
+
+struct ioreqd_timer {
+	struct ioreqd_timer *next;
+	ioreqd_dev_t *dev;
+	void (*cb)(void *arg);
+	void *arg;
+	uint64_t usec;
+	bool armed;
+	bool dead; /* freed by the hook; memory kept until mock_free */
+};
+
+struct ioreqd_watch {
+	struct ioreqd_watch *next;
+	ioreqd_dev_t *dev;
+	int fd;
+	unsigned events;
+	void (*cb)(int fd, unsigned events, void *arg);
+	void *arg;
+	bool dead;
+};
+
+struct dev_range {
+	enum ioreqd_space space;
+	uint64_t base, last;
+	struct ioreqd_range *range;
+	struct ioreqd_hnode *node; /* NULL until installed */
+};
+
+struct ioreqd_dev {
+	struct ioreqd_dev *next;
+	struct mock *m;
+	const struct ioreqd_hook *hook;
+	struct ioreqd_cfg *cfg;       /* the parsed one-device file */
+	const struct ioreqd_cfg_dev *c;
+	void *priv;
+	bool live;                    /* init succeeded, fini not run yet */
+	struct dev_range ranges[MOCK_MAX_RANGES];
+	unsigned nr_ranges;
+};
+
+struct pub {
+	char *dev, *key, *value;
+};
+
+struct intx {
+	uint32_t sbdf;
+	unsigned intx;
+	int level;
+};
+
+struct msi {
+	uint64_t addr;
+	uint32_t data;
+};
+
+struct mock {
+	unsigned domid;
+	struct ioreqd_bus *bus;
+	struct ioreqd_engine *engine;
+	uint8_t *guest;
+	uint64_t ip;
+	unsigned deferred;
+	char error[IOREQD_CFG_ERRLEN];
+	struct ioreqd_dev *devs; /* newest first */
+	char **log;
+	unsigned nr_log, cap_log;
+	int irq[MOCK_NR_IRQS];
+	unsigned irq_calls;
+	struct intx *intx;
+	unsigned nr_intx, cap_intx;
+	struct msi *msi;
+	unsigned nr_msi, cap_msi;
+	struct pub *pub;
+	unsigned nr_pub, cap_pub;
+	struct ioreqd_timer *timers;
+	struct ioreqd_watch *watches;
+};
+
+static const char *const level_name[] = {"warn", "info", "debug"};
+
+static void *xcalloc(size_t n, size_t sz)
+{
+	void *p = calloc(n, sz);
+
+	if (!p)
+		ck_abort_msg("mock: out of memory");
+	return p;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *p = strdup(s);
+
+	if (!p)
+		ck_abort_msg("mock: out of memory");
+	return p;
+}
+
+/* Make room for one more element of a growing array. */
+static void *reserve(void *arr, unsigned nr, unsigned *cap, size_t sz)
+{
+	void *n;
+
+	if (nr < *cap)
+		return arr;
+	*cap = *cap ? *cap * 2 : 16;
+	n = realloc(arr, *cap * sz);
+	if (!n)
+		ck_abort_msg("mock: out of memory");
+	return n;
+}
+
+/* printf into a new string; @p len receives its length. */
+__attribute__((format(printf, 2, 3))) static char *xprintf(int *len, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		ck_abort_msg("mock: vsnprintf failed");
+	s = xcalloc(1, (size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	if (len)
+		*len = n;
+	return s;
+}
+
+static void add_log(struct mock *m, int level, const char *who, const char *msg)
+{
+	int lv = level < 0 ? 0 : level > 2 ? 2 : level;
+	char *line = xprintf(NULL, "%s %s: %s", level_name[lv], who, msg);
+
+	m->log = reserve(m->log, m->nr_log, &m->cap_log, sizeof(*m->log));
+	m->log[m->nr_log++] = line;
+}
+
+/* lib/log.c sink: the engine's own warnings (unhandled accesses, rejects). */
+static void engine_log_sink(int level, const char *msg, void *arg)
+{
+	add_log(arg, level, "ioreqd", msg);
+}
+
+/* ---- host functions ------------------------------------------------------ */
+
+__attribute__((format(printf, 3, 0))) static void vlog_dev(ioreqd_dev_t *dev, int level,
+							    const char *fmt, va_list ap)
+{
+	char buf[1024];
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	add_log(dev->m, level, dev->c->name, buf);
+}
+
+__attribute__((format(printf, 3, 4))) static void host_log(ioreqd_dev_t *dev,
+							    enum ioreqd_log_level level,
+							    const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog_dev(dev, (int)level, fmt, ap);
+	va_end(ap);
+}
+
+static const char *host_dev_name(ioreqd_dev_t *dev)
+{
+	return dev->c->name;
+}
+
+static unsigned host_domid(ioreqd_dev_t *dev)
+{
+	return dev->m->domid;
+}
+
+static const char *host_cfg_str(ioreqd_dev_t *dev, const char *key)
+{
+	return ioreqd_cfg_dev_get(dev->c, key, NULL);
+}
+
+/* Same shape as the daemon's message: "FILE:LINE: device NAME: KEY: what". */
+__attribute__((format(printf, 3, 4))) static int host_cfg_error(ioreqd_dev_t *dev,
+								 const char *key,
+								 const char *fmt, ...)
+{
+	struct mock *m = dev->m;
+	unsigned line = dev->c->line;
+	char msg[384];
+	va_list ap;
+
+	if (key && !ioreqd_cfg_dev_get(dev->c, key, &line))
+		line = dev->c->line;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(m->error, sizeof(m->error), "%s:%u: device %s: %s%s%s", dev->cfg->path,
+	         line, dev->c->name, key ? key : "", key ? ": " : "", msg);
+	add_log(m, IOREQD_LOG_WARN, dev->c->name, m->error);
+	return -EINVAL;
+}
+
+static int host_cfg_u64(ioreqd_dev_t *dev, const char *key, uint64_t def, uint64_t *out)
+{
+	const char *v = ioreqd_cfg_dev_get(dev->c, key, NULL);
+
+	*out = def;
+	if (!v)
+		return 0;
+	if (ioreqd_cfg_parse_u64(v, out) < 0) {
+		*out = def;
+		return host_cfg_error(dev, key, "bad number '%s'", v);
+	}
+	return 0;
+}
+
+static int host_cfg_irq(ioreqd_dev_t *dev)
+{
+	return dev->c->irq;
+}
+
+static int host_range_get(ioreqd_dev_t *dev, unsigned idx, enum ioreqd_space *space,
+			  uint64_t *base, uint64_t *last)
+{
+	if (idx >= dev->nr_ranges)
+		return -ENOENT;
+	*space = dev->ranges[idx].space;
+	*base = dev->ranges[idx].base;
+	*last = dev->ranges[idx].last;
+	return 0;
+}
+
+static int install(ioreqd_dev_t *dev, struct dev_range *dr)
+{
+	struct ioreqd_handler h = {
+		.name = dev->c->name,
+		.fn = dev->hook->access,
+		.opaque = dev->priv,
+		.order = dev->c->order,
+	};
+
+	return ioreqd_range_install(dr->range, &h, &dr->node, NULL);
+}
+
+/* Drop range i of a device: uninstall, and free the bus range once unused. */
+static void drop_range(ioreqd_dev_t *dev, unsigned i)
+{
+	struct dev_range *dr = &dev->ranges[i];
+
+	if (dr->node)
+		ioreqd_range_uninstall(dr->range, dr->node);
+	if (!ioreqd_range_head(dr->range))
+		ioreqd_bus_remove(dev->m->bus, dr->range);
+	dev->ranges[i] = dev->ranges[--dev->nr_ranges];
+}
+
+/* Place a range on the bus (an identical one is shared) and remember it. */
+static int add_range(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t base,
+		     uint64_t last, const char **why)
+{
+	struct ioreqd_range *r;
+	struct dev_range *dr;
+	int rc;
+
+	*why = NULL;
+	if (dev->nr_ranges >= MOCK_MAX_RANGES) {
+		*why = "too many ranges for the mock";
+		return -ENOSPC;
+	}
+	r = ioreqd_bus_find(dev->m->bus, space, base, last);
+	if (!r && (rc = ioreqd_bus_add(dev->m->bus, space, base, last, &r, why)) < 0)
+		return rc;
+	dr = &dev->ranges[dev->nr_ranges++];
+	*dr = (struct dev_range){.space = space, .base = base, .last = last, .range = r};
+	if (dev->live && (rc = install(dev, dr)) < 0) {
+		drop_range(dev, dev->nr_ranges - 1);
+		return rc;
+	}
+	return 0;
+}
+
+static int host_range_map(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t base,
+			  uint64_t last)
+{
+	const char *why;
+
+	return add_range(dev, space, base, last, &why);
+}
+
+static int host_range_unmap(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t base,
+			    uint64_t last)
+{
+	for (unsigned i = 0; i < dev->nr_ranges; i++) {
+		struct dev_range *dr = &dev->ranges[i];
+
+		if (dr->space == space && dr->base == base && dr->last == last) {
+			drop_range(dev, i);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int host_irq_set_level(ioreqd_dev_t *dev, unsigned irq, unsigned level)
+{
+	if (irq >= MOCK_NR_IRQS)
+		return -EINVAL;
+	dev->m->irq[irq] = level ? 1 : 0;
+	dev->m->irq_calls++;
+	return 0;
+}
+
+static int host_pci_intx_set_level(ioreqd_dev_t *dev, uint32_t sbdf, unsigned intx,
+				   unsigned level)
+{
+	struct mock *m = dev->m;
+
+	if (intx > 3)
+		return -EINVAL;
+	for (unsigned i = 0; i < m->nr_intx; i++) {
+		if (m->intx[i].sbdf == sbdf && m->intx[i].intx == intx) {
+			m->intx[i].level = level ? 1 : 0;
+			return 0;
+		}
+	}
+	m->intx = reserve(m->intx, m->nr_intx, &m->cap_intx, sizeof(*m->intx));
+	m->intx[m->nr_intx++] =
+	    (struct intx){.sbdf = sbdf, .intx = intx, .level = !!level};
+	return 0;
+}
+
+static int host_inject_msi(ioreqd_dev_t *dev, uint64_t addr, uint32_t data)
+{
+	struct mock *m = dev->m;
+
+	m->msi = reserve(m->msi, m->nr_msi, &m->cap_msi, sizeof(*m->msi));
+	m->msi[m->nr_msi++] = (struct msi){.addr = addr, .data = data};
+	return 0;
+}
+
+static bool guest_span_ok(uint64_t gpa, size_t len)
+{
+	return gpa <= MOCK_GUEST_SIZE && len <= MOCK_GUEST_SIZE - gpa;
+}
+
+static int mem_read(struct mock *m, uint64_t gpa, void *buf, size_t len)
+{
+	if (!guest_span_ok(gpa, len))
+		return -EFAULT;
+	memcpy(buf, m->guest + gpa, len);
+	return 0;
+}
+
+static int mem_write(struct mock *m, uint64_t gpa, const void *buf, size_t len)
+{
+	if (!guest_span_ok(gpa, len))
+		return -EFAULT;
+	memcpy(m->guest + gpa, buf, len);
+	return 0;
+}
+
+static int host_guest_read(ioreqd_dev_t *dev, uint64_t gpa, void *buf, size_t len)
+{
+	return mem_read(dev->m, gpa, buf, len);
+}
+
+static int host_guest_write(ioreqd_dev_t *dev, uint64_t gpa, const void *buf, size_t len)
+{
+	return mem_write(dev->m, gpa, buf, len);
+}
+
+static ioreqd_timer_t *host_timer_new(ioreqd_dev_t *dev, void (*cb)(void *arg), void *arg)
+{
+	struct ioreqd_timer *t;
+
+	if (!cb)
+		return NULL;
+	t = xcalloc(1, sizeof(*t));
+	t->dev = dev;
+	t->cb = cb;
+	t->arg = arg;
+	t->next = dev->m->timers;
+	dev->m->timers = t;
+	return t;
+}
+
+static int host_timer_arm(ioreqd_timer_t *t, uint64_t usec)
+{
+	if (!t || t->dead)
+		return -EINVAL;
+	t->armed = true;
+	t->usec = usec;
+	return 0;
+}
+
+static void host_timer_cancel(ioreqd_timer_t *t)
+{
+	if (t)
+		t->armed = false;
+}
+
+static void host_timer_free(ioreqd_timer_t *t)
+{
+	if (!t)
+		return;
+	t->armed = false;
+	t->dead = true;
+}
+
+static ioreqd_watch_t *host_watch_new(ioreqd_dev_t *dev, int fd, unsigned events,
+                                      void (*cb)(int fd, unsigned events, void *arg),
+                                      void *arg)
+{
+	struct ioreqd_watch *w;
+
+	if (fd < 0 || !cb || !(events & (IOREQD_WATCH_READ | IOREQD_WATCH_WRITE)))
+		return NULL;
+	w = xcalloc(1, sizeof(*w));
+	w->dev = dev;
+	w->fd = fd;
+	w->events = events;
+	w->cb = cb;
+	w->arg = arg;
+	w->next = dev->m->watches;
+	dev->m->watches = w;
+	return w;
+}
+
+static void host_watch_free(ioreqd_watch_t *w)
+{
+	if (w)
+		w->dead = true;
+}
+
+static ioreqd_fault_t *host_fault_resume(ioreqd_dev_t *dev, ioreqd_ticket_t ticket)
+{
+	return ioreqd_engine_resume(dev->m->engine, ticket);
+}
+
+static int host_publish(ioreqd_dev_t *dev, const char *key, const char *value)
+{
+	struct mock *m = dev->m;
+
+	if (!key || !value)
+		return -EINVAL;
+	for (unsigned i = 0; i < m->nr_pub; i++) {
+		if (!strcmp(m->pub[i].dev, dev->c->name) && !strcmp(m->pub[i].key, key)) {
+			free(m->pub[i].value);
+			m->pub[i].value = xstrdup(value);
+			return 0;
+		}
+	}
+	m->pub = reserve(m->pub, m->nr_pub, &m->cap_pub, sizeof(*m->pub));
+	m->pub[m->nr_pub++] = (struct pub){
+	    .dev = xstrdup(dev->c->name), .key = xstrdup(key), .value = xstrdup(value)};
+	return 0;
+}
+
+static const struct ioreqd_host mock_host_ops = {
+	.abi = IOREQD_HOOK_ABI,
+	.size = sizeof(struct ioreqd_host),
+	.log = host_log,
+	.log_rl = host_log, /* the mock records everything */
+	.dev_name = host_dev_name,
+	.domid = host_domid,
+	.cfg_str = host_cfg_str,
+	.cfg_u64 = host_cfg_u64,
+	.cfg_error = host_cfg_error,
+	.cfg_irq = host_cfg_irq,
+	.range_get = host_range_get,
+	.range_map = host_range_map,
+	.range_unmap = host_range_unmap,
+	.irq_set_level = host_irq_set_level,
+	.pci_intx_set_level = host_pci_intx_set_level,
+	.inject_msi = host_inject_msi,
+	.guest_read = host_guest_read,
+	.guest_write = host_guest_write,
+	.timer_new = host_timer_new,
+	.timer_arm = host_timer_arm,
+	.timer_cancel = host_timer_cancel,
+	.timer_free = host_timer_free,
+	.watch_new = host_watch_new,
+	.watch_free = host_watch_free,
+	.fault_resume = host_fault_resume,
+	.publish = host_publish,
+};
+
+const struct ioreqd_host *mock_host(void)
+{
+	return &mock_host_ops;
+}
+
+/* ---- engine ops ------------------------------------------------------------ */
+
+static void eng_notify(void *opaque, unsigned vcpu)
+{
+	(void)opaque;
+	(void)vcpu;
+}
+
+static int eng_guest_read(void *opaque, uint64_t gpa, void *buf, size_t len)
+{
+	return mem_read(opaque, gpa, buf, len);
+}
+
+static int eng_guest_write(void *opaque, uint64_t gpa, const void *buf, size_t len)
+{
+	return mem_write(opaque, gpa, buf, len);
+}
+
+static int eng_get_ip(void *opaque, unsigned vcpu, uint64_t *ip)
+{
+	struct mock *m = opaque;
+
+	(void)vcpu;
+	*ip = m->ip;
+	return 0;
+}
+
+static void eng_deferred(void *opaque, ioreqd_fault_t *f, const char *handler)
+{
+	struct mock *m = opaque;
+
+	(void)f;
+	(void)handler;
+	m->deferred++;
+}
+
+static const struct ioreqd_engine_ops mock_engine_ops = {
+	.notify = eng_notify,
+	.guest_read = eng_guest_read,
+	.guest_write = eng_guest_write,
+	.get_ip = eng_get_ip,
+	.deferred = eng_deferred,
+};
+
+/* ---- lifecycle ------------------------------------------------------------- */
+
+struct mock *mock_new(unsigned domid)
+{
+	struct mock *m = xcalloc(1, sizeof(*m));
+
+	m->domid = domid;
+	m->ip = 0xfff0;
+	for (unsigned i = 0; i < MOCK_NR_IRQS; i++)
+		m->irq[i] = -1;
+	m->guest = xcalloc(1, MOCK_GUEST_SIZE);
+	m->bus = ioreqd_bus_new();
+	if (!m->bus)
+		ck_abort_msg("mock: ioreqd_bus_new failed");
+	m->engine =
+	    ioreqd_engine_new(m->bus, NULL, MOCK_NR_VCPUS, domid, &mock_engine_ops, m);
+	if (!m->engine)
+		ck_abort_msg("mock: ioreqd_engine_new failed");
+	ioreqd_log_set_sink(engine_log_sink, m);
+	return m;
+}
+
+void mock_dev_fini(ioreqd_dev_t *dev)
+{
+	if (!dev || !dev->live)
+		return;
+	while (dev->nr_ranges)
+		drop_range(dev, dev->nr_ranges - 1);
+	dev->live = false;
+	if (dev->hook->fini)
+		dev->hook->fini(dev->priv);
+	dev->priv = NULL;
+}
+
+static void dev_free(ioreqd_dev_t *dev)
+{
+	mock_dev_fini(dev);
+	while (dev->nr_ranges)
+		drop_range(dev, dev->nr_ranges - 1);
+	ioreqd_cfg_free(dev->cfg);
+	free(dev);
+}
+
+void mock_free(struct mock *m)
+{
+	if (!m)
+		return;
+	/* Newest first, so a device on top of a chain goes before the one below. */
+	while (m->devs) {
+		ioreqd_dev_t *dev = m->devs;
+
+		m->devs = dev->next;
+		dev_free(dev);
+	}
+	/* After fini: a hook may still resume a ticket from its fini. */
+	ioreqd_engine_free(m->engine);
+	ioreqd_bus_free(m->bus);
+	ioreqd_log_set_sink(NULL, NULL);
+	while (m->timers) {
+		struct ioreqd_timer *t = m->timers;
+
+		m->timers = t->next;
+		free(t);
+	}
+	while (m->watches) {
+		struct ioreqd_watch *w = m->watches;
+
+		m->watches = w->next;
+		free(w);
+	}
+	for (unsigned i = 0; i < m->nr_log; i++)
+		free(m->log[i]);
+	free(m->log);
+	for (unsigned i = 0; i < m->nr_pub; i++) {
+		free(m->pub[i].dev);
+		free(m->pub[i].key);
+		free(m->pub[i].value);
+	}
+	free(m->pub);
+	free(m->intx);
+	free(m->msi);
+	free(m->guest);
+	free(m);
+}
+
+/* The daemon refuses keys a hook does not declare; so does the mock. */
+static int check_keys(struct mock *m, ioreqd_dev_t *dev)
+{
+	for (unsigned i = 0; i < dev->c->nr_kv; i++) {
+		const struct ioreqd_cfg_kv *kv = &dev->c->kv[i];
+		const struct ioreqd_hook_key *k = dev->hook->keys;
+
+		while (k && k->name && strcmp(k->name, kv->key) != 0)
+			k++;
+		if (!k || !k->name) {
+			snprintf(m->error, sizeof(m->error),
+			         "%s:%u: device %s: unknown key '%s' for hook %s",
+			         dev->cfg->path, kv->line, dev->c->name, kv->key,
+			         dev->hook->name);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Add device @p idx of @p cfg (taking ownership of cfg) with @p hook: place
+ * its ranges, run init, install its handler.
+ */
+static int add_dev(struct mock *m, const struct ioreqd_hook *hook, struct ioreqd_cfg *cfg,
+		   unsigned idx, ioreqd_dev_t **out)
+{
+	ioreqd_dev_t *dev = xcalloc(1, sizeof(*dev));
+	const char *why;
+	int rc;
+
+	dev->m = m;
+	dev->hook = hook;
+	dev->cfg = cfg;
+	dev->c = &cfg->devs[idx];
+	if ((rc = check_keys(m, dev)) < 0)
+		goto out;
+	for (unsigned i = 0; i < dev->c->nr_ranges; i++) {
+		const struct ioreqd_cfg_range *cr = &dev->c->ranges[i];
+
+		rc = add_range(dev, cr->space, cr->base, cr->last, &why);
+		if (rc < 0) {
+			snprintf(m->error, sizeof(m->error), "%s:%u: device %s: %s",
+			         cfg->path, cr->line, dev->c->name,
+			         why ? why : strerror(-rc));
+			goto out;
+		}
+	}
+	rc = hook->init(&mock_host_ops, dev, &dev->priv);
+	if (rc < 0) {
+		if (!m->error[0])
+			snprintf(m->error, sizeof(m->error), "device %s: init failed: %s",
+				 dev->c->name, strerror(-rc));
+		goto out;
+	}
+	dev->live = true;
+	for (unsigned i = 0; i < dev->nr_ranges; i++) {
+		if ((rc = install(dev, &dev->ranges[i])) < 0)
+			ck_abort_msg("mock: install failed: %d", rc);
+	}
+	dev->next = m->devs;
+	m->devs = dev;
+	if (out)
+		*out = dev;
+	dev = NULL;
+out:
+	if (dev)
+		dev_free(dev);
+	return rc;
+}
+
+int mock_add(struct mock *m, const struct ioreqd_hook *hook, const char *name,
+	     const char *conf, ioreqd_dev_t **out)
+{
+	struct ioreqd_cfg *cfg = NULL;
+	char *text = NULL;
+	int rc, len;
+
+	if (out)
+		*out = NULL;
+	m->error[0] = '\0';
+	text = xprintf(&len, "[device %s]\nhook = %s\n%s\n", name, hook->name,
+		       conf ? conf : "");
+	rc = ioreqd_cfg_load_string(text, (size_t)len, "mock.conf", &cfg, m->error,
+				    sizeof(m->error));
+	free(text);
+	if (rc < 0)
+		return rc;
+	return add_dev(m, hook, cfg, 0, out);
+}
+
+int mock_add_file(struct mock *m, const char *path,
+		  const struct ioreqd_hook *(*find)(const char *name))
+{
+	struct ioreqd_cfg *cfg = NULL;
+	unsigned nr;
+	int rc;
+
+	m->error[0] = '\0';
+	rc = ioreqd_cfg_load(path, &cfg, m->error, sizeof(m->error));
+	if (rc < 0)
+		return rc;
+	nr = cfg->nr_devs;
+	ioreqd_cfg_free(cfg);
+	/* One private copy of the file per device keeps ownership simple. */
+	for (unsigned i = 0; i < nr; i++) {
+		const struct ioreqd_hook *hook;
+
+		if ((rc = ioreqd_cfg_load(path, &cfg, m->error, sizeof(m->error))) < 0)
+			return rc;
+		hook = find(cfg->devs[i].hook);
+		if (!hook) {
+			snprintf(m->error, sizeof(m->error),
+			         "%s:%u: device %s: no hook '%s'", path,
+			         cfg->devs[i].hook_line, cfg->devs[i].name,
+			         cfg->devs[i].hook);
+			ioreqd_cfg_free(cfg);
+			return -ENOENT;
+		}
+		if ((rc = add_dev(m, hook, cfg, i, NULL)) < 0)
+			return rc;
+	}
+	return 0;
+}
+
+const char *mock_error(const struct mock *m)
+{
+	return m->error;
+}
+
+void *mock_dev_priv(ioreqd_dev_t *dev)
+{
+	return dev->priv;
+}
+
+/* ---- guest accesses ------------------------------------------------------- */
+
+ioreq_t mock_req(enum ioreqd_space space, uint64_t addr, unsigned size, bool is_read,
+		 uint64_t data)
+{
+	ioreq_t r;
+
+	memset(&r, 0, sizeof(r));
+	r.addr = addr;
+	r.data = data;
+	r.count = 1;
+	r.size = size;
+	r.state = STATE_IOREQ_READY;
+	r.dir = is_read ? IOREQ_READ : IOREQ_WRITE;
+	r.type = space == IOREQD_SPACE_PIO    ? IOREQ_TYPE_PIO
+		 : space == IOREQD_SPACE_MMIO ? IOREQ_TYPE_COPY
+					      : IOREQ_TYPE_PCI_CONFIG;
+	return r;
+}
+
+int mock_submit(struct mock *m, unsigned vcpu, ioreq_t *req)
+{
+	return ioreqd_engine_inject(m->engine, vcpu, req);
+}
+
+uint64_t mock_read(struct mock *m, enum ioreqd_space space, uint64_t addr, unsigned size)
+{
+	ioreq_t r = mock_req(space, addr, size, true, 0);
+	int rc = ioreqd_engine_inject(m->engine, 0, &r);
+
+	ck_assert_msg(rc == 1, "mock_read 0x%llx/%u: inject returned %d",
+		      (unsigned long long)addr, size, rc);
+	ck_assert_uint_eq(r.state, STATE_IORESP_READY);
+	return r.data;
+}
+
+void mock_write(struct mock *m, enum ioreqd_space space, uint64_t addr, unsigned size,
+		uint64_t data)
+{
+	ioreq_t r = mock_req(space, addr, size, false, data);
+	int rc = ioreqd_engine_inject(m->engine, 0, &r);
+
+	ck_assert_msg(rc == 1, "mock_write 0x%llx/%u: inject returned %d",
+		      (unsigned long long)addr, size, rc);
+	ck_assert_uint_eq(r.state, STATE_IORESP_READY);
+}
+
+struct ioreqd_engine *mock_engine(struct mock *m)
+{
+	return m->engine;
+}
+
+struct ioreqd_bus *mock_bus(struct mock *m)
+{
+	return m->bus;
+}
+
+uint8_t *mock_guest_mem(struct mock *m)
+{
+	return m->guest;
+}
+
+void mock_set_ip(struct mock *m, uint64_t ip)
+{
+	m->ip = ip;
+}
+
+unsigned mock_deferred(const struct mock *m)
+{
+	return m->deferred;
+}
+
+/* ---- records -------------------------------------------------------------- */
+
+unsigned mock_log_count(const struct mock *m)
+{
+	return m->nr_log;
+}
+
+const char *mock_log_line(const struct mock *m, unsigned i)
+{
+	return i < m->nr_log ? m->log[i] : NULL;
+}
+
+bool mock_log_contains(const struct mock *m, const char *needle)
+{
+	for (unsigned i = 0; i < m->nr_log; i++) {
+		if (strstr(m->log[i], needle))
+			return true;
+	}
+	return false;
+}
+
+void mock_log_clear(struct mock *m)
+{
+	for (unsigned i = 0; i < m->nr_log; i++)
+		free(m->log[i]);
+	m->nr_log = 0;
+}
+
+int mock_irq_level(const struct mock *m, unsigned irq)
+{
+	return irq < MOCK_NR_IRQS ? m->irq[irq] : -1;
+}
+
+unsigned mock_irq_calls(const struct mock *m)
+{
+	return m->irq_calls;
+}
+
+int mock_intx_level(const struct mock *m, uint32_t sbdf, unsigned intx)
+{
+	for (unsigned i = 0; i < m->nr_intx; i++) {
+		if (m->intx[i].sbdf == sbdf && m->intx[i].intx == intx)
+			return m->intx[i].level;
+	}
+	return -1;
+}
+
+unsigned mock_msi_count(const struct mock *m)
+{
+	return m->nr_msi;
+}
+
+bool mock_msi(const struct mock *m, unsigned i, uint64_t *addr, uint32_t *data)
+{
+	if (i >= m->nr_msi)
+		return false;
+	*addr = m->msi[i].addr;
+	*data = m->msi[i].data;
+	return true;
+}
+
+const char *mock_published(const struct mock *m, const char *dev, const char *key)
+{
+	for (unsigned i = 0; i < m->nr_pub; i++) {
+		if (!strcmp(m->pub[i].dev, dev) && !strcmp(m->pub[i].key, key))
+			return m->pub[i].value;
+	}
+	return NULL;
+}
+
+unsigned mock_timers_armed(const struct mock *m, uint64_t *next_usec)
+{
+	unsigned n = 0;
+	uint64_t best = UINT64_MAX;
+
+	for (const struct ioreqd_timer *t = m->timers; t; t = t->next) {
+		if (t->armed && !t->dead) {
+			n++;
+			if (t->usec < best)
+				best = t->usec;
+		}
+	}
+	if (next_usec)
+		*next_usec = n ? best : 0;
+	return n;
+}
+
+unsigned mock_fire_timers(struct mock *m)
+{
+	struct ioreqd_timer **due;
+	unsigned n = 0, fired = 0;
+
+	/* Snapshot first: callbacks may arm, cancel or add timers. */
+	for (struct ioreqd_timer *t = m->timers; t; t = t->next)
+		n++;
+	due = xcalloc(n ? n : 1, sizeof(*due));
+	n = 0;
+	for (struct ioreqd_timer *t = m->timers; t; t = t->next) {
+		if (t->armed && !t->dead)
+			due[n++] = t;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct ioreqd_timer *t = due[i];
+
+		/* Timers are only freed by mock_free, so t is still valid here. */
+		if (!t->armed || t->dead)
+			continue;
+		t->armed = false;
+		t->cb(t->arg);
+		fired++;
+	}
+	free(due);
+	return fired;
+}
+
+unsigned mock_fire_watch(struct mock *m, int fd, unsigned events)
+{
+	unsigned ran = 0;
+
+	for (struct ioreqd_watch *w = m->watches; w; w = w->next) {
+		if (w->dead || w->fd != fd || !(w->events & events))
+			continue;
+		w->cb(fd, w->events & events, w->arg);
+		ran++;
+	}
+	return ran;
+}

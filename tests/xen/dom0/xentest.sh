@@ -1,0 +1,273 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# shellcheck shell=dash # busybox ash
+# The test driver that runs inside dom0.  Each case starts a guest paused,
+# starts ioreqd for it, unpauses it, waits for the guest's verdict and checks
+# it, then checks a teardown path:
+#   pvh    the freestanding PVH guest (guest/pvh): every access pattern, the
+#          round-trip figure, then SIGTERM to ioreqd while the guest runs.
+#   linux  a Linux PVH guest (guest/linux) driving the hooks from userspace,
+#          with a balloon-out that makes Xen send INVALIDATE; then
+#          `xl destroy`, after which ioreqd must exit by itself with status 0.
+#   xl     an HVM guest whose device model is ioreqd (device_model_override):
+#          libxl's launch handshake must succeed, then the PVH guest's checks
+#          run as its firmware.
+#   arm    the arm64 guest (guest/arm64): MMIO only, reported through
+#          ioreqd's debugcon hook.
+# Settings come from /etc/xentest/env (written by the host harness).  Prints
+# "XENTEST: case NAME: PASS|FAIL ..." per case and exits non-zero on any
+# failure.
+# shellcheck source=/dev/null # written by run.sh
+. /etc/xentest/env
+
+# Checks each guest makes; keep in step with guest/pvh/pvhtest.c,
+# guest/linux/init and guest/arm64/armtest.S.
+EXPECT_PVH=26
+EXPECT_PVH_TESTDEV=6
+EXPECT_LINUX=11
+EXPECT_ARM=10
+
+CONF=/etc/ioreqd/xentest.conf
+XENLOG=/tmp/xen-console.log
+failures=0
+: >"$XENLOG"
+
+say() { echo "XENTEST: $*"; }
+now() { cut -d' ' -f1 /proc/uptime; }
+now_s() { cut -d. -f1 /proc/uptime; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+
+# Xen's console ring holds the PVH guests' 0xE9 output as "(dN) [time] line";
+# drain it into one file so lines are never read twice or lost to wrap.
+xen_console_sync() { xl dmesg -c >>"$XENLOG" 2>/dev/null; }
+guest_lines() {
+	xen_console_sync
+	sed -nE "s/^.*\(d$1\) (\[ *[0-9.]+\] )?//p" "$XENLOG"
+}
+
+# wait_for SECONDS COMMAND...: poll until COMMAND succeeds.
+wait_for() {
+	local end=$(($(now_s) + $1))
+	shift
+	until "$@"; do
+		[ "$(now_s)" -ge $end ] && return 1
+		sleep 0.25
+	done
+}
+
+alive() { kill -0 "$1" 2>/dev/null; }
+exited() { ! alive "$1"; }
+# guest_says DOMID REGEX: the PVH guest has printed a matching line.
+guest_says() { guest_lines "$1" | grep -q "$2"; }
+pidfile_or_exit() { [ -s "$1" ] || exited "$2"; }
+
+# start_ioreqd DOMID LOG: start ioreqd in the background and wait until it
+# has written its pidfile, which it does once it serves.  Sets IOREQD_PID.
+start_ioreqd() {
+	local pidfile=/run/ioreqd-$1.pid
+	rm -f "$pidfile"
+	# shellcheck disable=SC2086 # IOREQD_ARGS is a word list
+	ioreqd -f -d "$1" -c "$CONF" --pidfile "$pidfile" $IOREQD_ARGS >"$2" 2>&1 &
+	IOREQD_PID=$!
+	if ! wait_for 20 pidfile_or_exit "$pidfile" "$IOREQD_PID" || exited "$IOREQD_PID"; then
+		say "ioreqd for domain $1 did not start; its log:"
+		sed 's/^/  ioreqd| /' "$2"
+		return 1
+	fi
+	say "ioreqd serving domain $1 (pid $IOREQD_PID) after $(since "$3")s"
+}
+
+# show_stats LOG: the statistics ioreqd prints when it exits.
+show_stats() {
+	awk '/^ioreqd statistics/ { p = 1; print; next } p && /^  / { print; next } { p = 0 }' "$1" |
+		sed 's/^/  ioreqd| /'
+}
+
+# wait_ioreqd_exit SECONDS: wait for IOREQD_PID to exit; sets IOREQD_STATUS.
+wait_ioreqd_exit() {
+	IOREQD_STATUS=timeout
+	wait_for "$1" exited "$IOREQD_PID" || return 1
+	wait "$IOREQD_PID"
+	IOREQD_STATUS=$?
+}
+
+# verdict WANT LINES-FILE: check the guest's "...: N passed, M failed" line;
+# prints why not, or nothing.
+verdict() {
+	local line passed failed
+	line=$(grep -E '^ioreqd-xentest[-a-z0-9]*: [0-9]+ passed, [0-9]+ failed' "$2" | tail -n 1)
+	passed=$(echo "$line" | sed -n 's/.*: \([0-9]*\) passed.*/\1/p')
+	failed=$(echo "$line" | sed -n 's/.* \([0-9]*\) failed.*/\1/p')
+	if [ -z "$line" ]; then
+		echo "no verdict from the guest"
+		return 1
+	elif [ "$failed" != 0 ] || [ "$passed" != "$1" ]; then
+		echo "verdict '$line', want $1 passed and 0 failed"
+		return 1
+	fi
+}
+
+case_pvh() {
+	local t0 d out=/tmp/pvh.out cmdline="bench=$BENCH" want=$EXPECT_PVH why=""
+	t0=$(now)
+	if [ "$TESTDEV" = 1 ]; then
+		cmdline="$cmdline pci=1 defer=1"
+		want=$((want + EXPECT_PVH_TESTDEV))
+	fi
+	xl create -p /etc/xentest/pvhtest.cfg "cmdline=\"$cmdline\"" || return 1
+	d=$(xl domid pvhtest)
+	start_ioreqd "$d" /tmp/ioreqd-pvh.log "$t0" || { xl destroy pvhtest; return 1; }
+	xl unpause pvhtest
+	t0=$(now)
+	wait_for 120 guest_says "$d" '^ioreqd-xentest: ' || why="no verdict within 120s"
+	[ "$BENCH" != 0 ] && [ -z "$why" ] && wait_for 120 guest_says "$d" '^bench: round-trip'
+	guest_lines "$d" | grep -v '^tick ' >"$out"
+	say "pvh guest ran its checks in $(since "$t0")s:"
+	sed 's/^/  guest| /' "$out"
+	[ -n "$why" ] || why=$(verdict "$want" "$out")
+	if [ -n "$why" ]; then
+		say "pvh: $why; ioreqd log:"
+		sed 's/^/  ioreqd| /' /tmp/ioreqd-pvh.log
+		xl destroy pvhtest
+		return 1
+	fi
+	grep '^bench: ' "$out" | sed 's/^/XENTEST: pvh /'
+
+	# Teardown 1: SIGTERM ioreqd while the guest runs.  The ticks must go
+	# on, and read all-ones once Xen's null handler answers the port.
+	kill -TERM "$IOREQD_PID"
+	if ! wait_ioreqd_exit 20 || [ "$IOREQD_STATUS" != 0 ]; then
+		why="ioreqd did not exit cleanly on SIGTERM (status $IOREQD_STATUS)"
+	else
+		say "ioreqd exited with status 0 on SIGTERM; its statistics:"
+		show_stats /tmp/ioreqd-pvh.log
+		say "the guest still runs, and reads all-ones from Xen's null handler:"
+		if wait_for 60 guest_says "$d" '^tick [0-9]* 0xffffffff'; then
+			guest_lines "$d" | grep '^tick ' | tail -n 3 | sed 's/^/  guest| /'
+		else
+			why="guest stopped ticking after ioreqd stopped"
+		fi
+	fi
+	alive "$IOREQD_PID" && kill -KILL "$IOREQD_PID"
+	say "pvh guest state: $(xl list pvhtest | awk 'NR == 2 { print $5 }')"
+	xl destroy pvhtest
+	[ -z "$why" ] || { say "pvh: $why"; return 1; }
+}
+
+case_linux() {
+	local t0 d inval log=/var/log/xen/console/guest-pvhlinux.log out=/tmp/linux.out why=""
+	t0=$(now)
+	xl create -p /etc/xentest/pvhlinux.cfg || return 1
+	d=$(xl domid pvhlinux)
+	start_ioreqd "$d" /tmp/ioreqd-linux.log "$t0" || { xl destroy pvhlinux; return 1; }
+	xl unpause pvhlinux
+	t0=$(now)
+	wait_for "$LINUX_TIMEOUT" grep -q '^ioreqd-xentest-linux: ' "$log" ||
+		why="no verdict within ${LINUX_TIMEOUT}s"
+	tr -d '\r' <"$log" | grep -E '^(ok|FAIL|DOMU|ioreqd-xentest)|Kernel panic|Oops' >"$out"
+	say "linux guest booted and ran its checks in $(since "$t0")s:"
+	sed 's/^/  guest| /' "$out"
+	[ -n "$why" ] || why=$(verdict "$EXPECT_LINUX" "$out")
+	if [ -n "$why" ]; then
+		say "linux: $why; console tail and ioreqd log:"
+		tail -n 30 "$log" | sed 's/^/  console| /'
+		sed 's/^/  ioreqd| /' /tmp/ioreqd-linux.log
+		xl destroy pvhlinux
+		return 1
+	fi
+
+	# Teardown 2: destroy the domain; ioreqd must notice and exit cleanly.
+	t0=$(now)
+	xl destroy pvhlinux
+	if ! wait_ioreqd_exit 30 || [ "$IOREQD_STATUS" != 0 ]; then
+		say "linux: ioreqd did not exit cleanly after xl destroy (status $IOREQD_STATUS)"
+		tail -n 20 /tmp/ioreqd-linux.log | sed 's/^/  ioreqd| /'
+		alive "$IOREQD_PID" && kill -KILL "$IOREQD_PID"
+		return 1
+	fi
+	say "ioreqd exited with status 0 $(since "$t0")s after xl destroy; its statistics:"
+	show_stats /tmp/ioreqd-linux.log
+	# The balloon-out made Xen send INVALIDATE; the guest's later accesses
+	# completed, and ioreqd must have counted the requests it answered.
+	inval=$(sed -n 's/.* invalidate \([0-9]*\),.*/\1/p' /tmp/ioreqd-linux.log | tail -n 1)
+	if [ "${inval:-0}" -gt 0 ] 2>/dev/null; then
+		say "linux: ioreqd served $inval INVALIDATE request(s)"
+	else
+		say "linux: ioreqd served no INVALIDATE request (counter '${inval:-missing}')"
+		return 1
+	fi
+}
+
+# xl launch path: libxl starts ioreqd itself (device_model_override) and
+# waits for its QMP handshake; xl create fails unless it completes.  The
+# HVM guest then runs the PVH guest's checks with ioreqd as its only device
+# model, and `xl destroy` must stop ioreqd.
+case_xl() {
+	local t0 d out=/tmp/xl.out dmlog=/var/log/xen/qemu-dm-xltest.log why=""
+	t0=$(now)
+	if ! xl -vvv create /etc/xentest/xltest.cfg >/tmp/xl-create.log 2>&1; then
+		say "xl: xl create failed (libxl's device-model handshake); xl's log and the device-model log:"
+		grep -E 'error|device model|[Ss]pawn|  /usr|qmp|QMP' /tmp/xl-create.log | sed 's/^/  xl| /'
+		sed 's/^/  dm| /' "$dmlog" 2>/dev/null
+		return 1
+	fi
+	d=$(xl domid xltest)
+	say "xl create with ioreqd as device model returned 0 after $(since "$t0")s"
+	pgrep -l ioreqd | sed 's/^/  ps| /'
+	t0=$(now)
+	wait_for 120 guest_says "$d" '^ioreqd-xentest: ' || why="no verdict within 120s"
+	guest_lines "$d" | grep -v '^tick ' >"$out"
+	say "xl-launched guest ran its checks in $(since "$t0")s:"
+	sed 's/^/  guest| /' "$out"
+	[ -n "$why" ] || why=$(verdict "$EXPECT_PVH" "$out")
+	say "xl guest state: $(xl list xltest | awk 'NR == 2 { print $5 }')"
+	xl destroy xltest
+	wait_for 30 no_ioreqd || why="${why:+$why; }ioreqd outlived the domain"
+	if [ -n "$why" ]; then
+		say "xl: $why; device-model log:"
+		sed 's/^/  dm| /' "$dmlog"
+		return 1
+	fi
+	say "xl: ioreqd exited after xl destroy; device-model log tail:"
+	tail -n 12 "$dmlog" | sed 's/^/  dm| /'
+}
+
+case_arm() {
+	local t0 d con=/tmp/armtest-console.log out=/tmp/arm.out why=""
+	t0=$(now)
+	xl create -p /etc/xentest/armtest.cfg || return 1
+	d=$(xl domid armtest)
+	start_ioreqd "$d" /tmp/ioreqd-arm.log "$t0" || { xl destroy armtest; return 1; }
+	xl unpause armtest
+	t0=$(now)
+	# The guest's lines arrive through ioreqd's debugcon hook ("[dN] line").
+	wait_for 120 grep -q 'ioreqd-xentest-arm: [0-9]' "$con" || why="no verdict within 120s"
+	sed 's/^\[d[0-9]*\] //' "$con" >"$out" 2>/dev/null
+	say "arm guest ran its checks in $(since "$t0")s:"
+	sed 's/^/  guest| /' "$out"
+	[ -n "$why" ] || why=$(verdict "$EXPECT_ARM" "$out")
+	[ -n "$why" ] && sed 's/^/  ioreqd| /' /tmp/ioreqd-arm.log
+	xl destroy armtest
+	if [ -z "$why" ] && { ! wait_ioreqd_exit 30 || [ "$IOREQD_STATUS" != 0 ]; }; then
+		why="ioreqd did not exit cleanly after xl destroy (status $IOREQD_STATUS)"
+	fi
+	alive "$IOREQD_PID" && kill -KILL "$IOREQD_PID"
+	[ -z "$why" ] || { say "arm: $why"; return 1; }
+	say "ioreqd exited with status 0 after xl destroy; its statistics:"
+	show_stats /tmp/ioreqd-arm.log
+}
+
+passed=0
+for c in $CASES; do
+	t0=$(now)
+	say "case $c: start"
+	if "case_$c"; then
+		passed=$((passed + 1))
+		say "case $c: PASS ($(since "$t0")s)"
+	else
+		failures=$((failures + 1))
+		say "case $c: FAIL ($(since "$t0")s)"
+	fi
+done
+say "xen cases: $passed passed, $failures failed"
+[ $failures = 0 ]

@@ -1,0 +1,158 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash disable=SC2034,SC2153 # globals shared with run.sh
+# The arm64 run (sourced by run.sh): a hypervisor cross-built from Debian's
+# xen source package with CONFIG_IOREQ_SERVER (Debian's arm64 binary lacks
+# it: the option is EXPERT-only on Arm in 4.17), Debian's arm64 kernel as
+# dom0 in qemu-system-aarch64 (virt, virtualization=on, GICv3), ioreqd
+# cross-built against Debian's :arm64 -dev packages, and a bare arm64 guest.
+
+DEB_ARCH=arm64
+TRIPLET=aarch64-linux-gnu
+XEN_CMDLINE="console=dtuart loglvl=all guest_loglvl=all conring_size=1m \
+console_timestamps=boot dom0_mem=768M dom0_max_vcpus=1"
+DOM0_CMDLINE="console=hvc0 earlycon=xen rdinit=/init loglevel=4"
+# Where guest-loader puts dom0's kernel and initramfs in the 2 GiB of RAM
+# that starts at 0x40000000; Xen itself is loaded lower.
+DOM0_KERNEL_ADDR=0x49000000
+DOM0_INITRD_ADDR=0x4d000000
+
+arch_tools() {
+	need_tools qemu-system-aarch64=qemu-system-arm cpio=cpio busybox=busybox-static \
+		aarch64-linux-gnu-gcc=gcc-aarch64-linux-gnu readelf=binutils \
+		/usr/aarch64-linux-gnu/lib/libc.so=libc6-dev-arm64-cross make=make \
+		flex=flex bison=bison python3=python3 dpkg-source=dpkg-dev xz=xz-utils \
+		pkg-config=pkg-config
+	apt_enable_arm64
+}
+
+# apt must know arm64 packages and Debian's sources (deb-src) for this run.
+# Both are changes to the host's apt setup, made once, as root.
+apt_enable_arm64() {
+	local changed=0
+	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+		[ "$(id -u)" = 0 ] || die "run as root, or: dpkg --add-architecture arm64"
+		say "dpkg --add-architecture arm64"
+		dpkg --add-architecture arm64
+		changed=1
+	fi
+	if ! grep -rqsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+		[ "$(id -u)" = 0 ] || die "run as root, or add deb-src lines to apt's sources"
+		[ -f /etc/apt/sources.list.d/debian.sources ] ||
+			die "no deb-src sources and no debian.sources to derive them from"
+		say "adding deb-src sources (/etc/apt/sources.list.d/xen-test-deb-src.sources)"
+		sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
+			>/etc/apt/sources.list.d/xen-test-deb-src.sources
+		changed=1
+	fi
+	if [ $changed = 1 ]; then
+		APT_UPDATED=0
+		apt_update_once
+	fi
+}
+
+# arch_hypervisor: Xen for arm64 with CONFIG_IOREQ_SERVER=y, built from the
+# newest xen source package apt can fetch (the security pool may carry no
+# sources) and cached per source version.  Sets XEN_BIN.
+arch_hypervisor() {
+	local versions v dsc="" src=$CACHE/src hvdeb s=$WORK/xen-src
+	versions=$(apt-cache showsrc xen 2>/dev/null | sed -n 's/^Version: //p' | sort -urV)
+	if [ -z "$versions" ]; then
+		apt_update_once
+		versions=$(apt-cache showsrc xen 2>/dev/null | sed -n 's/^Version: //p' | sort -urV)
+	fi
+	for v in $versions; do
+		if [ -s "$CACHE/arm64/xen-$v/xen" ]; then
+			XEN_BIN=$CACHE/arm64/xen-$v/xen
+			say "cached hypervisor: $XEN_BIN"
+			return 0
+		fi
+	done
+	mkdir -p "$src"
+	for v in $versions; do
+		if [ -s "$src/xen_$v.dsc" ] ||
+			(cd "$src" && apt-get source -q --download-only "xen=$v" >"$WORK/apt-source.log" 2>&1); then
+			dsc=$src/xen_$v.dsc
+			break
+		fi
+	done
+	[ -n "$dsc" ] || die "cannot fetch Xen's source package (versions: $(echo "$versions" | tr '\n' ' '))"
+	hvdeb=$(deb_fetch arm64 "$DEBS" xen-hypervisor-4.17-arm64)
+
+	stage "build Xen $v for arm64 with IOREQ_SERVER"
+	rm -rf "$s" "$WORK/hv"
+	dpkg-source -x "$dsc" "$s" >"$WORK/dpkg-source.log" 2>&1 ||
+		{ cat "$WORK/dpkg-source.log"; die "dpkg-source -x $dsc failed"; }
+	deb_unpack "$WORK/hv" "$hvdeb"
+	cp "$WORK"/hv/boot/xen-*-arm64.config "$s/xen/.config"
+	printf 'CONFIG_EXPERT=y\nCONFIG_UNSUPPORTED=y\nCONFIG_IOREQ_SERVER=y\n' >>"$s/xen/.config"
+	make -C "$s/xen" -s XEN_TARGET_ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- olddefconfig \
+		>"$WORK/xen-config.log" 2>&1 || { cat "$WORK/xen-config.log"; die "Xen olddefconfig failed"; }
+	grep -q '^CONFIG_IOREQ_SERVER=y' "$s/xen/.config" || die "CONFIG_IOREQ_SERVER did not stick"
+	make -C "$s/xen" -s -j"$(nproc)" XEN_TARGET_ARCH=arm64 CROSS_COMPILE=aarch64-linux-gnu- \
+		>"$WORK/xen-build.log" 2>&1 || { tail -n 40 "$WORK/xen-build.log"; die "Xen build failed"; }
+	mkdir -p "$CACHE/arm64/xen-$v"
+	cp "$s/xen/xen" "$CACHE/arm64/xen-$v/xen"
+	XEN_BIN=$CACHE/arm64/xen-$v/xen
+	rm -rf "$s" "$WORK/hv"
+	say "built $XEN_BIN"
+}
+
+# arch_ioreqd: cross-build ioreqd for arm64 in its own build directory,
+# against a sysroot of Debian's :arm64 -dev packages (cached per .deb set).
+# Sets IOREQD_BUILD.
+arch_ioreqd() {
+	local debs key sr b=$WORK/build
+	stage "cross-build ioreqd for arm64"
+	# shellcheck disable=SC2046 # a word list
+	debs=$(deb_fetch arm64 "$DEBS" $(read_list "$XT/packages/arm64-sysroot.list"))
+	# shellcheck disable=SC2086 # a word list
+	key=$(echo $debs | tr ' ' '\n' | sed 's|.*/||' | sort | sha256sum | cut -c1-16)
+	sr=$CACHE/arm64/sysroot-$key
+	if [ ! -d "$sr" ]; then
+		rm -rf "$CACHE/arm64"/sysroot-*
+		# shellcheck disable=SC2086
+		deb_unpack "$sr.tmp" $debs
+		mv "$sr.tmp" "$sr"
+	fi
+	[ -f "$SRC/config.status" ] &&
+		die "$SRC is configured in-tree; the arm64 cross build needs a clean source tree (make distclean there)"
+	if [ ! -f "$b/Makefile" ] || [ "$(cat "$b/.sysroot" 2>/dev/null)" != "$sr" ]; then
+		rm -rf "$b"
+		mkdir -p "$b"
+		say "configure --host=$TRIPLET (sysroot $sr)"
+		(cd "$b" && "$SRC/configure" -q --host="$TRIPLET" \
+			PKG_CONFIG=pkg-config PKG_CONFIG_SYSROOT_DIR="$sr" \
+			PKG_CONFIG_LIBDIR="$sr/usr/lib/$TRIPLET/pkgconfig:$sr/usr/share/pkgconfig" \
+			LDFLAGS="-L$sr/usr/lib/$TRIPLET -Wl,-rpath-link,$sr/usr/lib/$TRIPLET:$sr/lib/$TRIPLET") \
+			>"$WORK/configure.log" 2>&1 || { tail -n 30 "$WORK/configure.log"; die "configure failed"; }
+		echo "$sr" >"$b/.sysroot"
+	fi
+	make -C "$b" -s -j"$(nproc)" >"$WORK/make.log" 2>&1 || { tail -n 40 "$WORK/make.log"; die "cross build failed"; }
+	IOREQD_BUILD=$b
+}
+
+# arch_guests OVERLAY: the bare arm64 guest, as a raw Image.
+arch_guests() {
+	local o=$1/etc/xentest g=$WORK/guest
+	mkdir -p "$o" "$g"
+	aarch64-linux-gnu-gcc -c "$XT/guest/arm64/armtest.S" -o "$g/armtest.o"
+	aarch64-linux-gnu-ld -Ttext=0 -o "$g/armtest.elf" "$g/armtest.o"
+	aarch64-linux-gnu-objcopy -O binary "$g/armtest.elf" "$o/armtest.img"
+	cp "$XT/dom0/armtest.cfg" "$o/"
+}
+
+arch_default_cases() { echo "arm"; }
+
+arch_conf() { cat "$XT/xentest-arm64.conf" >"$1"; }
+
+arch_boot() {
+	cat "$BASE/base.cpio" "$WORK/overlay.cpio" >"$WORK/dom0.cpio"
+	run_qemu "$SERIAL" qemu-system-aarch64 -machine virt,virtualization=on,gic-version=3 \
+		-cpu cortex-a57 -smp 2 -m 2048 -monitor none \
+		-kernel "$XEN_BIN" -append "$XEN_CMDLINE" \
+		-device "guest-loader,addr=$DOM0_KERNEL_ADDR,kernel=$BASE/vmlinuz,bootargs=$DOM0_CMDLINE" \
+		-device "guest-loader,addr=$DOM0_INITRD_ADDR,initrd=$WORK/dom0.cpio"
+}
+
+# dom0 powers off after reporting; Xen then turns the machine off (PSCI).
+arch_qemu_ok() { [ "$QEMU_RC" = 0 ]; }

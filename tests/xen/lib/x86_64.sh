@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: MIT
+# shellcheck shell=bash disable=SC2034,SC2153 # globals shared with run.sh
+# The x86_64 run (sourced by run.sh): Debian's Xen 4.17 hypervisor and 6.1
+# kernel as a PV dom0 in qemu-system-x86_64 (TCG; its nested SVM lets Xen run
+# PVH guests), the freestanding PVH guest and a Linux PVH guest.
+
+DEB_ARCH=amd64
+TRIPLET=x86_64-linux-gnu
+
+# Xen's command line.  smap=0 is required: under TCG the PV dom0 otherwise
+# dies of a #PF in create_bounce_frame.  No "noreboot": a crashed Xen then
+# reboots, which ends QEMU (-no-reboot) at once instead of at the timeout.
+XEN_CMDLINE="smap=0 console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all \
+conring_size=1m console_timestamps=boot dom0_mem=768M,max:768M dom0_max_vcpus=1"
+DOM0_CMDLINE="console=hvc0 earlyprintk=xen rdinit=/init loglevel=4"
+
+arch_tools() {
+	need_tools qemu-system-x86_64=qemu-system-x86 cpio=cpio busybox=busybox-static \
+		gcc=gcc ld=binutils readelf=binutils zcat=gzip
+}
+
+# arch_hypervisor: Debian's hypervisor, uncompressed (QEMU's multiboot
+# loader needs the ELF), cached per .deb.  Sets XEN_BIN.
+arch_hypervisor() {
+	local deb dir
+	deb=$(deb_fetch "$DEB_ARCH" "$DEBS" xen-hypervisor-4.17-amd64)
+	dir=$CACHE/x86_64/$(basename "$deb" .deb)
+	XEN_BIN=$dir/xen
+	[ -s "$XEN_BIN" ] && return 0
+	rm -rf "$CACHE/x86_64"/xen-hypervisor-* "$WORK/hv"
+	deb_unpack "$WORK/hv" "$deb"
+	mkdir -p "$dir"
+	zcat "$WORK/hv"/boot/xen-4.17-amd64.gz >"$XEN_BIN.tmp"
+	mv "$XEN_BIN.tmp" "$XEN_BIN"
+	rm -rf "$WORK/hv"
+}
+
+# arch_ioreqd: the x86_64 run uses the build under test as it is.
+arch_ioreqd() { IOREQD_BUILD=$BUILD; }
+
+GUEST_CFLAGS="-m32 -march=i686 -O2 -std=gnu11 -Wall -Wextra -Werror -ffreestanding -fno-pic \
+-fno-stack-protector -fno-asynchronous-unwind-tables -mno-sse -mno-mmx -mno-80387"
+
+# arch_guests OVERLAY: build the test guests into OVERLAY/etc/xentest.
+arch_guests() {
+	local o=$1/etc/xentest g=$WORK/guest f
+	mkdir -p "$o" "$g/pvh" "$g/linux/root/bin"
+	for f in entry.S rt.c pvhtest.c; do
+		# shellcheck disable=SC2086 # a word list
+		gcc $GUEST_CFLAGS -c "$XT/guest/pvh/$f" -o "$g/pvh/${f%.*}.o"
+	done
+	ld -m elf_i386 -nostdlib --no-warn-rwx-segments -T "$XT/guest/pvh/pvhtest.ld" \
+		-o "$o/pvhtest.elf" "$g/pvh/entry.o" "$g/pvh/rt.o" "$g/pvh/pvhtest.o"
+	# The Linux guest: the dom0 kernel, static busybox, pio and its /init.
+	cp "$BASE/vmlinuz" "$o/vmlinuz"
+	gcc -O2 -Wall -Wextra -Werror -static -o "$g/linux/root/bin/pio" "$XT/guest/linux/pio.c"
+	cp "$BASE/busybox" "$g/linux/root/bin/busybox"
+	add_busybox "$g/linux/root"
+	install -m 755 "$XT/guest/linux/init" "$g/linux/root/init"
+	mkdir -p "$g/linux/root/proc" "$g/linux/root/sys" "$g/linux/root/dev"
+	make_cpio "$g/linux/root" "$g/domU.cpio"
+	gzip -9n <"$g/domU.cpio" >"$o/domU-initrd.cpio.gz"
+	cp "$XT/dom0/pvhtest.cfg" "$XT/dom0/pvhlinux.cfg" "$XT/dom0/xltest.cfg" "$o/"
+}
+
+arch_default_cases() { echo "pvh linux"; }
+
+arch_boot() {
+	cat "$BASE/base.cpio" "$WORK/overlay.cpio" >"$WORK/dom0.cpio"
+	run_qemu "$SERIAL" qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp 2 -m 2048 \
+		-monitor none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-kernel "$XEN_BIN" -append "$XEN_CMDLINE" \
+		-initrd "$BASE/vmlinuz $DOM0_CMDLINE,$WORK/dom0.cpio"
+}
+
+# isa-debug-exit: dom0 wrote 0 (status 1) for a pass.
+arch_qemu_ok() { [ "$QEMU_RC" = 1 ]; }
+
+# arch_conf OUT: ioreqd's configuration for the guests of this run.
+arch_conf() {
+	cat "$XT/xentest.conf" >"$1"
+	if [ "${XEN_TEST_TESTDEV:-0}" = 1 ]; then
+		cat "$XT/xentest-testdev.conf" >>"$1"
+	fi
+}
