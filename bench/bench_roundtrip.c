@@ -734,6 +734,8 @@ int main(int argc, char *argv[])
 	if (rc < 0)
 		fprintf(stderr, "bench_roundtrip: %s (logs kept in %s)\n", strerror(-rc),
 		        workdir);
+	else if (getenv("BENCH_KEEP"))
+		printf("bench_roundtrip: daemon logs kept in %s\n", workdir);
 	else
 		remove_workdir(); /* the logs only matter when something failed */
 	return rc < 0 ? 1 : 0;

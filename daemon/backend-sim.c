@@ -63,6 +63,18 @@ static const char *const op_names[IOREQD_SIM_OP_END_] = {
 
 static const char *const space_names[IOREQD_SPACE_COUNT] = {"pio", "mmio", "pci"};
 
+/*
+ * Fault injection for tests/e2e/fault-injection.sh: IOREQD_SIM_FAIL=NAME makes
+ * the step NAME fail with EIO, where NAME is a message (CREATE, ENABLE,
+ * BIND_VCPU, MAP_RANGE, ...) or "pending" (reading a vCPU's notification fd).
+ */
+static bool injected(const char *name)
+{
+	const char *v = getenv("IOREQD_SIM_FAIL");
+
+	return v && !strcmp(v, name);
+}
+
 static void close_fds(int *fds, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -150,6 +162,11 @@ static int call(struct sim_be *be, const char *fn, const char *what,
 
 	if (!what)
 		what = op < IOREQD_SIM_OP_END_ && op_names[op] ? op_names[op] : "?";
+	if (op < IOREQD_SIM_OP_END_ && op_names[op] && injected(op_names[op])) {
+		log_warnx("%s: d%u: %s: %s (injected by IOREQD_SIM_FAIL)", fn, be->domid, what,
+		          strerror(EIO));
+		return -EIO;
+	}
 	if (be->dead) {
 		log_debug("%s: d%u: %s: the simulated domain is gone", fn, be->domid,
 		          what);
@@ -440,6 +457,8 @@ static int backend_sim_pending(void *priv, unsigned idx,
 		bool vcpu = idx < be->bound;
 
 		rc = efd_consume(vcpu ? be->kick[idx] : be->buf_fd);
+		if (rc > 0 && vcpu && injected("pending"))
+			rc = -EIO;
 		if (rc > 0)
 			fn(arg, vcpu ? IOREQD_BE_EV_VCPU : IOREQD_BE_EV_BUFFERED,
 			   vcpu ? idx : 0);

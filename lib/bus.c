@@ -71,18 +71,19 @@ void ioreqd_bus_free(struct ioreqd_bus *bus)
  * and a mispredict costs more than the whole step.  Each step narrows four
  * ways: its three probes are independent loads, and three conditional moves
  * (not a count times the stride: a multiply would lengthen the chain) pick
- * the quarter, so the chain of dependent loads is half a binary search's.
- * The trip counts depend only on the number of ranges.
+ * the quarter, so the chain of dependent loads is half a binary search's;
+ * the last few entries are simply counted.  The trip counts depend only on
+ * the number of ranges.
  */
 static long floor_index(const struct space_map *m, uint64_t addr)
 {
 	const struct entry *v = m->v;
-	size_t n = m->n;
+	size_t n = m->n, c = 0;
 
 	if (n == 0 || v[0].base > addr)
 		return -1;
 	/* Invariant: v[0].base <= addr, and the answer lies in [v, v + n). */
-	while (n > 3) {
+	while (n > 8) {
 		size_t q = n / 4;
 		const struct entry *p1 = v + q, *p2 = v + 2 * q, *p3 = v + 3 * q;
 
@@ -92,10 +93,13 @@ static long floor_index(const struct space_map *m, uint64_t addr)
 		v = p3->base <= addr ? p3 : v;
 		n -= 3 * q; /* the last quarter is the largest: n - 3q >= q */
 	}
-	/* n is 1, 2 or 3 now: count the rest the same way, without a branch. */
-	if (n > 1)
-		v += (size_t)(v[1].base <= addr) + (size_t)(n > 2 && v[2].base <= addr);
-	return v - m->v;
+	/*
+	 * At most 8 entries are left: count the bases at or below addr.  Their
+	 * loads are independent of each other, so this costs about one load.
+	 */
+	for (size_t i = 1; i < n; i++)
+		c += (size_t)(v[i].base <= addr);
+	return (long)(v - m->v) + (long)c;
 }
 
 static const char *check_bounds(enum ioreqd_space space, uint64_t base, uint64_t last)

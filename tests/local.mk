@@ -6,7 +6,11 @@ TEST_LDADD = lib/libioreqd.la $(CHECK_LIBS)
 # End-to-end scripts run the real binaries as separate processes.
 AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)'; builddir='$(abs_top_builddir)'; \
 	export srcdir builddir;
-E2E_TESTS = tests/e2e/config-errors.sh
+E2E_TESTS = tests/e2e/config-errors.sh tests/e2e/sigterm-load.sh
+check_PROGRAMS += tests/sigterm-guest
+tests_sigterm_guest_SOURCES = tests/sigterm-guest.c
+tests_sigterm_guest_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sim
+tests_sigterm_guest_LDADD = sim/libioreqd-sim.la
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS) tests/e2e/lib.sh tests/e2e/demo.sh
 
@@ -165,3 +169,14 @@ tests_hostile_guest_SOURCES = tests/hostile-guest.c
 tests_hostile_guest_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sim
 tests_hostile_guest_LDADD = sim/libioreqd-sim.la lib/libioreqd.la
 E2E_TESTS += tests/e2e/hostile-guest.sh
+
+# A hook that fails on purpose (init, access, never completing), for
+# tests/e2e/fault-injection.sh; -rpath makes libtool build a loadable module
+# although it is never installed.
+noinst_LTLIBRARIES += tests/hooks/faulty.la
+tests_hooks_faulty_la_SOURCES = tests/hooks/faulty.c
+tests_hooks_faulty_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
+	-rpath /nowhere -export-symbols-regex '^ioreqd_hook$$'
+tests_hooks_faulty_la_LIBADD = lib/libioreqd-hook.la
+E2E_TESTS += tests/e2e/fault-injection.sh
+EXTRA_DIST += SECURITY.md tests/asan.sh tests/valgrind.sh

@@ -16,7 +16,8 @@ DOM0_CMDLINE="console=hvc0 earlyprintk=xen rdinit=/init loglevel=4"
 
 arch_tools() {
 	need_tools qemu-system-x86_64=qemu-system-x86 cpio=cpio busybox=busybox-static \
-		gcc=gcc ld=binutils readelf=binutils zcat=gzip
+		gcc=gcc ld=binutils readelf=binutils zcat=gzip \
+		/usr/lib/x86_64-linux-gnu/libc.a=libc6-dev
 }
 
 # arch_hypervisor: Debian's hypervisor, uncompressed (QEMU's multiboot
