@@ -496,24 +496,26 @@ static int backend_sim_notify(void *priv, unsigned vcpu)
 
 /* --- Guest memory ---------------------------------------------------------------- */
 
-/* Is [gpa, gpa + len) inside guest RAM, without wrapping? */
-static bool ram_span_ok(const struct sim_be *be, uint64_t gpa, size_t len)
+/*
+ * Is [gpa, gpa + len) inside guest RAM, without wrapping?  A guest can ask
+ * for any address, so a refusal is logged (rate-limited) as @p fn's.
+ */
+static bool ram_span_ok(struct sim_be *be, const char *fn, uint64_t gpa, size_t len)
 {
-	return gpa + len >= gpa && gpa + len <= be->ram_size;
+	if (gpa + len >= gpa && gpa + len <= be->ram_size)
+		return true;
+	ioreqd_log_rl(&be->rl, LOG_LEVEL_DEBUG,
+		      "%s: d%u: gpa 0x%llx+%zu is outside guest RAM (0x%llx bytes)", fn,
+		      be->domid, (unsigned long long)gpa, len, (unsigned long long)be->ram_size);
+	return false;
 }
 
 static int backend_sim_guest_read(void *priv, uint64_t gpa, void *buf, size_t len)
 {
 	struct sim_be *be = priv;
 
-	if (!ram_span_ok(be, gpa, len)) {
-		ioreqd_log_rl(
-		    &be->rl, LOG_LEVEL_DEBUG,
-		    "%s: d%u: gpa 0x%llx+%zu is outside guest RAM (0x%llx bytes)",
-		    __func__, be->domid, (unsigned long long)gpa, len,
-		    (unsigned long long)be->ram_size);
+	if (!ram_span_ok(be, __func__, gpa, len))
 		return -EFAULT;
-	}
 	memcpy(buf, (const char *)be->ram + gpa, len);
 	return 0;
 }
@@ -522,14 +524,8 @@ static int backend_sim_guest_write(void *priv, uint64_t gpa, const void *buf, si
 {
 	struct sim_be *be = priv;
 
-	if (!ram_span_ok(be, gpa, len)) {
-		ioreqd_log_rl(
-		    &be->rl, LOG_LEVEL_DEBUG,
-		    "%s: d%u: gpa 0x%llx+%zu is outside guest RAM (0x%llx bytes)",
-		    __func__, be->domid, (unsigned long long)gpa, len,
-		    (unsigned long long)be->ram_size);
+	if (!ram_span_ok(be, __func__, gpa, len))
 		return -EFAULT;
-	}
 	memcpy((char *)be->ram + gpa, buf, len);
 	return 0;
 }

@@ -74,6 +74,7 @@ struct xen_be {
 	bool enabled;
 	bool restricted; /* xentoolcore_restrict_all done: xc and xenstore are dead */
 	bool published;
+	bool gone;       /* domain_gone() saw the domain die: teardown errors are expected */
 
 	xenforeignmemory_resource_handle *fres;
 	void *pages; /* the mapped resource: [buffered page,] shared page */
@@ -221,15 +222,37 @@ out:
 	return rc;
 }
 
-/* Log a failed call during teardown; a dead domain is expected there. */
-static void close_fail(const char *call, unsigned domid)
+/*
+ * Once the guest is destroyed, Xen has already torn down its ioreq servers:
+ * disabling ours or unmapping its ranges then fails with ENOENT (no such
+ * server) or ESRCH (no such domain).  That is the normal order of things when
+ * `xl destroy` comes first, so it is worth a debug line, not a warning.
+ */
+static bool teardown_expected(const struct xen_be *be, int err)
+{
+	return be->gone || err == ENOENT || err == ESRCH;
+}
+
+/*
+ * Log a teardown call that failed: a warning, or debug when the domain is
+ * gone.  @return -errno, taken before logging can change it.
+ */
+static int teardown_fail(const struct xen_be *be, const char *func, const char *call)
 {
 	int err = errno ? errno : EIO;
 
-	if (err == ESRCH)
-		log_debug("xen_close: %s: %s (domain %u)", call, strerror(err), domid);
+	if (teardown_expected(be, err))
+		log_debug("%s: %s: %s (domain %u, which is gone)", func, call, strerror(err),
+			  be->domid);
 	else
-		log_warnx("xen_close: %s: %s (domain %u)", call, strerror(err), domid);
+		log_warnx("%s: %s: %s (domain %u)", func, call, strerror(err), be->domid);
+	return -err;
+}
+
+/* Log a failed call during teardown; a dead domain is expected there. */
+static void close_fail(const struct xen_be *be, const char *call)
+{
+	teardown_fail(be, "xen_close", call);
 }
 
 static void xen_close(void *priv)
@@ -247,40 +270,40 @@ static void xen_close(void *priv)
 		snprintf(path, sizeof(path), "/local/domain/%u/ioreqd/%u", BACKEND_DOMID,
 			 be->domid);
 		if (!xs_rm(be->xsh, XBT_NULL, path))
-			close_fail("xs_rm", be->domid);
+			close_fail(be, "xs_rm");
 	}
 	if (be->buf_bound && xenevtchn_unbind(be->xce, be->buf_port) < 0)
-		close_fail("xenevtchn_unbind", be->domid);
+		close_fail(be, "xenevtchn_unbind");
 	be->buf_bound = false;
 	while (be->nr_bound > 0) {
 		be->nr_bound--;
 		if (xenevtchn_unbind(be->xce, be->vcpu_port[be->nr_bound]) < 0)
-			close_fail("xenevtchn_unbind", be->domid);
+			close_fail(be, "xenevtchn_unbind");
 	}
 	if (be->fmem)
 		ioreqd_xen_mapcache_invalidate(&be->mc);
 	if (be->enabled &&
 	    xendevicemodel_set_ioreq_server_state(be->dmod, (domid_t)be->domid, be->id, 0) < 0)
-		close_fail("xendevicemodel_set_ioreq_server_state", be->domid);
+		close_fail(be, "xendevicemodel_set_ioreq_server_state");
 	be->enabled = false;
 	if (be->fres && xenforeignmemory_unmap_resource(be->fmem, be->fres) < 0)
-		close_fail("xenforeignmemory_unmap_resource", be->domid);
+		close_fail(be, "xenforeignmemory_unmap_resource");
 	be->fres = NULL;
 	if (be->created &&
 	    xendevicemodel_destroy_ioreq_server(be->dmod, (domid_t)be->domid, be->id) < 0)
-		close_fail("xendevicemodel_destroy_ioreq_server", be->domid);
+		close_fail(be, "xendevicemodel_destroy_ioreq_server");
 	be->created = false;
 	/* The close calls free their handle whatever they return. */
 	if (be->xsh)
 		xs_close(be->xsh);
 	if (be->xch && xc_interface_close(be->xch) < 0)
-		close_fail("xc_interface_close", be->domid);
+		close_fail(be, "xc_interface_close");
 	if (be->xce && xenevtchn_close(be->xce) < 0)
-		close_fail("xenevtchn_close", be->domid);
+		close_fail(be, "xenevtchn_close");
 	if (be->fmem && xenforeignmemory_close(be->fmem) < 0)
-		close_fail("xenforeignmemory_close", be->domid);
+		close_fail(be, "xenforeignmemory_close");
 	if (be->dmod && xendevicemodel_close(be->dmod) < 0)
-		close_fail("xendevicemodel_close", be->domid);
+		close_fail(be, "xendevicemodel_close");
 	free(be->vcpu_port);
 	free(be->by_port);
 	free(be->pci);
@@ -329,9 +352,13 @@ static int xen_enable(void *priv, bool on)
 	struct xen_be *be = priv;
 
 	if (xendevicemodel_set_ioreq_server_state(be->dmod, (domid_t)be->domid, be->id,
-						  on ? 1 : 0) < 0)
+						  on ? 1 : 0) < 0) {
+		/* Disabling is teardown: quiet if the domain went first. */
+		if (!on)
+			return teardown_fail(be, __func__, "xendevicemodel_set_ioreq_server_state");
 		return ioreqd_xen_fail(__func__, "xendevicemodel_set_ioreq_server_state",
 				       be->domid);
+	}
 	be->enabled = on;
 	return 0;
 }
@@ -460,9 +487,8 @@ static int map_pci(struct xen_be *be, uint64_t base, uint64_t last, bool map, co
 		if (xendevicemodel_unmap_pcidev_from_ioreq_server(be->dmod, (domid_t)be->domid,
 								  be->id, a.seg, a.bus, a.dev,
 								  a.fn) < 0)
-			return ioreqd_xen_fail(func,
-					       "xendevicemodel_unmap_pcidev_from_ioreq_server",
-					       be->domid);
+			return teardown_fail(be, func,
+					     "xendevicemodel_unmap_pcidev_from_ioreq_server");
 		return 0;
 	}
 	if (c) {
@@ -511,7 +537,12 @@ static int xen_map_range(void *priv, enum ioreqd_space space, uint64_t base, uin
 	else
 		rc = xendevicemodel_unmap_io_range_from_ioreq_server(be->dmod, (domid_t)be->domid,
 								     be->id, is_mmio, base, last);
-	if (rc < 0) {
+	if (rc < 0 && !map && teardown_expected(be, errno ? errno : EIO)) {
+		/* Unclaiming after the domain went: its server and ranges are gone too. */
+		rc = teardown_fail(be, __func__, "xendevicemodel_unmap_io_range_from_ioreq_server");
+		log_debug("%s: domain %u: the range was %s 0x%" PRIx64 "-0x%" PRIx64, __func__,
+			  be->domid, is_mmio ? "mmio" : "pio", base, last);
+	} else if (rc < 0) {
 		rc = ioreqd_xen_fail(__func__,
 				     map ? "xendevicemodel_map_io_range_to_ioreq_server"
 					 : "xendevicemodel_unmap_io_range_from_ioreq_server",
@@ -636,8 +667,10 @@ static int watch_pending_cb(struct xen_be *be,
 	}
 	if (errno != EAGAIN && errno != 0)
 		return ioreqd_xen_fail(__func__, "xs_check_watch", be->domid);
-	if (events && domain_gone(be))
+	if (events && domain_gone(be)) {
+		be->gone = true; /* the teardown that follows will find Xen's side gone */
 		fn(arg, IOREQD_BE_EV_DOMAIN_GONE, 0);
+	}
 	return 0;
 }
 

@@ -30,6 +30,7 @@
 struct ioreqd_xlargs;
 struct ioreqd_qmp_server;
 struct ioreqd_xsstate;
+struct ioreqd_control;
 
 struct ioreqd_opts {
 	unsigned domid;
@@ -46,6 +47,9 @@ struct ioreqd_opts {
 	bool use_syslog;
 	bool restrict_domain;
 	bool check_only;        /* --check-config: parse, load hooks, exit */
+	bool stats_query;       /* --stats: ask a running daemon, print, exit */
+	bool stats_json;        /* --json: ... as JSON */
+	const char *control;    /* --control: the statistics socket's path */
 	int verbosity;
 	struct ioreqd_xlargs *xl; /* started by xl as its device model */
 };
@@ -126,6 +130,7 @@ struct ioreqd_daemon {
 
 	struct ioreqd_qmp_server *qmp;
 	struct ioreqd_xsstate *xss;
+	struct ioreqd_control *control;
 
 	int exit_code;
 	bool stopping;
@@ -169,7 +174,11 @@ void ioreqd_loop_quiesce(struct ioreqd_daemon *d);
 void ioreqd_loop_teardown(struct ioreqd_daemon *d);
 void ioreqd_engine_deferred_cb(void *opaque, ioreqd_fault_t *f, const char *owner);
 
-/* stats.c */
+/* stats.c: one walk, two formats (a table, or JSON with @json). */
+void ioreqd_stats_write(struct ioreqd_daemon *d, FILE *fp, bool json);
 void ioreqd_stats_dump(struct ioreqd_daemon *d, FILE *fp);
+
+/* control.c: the statistics socket (control.h) */
+#include "control.h"
 
 #endif /* IOREQD_DAEMON_H */

@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "daemon.h"
+#include "hostcfg.h"
 
 struct ioreqd_timer {
 	struct event *ev;
@@ -77,32 +78,26 @@ static const char *host_cfg_str(ioreqd_dev_t *dev, const char *key)
 
 static int host_cfg_error(ioreqd_dev_t *dev, const char *key, const char *fmt, ...)
 {
-	unsigned line = dev->cfg->line;
-	char buf[512];
+	char err[1024];
 	va_list ap;
+	int rc;
 
-	if (key && !ioreqd_cfg_dev_get(dev->cfg, key, &line))
-		line = dev->cfg->line;
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	rc = ioreqd_hostcfg_verror(dev->d->cfg, dev->cfg, key, err, sizeof(err), fmt, ap);
 	va_end(ap);
-	log_warnx("%s:%u: device %s: %s%s%s", dev->d->cfg->path, line, dev->cfg->name,
-		  key ? key : "", key ? ": " : "", buf);
-	return -EINVAL;
+	log_warnx("%s", err);
+	return rc;
 }
 
 static int host_cfg_u64(ioreqd_dev_t *dev, const char *key, uint64_t def, uint64_t *out)
 {
-	const char *v = ioreqd_cfg_dev_get(dev->cfg, key, NULL);
+	char err[1024];
+	int rc;
 
-	*out = def;
-	if (!v)
-		return 0;
-	if (ioreqd_cfg_parse_u64(v, out) < 0) {
-		*out = def;
-		return host_cfg_error(dev, key, "bad number '%s'", v);
-	}
-	return 0;
+	rc = ioreqd_hostcfg_u64(dev->d->cfg, dev->cfg, key, def, out, err, sizeof(err));
+	if (rc < 0)
+		log_warnx("%s", err);
+	return rc;
 }
 
 static int host_cfg_irq(ioreqd_dev_t *dev)

@@ -295,6 +295,20 @@ int main(int argc, char *argv[])
 	}
 	ioreqd_log_init("ioreqd", d.opts.use_syslog ? IOREQD_LOG_TO_SYSLOG : IOREQD_LOG_TO_STDERR,
 			d.opts.verbosity);
+	if (d.opts.stats_query) {
+		char path[108];
+
+		if (ioreqd_control_path(path, sizeof(path), d.opts.control, d.opts.backend,
+					d.opts.sim_socket, d.opts.domid) < 0) {
+			fprintf(stderr, "ioreqd: control socket path too long\n");
+			ex = IOREQD_EX_USAGE;
+		} else {
+			ex = ioreqd_control_query(path, d.opts.stats_json, stdout) < 0 ?
+				     IOREQD_EX_FAIL : IOREQD_EX_OK;
+		}
+		ioreqd_opts_dispose(&d.opts);
+		return ex;
+	}
 	if (d.opts.xl) {
 		log_info("%s: started by xl for domain %u (%s mode)", __func__, d.opts.domid,
 			 ioreqd_xlargs_mode_name(d.opts.xl->mode));
@@ -317,6 +331,10 @@ int main(int argc, char *argv[])
 		goto out;
 	if (d.opts.xl && ioreqd_xl_start(&d) < 0)
 		goto out;
+	/* Statistics are a convenience: a guest is served without them. */
+	if (ioreqd_control_setup(&d) < 0)
+		log_warnx("%s: d%u: no statistics socket (ioreqd --stats); serving anyway",
+			  __func__, d.opts.domid);
 	if (go_live(&d) < 0)
 		goto out;
 	log_info("%s: serving domain %u with %u vCPU(s), %u device(s), backend %s", __func__,
@@ -329,6 +347,7 @@ int main(int argc, char *argv[])
 	ex = d.exit_code;
 out:
 	/* Teardown: the exact reverse of setup; each step copes with "never done". */
+	ioreqd_control_teardown(&d);
 	ioreqd_xl_stop(&d);
 	ioreqd_loop_teardown(&d);
 	if (d.be_open) {

@@ -29,6 +29,9 @@ enum {
 	OPT_GROUP,
 	OPT_CHECK,
 	OPT_VERSION,
+	OPT_STATS,
+	OPT_JSON,
+	OPT_CONTROL,
 };
 
 static const struct option long_opts[] = {
@@ -46,6 +49,9 @@ static const struct option long_opts[] = {
 	{"user", required_argument, NULL, OPT_USER},
 	{"group", required_argument, NULL, OPT_GROUP},
 	{"check-config", no_argument, NULL, OPT_CHECK},
+	{"stats", no_argument, NULL, OPT_STATS},
+	{"json", no_argument, NULL, OPT_JSON},
+	{"control", required_argument, NULL, OPT_CONTROL},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -55,6 +61,7 @@ void ioreqd_opts_usage(FILE *fp)
 {
 	fprintf(fp,
 		"usage: ioreqd -d DOMID -c CONFIG [options]\n"
+		"       ioreqd --stats -d DOMID [--json] [--backend=xen|sim] [--control=PATH]\n"
 		"\n"
 		"Serve a Xen guest's trapped port I/O, MMIO and PCI config accesses\n"
 		"through the device hooks named in CONFIG.\n"
@@ -74,6 +81,10 @@ void ioreqd_opts_usage(FILE *fp)
 		"      --user=USER        drop to USER after setup\n"
 		"      --group=GROUP      drop to GROUP after setup\n"
 		"      --check-config     parse CONFIG, load its hooks, and exit\n"
+		"      --control=PATH     statistics socket (default /run/ioreqd/DOMID.sock;\n"
+		"                         sim: SIM-SOCKET.ctl or /tmp/ioreqd-DOMID.ctl)\n"
+		"      --stats            print a running daemon's statistics and exit\n"
+		"      --json             with --stats: as JSON\n"
 		"  -h, --help             this text\n"
 		"      --version          print the version\n"
 		"\n"
@@ -164,6 +175,15 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 		case OPT_CHECK:
 			o->check_only = true;
 			break;
+		case OPT_STATS:
+			o->stats_query = true;
+			break;
+		case OPT_JSON:
+			o->stats_json = true;
+			break;
+		case OPT_CONTROL:
+			o->control = optarg;
+			break;
 		case 'h':
 			ioreqd_opts_usage(stdout);
 			return 1;
@@ -183,6 +203,17 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 	if (optind < argc) {
 		fprintf(stderr, "ioreqd: unexpected argument '%s' (see --help)\n", argv[optind]);
 		return -EINVAL;
+	}
+	if (o->stats_json && !o->stats_query) {
+		fprintf(stderr, "ioreqd: --json only goes with --stats\n");
+		return -EINVAL;
+	}
+	if (o->stats_query) {
+		if (!o->have_domid && !o->control) {
+			fprintf(stderr, "ioreqd: --stats needs -d DOMID or --control PATH\n");
+			return -EINVAL;
+		}
+		return 0;
 	}
 	if (!o->config) {
 		fprintf(stderr, "ioreqd: no configuration file: use -c FILE (see --help)\n");

@@ -1,60 +1,112 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Statistics: the engine's counters, then one line per range and one per
+ * Statistics: the engine's counters, then one entry per range and one per
  * handler on it, in chain order (the handler that runs first is listed
- * first).  Printed on SIGUSR1 and at exit.
+ * first).  One walk produces both formats: a table (printed on SIGUSR1, at
+ * exit, and for `ioreqd --stats`) and JSON (`ioreqd --stats --json`, through
+ * the control socket), so the two can never disagree about what is counted.
+ * The walk calls an emitter per item; each format is one set of emitters.
  */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "daemon.h"
 
 static const char *const space_name[IOREQD_SPACE_COUNT] = {"pio", "mmio", "pci"};
 
-static void counters_line(FILE *fp, const char *space, const char *range, const char *who,
-			  const struct ioreqd_counters *c)
+/* The state of one walk: where it prints, and JSON's separators. */
+struct stats_out {
+	FILE *fp;
+	bool json;
+	unsigned nr_ranges;   /* ranges emitted so far */
+	unsigned nr_handlers; /* handlers emitted so far in the current range */
+};
+
+/* Handler names come from hooks and the config: escape them for JSON. */
+static void json_string(FILE *fp, const char *s)
 {
-	fprintf(fp, "  %-5s %-33s %-14s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %7" PRIu64
-		    " %6" PRIu64 " %6" PRIu64 "\n",
-		space, range, who, c->accesses, c->reads, c->writes, c->passes, c->defers,
-		c->errors);
+	fputc('"', fp);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\')
+			fprintf(fp, "\\%c", c);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(fp, "\\u%04x", c);
+		else
+			fputc(c, fp);
+	}
+	fputc('"', fp);
 }
 
-static int range_cb(struct ioreqd_range *r, void *arg)
+static void json_counters(FILE *fp, const struct ioreqd_counters *c)
 {
-	FILE *fp = arg;
-	char span[64];
-
-	snprintf(span, sizeof(span), "0x%" PRIx64 "-0x%" PRIx64, ioreqd_range_base(r),
-		 ioreqd_range_last(r));
-	counters_line(fp, space_name[ioreqd_range_space(r)], span, "(range)",
-		      ioreqd_range_counters(r));
-	for (struct ioreqd_hnode *n = ioreqd_range_head(r); n; n = ioreqd_hnode_next(n))
-		counters_line(fp, "", "", ioreqd_hnode_handler(n)->name,
-			      ioreqd_hnode_counters(n));
-	return 0;
+	fprintf(fp,
+	        "\"accesses\": %" PRIu64 ", \"reads\": %" PRIu64 ", \"writes\": %" PRIu64
+	        ", \"passes\": %" PRIu64 ", \"defers\": %" PRIu64
+	        ", \"errors\": %" PRIu64,
+	        c->accesses, c->reads, c->writes, c->passes, c->defers, c->errors);
 }
 
-void ioreqd_stats_dump(struct ioreqd_daemon *d, FILE *fp)
+static void table_counters(FILE *fp, const char *space, const char *range,
+                           const char *who, const struct ioreqd_counters *c)
 {
-	const struct ioreqd_engine_stats *s;
+	fprintf(fp,
+	        "  %-5s %-33s %-14s %9" PRIu64 " %9" PRIu64 " %9" PRIu64 " %7" PRIu64
+	        " %6" PRIu64 " %6" PRIu64 "\n",
+	        space, range, who, c->accesses, c->reads, c->writes, c->passes, c->defers,
+	        c->errors);
+}
 
-	fprintf(fp, "ioreqd statistics, domain %u:\n", d->opts.domid);
-	if (!d->engine) {
-		fprintf(fp, "  (not serving yet)\n");
+static void emit_header(struct stats_out *o, unsigned domid, bool serving)
+{
+	if (o->json)
+		fprintf(o->fp, "{\"domid\": %u, \"serving\": %s", domid,
+		        serving ? "true" : "false");
+	else
+		fprintf(o->fp, "ioreqd statistics, domain %u:\n%s", domid,
+		        serving ? "" : "  (not serving yet)\n");
+}
+
+static void emit_engine(struct stats_out *o, const struct ioreqd_engine_stats *s)
+{
+	FILE *fp = o->fp;
+
+	if (o->json) {
+		fprintf(fp,
+		        ", \"engine\": {\"requests\": %" PRIu64 ", \"accesses\": %" PRIu64
+		        ", \"completed\": %" PRIu64 ", \"unhandled\": %" PRIu64
+		        ", \"handler_errors\": %" PRIu64 ", \"deferred\": %" PRIu64
+		        ", \"aborted\": %" PRIu64 ", \"buffered\": %" PRIu64
+		        ", \"buffered_slots\": %" PRIu64 ", \"timeoffset\": %" PRIu64
+		        ", \"invalidate\": %" PRIu64 ", \"spurious\": %" PRIu64
+		        ", \"rejected\": %" PRIu64 ", \"rejected_by\": {",
+		        s->requests, s->accesses, s->completed, s->unhandled,
+		        s->handler_errors, s->deferred, s->aborted, s->buffered,
+		        s->buffered_slots, s->timeoffset, s->invalidate, s->spurious,
+		        s->rejected);
+		for (unsigned i = 0, n = 0; i < IOREQD_REJ_COUNT_; i++) {
+			if (!s->rejected_by[i])
+				continue;
+			fputs(n++ ? ", " : "", fp);
+			json_string(fp, ioreqd_reject_name(i));
+			fprintf(fp, ": %" PRIu64, s->rejected_by[i]);
+		}
+		fputs("}}, \"ranges\": [", fp);
 		return;
 	}
-	s = ioreqd_engine_stats(d->engine);
 	fprintf(fp,
-		"  requests %" PRIu64 ", accesses %" PRIu64 ", completed %" PRIu64
-		", unhandled %" PRIu64 ", handler errors %" PRIu64 ", deferred %" PRIu64
-		", aborted %" PRIu64 "\n",
-		s->requests, s->accesses, s->completed, s->unhandled, s->handler_errors,
-		s->deferred, s->aborted);
+	        "  requests %" PRIu64 ", accesses %" PRIu64 ", completed %" PRIu64
+	        ", unhandled %" PRIu64 ", handler errors %" PRIu64 ", deferred %" PRIu64
+	        ", aborted %" PRIu64 "\n",
+	        s->requests, s->accesses, s->completed, s->unhandled, s->handler_errors,
+	        s->deferred, s->aborted);
 	fprintf(fp,
-		"  buffered writes %" PRIu64 " (%" PRIu64 " slots), timeoffset %" PRIu64
-		", invalidate %" PRIu64 ", spurious %" PRIu64 "\n",
-		s->buffered, s->buffered_slots, s->timeoffset, s->invalidate, s->spurious);
+	        "  buffered writes %" PRIu64 " (%" PRIu64 " slots), timeoffset %" PRIu64
+	        ", invalidate %" PRIu64 ", spurious %" PRIu64 "\n",
+	        s->buffered, s->buffered_slots, s->timeoffset, s->invalidate,
+	        s->spurious);
 	fprintf(fp, "  rejected %" PRIu64, s->rejected);
 	if (s->rejected) {
 		const char *sep = " (";
@@ -62,14 +114,95 @@ void ioreqd_stats_dump(struct ioreqd_daemon *d, FILE *fp)
 		for (unsigned i = 0; i < IOREQD_REJ_COUNT_; i++) {
 			if (!s->rejected_by[i])
 				continue;
-			fprintf(fp, "%s%s %" PRIu64, sep, ioreqd_reject_name(i), s->rejected_by[i]);
+			fprintf(fp, "%s%s %" PRIu64, sep, ioreqd_reject_name(i),
+			        s->rejected_by[i]);
 			sep = ", ";
 		}
 		fputc(')', fp);
 	}
 	fputc('\n', fp);
 	fprintf(fp, "  %-5s %-33s %-14s %9s %9s %9s %7s %6s %6s\n", "space", "range",
-		"handler", "accesses", "reads", "writes", "passes", "defers", "errors");
-	ioreqd_bus_foreach(d->bus, range_cb, fp);
+	        "handler", "accesses", "reads", "writes", "passes", "defers", "errors");
+}
+
+static void emit_range(struct stats_out *o, struct ioreqd_range *r)
+{
+	const char *space = space_name[ioreqd_range_space(r)];
+	uint64_t base = ioreqd_range_base(r), last = ioreqd_range_last(r);
+	char span[64];
+
+	o->nr_handlers = 0;
+	if (o->json) {
+		/* Addresses as hex strings: JSON numbers lose precision above 2^53. */
+		fprintf(o->fp,
+		        "%s{\"space\": \"%s\", \"base\": \"0x%" PRIx64
+		        "\", \"last\": \"0x%" PRIx64 "\", ",
+		        o->nr_ranges ? ", " : "", space, base, last);
+		json_counters(o->fp, ioreqd_range_counters(r));
+		fputs(", \"handlers\": [", o->fp);
+	} else {
+		snprintf(span, sizeof(span), "0x%" PRIx64 "-0x%" PRIx64, base, last);
+		table_counters(o->fp, space, span, "(range)", ioreqd_range_counters(r));
+	}
+	o->nr_ranges++;
+}
+
+static void emit_handler(struct stats_out *o, struct ioreqd_hnode *n)
+{
+	const char *name = ioreqd_hnode_handler(n)->name;
+
+	if (o->json) {
+		fprintf(o->fp, "%s{\"name\": ", o->nr_handlers ? ", " : "");
+		json_string(o->fp, name);
+		fputs(", ", o->fp);
+		json_counters(o->fp, ioreqd_hnode_counters(n));
+		fputc('}', o->fp);
+	} else {
+		table_counters(o->fp, "", "", name ? name : "?",
+		               ioreqd_hnode_counters(n));
+	}
+	o->nr_handlers++;
+}
+
+static void emit_range_end(struct stats_out *o)
+{
+	if (o->json)
+		fputs("]}", o->fp);
+}
+
+static void emit_footer(struct stats_out *o, bool serving)
+{
+	if (!o->json)
+		return;
+	fputs(serving ? "]}\n" : "}\n", o->fp);
+}
+
+static int range_cb(struct ioreqd_range *r, void *arg)
+{
+	struct stats_out *o = arg;
+
+	emit_range(o, r);
+	for (struct ioreqd_hnode *n = ioreqd_range_head(r); n; n = ioreqd_hnode_next(n))
+		emit_handler(o, n);
+	emit_range_end(o);
+	return 0;
+}
+
+void ioreqd_stats_write(struct ioreqd_daemon *d, FILE *fp, bool json)
+{
+	struct stats_out o = {.fp = fp, .json = json};
+	bool serving = d->engine != NULL;
+
+	emit_header(&o, d->opts.domid, serving);
+	if (serving) {
+		emit_engine(&o, ioreqd_engine_stats(d->engine));
+		ioreqd_bus_foreach(d->bus, range_cb, &o);
+	}
+	emit_footer(&o, serving);
 	fflush(fp);
+}
+
+void ioreqd_stats_dump(struct ioreqd_daemon *d, FILE *fp)
+{
+	ioreqd_stats_write(d, fp, false);
 }

@@ -24,6 +24,13 @@ struct ioreqd_range {
 	void *owner;
 	struct ioreqd_counters stats;
 	enum ioreqd_space space;
+	/*
+	 * Accesses being dispatched through the chain right now (nested when a
+	 * handler completes another vCPU's access).  While it is non-zero the
+	 * engine holds pointers to the range and its nodes, so a handler that
+	 * uninstalls itself or removes the range is refused with -EBUSY.
+	 */
+	unsigned busy;
 };
 
 /* Free every handler node of a range (chain.c). */

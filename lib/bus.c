@@ -219,6 +219,8 @@ int ioreqd_bus_remove(struct ioreqd_bus *bus, struct ioreqd_range *range)
 
 	if (!range || (unsigned)range->space >= IOREQD_SPACE_COUNT)
 		return -ENOENT;
+	if (range->busy)
+		return -EBUSY; /* its chain is running: see struct ioreqd_range */
 	m = &bus->map[range->space];
 	at = floor_index(m, range->base);
 	if (at < 0 || m->v[at].r != range)

@@ -52,6 +52,8 @@ int ioreqd_range_uninstall(struct ioreqd_range *r, struct ioreqd_hnode *node)
 
 	if (!r || !node)
 		return -ENOENT;
+	if (r->busy)
+		return -EBUSY; /* the chain is running: see struct ioreqd_range */
 	for (pp = &r->head; *pp; pp = &(*pp)->next) {
 		if (*pp == node) {
 			*pp = node->next;

@@ -328,8 +328,11 @@ static enum ioreqd_fault_result run_access(struct ioreqd_engine *e, struct vcpu_
 	struct ioreqd_hnode *decider = NULL;
 	enum ioreqd_fault_result res = IOREQD_FAULT_PASS;
 
-	if (range)
+	if (range) {
+		/* Pin the range and its nodes until the verdict is applied. */
+		range->busy++;
 		res = ioreqd_chain_run(range->head, f, &decider);
+	}
 	switch (res) {
 	case IOREQD_FAULT_HANDLED:
 		break;
@@ -340,6 +343,7 @@ static enum ioreqd_fault_result run_access(struct ioreqd_engine *e, struct vcpu_
 		e->pending++;
 		if (e->ops.deferred)
 			e->ops.deferred(e->opaque, f, decider->h.name);
+		range->busy--;
 		return res;
 	case IOREQD_FAULT_ERROR:
 		e->stats.handler_errors++;
@@ -360,6 +364,8 @@ static enum ioreqd_fault_result run_access(struct ioreqd_engine *e, struct vcpu_
 			f->data = ioreqd_size_mask(f->size);
 		break;
 	}
+	if (range)
+		range->busy--;
 	f->state = FAULT_DONE;
 	return res;
 }
@@ -586,6 +592,7 @@ void ioreqd_engine_post_write(struct ioreqd_engine *e, enum ioreqd_space space,
 		f->offset = addr - range->base;
 		range->stats.accesses++;
 		range->stats.writes++;
+		range->busy++; /* pinned, as in run_access */
 		res = ioreqd_chain_run(range->head, f, &decider);
 	}
 	if (res == IOREQD_FAULT_PASS) {
@@ -600,44 +607,55 @@ void ioreqd_engine_post_write(struct ioreqd_engine *e, enum ioreqd_space space,
 		range->stats.errors++;
 		log_unhandled(e, f, decider ? decider->h.name : "?");
 	}
+	if (range)
+		range->busy--;
 	/* Nobody waits for a posted write: a deferral is as good as done. */
 	f->state = FAULT_DONE;
 }
 
-static int fault_advance_cb(ioreqd_fault_t *f)
+/*
+ * A handler lets go of a deferred access.  @return its vCPU context, or NULL
+ * for a posted write (nobody waits: it is simply done).
+ */
+static struct vcpu_ctx *release_deferred(ioreqd_fault_t *f)
 {
-	struct vcpu_ctx *vc;
-	struct ioreqd_engine *e;
-
 	if (f->posted) {
 		f->state = FAULT_DONE;
-		return 0;
+		return NULL;
 	}
-	vc = ctx_of(f);
-	e = (struct ioreqd_engine *)f->engine;
-	e->pending--;
-	f->state = FAULT_DONE;
+	((struct ioreqd_engine *)f->engine)->pending--;
+	return ctx_of(f);
+}
+
+/* Store the finished element and run the rest of the request. */
+static void continue_request(struct ioreqd_engine *e, struct vcpu_ctx *vc)
+{
 	if (!finish_element(e, vc)) {
 		complete(e, vc);
-		return 0;
+		return;
 	}
 	run_elements(e, vc);
+}
+
+static int fault_advance_cb(ioreqd_fault_t *f)
+{
+	struct vcpu_ctx *vc = release_deferred(f);
+
+	if (!vc)
+		return 0;
+	f->state = FAULT_DONE;
+	continue_request((struct ioreqd_engine *)f->engine, vc);
 	return 0;
 }
 
 static int fault_restart_cb(ioreqd_fault_t *f)
 {
-	struct vcpu_ctx *vc;
-	struct ioreqd_engine *e;
+	struct vcpu_ctx *vc = release_deferred(f);
+	struct ioreqd_engine *e = (struct ioreqd_engine *)f->engine;
 	struct ioreqd_range *range;
 
-	if (f->posted) {
-		f->state = FAULT_DONE;
+	if (!vc)
 		return 0;
-	}
-	vc = ctx_of(f);
-	e = (struct ioreqd_engine *)f->engine;
-	e->pending--;
 	/*
 	 * A new ticket, as for a new arrival: the handler that restarted has let
 	 * go, and its old ticket must not complete whatever defers it next.
@@ -652,13 +670,8 @@ static int fault_restart_cb(ioreqd_fault_t *f)
 	 * whatever holds the address now, as begin_element does.
 	 */
 	f->offset = range ? f->addr - range->base : 0;
-	if (run_access(e, vc, range) == IOREQD_FAULT_DEFER)
-		return 0;
-	if (!finish_element(e, vc)) {
-		complete(e, vc);
-		return 0;
-	}
-	run_elements(e, vc);
+	if (run_access(e, vc, range) != IOREQD_FAULT_DEFER)
+		continue_request(e, vc);
 	return 0;
 }
 

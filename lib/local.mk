@@ -16,6 +16,8 @@ lib_libioreqd_la_SOURCES = \
 	lib/backend.h
 # --- config (owned by the config/hooks work) ---
 lib_libioreqd_la_SOURCES += lib/config.c lib/config.h
+# The host API's configuration calls, shared by the daemon and the test hosts.
+lib_libioreqd_la_SOURCES += lib/hostcfg.c lib/hostcfg.h
 lib_libioreqd_la_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS)
 lib_libioreqd_la_LIBADD = lib/libioreqd-hook.la $(INIH_LIBS)
 
@@ -32,3 +34,14 @@ pkginclude_HEADERS += include/ioreqd/vcpu.h
 # xl-launch work) ---
 lib_libioreqd_la_SOURCES += lib/xlargs.c lib/xlargs.h lib/qmp.c lib/qmp.h \
 	lib/qmp-json.c lib/qmp-json.h
+
+# --- the installed hook SDK (owned by the SDK work): the same accessors as
+# lib/libioreqd-hook.la, as a static PIC archive $(libdir)/libioreqd-hook.a
+# for out-of-tree hooks (ioreqd-hook.pc, ioreqd-hook(7)).  Hidden visibility:
+# a hook that links it exports only its own ioreqd_hook, never the accessors.
+lib_LTLIBRARIES += lib/sdk/libioreqd-hook.la
+lib_sdk_libioreqd_hook_la_SOURCES = $(lib_libioreqd_hook_la_SOURCES)
+lib_sdk_libioreqd_hook_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden
+lib_sdk_libioreqd_hook_la_LDFLAGS = $(AM_LDFLAGS) -static
+# The bus's private layout, shared by bus.c, chain.c and ioreq.c (for make dist).
+lib_libioreqd_la_SOURCES += lib/bus-internal.h

@@ -93,17 +93,33 @@ void ioreqd_log(int level, const char *fmt, ...)
 	va_end(ap);
 }
 
-void log_warn(const char *fmt, ...)
+/*
+ * What log_warn, fatal and fatalx share: format the caller's message, then log
+ * it as a warning after @p prefix and, with @p with_errno, followed by the
+ * strerror of errno as it was on entry.  errno is restored so that log_warn
+ * can sit between a failing call and code that still looks at errno.
+ */
+IOREQD_PRINTF(3, 0)
+static void vwarn(const char *prefix, bool with_errno, const char *fmt, va_list ap)
 {
 	char buf[1024];
 	int saved = errno;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (with_errno)
+		ioreqd_log(LOG_LEVEL_WARN, "%s%s: %s", prefix, buf, strerror(saved));
+	else
+		ioreqd_log(LOG_LEVEL_WARN, "%s%s", prefix, buf);
+	errno = saved;
+}
+
+void log_warn(const char *fmt, ...)
+{
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vwarn("", true, fmt, ap);
 	va_end(ap);
-	ioreqd_log(LOG_LEVEL_WARN, "%s: %s", buf, strerror(saved));
-	errno = saved;
 }
 
 void log_warnx(const char *fmt, ...)
@@ -137,26 +153,21 @@ void log_debug(const char *fmt, ...)
 
 void fatal(const char *fmt, ...)
 {
-	char buf[1024];
-	int saved = errno;
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vwarn("fatal: ", true, fmt, ap);
 	va_end(ap);
-	ioreqd_log(LOG_LEVEL_WARN, "fatal: %s: %s", buf, strerror(saved));
 	exit(1);
 }
 
 void fatalx(const char *fmt, ...)
 {
 	va_list ap;
-	char buf[1024];
 
 	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
+	vwarn("fatal: ", false, fmt, ap);
 	va_end(ap);
-	ioreqd_log(LOG_LEVEL_WARN, "fatal: %s", buf);
 	exit(1);
 }
 

@@ -361,7 +361,15 @@ bool ioreqd_vcpu_is_dirty(const struct ioreqd_vcpu *v, enum ioreqd_vcpu_reg reg)
 
 unsigned ioreqd_vcpu_reset(struct ioreqd_vcpu *v)
 {
-	unsigned dropped = ioreqd_vcpu_dirty_count(v);
+	unsigned dropped;
+
+	/*
+	 * Fields only become dirty after the state was fetched, so an untouched
+	 * context (nearly every access) has nothing to count or clear.
+	 */
+	if (!v->loaded)
+		return 0;
+	dropped = ioreqd_vcpu_dirty_count(v);
 
 	memset(v->dirty, 0, sizeof(v->dirty));
 	v->loaded = false;
@@ -404,16 +412,26 @@ static void put(struct ioreqd_vcpu *v, enum ioreqd_vcpu_reg reg, uint64_t val)
 		  ioreqd_vcpu_regs_get(&v->regs, reg) != ioreqd_vcpu_regs_get(&v->base, reg));
 }
 
+/*
+ * What get and set do before touching @p reg: refuse an unknown register, then
+ * make sure the cache holds the vCPU's state.  @p fn names the caller in
+ * messages.  @return 0, -EINVAL or ensure_loaded's error.
+ */
+static int reg_prepare(struct ioreqd_vcpu *v, const char *fn, enum ioreqd_vcpu_reg reg)
+{
+	if (!reg_valid(reg)) {
+		warn(v, "%s: vcpu%u: unknown register %d", fn, v->vcpu, (int)reg);
+		return -EINVAL;
+	}
+	return ensure_loaded(v, fn);
+}
+
 int ioreqd_vcpu_get(ioreqd_vcpu_t *v, enum ioreqd_vcpu_reg reg, uint64_t *val)
 {
 	int rc;
 
 	*val = 0;
-	if (!reg_valid(reg)) {
-		warn(v, "%s: vcpu%u: unknown register %d", __func__, v->vcpu, (int)reg);
-		return -EINVAL;
-	}
-	rc = ensure_loaded(v, __func__);
+	rc = reg_prepare(v, __func__, reg);
 	if (rc < 0)
 		return rc;
 	*val = ioreqd_vcpu_regs_get(&v->regs, reg);
@@ -422,21 +440,20 @@ int ioreqd_vcpu_get(ioreqd_vcpu_t *v, enum ioreqd_vcpu_reg reg, uint64_t *val)
 
 int ioreqd_vcpu_set(ioreqd_vcpu_t *v, enum ioreqd_vcpu_reg reg, uint64_t val)
 {
-	int rc;
+	int rc = reg_prepare(v, __func__, reg);
 
-	if (!reg_valid(reg)) {
-		warn(v, "%s: vcpu%u: unknown register %d", __func__, v->vcpu, (int)reg);
-		return -EINVAL;
-	}
-	rc = ensure_loaded(v, __func__);
 	if (rc < 0)
 		return rc;
 	put(v, reg, val);
 	return 0;
 }
 
-/* Resolve an encoding, explaining a refusal.  @return 0 or -ENOENT. */
-static int vmcs_resolve(struct ioreqd_vcpu *v, const char *fn, uint32_t enc,
+/*
+ * Resolve an encoding, explaining a refusal, then make sure the cache holds
+ * the vCPU's state: what vmcs_read and vmcs_write do first.  @p fn names the
+ * caller in messages.  @return 0, -ENOENT or ensure_loaded's error.
+ */
+static int vmcs_prepare(struct ioreqd_vcpu *v, const char *fn, uint32_t enc,
 			struct ioreqd_vmcs_field *f)
 {
 	const char *why;
@@ -451,7 +468,7 @@ static int vmcs_resolve(struct ioreqd_vcpu *v, const char *fn, uint32_t enc,
 		     v->vcpu, enc, width_name[f->width], type_name[f->type], f->index, why);
 		return -ENOENT;
 	}
-	return 0;
+	return ensure_loaded(v, fn);
 }
 
 int ioreqd_vcpu_vmcs_read(ioreqd_vcpu_t *v, uint32_t enc, uint64_t *val)
@@ -461,10 +478,7 @@ int ioreqd_vcpu_vmcs_read(ioreqd_vcpu_t *v, uint32_t enc, uint64_t *val)
 	int rc;
 
 	*val = 0;
-	rc = vmcs_resolve(v, __func__, enc, &f);
-	if (rc < 0)
-		return rc;
-	rc = ensure_loaded(v, __func__);
+	rc = vmcs_prepare(v, __func__, enc, &f);
 	if (rc < 0)
 		return rc;
 	x = ioreqd_vcpu_regs_get(&v->regs, f.reg);
@@ -477,10 +491,7 @@ int ioreqd_vcpu_vmcs_write(ioreqd_vcpu_t *v, uint32_t enc, uint64_t val)
 	struct ioreqd_vmcs_field f;
 	int rc;
 
-	rc = vmcs_resolve(v, __func__, enc, &f);
-	if (rc < 0)
-		return rc;
-	rc = ensure_loaded(v, __func__);
+	rc = vmcs_prepare(v, __func__, enc, &f);
 	if (rc < 0)
 		return rc;
 	if (f.high) {
@@ -536,9 +547,12 @@ void ioreqd_vcpu_snapshot_free(ioreqd_vcpu_snapshot_t *s)
 int ioreqd_vcpu_flush(struct ioreqd_vcpu *v)
 {
 	struct ioreqd_vcpu_regs fresh;
-	unsigned n = ioreqd_vcpu_dirty_count(v);
+	unsigned n;
 	int rc;
 
+	if (!v->loaded)
+		return 0; /* nothing fetched, so nothing can be dirty (hot path) */
+	n = ioreqd_vcpu_dirty_count(v);
 	if (n == 0)
 		return 0;
 	if (!v->ops || !v->ops->load || !v->ops->store) {

@@ -349,15 +349,20 @@ static int single_req(enum ioreqd_space space, uint64_t addr, unsigned size, boo
 	return 0;
 }
 
-int ioreqd_simhv_read(struct ioreqd_simhv *hv, unsigned vcpu, enum ioreqd_space space,
-                      uint64_t addr, unsigned size, uint64_t *val)
+/*
+ * One single access on @p vcpu, read or write.  Once the request has run,
+ * whatever its outcome, a read's data (masked to @p size) goes to *val; a
+ * request that never ran leaves *val alone.
+ */
+static int single_access(struct ioreqd_simhv *hv, unsigned vcpu, enum ioreqd_space space,
+                         uint64_t addr, unsigned size, bool read, uint64_t data,
+                         uint64_t *val)
 {
 	struct sim_vcpu *vc;
 	struct sim_req rq;
 	int rc;
 
-	*val = size <= 8 ? size_mask(size) : ~0ull;
-	rc = single_req(space, addr, size, true, 0, &rq);
+	rc = single_req(space, addr, size, read, data, &rq);
 	if (rc < 0)
 		return rc;
 	rc = vcpu_enter(hv, vcpu, &vc);
@@ -365,26 +370,22 @@ int ioreqd_simhv_read(struct ioreqd_simhv *hv, unsigned vcpu, enum ioreqd_space 
 		return rc;
 	rc = run_req(hv, vc, vcpu, &rq);
 	vcpu_leave(vc);
-	*val = rq.data & size_mask(size);
+	if (read)
+		*val = rq.data & size_mask(size);
 	return rc;
+}
+
+int ioreqd_simhv_read(struct ioreqd_simhv *hv, unsigned vcpu, enum ioreqd_space space,
+                      uint64_t addr, unsigned size, uint64_t *val)
+{
+	*val = size <= 8 ? size_mask(size) : ~0ull;
+	return single_access(hv, vcpu, space, addr, size, true, 0, val);
 }
 
 int ioreqd_simhv_write(struct ioreqd_simhv *hv, unsigned vcpu, enum ioreqd_space space,
                        uint64_t addr, unsigned size, uint64_t val)
 {
-	struct sim_vcpu *vc;
-	struct sim_req rq;
-	int rc;
-
-	rc = single_req(space, addr, size, false, val, &rq);
-	if (rc < 0)
-		return rc;
-	rc = vcpu_enter(hv, vcpu, &vc);
-	if (rc < 0)
-		return rc;
-	rc = run_req(hv, vc, vcpu, &rq);
-	vcpu_leave(vc);
-	return rc;
+	return single_access(hv, vcpu, space, addr, size, false, val, NULL);
 }
 
 /* --- Rep / string accesses --------------------------------------------------------- */

@@ -539,6 +539,58 @@ START_TEST(test_xen_dying_or_vanished_domain_is_gone)
 }
 END_TEST
 
+/*
+ * `xl destroy` before ioreqd stops: Xen has already dropped the ioreq server,
+ * so unclaiming ranges and disabling fail with ENOENT or ESRCH.  That is the
+ * expected order, logged at debug level only; other failures still warn.
+ */
+START_TEST(test_xen_teardown_of_a_vanished_domain_does_not_warn)
+{
+	static const char *const unmap = "xendevicemodel_unmap_io_range_from_ioreq_server";
+	static const char *const state = "xendevicemodel_set_ioreq_server_state";
+	struct seen s = {0};
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	/* Not seen dead yet: ENOENT and ESRCH alone say the domain is gone. */
+	fake_xen_fail_call(unmap, 1, ENOENT);
+	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_PIO, 0x3f8, 0x3ff, false), -ENOENT);
+	fake_xen_fail_call(state, 1, ESRCH);
+	ck_assert_int_eq(be->enable(r.priv, false), -ESRCH);
+	ck_assert_ptr_null(logged(unmap, NULL));
+	ck_assert_ptr_null(logged(state, NULL));
+	/* Any other failure of the same calls is a warning. */
+	fake_xen_fail_call(unmap, 1, EACCES);
+	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_MMIO, 0xfeb00000, 0xfeb00fff, false),
+			 -EACCES);
+	ck_assert_ptr_nonnull(logged(unmap, strerror(EACCES)));
+	ck_assert_ptr_nonnull(logged("0xfeb00000", NULL));
+	rig_down(&r);
+	ck_assert_ptr_null(fake_xen_leak());
+
+	/* Once the backend reported DOMAIN_GONE, whatever Xen answers is quiet. */
+	teardown_each();
+	setup_each();
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	ck_assert_int_eq(be->pending(r.priv, 1, record, &s), 0);
+	fake_xen.state = FAKE_DOM_GONE;
+	fake_xen_fire_watch();
+	ck_assert_int_eq(be->pending(r.priv, 1, record, &s), 0);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_int_eq(s.ev[0], IOREQD_BE_EV_DOMAIN_GONE);
+	nmsgs = 0;
+	fake_xen_fail_call(unmap, 1, EACCES);
+	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_PIO, 0x3f8, 0x3ff, false), -EACCES);
+	fake_xen_fail_call(state, 1, EINVAL);
+	ck_assert_int_eq(be->enable(r.priv, false), -EINVAL);
+	fake_xen_fail_call("xendevicemodel_destroy_ioreq_server", 1, ENOENT);
+	rig_down(&r);
+	ck_assert_uint_eq(fake_xen.failed, 3);
+	ck_assert_msg(nmsgs == 0, "logged at info or above: %s", msgs[0]);
+	ck_assert_ptr_null(fake_xen_leak());
+}
+END_TEST
+
 /* ---- guest memory --------------------------------------------------------------------- */
 
 START_TEST(test_xen_guest_copy_across_a_page_boundary)
@@ -909,6 +961,7 @@ static Suite *backend_xen_suite(void)
 	tcase_add_test(tc, test_xen_notify_kicks_the_vcpus_local_port);
 	tcase_add_test(tc, test_xen_domain_death_is_reported_from_the_watch);
 	tcase_add_test(tc, test_xen_dying_or_vanished_domain_is_gone);
+	tcase_add_test(tc, test_xen_teardown_of_a_vanished_domain_does_not_warn);
 	tcase_add_test(tc, test_xen_guest_copy_across_a_page_boundary);
 	tcase_add_test(tc, test_xen_invalidate_drops_every_mapping);
 	tcase_add_test(tc, test_xen_mapcache_evicts_the_least_recently_used);

@@ -93,10 +93,10 @@ static bool logged(const char *a, const char *b)
 }
 
 static const struct ioreqd_engine_ops ops = {
-	.notify = cb_notify,
-	.guest_read = cb_guest_read,
-	.guest_write = cb_guest_write,
-	.deferred = cb_deferred,
+    .notify = cb_notify,
+    .guest_read = cb_guest_read,
+    .guest_write = cb_guest_write,
+    .deferred = cb_deferred,
 };
 
 /* ---- a hook whose every call does what the test scripted -------------- */
@@ -106,8 +106,8 @@ static const struct ioreqd_engine_ops ops = {
 struct faulty {
 	int verdict[SCRIPT_LEN]; /* per call; past the end: HANDLED */
 	unsigned calls;
-	uint64_t value;          /* what handled reads return */
-	ioreqd_ticket_t ticket;  /* of the last deferral */
+	uint64_t value;         /* what handled reads return */
+	ioreqd_ticket_t ticket; /* of the last deferral */
 };
 
 static struct faulty hook;
@@ -119,7 +119,8 @@ static enum ioreqd_fault_result faulty_access(ioreqd_fault_t *f, void *opaque)
 	int v = i < SCRIPT_LEN ? h->verdict[i] : IOREQD_FAULT_HANDLED;
 
 	if (ioreqd_fault_is_read(f))
-		ioreqd_fault_set_data(f, v == IOREQD_FAULT_HANDLED ? h->value : 0x5a5a5a5a);
+		ioreqd_fault_set_data(f,
+		                      v == IOREQD_FAULT_HANDLED ? h->value : 0x5a5a5a5a);
 	if (v == IOREQD_FAULT_DEFER)
 		h->ticket = ioreqd_fault_ticket(f);
 	return (enum ioreqd_fault_result)v;
@@ -132,7 +133,8 @@ static struct ioreqd_engine *eng;
 
 static void setup(void)
 {
-	struct ioreqd_handler h = {.name = "faulty", .fn = faulty_access, .opaque = &hook};
+	struct ioreqd_handler h = {
+	    .name = "faulty", .fn = faulty_access, .opaque = &hook};
 
 	page = aligned_alloc(4096, 4096);
 	gmem = calloc(1, GMEM_SIZE);
@@ -147,8 +149,8 @@ static void setup(void)
 	ioreqd_log_set_sink(log_sink, NULL);
 	bus = ioreqd_bus_new();
 	ck_assert_ptr_nonnull(bus);
-	ck_assert_int_eq(ioreqd_bus_add(bus, IOREQD_SPACE_MMIO, DEV_BASE, DEV_LAST, &range, NULL),
-			 0);
+	ck_assert_int_eq(
+	    ioreqd_bus_add(bus, IOREQD_SPACE_MMIO, DEV_BASE, DEV_LAST, &range, NULL), 0);
 	ck_assert_int_eq(ioreqd_range_install(range, &h, &node, NULL), 0);
 	eng = ioreqd_engine_new(bus, page, NR_VCPUS, DOMID, &ops, NULL);
 	ck_assert_ptr_nonnull(eng);
@@ -170,15 +172,15 @@ static volatile ioreq_t *slot(unsigned v)
 
 /* Play Xen: fill vCPU v's slot, publish READY, notify the engine. */
 static int guest(unsigned v, uint64_t addr, unsigned size, unsigned count, bool read,
-		 bool ptr, uint64_t data)
+                 bool ptr, uint64_t data)
 {
 	ioreq_t r = {.addr = addr,
-		     .data = data,
-		     .count = count,
-		     .size = size,
-		     .data_is_ptr = ptr,
-		     .dir = read ? IOREQ_READ : IOREQ_WRITE,
-		     .type = IOREQ_TYPE_COPY};
+	             .data = data,
+	             .count = count,
+	             .size = size,
+	             .data_is_ptr = ptr,
+	             .dir = read ? IOREQ_READ : IOREQ_WRITE,
+	             .type = IOREQ_TYPE_COPY};
 
 	memcpy((void *)slot(v), &r, sizeof(r));
 	atomic_thread_fence(memory_order_release);
@@ -214,7 +216,8 @@ END_TEST
 START_TEST(test_faults_hook_error_on_write_completes_and_counts)
 {
 	hook.verdict[0] = IOREQD_FAULT_ERROR;
-	ck_assert_int_eq(guest(0, DEV_BASE, 8, 1, false, false, 0x1122334455667788ull), 1);
+	ck_assert_int_eq(guest(0, DEV_BASE, 8, 1, false, false, 0x1122334455667788ull),
+	                 1);
 	ck_assert_uint_eq(slot(0)->state, STATE_IORESP_READY);
 	ck_assert_uint_eq(slot(0)->data, 0x1122334455667788ull);
 	ck_assert_uint_eq(notifies[0], 1);
@@ -313,7 +316,8 @@ START_TEST(test_faults_abort_of_deferred_write_keeps_slot_data)
 {
 	hook.verdict[0] = IOREQD_FAULT_DEFER;
 	ck_assert_int_eq(guest(0, DEV_BASE, 4, 1, false, false, 0xabcd), 1);
-	ck_assert_int_eq(ioreqd_engine_abort(eng, ioreqd_engine_resume(eng, hook.ticket)), 0);
+	ck_assert_int_eq(ioreqd_engine_abort(eng, ioreqd_engine_resume(eng, hook.ticket)),
+	                 0);
 	ck_assert_uint_eq(slot(0)->state, STATE_IORESP_READY);
 	ck_assert_uint_eq(slot(0)->data, 0xabcd);
 	ck_assert_uint_eq(notifies[0], 1);
@@ -326,7 +330,8 @@ START_TEST(test_faults_abort_mid_rep_completes_without_running_the_rest)
 	hook.verdict[1] = IOREQD_FAULT_DEFER;
 	ck_assert_int_eq(guest(0, DEV_BASE, 4, 4, false, false, 7), 1);
 	ck_assert_uint_eq(hook.calls, 2);
-	ck_assert_int_eq(ioreqd_engine_abort(eng, ioreqd_engine_resume(eng, hook.ticket)), 0);
+	ck_assert_int_eq(ioreqd_engine_abort(eng, ioreqd_engine_resume(eng, hook.ticket)),
+	                 0);
 	ck_assert_uint_eq(hook.calls, 2);
 	ck_assert_uint_eq(slot(0)->state, STATE_IORESP_READY);
 	ck_assert_uint_eq(notifies[0], 1);
@@ -361,12 +366,16 @@ START_TEST(test_faults_deferred_posted_write_leaves_nothing_pending)
 		uint8_t bytes[4096];
 	} ring;
 	struct ioreqd_range *low;
-	struct ioreqd_handler h = {.name = "faulty", .fn = faulty_access, .opaque = &hook};
-	buf_ioreq_t e = {.type = IOREQ_TYPE_COPY, .dir = IOREQ_WRITE, .size = 2,
-			 .addr = 0xa0000, .data = 5};
+	struct ioreqd_handler h = {
+	    .name = "faulty", .fn = faulty_access, .opaque = &hook};
+	buf_ioreq_t e = {.type = IOREQ_TYPE_COPY,
+	                 .dir = IOREQ_WRITE,
+	                 .size = 2,
+	                 .addr = 0xa0000,
+	                 .data = 5};
 
-	ck_assert_int_eq(ioreqd_bus_add(bus, IOREQD_SPACE_MMIO, 0xa0000, 0xbffff, &low, NULL),
-			 0);
+	ck_assert_int_eq(
+	    ioreqd_bus_add(bus, IOREQD_SPACE_MMIO, 0xa0000, 0xbffff, &low, NULL), 0);
 	ck_assert_int_eq(ioreqd_range_install(low, &h, NULL, NULL), 0);
 	memset(&ring, 0, sizeof(ring));
 	ring.bp.buf_ioreq[0] = e;
@@ -452,16 +461,78 @@ START_TEST(test_faults_resume_refuses_a_mangled_ticket)
 }
 END_TEST
 
+/*
+ * A handler that, while it runs, tries to take itself (and its range) off
+ * the bus, as a hook moving its own BAR from inside an access would, then
+ * returns the scripted verdict.
+ */
+static int self_remove_rc[2];
+
+static enum ioreqd_fault_result self_removing_access(ioreqd_fault_t *f, void *opaque)
+{
+	self_remove_rc[0] = ioreqd_range_uninstall(range, node);
+	self_remove_rc[1] = ioreqd_bus_remove(bus, range);
+	return faulty_access(f, opaque);
+}
+
+static void self_removal_case(int verdict)
+{
+	struct ioreqd_handler under = {
+	    .name = "under", .fn = faulty_access, .opaque = &hook};
+	struct ioreqd_handler h = {
+	    .name = "mover", .fn = self_removing_access, .opaque = &hook};
+
+	/* A second handler under the moving one, so a pass has somewhere to go. */
+	ck_assert_int_eq(ioreqd_range_uninstall(range, node), 0);
+	ck_assert_int_eq(ioreqd_range_install(range, &under, NULL, NULL), 0);
+	ck_assert_int_eq(ioreqd_range_install(range, &h, &node, NULL), 0);
+	hook.verdict[0] = verdict;
+	hook.value = 0x77;
+	ck_assert_int_eq(guest(0, DEV_BASE, 4, 1, true, false, 0), 1);
+	/* Refused while the chain runs: the engine still holds the node and the range. */
+	ck_assert_int_eq(self_remove_rc[0], -EBUSY);
+	ck_assert_int_eq(self_remove_rc[1], -EBUSY);
+	if (verdict == IOREQD_FAULT_DEFER) {
+		ck_assert_uint_eq(slot(0)->state, STATE_IOREQ_INPROCESS);
+		ck_assert_int_eq(
+		    ioreqd_fault_advance(ioreqd_engine_resume(eng, hook.ticket)), 0);
+	}
+	ck_assert_uint_eq(slot(0)->state, STATE_IORESP_READY);
+	ck_assert_uint_eq(notifies[0], 1);
+	ck_assert_uint_eq(slot(0)->data, verdict == IOREQD_FAULT_ERROR   ? 0xffffffffu
+	                                 : verdict == IOREQD_FAULT_DEFER ? 0x5a5a5a5a
+	                                                                 : 0x77);
+	/* Once the access is over, the same removal goes through. */
+	ck_assert_int_eq(ioreqd_range_uninstall(range, node), 0);
+	ck_assert_int_eq(ioreqd_bus_remove(bus, range), 0);
+	ck_assert_ptr_null(ioreqd_bus_lookup(bus, IOREQD_SPACE_MMIO, DEV_BASE, 4));
+}
+
+START_TEST(test_faults_handler_cannot_free_its_range_mid_access)
+{
+	/*
+	 * check_faults under ASan: a handler that uninstalled itself and
+	 * removed its range during the access left the engine reading the
+	 * freed node (pass, defer) and range (error).
+	 */
+	self_removal_case(_i == 0   ? IOREQD_FAULT_PASS
+	                  : _i == 1 ? IOREQD_FAULT_ERROR
+	                            : IOREQD_FAULT_DEFER);
+}
+END_TEST
+
 static Suite *faults_suite(void)
 {
 	Suite *s = suite_create("faults");
 	TCase *tc = tcase_create("core");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_faults_hook_error_on_read_returns_all_ones_counted_and_logged);
+	tcase_add_test(
+	    tc, test_faults_hook_error_on_read_returns_all_ones_counted_and_logged);
 	tcase_add_test(tc, test_faults_hook_error_on_write_completes_and_counts);
 	tcase_add_test(tc, test_faults_nonsense_verdict_is_a_handler_error);
-	tcase_add_test(tc, test_faults_hook_error_mid_rep_fills_that_element_with_all_ones);
+	tcase_add_test(tc,
+	               test_faults_hook_error_mid_rep_fills_that_element_with_all_ones);
 	tcase_add_test(tc, test_faults_hook_error_log_is_rate_limited_but_counted);
 	tcase_add_test(tc, test_faults_never_completed_deferral_is_completed_by_abort);
 	tcase_add_test(tc, test_faults_abort_of_deferred_write_keeps_slot_data);
@@ -472,6 +543,8 @@ static Suite *faults_suite(void)
 	tcase_add_test(tc, test_faults_deferred_request_counts_as_taken);
 	tcase_add_test(tc, test_faults_restart_issues_a_new_ticket);
 	tcase_add_test(tc, test_faults_resume_refuses_a_mangled_ticket);
+	tcase_add_loop_test(tc, test_faults_handler_cannot_free_its_range_mid_access, 0,
+	                    3);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -311,7 +311,8 @@ START_TEST(test_builtin_table_lists_well_formed_hooks)
 			ck_assert_ptr_nonnull(k->help);
 		ck_assert_ptr_eq(ioreqd_builtin_hook_find(h->name), h);
 	}
-	ck_assert_uint_eq(n, 3);
+	/* Every hook in the table is checked above; these must be among them. */
+	ck_assert_uint_ge(n, 3);
 	for (unsigned i = 0; i < 3; i++)
 		ck_assert_str_eq(ioreqd_builtin_hook_find(names[i])->name, names[i]);
 	ck_assert_ptr_null(ioreqd_builtin_hook_find("nope"));

@@ -6,237 +6,23 @@
  * completes it exactly once (also in the middle of a rep access, which then
  * resumes its remaining elements); restart re-runs the chain; abort and
  * abort_all complete held accesses with all-ones.  Validation and dispatch are
- * in check_ioreq.c; this file repeats its small fixture so each stands alone.
+ * in check_ioreq.c; both share tests/engine-fixture.c.
  */
 #include <check.h>
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bus.h"
+#include "engine-fixture.h"
 #include "ioreq.h"
 #include "log.h"
 
-#define NR_VCPUS 4u
-#define DOMID 7u
-#define GMEM_BASE 0x100000ull
-#define GMEM_SIZE 0x10000u
-#define PIO_BASE 0x3f8u
-#define MMIO_BASE 0xfed00000ull
-
-/* --- the backend side: notifications, guest memory --- */
-
-static shared_iopage_t *page;
-static uint8_t *gmem;
-static unsigned notify_calls, notify_last, deferred_calls;
-static const char *deferred_name;
-static unsigned nlogs;
-
-static void notify(void *opaque, unsigned vcpu)
-{
-	(void)opaque;
-	notify_calls++;
-	notify_last = vcpu;
-}
-
-/* Guest memory is [GMEM_BASE, GMEM_BASE + GMEM_SIZE); anything else faults. */
-static uint8_t *gmem_at(uint64_t gpa, size_t len)
-{
-	if (gpa < GMEM_BASE || gpa - GMEM_BASE > GMEM_SIZE ||
-	    len > GMEM_SIZE - (gpa - GMEM_BASE))
-		return NULL;
-	return gmem + (gpa - GMEM_BASE);
-}
-
-static int guest_read(void *opaque, uint64_t gpa, void *buf, size_t len)
-{
-	uint8_t *p = gmem_at(gpa, len);
-
-	(void)opaque;
-	if (!p)
-		return -EFAULT;
-	memcpy(buf, p, len);
-	return 0;
-}
-
-static int guest_write(void *opaque, uint64_t gpa, const void *buf, size_t len)
-{
-	uint8_t *p = gmem_at(gpa, len);
-
-	(void)opaque;
-	if (!p)
-		return -EFAULT;
-	memcpy(p, buf, len);
-	return 0;
-}
-
-static void deferred(void *opaque, ioreqd_fault_t *f, const char *handler)
-{
-	(void)opaque;
-	(void)f;
-	deferred_calls++;
-	deferred_name = handler;
-}
-
-static void log_sink(int level, const char *msg, void *arg)
-{
-	(void)level;
-	(void)arg;
-	nlogs++;
-}
-
-static const struct ioreqd_engine_ops full_ops = {
-    .notify = notify,
-    .guest_read = guest_read,
-    .guest_write = guest_write,
-    .deferred = deferred,
-};
-
-/* --- a small device library: a register file, an access log, verdicts --- */
-
-struct acc {
-	uint64_t addr, offset, data;
-	unsigned size;
-	bool read;
-};
-
-struct dev {
-	const char *name;
-	int verdict;         /* when not deferring */
-	unsigned defer_call; /* 1-based call number that defers; 0 never */
-	bool defer_always;
-	uint64_t counter;    /* non-zero: reads return counter + call index */
-	uint8_t mem[0x1000]; /* register file, by offset */
-	struct acc log[64];
-	unsigned calls;
-	ioreqd_fault_t *fault;
-	ioreqd_ticket_t ticket;
-};
-
-static enum ioreqd_fault_result dev_fn(ioreqd_fault_t *f, void *opaque)
-{
-	struct dev *d = opaque;
-	uint64_t off = ioreqd_fault_offset(f);
-	unsigned size = ioreqd_fault_size(f);
-	bool read = ioreqd_fault_is_read(f);
-	unsigned idx = d->calls++;
-
-	if (idx < 64)
-		d->log[idx] = (struct acc){.addr = ioreqd_fault_addr(f),
-		                           .offset = off,
-		                           .data = ioreqd_fault_data(f),
-		                           .size = size,
-		                           .read = read};
-	if (d->defer_always || d->calls == d->defer_call) {
-		d->fault = f;
-		d->ticket = ioreqd_fault_ticket(f);
-		return IOREQD_FAULT_DEFER;
-	}
-	if (d->verdict != IOREQD_FAULT_HANDLED) {
-		if (read)
-			ioreqd_fault_set_data(f, 0x77); /* must not reach the guest */
-		return (enum ioreqd_fault_result)d->verdict;
-	}
-	if (read) {
-		uint64_t v = 0;
-
-		if (d->counter)
-			v = d->counter + idx;
-		else if (off + size <= sizeof(d->mem))
-			memcpy(&v, d->mem + off, size);
-		ioreqd_fault_set_data(f, v);
-	} else if (off + size <= sizeof(d->mem)) {
-		uint64_t v = ioreqd_fault_data(f);
-
-		memcpy(d->mem + off, &v, size);
-	}
-	return IOREQD_FAULT_HANDLED;
-}
-
-static struct ioreqd_bus *bus;
-static struct ioreqd_engine *eng;
-static struct ioreqd_range *r_mmio;
-static struct dev dev_pio, dev_mmio;
-
-static struct ioreqd_range *add_dev(enum ioreqd_space space, uint64_t base, uint64_t last,
-                                    struct dev *d, const char *name)
-{
-	struct ioreqd_range *r = NULL;
-	struct ioreqd_handler h = {.name = name, .fn = dev_fn, .opaque = d};
-
-	memset(d, 0, sizeof(*d));
-	d->name = name;
-	d->verdict = IOREQD_FAULT_HANDLED;
-	ck_assert_int_eq(ioreqd_bus_add(bus, space, base, last, &r, NULL), 0);
-	ck_assert_int_eq(ioreqd_range_install(r, &h, NULL, NULL), 0);
-	return r;
-}
-
 static void setup(void)
 {
-	page = aligned_alloc(4096, 4096);
-	gmem = calloc(1, GMEM_SIZE);
-	ck_assert_ptr_nonnull(page);
-	ck_assert_ptr_nonnull(gmem);
-	memset(page, 0, 4096);
-	notify_calls = notify_last = deferred_calls = 0;
-	deferred_name = NULL;
-	nlogs = 0;
-	ioreqd_log_set_sink(log_sink, NULL);
-	bus = ioreqd_bus_new();
-	ck_assert_ptr_nonnull(bus);
-	add_dev(IOREQD_SPACE_PIO, PIO_BASE, PIO_BASE + 7, &dev_pio, "uart");
-	r_mmio =
-	    add_dev(IOREQD_SPACE_MMIO, MMIO_BASE, MMIO_BASE + 0xfff, &dev_mmio, "hpet");
-	eng = ioreqd_engine_new(bus, page, NR_VCPUS, DOMID, &full_ops, NULL);
-	ck_assert_ptr_nonnull(eng);
-}
-
-static void teardown(void)
-{
-	ioreqd_engine_free(eng);
-	ioreqd_bus_free(bus);
-	free(gmem);
-	free(page);
-	ioreqd_log_set_sink(NULL, NULL);
-}
-
-static ioreq_t *slot(unsigned v)
-{
-	return &page->vcpu_ioreq[0] + v;
-}
-
-static ioreq_t rq(uint8_t type, uint64_t addr, uint32_t size, uint32_t count, bool read,
-                  uint64_t data)
-{
-	return (ioreq_t){.addr = addr,
-	                 .data = data,
-	                 .count = count,
-	                 .size = size,
-	                 .dir = read ? IOREQ_READ : IOREQ_WRITE,
-	                 .type = type};
-}
-
-/* Play Xen: fill the slot, then publish READY after a release fence. */
-static void post(unsigned v, ioreq_t r)
-{
-	r.state = STATE_IOREQ_NONE;
-	*slot(v) = r;
-	atomic_thread_fence(memory_order_release);
-	slot(v)->state = STATE_IOREQ_READY;
-}
-
-static int run(unsigned v, ioreq_t r)
-{
-	post(v, r);
-	return ioreqd_engine_handle(eng, v);
-}
-
-static const struct ioreqd_engine_stats *st(void)
-{
-	return ioreqd_engine_stats(eng);
+	fixture_setup();
+	fixture_start_engine();
 }
 
 START_TEST(test_engine_deferred_read_completes_once_on_advance)
@@ -483,7 +269,7 @@ static Suite *ioreq_defer_suite(void)
 	Suite *s = suite_create("ioreq-defer");
 	TCase *tf = tcase_create("deferred");
 
-	tcase_add_checked_fixture(tf, setup, teardown);
+	tcase_add_checked_fixture(tf, setup, fixture_teardown);
 	tcase_add_test(tf, test_engine_deferred_read_completes_once_on_advance);
 	tcase_add_test(tf, test_engine_stale_ticket_does_not_resume_later_access);
 	tcase_add_test(tf, test_engine_deferral_mid_rep_resumes_remaining_elements);

@@ -3,7 +3,8 @@
  * Tests for lib/xlargs.c: the device-model argv libxl 4.17 builds.  The
  * vectors follow the shape of libxl__build_device_model_args_new/_old for
  * PVH, HVM and PV guests (options in libxl's order, device_model_args just
- * before -M/-machine), written out by hand for these tests.
+ * before -M/-machine), written out by hand for these tests, plus one argv
+ * captured from a real libxl 4.17.
  */
 #include <check.h>
 #include <errno.h>
@@ -65,6 +66,50 @@ START_TEST(test_xlargs_qemu_xen_hvm_gives_domid_name_monitors_and_config)
 	ck_assert(has_ignored(&xa, "-no-shutdown"));
 	ck_assert(has_ignored(&xa, "-usb"));
 	ck_assert(has_ignored(&xa, "-serial pty"));
+	ioreqd_xlargs_dispose(&xa);
+}
+END_TEST
+
+/*
+ * The argv Debian's libxl 4.17 really passed for tests/xen/dom0/xltest.cfg
+ * (copied from `make check-xen`'s xl case), where ioreqd served the guest.
+ */
+static char *const hvm_libxl_4_17_captured[] = {
+	"/usr/sbin/ioreqd", "-xen-domid", "1", "-no-shutdown",
+	"-chardev", "socket,id=libxl-cmd,path=/var/run/xen/qmp-libxl-1,server=on,wait=off",
+	"-mon", "chardev=libxl-cmd,mode=control",
+	"-chardev", "socket,id=libxenstat-cmd,path=/var/run/xen/qmp-libxenstat-1,server=on,wait=off",
+	"-mon", "chardev=libxenstat-cmd,mode=control",
+	"-nodefaults", "-no-user-config", "-name", "xltest", "-vnc", "none", "-display", "none",
+	"-serial", "none", "-boot", "order=cda", "-net", "none",
+	"-c", "/etc/ioreqd/xentest.conf", "-v",
+	"-machine", "xenfv,suppress-vmdesc=on", "-m", "32",
+};
+
+START_TEST(test_xlargs_argv_captured_from_libxl_4_17_parses)
+{
+	struct ioreqd_xlargs xa;
+	char err[128];
+
+	ck_assert(ioreqd_xlargs_detect(ARGC(hvm_libxl_4_17_captured), hvm_libxl_4_17_captured));
+	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(hvm_libxl_4_17_captured),
+					     hvm_libxl_4_17_captured, &xa, err, sizeof(err)),
+			 0);
+	ck_assert_int_eq(xa.mode, IOREQD_XL_MODE_QEMU_XEN);
+	ck_assert_uint_eq(xa.domid, 1);
+	ck_assert_str_eq(xa.name, "xltest");
+	ck_assert_uint_eq(xa.nr_monitors, 2);
+	ck_assert_str_eq(xa.monitors[0].path, "/var/run/xen/qmp-libxl-1");
+	ck_assert_str_eq(xa.monitors[1].path, "/var/run/xen/qmp-libxenstat-1");
+	ck_assert_str_eq(xa.config, "/etc/ioreqd/xentest.conf");
+	ck_assert_uint_eq(xa.verbose, 1);
+	ck_assert_int_eq(xa.machine, IOREQD_XL_MACHINE_XENFV);
+	ck_assert_uint_eq(xa.ram_mb, 32);
+	/* No -S: libxl waits for xenstore's state = running, not for QMP cont. */
+	ck_assert(!xa.start_paused);
+	ck_assert(!xa.restrict_domid);
+	ck_assert(has_ignored(&xa, "-serial none"));
+	ck_assert(has_ignored(&xa, "-boot order=cda"));
 	ioreqd_xlargs_dispose(&xa);
 }
 END_TEST
@@ -376,6 +421,7 @@ static Suite *xlargs_suite(void)
 	TCase *tc = tcase_create("core");
 
 	tcase_add_test(tc, test_xlargs_qemu_xen_hvm_gives_domid_name_monitors_and_config);
+	tcase_add_test(tc, test_xlargs_argv_captured_from_libxl_4_17_parses);
 	tcase_add_test(tc, test_xlargs_qemu_xen_pvh_is_xenpv_with_inline_own_options);
 	tcase_add_test(tc, test_xlargs_dm_restrict_gives_fd_monitor_paused_chroot_and_runas);
 	tcase_add_test(tc, test_xlargs_traditional_hvm_takes_d_as_domid);

@@ -56,25 +56,27 @@ static atomic_uint failures;
 static uint64_t expect_rejected; /* what the daemon must have counted */
 static unsigned attacks;
 
-#define CHECK(cond)                                                                       \
-	do {                                                                              \
-		if (!(cond)) {                                                            \
-			atomic_fetch_add(&failures, 1);                                   \
-			fprintf(stderr, "hostile-guest: FAIL %s:%d: %s\n", __FILE__,      \
-				__LINE__, #cond);                                         \
-		}                                                                         \
+#define CHECK(cond)                                                                      \
+	do {                                                                             \
+		if (!(cond)) {                                                           \
+			atomic_fetch_add(&failures, 1);                                  \
+			fprintf(stderr, "hostile-guest: FAIL %s:%d: %s\n", __FILE__,     \
+			        __LINE__, #cond);                                        \
+		}                                                                        \
 	} while (0)
 
 /* CHECK for two values, printing both. */
-#define CHECK_EQ(a, b)                                                                    \
-	do {                                                                              \
-		uint64_t a_ = (a), b_ = (b);                                              \
-		if (a_ != b_) {                                                           \
-			atomic_fetch_add(&failures, 1);                                   \
-			fprintf(stderr, "hostile-guest: FAIL %s:%d: %s == %s: 0x%llx != 0x%llx\n", \
-				__FILE__, __LINE__, #a, #b, (unsigned long long)a_,       \
-				(unsigned long long)b_);                                  \
-		}                                                                         \
+#define CHECK_EQ(a, b)                                                                   \
+	do {                                                                             \
+		uint64_t a_ = (a), b_ = (b);                                             \
+		if (a_ != b_) {                                                          \
+			atomic_fetch_add(&failures, 1);                                  \
+			fprintf(                                                         \
+			    stderr,                                                      \
+			    "hostile-guest: FAIL %s:%d: %s == %s: 0x%llx != 0x%llx\n",   \
+			    __FILE__, __LINE__, #a, #b, (unsigned long long)a_,          \
+			    (unsigned long long)b_);                                     \
+		}                                                                        \
 	} while (0)
 
 static uint64_t pattern(unsigned vcpu, uint64_t seq)
@@ -95,29 +97,33 @@ static void good_access(struct ioreqd_simhv *hv, unsigned vcpu, uint64_t seq)
 	if (atomic_load(&failures))
 		return;
 	CHECK(ioreqd_simhv_write(hv, vcpu, IOREQD_SPACE_MMIO, SCRATCH + off, 8, v) == 0);
-	CHECK(ioreqd_simhv_read(hv, vcpu, IOREQD_SPACE_MMIO, SCRATCH + off, 8, &got) == 0);
+	CHECK(ioreqd_simhv_read(hv, vcpu, IOREQD_SPACE_MMIO, SCRATCH + off, 8, &got) ==
+	      0);
 	CHECK_EQ(got, v);
-	CHECK(ioreqd_simhv_write(hv, vcpu, IOREQD_SPACE_PIO, PORTS + 8 * vcpu + (seq & 4), 4,
-				 v >> 32) == 0);
-	CHECK(ioreqd_simhv_read(hv, vcpu, IOREQD_SPACE_PIO, PORTS + 8 * vcpu + (seq & 4), 4,
-				&got) == 0);
+	CHECK(ioreqd_simhv_write(hv, vcpu, IOREQD_SPACE_PIO, PORTS + 8 * vcpu + (seq & 4),
+	                         4, v >> 32) == 0);
+	CHECK(ioreqd_simhv_read(hv, vcpu, IOREQD_SPACE_PIO, PORTS + 8 * vcpu + (seq & 4),
+	                        4, &got) == 0);
 	CHECK_EQ(got, (v >> 32));
 	if (seq % 4 == 0) {
 		uint32_t reg = 0x40 + 4 * vcpu;
 
-		CHECK(ioreqd_simhv_write(hv, vcpu, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(PCI_DEV, reg),
-					 4, (uint32_t)v) == 0);
-		CHECK(ioreqd_simhv_read(hv, vcpu, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(PCI_DEV, reg),
-					4, &got) == 0);
+		CHECK(ioreqd_simhv_write(hv, vcpu, IOREQD_SPACE_PCI,
+		                         IOREQD_PCI_ADDR(PCI_DEV, reg), 4,
+		                         (uint32_t)v) == 0);
+		CHECK(ioreqd_simhv_read(hv, vcpu, IOREQD_SPACE_PCI,
+		                        IOREQD_PCI_ADDR(PCI_DEV, reg), 4, &got) == 0);
 		CHECK_EQ(got, (uint32_t)v);
 	}
 	if (seq % 8 == 0) {
 		/* rep movsd out of guest RAM into the device and back. */
 		uint64_t src = 0x10000 + 0x1000 * vcpu, dst = src + 0x800;
 		uint32_t in[4], out[4];
-		struct ioreqd_simhv_rep rep = {.space = IOREQD_SPACE_MMIO, .data_is_ptr = true,
-					       .size = 4, .count = 4,
-					       .addr = SCRATCH + 0x800 * vcpu + 0x7c0};
+		struct ioreqd_simhv_rep rep = {.space = IOREQD_SPACE_MMIO,
+		                               .data_is_ptr = true,
+		                               .size = 4,
+		                               .count = 4,
+		                               .addr = SCRATCH + 0x800 * vcpu + 0x7c0};
 
 		for (unsigned i = 0; i < 4; i++)
 			in[i] = (uint32_t)(v >> i) + i;
@@ -153,11 +159,18 @@ static void *honest_thread(void *arg)
 /* ---- vCPU 0: raw slot attacks -------------------------------------------- */
 
 static ioreq_t req(uint8_t type, uint64_t addr, uint32_t size, uint32_t count, bool read,
-		   bool ptr, bool df, uint64_t data)
+                   bool ptr, bool df, uint64_t data)
 {
-	return (ioreq_t){.addr = addr, .data = data, .count = count, .size = size,
-			 .vp_eport = bad_eport, .state = STATE_IOREQ_READY, .data_is_ptr = ptr,
-			 .dir = read ? IOREQ_READ : IOREQ_WRITE, .df = df, .type = type};
+	return (ioreq_t){.addr = addr,
+	                 .data = data,
+	                 .count = count,
+	                 .size = size,
+	                 .vp_eport = bad_eport,
+	                 .state = STATE_IOREQ_READY,
+	                 .data_is_ptr = ptr,
+	                 .dir = read ? IOREQ_READ : IOREQ_WRITE,
+	                 .df = df,
+	                 .type = type};
 }
 
 /* Hand the slot back to the guest side, as Xen does after a response. */
@@ -235,54 +248,67 @@ static void attack_slots(struct ioreqd_simhv *hv, uint64_t *seq)
 	good_access(hv, VCPU_BAD, (*seq)++);
 
 	for (unsigned i = 0; i < sizeof(bad_sizes) / sizeof(bad_sizes[0]); i++) {
-		raw_rejected_read(hv, req(IOREQ_TYPE_COPY, SCRATCH, bad_sizes[i], 1, true, false,
-					  false, 0),
-				  ~0ull);
+		raw_rejected_read(
+		    hv,
+		    req(IOREQ_TYPE_COPY, SCRATCH, bad_sizes[i], 1, true, false, false, 0),
+		    ~0ull);
 		good_access(hv, VCPU_BAD, (*seq)++);
 	}
-	raw_rejected_read(hv, req(IOREQ_TYPE_PIO, PORTS, 8, 1, true, false, false, 0), ~0ull);
-	raw_rejected_read(hv, req(IOREQ_TYPE_PCI_CONFIG, IOREQD_PCI_ADDR(PCI_DEV, 0), 8, 1, true,
-				  false, false, 0),
-			  ~0ull);
+	raw_rejected_read(hv, req(IOREQ_TYPE_PIO, PORTS, 8, 1, true, false, false, 0),
+	                  ~0ull);
+	raw_rejected_read(hv,
+	                  req(IOREQ_TYPE_PCI_CONFIG, IOREQD_PCI_ADDR(PCI_DEV, 0), 8, 1,
+	                      true, false, false, 0),
+	                  ~0ull);
 
 	/* Counts: zero, 2^32-1, one past the largest honest rep. */
-	raw_rejected_read(hv, req(IOREQ_TYPE_PIO, PORTS, 4, 0, true, false, false, 0), ones32);
-	raw_rejected_read(hv, req(IOREQ_TYPE_PIO, PORTS, 4, 0xffffffffu, true, true, false, 0x1000),
-			  0x1000);
-	raw_rejected_read(hv, req(IOREQ_TYPE_COPY, SCRATCH, 1, 4097, true, true, false, 0x1000),
-			  0x1000);
-	raw_rejected_read(hv, req(IOREQ_TYPE_PCI_CONFIG, IOREQD_PCI_ADDR(PCI_DEV, 0), 4, 2, true,
-				  false, false, 0),
-			  ones32);
+	raw_rejected_read(hv, req(IOREQ_TYPE_PIO, PORTS, 4, 0, true, false, false, 0),
+	                  ones32);
+	raw_rejected_read(
+	    hv, req(IOREQ_TYPE_PIO, PORTS, 4, 0xffffffffu, true, true, false, 0x1000),
+	    0x1000);
+	raw_rejected_read(
+	    hv, req(IOREQ_TYPE_COPY, SCRATCH, 1, 4097, true, true, false, 0x1000),
+	    0x1000);
+	raw_rejected_read(hv,
+	                  req(IOREQ_TYPE_PCI_CONFIG, IOREQD_PCI_ADDR(PCI_DEV, 0), 4, 2,
+	                      true, false, false, 0),
+	                  ones32);
 	good_access(hv, VCPU_BAD, (*seq)++);
 
 	/* data_is_ptr: outside guest RAM (read and write), wrapping up and down. */
-	raw_rejected_read(hv, req(IOREQ_TYPE_PIO, PORTS, 4, 4, true, true, false,
-				  RAM_SIZE + 0x1000),
-			  RAM_SIZE + 0x1000);
-	raw_complete(hv, req(IOREQ_TYPE_COPY, SCRATCH, 4, 4, false, true, false, RAM_SIZE - 8), 1);
-	raw_rejected_read(hv, req(IOREQ_TYPE_COPY, SCRATCH, 8, 4, true, true, false,
-				  0xfffffffffffffff0ull),
-			  0xfffffffffffffff0ull);
-	raw_rejected_read(hv, req(IOREQ_TYPE_COPY, SCRATCH + 0x100, 4, 4, true, true, true, 8), 8);
+	raw_rejected_read(
+	    hv, req(IOREQ_TYPE_PIO, PORTS, 4, 4, true, true, false, RAM_SIZE + 0x1000),
+	    RAM_SIZE + 0x1000);
+	raw_complete(
+	    hv, req(IOREQ_TYPE_COPY, SCRATCH, 4, 4, false, true, false, RAM_SIZE - 8), 1);
+	raw_rejected_read(
+	    hv,
+	    req(IOREQ_TYPE_COPY, SCRATCH, 8, 4, true, true, false, 0xfffffffffffffff0ull),
+	    0xfffffffffffffff0ull);
+	raw_rejected_read(
+	    hv, req(IOREQ_TYPE_COPY, SCRATCH + 0x100, 4, 4, true, true, true, 8), 8);
 	good_access(hv, VCPU_BAD, (*seq)++);
 
 	/* Addresses that wrap or leave their space; unknown types. */
-	raw_rejected_read(hv, req(IOREQ_TYPE_COPY, 0xfffffffffffffff8ull, 8, 2, true, false,
-				  false, 0),
-			  ~0ull);
-	raw_rejected_read(hv, req(IOREQ_TYPE_PIO, 0xffff, 4, 1, true, false, false, 0), ones32);
-	raw_rejected_read(hv, req(IOREQ_TYPE_PIO, 0x10000, 1, 1, true, false, false, 0), 0xff);
-	raw_rejected_read(hv, req(IOREQ_TYPE_PCI_CONFIG, IOREQD_PCI_ADDR(PCI_DEV, 0xffe), 4, 1,
-				  true, false, false, 0),
-			  ones32);
+	raw_rejected_read(
+	    hv, req(IOREQ_TYPE_COPY, 0xfffffffffffffff8ull, 8, 2, true, false, false, 0),
+	    ~0ull);
+	raw_rejected_read(hv, req(IOREQ_TYPE_PIO, 0xffff, 4, 1, true, false, false, 0),
+	                  ones32);
+	raw_rejected_read(hv, req(IOREQ_TYPE_PIO, 0x10000, 1, 1, true, false, false, 0),
+	                  0xff);
+	raw_rejected_read(hv,
+	                  req(IOREQ_TYPE_PCI_CONFIG, IOREQD_PCI_ADDR(PCI_DEV, 0xffe), 4,
+	                      1, true, false, false, 0),
+	                  ones32);
 	raw_rejected_read(hv, req(5, SCRATCH, 4, 1, true, false, false, 0), ones32);
 	raw_rejected_read(hv, req(255, SCRATCH, 4, 1, true, false, false, 0), ones32);
 	good_access(hv, VCPU_BAD, (*seq)++);
 
 	/* Honest requests in odd clothes: garbage in vp_eport and padding. */
 	r = req(IOREQ_TYPE_COPY, SCRATCH + 0x100, 4, 1, false, false, false,
-		0xffffffff0badf00dull);
+	        0xffffffff0badf00dull);
 	r.vp_eport = 0xdeadbeef;
 	r._pad0 = 0xffff;
 	r._pad1 = 1;
@@ -292,10 +318,13 @@ static void attack_slots(struct ioreqd_simhv *hv, uint64_t *seq)
 	out = raw_complete(hv, r, 0);
 	CHECK_EQ(out.data, 0x0badf00d);
 	/* TIMEOFFSET and INVALIDATE are always answered. */
-	raw_complete(hv, req(IOREQ_TYPE_TIMEOFFSET, 0, 8, 1, false, false, false, 3600), 0);
-	raw_complete(hv, req(IOREQ_TYPE_INVALIDATE, 0, 4, 0, false, false, false, ~0ull), 0);
+	raw_complete(hv, req(IOREQ_TYPE_TIMEOFFSET, 0, 8, 1, false, false, false, 3600),
+	             0);
+	raw_complete(hv, req(IOREQ_TYPE_INVALIDATE, 0, 4, 0, false, false, false, ~0ull),
+	             0);
 	/* Nobody claimed it: the null answer, not a rejection. */
-	out = raw_complete(hv, req(IOREQ_TYPE_COPY, UNCLAIMED, 2, 1, true, false, false, 0), 0);
+	out = raw_complete(
+	    hv, req(IOREQ_TYPE_COPY, UNCLAIMED, 2, 1, true, false, false, 0), 0);
 	CHECK_EQ(out.data, 0xffff);
 	good_access(hv, VCPU_BAD, (*seq)++);
 }
@@ -303,10 +332,13 @@ static void attack_slots(struct ioreqd_simhv *hv, uint64_t *seq)
 /* ---- the buffered ring ------------------------------------------------------ */
 
 static buf_ioreq_t bslot(uint8_t type, bool read, unsigned size_log2, uint32_t addr,
-			 uint32_t data)
+                         uint32_t data)
 {
-	return (buf_ioreq_t){.type = type, .dir = read ? IOREQ_READ : IOREQ_WRITE,
-			     .size = size_log2 & 3, .addr = addr & 0xfffff, .data = data};
+	return (buf_ioreq_t){.type = type,
+	                     .dir = read ? IOREQ_READ : IOREQ_WRITE,
+	                     .size = size_log2 & 3,
+	                     .addr = addr & 0xfffff,
+	                     .data = data};
 }
 
 static void ring_ptrs(struct ioreqd_simhv *hv, uint32_t *rd, uint32_t *wr)
@@ -336,10 +368,11 @@ static void ring_works(struct ioreqd_simhv *hv, uint64_t seq)
 	bool posted = false;
 
 	CHECK(ioreqd_simhv_buf_write(hv, VCPU_BAD, IOREQD_SPACE_MMIO, LOWRAM + 0x40, 4, v,
-				     &posted) == 0);
+	                             &posted) == 0);
 	CHECK(posted);
 	CHECK(ioreqd_simhv_drain(hv, timeout_ms) == 0);
-	CHECK(ioreqd_simhv_read(hv, VCPU_BAD, IOREQD_SPACE_MMIO, LOWRAM + 0x40, 4, &got) == 0);
+	CHECK(ioreqd_simhv_read(hv, VCPU_BAD, IOREQD_SPACE_MMIO, LOWRAM + 0x40, 4,
+	                        &got) == 0);
 	CHECK_EQ(got, v);
 }
 
@@ -402,7 +435,8 @@ static void attack_ring(struct ioreqd_simhv *hv, uint64_t *seq)
 	CHECK(ioreqd_simhv_raw_ring_slot_write(hv, wr % RING, &e[1]) == 0);
 	CHECK(ioreqd_simhv_raw_ring_ptrs(hv, rd, wr + 1, true) == 0);
 	CHECK(ioreqd_simhv_drain(hv, timeout_ms) == 0);
-	CHECK(ioreqd_simhv_read(hv, VCPU_BAD, IOREQD_SPACE_MMIO, LOWRAM + 0x80, 8, &got) == 0);
+	CHECK(ioreqd_simhv_read(hv, VCPU_BAD, IOREQD_SPACE_MMIO, LOWRAM + 0x80, 8,
+	                        &got) == 0);
 	CHECK_EQ(got, 0x8877665544332211ull);
 	good_access(hv, VCPU_BAD, (*seq)++);
 }
@@ -416,8 +450,10 @@ static void floods(struct ioreqd_simhv *hv, unsigned n, uint64_t *seq)
 
 	/* Rejected requests, each still answered. */
 	for (unsigned i = 0; i < n && !atomic_load(&failures); i++) {
-		ioreq_t out = raw_complete(
-		    hv, req(IOREQ_TYPE_COPY, SCRATCH + (i & 0xff), 3, 1, true, false, false, 0), 1);
+		ioreq_t out = raw_complete(hv,
+		                           req(IOREQ_TYPE_COPY, SCRATCH + (i & 0xff), 3,
+		                               1, true, false, false, 0),
+		                           1);
 
 		CHECK_EQ(out.data, ~0ull);
 		if (i % 1000 == 0)
@@ -427,8 +463,8 @@ static void floods(struct ioreqd_simhv *hv, unsigned n, uint64_t *seq)
 	for (unsigned i = 0; i < n && !atomic_load(&failures); i++) {
 		got = 0;
 		attacks++;
-		CHECK(ioreqd_simhv_read(hv, VCPU_BAD, IOREQD_SPACE_MMIO, PASSER + 0x800 + 4 * (i & 0xff),
-					4, &got) == 0);
+		CHECK(ioreqd_simhv_read(hv, VCPU_BAD, IOREQD_SPACE_MMIO,
+		                        PASSER + 0x800 + 4 * (i & 0xff), 4, &got) == 0);
 		CHECK_EQ(got, 0xffffffff);
 		if (i % 1000 == 0)
 			good_access(hv, VCPU_BAD, (*seq)++);
@@ -448,11 +484,14 @@ static void floods(struct ioreqd_simhv *hv, unsigned n, uint64_t *seq)
 int main(int argc, char *argv[])
 {
 	static const struct option longopts[] = {
-		{"socket", required_argument, NULL, 's'}, {"domid", required_argument, NULL, 'd'},
-		{"flood", required_argument, NULL, 'n'},  {"timeout", required_argument, NULL, 't'},
-		{NULL, 0, NULL, 0},
+	    {"socket", required_argument, NULL, 's'},
+	    {"domid", required_argument, NULL, 'd'},
+	    {"flood", required_argument, NULL, 'n'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct ioreqd_simhv_config cfg = {.domid = 7, .nr_vcpus = 2, .ram_size = RAM_SIZE};
+	struct ioreqd_simhv_config cfg = {
+	    .domid = 7, .nr_vcpus = 2, .ram_size = RAM_SIZE};
 	struct ioreqd_simhv_stats st;
 	struct ioreqd_simhv *hv;
 	struct honest h = {0};
@@ -477,7 +516,7 @@ int main(int argc, char *argv[])
 			break;
 		default:
 			fprintf(stderr, "usage: hostile-guest --socket PATH [--domid N] "
-					"[--flood N] [--timeout MS]\n");
+			                "[--flood N] [--timeout MS]\n");
 			return 2;
 		}
 	}
@@ -529,14 +568,14 @@ int main(int argc, char *argv[])
 	/* The daemon never broke the protocol and never left a vCPU waiting. */
 	if (ioreqd_simhv_crashed(hv))
 		fprintf(stderr, "hostile-guest: the domain crashed: %s\n",
-			ioreqd_simhv_crashed(hv));
+		        ioreqd_simhv_crashed(hv));
 	CHECK(ioreqd_simhv_crashed(hv) == NULL);
 	ioreqd_simhv_stats(hv, &st);
 	CHECK(st.timeouts == 0 && st.gone == 0 && st.busy == 0 && st.cancelled == 0);
 	CHECK(h.done > 0);
 
-	printf("hostile-guest: %u attacks, %llu + %llu well-formed access rounds\n", attacks,
-	       (unsigned long long)seq, (unsigned long long)h.done);
+	printf("hostile-guest: %u attacks, %llu + %llu well-formed access rounds\n",
+	       attacks, (unsigned long long)seq, (unsigned long long)h.done);
 	printf("expect rejected %llu\n", (unsigned long long)expect_rejected);
 	printf("hostile-guest: %u failed\n", atomic_load(&failures));
 	fflush(stdout);

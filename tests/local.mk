@@ -2,6 +2,8 @@
 # tests/: one Check suite per module (check_<module>), plus end-to-end scripts.
 TEST_CPPFLAGS = $(AM_CPPFLAGS) $(CHECK_CFLAGS)
 TEST_LDADD = lib/libioreqd.la $(CHECK_LIBS)
+# The two ioreq engine suites share one backend and device fixture.
+ENGINE_FIXTURE_SOURCES = tests/engine-fixture.c tests/engine-fixture.h
 
 # End-to-end scripts run the real binaries as separate processes.
 AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)'; builddir='$(abs_top_builddir)'; \
@@ -38,7 +40,7 @@ tests_check_fault_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_fault_LDADD = $(TEST_LDADD)
 check_PROGRAMS += tests/check_ioreq
 TESTS += tests/check_ioreq
-tests_check_ioreq_SOURCES = tests/check_ioreq.c
+tests_check_ioreq_SOURCES = tests/check_ioreq.c $(ENGINE_FIXTURE_SOURCES)
 tests_check_ioreq_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_ioreq_LDADD = $(TEST_LDADD)
 check_PROGRAMS += tests/check_bufioreq
@@ -53,6 +55,11 @@ TESTS += tests/check_config
 tests_check_config_SOURCES = tests/check_config.c
 tests_check_config_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_config_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/check_hostcfg
+TESTS += tests/check_hostcfg
+tests_check_hostcfg_SOURCES = tests/check_hostcfg.c
+tests_check_hostcfg_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_hostcfg_LDADD = $(TEST_LDADD)
 
 # Hook suites run the built-in hooks through the mock daemon (tests/mock-host.c).
 HOOK_TEST_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/hooks -I$(top_srcdir)/tests \
@@ -100,7 +107,7 @@ tests_check_vmcs_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_vmcs_LDADD = $(TEST_LDADD)
 check_PROGRAMS += tests/check_ioreq_defer
 TESTS += tests/check_ioreq_defer
-tests_check_ioreq_defer_SOURCES = tests/check_ioreq_defer.c
+tests_check_ioreq_defer_SOURCES = tests/check_ioreq_defer.c $(ENGINE_FIXTURE_SOURCES)
 tests_check_ioreq_defer_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_ioreq_defer_LDADD = $(TEST_LDADD)
 
@@ -121,6 +128,19 @@ check-xen: all
 check-xen-arm64: all
 	$(XEN_TEST_RUN) --arch arm64
 .PHONY: check-xen check-xen-arm64
+# The harness ships in the tarball file by file (not the cache or work dirs
+# a run leaves in tests/xen/), so `make distcheck` never packs downloads.
+EXTRA_DIST += tests/xen/README.md tests/xen/.gitignore tests/xen/run.sh \
+	tests/xen/xentest.conf tests/xen/xentest-testdev.conf tests/xen/xentest-arm64.conf \
+	tests/xen/dom0/init tests/xen/dom0/xentest.sh tests/xen/dom0/pvhtest.cfg \
+	tests/xen/dom0/pvhlinux.cfg tests/xen/dom0/xltest.cfg tests/xen/dom0/armtest.cfg \
+	tests/xen/guest/pvh/entry.S tests/xen/guest/pvh/pvhtest.c \
+	tests/xen/guest/pvh/pvhtest.ld tests/xen/guest/pvh/rt.c tests/xen/guest/pvh/rt.h \
+	tests/xen/guest/linux/init tests/xen/guest/linux/pio.c \
+	tests/xen/guest/arm64/armtest.S \
+	tests/xen/lib/common.sh tests/xen/lib/debs.sh tests/xen/lib/rootfs.sh \
+	tests/xen/lib/x86_64.sh tests/xen/lib/arm64.sh \
+	tests/xen/packages/dom0.list tests/xen/packages/arm64-sysroot.list
 
 # --- the simulated hypervisor and the sim backend (owned by the sim work) ---
 check_PROGRAMS += tests/check_sim
@@ -180,3 +200,55 @@ tests_hooks_faulty_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
 tests_hooks_faulty_la_LIBADD = lib/libioreqd-hook.la
 E2E_TESTS += tests/e2e/fault-injection.sh
 EXTRA_DIST += SECURITY.md tests/asan.sh tests/valgrind.sh
+
+# --- the hook SDK and the statistics socket (owned by the SDK work) ---
+E2E_TESTS += tests/e2e/sdk.sh tests/e2e/stats.sh
+
+# --- make dist (owned by the SDK work): the Xen-in-QEMU harness, listed file
+# by file so that its download cache and work directory never ship ---
+EXTRA_DIST += tests/xen/README.md tests/xen/run.sh \
+	tests/xen/xentest.conf tests/xen/xentest-arm64.conf tests/xen/xentest-testdev.conf \
+	tests/xen/dom0/init tests/xen/dom0/xentest.sh tests/xen/dom0/armtest.cfg \
+	tests/xen/dom0/pvhlinux.cfg tests/xen/dom0/pvhtest.cfg tests/xen/dom0/xltest.cfg \
+	tests/xen/guest/arm64/armtest.S tests/xen/guest/linux/init tests/xen/guest/linux/pio.c \
+	tests/xen/guest/pvh/entry.S tests/xen/guest/pvh/pvhtest.c tests/xen/guest/pvh/pvhtest.ld \
+	tests/xen/guest/pvh/rt.c tests/xen/guest/pvh/rt.h \
+	tests/xen/lib/arm64.sh tests/xen/lib/common.sh tests/xen/lib/debs.sh \
+	tests/xen/lib/rootfs.sh tests/xen/lib/x86_64.sh \
+	tests/xen/packages/arm64-sysroot.list tests/xen/packages/dom0.list
+EXTRA_DIST += quickstart.sh
+
+# --- rom, testdev, trace and ioreqd-replay (owned by the device-hooks part 2 work) ---
+check_PROGRAMS += tests/check_hook_rom
+TESTS += tests/check_hook_rom
+tests_check_hook_rom_SOURCES = tests/check_hook_rom.c $(MOCK_HOST_SOURCES)
+tests_check_hook_rom_CPPFLAGS = $(HOOK_TEST_CPPFLAGS)
+tests_check_hook_rom_LDADD = $(HOOK_TEST_LDADD)
+check_PROGRAMS += tests/check_hook_testdev
+TESTS += tests/check_hook_testdev
+tests_check_hook_testdev_SOURCES = tests/check_hook_testdev.c $(MOCK_HOST_SOURCES)
+tests_check_hook_testdev_CPPFLAGS = $(HOOK_TEST_CPPFLAGS)
+tests_check_hook_testdev_LDADD = $(HOOK_TEST_LDADD)
+check_PROGRAMS += tests/check_trace
+TESTS += tests/check_trace
+tests_check_trace_SOURCES = tests/check_trace.c $(MOCK_HOST_SOURCES)
+tests_check_trace_CPPFLAGS = $(HOOK_TEST_CPPFLAGS)
+tests_check_trace_LDADD = $(HOOK_TEST_LDADD)
+
+# --- uart16550, pl011 (owned by the device-hooks part 1 work) ---
+check_PROGRAMS += tests/check_hook_uart16550
+TESTS += tests/check_hook_uart16550
+tests_check_hook_uart16550_SOURCES = tests/check_hook_uart16550.c $(MOCK_HOST_SOURCES)
+tests_check_hook_uart16550_CPPFLAGS = $(HOOK_TEST_CPPFLAGS)
+tests_check_hook_uart16550_LDADD = $(HOOK_TEST_LDADD)
+check_PROGRAMS += tests/check_hook_pl011
+TESTS += tests/check_hook_pl011
+tests_check_hook_pl011_SOURCES = tests/check_hook_pl011.c $(MOCK_HOST_SOURCES)
+tests_check_hook_pl011_CPPFLAGS = $(HOOK_TEST_CPPFLAGS)
+tests_check_hook_pl011_LDADD = $(HOOK_TEST_LDADD)
+# ioreqd-replay end to end: a trace from the daemon and ioreqd-simguest,
+# replayed against its own config and a changed one.
+E2E_TESTS += tests/e2e/replay.sh
+# The guest prints through COM1 on the real daemon; its log is the transcript.
+E2E_TESTS += tests/e2e/uart-console.sh
+EXTRA_DIST += tests/e2e/uart-console.script

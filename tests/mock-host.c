@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "hostcfg.h"
 #include "log.h"
 
 #define MOCK_MAX_RANGES 64u
@@ -210,33 +211,26 @@ __attribute__((format(printf, 3, 4))) static int host_cfg_error(ioreqd_dev_t *de
 								 const char *fmt, ...)
 {
 	struct mock *m = dev->m;
-	unsigned line = dev->c->line;
-	char msg[384];
 	va_list ap;
+	int rc;
 
-	if (key && !ioreqd_cfg_dev_get(dev->c, key, &line))
-		line = dev->c->line;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	rc = ioreqd_hostcfg_verror(dev->cfg, dev->c, key, m->error, sizeof(m->error), fmt,
+				   ap);
 	va_end(ap);
-	snprintf(m->error, sizeof(m->error), "%s:%u: device %s: %s%s%s", dev->cfg->path,
-	         line, dev->c->name, key ? key : "", key ? ": " : "", msg);
 	add_log(m, IOREQD_LOG_WARN, dev->c->name, m->error);
-	return -EINVAL;
+	return rc;
 }
 
 static int host_cfg_u64(ioreqd_dev_t *dev, const char *key, uint64_t def, uint64_t *out)
 {
-	const char *v = ioreqd_cfg_dev_get(dev->c, key, NULL);
+	struct mock *m = dev->m;
+	int rc;
 
-	*out = def;
-	if (!v)
-		return 0;
-	if (ioreqd_cfg_parse_u64(v, out) < 0) {
-		*out = def;
-		return host_cfg_error(dev, key, "bad number '%s'", v);
-	}
-	return 0;
+	rc = ioreqd_hostcfg_u64(dev->cfg, dev->c, key, def, out, m->error, sizeof(m->error));
+	if (rc < 0)
+		add_log(m, IOREQD_LOG_WARN, dev->c->name, m->error);
+	return rc;
 }
 
 static int host_cfg_irq(ioreqd_dev_t *dev)

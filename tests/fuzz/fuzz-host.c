@@ -16,6 +16,7 @@
 #include "builtin.h"
 #include "config.h"
 #include "fuzz-input.h"
+#include "hostcfg.h"
 
 struct ioreqd_dev {
 	struct fuzz_host *h;
@@ -32,7 +33,8 @@ struct fuzz_host {
 	unsigned long logs;
 };
 
-__attribute__((format(printf, 3, 4))) static void host_log(ioreqd_dev_t *dev, enum ioreqd_log_level level, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void
+host_log(ioreqd_dev_t *dev, enum ioreqd_log_level level, const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
@@ -59,17 +61,16 @@ static const char *host_cfg_str(ioreqd_dev_t *dev, const char *key)
 	return ioreqd_cfg_dev_get(dev->cfg, key, NULL);
 }
 
+/* The daemon's parsing, without its message: a bad number just fails. */
 static int host_cfg_u64(ioreqd_dev_t *dev, const char *key, uint64_t def, uint64_t *out)
 {
-	const char *v = ioreqd_cfg_dev_get(dev->cfg, key, NULL);
+	char err[IOREQD_CFG_ERRLEN];
 
-	*out = def;
-	if (!v)
-		return 0;
-	return ioreqd_cfg_parse_u64(v, out) < 0 ? -EINVAL : 0;
+	return ioreqd_hostcfg_u64(dev->h->cfg, dev->cfg, key, def, out, err, sizeof(err));
 }
 
-__attribute__((format(printf, 3, 4))) static int host_cfg_error(ioreqd_dev_t *dev, const char *key, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int
+host_cfg_error(ioreqd_dev_t *dev, const char *key, const char *fmt, ...)
 {
 	char buf[256];
 	va_list ap;
@@ -78,7 +79,7 @@ __attribute__((format(printf, 3, 4))) static int host_cfg_error(ioreqd_dev_t *de
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
 	fprintf(stderr, "fuzz-host: device %s: %s: %s\n", dev->cfg->name, key ? key : "-",
-		buf);
+	        buf);
 	return -EINVAL;
 }
 
@@ -88,7 +89,7 @@ static int host_cfg_irq(ioreqd_dev_t *dev)
 }
 
 static int host_range_get(ioreqd_dev_t *dev, unsigned idx, enum ioreqd_space *space,
-			  uint64_t *base, uint64_t *last)
+                          uint64_t *base, uint64_t *last)
 {
 	if (idx >= dev->cfg->nr_ranges)
 		return -ENOENT;
@@ -99,7 +100,7 @@ static int host_range_get(ioreqd_dev_t *dev, unsigned idx, enum ioreqd_space *sp
 }
 
 static int host_range_map(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t base,
-			  uint64_t last)
+                          uint64_t last)
 {
 	return -ENOTSUP;
 }
@@ -144,7 +145,7 @@ static void host_timer_void(ioreqd_timer_t *t)
 }
 
 static ioreqd_watch_t *host_watch_new(ioreqd_dev_t *dev, int fd, unsigned events,
-				      void (*cb)(int, unsigned, void *), void *arg)
+                                      void (*cb)(int, unsigned, void *), void *arg)
 {
 	return NULL;
 }
@@ -164,32 +165,32 @@ static int host_publish(ioreqd_dev_t *dev, const char *key, const char *value)
 }
 
 static const struct ioreqd_host fuzz_host_table = {
-	.abi = IOREQD_HOOK_ABI,
-	.size = sizeof(struct ioreqd_host),
-	.log = host_log,
-	.log_rl = host_log,
-	.dev_name = host_dev_name,
-	.domid = host_domid,
-	.cfg_str = host_cfg_str,
-	.cfg_u64 = host_cfg_u64,
-	.cfg_error = host_cfg_error,
-	.cfg_irq = host_cfg_irq,
-	.range_get = host_range_get,
-	.range_map = host_range_map,
-	.range_unmap = host_range_map,
-	.irq_set_level = host_irq,
-	.pci_intx_set_level = host_intx,
-	.inject_msi = host_msi,
-	.guest_read = host_guest_read,
-	.guest_write = host_guest_write,
-	.timer_new = host_timer_new,
-	.timer_arm = host_timer_arm,
-	.timer_cancel = host_timer_void,
-	.timer_free = host_timer_void,
-	.watch_new = host_watch_new,
-	.watch_free = host_watch_free,
-	.fault_resume = host_fault_resume,
-	.publish = host_publish,
+    .abi = IOREQD_HOOK_ABI,
+    .size = sizeof(struct ioreqd_host),
+    .log = host_log,
+    .log_rl = host_log,
+    .dev_name = host_dev_name,
+    .domid = host_domid,
+    .cfg_str = host_cfg_str,
+    .cfg_u64 = host_cfg_u64,
+    .cfg_error = host_cfg_error,
+    .cfg_irq = host_cfg_irq,
+    .range_get = host_range_get,
+    .range_map = host_range_map,
+    .range_unmap = host_range_map,
+    .irq_set_level = host_irq,
+    .pci_intx_set_level = host_intx,
+    .inject_msi = host_msi,
+    .guest_read = host_guest_read,
+    .guest_write = host_guest_write,
+    .timer_new = host_timer_new,
+    .timer_arm = host_timer_arm,
+    .timer_cancel = host_timer_void,
+    .timer_free = host_timer_void,
+    .watch_new = host_watch_new,
+    .watch_free = host_watch_free,
+    .fault_resume = host_fault_resume,
+    .publish = host_publish,
 };
 
 /* Put the device's handler on each of its ranges, sharing identical ranges. */
@@ -197,13 +198,16 @@ static void install(struct ioreqd_bus *bus, struct ioreqd_dev *dev)
 {
 	for (unsigned i = 0; i < dev->cfg->nr_ranges; i++) {
 		const struct ioreqd_cfg_range *cr = &dev->cfg->ranges[i];
-		struct ioreqd_range *r = ioreqd_bus_find(bus, cr->space, cr->base, cr->last);
+		struct ioreqd_range *r =
+		    ioreqd_bus_find(bus, cr->space, cr->base, cr->last);
 		struct ioreqd_handler hd = {dev->cfg->name, dev->hook->access, dev->priv,
-					    dev->cfg->order};
+		                            dev->cfg->order};
 		const char *why = NULL;
 
-		if (!r && ioreqd_bus_add(bus, cr->space, cr->base, cr->last, &r, &why) < 0) {
-			fprintf(stderr, "fuzz-host: device %s: %s\n", dev->cfg->name, why);
+		if (!r &&
+		    ioreqd_bus_add(bus, cr->space, cr->base, cr->last, &r, &why) < 0) {
+			fprintf(stderr, "fuzz-host: device %s: %s\n", dev->cfg->name,
+			        why);
 			abort();
 		}
 		FUZZ_CHECK(ioreqd_range_install(r, &hd, NULL, NULL) == 0);
@@ -218,7 +222,7 @@ struct fuzz_host *fuzz_host_new(struct ioreqd_bus *bus, const char *conf, unsign
 	FUZZ_CHECK(h);
 	h->domid = domid;
 	if (ioreqd_cfg_load_string(conf, strlen(conf), "fuzz-host.conf", &h->cfg, err,
-				   sizeof(err)) < 0) {
+	                           sizeof(err)) < 0) {
 		fprintf(stderr, "fuzz-host: %s\n", err);
 		abort();
 	}

@@ -27,7 +27,8 @@ struct fuzz_input {
 	size_t left;
 };
 
-static inline void fuzz_input_init(struct fuzz_input *in, const uint8_t *data, size_t size)
+static inline void fuzz_input_init(struct fuzz_input *in, const uint8_t *data,
+                                   size_t size)
 {
 	in->p = data;
 	in->left = size;
@@ -82,13 +83,13 @@ static inline int fuzz_empty(const struct fuzz_input *in)
 	return in->left == 0;
 }
 
-#define FUZZ_CHECK(cond)                                                                  \
-	do {                                                                              \
-		if (!(cond)) {                                                            \
-			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__,        \
-				__LINE__, #cond);                                         \
-			abort();                                                          \
-		}                                                                         \
+#define FUZZ_CHECK(cond)                                                                 \
+	do {                                                                             \
+		if (!(cond)) {                                                           \
+			fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__,       \
+			        __LINE__, #cond);                                        \
+			abort();                                                         \
+		}                                                                        \
 	} while (0)
 
 static inline void fuzz_log_discard(int level, const char *msg, void *arg)

@@ -37,10 +37,10 @@ struct harness {
 	struct ioreqd_bus *bus;
 	struct ioreqd_engine *e;
 	buffered_iopage_t *bp;
-	bool hostile;       /* handlers may scribble on the pointers */
-	bool producing;     /* handlers may publish more entries */
-	uint64_t produced;  /* slots published by handlers during a drain */
-	uint64_t seen;      /* accesses the handlers saw */
+	bool hostile;      /* handlers may scribble on the pointers */
+	bool producing;    /* handlers may publish more entries */
+	uint64_t produced; /* slots published by handlers during a drain */
+	uint64_t seen;     /* accesses the handlers saw */
 	uint64_t timeoffsets;
 };
 
@@ -69,9 +69,9 @@ static void cb_deferred(void *opaque, ioreqd_fault_t *f, const char *handler)
 }
 
 static const struct ioreqd_engine_ops engine_ops = {
-	.notify = cb_notify,
-	.timeoffset = cb_timeoffset,
-	.deferred = cb_deferred,
+    .notify = cb_notify,
+    .timeoffset = cb_timeoffset,
+    .deferred = cb_deferred,
 };
 
 static uint32_t load_ptr(const uint32_t *p)
@@ -114,8 +114,8 @@ static enum ioreqd_fault_result ring_access(ioreqd_fault_t *f, void *opaque)
 		FUZZ_CHECK(size <= 4 && addr + size - 1 <= 0xffff);
 	else
 		FUZZ_CHECK(addr + size - 1 <= 0xfffff + 7);
-	FUZZ_CHECK((ioreqd_fault_data(f) & ~(size >= 8 ? ~0ull : (1ull << (8 * size)) - 1)) ==
-		   0);
+	FUZZ_CHECK((ioreqd_fault_data(f) &
+	            ~(size >= 8 ? ~0ull : (1ull << (8 * size)) - 1)) == 0);
 	b = fuzz_u8(&H.in);
 	if (H.producing && (b & 0x08))
 		produce(1 + (b >> 4));
@@ -123,7 +123,7 @@ static enum ioreqd_fault_result ring_access(ioreqd_fault_t *f, void *opaque)
 		uint32_t v = fuzz_u32(&H.in);
 
 		__atomic_store_n(b & 0x40 ? &H.bp->read_pointer : &H.bp->write_pointer, v,
-				 __ATOMIC_RELEASE);
+		                 __ATOMIC_RELEASE);
 	}
 	switch (b & 7) {
 	case 0:
@@ -152,23 +152,24 @@ static enum ioreqd_fault_result ring_access(ioreqd_fault_t *f, void *opaque)
 static void setup_bus(void)
 {
 	static uint64_t bounds[][2] = {
-		{0x3f8, 0x3ff},     /* PIO: a UART */
-		{0xfff8, 0xffff},   /* PIO: the top of port space */
-		{0xa0000, 0xbffff}, /* MMIO: VGA, Xen's main buffered user */
-		{0xffff8, 0xfffff}, /* MMIO: the top of what Xen buffers */
+	    {0x3f8, 0x3ff},     /* PIO: a UART */
+	    {0xfff8, 0xffff},   /* PIO: the top of port space */
+	    {0xa0000, 0xbffff}, /* MMIO: VGA, Xen's main buffered user */
+	    {0xffff8, 0xfffff}, /* MMIO: the top of what Xen buffers */
 	};
 	static const enum ioreqd_space spaces[] = {IOREQD_SPACE_PIO, IOREQD_SPACE_PIO,
-						   IOREQD_SPACE_MMIO, IOREQD_SPACE_MMIO};
+	                                           IOREQD_SPACE_MMIO, IOREQD_SPACE_MMIO};
 	const char *why;
 
 	H.bus = ioreqd_bus_new();
 	FUZZ_CHECK(H.bus);
 	for (unsigned i = 0; i < 4; i++) {
 		struct ioreqd_range *r;
-		struct ioreqd_handler h = {"ring", ring_access, bounds[i], IOREQD_ORDER_NORMAL};
+		struct ioreqd_handler h = {"ring", ring_access, bounds[i],
+		                           IOREQD_ORDER_NORMAL};
 
-		FUZZ_CHECK(ioreqd_bus_add(H.bus, spaces[i], bounds[i][0], bounds[i][1], &r,
-					  &why) == 0);
+		FUZZ_CHECK(ioreqd_bus_add(H.bus, spaces[i], bounds[i][0], bounds[i][1],
+		                          &r, &why) == 0);
 		FUZZ_CHECK(ioreqd_range_install(r, &h, NULL, NULL) == 0);
 	}
 }
@@ -225,13 +226,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!H.hostile) {
 		uint32_t left = wr1 - rd1;
-		bool resynced = st->rejected_by[IOREQD_REJ_BUFRING] &&
-				(uint32_t)(wr0 - rd0) > RING;
+		bool resynced =
+		    st->rejected_by[IOREQD_REJ_BUFRING] && (uint32_t)(wr0 - rd0) > RING;
 
 		/* Empty, or exactly one half of an 8-byte write waits for its mate. */
-		FUZZ_CHECK(left == 0 || (left == 1 && H.bp->buf_ioreq[rd1 % RING].size == 3));
+		FUZZ_CHECK(left == 0 ||
+		           (left == 1 && H.bp->buf_ioreq[rd1 % RING].size == 3));
 		if (!resynced) {
-			FUZZ_CHECK(consumed <= (uint64_t)(uint32_t)(wr0 - rd0) + H.produced);
+			FUZZ_CHECK(consumed <=
+			           (uint64_t)(uint32_t)(wr0 - rd0) + H.produced);
 			FUZZ_CHECK((uint32_t)(rd1 - rd0) == (uint32_t)consumed);
 		}
 		/* Nothing new published: a second drain finds nothing to do. */

@@ -44,8 +44,9 @@ static bool name_ok(const char *s)
 	if (n == 0 || n > 63)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-",
-			    s[i]))
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567"
+		            "89_-",
+		            s[i]))
 			return false;
 	return true;
 }
@@ -62,7 +63,8 @@ static void check_range(const struct ioreqd_cfg_range *r, unsigned lines)
 		break;
 	case IOREQD_SPACE_PCI:
 		FUZZ_CHECK(r->base >> 32 == r->last >> 32);
-		FUZZ_CHECK((r->base & 0xffffffffull) == 0 && (r->last & 0xffffffffull) == 0xfff);
+		FUZZ_CHECK((r->base & 0xffffffffull) == 0 &&
+		           (r->last & 0xffffffffull) == 0xfff);
 		break;
 	default:
 		FUZZ_CHECK(!"unknown space");
@@ -96,15 +98,17 @@ static void check_cfg(const struct ioreqd_cfg *cfg, unsigned lines)
 				const struct ioreqd_cfg_range *b = &d->ranges[k];
 
 				FUZZ_CHECK(a->space != b->space || a->last < b->base ||
-					   b->last < a->base);
+				           b->last < a->base);
 			}
 		}
 		for (unsigned j = 0; j < d->nr_kv; j++) {
 			unsigned line = 0;
 
 			FUZZ_CHECK(d->kv[j].key && d->kv[j].value);
-			FUZZ_CHECK(ioreqd_cfg_dev_get(d, d->kv[j].key, &line) == d->kv[j].value);
-			FUZZ_CHECK(line == d->kv[j].line && line > d->line && line <= lines);
+			FUZZ_CHECK(ioreqd_cfg_dev_get(d, d->kv[j].key, &line) ==
+			           d->kv[j].value);
+			FUZZ_CHECK(line == d->kv[j].line && line > d->line &&
+			           line <= lines);
 		}
 	}
 }
@@ -126,8 +130,8 @@ static void check_error(const char *err, size_t errlen, unsigned lines)
 /* The value parsers, on the first line of the input as a C string. */
 static void fuzz_values(const uint8_t *data, size_t size)
 {
-	static const enum ioreqd_space spaces[] = {IOREQD_SPACE_PIO, IOREQD_SPACE_MMIO,
-						   IOREQD_SPACE_PCI, (enum ioreqd_space)7};
+	static const enum ioreqd_space spaces[] = {
+	    IOREQD_SPACE_PIO, IOREQD_SPACE_MMIO, IOREQD_SPACE_PCI, (enum ioreqd_space)7};
 	const uint8_t *nl = memchr(data, '\n', size);
 	size_t n = nl ? (size_t)(nl - data) : size;
 	char *s = malloc(n + 1);
@@ -170,13 +174,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char err[IOREQD_CFG_ERRLEN];
 	char tiny[12];
-	struct ioreqd_cfg *cfg = (struct ioreqd_cfg *)&cfg; /* not NULL: must be cleared */
+	struct ioreqd_cfg *cfg =
+	    (struct ioreqd_cfg *)&cfg; /* not NULL: must be cleared */
 	unsigned lines = count_lines(data, size);
 	int rc;
 
 	fuzz_quiet_logs();
 	memset(err, 'x', sizeof(err));
-	rc = ioreqd_cfg_load_string((const char *)data, size, NAME, &cfg, err, sizeof(err));
+	rc = ioreqd_cfg_load_string((const char *)data, size, NAME, &cfg, err,
+	                            sizeof(err));
 	if (rc == 0) {
 		FUZZ_CHECK(cfg != NULL);
 		check_cfg(cfg, lines);
@@ -189,8 +195,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size < 4096) {
 		/* The same input with a buffer too small for any message. */
-		int rc2 = ioreqd_cfg_load_string((const char *)data, size, NAME, &cfg, tiny,
-						 sizeof(tiny));
+		int rc2 = ioreqd_cfg_load_string((const char *)data, size, NAME, &cfg,
+		                                 tiny, sizeof(tiny));
 
 		FUZZ_CHECK(rc2 == rc);
 		FUZZ_CHECK(memchr(tiny, '\0', sizeof(tiny)) != NULL);

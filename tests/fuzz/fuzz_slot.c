@@ -48,11 +48,11 @@ struct region {
 
 /* What the harness believes about one vCPU. */
 struct vmodel {
-	bool inflight;      /* the engine holds a request of this vCPU */
-	bool deferred;      /* ... and a handler deferred it */
-	bool injected;      /* ... taken through ioreqd_engine_inject */
+	bool inflight; /* the engine holds a request of this vCPU */
+	bool deferred; /* ... and a handler deferred it */
+	bool injected; /* ... taken through ioreqd_engine_inject */
 	ioreqd_ticket_t ticket;
-	ioreq_t inj;        /* storage for an injected request */
+	ioreq_t inj; /* storage for an injected request */
 };
 
 struct harness {
@@ -91,17 +91,17 @@ static uint8_t pio_uart[8], pio_top[16], pio_post[1];
 static uint8_t mmio_dev[4096], mmio_top[4096], pci_cfg[4096];
 
 static struct region regions[] = {
-	{IOREQD_SPACE_PIO, 0x3f8, 0x3ff, pio_uart, false},
-	{IOREQD_SPACE_PIO, 0xfff0, 0xffff, pio_top, false},
-	{IOREQD_SPACE_PIO, 0x80, 0x80, pio_post, false},
-	{IOREQD_SPACE_MMIO, 0xfeb00000, 0xfeb00fff, mmio_dev, true},
-	{IOREQD_SPACE_MMIO, 0xfffffffffffff000ull, UINT64_MAX, mmio_top, true},
-	{IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(IOREQD_PCI_SBDF(0, 0, 5, 0), 0),
-	 IOREQD_PCI_ADDR(IOREQD_PCI_SBDF(0, 0, 5, 0), 0xfff), pci_cfg, true},
-	/* Served by the sample hooks; the oracle (op_honest) does not model them. */
-	{IOREQD_SPACE_MMIO, 0xfe000000, 0xfe000fff, NULL, true},
-	{IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(IOREQD_PCI_SBDF(0, 0, 6, 0), 0),
-	 IOREQD_PCI_ADDR(IOREQD_PCI_SBDF(0, 0, 6, 0), 0xfff), NULL, true},
+    {IOREQD_SPACE_PIO, 0x3f8, 0x3ff, pio_uart, false},
+    {IOREQD_SPACE_PIO, 0xfff0, 0xffff, pio_top, false},
+    {IOREQD_SPACE_PIO, 0x80, 0x80, pio_post, false},
+    {IOREQD_SPACE_MMIO, 0xfeb00000, 0xfeb00fff, mmio_dev, true},
+    {IOREQD_SPACE_MMIO, 0xfffffffffffff000ull, UINT64_MAX, mmio_top, true},
+    {IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(IOREQD_PCI_SBDF(0, 0, 5, 0), 0),
+     IOREQD_PCI_ADDR(IOREQD_PCI_SBDF(0, 0, 5, 0), 0xfff), pci_cfg, true},
+    /* Served by the sample hooks; the oracle (op_honest) does not model them. */
+    {IOREQD_SPACE_MMIO, 0xfe000000, 0xfe000fff, NULL, true},
+    {IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(IOREQD_PCI_SBDF(0, 0, 6, 0), 0),
+     IOREQD_PCI_ADDR(IOREQD_PCI_SBDF(0, 0, 6, 0), 0xfff), NULL, true},
 };
 #define NR_REGIONS (sizeof(regions) / sizeof(regions[0]))
 #define NR_MODELLED 6u /* regions[0..5] have a register file here */
@@ -113,28 +113,28 @@ static struct region regions[] = {
  * function whose ID register is overridden on top of a scratch config space.
  */
 static const char hook_conf[] = "[device ram]\n"
-				"hook = scratch\n"
-				"mmio = 0xfe000000+0x1000\n"
-				"size = 0x800\n"
-				"[device reg]\n"
-				"hook = override\n"
-				"mmio = 0xfe000000+0x1000\n"
-				"offset = 8\n"
-				"width = 4\n"
-				"value = 0x12345678\n"
-				"writes = latch\n"
-				"[device dbg]\n"
-				"hook = debugcon\n"
-				"pio = 0xe9\n"
-				"file = /dev/null\n"
-				"[device cfg]\n"
-				"hook = scratch\n"
-				"pci = 0000:00:06.0\n"
-				"[device id]\n"
-				"hook = override\n"
-				"pci = 0000:00:06.0\n"
-				"value = 0xabcd1234\n"
-				"writes = pass\n";
+                                "hook = scratch\n"
+                                "mmio = 0xfe000000+0x1000\n"
+                                "size = 0x800\n"
+                                "[device reg]\n"
+                                "hook = override\n"
+                                "mmio = 0xfe000000+0x1000\n"
+                                "offset = 8\n"
+                                "width = 4\n"
+                                "value = 0x12345678\n"
+                                "writes = latch\n"
+                                "[device dbg]\n"
+                                "hook = debugcon\n"
+                                "pio = 0xe9\n"
+                                "file = /dev/null\n"
+                                "[device cfg]\n"
+                                "hook = scratch\n"
+                                "pci = 0000:00:06.0\n"
+                                "[device id]\n"
+                                "hook = override\n"
+                                "pci = 0000:00:06.0\n"
+                                "value = 0xabcd1234\n"
+                                "writes = pass\n";
 
 static uint64_t mask_of(unsigned size)
 {
@@ -214,11 +214,11 @@ static void cb_deferred(void *opaque, ioreqd_fault_t *f, const char *handler)
 }
 
 static const struct ioreqd_engine_ops engine_ops = {
-	.notify = cb_notify,
-	.guest_read = cb_guest_read,
-	.guest_write = cb_guest_write,
-	.get_ip = cb_get_ip,
-	.deferred = cb_deferred,
+    .notify = cb_notify,
+    .guest_read = cb_guest_read,
+    .guest_write = cb_guest_write,
+    .get_ip = cb_get_ip,
+    .deferred = cb_deferred,
 };
 
 /* ---- handlers ---- */
@@ -293,6 +293,9 @@ static enum ioreqd_fault_result fuzzy_access(ioreqd_fault_t *f, void *opaque)
 		/* Completing an access from inside its own handler is refused. */
 		FUZZ_CHECK(ioreqd_fault_advance(f) == -EINVAL);
 		FUZZ_CHECK(ioreqd_fault_restart(f) == -EINVAL);
+		/* So is freeing the range (and so the chain) that is running. */
+		FUZZ_CHECK(ioreqd_bus_remove(bus, ioreqd_bus_find(bus, r->space, r->base,
+		                                                  r->last)) == -EBUSY);
 	}
 	if (b & 0x10) {
 		int rc = ioreqd_fault_ip(f, &ip);
@@ -317,7 +320,8 @@ static enum ioreqd_fault_result fuzzy_access(ioreqd_fault_t *f, void *opaque)
 	case 6:
 		return (enum ioreqd_fault_result)(40 + (b >> 4)); /* nonsense verdict */
 	default:
-		ioreqd_fault_set_data_from_reg(f, ioreqd_fault_emulate(f, fuzz_u64(&H.in)));
+		ioreqd_fault_set_data_from_reg(f,
+		                               ioreqd_fault_emulate(f, fuzz_u64(&H.in)));
 		return IOREQD_FAULT_HANDLED;
 	}
 }
@@ -325,11 +329,11 @@ static enum ioreqd_fault_result fuzzy_access(ioreqd_fault_t *f, void *opaque)
 static void setup_bus(void)
 {
 	static const struct ioreqd_handler scratch = {"scratch", scratch_access, NULL,
-						      IOREQD_ORDER_NORMAL};
+	                                              IOREQD_ORDER_NORMAL};
 	static const struct ioreqd_handler tracer = {"tracer", tracer_access, NULL,
-						     IOREQD_ORDER_FIRST};
+	                                             IOREQD_ORDER_FIRST};
 	static const struct ioreqd_handler fuzzy = {"fuzzy", fuzzy_access, NULL,
-						    IOREQD_ORDER_NORMAL};
+	                                            IOREQD_ORDER_NORMAL};
 	struct ioreqd_range *range;
 	const char *why;
 
@@ -342,7 +346,7 @@ static void setup_bus(void)
 
 		if (r->bytes) {
 			FUZZ_CHECK(ioreqd_bus_add(bus, r->space, r->base, r->last, &range,
-						  &why) == 0);
+			                          &why) == 0);
 			h = scratch;
 			h.opaque = r;
 			FUZZ_CHECK(ioreqd_range_install(range, &h, NULL, NULL) == 0);
@@ -381,9 +385,11 @@ static void check_model(void)
 			m->injected = false;
 			H.completions++;
 		}
-		/* Nobody will ever complete a request that is in flight and not deferred. */
+		/* Nobody will ever complete a request that is in flight and not deferred.
+		 */
 		FUZZ_CHECK(!m->inflight || m->deferred);
-		/* The guest may scribble on a held slot, so its state proves nothing here. */
+		/* The guest may scribble on a held slot, so its state proves nothing
+		 * here. */
 		FUZZ_CHECK((ioreqd_engine_resume(H.e, m->ticket) != NULL) == m->deferred);
 	}
 	FUZZ_CHECK(ioreqd_engine_pending(H.e) == count_deferred());
@@ -473,9 +479,9 @@ static void op_slot(bool scribble_only)
 		FUZZ_CHECK(after.state == STATE_IORESP_READY);
 	/* Only data and state are ever written back. */
 	FUZZ_CHECK(after.addr == before.addr && after.count == before.count &&
-		   after.size == before.size && after.vp_eport == before.vp_eport &&
-		   after.type == before.type && after.dir == before.dir &&
-		   after.df == before.df && after.data_is_ptr == before.data_is_ptr);
+	           after.size == before.size && after.vp_eport == before.vp_eport &&
+	           after.type == before.type && after.dir == before.dir &&
+	           after.df == before.df && after.data_is_ptr == before.data_is_ptr);
 	if (!(before.dir == IOREQ_READ && !before.data_is_ptr))
 		FUZZ_CHECK(after.data == before.data);
 }
@@ -505,7 +511,7 @@ static void op_inject(void)
 	rc = ioreqd_engine_inject(H.e, v, &m->inj);
 	FUZZ_CHECK(rc == 0 || rc == 1);
 	FUZZ_CHECK(rc == 1 ? m->inj.state == STATE_IORESP_READY
-			   : m->deferred && m->inj.state == STATE_IOREQ_INPROCESS);
+	                   : m->deferred && m->inj.state == STATE_IOREQ_INPROCESS);
 }
 
 static void op_finish(unsigned how)
@@ -594,7 +600,8 @@ static void op_honest(void)
 				store_le(&exp_gm[g - H.gm_base], size, last);
 		} else {
 			store_le(&exp_dev[o], size,
-				 ptr ? load_le(&exp_gm[g - H.gm_base], size) : data & mask_of(size));
+			         ptr ? load_le(&exp_gm[g - H.gm_base], size)
+			             : data & mask_of(size));
 		}
 	}
 	memset(&req, 0, sizeof(req));
@@ -607,8 +614,8 @@ static void op_honest(void)
 	req.dir = rd ? IOREQ_READ : IOREQ_WRITE;
 	req.df = df;
 	req.type = r->space == IOREQD_SPACE_PIO    ? IOREQ_TYPE_PIO
-		   : r->space == IOREQD_SPACE_MMIO ? IOREQ_TYPE_COPY
-						   : IOREQ_TYPE_PCI_CONFIG;
+	           : r->space == IOREQD_SPACE_MMIO ? IOREQ_TYPE_COPY
+	                                           : IOREQ_TYPE_PCI_CONFIG;
 	H.honest = true;
 	H.m[v].inflight = true;
 	H.m[v].injected = false;
@@ -617,7 +624,8 @@ static void op_honest(void)
 	H.honest = false;
 	FUZZ_CHECK(!H.m[v].inflight);
 	FUZZ_CHECK(H.page->vcpu_ioreq[v].state == STATE_IORESP_READY);
-	FUZZ_CHECK(st->rejected == rej && st->unhandled == unh && st->handler_errors == err);
+	FUZZ_CHECK(st->rejected == rej && st->unhandled == unh &&
+	           st->handler_errors == err);
 	FUZZ_CHECK(memcmp(exp_dev, r->bytes, rsize) == 0);
 	FUZZ_CHECK(memcmp(exp_gm, H.gm, GM_SIZE) == 0);
 	if (rd && !ptr)

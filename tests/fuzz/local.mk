@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: MIT
 # tests/fuzz/: libFuzzer harnesses for everything a guest or a config file
-# controls, and their corpora (tests/fuzz/corpus/<harness>/, written by
+# controls (fuzz_slot: the synchronous path with the sample hooks; fuzz_bufpage:
+# the buffered ring; fuzz_config: the configuration parser; fuzz_bus: range
+# registration and lookup against a model), and their corpora (tests/fuzz/corpus/<harness>/, written by
 # tests/fuzz/mkseeds.sh plus the reproducers of past findings).
 #
 # Two builds of each harness:
@@ -13,7 +15,7 @@
 #    FUZZ_SMOKE_SECONDS and fails on any finding:
 #      mkdir build-fuzz && cd build-fuzz
 #      ../configure CC=clang --enable-fuzzing && make fuzz-smoke
-FUZZ_HARNESSES = fuzz_slot fuzz_bufpage fuzz_config
+FUZZ_HARNESSES = fuzz_slot fuzz_bufpage fuzz_config fuzz_bus
 FUZZ_SMOKE_SECONDS = 25
 FUZZ_SMOKE_FLAGS = -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
 FUZZ_COMMON_SOURCES = tests/fuzz/fuzz-input.h
@@ -22,9 +24,9 @@ FUZZ_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/hooks -I$(top_srcdir)/tests/fuzz
 FUZZ_REPLAY_LDADD = hooks/libioreqd-builtin-hooks.la lib/libioreqd.la
 
 check_PROGRAMS += tests/fuzz/fuzz_slot_replay tests/fuzz/fuzz_bufpage_replay \
-	tests/fuzz/fuzz_config_replay
+	tests/fuzz/fuzz_config_replay tests/fuzz/fuzz_bus_replay
 TESTS += tests/fuzz/fuzz_slot_replay tests/fuzz/fuzz_bufpage_replay \
-	tests/fuzz/fuzz_config_replay
+	tests/fuzz/fuzz_config_replay tests/fuzz/fuzz_bus_replay
 tests_fuzz_fuzz_slot_replay_SOURCES = tests/fuzz/fuzz_slot.c tests/fuzz/standalone.c \
 	$(FUZZ_HOST_SOURCES) $(FUZZ_COMMON_SOURCES)
 tests_fuzz_fuzz_slot_replay_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"fuzz_slot"'
@@ -37,6 +39,10 @@ tests_fuzz_fuzz_config_replay_SOURCES = tests/fuzz/fuzz_config.c tests/fuzz/stan
 	$(FUZZ_COMMON_SOURCES)
 tests_fuzz_fuzz_config_replay_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"fuzz_config"'
 tests_fuzz_fuzz_config_replay_LDADD = $(FUZZ_REPLAY_LDADD)
+tests_fuzz_fuzz_bus_replay_SOURCES = tests/fuzz/fuzz_bus.c tests/fuzz/standalone.c \
+	$(FUZZ_COMMON_SOURCES)
+tests_fuzz_fuzz_bus_replay_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"fuzz_bus"'
+tests_fuzz_fuzz_bus_replay_LDADD = $(FUZZ_REPLAY_LDADD)
 
 EXTRA_DIST += tests/fuzz/corpus tests/fuzz/mkseeds.sh tests/fuzz/fuzz_config.dict
 
@@ -50,7 +56,8 @@ tests_fuzz_libioreqd_fuzz_la_CPPFLAGS = $(AM_CPPFLAGS) -DIOREQD_HOOK_BUILTIN
 tests_fuzz_libioreqd_fuzz_la_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) $(INIH_CFLAGS)
 tests_fuzz_libioreqd_fuzz_la_LIBADD = $(INIH_LIBS)
 
-noinst_PROGRAMS += tests/fuzz/fuzz_slot tests/fuzz/fuzz_bufpage tests/fuzz/fuzz_config
+noinst_PROGRAMS += tests/fuzz/fuzz_slot tests/fuzz/fuzz_bufpage tests/fuzz/fuzz_config \
+	tests/fuzz/fuzz_bus
 tests_fuzz_fuzz_slot_SOURCES = tests/fuzz/fuzz_slot.c $(FUZZ_HOST_SOURCES) \
 	$(FUZZ_COMMON_SOURCES)
 tests_fuzz_fuzz_slot_CPPFLAGS = $(FUZZ_CPPFLAGS)
@@ -67,12 +74,17 @@ tests_fuzz_fuzz_config_CPPFLAGS = $(FUZZ_CPPFLAGS)
 tests_fuzz_fuzz_config_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS)
 tests_fuzz_fuzz_config_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_config_LDADD = tests/fuzz/libioreqd-fuzz.la
+tests_fuzz_fuzz_bus_SOURCES = tests/fuzz/fuzz_bus.c $(FUZZ_COMMON_SOURCES)
+tests_fuzz_fuzz_bus_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_bus_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_bus_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_bus_LDADD = tests/fuzz/libioreqd-fuzz.la
 
 # Each harness runs in a fresh work corpus (new inputs land there, the
 # committed corpus is only read) and any crash, leak, timeout or failed
 # invariant fails the target, leaving the reproducer in tests/fuzz/work/.
 fuzz-smoke: tests/fuzz/fuzz_slot$(EXEEXT) tests/fuzz/fuzz_bufpage$(EXEEXT) \
-		tests/fuzz/fuzz_config$(EXEEXT)
+		tests/fuzz/fuzz_config$(EXEEXT) tests/fuzz/fuzz_bus$(EXEEXT)
 	@for h in $(FUZZ_HARNESSES); do \
 		work=tests/fuzz/work/$$h; rm -rf "$$work"; mkdir -p "$$work"; \
 		dict=; \
@@ -97,3 +109,22 @@ fuzz-smoke:
 	exit 1
 endif
 .PHONY: fuzz-smoke
+
+# --- the trace file parser (owned by the device-hooks part 2 work) ---
+# lib/trace.c is in the built-in hooks library (and so in libioreqd-fuzz.la).
+FUZZ_HARNESSES += fuzz_trace
+check_PROGRAMS += tests/fuzz/fuzz_trace_replay
+TESTS += tests/fuzz/fuzz_trace_replay
+tests_fuzz_fuzz_trace_replay_SOURCES = tests/fuzz/fuzz_trace.c tests/fuzz/standalone.c \
+	$(FUZZ_COMMON_SOURCES)
+tests_fuzz_fuzz_trace_replay_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"fuzz_trace"'
+tests_fuzz_fuzz_trace_replay_LDADD = $(FUZZ_REPLAY_LDADD)
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_trace
+tests_fuzz_fuzz_trace_SOURCES = tests/fuzz/fuzz_trace.c $(FUZZ_COMMON_SOURCES)
+tests_fuzz_fuzz_trace_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_trace_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_trace_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_trace_LDADD = tests/fuzz/libioreqd-fuzz.la
+fuzz-smoke: tests/fuzz/fuzz_trace$(EXEEXT)
+endif

@@ -229,4 +229,45 @@ printf '[global]\nwatchdog_ms = 99999999999999999999999\n' >"$d/number-overflow"
 printf '[global]\nwatchdog_ms = 16G\n' >"$d/number-suffix"
 printf '[device a]\nhook = s\nmmio = 0x1000\n[device a]\nhook = s\nmmio = 0x2000\n' >"$d/duplicate-device"
 printf '0x10k\n' >"$d/value-line"
+# ---- fuzz_bus --------------------------------------------------------------
+# Input: per op one byte (op % 6: 0 add, 1 add_sized, 2 remove, 3 lookup,
+# 4 find, 5 check all), then operands.  A value is HOW DELTA [u16|u64]:
+# HOW % 4 = 0 an edge (index HOW >> 2), 1 a bound of a registered range,
+# 2 0x1000 + u16, 3 a raw u64; DELTA (signed) is added.
+edge() { b $(($1 << 2)) "${2:-0}"; }    # edge INDEX [DELTA]
+near() { b 2 0; le16 "$1"; }            # near OFFSET: 0x1000 + OFFSET
+d=$out/fuzz_bus
+mkdir -p "$d"
+# add MMIO [0x1100, 0x11ff], an enclosing range, a range inside, one touching
+# it on either side, then lookups straddling each edge.
+{ b 0 1; near 0x100; b 0; le16 0xff
+  b 0 1; near 0x80; b 0; le16 0x200
+  b 0 1; near 0x180; b 0; le16 0x10
+  b 0 1; near 0x200; b 0; le16 0x10
+  b 0 1; near 0xf0; b 0; le16 0xf
+  b 3 1; near 0xff; b 2
+  b 3 1; near 0x1ff; b 2
+  b 3 1; near 0x1fe; b 2
+  b 4 1; near 0x100; b 0
+  b 5 2 0 5; } >"$d/overlaps"
+# PIO up to 0xffff and past it; MMIO ending at 2^64 - 1; sized wrap.
+{ b 0 0; edge 4 -16; b 0; le16 15
+  b 0 0; edge 4 -16; b 0; le16 16
+  b 0 1; edge 14 -255; b 1; edge 14
+  b 1 1; edge 14 -255; b 0; le16 0x100
+  b 1 1; edge 14 -255; b 0; le16 0x101
+  b 1 1; near 0; b 0; le16 0
+  b 3 1; edge 14; b 1
+  b 3 1; edge 14; b 2
+  b 5; } >"$d/edges"
+# PCI: one SBDF's 4 KiB, then a range spanning two SBDFs.
+{ b 0 2; edge 10; b 1; edge 11
+  b 0 2; edge 10; b 1; edge 9
+  b 3 2; edge 11 -3; b 4
+  b 3 3; edge 11; b 1
+  b 5; } >"$d/pci"
+# Many ranges, then removals in between lookups.
+{ i=0; while [ $i -lt 40 ]; do b 0 1; near $((i * 0x20)); b 0; le16 0xf; i=$((i + 1)); done
+  i=0; while [ $i -lt 20 ]; do b 2 $((i * 7)); b 3 1; near $((i * 0x40 + 8)); b 4; i=$((i + 1)); done
+  b 5; } >"$d/churn"
 echo "wrote seeds under $out"

@@ -75,7 +75,8 @@ static int run_dir(const char *dir)
 		if (de->d_name[0] == '.')
 			continue;
 		if (n == cap) {
-			char **nn = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*names));
+			char **nn =
+			    realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*names));
 
 			if (!nn) {
 				rc = -1;
@@ -122,8 +123,8 @@ int main(int argc, char *argv[])
 		const char *srcdir = getenv("srcdir");
 		char path[4096];
 
-		snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/%s", srcdir ? srcdir : ".",
-			 FUZZ_NAME);
+		snprintf(path, sizeof(path), "%s/tests/fuzz/corpus/%s",
+		         srcdir ? srcdir : ".", FUZZ_NAME);
 		rc = run_path(path);
 	} else {
 		for (int i = 1; i < argc && rc == 0; i++)

@@ -31,15 +31,15 @@ struct faulty {
 };
 
 static const struct ioreqd_hook_key faulty_keys[] = {
-	{"fail_init", "yes: init fails with EIO"},
-	{"fail_access", "yes: every access fails (IOREQD_FAULT_ERROR)"},
-	{"never_complete", "yes: every access is deferred and never completed"},
-	{NULL, NULL},
+    {"fail_init", "yes: init fails with EIO"},
+    {"fail_access", "yes: every access fails (IOREQD_FAULT_ERROR)"},
+    {"never_complete", "yes: every access is deferred and never completed"},
+    {NULL, NULL},
 };
 
 /* yes/no key; absent is no.  @return 0 or the host's cfg_error (-EINVAL). */
 static int flag(const struct ioreqd_host *host, ioreqd_dev_t *dev, const char *key,
-		bool *out)
+                bool *out)
 {
 	const char *v = host->cfg_str(dev, key);
 
@@ -78,7 +78,7 @@ static void faulty_fini(void *priv)
 		return;
 	if (p->deferred)
 		p->host->log(p->dev, IOREQD_LOG_INFO, "faulty: abandoned %llu access(es)",
-			     (unsigned long long)p->deferred);
+		             (unsigned long long)p->deferred);
 	free(p);
 }
 
@@ -110,11 +110,11 @@ static int faulty_init(const struct ioreqd_host *host, ioreqd_dev_t *dev, void *
 }
 
 IOREQD_HOOK_DEFINE(faulty) = {
-	.abi = IOREQD_HOOK_ABI,
-	.name = "faulty",
-	.summary = "test hook that fails on purpose (init, access, or never completing)",
-	.keys = faulty_keys,
-	.init = faulty_init,
-	.fini = faulty_fini,
-	.access = faulty_access,
+    .abi = IOREQD_HOOK_ABI,
+    .name = "faulty",
+    .summary = "test hook that fails on purpose (init, access, or never completing)",
+    .keys = faulty_keys,
+    .init = faulty_init,
+    .fini = faulty_fini,
+    .access = faulty_access,
 };

@@ -61,7 +61,12 @@ SERIAL=$WORK/serial.log
 DEBS=$CACHE/debs/$DEB_ARCH
 
 CASES=${XEN_TEST_CASES:-$(arch_default_cases)}
-[ "${XEN_TEST_XL_LAUNCH:-0}" = 1 ] && CASES="$CASES xl"
+# The xl launch case is in x86_64's default list; XEN_TEST_XL_LAUNCH=0 drops
+# it (e.g. to bisect), and =1 adds it to an explicit XEN_TEST_CASES.
+case ${XEN_TEST_XL_LAUNCH:-} in
+0) CASES=$(echo "$CASES" | tr ' ' '\n' | grep -vx xl | tr '\n' ' ' | sed 's/ $//') ;;
+1) case " $CASES " in *" xl "*) ;; *) CASES="$CASES xl" ;; esac ;;
+esac
 say "xen test ($ARCH): cases '$CASES'; build $BUILD; cache $CACHE; work $WORK"
 
 stage "host tools"
@@ -79,7 +84,7 @@ install -m 755 "$XT/dom0/init" "$O/init"
 install -m 755 "${XEN_TEST_DOM0_SCRIPT:-$XT/dom0/xentest.sh}" "$O/etc/xentest/xentest.sh"
 cat >"$O/etc/xentest/env" <<ENV
 CASES="$CASES"
-TESTDEV=${XEN_TEST_TESTDEV:-0}
+TESTDEV=${XEN_TEST_TESTDEV:-1}
 BENCH=${XEN_TEST_BENCH:-2000}
 IOREQD_ARGS="${XEN_TEST_IOREQD_ARGS:--v}"
 LINUX_TIMEOUT=${XEN_TEST_LINUX_TIMEOUT:-300}

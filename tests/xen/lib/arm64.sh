@@ -37,11 +37,20 @@ apt_enable_arm64() {
 	fi
 	if ! grep -rqsE '^(Types:.*deb-src|deb-src )' /etc/apt/sources.list /etc/apt/sources.list.d/; then
 		[ "$(id -u)" = 0 ] || die "run as root, or add deb-src lines to apt's sources"
-		[ -f /etc/apt/sources.list.d/debian.sources ] ||
-			die "no deb-src sources and no debian.sources to derive them from"
-		say "adding deb-src sources (/etc/apt/sources.list.d/xen-test-deb-src.sources)"
-		sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
-			>/etc/apt/sources.list.d/xen-test-deb-src.sources
+		# Debian 12 writes its sources either in deb822 form (debian.sources:
+		# containers, cloud images) or one line each (sources.list: the
+		# installer, debootstrap); mirror whichever there is.
+		if [ -f /etc/apt/sources.list.d/debian.sources ]; then
+			say "adding deb-src sources (/etc/apt/sources.list.d/xen-test-deb-src.sources)"
+			sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources \
+				>/etc/apt/sources.list.d/xen-test-deb-src.sources
+		elif grep -qsE '^deb ' /etc/apt/sources.list; then
+			say "adding deb-src sources (/etc/apt/sources.list.d/xen-test-deb-src.list)"
+			sed -n 's/^deb /deb-src /p' /etc/apt/sources.list \
+				>/etc/apt/sources.list.d/xen-test-deb-src.list
+		else
+			die "no deb-src sources, and no debian.sources or sources.list to derive them from"
+		fi
 		changed=1
 	fi
 	if [ $changed = 1 ]; then

@@ -64,7 +64,7 @@ arch_guests() {
 	cp "$XT/dom0/pvhtest.cfg" "$XT/dom0/pvhlinux.cfg" "$XT/dom0/xltest.cfg" "$o/"
 }
 
-arch_default_cases() { echo "pvh linux"; }
+arch_default_cases() { echo "pvh linux xl"; }
 
 arch_boot() {
 	cat "$BASE/base.cpio" "$WORK/overlay.cpio" >"$WORK/dom0.cpio"
@@ -80,7 +80,9 @@ arch_qemu_ok() { [ "$QEMU_RC" = 1 ]; }
 # arch_conf OUT: ioreqd's configuration for the guests of this run.
 arch_conf() {
 	cat "$XT/xentest.conf" >"$1"
-	if [ "${XEN_TEST_TESTDEV:-0}" = 1 ]; then
+	# The testdev device (PCI config, deferred completion) is on by
+	# default; XEN_TEST_TESTDEV=0 leaves it out, with the guest's checks.
+	if [ "${XEN_TEST_TESTDEV:-1}" = 1 ]; then
 		cat "$XT/xentest-testdev.conf" >>"$1"
 	fi
 }

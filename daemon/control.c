@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The statistics control socket (control.h): a UNIX stream socket served by
+ * the daemon's one event_base.  Each connection sends one request line,
+ * receives the statistics table or JSON (the same walk as SIGUSR1's dump,
+ * daemon/stats.c) and is closed.  The socket is mode 0600 and read-only by
+ * design; a client that sends junk, too much, or nothing at all is answered
+ * with an error or timed out, never allowed to hold the loop.  The client,
+ * `ioreqd --stats`, is a few blocking calls at the end of this file.
+ */
+#include "build-config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "daemon.h"
+
+/* A request is one short line; anything longer is not a request. */
+#define CONTROL_MAX_REQUEST 64
+/* A client that neither asks nor reads within this is dropped. */
+#define CONTROL_TIMEOUT_SEC 5
+
+struct control_conn {
+	struct ioreqd_control *ctl;
+	struct bufferevent *bev;
+	struct control_conn *prev, *next;
+};
+
+struct ioreqd_control {
+	struct ioreqd_daemon *d;
+	struct evconnlistener *listener;
+	struct control_conn *conns;
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+};
+
+int ioreqd_control_path(char *buf, size_t len, const char *explicit_path,
+                        const char *backend, const char *sim_socket, unsigned domid)
+{
+	int n;
+
+	if (explicit_path)
+		n = snprintf(buf, len, "%s", explicit_path);
+	else if (backend && !strcmp(backend, "sim") && sim_socket)
+		/* Beside a private simulated hypervisor: parallel test runs never meet.
+		 */
+		n = snprintf(buf, len, "%s.ctl", sim_socket);
+	else if (backend && !strcmp(backend, "sim"))
+		n = snprintf(buf, len, "/tmp/ioreqd-%u.ctl", domid);
+	else
+		n = snprintf(buf, len, IOREQD_CONTROL_RUNDIR "/%u.sock", domid);
+	if (n < 0 || (size_t)n >= len ||
+	    (size_t)n >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static void conn_free(struct control_conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->ctl->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+/* Render the answer to one request into memory, then queue it. */
+static int answer(struct control_conn *c, const char *req)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+	int rc = 0;
+
+	if (!fp)
+		return -errno;
+	if (!strcmp(req, "stats"))
+		ioreqd_stats_write(c->ctl->d, fp, false);
+	else if (!strcmp(req, "stats json"))
+		ioreqd_stats_write(c->ctl->d, fp, true);
+	else
+		fprintf(fp, "error: unknown request (try \"stats\" or \"stats json\")\n");
+	if (fclose(fp) != 0)
+		rc = -EIO;
+	else if (bufferevent_write(c->bev, text, len) < 0)
+		rc = -ENOMEM;
+	free(text);
+	return rc;
+}
+
+/* The answer has left: close (the write low watermark is 0, so it is all out). */
+static void control_write_cb(struct bufferevent *bev, void *arg)
+{
+	conn_free(arg);
+}
+
+/* EOF before a request, an error, or a timeout: nothing more to do. */
+static void control_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct control_conn *c = arg;
+
+	if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		log_debug("%s: client %s, closing", __func__,
+		          what & BEV_EVENT_TIMEOUT ? "timed out" : "failed");
+	conn_free(c);
+}
+
+static void control_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct control_conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	size_t n;
+	char *line = evbuffer_readln(in, &n, EVBUFFER_EOL_ANY);
+
+	if (!line) {
+		if (evbuffer_get_length(in) > CONTROL_MAX_REQUEST) {
+			log_debug("%s: request too long, closing", __func__);
+			conn_free(c);
+		}
+		return;
+	}
+	bufferevent_disable(bev, EV_READ);
+	bufferevent_setcb(bev, NULL, control_write_cb, control_event_cb, c);
+	if (n > CONTROL_MAX_REQUEST || answer(c, line) < 0) {
+		free(line);
+		conn_free(c);
+		return;
+	}
+	free(line);
+}
+
+static void control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
+                              struct sockaddr *sa, int salen, void *arg)
+{
+	struct ioreqd_control *ctl = arg;
+	struct timeval tv = {.tv_sec = CONTROL_TIMEOUT_SEC};
+	struct control_conn *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		evutil_closesocket(fd);
+		return;
+	}
+	c->ctl = ctl;
+	c->bev = bufferevent_socket_new(ctl->d->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->bev) {
+		evutil_closesocket(fd);
+		free(c);
+		return;
+	}
+	c->next = ctl->conns;
+	if (ctl->conns)
+		ctl->conns->prev = c;
+	ctl->conns = c;
+	bufferevent_setcb(c->bev, control_read_cb, NULL, control_event_cb, c);
+	bufferevent_set_timeouts(c->bev, &tv, &tv);
+	if (bufferevent_enable(c->bev, EV_READ) < 0)
+		conn_free(c);
+}
+
+/*
+ * @return 1 if something listens on @p sun, 0 if not (the file is stale or
+ * absent).  Non-blocking: a wedged daemon with a full backlog must not hang
+ * this one's start-up (EAGAIN means a listener exists).
+ */
+static int socket_is_live(const struct sockaddr_un *sun)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int live;
+
+	if (fd < 0)
+		return 0;
+	live = connect(fd, (const struct sockaddr *)sun, sizeof(*sun)) == 0 ||
+	       errno == EAGAIN;
+	close(fd);
+	return live;
+}
+
+static int make_listener(struct ioreqd_control *ctl, bool default_path, bool sim)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd = -1, rc;
+
+	memcpy(sun.sun_path, ctl->path, strlen(ctl->path) + 1);
+	if (default_path && !sim && mkdir(IOREQD_CONTROL_RUNDIR, 0755) < 0 &&
+	    errno != EEXIST) {
+		rc = -errno;
+		log_warn("%s: mkdir %s", __func__, IOREQD_CONTROL_RUNDIR);
+		goto out;
+	}
+	if (socket_is_live(&sun)) {
+		log_warnx(
+		    "%s: %s: another daemon answers on this socket; use --control PATH",
+		    __func__, ctl->path);
+		rc = -EADDRINUSE;
+		goto out;
+	}
+	unlink(ctl->path); /* a stale socket of a daemon that died */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		rc = -errno;
+		log_warn("%s: %s", __func__, ctl->path);
+		goto out;
+	}
+	/* Statistics name the guest's devices and rates: owner only. */
+	if (chmod(ctl->path, 0600) < 0) {
+		rc = -errno;
+		log_warn("%s: chmod %s", __func__, ctl->path);
+		unlink(ctl->path);
+		goto out;
+	}
+	ctl->listener =
+	    evconnlistener_new(ctl->d->base, control_accept_cb, ctl,
+	                       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 8, fd);
+	if (!ctl->listener) {
+		rc = -EIO;
+		log_warnx("%s: %s: cannot listen", __func__, ctl->path);
+		unlink(ctl->path);
+		goto out;
+	}
+	fd = -1; /* owned by the listener now */
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+int ioreqd_control_setup(struct ioreqd_daemon *d)
+{
+	struct ioreqd_control *ctl = NULL;
+	int rc;
+
+	ctl = calloc(1, sizeof(*ctl));
+	if (!ctl)
+		return -ENOMEM;
+	ctl->d = d;
+	rc = ioreqd_control_path(ctl->path, sizeof(ctl->path), d->opts.control,
+	                         d->opts.backend, d->opts.sim_socket, d->opts.domid);
+	if (rc < 0) {
+		log_warnx("%s: control socket path too long", __func__);
+		goto out;
+	}
+	rc = make_listener(ctl, !d->opts.control, !strcmp(d->opts.backend, "sim"));
+	if (rc < 0)
+		goto out;
+	log_debug("%s: d%u: statistics on %s", __func__, d->opts.domid, ctl->path);
+	d->control = ctl;
+	ctl = NULL;
+out:
+	free(ctl);
+	return rc;
+}
+
+void ioreqd_control_teardown(struct ioreqd_daemon *d)
+{
+	struct ioreqd_control *ctl = d->control;
+
+	if (!ctl)
+		return;
+	while (ctl->conns)
+		conn_free(ctl->conns);
+	evconnlistener_free(ctl->listener);
+	/* After a chroot or a privilege drop this may fail; the next start replaces it.
+	 */
+	if (unlink(ctl->path) < 0 && errno != ENOENT)
+		log_debug("%s: cannot remove %s: %s", __func__, ctl->path,
+		          strerror(errno));
+	free(ctl);
+	d->control = NULL;
+}
+
+int ioreqd_control_query(const char *path, bool json, FILE *out)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	struct timeval tv = {.tv_sec = CONTROL_TIMEOUT_SEC};
+	const char *req = json ? "stats json\n" : "stats\n";
+	char buf[4096];
+	ssize_t n;
+	int fd = -1, rc = 0;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "ioreqd: %s: path too long for a socket\n", path);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sun.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
+		rc = -errno;
+		fprintf(stderr, "ioreqd: %s: %s (is the daemon running? see --control)\n",
+		        path, strerror(-rc));
+		goto out;
+	}
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		rc = -EIO;
+		fprintf(stderr, "ioreqd: %s: cannot send the request\n", path);
+		goto out;
+	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, (size_t)n, out);
+	if (n < 0) {
+		rc = -errno;
+		fprintf(stderr, "ioreqd: %s: %s\n", path, strerror(-rc));
+		goto out;
+	}
+	if (fflush(out) != 0)
+		rc = -EIO;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The statistics control socket.  A running daemon listens on a UNIX stream
+ * socket and answers one request line ("stats" or "stats json") with the live
+ * statistics table or JSON, then closes the connection.  `ioreqd --stats`
+ * is the client.  The socket is read-only by design: nothing sent on it can
+ * change the daemon's state.
+ */
+#ifndef IOREQD_CONTROL_H
+#define IOREQD_CONTROL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+struct ioreqd_daemon;
+struct ioreqd_control;
+
+/** Default socket directory for the Xen backend (created if missing). */
+#define IOREQD_CONTROL_RUNDIR "/run/ioreqd"
+
+/**
+ * The socket path for a domain: @p explicit_path if set, else
+ * /run/ioreqd/DOMID.sock (xen); for sim (so tests need no privilege)
+ * SIM_SOCKET.ctl beside an explicit simulated-hypervisor socket, or
+ * /tmp/ioreqd-DOMID.ctl.  @return 0, or -ENAMETOOLONG if it does not fit a
+ * sockaddr_un.
+ */
+int ioreqd_control_path(char *buf, size_t len, const char *explicit_path,
+                        const char *backend, const char *sim_socket, unsigned domid);
+
+/**
+ * Listen on the daemon's control socket (d->opts.control or the default) on
+ * d->base, and store the listener in d->control.  A stale socket file is
+ * replaced; a live one (another daemon answers) is an error.
+ * @return 0 or a negative errno.
+ */
+int ioreqd_control_setup(struct ioreqd_daemon *d);
+
+/** Close every connection, stop listening and remove the socket file. */
+void ioreqd_control_teardown(struct ioreqd_daemon *d);
+
+/**
+ * The client: connect to @p path, send the request, copy the answer to @p out.
+ * @return 0, or a negative errno (the message is printed to stderr).
+ */
+int ioreqd_control_query(const char *path, bool json, FILE *out);
+
+#endif /* IOREQD_CONTROL_H */
