@@ -13,14 +13,20 @@
 extern const struct ioreqd_hook ioreqd_hook_debugcon;
 extern const struct ioreqd_hook ioreqd_hook_override;
 extern const struct ioreqd_hook ioreqd_hook_pl011;
+extern const struct ioreqd_hook ioreqd_hook_rom;
 extern const struct ioreqd_hook ioreqd_hook_scratch;
+extern const struct ioreqd_hook ioreqd_hook_testdev;
+extern const struct ioreqd_hook ioreqd_hook_trace;
 extern const struct ioreqd_hook ioreqd_hook_uart16550;
 
 const struct ioreqd_hook *const ioreqd_builtin_hooks[] = {
 	&ioreqd_hook_debugcon,
 	&ioreqd_hook_override,
 	&ioreqd_hook_pl011,
+	&ioreqd_hook_rom,
 	&ioreqd_hook_scratch,
+	&ioreqd_hook_testdev,
+	&ioreqd_hook_trace,
 	&ioreqd_hook_uart16550,
 	NULL,
 };

@@ -11,15 +11,12 @@
  *   order = first
  *   file = /var/lib/ioreqd/d1.trace
  *
- * What a record holds: time (ns since the trace started), vCPU (0xffff for a
- * posted write), space, address, size, direction and, for a write, its data.
- * The limitation: a head-of-chain hook runs *before* the handler that
- * answers a read, and the hook ABI has no completion callback, so a read's
- * result is not observable here.  Reads are therefore recorded with result
- * "unknown" and no data (IOREQD_TRACE_F_DATA_VALID clear).  ioreqd-replay
- * --record fills the values in by running the trace through a config's
- * handlers; a completion callback in the hook ABI would let this hook record
- * them directly (see the report on the "Device hooks" issue).
+ * What a record holds: the time the access finished (ns since the trace
+ * started), vCPU (0xffff for a posted write), space, address, size,
+ * direction, the data (a write's, or what a read returned) and the result
+ * (handled, deferred, error, unhandled).  The hook runs at the head of the
+ * chain, before anyone has answered, so it watches each access to its end
+ * with ioreqd_fault_on_done() and writes the record then.
  *
  * The file is written through a large stdio buffer and flushed at fini; a
  * write error stops the recording (logged once) but never the accesses.
@@ -61,9 +58,36 @@ static uint64_t clock_ns(clockid_t clk)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static void record(struct trace *t, const ioreqd_fault_t *f, uint8_t result);
+
+/* The access is finished: record what the handlers behind us answered. */
+static void trace_done(const ioreqd_fault_t *f, enum ioreqd_fault_result res, void *priv)
+{
+	static const uint8_t result_of[] = {
+		[IOREQD_FAULT_HANDLED] = IOREQD_TRACE_RES_HANDLED,
+		[IOREQD_FAULT_PASS] = IOREQD_TRACE_RES_UNHANDLED,
+		[IOREQD_FAULT_DEFER] = IOREQD_TRACE_RES_DEFERRED,
+		[IOREQD_FAULT_ERROR] = IOREQD_TRACE_RES_ERROR,
+	};
+
+	record(priv, f,
+	       (unsigned)res < sizeof(result_of) ? result_of[res] : IOREQD_TRACE_RES_UNKNOWN);
+}
+
 static enum ioreqd_fault_result trace_access(ioreqd_fault_t *f, void *priv)
 {
-	struct trace *t = priv;
+	/*
+	 * We run first, before anyone answered: watch the access to its end.
+	 * If something else already watches it (a second tracer), record what
+	 * is known now.
+	 */
+	if (ioreqd_fault_on_done(f, trace_done, priv) < 0)
+		record(priv, f, IOREQD_TRACE_RES_UNKNOWN);
+	return IOREQD_FAULT_PASS;
+}
+
+static void record(struct trace *t, const ioreqd_fault_t *f, uint8_t result)
+{
 	struct ioreqd_trace_rec r = {
 		.t_ns = clock_ns(CLOCK_MONOTONIC) - t->t0,
 		.addr = ioreqd_fault_addr(f),
@@ -71,10 +95,11 @@ static enum ioreqd_fault_result trace_access(ioreqd_fault_t *f, void *priv)
 		.space = (uint8_t)ioreqd_fault_space(f),
 		.size = (uint8_t)ioreqd_fault_size(f),
 		.is_read = ioreqd_fault_is_read(f),
-		.result = IOREQD_TRACE_RES_UNKNOWN,
+		.result = result,
 	};
 
-	if (!r.is_read) {
+	/* A write's data is known up front; a read's once it is answered. */
+	if (!r.is_read || result != IOREQD_TRACE_RES_UNKNOWN) {
 		r.data = ioreqd_fault_data(f);
 		r.flags = IOREQD_TRACE_F_DATA_VALID;
 	}
@@ -87,7 +112,6 @@ static enum ioreqd_fault_result trace_access(ioreqd_fault_t *f, void *priv)
 		t->w = NULL;
 		t->lost++;
 	}
-	return IOREQD_FAULT_PASS;
 }
 
 static void trace_fini(void *priv)

@@ -31,6 +31,8 @@ struct ioreqd_fault {
 	const struct ioreqd_fault_ops *ops;
 	void *engine;    /* opaque back pointer for ops */
 	struct ioreqd_vcpu *vctx; /* the vCPU's register cache (lib/vmcs.h) */
+	ioreqd_fault_done_fn done; /* watcher of this access's end, or NULL */
+	void *done_arg;
 	uint64_t addr;   /* guest address of this single access */
 	uint64_t offset; /* from the range base */
 	uint64_t data;   /* write data, or read result so far; masked to size */

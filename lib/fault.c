@@ -102,6 +102,15 @@ uint64_t ioreqd_fault_emulate(const ioreqd_fault_t *f, uint64_t old)
 	return (old & ~mask) | ((f->data << word_shift(f)) & mask);
 }
 
+int ioreqd_fault_on_done(ioreqd_fault_t *f, ioreqd_fault_done_fn fn, void *arg)
+{
+	if (f->done)
+		return -EBUSY;
+	f->done = fn;
+	f->done_arg = arg;
+	return 0;
+}
+
 ioreqd_ticket_t ioreqd_fault_ticket(const ioreqd_fault_t *f)
 {
 	return ioreqd_ticket_make(f->gen, f->vcpu);

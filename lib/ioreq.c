@@ -320,6 +320,17 @@ static void log_unhandled(struct ioreqd_engine *e, const ioreqd_fault_t *f,
 		      what ? what : (f->is_read ? "(reads all-ones)" : "(write dropped)"));
 }
 
+/* Tell the access's watcher (if any) how it ended; the watcher is one-shot. */
+static void notify_done(ioreqd_fault_t *f, enum ioreqd_fault_result res)
+{
+	ioreqd_fault_done_fn fn = f->done;
+
+	if (!fn)
+		return;
+	f->done = NULL;
+	fn(f, res, f->done_arg);
+}
+
 /* Run the chain for the current access and apply a synchronous verdict. */
 static enum ioreqd_fault_result run_access(struct ioreqd_engine *e, struct vcpu_ctx *vc,
 					   struct ioreqd_range *range)
@@ -364,6 +375,9 @@ static enum ioreqd_fault_result run_access(struct ioreqd_engine *e, struct vcpu_
 			f->data = ioreqd_size_mask(f->size);
 		break;
 	}
+	notify_done(f, res == IOREQD_FAULT_HANDLED || res == IOREQD_FAULT_ERROR
+			       ? res
+			       : IOREQD_FAULT_PASS);
 	if (range)
 		range->busy--;
 	f->state = FAULT_DONE;
@@ -390,6 +404,7 @@ static struct ioreqd_range *begin_element(struct ioreqd_engine *e, struct vcpu_c
 	f->is_read = r->dir == IOREQ_READ;
 	f->ip_valid = 0;
 	f->data = 0;
+	f->done = NULL;
 	vc->owner = NULL;
 	if (!f->is_read) {
 		if (r->data_is_ptr) {
@@ -585,6 +600,7 @@ void ioreqd_engine_post_write(struct ioreqd_engine *e, enum ioreqd_space space,
 	f->is_read = 0;
 	f->ip_valid = 0;
 	f->data = data & ioreqd_size_mask(size);
+	f->done = NULL;
 	e->stats.accesses++;
 	e->stats.buffered++;
 	range = ioreqd_bus_lookup(e->bus, space, addr, size);
@@ -610,6 +626,7 @@ void ioreqd_engine_post_write(struct ioreqd_engine *e, enum ioreqd_space space,
 	if (range)
 		range->busy--;
 	/* Nobody waits for a posted write: a deferral is as good as done. */
+	notify_done(f, res == IOREQD_FAULT_DEFER ? IOREQD_FAULT_HANDLED : res);
 	f->state = FAULT_DONE;
 }
 
@@ -644,6 +661,7 @@ static int fault_advance_cb(ioreqd_fault_t *f)
 	if (!vc)
 		return 0;
 	f->state = FAULT_DONE;
+	notify_done(f, IOREQD_FAULT_DEFER);
 	continue_request((struct ioreqd_engine *)f->engine, vc);
 	return 0;
 }
@@ -707,6 +725,9 @@ int ioreqd_engine_abort(struct ioreqd_engine *e, ioreqd_fault_t *f)
 	vc = ctx_of(f);
 	e->pending--;
 	e->stats.aborted++;
+	if (f->is_read)
+		f->data = ioreqd_size_mask(f->size);
+	notify_done(f, IOREQD_FAULT_ERROR);
 	f->state = FAULT_DONE;
 	/* The rest of a rep access is not run: the guest sees it fail. */
 	if (vc->req.dir == IOREQ_READ && !vc->req.data_is_ptr)

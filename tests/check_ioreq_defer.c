@@ -61,6 +61,65 @@ START_TEST(test_engine_deferred_read_completes_once_on_advance)
 }
 END_TEST
 
+/* A chain-head watcher, as the trace hook uses: records how accesses end. */
+static struct {
+	unsigned calls;
+	enum ioreqd_fault_result res;
+	uint64_t data;
+	int second_rc;
+} watch;
+
+static void watch_done(const ioreqd_fault_t *f, enum ioreqd_fault_result res, void *arg)
+{
+	(void)arg;
+	watch.calls++;
+	watch.res = res;
+	watch.data = ioreqd_fault_data(f);
+}
+
+static enum ioreqd_fault_result watch_fn(ioreqd_fault_t *f, void *opaque)
+{
+	(void)opaque;
+	ck_assert_int_eq(ioreqd_fault_on_done(f, watch_done, NULL), 0);
+	watch.second_rc = ioreqd_fault_on_done(f, watch_done, NULL);
+	return IOREQD_FAULT_PASS;
+}
+
+START_TEST(test_engine_on_done_reports_how_every_access_ended)
+{
+	struct ioreqd_handler h = {.name = "watch", .fn = watch_fn, .order = IOREQD_ORDER_FIRST};
+	ioreqd_fault_t *f;
+
+	memset(&watch, 0, sizeof(watch));
+	ck_assert_int_eq(ioreqd_range_install(r_mmio, &h, NULL, NULL), 0);
+	/* Answered at once: the watcher sees the value the device returned. */
+	dev_mmio.mem[0x30] = 0x42;
+	ck_assert_int_eq(run(0, rq(IOREQ_TYPE_COPY, MMIO_BASE + 0x30, 1, 1, true, 0)), 1);
+	ck_assert_uint_eq(watch.calls, 1);
+	ck_assert_int_eq(watch.res, IOREQD_FAULT_HANDLED);
+	ck_assert_uint_eq(watch.data, 0x42);
+	ck_assert_int_eq(watch.second_rc, -EBUSY); /* one watcher per access */
+	/* Deferred: nothing until the handler completes it, then DEFER + value. */
+	dev_mmio.defer_always = true;
+	ck_assert_int_eq(run(1, rq(IOREQ_TYPE_COPY, MMIO_BASE + 0x20, 4, 1, true, 0)), 1);
+	ck_assert_uint_eq(watch.calls, 1);
+	f = ioreqd_engine_resume(eng, dev_mmio.ticket);
+	ck_assert_ptr_nonnull(f);
+	ioreqd_fault_set_data(f, 0x600dcafe);
+	ck_assert_int_eq(ioreqd_fault_advance(f), 0);
+	ck_assert_uint_eq(watch.calls, 2);
+	ck_assert_int_eq(watch.res, IOREQD_FAULT_DEFER);
+	ck_assert_uint_eq(watch.data, 0x600dcafe);
+	/* Aborted (watchdog, shutdown): ERROR, and the read's all-ones. */
+	ck_assert_int_eq(run(2, rq(IOREQ_TYPE_COPY, MMIO_BASE + 0x24, 2, 1, true, 0)), 1);
+	f = ioreqd_engine_resume(eng, dev_mmio.ticket);
+	ck_assert_int_eq(ioreqd_engine_abort(eng, f), 0);
+	ck_assert_uint_eq(watch.calls, 3);
+	ck_assert_int_eq(watch.res, IOREQD_FAULT_ERROR);
+	ck_assert_uint_eq(watch.data, 0xffff);
+}
+END_TEST
+
 START_TEST(test_engine_stale_ticket_does_not_resume_later_access)
 {
 	ioreqd_ticket_t old;
@@ -271,6 +330,7 @@ static Suite *ioreq_defer_suite(void)
 
 	tcase_add_checked_fixture(tf, setup, fixture_teardown);
 	tcase_add_test(tf, test_engine_deferred_read_completes_once_on_advance);
+	tcase_add_test(tf, test_engine_on_done_reports_how_every_access_ended);
 	tcase_add_test(tf, test_engine_stale_ticket_does_not_resume_later_access);
 	tcase_add_test(tf, test_engine_deferral_mid_rep_resumes_remaining_elements);
 	tcase_add_test(tf, test_engine_restart_reruns_chain_from_head);

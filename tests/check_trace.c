@@ -285,9 +285,10 @@ START_TEST(test_trace_hook_records_and_passes_everything_on)
 	ck_assert_uint_eq(r.flags, IOREQD_TRACE_F_DATA_VALID);
 	ck_assert_int_eq(ioreqd_trace_next(&rd, &r, &why), 1);
 	ck_assert(r.is_read);
-	/* A head-of-chain hook cannot see the read's result (see hooks/trace.c). */
-	ck_assert_uint_eq(r.flags, 0);
-	ck_assert_uint_eq(r.result, IOREQD_TRACE_RES_UNKNOWN);
+	/* Recorded at the end of the access: what the scratch device answered. */
+	ck_assert_uint_eq(r.flags, IOREQD_TRACE_F_DATA_VALID);
+	ck_assert_uint_eq(r.result, IOREQD_TRACE_RES_HANDLED);
+	ck_assert_uint_eq(r.data, 0xcafef00d);
 	ck_assert_int_eq(ioreqd_trace_next(&rd, &r, &why), 1);
 	ck_assert_uint_eq(r.addr, 0xfeb00020);
 	ck_assert_int_eq(ioreqd_trace_next(&rd, &r, &why), 0);

@@ -203,6 +203,12 @@ EXTRA_DIST += SECURITY.md tests/asan.sh tests/valgrind.sh
 
 # --- the hook SDK and the statistics socket (owned by the SDK work) ---
 E2E_TESTS += tests/e2e/sdk.sh tests/e2e/stats.sh
+check_PROGRAMS += tests/check_control
+TESTS += tests/check_control
+tests_check_control_SOURCES = tests/check_control.c daemon/control.c daemon/control.h \
+	daemon/stats.c
+tests_check_control_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/daemon $(LIBEVENT_CFLAGS)
+tests_check_control_LDADD = $(TEST_LDADD) $(LIBEVENT_LIBS)
 
 # --- make dist (owned by the SDK work): the Xen-in-QEMU harness, listed file
 # by file so that its download cache and work directory never ship ---

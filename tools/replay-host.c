@@ -62,21 +62,6 @@ struct replay {
 };
 
 /* Built-in hooks not (yet) in hooks/builtin.c's table. */
-extern const struct ioreqd_hook ioreqd_hook_rom;
-extern const struct ioreqd_hook ioreqd_hook_testdev;
-
-static const struct ioreqd_hook *find_hook(const char *name)
-{
-	const struct ioreqd_hook *h = ioreqd_builtin_hook_find(name);
-
-	if (h)
-		return h;
-	if (strcmp(name, "rom") == 0)
-		return &ioreqd_hook_rom;
-	if (strcmp(name, "testdev") == 0)
-		return &ioreqd_hook_testdev;
-	return NULL;
-}
 
 static void vlog_dev(ioreqd_dev_t *dev, enum ioreqd_log_level level, const char *fmt,
 		     va_list ap, bool rl)
@@ -441,7 +426,7 @@ struct replay *replay_new(const struct ioreqd_cfg *cfg, unsigned domid, char *er
 
 		if (strcmp(c->hook, "trace") == 0)
 			continue;
-		h = find_hook(c->hook);
+		h = ioreqd_builtin_hook_find(c->hook);
 		if (!h) {
 			snprintf(err, errlen, "%s:%u: device %s: hook '%s' is not built in",
 				 cfg->path, c->hook_line, c->name, c->hook);

@@ -119,6 +119,22 @@ void ioreqd_fault_set_data_from_reg(ioreqd_fault_t *f, uint64_t reg);
  */
 uint64_t ioreqd_fault_emulate(const ioreqd_fault_t *f, uint64_t old);
 
+/**
+ * Called once when an access is finished, with the handlers' verdict:
+ * HANDLED, ERROR, PASS (nobody claimed it: a read returned all-ones), or
+ * DEFER (a deferred access that its handler completed).  ioreqd_fault_data()
+ * then holds what a read returned (or the write's data).
+ */
+typedef void (*ioreqd_fault_done_fn)(const ioreqd_fault_t *f,
+				     enum ioreqd_fault_result res, void *arg);
+
+/**
+ * Watch an access to its end (a chain-head tracer records what the handlers
+ * behind it answered).  One watcher per access; it is dropped once called.
+ * @return 0, or -EBUSY if the access already has a watcher.
+ */
+int ioreqd_fault_on_done(ioreqd_fault_t *f, ioreqd_fault_done_fn fn, void *arg);
+
 /** @return the ticket naming this access, for deferred completion. */
 ioreqd_ticket_t ioreqd_fault_ticket(const ioreqd_fault_t *f);
 

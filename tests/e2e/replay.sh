@@ -3,12 +3,12 @@
 # ioreqd-replay end to end: a guest (ioreqd-simguest) runs against the real
 # daemon with a trace device at the head of its devices' chains (scratch,
 # override, and testdev: PCI config, a read deferred to a timer, the doorbell
-# interrupt, all through the plugins the daemon loads); the trace
-# is replayed against the same configuration (no differences, exit 0),
-# turned into a baseline with the replayed values (-r), replayed against the
-# same configuration again (no differences), and against a deliberately
-# changed one (another scratch fill and override value), where replay must
-# flag exactly the reads that changed and exit 1.
+# interrupt, all through the plugins the daemon loads); the trace, which
+# holds every read's value as the guest saw it, is replayed against the same
+# configuration (every record compared, no differences, exit 0) and against
+# a deliberately changed one (another scratch fill and override value),
+# where replay must flag exactly the reads that changed and exit 1.  A
+# baseline re-recorded by replay itself (-r) must compare the same way.
 set -u
 . "$srcdir/tests/e2e/lib.sh"
 REPLAY=${REPLAY:-$builddir/tools/ioreqd-replay}
@@ -103,7 +103,13 @@ size=$(wc -c <"$dir/run.trace")
 
 "$REPLAY" -c "$dir/a.conf" "$dir/run.trace" >"$dir/replay1.out" 2>"$dir/replay1.err" ||
 	fail "replay of the recorded trace against its own config: exit $?"
-grep -q '55 records, 0 compared, 0 differ' "$dir/replay1.out" || fail "replay1 summary"
+grep -q '55 records, 55 compared, 0 differ' "$dir/replay1.out" || fail "replay1 summary"
+
+# The capture itself is the regression test: the changed config is flagged.
+"$REPLAY" -c "$dir/b.conf" "$dir/run.trace" >"$dir/replay1b.out" 2>"$dir/replay1b.err"
+rc=$?
+[ "$rc" -eq 1 ] || fail "recorded trace against the changed config: exit $rc, want 1"
+grep -q '55 records, 55 compared, 3 differ' "$dir/replay1b.out" || fail "replay1b summary"
 
 "$REPLAY" -c "$dir/a.conf" -r "$dir/base.trace" "$dir/run.trace" >"$dir/replay2.out" \
 	2>"$dir/replay2.err" || fail "recording the baseline: exit $?"

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The statistics walk (daemon/stats.c) and the control socket
+ * (daemon/control.c): the JSON and the table agree with the counters and
+ * with each other, names are escaped, the socket answers "stats json" and
+ * refuses anything else, the default paths follow the backend, and teardown
+ * removes the socket.  A forked child plays `ioreqd --stats` while the test
+ * runs the daemon's event loop.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+static struct ioreqd_daemon d;
+static char dir[64];
+static char ctl_path[96];
+
+static void noop_notify(void *opaque, unsigned vcpu)
+{
+}
+
+static const struct ioreqd_engine_ops ops = {
+	.notify = noop_notify,
+};
+
+/* Reads return 0x42; everything is handled. */
+static enum ioreqd_fault_result answer42(ioreqd_fault_t *f, void *opaque)
+{
+	if (ioreqd_fault_is_read(f))
+		ioreqd_fault_set_data(f, 0x42);
+	return IOREQD_FAULT_HANDLED;
+}
+
+static const struct ioreqd_handler weird = {
+	.name = "we\"ird\n",
+	.fn = answer42,
+	.order = IOREQD_ORDER_NORMAL,
+};
+
+static void access1(uint64_t addr, bool read)
+{
+	ioreq_t q;
+
+	memset(&q, 0, sizeof(q));
+	q.addr = addr;
+	q.size = 4;
+	q.count = 1;
+	q.state = STATE_IOREQ_READY;
+	q.dir = read ? IOREQ_READ : IOREQ_WRITE;
+	q.type = IOREQ_TYPE_COPY;
+	q.data = read ? 0 : 7;
+	ck_assert_int_eq(ioreqd_engine_inject(d.engine, 0, &q), 1);
+}
+
+static void setup(void)
+{
+	struct ioreqd_range *r = NULL;
+	const char *why = NULL;
+
+	memset(&d, 0, sizeof(d));
+	d.opts.domid = 3;
+	d.opts.backend = "sim";
+	snprintf(dir, sizeof(dir), "/tmp/check-control.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(ctl_path, sizeof(ctl_path), "%s/ctl", dir);
+	d.opts.control = ctl_path;
+	d.base = event_base_new();
+	d.bus = ioreqd_bus_new();
+	ck_assert_ptr_nonnull(d.base);
+	ck_assert_ptr_nonnull(d.bus);
+	ck_assert_int_eq(ioreqd_bus_add(d.bus, IOREQD_SPACE_MMIO, 0x1000, 0x1fff, &r, &why), 0);
+	ck_assert_int_eq(ioreqd_range_install(r, &weird, NULL, NULL), 0);
+	d.engine = ioreqd_engine_new(d.bus, NULL, 1, 3, &ops, &d);
+	ck_assert_ptr_nonnull(d.engine);
+}
+
+static void teardown(void)
+{
+	ioreqd_control_teardown(&d);
+	ioreqd_engine_free(d.engine);
+	ioreqd_bus_free(d.bus);
+	event_base_free(d.base);
+	unlink(ctl_path);
+	rmdir(dir);
+}
+
+/* Run the walk into a string (caller frees). */
+static char *stats_text(bool json)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+
+	ck_assert_ptr_nonnull(fp);
+	ioreqd_stats_write(&d, fp, json);
+	fclose(fp);
+	return text;
+}
+
+START_TEST(test_stats_json_and_table_count_the_same_accesses)
+{
+	char *json, *table;
+
+	access1(0x1000, false);
+	access1(0x1004, false);
+	access1(0x1008, true);
+	json = stats_text(true);
+	table = stats_text(false);
+	ck_assert_ptr_nonnull(strstr(json, "{\"domid\": 3, \"serving\": true"));
+	ck_assert_ptr_nonnull(strstr(json, "\"space\": \"mmio\", \"base\": \"0x1000\", "
+					   "\"last\": \"0x1fff\", \"accesses\": 3, \"reads\": 1, "
+					   "\"writes\": 2"));
+	ck_assert_ptr_nonnull(strstr(json, "\"completed\": 3"));
+	ck_assert_ptr_nonnull(strstr(json, "]}]}\n"));
+	ck_assert_ptr_nonnull(strstr(table, "(range)                3         1         2"));
+	free(json);
+	free(table);
+}
+END_TEST
+
+START_TEST(test_stats_json_escapes_handler_names)
+{
+	char *json = stats_text(true);
+
+	ck_assert_ptr_nonnull(strstr(json, "\"name\": \"we\\\"ird\\u000a\""));
+	free(json);
+}
+END_TEST
+
+START_TEST(test_stats_before_serving_is_complete_json)
+{
+	char *json;
+
+	ioreqd_engine_free(d.engine);
+	d.engine = NULL;
+	json = stats_text(true);
+	ck_assert_str_eq(json, "{\"domid\": 3, \"serving\": false}\n");
+	free(json);
+}
+END_TEST
+
+/*
+ * Fork a client that sends @p req (NULL: use ioreqd_control_query with
+ * json) and stores the answer in @p out; run the loop until it exits.
+ */
+static char *ask(const char *req)
+{
+	char out[160], *text;
+	FILE *fp;
+	long n;
+	pid_t pid;
+	int status = -1;
+
+	snprintf(out, sizeof(out), "%s/answer", dir);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		FILE *o = fopen(out, "w");
+		int rc = 1;
+
+		if (!o)
+			_exit(2);
+		if (!req) {
+			rc = ioreqd_control_query(ctl_path, true, o) < 0;
+		} else {
+			struct sockaddr_un sun = {.sun_family = AF_UNIX};
+			char buf[512];
+			ssize_t got;
+			int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+			snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", ctl_path);
+			if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 &&
+			    write(fd, req, strlen(req)) == (ssize_t)strlen(req)) {
+				while ((got = read(fd, buf, sizeof(buf))) > 0)
+					fwrite(buf, 1, (size_t)got, o);
+				rc = 0;
+			}
+		}
+		fclose(o);
+		_exit(rc);
+	}
+	for (int i = 0; i < 5000; i++) {
+		struct timespec ms = {.tv_nsec = 1000000};
+
+		event_base_loop(d.base, EVLOOP_NONBLOCK);
+		if (waitpid(pid, &status, WNOHANG) == pid)
+			break;
+		nanosleep(&ms, NULL);
+	}
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the client failed");
+	fp = fopen(out, "r");
+	ck_assert_ptr_nonnull(fp);
+	fseek(fp, 0, SEEK_END);
+	n = ftell(fp);
+	fseek(fp, 0, SEEK_SET);
+	text = calloc(1, (size_t)n + 1);
+	ck_assert_ptr_nonnull(text);
+	ck_assert_int_eq(fread(text, 1, (size_t)n, fp), n);
+	fclose(fp);
+	unlink(out);
+	return text;
+}
+
+START_TEST(test_control_socket_answers_stats_json)
+{
+	char *text, *local;
+
+	access1(0x1010, true);
+	ck_assert_int_eq(ioreqd_control_setup(&d), 0);
+	ck_assert_int_eq(access(ctl_path, F_OK), 0);
+	text = ask(NULL);
+	local = stats_text(true);
+	ck_assert_str_eq(text, local);
+	free(text);
+	free(local);
+}
+END_TEST
+
+START_TEST(test_control_socket_refuses_unknown_requests)
+{
+	char *text;
+
+	ck_assert_int_eq(ioreqd_control_setup(&d), 0);
+	text = ask("reboot\n");
+	ck_assert_msg(!strncmp(text, "error:", 6), "answer: %s", text);
+	free(text);
+	text = ask("stats\n");
+	ck_assert_ptr_nonnull(strstr(text, "ioreqd statistics, domain 3:"));
+	free(text);
+}
+END_TEST
+
+START_TEST(test_control_teardown_removes_the_socket)
+{
+	ck_assert_int_eq(ioreqd_control_setup(&d), 0);
+	ck_assert_int_eq(access(ctl_path, F_OK), 0);
+	ioreqd_control_teardown(&d);
+	ck_assert_int_eq(access(ctl_path, F_OK), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	ioreqd_control_teardown(&d); /* twice is harmless */
+}
+END_TEST
+
+START_TEST(test_control_replaces_a_stale_socket)
+{
+	FILE *fp = fopen(ctl_path, "w");
+
+	ck_assert_ptr_nonnull(fp);
+	fclose(fp);
+	ck_assert_int_eq(ioreqd_control_setup(&d), 0);
+}
+END_TEST
+
+START_TEST(test_control_default_paths_follow_the_backend)
+{
+	char buf[108], longp[200];
+
+	ck_assert_int_eq(ioreqd_control_path(buf, sizeof(buf), NULL, "sim", "/t/s.sock", 4), 0);
+	ck_assert_str_eq(buf, "/t/s.sock.ctl");
+	ck_assert_int_eq(ioreqd_control_path(buf, sizeof(buf), NULL, "sim", NULL, 4), 0);
+	ck_assert_str_eq(buf, "/tmp/ioreqd-4.ctl");
+	ck_assert_int_eq(ioreqd_control_path(buf, sizeof(buf), NULL, "xen", NULL, 4), 0);
+	ck_assert_str_eq(buf, "/run/ioreqd/4.sock");
+	ck_assert_int_eq(ioreqd_control_path(buf, sizeof(buf), "/x/y", "xen", NULL, 4), 0);
+	ck_assert_str_eq(buf, "/x/y");
+	memset(longp, 'a', sizeof(longp) - 1);
+	longp[sizeof(longp) - 1] = '\0';
+	ck_assert_int_eq(ioreqd_control_path(buf, sizeof(buf), longp, "xen", NULL, 4),
+			 -ENAMETOOLONG);
+}
+END_TEST
+
+static Suite *control_suite(void)
+{
+	Suite *s = suite_create("control");
+	TCase *tc = tcase_create("core");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_stats_json_and_table_count_the_same_accesses);
+	tcase_add_test(tc, test_stats_json_escapes_handler_names);
+	tcase_add_test(tc, test_stats_before_serving_is_complete_json);
+	tcase_add_test(tc, test_control_socket_answers_stats_json);
+	tcase_add_test(tc, test_control_socket_refuses_unknown_requests);
+	tcase_add_test(tc, test_control_teardown_removes_the_socket);
+	tcase_add_test(tc, test_control_replaces_a_stale_socket);
+	tcase_add_test(tc, test_control_default_paths_follow_the_backend);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(control_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
