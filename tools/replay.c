@@ -14,9 +14,10 @@
  * completed by running the devices' timers on a virtual clock.  A read is
  * compared when the trace holds its value (IOREQD_TRACE_F_DATA_VALID) and a
  * result when it is not "unknown" (handled and deferred count as the same).
- * Traces taken by the trace hook carry no read values (it runs before the
- * handler that answers); -r OUT writes the trace again with this replay's
- * values and results, which makes a baseline to replay other configs against.
+ * The trace hook records each access when it ends (ioreqd_fault_on_done), so
+ * a capture holds every read's value and result and is a regression test as
+ * it stands; -r OUT writes the trace again with this replay's values and
+ * results (a new baseline, e.g. after an intended change).
  *
  * Exit status: 0 no differences, 1 differences, 2 a usage, config or trace
  * error.
