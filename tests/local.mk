@@ -132,6 +132,7 @@ check-xen-arm64: all
 # a run leaves in tests/xen/), so `make distcheck` never packs downloads.
 EXTRA_DIST += tests/xen/README.md tests/xen/.gitignore tests/xen/run.sh \
 	tests/xen/xentest.conf tests/xen/xentest-testdev.conf tests/xen/xentest-arm64.conf \
+	tests/xen/xentest-uart.conf \
 	tests/xen/dom0/init tests/xen/dom0/xentest.sh tests/xen/dom0/pvhtest.cfg \
 	tests/xen/dom0/pvhlinux.cfg tests/xen/dom0/xltest.cfg tests/xen/dom0/armtest.cfg \
 	tests/xen/guest/pvh/entry.S tests/xen/guest/pvh/pvhtest.c \
@@ -210,18 +211,6 @@ tests_check_control_SOURCES = tests/check_control.c daemon/control.c daemon/cont
 tests_check_control_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/daemon $(LIBEVENT_CFLAGS)
 tests_check_control_LDADD = $(TEST_LDADD) $(LIBEVENT_LIBS)
 
-# --- make dist (owned by the SDK work): the Xen-in-QEMU harness, listed file
-# by file so that its download cache and work directory never ship ---
-EXTRA_DIST += tests/xen/README.md tests/xen/run.sh \
-	tests/xen/xentest.conf tests/xen/xentest-arm64.conf tests/xen/xentest-testdev.conf \
-	tests/xen/dom0/init tests/xen/dom0/xentest.sh tests/xen/dom0/armtest.cfg \
-	tests/xen/dom0/pvhlinux.cfg tests/xen/dom0/pvhtest.cfg tests/xen/dom0/xltest.cfg \
-	tests/xen/guest/arm64/armtest.S tests/xen/guest/linux/init tests/xen/guest/linux/pio.c \
-	tests/xen/guest/pvh/entry.S tests/xen/guest/pvh/pvhtest.c tests/xen/guest/pvh/pvhtest.ld \
-	tests/xen/guest/pvh/rt.c tests/xen/guest/pvh/rt.h \
-	tests/xen/lib/arm64.sh tests/xen/lib/common.sh tests/xen/lib/debs.sh \
-	tests/xen/lib/rootfs.sh tests/xen/lib/x86_64.sh \
-	tests/xen/packages/arm64-sysroot.list tests/xen/packages/dom0.list
 EXTRA_DIST += quickstart.sh
 
 # --- rom, testdev, trace and ioreqd-replay (owned by the device-hooks part 2 work) ---

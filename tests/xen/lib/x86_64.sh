@@ -85,4 +85,10 @@ arch_conf() {
 	if [ "${XEN_TEST_TESTDEV:-1}" = 1 ]; then
 		cat "$XT/xentest-testdev.conf" >>"$1"
 	fi
+	# The linux case's config adds COM1 (uart16550) for the guest kernel's
+	# 8250 console; XEN_TEST_LINUX_UART=0 leaves it out, and then the case
+	# runs as before with xentest.conf.
+	if [ "${XEN_TEST_LINUX_UART:-1}" = 1 ]; then
+		cat "$1" "$XT/xentest-uart.conf" >"${1%/*}/xentest-linux.conf"
+	fi
 }
