@@ -101,20 +101,29 @@ int ioreqd_dev_add_range(struct ioreqd_dev *dev, enum ioreqd_space space, uint64
 	return 0;
 }
 
-/* Drop one range of a device; release the bus range once nobody is on it. */
-static void drop_range(struct ioreqd_dev *dev, unsigned i)
+/*
+ * Drop one range of a device; release the bus range once nobody is on it.
+ * @return 0, or -EBUSY (nothing changed) when the range's chain is running:
+ * a hook may not unmap the range it is being called for.
+ */
+static int drop_range(struct ioreqd_dev *dev, unsigned i)
 {
 	struct ioreqd_daemon *d = dev->d;
 	struct dev_range *dr = &dev->ranges[i];
+	int rc;
 
-	if (dr->node)
-		ioreqd_range_uninstall(dr->range, dr->node);
+	if (dr->node) {
+		rc = ioreqd_range_uninstall(dr->range, dr->node);
+		if (rc < 0)
+			return rc;
+	}
 	if (!ioreqd_range_head(dr->range)) {
 		if (dr->mapped && d->be_open)
 			d->be->map_range(d->be_priv, dr->space, dr->base, dr->last, false);
 		ioreqd_bus_remove(d->bus, dr->range);
 	}
 	dev->ranges[i] = dev->ranges[--dev->nr_ranges];
+	return 0;
 }
 
 int ioreqd_dev_remove_range(struct ioreqd_dev *dev, enum ioreqd_space space, uint64_t base,
@@ -123,10 +132,8 @@ int ioreqd_dev_remove_range(struct ioreqd_dev *dev, enum ioreqd_space space, uin
 	for (unsigned i = 0; i < dev->nr_ranges; i++) {
 		struct dev_range *dr = &dev->ranges[i];
 
-		if (dr->space == space && dr->base == base && dr->last == last) {
-			drop_range(dev, i);
-			return 0;
-		}
+		if (dr->space == space && dr->base == base && dr->last == last)
+			return drop_range(dev, i);
 	}
 	return -ENOENT;
 }
@@ -188,8 +195,9 @@ int ioreqd_devices_init(struct ioreqd_daemon *d)
 					dev->hook->fini(dev->priv);
 				dev->priv = NULL;
 				dev->disabled = true;
-				while (dev->nr_ranges)
-					drop_range(dev, dev->nr_ranges - 1);
+				/* Nothing runs during init, so no range is busy. */
+				while (dev->nr_ranges && drop_range(dev, dev->nr_ranges - 1) == 0)
+					;
 				continue;
 			}
 			log_warnx("%s: device %s (hook %s) failed to initialise: %s", __func__,
@@ -245,7 +253,15 @@ int ioreqd_devices_map(struct ioreqd_daemon *d)
 static int unmap_cb(struct ioreqd_range *r, void *arg)
 {
 	struct ioreqd_daemon *d = arg;
+	bool mapped = false;
 
+	/* Only release what was claimed (start-up may have failed half way). */
+	for (unsigned i = 0; i < d->nr_devs && !mapped; i++)
+		for (unsigned j = 0; j < d->devs[i].nr_ranges; j++)
+			if (d->devs[i].ranges[j].range == r && d->devs[i].ranges[j].mapped)
+				mapped = true;
+	if (!mapped)
+		return 0;
 	d->be->map_range(d->be_priv, ioreqd_range_space(r), ioreqd_range_base(r),
 			 ioreqd_range_last(r), false);
 	return 0;

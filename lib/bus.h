@@ -98,7 +98,10 @@ int ioreqd_bus_add_sized(struct ioreqd_bus *bus, enum ioreqd_space space, uint64
 struct ioreqd_range *ioreqd_bus_find(const struct ioreqd_bus *bus, enum ioreqd_space space,
 				     uint64_t base, uint64_t last);
 
-/** Remove a range and free its chain.  @return 0 or -ENOENT. */
+/**
+ * Remove a range and free its chain.  @return 0, -ENOENT, or -EBUSY while the
+ * range's chain is running for an access (a handler removing its own range).
+ */
 int ioreqd_bus_remove(struct ioreqd_bus *bus, struct ioreqd_range *range);
 
 /**
@@ -133,7 +136,10 @@ void *ioreqd_range_owner(const struct ioreqd_range *r);
 int ioreqd_range_install(struct ioreqd_range *r, const struct ioreqd_handler *h,
 			 struct ioreqd_hnode **out, bool *had_prev);
 
-/** Remove one handler, wherever it sits in the chain.  @return 0 or -ENOENT. */
+/**
+ * Remove one handler, wherever it sits in the chain.  @return 0, -ENOENT, or
+ * -EBUSY while the range's chain is running for an access.
+ */
 int ioreqd_range_uninstall(struct ioreqd_range *r, struct ioreqd_hnode *node);
 
 /** @return the first handler to run, or NULL for an empty chain. */

@@ -111,7 +111,11 @@ struct ioreqd_host {
 	 */
 	int (*range_map)(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t base,
 			 uint64_t last);
-	/** Release a range claimed with range_map.  @return 0 or -ENOENT. */
+	/**
+	 * Release a range claimed with range_map.  @return 0, -ENOENT, or
+	 * -EBUSY when called from an access on that very range (unmap it from
+	 * a timer instead).
+	 */
 	int (*range_unmap)(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t base,
 			   uint64_t last);
 
