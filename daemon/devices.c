@@ -79,13 +79,11 @@ int ioreqd_dev_add_range(struct ioreqd_dev *dev, enum ioreqd_space space, uint64
 		dev->ranges = nv;
 		dev->cap_ranges = ncap;
 	}
-	r = ioreqd_bus_find(d->bus, space, base, last);
-	if (!r) {
-		rc = ioreqd_bus_add(d->bus, space, base, last, &r, why);
-		if (rc < 0)
-			return rc;
+	rc = ioreqd_bus_claim(d->bus, space, base, last, &r, why);
+	if (rc < 0)
+		return rc;
+	if (!ioreqd_range_owner(r))
 		ioreqd_range_set_owner(r, dev);
-	}
 	dr = &dev->ranges[dev->nr_ranges++];
 	*dr = (struct dev_range){
 		.space = space, .base = base, .last = last, .line = line, .range = r};
@@ -93,8 +91,7 @@ int ioreqd_dev_add_range(struct ioreqd_dev *dev, enum ioreqd_space space, uint64
 		rc = install(dev, dr);
 		if (rc < 0) {
 			dev->nr_ranges--;
-			if (!ioreqd_range_head(r))
-				ioreqd_bus_remove(d->bus, r);
+			ioreqd_bus_release(d->bus, r, NULL);
 			return rc;
 		}
 	}
@@ -112,16 +109,12 @@ static int drop_range(struct ioreqd_dev *dev, unsigned i)
 	struct dev_range *dr = &dev->ranges[i];
 	int rc;
 
-	if (dr->node) {
-		rc = ioreqd_range_uninstall(dr->range, dr->node);
-		if (rc < 0)
-			return rc;
-	}
-	if (!ioreqd_range_head(dr->range)) {
-		if (dr->mapped && d->be_open)
-			d->be->map_range(d->be_priv, dr->space, dr->base, dr->last, false);
-		ioreqd_bus_remove(d->bus, dr->range);
-	}
+	rc = ioreqd_bus_release(d->bus, dr->range, dr->node);
+	if (rc < 0)
+		return rc;
+	/* The last claim is gone: give the range back to the hypervisor too. */
+	if (rc == 1 && dr->mapped && d->be_open)
+		d->be->map_range(d->be_priv, dr->space, dr->base, dr->last, false);
 	dev->ranges[i] = dev->ranges[--dev->nr_ranges];
 	return 0;
 }

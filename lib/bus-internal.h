@@ -31,6 +31,7 @@ struct ioreqd_range {
 	 * uninstalls itself or removes the range is refused with -EBUSY.
 	 */
 	unsigned busy;
+	unsigned users; /* ioreqd_bus_claim()s not yet released */
 };
 
 /* Free every handler node of a range (chain.c). */

@@ -232,6 +232,49 @@ int ioreqd_bus_remove(struct ioreqd_bus *bus, struct ioreqd_range *range)
 	return 0;
 }
 
+int ioreqd_bus_claim(struct ioreqd_bus *bus, enum ioreqd_space space, uint64_t base,
+		     uint64_t last, struct ioreqd_range **out, const char **why)
+{
+	struct ioreqd_range *r = ioreqd_bus_find(bus, space, base, last);
+
+	int rc = 0;
+
+	if (why)
+		*why = NULL;
+	if (!r)
+		rc = ioreqd_bus_add(bus, space, base, last, &r, why);
+	if (rc < 0) {
+		*out = NULL;
+		return rc;
+	}
+	/*
+	 * Count claims, not handlers: a device holds its range before its hook
+	 * is initialised and installed, and must not lose it to a neighbour's
+	 * release meanwhile.
+	 */
+	r->users++;
+	*out = r;
+	return 0;
+}
+
+int ioreqd_bus_release(struct ioreqd_bus *bus, struct ioreqd_range *range,
+		       struct ioreqd_hnode *node)
+{
+	int rc;
+
+	if (range->busy)
+		return -EBUSY; /* before changing anything: see struct ioreqd_range */
+	if (node) {
+		rc = ioreqd_range_uninstall(range, node);
+		if (rc < 0)
+			return rc;
+	}
+	if (range->users && --range->users)
+		return 0;
+	rc = ioreqd_bus_remove(bus, range);
+	return rc < 0 ? rc : 1;
+}
+
 struct ioreqd_range *ioreqd_bus_lookup(const struct ioreqd_bus *bus, enum ioreqd_space space,
 				       uint64_t addr, unsigned size)
 {

@@ -94,6 +94,26 @@ int ioreqd_bus_add(struct ioreqd_bus *bus, enum ioreqd_space space, uint64_t bas
 int ioreqd_bus_add_sized(struct ioreqd_bus *bus, enum ioreqd_space space, uint64_t base,
 			 uint64_t size, struct ioreqd_range **out, const char **why);
 
+/**
+ * Claim [base, last] for one more user: the identical existing range (its
+ * chain gets another handler), or a new one.  Partial overlap is rejected as
+ * by ioreqd_bus_add.  Every caller that gives devices ranges (the daemon, the
+ * replay tool, the test host) goes through this and ioreqd_bus_release.
+ * @return 0 or a negative errno (with *why as for ioreqd_bus_add).
+ */
+int ioreqd_bus_claim(struct ioreqd_bus *bus, enum ioreqd_space space, uint64_t base,
+		     uint64_t last, struct ioreqd_range **out, const char **why);
+
+/**
+ * Undo one claim: uninstall @p node (NULL if none was installed) and remove
+ * the range once its last claim is released.
+ * @return 1 if the range was removed (release it from the hypervisor too),
+ * 0 if others still use it, or -EBUSY (nothing changed) while the range's
+ * chain is running for an access.
+ */
+int ioreqd_bus_release(struct ioreqd_bus *bus, struct ioreqd_range *range,
+		       struct ioreqd_hnode *node);
+
 /** @return the range exactly [base, last] in @p space, or NULL. */
 struct ioreqd_range *ioreqd_bus_find(const struct ioreqd_bus *bus, enum ioreqd_space space,
 				     uint64_t base, uint64_t last);

@@ -585,6 +585,43 @@ START_TEST(test_bus_free_accepts_null_and_populated_bus)
 }
 END_TEST
 
+static enum ioreqd_fault_result claim_noop(ioreqd_fault_t *f, void *opaque)
+{
+	(void)f;
+	(void)opaque;
+	return IOREQD_FAULT_HANDLED;
+}
+
+START_TEST(test_bus_range_lives_until_its_last_claim_is_released)
+{
+	struct ioreqd_bus *cb = ioreqd_bus_new();
+	struct ioreqd_handler h = {.name = "b", .fn = claim_noop, .order = IOREQD_ORDER_NORMAL};
+	struct ioreqd_range *a, *b, *c;
+	struct ioreqd_hnode *nb;
+	const char *why;
+
+	/* Device A claims the range but has no handler yet; B joins and installs. */
+	ck_assert_int_eq(ioreqd_bus_claim(cb, IOREQD_SPACE_MMIO, 0x1000, 0x1fff, &a, &why), 0);
+	ck_assert_int_eq(ioreqd_bus_claim(cb, IOREQD_SPACE_MMIO, 0x1000, 0x1fff, &b, &why), 0);
+	ck_assert_ptr_eq(a, b);
+	ck_assert_int_eq(ioreqd_range_install(b, &h, &nb, NULL), 0);
+	/* A partial overlap is still refused, with the bus's reason. */
+	ck_assert_int_eq(ioreqd_bus_claim(cb, IOREQD_SPACE_MMIO, 0x1800, 0x27ff, &c, &why),
+			 -EEXIST);
+	ck_assert_ptr_null(c);
+	ck_assert_ptr_nonnull(why);
+	/* B leaves: A's claim keeps the range although its chain is now empty. */
+	ck_assert_int_eq(ioreqd_bus_release(cb, b, nb), 0);
+	ck_assert_ptr_eq(ioreqd_bus_find(cb, IOREQD_SPACE_MMIO, 0x1000, 0x1fff), a);
+	ck_assert_ptr_null(ioreqd_range_head(a));
+	/* A leaves: the range goes, and the caller is told to release it upstream. */
+	ck_assert_int_eq(ioreqd_bus_release(cb, a, NULL), 1);
+	ck_assert_ptr_null(ioreqd_bus_find(cb, IOREQD_SPACE_MMIO, 0x1000, 0x1fff));
+	ck_assert_uint_eq(ioreqd_bus_count(cb, IOREQD_SPACE_MMIO), 0);
+	ioreqd_bus_free(cb);
+}
+END_TEST
+
 static Suite *bus_suite(void)
 {
 	Suite *s = suite_create("bus");
@@ -624,6 +661,7 @@ static Suite *bus_suite(void)
 	tcase_add_test(tl, test_bus_lookup_misses_gaps_and_size_zero);
 	tcase_add_test(tl, test_bus_offsets_are_measured_from_base);
 	tcase_add_test(tl, test_bus_lookup_matches_linear_scan);
+	tcase_add_test(tl, test_bus_range_lives_until_its_last_claim_is_released);
 	suite_add_tcase(s, tl);
 	return s;
 }

@@ -262,15 +262,15 @@ static int install(ioreqd_dev_t *dev, struct dev_range *dr)
 }
 
 /* Drop range i of a device: uninstall, and free the bus range once unused. */
-static void drop_range(ioreqd_dev_t *dev, unsigned i)
+static int drop_range(ioreqd_dev_t *dev, unsigned i)
 {
 	struct dev_range *dr = &dev->ranges[i];
+	int rc = ioreqd_bus_release(dev->m->bus, dr->range, dr->node);
 
-	if (dr->node)
-		ioreqd_range_uninstall(dr->range, dr->node);
-	if (!ioreqd_range_head(dr->range))
-		ioreqd_bus_remove(dev->m->bus, dr->range);
+	if (rc < 0)
+		return rc; /* -EBUSY: its chain is running; nothing changed */
 	dev->ranges[i] = dev->ranges[--dev->nr_ranges];
+	return 0;
 }
 
 /* Place a range on the bus (an identical one is shared) and remember it. */
@@ -286,8 +286,8 @@ static int add_range(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t base,
 		*why = "too many ranges for the mock";
 		return -ENOSPC;
 	}
-	r = ioreqd_bus_find(dev->m->bus, space, base, last);
-	if (!r && (rc = ioreqd_bus_add(dev->m->bus, space, base, last, &r, why)) < 0)
+	rc = ioreqd_bus_claim(dev->m->bus, space, base, last, &r, why);
+	if (rc < 0)
 		return rc;
 	dr = &dev->ranges[dev->nr_ranges++];
 	*dr = (struct dev_range){.space = space, .base = base, .last = last, .range = r};
@@ -312,10 +312,8 @@ static int host_range_unmap(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t
 	for (unsigned i = 0; i < dev->nr_ranges; i++) {
 		struct dev_range *dr = &dev->ranges[i];
 
-		if (dr->space == space && dr->base == base && dr->last == last) {
-			drop_range(dev, i);
-			return 0;
-		}
+		if (dr->space == space && dr->base == base && dr->last == last)
+			return drop_range(dev, i);
 	}
 	return -ENOENT;
 }
@@ -579,8 +577,8 @@ void mock_dev_fini(ioreqd_dev_t *dev)
 {
 	if (!dev || !dev->live)
 		return;
-	while (dev->nr_ranges)
-		drop_range(dev, dev->nr_ranges - 1);
+	while (dev->nr_ranges && drop_range(dev, dev->nr_ranges - 1) == 0)
+		;
 	dev->live = false;
 	if (dev->hook->fini)
 		dev->hook->fini(dev->priv);
@@ -590,8 +588,8 @@ void mock_dev_fini(ioreqd_dev_t *dev)
 static void dev_free(ioreqd_dev_t *dev)
 {
 	mock_dev_fini(dev);
-	while (dev->nr_ranges)
-		drop_range(dev, dev->nr_ranges - 1);
+	while (dev->nr_ranges && drop_range(dev, dev->nr_ranges - 1) == 0)
+		;
 	ioreqd_cfg_free(dev->cfg);
 	free(dev);
 }

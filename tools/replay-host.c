@@ -161,15 +161,15 @@ static int install(ioreqd_dev_t *dev, struct dev_range *dr)
 	return ioreqd_range_install(dr->range, &h, &dr->node, NULL);
 }
 
-static void drop_range(ioreqd_dev_t *dev, unsigned i)
+static int drop_range(ioreqd_dev_t *dev, unsigned i)
 {
 	struct dev_range *dr = &dev->ranges[i];
+	int rc = ioreqd_bus_release(dev->rp->bus, dr->range, dr->node);
 
-	if (dr->node)
-		ioreqd_range_uninstall(dr->range, dr->node);
-	if (!ioreqd_range_head(dr->range))
-		ioreqd_bus_remove(dev->rp->bus, dr->range);
+	if (rc < 0)
+		return rc; /* -EBUSY: its chain is running; nothing changed */
 	dev->ranges[i] = dev->ranges[--dev->nr_ranges];
+	return 0;
 }
 
 /* Place a range (an identical one is shared: that is a chain). */
@@ -185,8 +185,8 @@ static int add_range(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t base,
 		*why = "too many ranges";
 		return -ENOSPC;
 	}
-	r = ioreqd_bus_find(dev->rp->bus, space, base, last);
-	if (!r && (rc = ioreqd_bus_add(dev->rp->bus, space, base, last, &r, why)) < 0)
+	rc = ioreqd_bus_claim(dev->rp->bus, space, base, last, &r, why);
+	if (rc < 0)
 		return rc;
 	dr = &dev->ranges[dev->nr_ranges++];
 	*dr = (struct dev_range){.space = space, .base = base, .last = last, .range = r};
@@ -211,10 +211,8 @@ static int host_range_unmap(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t
 	for (unsigned i = 0; i < dev->nr_ranges; i++) {
 		struct dev_range *dr = &dev->ranges[i];
 
-		if (dr->space == space && dr->base == base && dr->last == last) {
-			drop_range(dev, i);
-			return 0;
-		}
+		if (dr->space == space && dr->base == base && dr->last == last)
+			return drop_range(dev, i);
 	}
 	return -ENOENT;
 }
@@ -438,8 +436,8 @@ struct replay *replay_new(const struct ioreqd_cfg *cfg, unsigned domid, char *er
 		if ((rc = check_keys(rp, cfg, dev)) < 0 || (rc = build_dev(rp, cfg, dev)) < 0) {
 			if (c->optional && rc != -EEXIST) {
 				log_warnx("%s: %s (optional device; skipped)", __func__, err);
-				while (dev->nr_ranges)
-					drop_range(dev, dev->nr_ranges - 1);
+				while (dev->nr_ranges && drop_range(dev, dev->nr_ranges - 1) == 0)
+					;
 				if (dev->live)
 					dev->hook->fini(dev->priv);
 				rp->nr_devs--;
@@ -464,8 +462,8 @@ void replay_free(struct replay *rp)
 	for (unsigned i = rp->nr_devs; i-- > 0;) {
 		ioreqd_dev_t *dev = &rp->devs[i];
 
-		while (dev->nr_ranges)
-			drop_range(dev, dev->nr_ranges - 1);
+		while (dev->nr_ranges && drop_range(dev, dev->nr_ranges - 1) == 0)
+			;
 		if (dev->live)
 			dev->hook->fini(dev->priv);
 	}
