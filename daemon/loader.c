@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The hook loader: one dlopen(RTLD_NOW | RTLD_LOCAL) per hook named in the
- * configuration, from the hook directory, then dlsym("ioreqd_hook") and an ABI
+ * configuration, from the first directory of the hook search path that has
+ * it, then dlsym("ioreqd_hook") and an ABI
  * check.  RTLD_NOW makes a missing dependency fail here, at start-up, with a
  * message, instead of at the guest's first access; RTLD_LOCAL keeps one hook's
  * symbols from resolving another's.  Every error names the file and the fix.
@@ -30,13 +31,45 @@ static bool hook_name_ok(const char *name)
 	return true;
 }
 
-static const char *hook_dir(const struct ioreqd_daemon *d)
+/*
+ * The hook search path, first match wins: --hook-dir, then the
+ * configuration's hook_dir, then the directory the hooks were installed in.
+ * Each prepends rather than replaces, so a hook of one's own in a private
+ * directory loads next to the shipped ones without copies or symlinks.
+ * Returns how many of @p dirs it filled (at most 3).
+ */
+static unsigned hook_search_path(const struct ioreqd_daemon *d, const char *dirs[3])
 {
+	unsigned n = 0;
+
 	if (d->opts.hook_dir)
-		return d->opts.hook_dir;
+		dirs[n++] = d->opts.hook_dir;
 	if (d->cfg->hook_dir)
-		return d->cfg->hook_dir;
-	return IOREQD_HOOKDIR;
+		dirs[n++] = d->cfg->hook_dir;
+	dirs[n++] = IOREQD_HOOKDIR;
+	return n;
+}
+
+/* Fill @p path with the first DIR/NAME.so that exists; @p tried lists them all. */
+static bool hook_find(const struct ioreqd_daemon *d, const char *name, char *path,
+		      size_t pathlen, char *tried, size_t triedlen)
+{
+	const char *dirs[3];
+	unsigned n = hook_search_path(d, dirs);
+	size_t len = 0;
+
+	tried[0] = '\0';
+	for (unsigned i = 0; i < n; i++) {
+		int w;
+
+		snprintf(path, pathlen, "%s/%s.so", dirs[i], name);
+		if (access(path, F_OK) == 0)
+			return true;
+		w = snprintf(tried + len, triedlen - len, "%s%s", len ? ", " : "", dirs[i]);
+		if (w > 0 && (size_t)w < triedlen - len)
+			len += (size_t)w;
+	}
+	return false;
 }
 
 static struct loaded_hook *find_loaded(struct ioreqd_daemon *d, const char *name)
@@ -50,7 +83,7 @@ static struct loaded_hook *find_loaded(struct ioreqd_daemon *d, const char *name
 static int load_one(struct ioreqd_daemon *d, const struct ioreqd_cfg_dev *dev,
 		    struct loaded_hook *out, char *err, size_t errlen)
 {
-	char path[4096];
+	char path[4096], tried[1024];
 	void *dl = NULL;
 	const struct ioreqd_hook *hook;
 	int rc;
@@ -62,12 +95,11 @@ static int load_one(struct ioreqd_daemon *d, const struct ioreqd_cfg_dev *dev,
 		rc = -EINVAL;
 		goto out;
 	}
-	snprintf(path, sizeof(path), "%s/%s.so", hook_dir(d), dev->hook);
-	if (access(path, F_OK) < 0) {
+	if (!hook_find(d, dev->hook, path, sizeof(path), tried, sizeof(tried))) {
 		snprintf(err, errlen,
-			 "%s:%u: device %s: unknown hook '%s': no %s (set hook_dir in [global] "
-			 "or --hook-dir to the directory holding %s.so)",
-			 d->cfg->path, dev->hook_line, dev->name, dev->hook, path, dev->hook);
+			 "%s:%u: device %s: unknown hook '%s': no %s.so in %s (put it there, "
+			 "or name its directory with --hook-dir or hook_dir in [global])",
+			 d->cfg->path, dev->hook_line, dev->name, dev->hook, dev->hook, tried);
 		rc = -ENOENT;
 		goto out;
 	}

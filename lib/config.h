@@ -4,7 +4,7 @@
  * section and one "[device NAME]" section per device instance.
  *
  *   [global]
- *   hook_dir = /usr/lib/x86_64-linux-gnu/ioreqd   ; where NAME.so hooks live
+ *   hook_dir = /opt/myhooks   ; searched before the installed hooks
  *   log_level = warn|info|debug
  *   watchdog_ms = 5000        ; complete a deferred access after this long (0 = off)
  *   buffered = yes|no         ; ask for a buffered ring
