@@ -30,7 +30,7 @@
 
 #include "bench.h"
 #include "bus.h"
-#include "ioreq.h"
+#include "engine.h"
 #include "log.h"
 
 #define MMIO_BASE 0xc0000000ull

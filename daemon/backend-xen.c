@@ -31,7 +31,7 @@
 
 #include "backend.h"
 #include "bus.h"
-#include "ioreq.h"
+#include "engine.h"
 #include "log.h"
 
 #if defined(__i386__) || defined(__x86_64__)

@@ -18,7 +18,7 @@
 #include "backend.h"
 #include "bus.h"
 #include "config.h"
-#include "ioreq.h"
+#include "engine.h"
 #include "log.h"
 
 /* sysexits(3) codes the daemon uses. */

@@ -31,7 +31,7 @@ hooks_libioreqd_builtin_hooks_la_SOURCES = hooks/builtin.c hooks/builtin.h \
 hooks_libioreqd_builtin_hooks_la_CPPFLAGS = $(AM_CPPFLAGS) -DIOREQD_HOOK_BUILTIN
 
 # --- rom, testdev, trace (owned by the device-hooks part 2 work) ---
-# trace carries its own copy of the trace file writer (lib/trace.c), which is
+# trace carries its own copy of the trace file writer (lib/util/trace.c), which is
 # pure logic; the built-in library carries it too, for ioreqd-replay and the
 # tests.  The three are not in builtin.c's table yet: check_hook_scratch pins
 # the table at three hooks; the tests and replay name them directly.
@@ -42,11 +42,11 @@ hooks_rom_la_LIBADD = lib/libioreqd-hook.la
 hooks_testdev_la_SOURCES = hooks/testdev.c
 hooks_testdev_la_LDFLAGS = $(HOOK_PLUGIN_LDFLAGS)
 hooks_testdev_la_LIBADD = lib/libioreqd-hook.la
-hooks_trace_la_SOURCES = hooks/trace.c lib/trace.c lib/trace.h
+hooks_trace_la_SOURCES = hooks/trace.c lib/util/trace.c lib/util/trace.h
 hooks_trace_la_LDFLAGS = $(HOOK_PLUGIN_LDFLAGS)
 hooks_trace_la_LIBADD = lib/libioreqd-hook.la
 hooks_libioreqd_builtin_hooks_la_SOURCES += hooks/rom.c hooks/testdev.c hooks/trace.c \
-	lib/trace.c lib/trace.h
+	lib/util/trace.c lib/util/trace.h
 
 # --- uart16550, pl011 (owned by the device-hooks part 1 work) ---
 # Both UARTs share the character back end (pty, socket, file) in a

@@ -20,7 +20,7 @@
 #include "backend-xen.h"
 #include "bus.h"
 #include "log.h"
-#include "vmcs.h"
+#include "vcpu-internal.h"
 
 #define DOMID 5
 #define INJECTED EL2HLT

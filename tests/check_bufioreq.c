@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "bus.h"
-#include "ioreq.h"
+#include "engine.h"
 #include "log.h"
 
 #define SLOTS IOREQ_BUFFER_SLOT_NUM

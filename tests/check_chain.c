@@ -14,7 +14,7 @@
 #include <string.h>
 
 #include "bus.h"
-#include "ioreq.h"
+#include "engine.h"
 #include "log.h"
 
 #define RANGE_BASE 0x100u

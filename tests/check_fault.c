@@ -15,7 +15,7 @@
 
 #include "bus.h"
 #include "fault-internal.h"
-#include "ioreq.h"
+#include "engine.h"
 #include "log.h"
 
 static const unsigned sizes[] = {1, 2, 4, 8};

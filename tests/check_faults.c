@@ -22,7 +22,7 @@
 #include <string.h>
 
 #include "bus.h"
-#include "ioreq.h"
+#include "engine.h"
 #include "log.h"
 
 #define NR_VCPUS 4u

@@ -15,7 +15,7 @@
 
 #include "bus.h"
 #include "engine-fixture.h"
-#include "ioreq.h"
+#include "engine.h"
 #include "log.h"
 
 #define PCI_SBDF IOREQD_PCI_SBDF(0, 0, 3, 0)

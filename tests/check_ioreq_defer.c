@@ -16,7 +16,7 @@
 
 #include "bus.h"
 #include "engine-fixture.h"
-#include "ioreq.h"
+#include "engine.h"
 #include "log.h"
 
 static void setup(void)

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmcs.h"
+#include "vcpu-internal.h"
 
 /* The "hypervisor": one vCPU's state, and what was done to it. */
 struct source {

@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "bus.h"
-#include "ioreq.h"
+#include "engine.h"
 
 #define NR_VCPUS 4u
 #define DOMID 7u

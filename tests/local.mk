@@ -148,7 +148,7 @@ check_PROGRAMS += tests/check_sim
 TESTS += tests/check_sim
 tests_check_sim_SOURCES = tests/check_sim.c tests/sim-harness.c tests/sim-harness.h \
 	daemon/backend-sim.c
-tests_check_sim_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/sim
+tests_check_sim_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/sim -I$(top_srcdir)/daemon
 tests_check_sim_LDADD = sim/libioreqd-sim.la $(TEST_LDADD)
 # End to end across processes: ioreqd-simguest + ioreqd --backend sim.
 TESTS += sim/selftest.sh

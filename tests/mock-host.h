@@ -29,7 +29,7 @@
 #include <ioreqd/hook.h>
 
 #include "bus.h"
-#include "ioreq.h"
+#include "engine.h"
 
 /* Guest memory: MOCK_GUEST_SIZE bytes at guest-physical address 0. */
 #define MOCK_GUEST_SIZE (1u << 20)

@@ -31,7 +31,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "ioreq.h"
+#include "engine.h"
 #include "log.h"
 #include "replay.h"
 #include "trace.h"

@@ -19,7 +19,7 @@
 
 #include "bus.h"
 #include "config.h"
-#include "ioreq.h"
+#include "engine.h"
 
 struct replay;
 

@@ -28,7 +28,7 @@
 
 #include "bus.h"
 #include "fuzz-input.h"
-#include "ioreq.h"
+#include "engine.h"
 
 #define RING IOREQ_BUFFER_SLOT_NUM
 

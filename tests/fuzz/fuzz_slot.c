@@ -31,7 +31,7 @@
 #include "bus.h"
 #include "fuzz-host.h"
 #include "fuzz-input.h"
-#include "ioreq.h"
+#include "engine.h"
 
 #define MAX_VCPUS 4
 #define GM_SIZE 8192u

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vmcs.h"
+#include "vcpu-internal.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -7,9 +7,9 @@
 #define IOREQD_ENGINE_INTERNAL_H
 
 #include "fault-internal.h"
-#include "ioreq.h"
+#include "engine.h"
 #include "log.h"
-#include "vmcs.h"
+#include "vcpu-internal.h"
 
 /* The vCPU id a posted (buffered) write reports: nobody waits for it. */
 #define IOREQD_VCPU_NONE 0xffffu

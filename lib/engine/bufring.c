@@ -15,7 +15,7 @@
  * Xen publishes both halves with one write_pointer update, so a half-written
  * quad is a transient view, not an error.
  */
-#include "ioreq.h"
+#include "engine.h"
 
 #include <stdatomic.h>
 #include <string.h>

@@ -18,7 +18,7 @@
  * that each fit one range; a handler may defer any of them, and the engine
  * resumes the expansion when the handler completes it.
  */
-#include "ioreq.h"
+#include "engine.h"
 
 #include <errno.h>
 #include <stdarg.h>

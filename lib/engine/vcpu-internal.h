@@ -17,8 +17,8 @@
  *   ioreqd_vcpu_reset()  when a new request starts, so stale state is never
  *                        served.
  */
-#ifndef IOREQD_VMCS_H
-#define IOREQD_VMCS_H
+#ifndef IOREQD_VCPU_INTERNAL_H
+#define IOREQD_VCPU_INTERNAL_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -140,4 +140,4 @@ void ioreqd_vcpu_regs_set(struct ioreqd_vcpu_regs *r, enum ioreqd_vcpu_reg reg, 
 /** @return the width of a register in bytes (2, 4 or 8), 0 if unknown. */
 unsigned ioreqd_vcpu_reg_size(enum ioreqd_vcpu_reg reg);
 
-#endif /* IOREQD_VMCS_H */
+#endif /* IOREQD_VCPU_INTERNAL_H */

@@ -9,8 +9,8 @@
  * and `state`.  It knows nothing of Xen handles or event loops: whatever it
  * needs from the outside comes through struct ioreqd_engine_ops.
  */
-#ifndef IOREQD_IOREQ_H
-#define IOREQD_IOREQ_H
+#ifndef IOREQD_ENGINE_H
+#define IOREQD_ENGINE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -145,4 +145,4 @@ const struct ioreqd_engine_stats *ioreqd_engine_stats(const struct ioreqd_engine
 unsigned ioreqd_engine_nr_vcpus(const struct ioreqd_engine *e);
 const char *ioreqd_reject_name(enum ioreqd_reject r);
 
-#endif /* IOREQD_IOREQ_H */
+#endif /* IOREQD_ENGINE_H */
