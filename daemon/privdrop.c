@@ -16,6 +16,7 @@
 
 #include "privdrop.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -256,6 +257,24 @@ static int verify(uid_t uid, gid_t gid)
 	return 0;
 }
 
+/*
+ * glibc loads libgcc_s.so.1 (the unwinder) on the first pthread_cancel() or
+ * thread exit by unwinding, and aborts the process if it cannot: "libgcc_s.so.1
+ * must be installed for pthread_cancel to work".  libxenstore cancels its
+ * watch reader thread in xs_close(), which ioreqd calls at every clean stop,
+ * long after the chroot: load the unwinder while the real root is still
+ * visible.  glibc's own dlopen then finds it in memory by its soname.  The
+ * handle is never closed: it must stay for the life of the process.
+ */
+static int preload_unwinder(void)
+{
+	if (dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NODELETE))
+		return 0;
+	log_warnx("ioreqd_privdrop: cannot load libgcc_s.so.1 before the chroot (%s): "
+		  "glibc needs it to stop libxenstore's thread; install libgcc-s1", dlerror());
+	return -ENOENT;
+}
+
 int ioreqd_privdrop(const struct ioreqd_privdrop_opts *o)
 {
 	uid_t uid = 0;
@@ -283,6 +302,9 @@ int ioreqd_privdrop(const struct ioreqd_privdrop_opts *o)
 		return -EPERM;
 	}
 	if (o->chroot_dir) {
+		rc = preload_unwinder();
+		if (rc < 0)
+			return rc;
 		if (chroot(o->chroot_dir) < 0 || chdir("/") < 0) {
 			rc = -errno;
 			log_warn("ioreqd_privdrop: chroot %s", o->chroot_dir);

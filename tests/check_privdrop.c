@@ -10,6 +10,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -190,6 +191,46 @@ START_TEST(test_privdrop_chroot_makes_the_directory_the_root)
 }
 END_TEST
 
+static void *wait_forever(void *arg)
+{
+	for (;;)
+		pause(); /* a cancellation point */
+	return NULL;
+}
+
+/* What libxenstore's xs_close() does with its reader thread, at every stop. */
+static int chroot_then_cancel_a_thread(void *arg)
+{
+	struct ioreqd_privdrop_opts o = {.chroot_dir = arg};
+	pthread_t t;
+	void *res;
+
+	if (ioreqd_privdrop(&o) != 0)
+		return 1;
+	if (pthread_create(&t, NULL, wait_forever, NULL) != 0)
+		return 2;
+	if (pthread_cancel(t) != 0 || pthread_join(t, &res) != 0)
+		return 3;
+	return res == PTHREAD_CANCELED ? 0 : 4;
+}
+
+/*
+ * Issue 12 item 11: --chroot without --restrict ended every clean stop in
+ * SIGABRT, because glibc could not load libgcc_s.so.1 for pthread_cancel
+ * inside an empty chroot.
+ */
+START_TEST(test_privdrop_a_thread_can_be_cancelled_inside_an_empty_chroot)
+{
+	char dir[] = "/tmp/check_privdrop.XXXXXX";
+
+	if (!need_root(__func__))
+		return;
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(in_child(chroot_then_cancel_a_thread, dir), 0);
+	rmdir(dir);
+}
+END_TEST
+
 static int drop_when_not_root(void *arg)
 {
 	if (setresuid(nobody.pw_uid, nobody.pw_uid, nobody.pw_uid) < 0)
@@ -260,6 +301,7 @@ static Suite *privdrop_suite(void)
 	tcase_add_test(tc, test_privdrop_refuses_uid_zero_and_empty_is_a_no_op);
 	tcase_add_test(tc, test_privdrop_to_nobody_makes_setuid_zero_fail);
 	tcase_add_test(tc, test_privdrop_chroot_makes_the_directory_the_root);
+	tcase_add_test(tc, test_privdrop_a_thread_can_be_cancelled_inside_an_empty_chroot);
 	tcase_add_test(tc, test_privdrop_needs_root_to_start_with);
 	tcase_add_test(tc, test_privdrop_seccomp_denies_calls_off_the_list);
 	suite_add_tcase(s, tc);
