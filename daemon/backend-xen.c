@@ -7,7 +7,9 @@
  * fills vp_eport), bind one event channel per vCPU plus the buffered one,
  * then claim ranges.  Teardown runs the same steps backwards and is safe
  * after a setup that stopped anywhere.  A xenstore watch on @releaseDomain
- * tells us when the domain dies.  Guest memory and vCPU state live in
+ * tells us when the domain dies; once confined to the domain (--restrict,
+ * libxl's dm_restrict), xenstore is gone and a once-a-second probe of our own
+ * ioreq server takes its place.  Guest memory and vCPU state live in
  * backend-xen-mapcache.c and backend-xen-ctx.c.
  */
 /*
@@ -22,6 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
 
 #include <xendevicemodel.h>
 #include <xenevtchn.h>
@@ -44,6 +48,8 @@
 #define BACKEND_DOMID 0
 #define WATCH_PATH "@releaseDomain"
 #define WATCH_TOKEN "ioreqd"
+/* How often a confined daemon asks Xen whether its ioreq server still exists. */
+#define PROBE_INTERVAL_S 1
 
 /* One bound event channel: our local port and the vCPU it serves. */
 struct port_map {
@@ -68,6 +74,7 @@ struct xen_be {
 	struct xs_handle *xsh;
 	int evtchn_fd;
 	int watch_fd;
+	int probe_fd; /* once restricted: a periodic timerfd in place of watch_fd */
 
 	ioservid_t id;
 	bool created;
@@ -153,6 +160,7 @@ static int xen_open(void **priv, const struct ioreqd_backend_args *args)
 	be->domid = args->domid;
 	be->evtchn_fd = -1;
 	be->watch_fd = -1;
+	be->probe_fd = -1;
 	be->rl_io = (struct ioreqd_ratelimit)IOREQD_RATELIMIT_INIT(10, 1);
 	be->rl_ctx = (struct ioreqd_ratelimit)IOREQD_RATELIMIT_INIT(10, 1);
 
@@ -262,11 +270,8 @@ static void xen_close(void *priv)
 
 	if (!be)
 		return;
-	/*
-	 * After xentoolcore_restrict_all the xenstore connection is /dev/null
-	 * and a request would wait for an answer forever: leave it alone.
-	 */
-	if (be->published && !be->restricted) {
+	/* Confining closed xenstore (xen_restrict_domain); the node stays. */
+	if (be->published && be->xsh) {
 		snprintf(path, sizeof(path), "/local/domain/%u/ioreqd/%u", BACKEND_DOMID,
 			 be->domid);
 		if (!xs_rm(be->xsh, XBT_NULL, path))
@@ -293,6 +298,8 @@ static void xen_close(void *priv)
 	    xendevicemodel_destroy_ioreq_server(be->dmod, (domid_t)be->domid, be->id) < 0)
 		close_fail(be, "xendevicemodel_destroy_ioreq_server");
 	be->created = false;
+	if (be->probe_fd >= 0)
+		close(be->probe_fd);
 	/* The close calls free their handle whatever they return. */
 	if (be->xsh)
 		xs_close(be->xsh);
@@ -564,7 +571,9 @@ static int xen_fd(void *priv, unsigned idx)
 {
 	struct xen_be *be = priv;
 
-	return idx == 0 ? be->evtchn_fd : idx == 1 ? be->watch_fd : -1;
+	if (idx == 1)
+		return be->restricted ? be->probe_fd : be->watch_fd;
+	return idx == 0 ? be->evtchn_fd : -1;
 }
 
 static const struct port_map *port_lookup(const struct xen_be *be, evtchn_port_t port)
@@ -652,8 +661,6 @@ static int watch_pending_cb(struct xen_be *be,
 	unsigned events = 0;
 	char **w;
 
-	if (be->restricted)
-		return 0;
 	/*
 	 * xs_check_watch never blocks (xs_read_watch would on a wakeup with
 	 * nothing queued): drain everything queued, then look at the domain
@@ -674,6 +681,45 @@ static int watch_pending_cb(struct xen_be *be,
 	return 0;
 }
 
+/*
+ * The confined daemon's substitute for the watch, on every tick of probe_fd.
+ * domain_kill() destroys the domain's ioreq servers first thing
+ * (ioreq_server_destroy_all), while our foreign mappings keep the dying
+ * domain itself alive: so ask for our server, a dm_op that restrict_all
+ * still allows for this domain.  ENOENT: the server is gone; ESRCH: the
+ * domain is.  A shut-down domain that is not destroyed yet still has its
+ * server and goes unnoticed until the toolstack destroys it.
+ */
+static int probe_pending_cb(struct xen_be *be,
+			    void (*fn)(void *, enum ioreqd_backend_event, unsigned), void *arg)
+{
+	uint64_t ticks;
+	int err;
+
+	/* Consume the expirations: the fd is level-triggered and non-blocking. */
+	if (read(be->probe_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN &&
+	    errno != EINTR)
+		return ioreqd_xen_fail(__func__, "read(timerfd)", be->domid);
+	if (be->gone)
+		return 0;
+	if (xendevicemodel_get_ioreq_server_info(be->dmod, (domid_t)be->domid, be->id, NULL,
+						 NULL, NULL) == 0)
+		return 0;
+	err = errno ? errno : EIO;
+	if (err != ENOENT && err != ESRCH) {
+		ioreqd_log_rl(&be->rl_io, LOG_LEVEL_WARN,
+			      "%s: xendevicemodel_get_ioreq_server_info: %s (domain %u); "
+			      "cannot tell whether the domain is alive", __func__,
+			      strerror(err), be->domid);
+		return 0;
+	}
+	log_info("%s: domain %u is %s", __func__, be->domid,
+		 err == ESRCH ? "gone" : "dying (its ioreq server was destroyed)");
+	be->gone = true;
+	fn(arg, IOREQD_BE_EV_DOMAIN_GONE, 0);
+	return 0;
+}
+
 static int xen_pending(void *priv, unsigned idx,
 		       void (*fn)(void *arg, enum ioreqd_backend_event ev, unsigned vcpu),
 		       void *arg)
@@ -682,6 +728,8 @@ static int xen_pending(void *priv, unsigned idx,
 
 	if (idx == 0)
 		return evtchn_pending_cb(be, fn, arg);
+	if (idx == 1 && be->restricted)
+		return probe_pending_cb(be, fn, arg);
 	if (idx == 1)
 		return watch_pending_cb(be, fn, arg);
 	return -EINVAL;
@@ -857,7 +905,7 @@ static int xen_publish(void *priv, const char *key, const char *value)
 		log_warnx("%s: domain %u: bad key '%s'", __func__, be->domid, key);
 		return -EINVAL;
 	}
-	if (be->restricted) {
+	if (be->restricted || !be->xsh) {
 		log_warnx("%s: domain %u: cannot publish %s: xenstore is closed once the daemon "
 			  "is confined to the domain", __func__, be->domid, key);
 		return -EPERM;
@@ -870,15 +918,44 @@ static int xen_publish(void *priv, const char *key, const char *value)
 	return 0;
 }
 
+/*
+ * Confine every handle to the domain.  xentoolcore_restrict_all() turns the
+ * xenstore connection into /dev/null: the watch could never fire again, and
+ * its pipe, still in the daemon's loop, would stay readable (it held the
+ * watch's first event) and spin the loop at 100% of a CPU.  So close
+ * xenstore first, while that is still a clean exchange with xenstored (its
+ * reader thread is cancelled here, outside any chroot), and put a periodic
+ * probe in its place: fd(1) changes, and the daemon re-reads it.
+ */
 static int xen_restrict_domain(void *priv)
 {
 	struct xen_be *be = priv;
+	struct itimerspec its = {
+		.it_interval = {.tv_sec = PROBE_INTERVAL_S},
+		.it_value = {.tv_sec = PROBE_INTERVAL_S},
+	};
 
+	if (be->restricted)
+		return 0;
+	be->probe_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (be->probe_fd < 0)
+		return ioreqd_xen_fail(__func__, "timerfd_create", be->domid);
+	if (timerfd_settime(be->probe_fd, 0, &its, NULL) < 0)
+		return ioreqd_xen_fail(__func__, "timerfd_settime", be->domid);
+	if (be->xsh) {
+		if (!xs_unwatch(be->xsh, WATCH_PATH, WATCH_TOKEN))
+			log_debug("%s: xs_unwatch: %s (domain %u)", __func__, strerror(errno),
+				  be->domid);
+		xs_close(be->xsh);
+		be->xsh = NULL;
+		be->watch_fd = -1;
+	}
 	if (xentoolcore_restrict_all((domid_t)be->domid) < 0)
 		return ioreqd_xen_fail(__func__, "xentoolcore_restrict_all", be->domid);
 	be->restricted = true;
-	log_info("%s: confined to domain %u: vCPU state, xenstore and the @releaseDomain "
-		 "watch are no longer available", __func__, be->domid);
+	log_info("%s: confined to domain %u: vCPU state and xenstore are no longer "
+		 "available; the domain's death is noticed within %d s", __func__, be->domid,
+		 PROBE_INTERVAL_S);
 	return 0;
 }
 

@@ -94,7 +94,11 @@ struct ioreqd_backend_ops {
 
 	/** Publish device state (xenstore on Xen). May be NULL. */
 	int (*publish)(void *priv, const char *key, const char *value);
-	/** Confine every handle to the domain (xentoolcore_restrict_all). May be NULL. */
+	/**
+	 * Confine every handle to the domain (xentoolcore_restrict_all). May be
+	 * NULL.  The fds may change: the daemon re-reads fd() afterwards.  The
+	 * backend must still report IOREQD_BE_EV_DOMAIN_GONE once confined.
+	 */
 	int (*restrict_domain)(void *priv);
 
 	/** Disable (if enabled), unmap, destroy the server and close everything. */

@@ -168,6 +168,8 @@ extern const struct ioreqd_host ioreqd_daemon_host;
 
 /* loop.c */
 int ioreqd_loop_setup(struct ioreqd_daemon *d);
+/** Re-read the backend's fds (they may change when it is confined). */
+int ioreqd_loop_refresh_fds(struct ioreqd_daemon *d);
 int ioreqd_loop_run(struct ioreqd_daemon *d);
 void ioreqd_loop_stop(struct ioreqd_daemon *d, int exit_code);
 void ioreqd_loop_quiesce(struct ioreqd_daemon *d);

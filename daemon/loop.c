@@ -146,6 +146,36 @@ int ioreqd_loop_setup(struct ioreqd_daemon *d)
 	return 0;
 }
 
+/*
+ * The backend's fds may change when it is confined (Xen swaps its xenstore
+ * watch for a timer): follow them, keeping an event's pending state (xl's
+ * "stop" takes the events out of the loop and "cont" puts them back).
+ */
+int ioreqd_loop_refresh_fds(struct ioreqd_daemon *d)
+{
+	for (unsigned i = 0; i < d->nr_fds; i++) {
+		struct fd_watch *w = &d->fds[i];
+		int fd = d->be->fd(d->be_priv, i);
+		bool pending;
+
+		if (!w->ev || fd == (int)event_get_fd(w->ev))
+			continue;
+		pending = event_pending(w->ev, EV_READ, NULL);
+		event_del(w->ev);
+		if (fd < 0) {
+			event_free(w->ev);
+			w->ev = NULL;
+			continue;
+		}
+		if (event_assign(w->ev, d->base, fd, EV_READ | EV_PERSIST, loop_backend_cb, w) < 0 ||
+		    (pending && event_add(w->ev, NULL) < 0)) {
+			log_warnx("%s: cannot watch backend fd %d", __func__, fd);
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
 int ioreqd_loop_run(struct ioreqd_daemon *d)
 {
 	if (event_base_dispatch(d->base) < 0) {
@@ -210,7 +240,8 @@ void ioreqd_loop_teardown(struct ioreqd_daemon *d)
 		d->watchdogs = NULL;
 	}
 	for (unsigned i = d->nr_fds; i-- > 0;)
-		event_free(d->fds[i].ev);
+		if (d->fds[i].ev)
+			event_free(d->fds[i].ev);
 	free(d->fds);
 	d->fds = NULL;
 	d->nr_fds = 0;

@@ -264,6 +264,9 @@ static int go_live(struct ioreqd_daemon *d)
 		rc = d->be->restrict_domain(d->be_priv);
 		if (rc < 0)
 			return rc;
+		rc = ioreqd_loop_refresh_fds(d);
+		if (rc < 0)
+			return rc;
 	}
 	if (d->opts.chroot_dir || d->opts.user || d->opts.group) {
 		struct ioreqd_privdrop_opts po = {

@@ -79,7 +79,8 @@ static int xl_pause(void *arg)
 	struct ioreqd_daemon *d = arg;
 
 	for (unsigned i = 0; i < d->nr_fds; i++)
-		event_del(d->fds[i].ev);
+		if (d->fds[i].ev)
+			event_del(d->fds[i].ev);
 	log_info("%s: d%u: paused: guest accesses wait until continued", __func__,
 		 d->opts.domid);
 	return 0;
@@ -90,7 +91,8 @@ static int xl_resume(void *arg)
 	struct ioreqd_daemon *d = arg;
 
 	for (unsigned i = 0; i < d->nr_fds; i++)
-		event_add(d->fds[i].ev, NULL);
+		if (d->fds[i].ev)
+			event_add(d->fds[i].ev, NULL);
 	/* Requests that arrived while paused left no pending wake-up for us. */
 	if (d->buf_page)
 		ioreqd_engine_drain_buffered(d->engine, d->buf_page);

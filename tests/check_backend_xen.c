@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
 
 #include "backend.h"
@@ -920,9 +921,11 @@ START_TEST(test_xen_after_restrict_no_xc_or_xenstore_call_is_made)
 	ck_assert_int_eq(be->vcpu_set(r.priv, 0, &regs), -EPERM);
 	ck_assert_int_eq(be->get_ip(r.priv, 0, &ip), -EPERM);
 	ck_assert_int_eq(be->publish(r.priv, "state", "x"), -EPERM);
-	fake_xen_fire_watch();
+	/* The death probe uses a dm_op, which the restriction allows; never xenstore. */
 	ck_assert_int_eq(be->pending(r.priv, 1, record, &s), 0);
-	ck_assert_uint_eq(fake_xen.ncalls, 0);
+	ck_assert_uint_eq(fake_xen.ncalls, 1);
+	ck_assert_str_eq(fake_xen.calls[0].name, "xendevicemodel_get_ioreq_server_info");
+	ck_assert_uint_eq(s.n, 0);
 	ck_assert_ptr_nonnull(logged("xentoolcore_restrict_all", NULL));
 	/* The restricted handles still serve the domain. */
 	ck_assert_int_eq(be->guest_read(r.priv, 0, &b, 1), 0);
@@ -937,6 +940,91 @@ START_TEST(test_xen_after_restrict_no_xc_or_xenstore_call_is_made)
 	ck_assert_int_eq(be->restrict_domain(r.priv), -EPERM);
 	ck_assert_ptr_nonnull(logged("xentoolcore_restrict_all", strerror(EPERM)));
 	rig_down(&r);
+	ck_assert_ptr_null(fake_xen_leak());
+}
+END_TEST
+
+/* @return true if @p fd is readable now (a zero timeout: never waits). */
+static bool readable(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+/*
+ * Issue 12 item 10: under --restrict the xenstore watch's pipe stayed in the
+ * loop, readable forever with the watch's first event, and the daemon spun.
+ * Confining closes xenstore before xentoolcore_restrict_all (unwatch, close),
+ * and fd 1 becomes a timer that is not readable until it ticks.
+ */
+START_TEST(test_xen_restrict_closes_xenstore_first_and_swaps_the_watch_for_a_timer)
+{
+	struct seen s = {0};
+	struct rig r;
+	int watch_fd, probe_fd;
+
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	watch_fd = be->fd(r.priv, 1);
+	/* xenstored fired the new watch once: the pipe is readable, as under Xen. */
+	ck_assert(readable(watch_fd));
+	fake_xen_clear_log();
+	ck_assert_int_eq(be->restrict_domain(r.priv), 0);
+	ck_assert_int_eq(fake_xen_find("xs_unwatch", 0), 0);
+	ck_assert_int_eq(fake_xen_find("xs_close", 0), 1);
+	ck_assert_int_eq(fake_xen_find("xentoolcore_restrict_all", 0), 2);
+	ck_assert_int_eq(fake_xen.live_xsh, 0);
+	probe_fd = be->fd(r.priv, 1);
+	ck_assert_int_ge(probe_fd, 0);
+	ck_assert_int_ne(probe_fd, watch_fd);
+	ck_assert(!readable(probe_fd));
+	/* The event channel fd is untouched. */
+	ck_assert_int_eq(be->fd(r.priv, 0), fake_xen.evtchn_pipe[0]);
+	/* A second call changes nothing. */
+	ck_assert_int_eq(be->restrict_domain(r.priv), 0);
+	ck_assert_int_eq(be->fd(r.priv, 1), probe_fd);
+	ck_assert_int_eq(be->pending(r.priv, 1, record, &s), 0);
+	ck_assert_uint_eq(s.n, 0);
+	rig_down(&r);
+	ck_assert_ptr_null(fake_xen_leak());
+	ck_assert_uint_eq(fake_xen_count("xs_close"), 1);
+}
+END_TEST
+
+/* The confined daemon learns of the death from its own server's absence. */
+START_TEST(test_xen_restricted_daemon_notices_a_dying_or_vanished_domain)
+{
+	for (int st = FAKE_DOM_DYING; st <= FAKE_DOM_GONE; st += 2) {
+		struct seen s = {0};
+		struct rig r;
+
+		setup_each();
+		ck_assert_int_eq(rig_up(&r, false), 0);
+		ck_assert_int_eq(be->restrict_domain(r.priv), 0);
+		/* Alive; then a probe that fails otherwise is not taken for death. */
+		ck_assert_int_eq(be->pending(r.priv, 1, record, &s), 0);
+		fake_xen_fail_call("xendevicemodel_get_ioreq_server_info", 1, EACCES);
+		ck_assert_int_eq(be->pending(r.priv, 1, record, &s), 0);
+		ck_assert_uint_eq(s.n, 0);
+		ck_assert_ptr_nonnull(logged("xendevicemodel_get_ioreq_server_info",
+					     strerror(EACCES)));
+		fake_xen.state = (enum fake_dom_state)st;
+		ck_assert_int_eq(be->pending(r.priv, 1, record, &s), 0);
+		ck_assert_uint_eq(s.n, 1);
+		ck_assert_int_eq(s.ev[0], IOREQD_BE_EV_DOMAIN_GONE);
+		ck_assert_ptr_nonnull(logged("domain 5 is", NULL));
+		/* Reported once; later ticks make no more calls. */
+		fake_xen_clear_log();
+		ck_assert_int_eq(be->pending(r.priv, 1, record, &s), 0);
+		ck_assert_uint_eq(s.n, 1);
+		ck_assert_uint_eq(fake_xen.ncalls, 0);
+		nmsgs = 0;
+		rig_down(&r);
+		/* The teardown that follows finds Xen's side gone: no warnings. */
+		ck_assert_msg(nmsgs == 0, "logged at info or above: %s", msgs[0]);
+		ck_assert_ptr_null(fake_xen_leak());
+		teardown_each();
+	}
 }
 END_TEST
 
@@ -976,6 +1064,8 @@ static Suite *backend_xen_suite(void)
 	tcase_add_test(tc, test_xen_vmcs_write_reaches_the_cpu_record_on_flush);
 	tcase_add_test(tc, test_xen_publish_writes_under_the_backend_path_and_close_removes_it);
 	tcase_add_test(tc, test_xen_after_restrict_no_xc_or_xenstore_call_is_made);
+	tcase_add_test(tc, test_xen_restrict_closes_xenstore_first_and_swaps_the_watch_for_a_timer);
+	tcase_add_test(tc, test_xen_restricted_daemon_notices_a_dying_or_vanished_domain);
 	suite_add_tcase(s, tc);
 	return s;
 }
