@@ -157,7 +157,7 @@ arch_conf() { cat "$XT/xentest-arm64.conf" >"$1"; }
 arch_boot() {
 	cat "$BASE/base.cpio" "$WORK/overlay.cpio" >"$WORK/dom0.cpio"
 	run_qemu "$SERIAL" qemu-system-aarch64 -machine virt,virtualization=on,gic-version=3 \
-		-cpu cortex-a57 -smp 2 -m 2048 -monitor none \
+		-cpu cortex-a57 -smp 2 -m 2048 -monitor none -nic none \
 		-kernel "$XEN_BIN" -append "$XEN_CMDLINE" \
 		-device "guest-loader,addr=$DOM0_KERNEL_ADDR,kernel=$BASE/vmlinuz,bootargs=$DOM0_CMDLINE" \
 		-device "guest-loader,addr=$DOM0_INITRD_ADDR,initrd=$WORK/dom0.cpio"

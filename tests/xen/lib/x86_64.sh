@@ -69,7 +69,7 @@ arch_default_cases() { echo "pvh linux xl"; }
 arch_boot() {
 	cat "$BASE/base.cpio" "$WORK/overlay.cpio" >"$WORK/dom0.cpio"
 	run_qemu "$SERIAL" qemu-system-x86_64 -machine q35,accel=tcg -cpu max -smp 2 -m 2048 \
-		-monitor none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		-monitor none -nic none -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
 		-kernel "$XEN_BIN" -append "$XEN_CMDLINE" \
 		-initrd "$BASE/vmlinuz $DOM0_CMDLINE,$WORK/dom0.cpio"
 }
