@@ -28,7 +28,8 @@
  * device has an MMIO range in the config, it is where BAR0 starts (it must be
  * bar_size long and aligned), with memory decoding on, as firmware leaves it.
  * When the guest moves BAR0 with decoding on, or turns decoding on or off,
- * the window moves with host->range_map / range_unmap.  The size-probe value
+ * the window moves with host->range_map / range_unmap; the log says so only
+ * when BAR0 lands somewhere new, not for each decode toggle.  The size-probe value
  * itself is never mapped: a guest that probes with decoding on would
  * otherwise claim the top of the 4 GiB hole for a moment.
  */
@@ -87,6 +88,7 @@ struct testdev {
 	uint32_t bar_size;
 	bool mapped;        /* the window is claimed at map_base */
 	uint64_t map_base;
+	uint64_t told_base; /* where the log last said BAR0 is (0: nowhere yet) */
 	struct pending pend[TD_MAX_PENDING];
 };
 
@@ -262,7 +264,14 @@ static void update_bar(struct testdev *td)
 		}
 		td->mapped = true;
 		td->map_base = bar;
-		td->host->log(td->dev, IOREQD_LOG_INFO, "testdev: BAR0 at 0x%" PRIx32, bar);
+		/*
+		 * Linux turns memory decoding off and on around sizing every BAR,
+		 * which remaps the window where it was: only a move is news.
+		 */
+		if (bar != td->told_base)
+			td->host->log(td->dev, IOREQD_LOG_INFO, "testdev: BAR0 at 0x%" PRIx32,
+			              bar);
+		td->told_base = bar;
 	}
 }
 
@@ -378,6 +387,7 @@ static int testdev_init(const struct ioreqd_host *host, ioreqd_dev_t *dev, void 
 		td->cfg[CFG_COMMAND] |= CMD_MEM;
 		td->mapped = true;
 		td->map_base = base;
+		td->told_base = base;
 		break;
 	}
 	*priv = td;

@@ -212,6 +212,39 @@ START_TEST(test_testdev_without_mmio_range_maps_when_programmed)
 }
 END_TEST
 
+static unsigned count_lines(const struct mock *m, const char *needle)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < mock_log_count(m); i++)
+		n += strstr(mock_log_line(m, i), needle) != NULL;
+	return n;
+}
+
+/* Linux sizes BAR0 with decoding off and turns it back on: not a move. */
+START_TEST(test_testdev_decode_toggles_do_not_log_a_move)
+{
+	struct mock *m = with_testdev(NULL);
+
+	mock_log_clear(m);
+	for (int i = 0; i < 8; i++) {
+		mock_write(m, IOREQD_SPACE_PCI, CFG(4), 2, 0);
+		mock_write(m, IOREQD_SPACE_PCI, CFG(0x10), 4, 0xffffffff);
+		mock_write(m, IOREQD_SPACE_PCI, CFG(0x10), 4, (uint32_t)BASE);
+		mock_write(m, IOREQD_SPACE_PCI, CFG(4), 2, 2);
+	}
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 4, 4), 0x7e570001);
+	ck_assert_uint_eq(count_lines(m, "BAR0 at"), 0);
+	/* A real move is still reported, once. */
+	mock_write(m, IOREQD_SPACE_PCI, CFG(0x10), 4, 0xe0000000);
+	mock_write(m, IOREQD_SPACE_PCI, CFG(4), 2, 0);
+	mock_write(m, IOREQD_SPACE_PCI, CFG(4), 2, 2);
+	ck_assert_uint_eq(count_lines(m, "info testdev0: testdev: BAR0 at 0xe0000000"), 1);
+	ck_assert_uint_eq(count_lines(m, "BAR0 at"), 1);
+	mock_free(m);
+}
+END_TEST
+
 static const struct ioreqd_hook *find_testdev(const char *name)
 {
 	return strcmp(name, "testdev") == 0 ? &ioreqd_hook_testdev : NULL;
@@ -278,6 +311,7 @@ int main(void)
 	tcase_add_test(tc, test_testdev_without_mmio_range_maps_when_programmed);
 	tcase_add_test(tc, test_testdev_config_errors);
 	tcase_add_test(tc, test_testdev_serves_the_xen_test_config);
+	tcase_add_test(tc, test_testdev_decode_toggles_do_not_log_a_move);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
