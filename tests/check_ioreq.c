@@ -98,6 +98,9 @@ START_TEST(test_engine_non_ready_slot_is_spurious_and_untouched)
 	static const unsigned states[] = {STATE_IOREQ_NONE, STATE_IOREQ_INPROCESS,
 	                                  STATE_IORESP_READY};
 
+	/* The notification every port gets when it is bound (not counted). */
+	ck_assert_int_eq(ioreqd_engine_handle(eng, 1), 0);
+	ck_assert_uint_eq(st()->spurious, 0);
 	for (unsigned i = 0; i < 3; i++) {
 		ioreq_t snap;
 
@@ -111,6 +114,26 @@ START_TEST(test_engine_non_ready_slot_is_spurious_and_untouched)
 	ck_assert_uint_eq(st()->requests, 0);
 	ck_assert_uint_eq(dev_pio.calls, 0);
 	ck_assert_uint_eq(notify_calls, 0);
+}
+END_TEST
+
+/*
+ * Xen sets each port pending when it is bound (evtchn_bind_interdomain), so
+ * every vCPU sees one empty notification before the guest runs: not spurious.
+ * One coalesced with the first request leaves nothing extra to skip.
+ */
+START_TEST(test_engine_bind_notification_before_first_request_is_not_spurious)
+{
+	for (unsigned v = 0; v < NR_VCPUS; v++)
+		ck_assert_int_eq(ioreqd_engine_handle(eng, v), 0);
+	ck_assert_uint_eq(st()->spurious, 0);
+	/* The next empty notification on the same vCPU is spurious. */
+	ck_assert_int_eq(ioreqd_engine_handle(eng, 0), 0);
+	ck_assert_uint_eq(st()->spurious, 1);
+	/* A vCPU whose first notification carried a request skips nothing. */
+	ck_assert_int_eq(run(2, rq(IOREQ_TYPE_PIO, PIO_BASE, 1, 1, true, 0)), 1);
+	ck_assert_int_eq(ioreqd_engine_handle(eng, 2), 0);
+	ck_assert_uint_eq(st()->spurious, 2);
 }
 END_TEST
 
@@ -594,6 +617,7 @@ static Suite *ioreq_suite(void)
 	tcase_add_test(tv, test_engine_read_completes_with_data_and_notifies_once);
 	tcase_add_test(tv, test_engine_write_delivers_data_masked_to_size);
 	tcase_add_test(tv, test_engine_non_ready_slot_is_spurious_and_untouched);
+	tcase_add_test(tv, test_engine_bind_notification_before_first_request_is_not_spurious);
 	tcase_add_test(tv, test_engine_unknown_slot_state_rejected_and_untouched);
 	tcase_add_test(tv, test_engine_rejects_bad_sizes_with_all_ones);
 	tcase_add_test(tv, test_engine_rejects_size_8_for_pio_and_pci);

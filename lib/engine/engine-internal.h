@@ -24,6 +24,8 @@ struct vcpu_ctx {
 	uint32_t idx;              /* current element of a rep access */
 	uint8_t busy;              /* a request is in flight */
 	uint8_t injected;          /* out is a caller's ioreq_t, not a shared slot */
+	uint8_t bind_kick_seen;    /* the event channel's bind notification came */
+	uint8_t served;            /* at least one request was taken */
 };
 
 struct ioreqd_engine {

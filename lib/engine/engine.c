@@ -537,8 +537,16 @@ int ioreqd_engine_handle(struct ioreqd_engine *e, unsigned vcpu)
 		if (state > STATE_IORESP_READY)
 			ioreqd_engine_reject(e, IOREQD_REJ_STATE, vcpu, slot->addr,
 					     "unknown slot state %u", state);
-		else
+		else if (vc->served || vc->bind_kick_seen)
 			e->stats.spurious++;
+		else
+			/*
+			 * Xen marks a port pending when it is bound, in case a
+			 * notification was lost while it was unbound
+			 * (evtchn_bind_interdomain), so every vCPU's port fires
+			 * once before the guest has asked anything: expected.
+			 */
+			vc->bind_kick_seen = 1;
 		return 0;
 	}
 	if (vc->busy) {
@@ -556,6 +564,7 @@ int ioreqd_engine_handle(struct ioreqd_engine *e, unsigned vcpu)
 	slot->state = STATE_IOREQ_INPROCESS;
 	vc->out = (ioreq_t *)slot;
 	vc->injected = 0;
+	vc->served = 1;
 	/* Taken, whether it completed or a handler deferred it. */
 	run_request(e, vc);
 	return 1;

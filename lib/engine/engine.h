@@ -79,7 +79,8 @@ struct ioreqd_engine_stats {
 	uint64_t handler_errors;/* accesses a handler failed */
 	uint64_t deferred;      /* accesses a handler deferred */
 	uint64_t aborted;       /* deferred accesses completed by abort (watchdog, shutdown) */
-	uint64_t spurious;      /* notifications with no READY request */
+	uint64_t spurious;      /* notifications with no READY request (not counting
+	                           the one Xen raises when a vCPU's port is bound) */
 	uint64_t timeoffset;
 	uint64_t invalidate;
 	uint64_t buffered;      /* buffered writes dispatched */
