@@ -110,12 +110,12 @@ static int setup_config(struct ioreqd_daemon *d)
 	int rc;
 
 	rc = ioreqd_cfg_load(d->opts.config, &d->cfg, err, sizeof(err));
-	if (rc == -EINVAL) {
-		log_warnx("%s", err);
-		return IOREQD_EX_CONFIG;
-	}
 	if (rc < 0) {
-		log_warnx("%s: cannot read %s: %s", __func__, d->opts.config, strerror(-rc));
+		/* The loader names the file and says what is wrong with it. */
+		if (err[0])
+			log_warnx("%s", err);
+		else
+			log_warnx("%s: %s", d->opts.config, strerror(-rc));
 		return IOREQD_EX_CONFIG;
 	}
 	if (d->cfg->log_level > d->opts.verbosity)

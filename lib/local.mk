@@ -25,8 +25,8 @@ lib_libioreqd_la_SOURCES = \
 lib_libioreqd_la_SOURCES += lib/util/config.c lib/util/config.h
 # The host API's configuration calls, shared by the daemon and the test hosts.
 lib_libioreqd_la_SOURCES += lib/util/hostcfg.c lib/util/hostcfg.h
-lib_libioreqd_la_CFLAGS = $(AM_CFLAGS) $(INIH_CFLAGS)
-lib_libioreqd_la_LIBADD = lib/libioreqd-hook.la $(INIH_LIBS)
+lib_libioreqd_la_CFLAGS = $(AM_CFLAGS)
+lib_libioreqd_la_LIBADD = lib/libioreqd-hook.la
 
 pkginclude_HEADERS += include/ioreqd/fault.h include/ioreqd/hook.h
 

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char err[IOREQD_CFG_ERRLEN];
@@ -476,7 +477,7 @@ START_TEST(test_cfg_rejects_syntax_errors)
 	expect_error("[global]\n= 3\n", "t.conf:2: syntax error: missing key before '='");
 	expect_error("[global]\nlog level = info\n",
 		     "t.conf:2: syntax error: bad key name 'log level'");
-	/* libinih would split "a:b = c" at the colon; we refuse the key. */
+	/* An INI dialect might split "a:b = c" at the colon; we refuse the key. */
 	expect_error(DEV_HDR "a:b = c\n", "t.conf:3: syntax error: bad key name 'a:b'");
 }
 END_TEST
@@ -630,6 +631,61 @@ START_TEST(test_cfg_load_refuses_huge_file)
 	ck_assert_ptr_null(cfg);
 	ck_assert_ptr_nonnull(strstr(err, "file too large"));
 	unlink(path);
+}
+END_TEST
+
+START_TEST(test_cfg_load_says_a_directory_is_a_directory)
+{
+	char dir[] = "/tmp/check_config_XXXXXX", want[128];
+	struct ioreqd_cfg *cfg = (struct ioreqd_cfg *)1;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	ck_assert_int_eq(ioreqd_cfg_load(dir, &cfg, err, sizeof(err)), -EISDIR);
+	ck_assert_ptr_null(cfg);
+	snprintf(want, sizeof(want), "%s: is a directory, not a configuration file", dir);
+	ck_assert_str_eq(err, want);
+	rmdir(dir);
+}
+END_TEST
+
+/* Opening a FIFO for reading would wait for a writer: refused at once instead. */
+START_TEST(test_cfg_load_refuses_a_fifo_without_blocking)
+{
+	char dir[] = "/tmp/check_config_XXXXXX", path[64], want[160];
+	struct ioreqd_cfg *cfg = (struct ioreqd_cfg *)1;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo.conf", dir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	ck_assert_int_eq(ioreqd_cfg_load(path, &cfg, err, sizeof(err)), -EINVAL);
+	ck_assert_ptr_null(cfg);
+	snprintf(want, sizeof(want), "%s: is not a regular file", path);
+	ck_assert_msg(strncmp(err, want, strlen(want)) == 0, "%s", err);
+	unlink(path);
+	rmdir(dir);
+}
+END_TEST
+
+/* A long path fits: libinih's 200-byte lines are not the limit. */
+START_TEST(test_cfg_long_path_line_is_kept)
+{
+	size_t plen = 4000;
+	char *text = malloc(2 * plen + 128), *path = malloc(plen + 1);
+	struct ioreqd_cfg *cfg;
+
+	ck_assert_ptr_nonnull(text);
+	ck_assert_ptr_nonnull(path);
+	path[0] = '/';
+	memset(path + 1, 'p', plen - 1);
+	path[plen] = '\0';
+	sprintf(text, "[global]\nhook_dir = %s\n" DEV_HDR "pio = 1\nfile = %s\n", path, path);
+	cfg = expect_ok(text);
+	/* (ck_assert_str_eq's message would not fit Check's pipe.) */
+	ck_assert(strcmp(cfg->hook_dir, path) == 0);
+	ck_assert(strcmp(ioreqd_cfg_dev_get(&cfg->devs[0], "file", NULL), path) == 0);
+	ioreqd_cfg_free(cfg);
+	free(text);
+	free(path);
 }
 END_TEST
 
@@ -949,6 +1005,9 @@ static Suite *config_suite(void)
 
 	tc = tcase_create("robustness");
 	tcase_add_test(tc, test_cfg_survives_mutated_input);
+	tcase_add_test(tc, test_cfg_load_says_a_directory_is_a_directory);
+	tcase_add_test(tc, test_cfg_load_refuses_a_fifo_without_blocking);
+	tcase_add_test(tc, test_cfg_long_path_line_is_kept);
 	tcase_set_timeout(tc, 30);
 	suite_add_tcase(s, tc);
 	return s;

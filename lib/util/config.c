@@ -3,21 +3,22 @@
  * The configuration file parser: turns an INI file into a struct ioreqd_cfg,
  * checking everything that can be checked without loading a hook (section
  * names, global keys, ranges, numbers, booleans), and naming the file and
- * line of every error.  Key/value tokenising is libinih's; this file feeds it
- * one physical line at a time through a reader callback (see read_line) so
- * that line numbers, empty sections and overlong lines are all ours to see,
- * whatever options the system's libinih was built with.  Configuration files
- * can come from anyone, so every path is bounded and leak-free.
+ * line of every error.  The INI syntax is read here, one physical line at a
+ * time (see read_line), so that line numbers, empty sections and the line
+ * length are ours to decide.  Configuration files can come from anyone, so
+ * every path is bounded and leak-free, and only a regular file is read.
  */
 #include "config.h"
 
 #include <errno.h>
-#include <ini.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -34,13 +35,13 @@
 
 enum section { SEC_NONE = 0, SEC_GLOBAL, SEC_DEVICE };
 
-/* Parser state: one per load, passed to both libinih callbacks. */
+/* Parser state: one per load. */
 struct parser {
 	struct ioreqd_cfg *cfg;
 	const char *text;  /* the whole file */
 	size_t len;
 	size_t pos;        /* start of the next line */
-	unsigned lineno;   /* line last handed to libinih */
+	unsigned lineno;   /* line being parsed */
 	int rc;            /* first error, 0 while all is well */
 	char *err;
 	size_t errlen;
@@ -52,7 +53,7 @@ struct parser {
 
 /*
  * Record the first error as "FILE:LINE: message" and stop the parse.
- * @return 0, which is what a failing libinih handler returns.
+ * @return 0, which is what a failing line handler returns.
  */
 __attribute__((format(printf, 4, 5))) static int fail(struct parser *p, unsigned line,
 						       int rc, const char *fmt, ...)
@@ -670,24 +671,11 @@ static int device_key(struct parser *p, const char *key, const char *value)
 	return hook_kv(p, dev, key, value);
 }
 
-/* ---- the libinih callbacks ----------------------------------------------- */
+/* ---- lines --------------------------------------------------------------- */
 
-#if INI_HANDLER_LINENO
-static int on_key(void *user, const char *section, const char *key, const char *value,
-		  int lineno)
-#else
-static int on_key(void *user, const char *section, const char *key, const char *value)
-#endif
+/* One "key = value" line, in the section read_line last entered. */
+static int on_key(struct parser *p, const char *key, const char *value)
 {
-	struct parser *p = user;
-
-	/* read_line tracks the section: libinih truncates long section names. */
-	(void)section;
-#if INI_HANDLER_LINENO
-	(void)lineno;
-#endif
-	if (p->rc || !key || !value)
-		return 0;
 	switch (p->sec) {
 	case SEC_GLOBAL:
 		return global_key(p, key, value);
@@ -706,47 +694,32 @@ static bool key_char(char c)
 }
 
 /*
- * libinih's reader callback: hand it the next physical line, normalised.
+ * Parse the next physical line; @p buf has room for IOREQD_CFG_MAX_LINE + 2
+ * bytes.  @return 1 to go on, 0 at the end or after the first error.
  *
- * Why a reader and not ini_parse_string: libinih reports a line number to
- * the key handler only when built with INI_HANDLER_LINENO (Debian's is not),
- * reports a section only together with its first key (so "[device x]" with
- * no keys would vanish), truncates section names to 50 bytes, and splits an
- * overlong line into several "lines".  libinih processes each line as soon as
- * it has read it, so the line this reader returned last is the line any
- * handler call is about: counting here gives exact line numbers.
- *
- * The line is normalised so that the result does not depend on how libinih
- * was built: leading blanks are removed (an indented key would otherwise be
- * a multi-line continuation of the previous key), comments are removed
- * (';' or '#' at the start, ';' after a blank inline), and section headers
- * are handled here and passed on as a fixed "[s]".  A key line must have an
- * '=' after a plain key name, which also keeps libinih's "key: value"
- * variant from splitting at a ':' inside a value.  Returning NULL ends the
- * parse, which is how the first error stops it.
+ * The syntax is the INI dialect ioreqd has always accepted: blanks around
+ * everything are ignored, ';' or '#' at the start of a line and ';' after a
+ * blank start a comment, "[...]" opens a section, and any other non-empty
+ * line is "key = value" with a plain key name.  There are no continuation
+ * lines (an indented key is just a key).  The tokenising is done here, not by
+ * libinih, because the system's libinih has its line length (200 bytes with
+ * Debian's) compiled in, which is too short for a path; and because it numbers
+ * lines for its handler only when built to, and drops a section with no keys.
  */
-static char *read_line(char *buf, int num, void *stream)
+static int read_line(struct parser *p, char *buf)
 {
-	struct parser *p = stream;
-	const char *s, *nl, *eq;
-	size_t n, kn;
+	const char *s, *nl, *eq, *v;
+	size_t n, kn, vn;
 
 	if (p->rc || p->pos >= p->len)
-		return NULL;
-	if (num < 4) {
-		fail(p, p->lineno, -EINVAL, "libinih line buffer too small (%d bytes)",
-		     num);
-		return NULL;
-	}
+		return 0;
 	s = p->text + p->pos;
 	nl = memchr(s, '\n', p->len - p->pos);
 	n = nl ? (size_t)(nl - s) : p->len - p->pos;
 	p->pos += n + (nl ? 1 : 0);
 	p->lineno++;
-	if (memchr(s, '\0', n)) {
-		fail(p, p->lineno, -EINVAL, "NUL byte in line");
-		return NULL;
-	}
+	if (memchr(s, '\0', n))
+		return fail(p, p->lineno, -EINVAL, "NUL byte in line");
 	if (p->lineno == 1 && n >= 3 && memcmp(s, "\xef\xbb\xbf", 3) == 0) {
 		s += 3; /* UTF-8 byte order mark */
 		n -= 3;
@@ -761,49 +734,40 @@ static char *read_line(char *buf, int num, void *stream)
 			break;
 		}
 	}
-	buf[0] = '\0';
 	if (n == 0)
-		return buf;
+		return 1;
+	if (n > IOREQD_CFG_MAX_LINE)
+		return fail(p, p->lineno, -EINVAL, "line too long (at most %u characters)",
+		            IOREQD_CFG_MAX_LINE);
 	if (s[0] == '[') {
-		if (s[n - 1] != ']') {
-			fail(p, p->lineno, -EINVAL,
-			     "syntax error: section header must end with ']'");
-			return NULL;
-		}
+		if (s[n - 1] != ']')
+			return fail(p, p->lineno, -EINVAL,
+			            "syntax error: section header must end with ']'");
 		n -= 2;
 		s = trim(s + 1, &n);
-		if (!begin_section(p, s, n))
-			return NULL;
-		strcpy(buf, "[s]");
-		return buf;
+		return begin_section(p, s, n);
 	}
 	eq = memchr(s, '=', n);
-	if (!eq) {
-		fail(p, p->lineno, -EINVAL,
-		     "syntax error: expected 'key = value' or '[section]'");
-		return NULL;
-	}
+	if (!eq)
+		return fail(p, p->lineno, -EINVAL,
+		            "syntax error: expected 'key = value' or '[section]'");
 	kn = (size_t)(eq - s);
 	s = trim(s, &kn);
 	for (size_t i = 0; i < kn; i++) {
-		if (!key_char(s[i])) {
-			fail(p, p->lineno, -EINVAL, "syntax error: bad key name '%.*s'",
-			     (int)(kn > 64 ? 64 : kn), s);
-			return NULL;
-		}
+		if (!key_char(s[i]))
+			return fail(p, p->lineno, -EINVAL, "syntax error: bad key name '%.*s'",
+			            (int)(kn > 64 ? 64 : kn), s);
 	}
-	if (kn == 0) {
-		fail(p, p->lineno, -EINVAL, "syntax error: missing key before '='");
-		return NULL;
-	}
-	if (n >= (size_t)num) {
-		fail(p, p->lineno, -EINVAL, "line too long (at most %d characters)",
-		     num - 1);
-		return NULL;
-	}
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	return buf;
+	if (kn == 0)
+		return fail(p, p->lineno, -EINVAL, "syntax error: missing key before '='");
+	vn = n - (size_t)(eq + 1 - s);
+	v = trim(eq + 1, &vn);
+	/* kn + vn <= n - 1, so both strings and their NULs fit in n + 2 bytes. */
+	memcpy(buf, s, kn);
+	buf[kn] = '\0';
+	memcpy(buf + kn + 1, v, vn);
+	buf[kn + 1 + vn] = '\0';
+	return on_key(p, buf, buf + kn + 1);
 }
 
 /* ---- entry points -------------------------------------------------------- */
@@ -814,6 +778,7 @@ int ioreqd_cfg_load_string(const char *text, size_t len, const char *name,
 	struct parser p = {.text = text ? text : "", .len = text ? len : 0, .err = err,
 			   .errlen = errlen};
 	struct ioreqd_cfg *cfg = NULL;
+	char *buf = NULL;
 	int rc;
 
 	*out = NULL;
@@ -830,12 +795,11 @@ int ioreqd_cfg_load_string(const char *text, size_t len, const char *name,
 	cfg->log_level = -1;
 	cfg->watchdog_ms = WATCHDOG_MS_DEFAULT;
 	p.cfg = cfg;
-	rc = ini_parse_stream(read_line, &p, on_key, &p);
-	if (!p.rc && rc == -2)
+	buf = malloc(IOREQD_CFG_MAX_LINE + 2);
+	if (!buf)
 		nomem(&p);
-	else if (!p.rc && rc != 0)
-		/* Not expected: read_line catches every syntax error first. */
-		fail(&p, rc > 0 ? (unsigned)rc : p.lineno, -EINVAL, "syntax error");
+	while (read_line(&p, buf))
+		;
 	if (!p.rc)
 		end_section(&p);
 	rc = p.rc;
@@ -844,23 +808,52 @@ int ioreqd_cfg_load_string(const char *text, size_t len, const char *name,
 	*out = cfg;
 	cfg = NULL;
 out:
+	free(buf);
 	ioreqd_cfg_free(cfg);
 	return rc;
 }
 
-/* Read a whole (small) file into memory.  @return 0 or -errno. */
-static int slurp(const char *path, char **text, size_t *len)
+/*
+ * Read a whole (small) regular file into memory.  @return 0 or -errno; for a
+ * file of the wrong type *why says what it is.
+ */
+static int slurp(const char *path, char **text, size_t *len, const char **why)
 {
+	struct stat st;
 	FILE *fp = NULL;
+	int fd;
 	char *buf = NULL;
 	size_t n = 0, cap = 0;
 	int rc = 0;
 
 	*text = NULL;
 	*len = 0;
-	fp = fopen(path, "re");
-	if (!fp)
+	*why = NULL;
+	/*
+	 * Non-blocking, so that a FIFO cannot hold start-up until someone
+	 * writes to it; only a regular file is read.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
 		return -errno;
+	if (fstat(fd, &st) < 0) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		*why = S_ISDIR(st.st_mode) ? "is a directory, not a configuration file"
+		                           : "is not a regular file (a FIFO, socket or "
+		                             "device); give a configuration file";
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	}
+	fp = fdopen(fd, "r");
+	if (!fp) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
 	for (;;) {
 		size_t got;
 
@@ -905,6 +898,7 @@ out:
 
 int ioreqd_cfg_load(const char *path, struct ioreqd_cfg **out, char *err, size_t errlen)
 {
+	const char *why;
 	char *text = NULL;
 	size_t len = 0;
 	int rc;
@@ -912,12 +906,13 @@ int ioreqd_cfg_load(const char *path, struct ioreqd_cfg **out, char *err, size_t
 	*out = NULL;
 	if (err && errlen)
 		err[0] = '\0';
-	rc = slurp(path, &text, &len);
+	rc = slurp(path, &text, &len, &why);
 	if (rc < 0) {
 		if (err && errlen)
 			snprintf(err, errlen, "%s: %s", path,
-			         rc == -EFBIG ? "file too large (over 1 MiB)"
-			                      : strerror(-rc));
+			         why                ? why
+			         : rc == -EFBIG     ? "file too large (over 1 MiB)"
+			                            : strerror(-rc));
 		return rc;
 	}
 	rc = ioreqd_cfg_load_string(text, len, path, out, err, errlen);

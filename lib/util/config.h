@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The configuration file: an INI file (parsed with libinih) with a [global]
+ * The configuration file: an INI file (read by config.c itself) with a [global]
  * section and one "[device NAME]" section per device instance.
  *
  *   [global]
@@ -34,6 +34,8 @@
 #include "bus.h"
 
 #define IOREQD_CFG_ERRLEN 512
+/* The longest line, blanks and comments aside: room for a PATH_MAX path. */
+#define IOREQD_CFG_MAX_LINE 8192u
 
 struct ioreqd_cfg_range {
 	enum ioreqd_space space;

@@ -106,6 +106,42 @@ else
 	echo "FAIL - missing_file_really_missing: exit $status"; fail=$((fail + 1))
 fi
 
+# Not a file: a directory is named as one; a FIFO is refused at once instead
+# of blocking start-up until something writes to it.
+mkdir "$tmp/dir.conf"
+mkfifo "$tmp/fifo.conf"
+for what in dir fifo; do
+	case $what in
+	dir) want="dir.conf: is a directory" ;;
+	fifo) want="fifo.conf: is not a regular file" ;;
+	esac
+	timeout 20 "$IOREQD" -f -d 1 --backend=sim --hook-dir "$HOOKDIR" \
+		-c "$tmp/$what.conf" >"$tmp/$what.out" 2>&1
+	status=$?
+	if [ "$status" -eq 78 ] && grep -q "$want" "$tmp/$what.out"; then
+		echo "ok - config_is_a_$what (exit 78)"; pass=$((pass + 1))
+	else
+		echo "FAIL - config_is_a_$what: exit $status (want 78, '$want'), output:"
+		sed 's/^/    /' "$tmp/$what.out"
+		fail=$((fail + 1))
+	fi
+done
+
+# A line far longer than libinih's 200 bytes (a long path) is fine.
+longdir=$HOOKDIR
+while [ ${#longdir} -lt 1000 ]; do longdir=$longdir/.; done
+printf '[global]\nhook_dir = %s\n[device s0]\nhook = scratch\nmmio = 0x1000+0x100\n' \
+	"$longdir" >"$tmp/longline.conf"
+"$IOREQD" --check-config -c "$tmp/longline.conf" >"$tmp/longline.out" 2>&1
+status=$?
+if [ "$status" -eq 0 ] && grep -q "configuration OK" "$tmp/longline.out"; then
+	echo "ok - long_line_is_accepted"; pass=$((pass + 1))
+else
+	echo "FAIL - long_line_is_accepted: exit $status, output:"
+	sed 's/^/    /' "$tmp/longline.out"
+	fail=$((fail + 1))
+fi
+
 # Command-line errors are EX_USAGE (64), also with a clear message.
 "$IOREQD" --backend=qemu -d 1 -c x >"$tmp/usage.out" 2>&1
 status=$?

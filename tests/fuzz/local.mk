@@ -53,8 +53,7 @@ noinst_LTLIBRARIES += tests/fuzz/libioreqd-fuzz.la
 tests_fuzz_libioreqd_fuzz_la_SOURCES = $(lib_libioreqd_la_SOURCES) \
 	$(lib_libioreqd_hook_la_SOURCES) $(hooks_libioreqd_builtin_hooks_la_SOURCES)
 tests_fuzz_libioreqd_fuzz_la_CPPFLAGS = $(AM_CPPFLAGS) -DIOREQD_HOOK_BUILTIN
-tests_fuzz_libioreqd_fuzz_la_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) $(INIH_CFLAGS)
-tests_fuzz_libioreqd_fuzz_la_LIBADD = $(INIH_LIBS)
+tests_fuzz_libioreqd_fuzz_la_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS)
 
 noinst_PROGRAMS += tests/fuzz/fuzz_slot tests/fuzz/fuzz_bufpage tests/fuzz/fuzz_config \
 	tests/fuzz/fuzz_bus
