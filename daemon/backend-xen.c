@@ -803,6 +803,49 @@ static int xen_irq_set_level(void *priv, unsigned irq, unsigned level)
 	return 0;
 }
 
+/*
+ * Xen 4.17 cannot tell a device model how many interrupts the guest has (the
+ * domain info has no nr_spis), and on Arm a line the guest lacks fails every
+ * later set_irq_level with EINVAL, which a guest never sees.  So try the line
+ * once: XEN_DMOP_set_irq_level accepts exactly the SPIs the guest's vGIC has
+ * (INTID 32 up to its size) that Xen does not drive itself; level 0 is what
+ * an idle device's line is anyway.  Built on every architecture so the
+ * backend's test reaches it.
+ */
+int ioreqd_xen_spi_check(xendevicemodel_handle *dmod, unsigned domid, unsigned irq)
+{
+	int err;
+
+	if (xendevicemodel_set_irq_level(dmod, (domid_t)domid, irq, 0) == 0)
+		return 0;
+	err = errno ? errno : EIO;
+	if (err != EINVAL)
+		return ioreqd_xen_fail(__func__, "xendevicemodel_set_irq_level", domid);
+	if (irq < 32 || irq > 1019) {
+		log_warnx("domain %u: irq %u is not a GIC SPI: give its INTID, 32..1019 (the "
+			  "device tree's interrupts cell is INTID - 32)", domid, irq);
+		return -EINVAL;
+	}
+	log_warnx("domain %u has no interrupt %u (Xen refuses to drive that SPI): libxl "
+		  "sizes an Arm guest's vGIC for its own devices only.  On Xen 4.17, "
+		  "vuart = \"sbsa_uart\" in the guest's xl config gives it INTIDs 33..63 "
+		  "(32 is the vuart's); on Xen 4.19 and later, set nr_spis = %u or more",
+		  domid, irq, irq - 31);
+	return -EINVAL;
+}
+
+static int xen_irq_check(void *priv, unsigned irq)
+{
+	struct xen_be *be = priv;
+
+	if (!XEN_X86)
+		return ioreqd_xen_spi_check(be->dmod, be->domid, irq);
+	if (irq <= 15)
+		return 0;
+	log_warnx("domain %u: irq %u is not an ISA IRQ (0..15)", be->domid, irq);
+	return -EINVAL;
+}
+
 static int xen_pci_intx_set_level(void *priv, uint32_t sbdf, unsigned intx, unsigned level)
 {
 	struct xen_be *be = priv;
@@ -974,6 +1017,7 @@ const struct ioreqd_backend_ops ioreqd_backend_xen = {
 	.guest_read = xen_guest_read,
 	.guest_write = xen_guest_write,
 	.invalidate = xen_invalidate,
+	.irq_check = xen_irq_check,
 	.irq_set_level = xen_irq_set_level,
 	.pci_intx_set_level = xen_pci_intx_set_level,
 	.inject_msi = xen_inject_msi,

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include <xenctrl.h>
+#include <xendevicemodel.h>
 #include <xenforeignmemory.h>
 
 #include "log.h"
@@ -21,6 +22,13 @@
 
 /* The log line for a failed Xen call: "FUNC: CALL: strerror (domain N)". */
 int ioreqd_xen_fail(const char *func, const char *call, unsigned domid);
+
+/*
+ * Arm: check that the guest's vGIC has SPI @irq (a GIC INTID) for us to drive,
+ * with a trial set_irq_level(irq, 0).  @return 0, or -errno after logging how
+ * to give the guest the line.
+ */
+int ioreqd_xen_spi_check(xendevicemodel_handle *dmod, unsigned domid, unsigned irq);
 
 /* ---- guest memory ----------------------------------------------------------- */
 

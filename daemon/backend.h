@@ -82,6 +82,13 @@ struct ioreqd_backend_ops {
 	/** Drop cached guest mappings (IOREQ_TYPE_INVALIDATE). */
 	void (*invalidate)(void *priv);
 
+	/**
+	 * Check, before serving, that the guest has interrupt line @p irq (the
+	 * `irq` of a device).  May be NULL.
+	 * @return 0, or a negative errno after logging what is wrong and how to
+	 * give the guest the line.
+	 */
+	int (*irq_check)(void *priv, unsigned irq);
 	/** Interrupts. */
 	int (*irq_set_level)(void *priv, unsigned irq, unsigned level);
 	int (*pci_intx_set_level)(void *priv, uint32_t sbdf, unsigned intx, unsigned level);

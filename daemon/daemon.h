@@ -77,6 +77,7 @@ struct ioreqd_dev {
 	unsigned nr_ranges;
 	unsigned cap_ranges;
 	struct ioreqd_ratelimit rl;
+	uint64_t irq_errors; /* interrupt injections the hypervisor refused */
 };
 
 struct loaded_hook {

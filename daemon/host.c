@@ -149,13 +149,21 @@ static int host_range_unmap(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t
 	return ioreqd_dev_remove_range(dev, space, base, last);
 }
 
+/* A refused injection is a guest left without its interrupt: count it. */
+static int irq_result(ioreqd_dev_t *dev, int rc)
+{
+	if (rc < 0)
+		dev->irq_errors++;
+	return rc;
+}
+
 static int host_irq_set_level(ioreqd_dev_t *dev, unsigned irq, unsigned level)
 {
 	struct ioreqd_daemon *d = dev->d;
 
 	if (!d->be_open || !d->be->irq_set_level)
 		return -EAGAIN;
-	return d->be->irq_set_level(d->be_priv, irq, level);
+	return irq_result(dev, d->be->irq_set_level(d->be_priv, irq, level));
 }
 
 static int host_pci_intx(ioreqd_dev_t *dev, uint32_t sbdf, unsigned intx, unsigned level)
@@ -164,7 +172,7 @@ static int host_pci_intx(ioreqd_dev_t *dev, uint32_t sbdf, unsigned intx, unsign
 
 	if (!d->be_open || !d->be->pci_intx_set_level)
 		return -EAGAIN;
-	return d->be->pci_intx_set_level(d->be_priv, sbdf, intx, level);
+	return irq_result(dev, d->be->pci_intx_set_level(d->be_priv, sbdf, intx, level));
 }
 
 static int host_inject_msi(ioreqd_dev_t *dev, uint64_t addr, uint32_t data)
@@ -173,7 +181,7 @@ static int host_inject_msi(ioreqd_dev_t *dev, uint64_t addr, uint32_t data)
 
 	if (!d->be_open || !d->be->inject_msi)
 		return -EAGAIN;
-	return d->be->inject_msi(d->be_priv, addr, data);
+	return irq_result(dev, d->be->inject_msi(d->be_priv, addr, data));
 }
 
 static int host_guest_read(ioreqd_dev_t *dev, uint64_t gpa, void *buf, size_t len)

@@ -149,6 +149,28 @@ static int setup_config(struct ioreqd_daemon *d)
 	return IOREQD_EX_OK;
 }
 
+/* Every device's interrupt must exist in the guest before we serve it. */
+static int check_irqs(struct ioreqd_daemon *d)
+{
+	int rc;
+
+	if (!d->be->irq_check)
+		return 0;
+	for (unsigned i = 0; i < d->nr_devs; i++) {
+		const struct ioreqd_dev *dev = &d->devs[i];
+
+		if (dev->disabled || dev->cfg->irq < 0)
+			continue;
+		rc = d->be->irq_check(d->be_priv, (unsigned)dev->cfg->irq);
+		if (rc < 0) {
+			log_warnx("%s:%u: device %s: irq = %d cannot reach domain %u", d->cfg->path,
+				  dev->cfg->irq_line, dev->cfg->name, dev->cfg->irq, d->opts.domid);
+			return rc;
+		}
+	}
+	return 0;
+}
+
 static int setup_backend(struct ioreqd_daemon *d)
 {
 	char sim_path[108];
@@ -175,6 +197,9 @@ static int setup_backend(struct ioreqd_daemon *d)
 	if (rc < 0)
 		return rc;
 	d->be_open = true;
+	rc = check_irqs(d);
+	if (rc < 0)
+		return rc;
 	rc = d->be->map_pages(d->be_priv, &d->sync_page, d->cfg->buffered ? &d->buf_page : NULL);
 	if (rc < 0)
 		return rc;

@@ -188,6 +188,25 @@ static int range_cb(struct ioreqd_range *r, void *arg)
 	return 0;
 }
 
+/* Per device: interrupts the hypervisor refused (the guest never got them). */
+static void emit_devices(struct stats_out *o, const struct ioreqd_daemon *d)
+{
+	if (o->json)
+		fputs("], \"devices\": [", o->fp);
+	for (unsigned i = 0; i < d->nr_devs; i++) {
+		const struct ioreqd_dev *dev = &d->devs[i];
+
+		if (o->json) {
+			fputs(i ? ", {\"name\": " : "{\"name\": ", o->fp);
+			json_string(o->fp, dev->cfg->name);
+			fprintf(o->fp, ", \"irq_errors\": %" PRIu64 "}", dev->irq_errors);
+		} else if (dev->irq_errors) {
+			fprintf(o->fp, "  device %s: %" PRIu64 " interrupt injection(s) refused\n",
+			        dev->cfg->name, dev->irq_errors);
+		}
+	}
+}
+
 void ioreqd_stats_write(struct ioreqd_daemon *d, FILE *fp, bool json)
 {
 	struct stats_out o = {.fp = fp, .json = json};
@@ -197,6 +216,7 @@ void ioreqd_stats_write(struct ioreqd_daemon *d, FILE *fp, bool json)
 	if (serving) {
 		emit_engine(&o, ioreqd_engine_stats(d->engine));
 		ioreqd_bus_foreach(d->bus, range_cb, &o);
+		emit_devices(&o, d);
 	}
 	emit_footer(&o, serving);
 	fflush(fp);

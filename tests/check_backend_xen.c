@@ -24,6 +24,11 @@
 #include "vcpu-internal.h"
 
 #define DOMID 5
+#if defined(__i386__) || defined(__x86_64__)
+#define XEN_TEST_X86 1
+#else
+#define XEN_TEST_X86 0
+#endif
 #define INJECTED EL2HLT
 
 static const struct ioreqd_backend_ops *const be = &ioreqd_backend_xen;
@@ -716,6 +721,55 @@ START_TEST(test_xen_interrupts_reach_the_devicemodel)
 }
 END_TEST
 
+/*
+ * Issue 12 item 9: an Arm guest without the configured SPI failed every
+ * injection later, silently.  The start-up check tries the line once.
+ */
+START_TEST(test_xen_spi_check_refuses_a_line_the_guest_lacks_and_says_how)
+{
+	xendevicemodel_handle *dmod = xendevicemodel_open(NULL, 0);
+
+	ck_assert_ptr_nonnull(dmod);
+	/* A guest with no SPIs at all (no vuart, no virtio, no irqs=). */
+	ck_assert_int_eq(ioreqd_xen_spi_check(dmod, DOMID, 40), -EINVAL);
+	ck_assert_ptr_nonnull(logged("has no interrupt 40", "vuart"));
+	ck_assert_ptr_nonnull(logged("nr_spis = 9", NULL));
+	/* Not an SPI at all: the INTID is asked for. */
+	nmsgs = 0;
+	ck_assert_int_eq(ioreqd_xen_spi_check(dmod, DOMID, 8), -EINVAL);
+	ck_assert_ptr_nonnull(logged("not a GIC SPI", "INTID - 32"));
+	/* vuart = "sbsa_uart": Xen rounds the vGIC up to 32 SPIs. */
+	fake_xen.nr_spis = 32;
+	fake_xen_clear_log();
+	ck_assert_int_eq(ioreqd_xen_spi_check(dmod, DOMID, 40), 0);
+	ck_assert_int_eq(fake_xen.isa_irq, 40);
+	ck_assert_int_eq(fake_xen.isa_level, 0); /* the line stays low */
+	ck_assert_int_eq(ioreqd_xen_spi_check(dmod, DOMID, 64), -EINVAL);
+	/* Another failure is reported as such, not as a missing line. */
+	nmsgs = 0;
+	fake_xen_fail_call("xendevicemodel_set_irq_level", 1, EPERM);
+	ck_assert_int_eq(ioreqd_xen_spi_check(dmod, DOMID, 40), -EPERM);
+	ck_assert_ptr_nonnull(logged("xendevicemodel_set_irq_level", strerror(EPERM)));
+	ck_assert_ptr_null(logged("has no interrupt", NULL));
+	ck_assert_int_eq(xendevicemodel_close(dmod), 0);
+}
+END_TEST
+
+START_TEST(test_xen_irq_check_accepts_only_isa_irqs_on_x86)
+{
+	struct rig r;
+
+	if (!XEN_TEST_X86)
+		return;
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	ck_assert_int_eq(be->irq_check(r.priv, 4), 0);
+	ck_assert_int_eq(be->irq_check(r.priv, 15), 0);
+	ck_assert_int_eq(be->irq_check(r.priv, 16), -EINVAL);
+	ck_assert_ptr_nonnull(logged("irq 16 is not an ISA IRQ", NULL));
+	rig_down(&r);
+}
+END_TEST
+
 /* ---- vCPU state ----------------------------------------------------------------------- */
 
 START_TEST(test_xen_vcpu_get_converts_the_cpu_record)
@@ -1056,6 +1110,8 @@ static Suite *backend_xen_suite(void)
 	tcase_add_test(tc, test_xen_guest_copy_rejects_bad_ranges_without_mapping);
 	tcase_add_test(tc, test_xen_read_only_guest_page_can_be_read_not_written);
 	tcase_add_test(tc, test_xen_interrupts_reach_the_devicemodel);
+	tcase_add_test(tc, test_xen_spi_check_refuses_a_line_the_guest_lacks_and_says_how);
+	tcase_add_test(tc, test_xen_irq_check_accepts_only_isa_irqs_on_x86);
 	tcase_add_test(tc, test_xen_vcpu_get_converts_the_cpu_record);
 	tcase_add_test(tc, test_xen_attr_conversion_round_trips);
 	tcase_add_test(tc, test_xen_vcpu_set_patches_one_record_of_a_paused_domain);

@@ -120,8 +120,34 @@ START_TEST(test_stats_json_and_table_count_the_same_accesses)
 					   "\"last\": \"0x1fff\", \"accesses\": 3, \"reads\": 1, "
 					   "\"writes\": 2"));
 	ck_assert_ptr_nonnull(strstr(json, "\"completed\": 3"));
-	ck_assert_ptr_nonnull(strstr(json, "]}]}\n"));
+	ck_assert_ptr_nonnull(strstr(json, "]}], \"devices\": []}\n"));
 	ck_assert_ptr_nonnull(strstr(table, "(range)                3         1         2"));
+	free(json);
+	free(table);
+}
+END_TEST
+
+/*
+ * Issue 12 item 9: injections the hypervisor refused (an Arm SPI the guest
+ * lacks) were counted nowhere; they are counted per device.
+ */
+START_TEST(test_stats_count_refused_interrupts_per_device)
+{
+	struct ioreqd_cfg_dev cfg[2] = {{.name = "uart0", .irq = 40},
+					{.name = "scratch0", .irq = -1}};
+	struct ioreqd_dev devs[2] = {{.cfg = &cfg[0], .irq_errors = 3}, {.cfg = &cfg[1]}};
+	char *json, *table;
+
+	d.devs = devs;
+	d.nr_devs = 2;
+	json = stats_text(true);
+	table = stats_text(false);
+	ck_assert_ptr_nonnull(strstr(json, "\"devices\": [{\"name\": \"uart0\", \"irq_errors\": 3}, "
+					   "{\"name\": \"scratch0\", \"irq_errors\": 0}]}\n"));
+	ck_assert_ptr_nonnull(strstr(table, "  device uart0: 3 interrupt injection(s) refused\n"));
+	ck_assert_ptr_null(strstr(table, "scratch0"));
+	d.devs = NULL;
+	d.nr_devs = 0;
 	free(json);
 	free(table);
 }
@@ -286,6 +312,7 @@ static Suite *control_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_stats_json_and_table_count_the_same_accesses);
+	tcase_add_test(tc, test_stats_count_refused_interrupts_per_device);
 	tcase_add_test(tc, test_stats_json_escapes_handler_names);
 	tcase_add_test(tc, test_stats_before_serving_is_complete_json);
 	tcase_add_test(tc, test_control_socket_answers_stats_json);

@@ -448,6 +448,11 @@ int xendevicemodel_set_irq_level(xendevicemodel_handle *dmod, domid_t domid, uns
 {
 	if (call(__func__, irq) || wrong_domain(domid))
 		return -1;
+	/* xen/arch/arm/dm.c: only SPIs the vGIC has, levels 0 and 1. */
+	if (irq < 32 || irq >= 32 + fake_xen.nr_spis || level > 1) {
+		errno = EINVAL;
+		return -1;
+	}
 	fake_xen.isa_irq = (int)irq;
 	fake_xen.isa_level = (int)level;
 	return 0;

@@ -103,6 +103,8 @@ struct fake_xen {
 	uint32_t pcidevs[FAKE_MAX_RANGES];
 	unsigned nr_pcidevs;
 
+	/* Arm: SPIs the guest's vGIC has (INTIDs 32..31+nr_spis), 0 by default. */
+	unsigned nr_spis;
 	/* Interrupts: the last call of each kind. */
 	int isa_irq, isa_level;
 	uint32_t intx_sbdf;
