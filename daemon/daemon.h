@@ -123,6 +123,7 @@ struct ioreqd_daemon {
 	struct fd_watch *fds;
 	unsigned nr_fds;
 	struct vcpu_watch *watchdogs;
+	struct event *buf_drain; /* the buffered ring's "more to do" (zero timeout) */
 
 	struct event *sig_term;
 	struct event *sig_int;
@@ -174,6 +175,7 @@ int ioreqd_loop_refresh_fds(struct ioreqd_daemon *d);
 int ioreqd_loop_run(struct ioreqd_daemon *d);
 void ioreqd_loop_stop(struct ioreqd_daemon *d, int exit_code);
 void ioreqd_loop_quiesce(struct ioreqd_daemon *d);
+void ioreqd_loop_drain_buffered(struct ioreqd_daemon *d);
 void ioreqd_loop_teardown(struct ioreqd_daemon *d);
 void ioreqd_engine_deferred_cb(void *opaque, ioreqd_fault_t *f, const char *owner);
 

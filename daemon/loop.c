@@ -19,6 +19,26 @@
 
 #include "daemon.h"
 
+/*
+ * One bounded drain of the buffered ring; if the producer left more, come
+ * back from a zero timeout, after the loop has polled every other source.
+ */
+void ioreqd_loop_drain_buffered(struct ioreqd_daemon *d)
+{
+	static const struct timeval now = {0, 0};
+
+	if (!d->buf_page || !d->engine)
+		return;
+	ioreqd_engine_drain_buffered(d->engine, d->buf_page);
+	if (ioreqd_engine_buffered_pending(d->engine) && d->buf_drain)
+		evtimer_add(d->buf_drain, &now);
+}
+
+static void loop_buffered_cb(evutil_socket_t fd, short what, void *arg)
+{
+	ioreqd_loop_drain_buffered(arg);
+}
+
 static void loop_backend_event(void *arg, enum ioreqd_backend_event ev, unsigned vcpu)
 {
 	struct ioreqd_daemon *d = arg;
@@ -29,12 +49,11 @@ static void loop_backend_event(void *arg, enum ioreqd_backend_event ev, unsigned
 		 * Posted writes came first in guest order: drain the ring before a
 		 * synchronous access can read state those writes changed.
 		 */
-		if (d->buf_page)
-			ioreqd_engine_drain_buffered(d->engine, d->buf_page);
+		ioreqd_loop_drain_buffered(d);
 		ioreqd_engine_handle(d->engine, vcpu);
 		break;
 	case IOREQD_BE_EV_BUFFERED:
-		ioreqd_engine_drain_buffered(d->engine, d->buf_page);
+		ioreqd_loop_drain_buffered(d);
 		break;
 	case IOREQD_BE_EV_DOMAIN_GONE:
 		log_info("%s: d%u: the domain is gone, shutting down", __func__,
@@ -127,6 +146,9 @@ int ioreqd_loop_setup(struct ioreqd_daemon *d)
 		}
 		d->nr_fds++;
 	}
+	d->buf_drain = evtimer_new(d->base, loop_buffered_cb, d);
+	if (!d->buf_drain)
+		return -ENOMEM;
 	for (unsigned v = 0; v < d->nr_vcpus; v++) {
 		d->watchdogs[v].d = d;
 		d->watchdogs[v].timer = evtimer_new(d->base, loop_watchdog_cb, &d->watchdogs[v]);
@@ -201,8 +223,15 @@ static void sweep(struct ioreqd_daemon *d)
 
 	if (!d->engine || !d->sync_page)
 		return;
-	if (d->buf_page)
-		ioreqd_engine_drain_buffered(d->engine, d->buf_page);
+	/*
+	 * Everything published so far; bounded, in case a producer keeps
+	 * filling the ring (a ring holds 511 slots, so 64 rounds is far more
+	 * than an honest guest can have queued).
+	 */
+	for (unsigned i = 0; d->buf_page && i < 64; i++)
+		if (ioreqd_engine_drain_buffered(d->engine, d->buf_page) == 0 ||
+		    !ioreqd_engine_buffered_pending(d->engine))
+			break;
 	for (unsigned v = 0; v < d->nr_vcpus; v++)
 		ioreqd_engine_handle(d->engine, v);
 	aborted = ioreqd_engine_abort_all(d->engine);
@@ -239,6 +268,9 @@ void ioreqd_loop_teardown(struct ioreqd_daemon *d)
 		free(d->watchdogs);
 		d->watchdogs = NULL;
 	}
+	if (d->buf_drain)
+		event_free(d->buf_drain);
+	d->buf_drain = NULL;
 	for (unsigned i = d->nr_fds; i-- > 0;)
 		if (d->fds[i].ev)
 			event_free(d->fds[i].ev);

@@ -94,8 +94,7 @@ static int xl_resume(void *arg)
 		if (d->fds[i].ev)
 			event_add(d->fds[i].ev, NULL);
 	/* Requests that arrived while paused left no pending wake-up for us. */
-	if (d->buf_page)
-		ioreqd_engine_drain_buffered(d->engine, d->buf_page);
+	ioreqd_loop_drain_buffered(d);
 	for (unsigned v = 0; v < d->nr_vcpus; v++)
 		ioreqd_engine_handle(d->engine, v);
 	log_info("%s: d%u: running", __func__, d->opts.domid);

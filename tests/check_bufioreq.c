@@ -99,6 +99,7 @@ static struct wr log_w[1200];
 static unsigned nw;
 static int verdict;
 static bool canon_in_handler;
+static unsigned refill_left;
 static ioreqd_fault_t *last_fault;
 
 static enum ioreqd_fault_result dev_fn(ioreqd_fault_t *f, void *opaque)
@@ -112,6 +113,11 @@ static enum ioreqd_fault_result dev_fn(ioreqd_fault_t *f, void *opaque)
 		                        .size = ioreqd_fault_size(f)};
 	nw++;
 	last_fault = f;
+	/* A producer that keeps the ring full while we drain it. */
+	while (refill_left && bp->write_pointer - bp->read_pointer < SLOTS) {
+		refill_left--;
+		produce(IOREQ_TYPE_PIO, VGA_PIO, 1, refill_left & 0xff);
+	}
 	if (canon_in_handler) {
 		canon_in_handler = false;
 		canonicalise();
@@ -160,6 +166,7 @@ static void setup(void)
 	nw = 0;
 	verdict = IOREQD_FAULT_HANDLED;
 	canon_in_handler = false;
+	refill_left = 0;
 	last_fault = NULL;
 	timeoffset_calls = deferred_calls = nlogs = 0;
 	timeoffset_delta = 0;
@@ -194,6 +201,41 @@ static unsigned drain(void)
 {
 	return ioreqd_engine_drain_buffered(eng, bp);
 }
+
+/*
+ * A producer that refills the ring as fast as it is drained: each call does at
+ * most one ring's worth and says there is more, the rest waits in the ring for
+ * the next call, and nothing is lost or run twice.
+ */
+START_TEST(test_bufioreq_drain_is_bounded_while_the_producer_keeps_filling)
+{
+	unsigned total = 0, calls = 0, n;
+	const unsigned extra = 100000;
+
+	produce(IOREQ_TYPE_PIO, VGA_PIO, 1, 0);
+	refill_left = extra;
+	n = drain();
+	ck_assert_uint_ge(n, 1);
+	ck_assert_uint_le(n, SLOTS);
+	ck_assert(ioreqd_engine_buffered_pending(eng));
+	total = n;
+	while (ioreqd_engine_buffered_pending(eng)) {
+		n = drain();
+		ck_assert_uint_le(n, SLOTS);
+		total += n;
+		calls++;
+		ck_assert_uint_le(calls, 2 * (extra + 1));
+	}
+	ck_assert_uint_eq(refill_left, 0);
+	ck_assert_uint_eq(total, extra + 1);
+	ck_assert_uint_eq(nw, extra + 1);
+	ck_assert_uint_eq(st()->buffered_slots, extra + 1);
+	ck_assert_uint_eq(bp->read_pointer, bp->write_pointer);
+	/* An empty ring: nothing to do and nothing pending. */
+	ck_assert_uint_eq(drain(), 0);
+	ck_assert(!ioreqd_engine_buffered_pending(eng));
+}
+END_TEST
 
 START_TEST(test_bufioreq_single_4byte_write)
 {
@@ -536,6 +578,7 @@ static Suite *bufioreq_suite(void)
 	tcase_add_test(tc, test_bufioreq_unhandled_and_failed_writes_counted);
 	tcase_add_test(tc, test_bufioreq_deferring_handler_is_treated_as_done);
 	tcase_add_test(tc, test_bufioreq_null_page_drains_nothing);
+	tcase_add_test(tc, test_bufioreq_drain_is_bounded_while_the_producer_keeps_filling);
 	suite_add_tcase(s, tc);
 	return s;
 }

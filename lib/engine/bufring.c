@@ -107,59 +107,71 @@ static void dispatch_entry(struct ioreqd_engine *e, const buf_ioreq_t *s, unsign
 
 unsigned ioreqd_engine_drain_buffered(struct ioreqd_engine *e, buffered_iopage_t *bp)
 {
-	unsigned consumed = 0;
+	uint32_t rd, wr, avail, done = 0;
 
+	e->buffered_more = false;
 	if (!bp)
 		return 0;
-	for (;;) {
-		uint32_t rd, wr, avail, done = 0;
-
-		load_pointers(bp, &rd, &wr);
-		avail = wr - rd;
-		if (avail == 0)
-			break;
-		if (avail > IOREQ_BUFFER_SLOT_NUM) {
-			ioreqd_engine_reject(e, IOREQD_REJ_BUFRING, IOREQD_VCPU_NONE, 0,
-					     "ring pointers rd %u wr %u are %u apart (max %u)",
-					     rd, wr, avail, IOREQ_BUFFER_SLOT_NUM);
-			resync(bp, rd, wr);
-			break;
-		}
-		/*
-		 * Run everything this snapshot published, then give the slots
-		 * back with one atomic add: an atomic per entry would be a full
-		 * barrier per entry on x86 and would keep consecutive entries
-		 * from overlapping in the pipeline.
-		 */
-		while (done < avail) {
-			uint32_t n = 1, at = rd + done;
-			buf_ioreq_t s;
-			unsigned size;
-			uint64_t data;
-
-			memcpy(&s, &bp->buf_ioreq[at % IOREQ_BUFFER_SLOT_NUM], sizeof(s));
-			size = 1u << s.size;
-			data = s.data;
-			if (size == 8) {
-				const buf_ioreq_t *hi;
-
-				if (avail - done < 2)
-					break; /* second half not published yet */
-				hi = &bp->buf_ioreq[(at + 1) % IOREQ_BUFFER_SLOT_NUM];
-				data |= (uint64_t)hi->data << 32;
-				n = 2;
-			}
-			if (entry_valid(e, &s, size))
-				dispatch_entry(e, &s, size, data);
-			done += n;
-		}
-		if (done == 0)
-			break; /* only a half-written quad: wait for the next event */
-		advance_read_pointer(bp, done);
-		e->stats.buffered_slots += done;
-		consumed += done;
-		if (done < avail)
-			break;
+	load_pointers(bp, &rd, &wr);
+	avail = wr - rd;
+	if (avail == 0)
+		return 0;
+	if (avail > IOREQ_BUFFER_SLOT_NUM) {
+		ioreqd_engine_reject(e, IOREQD_REJ_BUFRING, IOREQD_VCPU_NONE, 0,
+				     "ring pointers rd %u wr %u are %u apart (max %u)", rd, wr,
+				     avail, IOREQ_BUFFER_SLOT_NUM);
+		resync(bp, rd, wr);
+		return 0;
 	}
-	return consumed;
+	/*
+	 * Run everything this snapshot published, then give the slots back with
+	 * one atomic add: an atomic per entry would be a full barrier per entry
+	 * on x86 and would keep consecutive entries from overlapping in the
+	 * pipeline.
+	 */
+	while (done < avail) {
+		uint32_t n = 1, at = rd + done;
+		buf_ioreq_t s;
+		unsigned size;
+		uint64_t data;
+
+		memcpy(&s, &bp->buf_ioreq[at % IOREQ_BUFFER_SLOT_NUM], sizeof(s));
+		size = 1u << s.size;
+		data = s.data;
+		if (size == 8) {
+			const buf_ioreq_t *hi;
+
+			if (avail - done < 2)
+				break; /* second half not published yet */
+			hi = &bp->buf_ioreq[(at + 1) % IOREQ_BUFFER_SLOT_NUM];
+			data |= (uint64_t)hi->data << 32;
+			n = 2;
+		}
+		if (entry_valid(e, &s, size))
+			dispatch_entry(e, &s, size, data);
+		done += n;
+	}
+	if (done == 0)
+		return 0; /* only a half-written quad: wait for the next event */
+	advance_read_pointer(bp, done);
+	e->stats.buffered_slots += done;
+	/*
+	 * One snapshot per call, at most a ring's worth: a producer that keeps
+	 * the ring full (or keeps re-storing the pointers) would otherwise hold
+	 * this call, and with it every other vCPU, socket and timer, for as
+	 * long as it likes.  Whatever was published meanwhile stays in the ring
+	 * for the caller's next call (ioreqd_engine_buffered_pending()).  The
+	 * snapshot is taken after the notification, so the posted writes a vCPU
+	 * made before its synchronous request are always in it.
+	 */
+	if (done == avail) {
+		load_pointers(bp, &rd, &wr);
+		e->buffered_more = wr != rd;
+	}
+	return done;
+}
+
+bool ioreqd_engine_buffered_pending(const struct ioreqd_engine *e)
+{
+	return e->buffered_more;
 }

@@ -42,6 +42,7 @@ struct ioreqd_engine {
 	struct ioreqd_ratelimit rl_error;
 	ioreqd_fault_t posted;     /* the fault used for buffered writes */
 	struct ioreqd_vcpu posted_vctx; /* no vCPU: every call is -ENOTSUP */
+	bool buffered_more;        /* the last drain left published entries */
 	struct ioreqd_ratelimit rl_vcpu;
 	struct vcpu_ctx *vcpus;
 };

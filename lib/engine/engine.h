@@ -116,11 +116,22 @@ int ioreqd_engine_handle(struct ioreqd_engine *e, unsigned vcpu);
 int ioreqd_engine_inject(struct ioreqd_engine *e, unsigned vcpu, ioreq_t *req);
 
 /**
- * Drain the buffered ring: dispatch every complete entry as a write, advance
- * read_pointer atomically, and stop at a half-written 8-byte entry.
+ * Drain the buffered ring: dispatch every complete entry of one snapshot of
+ * the pointers (at most a ring's worth) as a write, advance read_pointer
+ * atomically, and stop at a half-written 8-byte entry.  The work per call is
+ * bounded; if more was published meanwhile, ioreqd_engine_buffered_pending()
+ * says so and the caller calls again later (from its event loop), so that a
+ * busy or hostile producer cannot hold the caller.
  * @return the number of slots consumed.
  */
 unsigned ioreqd_engine_drain_buffered(struct ioreqd_engine *e, buffered_iopage_t *bp);
+
+/**
+ * @return true if the last ioreqd_engine_drain_buffered() left complete
+ * entries in the ring (call it again); false once it found the ring empty or
+ * only half an 8-byte write.
+ */
+bool ioreqd_engine_buffered_pending(const struct ioreqd_engine *e);
 
 /** Look up a deferred access by ticket.  @return the fault or NULL if stale. */
 ioreqd_fault_t *ioreqd_engine_resume(struct ioreqd_engine *e, ioreqd_ticket_t t);
