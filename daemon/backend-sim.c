@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -214,27 +215,55 @@ static struct ioreqd_sim_msg *msg_init(struct ioreqd_sim_msg *m, enum ioreqd_sim
 
 static void backend_sim_close(void *priv);
 
-static int connect_to(struct sim_be *be, const char *path)
+/*
+ * Connect to the simulated hypervisor.  Whichever of ioreqd and
+ * ioreqd-simguest starts first, the other may not be listening yet: while the
+ * socket is missing or refuses, retry with a doubling pause (10 ms up to
+ * 250 ms) until @p wait_ms have passed.
+ */
+static int connect_to(struct sim_be *be, const char *path, unsigned wait_ms)
 {
 	const struct timeval tv = {.tv_sec = REPLY_TIMEOUT_S};
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	uint64_t deadline = ioreqd_now_ns() + (uint64_t)wait_ms * 1000000ull;
+	long pause_ms = 10;
+	bool said = false;
 
 	if (!path || strlen(path) >= sizeof(sa.sun_path)) {
-		log_warnx("backend_sim_open: d%u: bad socket path '%s'", be->domid,
-		          path ? path : "(none)");
+		log_errx("domain %u: bad simulated hypervisor socket path '%s' (at most %zu "
+			 "bytes)", be->domid, path ? path : "(none)", sizeof(sa.sun_path) - 1);
 		return -EINVAL;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	be->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (be->sock < 0) {
-		log_warn("backend_sim_open: socket");
-		return -errno;
-	}
-	if (connect(be->sock, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int rc = -errno;
+	for (;;) {
+		int err;
 
-		log_warn("backend_sim_open: connect %s", path);
-		return rc;
+		be->sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (be->sock < 0) {
+			log_err("domain %u: cannot create a socket", be->domid);
+			return -errno;
+		}
+		if (connect(be->sock, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			break;
+		err = errno;
+		close(be->sock);
+		be->sock = -1;
+		if ((err != ENOENT && err != ECONNREFUSED) || ioreqd_now_ns() >= deadline) {
+			log_errx("domain %u: no simulated hypervisor on %s%s: %s (start "
+				 "ioreqd-simguest --socket %s --domid %u; see ioreqd-simguest(1))",
+				 be->domid, path, said ? " within --sim-wait" : "",
+				 strerror(err), path, be->domid);
+			return -err;
+		}
+		if (!said) {
+			log_info("domain %u: waiting up to %u s for the simulated hypervisor on %s",
+				 be->domid, (wait_ms + 999) / 1000, path);
+			said = true;
+		}
+		nanosleep(&(struct timespec){.tv_sec = pause_ms / 1000,
+					     .tv_nsec = (pause_ms % 1000) * 1000000},
+			  NULL);
+		pause_ms = pause_ms * 2 > 250 ? 250 : pause_ms * 2;
 	}
 	setsockopt(be->sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(be->sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
@@ -250,14 +279,14 @@ static int backend_sim_open(void **priv, const struct ioreqd_backend_args *args)
 
 	*priv = NULL;
 	if (!be) {
-		log_warnx("%s: out of memory", __func__);
+		log_errx("out of memory");
 		return -ENOMEM;
 	}
 	be->sock = be->pages_fd = be->ram_fd = be->buf_fd = -1;
 	be->pages = be->ram = MAP_FAILED;
 	be->domid = args->domid;
 	be->rl = (struct ioreqd_ratelimit)IOREQD_RATELIMIT_INIT(10, 2);
-	rc = connect_to(be, args->sim_path);
+	rc = connect_to(be, args->sim_path, args->sim_wait_ms);
 	if (rc < 0)
 		goto out;
 
@@ -277,8 +306,7 @@ static int backend_sim_open(void **priv, const struct ioreqd_backend_args *args)
 	be->ram_size = m.u.create.ram_size;
 	if (m.u.create.page_size != IOREQD_SIM_PAGE_SIZE || be->ram_size == 0 ||
 	    (uint64_t)(size_t)be->ram_size != be->ram_size) {
-		log_warnx("%s: d%u: CREATE: bad reply (page size %u, RAM 0x%llx bytes)",
-		          __func__, be->domid, m.u.create.page_size,
+		log_errx("d%u: CREATE: bad reply (page size %u, RAM 0x%llx bytes)", be->domid, m.u.create.page_size,
 		          (unsigned long long)be->ram_size);
 		rc = -EPROTO;
 		goto out;
@@ -287,13 +315,13 @@ static int backend_sim_open(void **priv, const struct ioreqd_backend_args *args)
 	               be->ram_fd, 0);
 	if (be->ram == MAP_FAILED) {
 		rc = -errno;
-		log_warn("%s: d%u: mmap guest RAM", __func__, be->domid);
+		log_err("d%u: mmap guest RAM", be->domid);
 		goto out;
 	}
 	be->kick = malloc(be->nr_vcpus * sizeof(*be->kick));
 	be->done = malloc(be->nr_vcpus * sizeof(*be->done));
 	if (!be->kick || !be->done) {
-		log_warnx("%s: out of memory", __func__);
+		log_errx("out of memory");
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -319,7 +347,7 @@ static int backend_sim_map_pages(void *priv, shared_iopage_t **sync,
 		if (be->pages == MAP_FAILED) {
 			int rc = -errno;
 
-			log_warn("%s: d%u: mmap ioreq pages", __func__, be->domid);
+			log_err("d%u: mmap ioreq pages", be->domid);
 			return rc;
 		}
 	}
@@ -357,8 +385,7 @@ static int backend_sim_bind(void *priv, unsigned nr_vcpus)
 	struct sim_be *be = priv;
 
 	if (be->bound || nr_vcpus == 0 || nr_vcpus > be->nr_vcpus) {
-		log_warnx("%s: d%u: cannot bind %u vCPUs (the domain has %u, %u bound)",
-		          __func__, be->domid, nr_vcpus, be->nr_vcpus, be->bound);
+		log_errx("d%u: cannot bind %u vCPUs (the domain has %u, %u bound)", be->domid, nr_vcpus, be->nr_vcpus, be->bound);
 		return be->bound ? -EALREADY : -EINVAL;
 	}
 	for (unsigned v = 0; v < nr_vcpus; v++) {
@@ -381,8 +408,7 @@ static int backend_sim_bind(void *priv, unsigned nr_vcpus)
 			    ioreqd_sim_frame(be->pages, IOREQD_SIM_FRAME_IOREQ);
 
 			if (p->vcpu_ioreq[v].vp_eport != m.u.bind.eport) {
-				log_warnx("%s: d%u v%u: vp_eport %u, expected %u",
-				          __func__, be->domid, v,
+				log_errx("d%u v%u: vp_eport %u, expected %u", be->domid, v,
 				          p->vcpu_ioreq[v].vp_eport, m.u.bind.eport);
 				return -EPROTO;
 			}
@@ -399,7 +425,7 @@ static int backend_sim_map_range(void *priv, enum ioreqd_space space, uint64_t b
 	char what[96];
 
 	if ((unsigned)space >= IOREQD_SPACE_COUNT) {
-		log_warnx("%s: d%u: unknown space %d", __func__, be->domid, (int)space);
+		log_errx("d%u: unknown space %d", be->domid, (int)space);
 		return -EINVAL;
 	}
 	snprintf(what, sizeof(what), "MAP_RANGE %s %s 0x%llx-0x%llx",

@@ -113,6 +113,35 @@ int ioreqd_xen_fail(const char *func, const char *call, unsigned domid)
 }
 
 /*
+ * A start-up step failed: an error for the operator, with what to do for the
+ * usual causes (no Xen, not root, no such domain).  @return -errno.
+ */
+static int setup_fail(const char *func, const char *call, unsigned domid)
+{
+	int err = errno ? errno : EIO;
+	bool open_call = strstr(call, "_open") != NULL;
+
+	if (open_call && (err == ENOENT || err == ENXIO || err == ENODEV) &&
+	    access("/dev/xen/privcmd", F_OK) < 0 && access("/proc/xen", F_OK) < 0)
+		ioreqd_log_error(func, false,
+				 "this is not a Xen dom0 (no /dev/xen/privcmd or /proc/xen): "
+				 "%s failed: %s; to run ioreqd without Xen, use --backend=sim "
+				 "with ioreqd-simguest(1)",
+				 call, strerror(err));
+	else if (err == EACCES || err == EPERM)
+		ioreqd_log_error(func, false,
+				 "domain %u: %s: %s (ioreqd needs root in dom0, or the "
+				 "privileges of a device-model stub domain)",
+				 domid, call, strerror(err));
+	else if (err == ESRCH)
+		ioreqd_log_error(func, false, "domain %u: %s: no such domain (xl list shows "
+				 "the running ones)", domid, call);
+	else
+		ioreqd_log_error(func, false, "domain %u: %s: %s", domid, call, strerror(err));
+	return -err;
+}
+
+/*
  * The Xen libraries log through a xentoollog logger, by default straight to
  * stderr.  Route them into our log at debug level: every failure they see we
  * report ourselves, with the call named, at warning level.
@@ -154,7 +183,7 @@ static int xen_open(void **priv, const struct ioreqd_backend_args *args)
 	*priv = NULL;
 	be = calloc(1, sizeof(*be));
 	if (!be) {
-		log_warnx("%s: out of memory", __func__);
+		log_errx("out of memory");
 		return -ENOMEM;
 	}
 	be->domid = args->domid;
@@ -172,52 +201,52 @@ static int xen_open(void **priv, const struct ioreqd_backend_args *args)
 
 	be->dmod = xendevicemodel_open(&xtl_logger, 0);
 	if (!be->dmod) {
-		rc = ioreqd_xen_fail(__func__, "xendevicemodel_open", be->domid);
+		rc = setup_fail(__func__, "xendevicemodel_open", be->domid);
 		goto out;
 	}
 	be->fmem = xenforeignmemory_open(&xtl_logger, 0);
 	if (!be->fmem) {
-		rc = ioreqd_xen_fail(__func__, "xenforeignmemory_open", be->domid);
+		rc = setup_fail(__func__, "xenforeignmemory_open", be->domid);
 		goto out;
 	}
 	ioreqd_xen_mapcache_init(&be->mc, be->fmem, be->domid);
 	be->xce = xenevtchn_open(&xtl_logger, 0);
 	if (!be->xce) {
-		rc = ioreqd_xen_fail(__func__, "xenevtchn_open", be->domid);
+		rc = setup_fail(__func__, "xenevtchn_open", be->domid);
 		goto out;
 	}
 	be->xch = xc_interface_open(&xtl_logger, &xtl_logger, 0);
 	if (!be->xch) {
-		rc = ioreqd_xen_fail(__func__, "xc_interface_open", be->domid);
+		rc = setup_fail(__func__, "xc_interface_open", be->domid);
 		goto out;
 	}
 	be->xsh = xs_open(0);
 	if (!be->xsh) {
-		rc = ioreqd_xen_fail(__func__, "xs_open", be->domid);
+		rc = setup_fail(__func__, "xs_open", be->domid);
 		goto out;
 	}
 
 	bufioreq = be->buffered ? HVM_IOREQSRV_BUFIOREQ_ATOMIC : HVM_IOREQSRV_BUFIOREQ_OFF;
 	if (xendevicemodel_create_ioreq_server(be->dmod, (domid_t)be->domid, bufioreq,
 					       &be->id) < 0) {
-		rc = ioreqd_xen_fail(__func__, "xendevicemodel_create_ioreq_server", be->domid);
+		rc = setup_fail(__func__, "xendevicemodel_create_ioreq_server", be->domid);
 		goto out;
 	}
 	be->created = true;
 
 	/* xenstored fires a new watch once at once; pending() checks then. */
 	if (!xs_watch(be->xsh, WATCH_PATH, WATCH_TOKEN)) {
-		rc = ioreqd_xen_fail(__func__, "xs_watch", be->domid);
+		rc = setup_fail(__func__, "xs_watch", be->domid);
 		goto out;
 	}
 	be->watch_fd = xs_fileno(be->xsh);
 	if (be->watch_fd < 0) {
-		rc = ioreqd_xen_fail(__func__, "xs_fileno", be->domid);
+		rc = setup_fail(__func__, "xs_fileno", be->domid);
 		goto out;
 	}
 	be->evtchn_fd = xenevtchn_fd(be->xce);
 	if (be->evtchn_fd < 0) {
-		rc = ioreqd_xen_fail(__func__, "xenevtchn_fd", be->domid);
+		rc = setup_fail(__func__, "xenevtchn_fd", be->domid);
 		goto out;
 	}
 	log_info("%s: domain %u: ioreq server %u created%s", __func__, be->domid,
@@ -341,7 +370,7 @@ static int xen_map_pages(void *priv, shared_iopage_t **sync, buffered_iopage_t *
 						 XENMEM_resource_ioreq_server, be->id, first, nr,
 						 &be->pages, PROT_READ | PROT_WRITE, 0);
 	if (!be->fres)
-		return ioreqd_xen_fail(__func__, "xenforeignmemory_map_resource", be->domid);
+		return setup_fail(__func__, "xenforeignmemory_map_resource", be->domid);
 	if (be->buffered) {
 		be->buf = be->pages;
 		be->sync = (void *)((uint8_t *)be->pages + XC_PAGE_SIZE);
@@ -363,7 +392,7 @@ static int xen_enable(void *priv, bool on)
 		/* Disabling is teardown: quiet if the domain went first. */
 		if (!on)
 			return teardown_fail(be, __func__, "xendevicemodel_set_ioreq_server_state");
-		return ioreqd_xen_fail(__func__, "xendevicemodel_set_ioreq_server_state",
+		return setup_fail(__func__, "xendevicemodel_set_ioreq_server_state",
 				       be->domid);
 	}
 	be->enabled = on;
@@ -377,7 +406,7 @@ static int xen_nr_vcpus(void *priv, unsigned *n)
 
 	*n = 0;
 	if (xendevicemodel_nr_vcpus(be->dmod, (domid_t)be->domid, &v) < 0)
-		return ioreqd_xen_fail(__func__, "xendevicemodel_nr_vcpus", be->domid);
+		return setup_fail(__func__, "xendevicemodel_nr_vcpus", be->domid);
 	*n = v;
 	return 0;
 }
@@ -399,20 +428,19 @@ static int xen_bind(void *priv, unsigned nr_vcpus)
 	if (be->vcpu_port)
 		return -EALREADY;
 	if (!be->sync || !be->enabled) {
-		log_warnx("%s: domain %u: map and enable the server before binding", __func__,
-			  be->domid);
+		log_errx("domain %u: map and enable the server before binding", be->domid);
 		return -EINVAL;
 	}
 	/* The shared page has one 32-byte slot per vCPU and no more. */
 	if (nr_vcpus == 0 || nr_vcpus > IOREQD_MAX_VCPUS) {
-		log_warnx("%s: domain %u: %u vCPUs; the shared page serves 1 to %u", __func__,
-			  be->domid, nr_vcpus, IOREQD_MAX_VCPUS);
+		log_errx("domain %u: %u vCPUs; the shared page serves 1 to %u", be->domid,
+			 nr_vcpus, IOREQD_MAX_VCPUS);
 		return -E2BIG;
 	}
 	be->vcpu_port = calloc(nr_vcpus, sizeof(*be->vcpu_port));
 	be->by_port = calloc(nr_vcpus, sizeof(*be->by_port));
 	if (!be->vcpu_port || !be->by_port) {
-		log_warnx("%s: out of memory", __func__);
+		log_errx("out of memory");
 		return -ENOMEM;
 	}
 	be->nr_vcpus = nr_vcpus;
@@ -420,14 +448,14 @@ static int xen_bind(void *priv, unsigned nr_vcpus)
 		/* Xen wrote vp_eport when the server was enabled; it never changes. */
 		remote = ((volatile ioreq_t *)&be->sync->vcpu_ioreq[v])->vp_eport;
 		if (remote == 0) {
-			log_warnx("%s: domain %u vcpu%u: no event channel in the shared page",
-				  __func__, be->domid, v);
+			log_errx("domain %u vcpu%u: no event channel in the shared page",
+				 be->domid, v);
 			rc = -EPROTO;
 			goto out;
 		}
 		local = xenevtchn_bind_interdomain(be->xce, be->domid, remote);
 		if (local < 0) {
-			rc = ioreqd_xen_fail(__func__, "xenevtchn_bind_interdomain", be->domid);
+			rc = setup_fail(__func__, "xenevtchn_bind_interdomain", be->domid);
 			goto out;
 		}
 		be->vcpu_port[v] = (evtchn_port_t)local;
@@ -440,13 +468,13 @@ static int xen_bind(void *priv, unsigned nr_vcpus)
 		/* NULL gfns: we have the pages as a resource, Xen need not map them. */
 		if (xendevicemodel_get_ioreq_server_info(be->dmod, (domid_t)be->domid, be->id,
 							 NULL, NULL, &remote) < 0) {
-			rc = ioreqd_xen_fail(__func__, "xendevicemodel_get_ioreq_server_info",
+			rc = setup_fail(__func__, "xendevicemodel_get_ioreq_server_info",
 					     be->domid);
 			goto out;
 		}
 		local = xenevtchn_bind_interdomain(be->xce, be->domid, remote);
 		if (local < 0) {
-			rc = ioreqd_xen_fail(__func__, "xenevtchn_bind_interdomain", be->domid);
+			rc = setup_fail(__func__, "xenevtchn_bind_interdomain", be->domid);
 			goto out;
 		}
 		be->buf_port = (evtchn_port_t)local;

@@ -31,6 +31,7 @@ struct ioreqd_vcpu_regs;
 struct ioreqd_backend_args {
 	unsigned domid;
 	const char *sim_path; /* sim: the simulated hypervisor's socket */
+	unsigned sim_wait_ms; /* sim: how long to wait for that socket to appear */
 	bool buffered;        /* ask for a buffered ring (x86 only on Xen) */
 };
 

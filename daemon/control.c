@@ -292,7 +292,7 @@ int ioreqd_control_query(const char *path, bool json, FILE *out)
 	int fd = -1, rc = 0;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "ioreqd: %s: path too long for a socket\n", path);
+		fprintf(stderr, "ioreqd: error: %s: path too long for a socket\n", path);
 		return -ENAMETOOLONG;
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
@@ -300,20 +300,20 @@ int ioreqd_control_query(const char *path, bool json, FILE *out)
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		rc = -errno;
-		fprintf(stderr, "ioreqd: %s: %s (is the daemon running? see --control)\n",
+		fprintf(stderr, "ioreqd: error: %s: %s (is the daemon running? see --control)\n",
 		        path, strerror(-rc));
 		goto out;
 	}
 	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
 		rc = -EIO;
-		fprintf(stderr, "ioreqd: %s: cannot send the request\n", path);
+		fprintf(stderr, "ioreqd: error: %s: cannot send the request\n", path);
 		goto out;
 	}
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		fwrite(buf, 1, (size_t)n, out);
 	if (n < 0) {
 		rc = -errno;
-		fprintf(stderr, "ioreqd: %s: %s\n", path, strerror(-rc));
+		fprintf(stderr, "ioreqd: error: %s: %s\n", path, strerror(-rc));
 		goto out;
 	}
 	if (fflush(out) != 0)

@@ -38,6 +38,7 @@ struct ioreqd_opts {
 	const char *config;
 	const char *backend;    /* "xen" or "sim" */
 	const char *sim_socket;
+	unsigned sim_wait_s;    /* --sim-wait: seconds to wait for the sim socket */
 	const char *hook_dir;   /* overrides the config's hook_dir */
 	const char *pidfile;
 	const char *chroot_dir;
@@ -73,6 +74,7 @@ struct ioreqd_dev {
 	void *priv;
 	bool initialised;
 	bool disabled; /* optional device whose init failed */
+	bool init_error_said; /* its init reported a config error: say it once */
 	struct dev_range *ranges;
 	unsigned nr_ranges;
 	unsigned cap_ranges;

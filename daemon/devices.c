@@ -193,8 +193,11 @@ int ioreqd_devices_init(struct ioreqd_daemon *d)
 					;
 				continue;
 			}
-			log_warnx("%s: device %s (hook %s) failed to initialise: %s", __func__,
-				  dev->cfg->name, dev->hook->name, strerror(-rc));
+			if (!dev->init_error_said)
+				log_errx("%s:%u: device %s: hook %s failed to initialise: %s "
+					 "(run with -vv for the hook's messages)",
+					 d->cfg->path, dev->cfg->hook_line, dev->cfg->name,
+					 dev->hook->name, strerror(-rc));
 			/* fini for this one too: init may have allocated before failing */
 			if (dev->hook->fini)
 				dev->hook->fini(dev->priv);
@@ -225,9 +228,9 @@ static int map_cb(struct ioreqd_range *r, void *arg)
 	rc = d->be->map_range(d->be_priv, ioreqd_range_space(r), ioreqd_range_base(r),
 			      ioreqd_range_last(r), true);
 	if (rc < 0) {
-		log_warnx("%s: cannot claim %s 0x%" PRIx64 "-0x%" PRIx64 " for device %s: %s",
-			  __func__, space_name[ioreqd_range_space(r)], ioreqd_range_base(r),
-			  ioreqd_range_last(r), owner ? owner->cfg->name : "?", strerror(-rc));
+		log_errx("domain %u: cannot claim %s 0x%" PRIx64 "-0x%" PRIx64 " for device %s: %s",
+			 d->opts.domid, space_name[ioreqd_range_space(r)], ioreqd_range_base(r),
+			 ioreqd_range_last(r), owner ? owner->cfg->name : "?", strerror(-rc));
 		return rc;
 	}
 	/* Every device range on this bus range is now claimed. */

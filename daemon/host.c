@@ -76,6 +76,23 @@ static const char *host_cfg_str(ioreqd_dev_t *dev, const char *key)
 	return ioreqd_cfg_dev_get(dev->cfg, key, NULL);
 }
 
+/*
+ * A configuration error found by a hook: during init it stops the daemon (an
+ * error, and devices_init does not repeat it); later it is a warning.
+ */
+static void host_report_cfg_error(ioreqd_dev_t *dev, const char *err)
+{
+	if (dev->initialised) {
+		log_warnx("%s", err);
+		return;
+	}
+	if (!dev->cfg->optional)
+		log_errx("%s", err);
+	else
+		log_warnx("%s", err);
+	dev->init_error_said = true;
+}
+
 static int host_cfg_error(ioreqd_dev_t *dev, const char *key, const char *fmt, ...)
 {
 	char err[1024];
@@ -85,7 +102,7 @@ static int host_cfg_error(ioreqd_dev_t *dev, const char *key, const char *fmt, .
 	va_start(ap, fmt);
 	rc = ioreqd_hostcfg_verror(dev->d->cfg, dev->cfg, key, err, sizeof(err), fmt, ap);
 	va_end(ap);
-	log_warnx("%s", err);
+	host_report_cfg_error(dev, err);
 	return rc;
 }
 
@@ -96,7 +113,7 @@ static int host_cfg_u64(ioreqd_dev_t *dev, const char *key, uint64_t def, uint64
 
 	rc = ioreqd_hostcfg_u64(dev->d->cfg, dev->cfg, key, def, out, err, sizeof(err));
 	if (rc < 0)
-		log_warnx("%s", err);
+		host_report_cfg_error(dev, err);
 	return rc;
 }
 

@@ -141,7 +141,7 @@ int ioreqd_loop_setup(struct ioreqd_daemon *d)
 		w->idx = i;
 		w->ev = event_new(d->base, fd, EV_READ | EV_PERSIST, loop_backend_cb, w);
 		if (!w->ev || event_add(w->ev, NULL) < 0) {
-			log_warnx("%s: cannot watch backend fd %d", __func__, fd);
+			log_errx("cannot watch backend fd %d", fd);
 			return -EIO;
 		}
 		d->nr_fds++;
@@ -162,7 +162,7 @@ int ioreqd_loop_setup(struct ioreqd_daemon *d)
 	if (!d->sig_term || !d->sig_int || !d->sig_usr1 || !d->sig_hup ||
 	    evsignal_add(d->sig_term, NULL) || evsignal_add(d->sig_int, NULL) ||
 	    evsignal_add(d->sig_usr1, NULL) || evsignal_add(d->sig_hup, NULL)) {
-		log_warnx("%s: cannot install signal handlers", __func__);
+		log_errx("cannot install signal handlers");
 		return -EIO;
 	}
 	return 0;

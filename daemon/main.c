@@ -112,10 +112,19 @@ static int setup_config(struct ioreqd_daemon *d)
 	rc = ioreqd_cfg_load(d->opts.config, &d->cfg, err, sizeof(err));
 	if (rc < 0) {
 		/* The loader names the file and says what is wrong with it. */
-		if (err[0])
-			log_warnx("%s", err);
+		if (!err[0])
+			snprintf(err, sizeof(err), "%s: %s", d->opts.config, strerror(-rc));
+		if (rc == -EINVAL)
+			log_errx("%s", err);
 		else
-			log_warnx("%s: %s", d->opts.config, strerror(-rc));
+			log_errx("%s (check the path given with -c)", err);
+		return IOREQD_EX_CONFIG;
+	}
+	/* A file without devices is most likely the wrong file: say so, do not serve nothing. */
+	if (d->cfg->nr_devs == 0) {
+		log_errx("%s: no [device NAME] section: there is nothing to serve (see "
+			 "ioreqd.conf(5) and the examples in etc/ or /usr/share/doc/ioreqd/examples)",
+			 d->opts.config);
 		return IOREQD_EX_CONFIG;
 	}
 	if (d->cfg->log_level > d->opts.verbosity)
@@ -123,7 +132,7 @@ static int setup_config(struct ioreqd_daemon *d)
 	d->nr_devs = d->cfg->nr_devs;
 	d->devs = calloc(d->nr_devs ? d->nr_devs : 1, sizeof(*d->devs));
 	if (!d->devs)
-		fatal("%s: calloc", __func__);
+		fatal("out of memory for %u devices", d->nr_devs);
 	for (unsigned i = 0; i < d->nr_devs; i++) {
 		d->devs[i].d = d;
 		d->devs[i].cfg = &d->cfg->devs[i];
@@ -131,16 +140,16 @@ static int setup_config(struct ioreqd_daemon *d)
 	}
 	rc = ioreqd_loader_load_all(d, err, sizeof(err));
 	if (rc < 0) {
-		log_warnx("%s", err);
+		log_errx("%s", err);
 		return IOREQD_EX_CONFIG;
 	}
 	d->base = event_base_new();
 	d->bus = ioreqd_bus_new();
 	if (!d->base || !d->bus)
-		fatalx("%s: cannot create the event base or the bus", __func__);
+		fatalx("out of memory for the event base or the bus");
 	rc = ioreqd_devices_build(d, err, sizeof(err));
 	if (rc < 0) {
-		log_warnx("%s", err);
+		log_errx("%s", err);
 		return IOREQD_EX_CONFIG;
 	}
 	rc = ioreqd_devices_init(d);
@@ -182,7 +191,7 @@ static int setup_backend(struct ioreqd_daemon *d)
 
 	d->be = ioreqd_backend_find(d->opts.backend);
 	if (!d->be) {
-		log_warnx("%s: backend '%s' is not built in", __func__, d->opts.backend);
+		log_errx("backend '%s' is not built into this ioreqd", d->opts.backend);
 		return -ENOENT;
 	}
 	if (!strcmp(d->opts.backend, "sim")) {
@@ -192,6 +201,7 @@ static int setup_backend(struct ioreqd_daemon *d)
 			snprintf(sim_path, sizeof(sim_path), "/tmp/ioreqd-sim-%u.sock",
 				 d->opts.domid);
 		args.sim_path = sim_path;
+		args.sim_wait_ms = d->opts.sim_wait_s * 1000;
 	}
 	rc = d->be->open(&d->be_priv, &args);
 	if (rc < 0)
@@ -211,8 +221,8 @@ static int setup_backend(struct ioreqd_daemon *d)
 	if (rc < 0)
 		return rc;
 	if (d->nr_vcpus == 0 || d->nr_vcpus > IOREQD_MAX_VCPUS) {
-		log_warnx("%s: d%u has %u vCPUs; ioreqd serves 1 to %u", __func__,
-			  d->opts.domid, d->nr_vcpus, IOREQD_MAX_VCPUS);
+		log_errx("domain %u has %u vCPUs; ioreqd serves 1 to %u", d->opts.domid,
+			 d->nr_vcpus, IOREQD_MAX_VCPUS);
 		return -ERANGE;
 	}
 	rc = d->be->bind(d->be_priv, d->nr_vcpus);
@@ -233,12 +243,12 @@ static int write_pidfile(const char *path)
 	FILE *fp = fopen(path, "w");
 
 	if (!fp) {
-		log_warn("%s: %s", __func__, path);
+		log_err("cannot write the pidfile %s", path);
 		return -errno;
 	}
 	fprintf(fp, "%ld\n", (long)getpid());
 	if (fclose(fp) != 0) {
-		log_warn("%s: %s", __func__, path);
+		log_err("cannot write the pidfile %s", path);
 		return -EIO;
 	}
 	return 0;
@@ -254,12 +264,12 @@ static int daemonize(struct ioreqd_daemon *d)
 	if (d->opts.foreground)
 		return 0;
 	if (daemon(0, 0) < 0) {
-		log_warn("%s: daemon", __func__);
+		log_err("cannot detach into the background (run with -f)");
 		return -errno;
 	}
 	/* The forked child must rebuild the kernel event state it inherited. */
 	if (event_reinit(d->base) < 0) {
-		log_warnx("%s: event_reinit failed", __func__);
+		log_errx("cannot re-initialise the event loop after detaching (run with -f)");
 		return -EIO;
 	}
 	return 0;
@@ -282,8 +292,8 @@ static int go_live(struct ioreqd_daemon *d)
 		d->be->publish(d->be_priv, "state", "running");
 	if (d->opts.restrict_domain) {
 		if (!d->be->restrict_domain) {
-			log_warnx("%s: --restrict: the %s backend cannot confine its handles",
-				  __func__, d->be->name);
+			log_errx("--restrict: the %s backend cannot confine its handles (leave "
+				 "--restrict out)", d->be->name);
 			return -ENOTSUP;
 		}
 		rc = d->be->restrict_domain(d->be_priv);
@@ -328,7 +338,7 @@ int main(int argc, char *argv[])
 
 		if (ioreqd_control_path(path, sizeof(path), d.opts.control, d.opts.backend,
 					d.opts.sim_socket, d.opts.domid) < 0) {
-			fprintf(stderr, "ioreqd: control socket path too long\n");
+			fprintf(stderr, "ioreqd: error: control socket path too long\n");
 			ex = IOREQD_EX_USAGE;
 		} else {
 			ex = ioreqd_control_query(path, d.opts.stats_json, stdout) < 0 ?

@@ -32,6 +32,7 @@ enum {
 	OPT_STATS,
 	OPT_JSON,
 	OPT_CONTROL,
+	OPT_SIM_WAIT,
 };
 
 static const struct option long_opts[] = {
@@ -39,6 +40,7 @@ static const struct option long_opts[] = {
 	{"config", required_argument, NULL, 'c'},
 	{"backend", required_argument, NULL, OPT_BACKEND},
 	{"sim-socket", required_argument, NULL, OPT_SIM_SOCKET},
+	{"sim-wait", required_argument, NULL, OPT_SIM_WAIT},
 	{"hook-dir", required_argument, NULL, OPT_HOOK_DIR},
 	{"foreground", no_argument, NULL, 'f'},
 	{"pidfile", required_argument, NULL, OPT_PIDFILE},
@@ -71,12 +73,15 @@ void ioreqd_opts_usage(FILE *fp)
 		"      --backend=xen|sim  hypervisor backend (default: xen)\n"
 		"      --sim-socket=PATH  simulated hypervisor socket (sim backend;\n"
 		"                         default /tmp/ioreqd-sim-DOMID.sock)\n"
+		"      --sim-wait=SECONDS wait up to SECONDS (default 10) for that socket\n"
+		"                         to appear, so the guest may start second\n"
 		"      --hook-dir=DIR     look for NAME.so hooks in DIR first, then in the\n"
 		"                         config's hook_dir, then in " IOREQD_HOOKDIR "\n"
 		"  -f, --foreground       do not daemonize\n"
 		"      --pidfile=FILE     write the daemon's pid once it serves\n"
 		"      --log=stderr|syslog\n"
-		"  -v, --verbose          more messages (repeat for debug)\n"
+		"  -v, --verbose          debug messages; -vv also names the function behind\n"
+		"                         each error\n"
 		"      --restrict         confine Xen handles to DOMID (xentoolcore_restrict_all)\n"
 		"      --chroot=DIR       chroot after setup\n"
 		"      --user=USER        drop to USER after setup\n"
@@ -112,6 +117,7 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 		return ioreqd_xl_opts(o, argc, argv);
 	memset(o, 0, sizeof(*o));
 	o->backend = "xen";
+	o->sim_wait_s = 10;
 	o->verbosity = LOG_LEVEL_INFO - 1 + 1; /* warnings and info by default */
 	optind = 1;
 	opterr = 0;
@@ -119,7 +125,7 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 		switch (c) {
 		case 'd':
 			if (parse_domid(optarg, &o->domid) < 0) {
-				fprintf(stderr, "ioreqd: bad domain id '%s'\n", optarg);
+				fprintf(stderr, "ioreqd: error: bad domain id '%s'\n", optarg);
 				return -EINVAL;
 			}
 			o->have_domid = true;
@@ -129,7 +135,7 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 			break;
 		case OPT_BACKEND:
 			if (strcmp(optarg, "xen") && strcmp(optarg, "sim")) {
-				fprintf(stderr, "ioreqd: unknown backend '%s' (xen or sim)\n",
+				fprintf(stderr, "ioreqd: error: unknown backend '%s' (xen or sim)\n",
 					optarg);
 				return -EINVAL;
 			}
@@ -138,6 +144,17 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 		case OPT_SIM_SOCKET:
 			o->sim_socket = optarg;
 			break;
+		case OPT_SIM_WAIT: {
+			uint64_t v;
+
+			if (ioreqd_cfg_parse_u64(optarg, &v) < 0 || v > 3600) {
+				fprintf(stderr, "ioreqd: error: --sim-wait takes 0 to 3600 seconds, "
+						"not '%s'\n", optarg);
+				return -EINVAL;
+			}
+			o->sim_wait_s = (unsigned)v;
+			break;
+		}
 		case OPT_HOOK_DIR:
 			o->hook_dir = optarg;
 			break;
@@ -153,7 +170,7 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 			} else if (!strcmp(optarg, "stderr")) {
 				o->use_syslog = false;
 			} else {
-				fprintf(stderr, "ioreqd: --log takes stderr or syslog, not '%s'\n",
+				fprintf(stderr, "ioreqd: error: --log takes stderr or syslog, not '%s'\n",
 					optarg);
 				return -EINVAL;
 			}
@@ -192,36 +209,36 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 			printf("ioreqd %s (hook ABI %d)\n", PACKAGE_VERSION, IOREQD_HOOK_ABI);
 			return 1;
 		case ':':
-			fprintf(stderr, "ioreqd: option '%s' needs an argument\n",
+			fprintf(stderr, "ioreqd: error: option '%s' needs an argument\n",
 				argv[optind - 1]);
 			return -EINVAL;
 		default:
-			fprintf(stderr, "ioreqd: unknown option '%s' (see --help)\n",
+			fprintf(stderr, "ioreqd: error: unknown option '%s' (see --help)\n",
 				argv[optind - 1]);
 			return -EINVAL;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "ioreqd: unexpected argument '%s' (see --help)\n", argv[optind]);
+		fprintf(stderr, "ioreqd: error: unexpected argument '%s' (see --help)\n", argv[optind]);
 		return -EINVAL;
 	}
 	if (o->stats_json && !o->stats_query) {
-		fprintf(stderr, "ioreqd: --json only goes with --stats\n");
+		fprintf(stderr, "ioreqd: error: --json only goes with --stats\n");
 		return -EINVAL;
 	}
 	if (o->stats_query) {
 		if (!o->have_domid && !o->control) {
-			fprintf(stderr, "ioreqd: --stats needs -d DOMID or --control PATH\n");
+			fprintf(stderr, "ioreqd: error: --stats needs -d DOMID or --control PATH\n");
 			return -EINVAL;
 		}
 		return 0;
 	}
 	if (!o->config) {
-		fprintf(stderr, "ioreqd: no configuration file: use -c FILE (see --help)\n");
+		fprintf(stderr, "ioreqd: error: no configuration file: use -c FILE (see --help)\n");
 		return -EINVAL;
 	}
 	if (!o->have_domid && !o->check_only) {
-		fprintf(stderr, "ioreqd: no guest domain: use -d DOMID (see --help)\n");
+		fprintf(stderr, "ioreqd: error: no guest domain: use -d DOMID (see --help)\n");
 		return -EINVAL;
 	}
 	return 0;

@@ -102,7 +102,7 @@ static int lookup_user(const char *user, uid_t *uid, gid_t *gid, bool *have_gid)
 	if (rc == ENOMEM)
 		return -ENOMEM;
 	if (!res && !numeric) {
-		log_warnx("ioreqd_privdrop: unknown user '%s'", user);
+		log_errx("unknown user '%s'", user);
 		return -ENOENT;
 	}
 	return 0;
@@ -131,7 +131,7 @@ static int lookup_group(const char *group, gid_t *gid)
 		*gid = (gid_t)n;
 		return 0;
 	}
-	log_warnx("ioreqd_privdrop: unknown group '%s'", group);
+	log_errx("unknown group '%s'", group);
 	return -ENOENT;
 }
 
@@ -141,7 +141,7 @@ int ioreqd_privdrop_resolve(const char *user, const char *group, uid_t *uid, gid
 	int rc;
 
 	if (!user) {
-		log_warnx("ioreqd_privdrop: a group ('%s') needs a user to drop to",
+		log_errx("a group ('%s') needs a user to drop to",
 			  group ? group : "");
 		return -EINVAL;
 	}
@@ -151,7 +151,7 @@ int ioreqd_privdrop_resolve(const char *user, const char *group, uid_t *uid, gid
 	if (group)
 		return lookup_group(group, gid);
 	if (!have_gid) {
-		log_warnx("ioreqd_privdrop: uid %s has no passwd entry: name its group too "
+		log_errx("uid %s has no passwd entry: name its group too "
 			  "(--group, or -runas UID:GID)", user);
 		return -EINVAL;
 	}
@@ -202,7 +202,7 @@ static int install_seccomp(enum ioreqd_seccomp mode, const char *const *extra)
 	ctx = seccomp_init(mode == IOREQD_SECCOMP_KILL ? SCMP_ACT_KILL_PROCESS
 						       : SCMP_ACT_ERRNO(EPERM));
 	if (!ctx) {
-		log_warnx("ioreqd_privdrop: seccomp_init failed");
+		log_errx("seccomp_init failed");
 		return -ENOMEM;
 	}
 	/* libxenstore's watch thread must be filtered too. */
@@ -221,7 +221,7 @@ static int install_seccomp(enum ioreqd_seccomp mode, const char *const *extra)
 		int nr = seccomp_syscall_resolve_name(*extra);
 
 		if (nr == __NR_SCMP_ERROR) {
-			log_warnx("ioreqd_privdrop: unknown system call '%s' in the seccomp "
+			log_errx("unknown system call '%s' in the seccomp "
 				  "allow-list", *extra);
 			seccomp_release(ctx);
 			return -EINVAL;
@@ -231,7 +231,7 @@ static int install_seccomp(enum ioreqd_seccomp mode, const char *const *extra)
 	if (rc == 0)
 		rc = seccomp_load(ctx);
 	if (rc < 0)
-		log_warnx("ioreqd_privdrop: installing the seccomp filter: %s", strerror(-rc));
+		log_errx("installing the seccomp filter: %s", strerror(-rc));
 	seccomp_release(ctx);
 	return rc;
 }
@@ -245,12 +245,12 @@ static int verify(uid_t uid, gid_t gid)
 
 	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 || ru != uid ||
 	    eu != uid || su != uid || rg != gid || eg != gid || sg != gid) {
-		log_warnx("ioreqd_privdrop: ids are not %u:%u after the drop", (unsigned)uid,
+		log_errx("ids are not %u:%u after the drop", (unsigned)uid,
 			  (unsigned)gid);
 		return -EPERM;
 	}
 	if (setuid(0) == 0 || seteuid(0) == 0 || setegid(0) == 0) {
-		log_warnx("ioreqd_privdrop: privilege drop failed: root could be regained "
+		log_errx("privilege drop failed: root could be regained "
 			  "(setuid(0) succeeded); refusing to continue");
 		return -EPERM;
 	}
@@ -282,7 +282,7 @@ int ioreqd_privdrop(const struct ioreqd_privdrop_opts *o)
 	int rc;
 
 	if (o->seccomp != IOREQD_SECCOMP_OFF && !ioreqd_privdrop_seccomp_available()) {
-		log_warnx("ioreqd_privdrop: seccomp was asked for, but ioreqd was built "
+		log_errx("seccomp was asked for, but ioreqd was built "
 			  "without libseccomp (configure --with-seccomp)");
 		return -ENOTSUP;
 	}
@@ -291,13 +291,13 @@ int ioreqd_privdrop(const struct ioreqd_privdrop_opts *o)
 		if (rc < 0)
 			return rc;
 		if (uid == 0) {
-			log_warnx("ioreqd_privdrop: refusing to 'drop' privileges to uid 0 "
+			log_errx("refusing to 'drop' privileges to uid 0 "
 				  "(user '%s')", o->user);
 			return -EINVAL;
 		}
 	}
 	if ((o->user || o->chroot_dir) && geteuid() != 0) {
-		log_warnx("ioreqd_privdrop: chroot and --user need ioreqd to start as root "
+		log_errx("chroot and --user need ioreqd to start as root "
 			  "(euid is %u)", (unsigned)geteuid());
 		return -EPERM;
 	}
@@ -307,7 +307,7 @@ int ioreqd_privdrop(const struct ioreqd_privdrop_opts *o)
 			return rc;
 		if (chroot(o->chroot_dir) < 0 || chdir("/") < 0) {
 			rc = -errno;
-			log_warn("ioreqd_privdrop: chroot %s", o->chroot_dir);
+			log_err("chroot %s", o->chroot_dir);
 			return rc;
 		}
 		log_debug("ioreqd_privdrop: chrooted to %s", o->chroot_dir);
@@ -316,7 +316,7 @@ int ioreqd_privdrop(const struct ioreqd_privdrop_opts *o)
 		if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 ||
 		    setresuid(uid, uid, uid) < 0) {
 			rc = -errno;
-			log_warn("ioreqd_privdrop: switching to %u:%u", (unsigned)uid,
+			log_err("switching to %u:%u", (unsigned)uid,
 				 (unsigned)gid);
 			return rc;
 		}

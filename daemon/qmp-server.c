@@ -279,33 +279,32 @@ int ioreqd_qmp_server_listen(struct ioreqd_qmp_server *srv, const char *label,
 	int fd = -1, rc;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		log_warnx("%s: QMP socket path too long: %s", __func__, path);
+		log_errx("QMP socket path too long: %s", path);
 		return -ENAMETOOLONG;
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	/* A socket left by an earlier run is ours to replace; anything else is not. */
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			log_warnx("%s: %s exists and is not a socket; not replacing it",
-				  __func__, path);
+			log_errx("%s exists and is not a socket; not replacing it", path);
 			return -EEXIST;
 		}
 		if (unlink(path) < 0 && errno != ENOENT) {
 			rc = -errno;
-			log_warn("%s: unlink %s", __func__, path);
+			log_err("unlink %s", path);
 			return rc;
 		}
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		rc = -errno;
-		log_warn("%s: %s %s", __func__, fd < 0 ? "socket for" : "bind", path);
+		log_err("%s %s", fd < 0 ? "socket for" : "bind", path);
 		goto out;
 	}
 	/* Only root (libxl) may talk to the device model. */
 	if (chmod(path, 0600) < 0 || listen(fd, 8) < 0) {
 		rc = -errno;
-		log_warn("%s: chmod/listen %s", __func__, path);
+		log_err("chmod/listen %s", path);
 		unlink(path);
 		goto out;
 	}
@@ -332,7 +331,7 @@ int ioreqd_qmp_server_listen_fd(struct ioreqd_qmp_server *srv, const char *label
 
 	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) < 0 || !on) {
 		rc = errno == ENOTSOCK ? -ENOTSOCK : -EINVAL;
-		log_warnx("%s: descriptor %d is not a listening socket", __func__, fd);
+		log_errx("descriptor %d is not a listening socket", fd);
 		close(fd);
 		return rc;
 	}
@@ -340,7 +339,7 @@ int ioreqd_qmp_server_listen_fd(struct ioreqd_qmp_server *srv, const char *label
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
 	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
 		rc = -errno;
-		log_warn("%s: fcntl on descriptor %d", __func__, fd);
+		log_err("fcntl on descriptor %d", fd);
 		close(fd);
 		return rc;
 	}

@@ -35,7 +35,7 @@ int ioreqd_xl_opts(struct ioreqd_opts *o, int argc, char *argv[])
 	memset(o, 0, sizeof(*o));
 	rc = ioreqd_xlargs_parse(argc, argv, xa, err, sizeof(err));
 	if (rc < 0) {
-		fprintf(stderr, "ioreqd: cannot understand the device-model arguments: %s\n", err);
+		fprintf(stderr, "ioreqd: error: cannot understand the device-model arguments: %s\n", err);
 		ioreqd_xlargs_dispose(xa);
 		free(xa);
 		return -EINVAL;
@@ -48,6 +48,7 @@ int ioreqd_xl_opts(struct ioreqd_opts *o, int argc, char *argv[])
 	o->pidfile = xa->pidfile;
 	o->backend = pick(xa->backend, "xen");
 	o->sim_socket = xa->sim_socket;
+	o->sim_wait_s = 10;
 	o->use_syslog = xa->log && !strcmp(xa->log, "syslog");
 	/* libxl watches our pid and stops us with SIGHUP: never daemonize. */
 	o->foreground = true;
@@ -57,7 +58,7 @@ int ioreqd_xl_opts(struct ioreqd_opts *o, int argc, char *argv[])
 	o->chroot_dir = pick(xa->own_chroot, xa->chroot_dir);
 	o->restrict_domain = xa->own_restrict || xa->restrict_domid;
 	if (!o->config) {
-		fprintf(stderr, "ioreqd: started by xl without a configuration file: add "
+		fprintf(stderr, "ioreqd: error: started by xl without a configuration file: add "
 				"device_model_args = [\"-c\", \"/etc/ioreqd/GUEST.conf\"] to the "
 				"guest's xl config\n");
 		return -EINVAL;

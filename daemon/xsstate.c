@@ -141,7 +141,7 @@ struct ioreqd_xsstate *ioreqd_xsstate_new(struct event_base *base,
 	int fd, rc;
 
 	if (!xs) {
-		log_warnx("%s: out of memory", __func__);
+		log_errx("out of memory");
 		return NULL;
 	}
 	xs->ops = ops;
@@ -155,7 +155,7 @@ struct ioreqd_xsstate *ioreqd_xsstate_new(struct event_base *base,
 		 "/local/domain/%u/device-model/%u/command", DM_DOMID, domid);
 	xs->h = ops->open();
 	if (!xs->h) {
-		log_warn("%s: domain %u: cannot open xenstore", __func__, domid);
+		log_err("domain %u: cannot open xenstore", domid);
 		goto fail;
 	}
 	if (mode != IOREQD_XSSTATE_TRADITIONAL)
@@ -163,13 +163,13 @@ struct ioreqd_xsstate *ioreqd_xsstate_new(struct event_base *base,
 	rc = ops->watch(xs->h, xs->command_path, WATCH_TOKEN);
 	fd = rc < 0 ? rc : ops->fileno(xs->h);
 	if (fd < 0) {
-		log_warnx("%s: domain %u: cannot watch %s: %s", __func__, domid,
+		log_errx("domain %u: cannot watch %s: %s", domid,
 			  xs->command_path, strerror(-fd));
 		goto fail;
 	}
 	xs->ev = event_new(base, fd, EV_READ | EV_PERSIST, xsstate_watch_cb, xs);
 	if (!xs->ev || event_add(xs->ev, NULL) < 0) {
-		log_warnx("%s: domain %u: cannot add the xenstore watch event", __func__, domid);
+		log_errx("domain %u: cannot add the xenstore watch event", domid);
 		goto fail;
 	}
 	return xs;

@@ -689,13 +689,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 			while (lo->name && lo->val != ch)
 				lo++;
-			fprintf(stderr, "simguest: bad value '%s' for --%s\n", optarg,
+			fprintf(stderr, "ioreqd-simguest: error: bad value '%s' for --%s\n", optarg,
 			        lo->name ? lo->name : "?");
 			return rc;
 		}
 	}
 	if (optind < argc || !o->script) {
-		fprintf(stderr, "simguest: %s\n",
+		fprintf(stderr, "ioreqd-simguest: error: %s\n",
 		        optind < argc ? "unexpected arguments" : "--script is required");
 		usage(stderr);
 		return -EINVAL;
@@ -716,14 +716,14 @@ static int load_script(const char *path, struct sg_script *s)
 	int rc;
 
 	if (!fp) {
-		fprintf(stderr, "simguest: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "ioreqd-simguest: error: %s: %s\n", path, strerror(errno));
 		return -errno;
 	}
 	rc = sg_parse(fp, is_stdin ? "(stdin)" : path, s, err, sizeof(err));
 	if (!is_stdin)
 		fclose(fp);
 	if (rc < 0)
-		fprintf(stderr, "simguest: %s\n", err);
+		fprintf(stderr, "ioreqd-simguest: error: %s\n", err);
 	return rc;
 }
 
@@ -739,21 +739,21 @@ static int wait_for_device_model(struct guest *g, const struct options *o)
 	        o->domid, o->vcpus, (unsigned long long)(o->mem >> 10), o->socket);
 	if (ioreqd_simhv_wait(g->hv, IOREQD_SIMHV_READY, ms) < 0) {
 		fprintf(stderr,
-		        "simguest: no device model enabled a server and claimed a range "
+		        "ioreqd-simguest: error: no device model enabled a server and claimed a range "
 		        "within %lu s\n",
 		        o->timeout_s);
 		return -ETIMEDOUT;
 	}
 	if (o->wait_running && ioreqd_simhv_wait_key(g->hv, "state", "running", ms) < 0) {
 		fprintf(stderr,
-		        "simguest: the device model never published state=running "
+		        "ioreqd-simguest: error: the device model never published state=running "
 		        "(use --ready ranges if it does not)\n");
 		return -ETIMEDOUT;
 	}
 	if (o->buffered && (ioreqd_simhv_server_info(g->hv, &info) < 0 ||
 	                    info.bufioreq == IOREQD_SIM_BUFIOREQ_OFF)) {
 		fprintf(stderr,
-		        "simguest: --buffered: the device model did not ask for a "
+		        "ioreqd-simguest: error: --buffered: the device model did not ask for a "
 		        "buffered ring\n");
 		return -ENODEV;
 	}
@@ -785,7 +785,7 @@ int main(int argc, char **argv)
 	    .timeout_ms = g.timeout_ms,
 	});
 	if (!g.hv) {
-		fprintf(stderr, "simguest: cannot create the domain on %s: %s\n",
+		fprintf(stderr, "ioreqd-simguest: error: cannot create the domain on %s: %s\n",
 		        o.socket, strerror(errno));
 		goto out;
 	}
@@ -797,7 +797,7 @@ int main(int argc, char **argv)
 	printf("simguest: %u passed, %u failed\n", g.passed, g.failed);
 	fflush(stdout);
 	if (ioreqd_simhv_crashed(g.hv))
-		fprintf(stderr, "simguest: the domain crashed: %s\n",
+		fprintf(stderr, "ioreqd-simguest: error: the domain crashed: %s\n",
 		        ioreqd_simhv_crashed(g.hv));
 	status = g.failed ? EX_FAILED : 0;
 out:

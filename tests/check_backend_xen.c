@@ -249,7 +249,7 @@ START_TEST(test_xen_each_setup_call_failing_is_reported_and_leaks_nothing)
 				      fake_xen.calls[i].name);
 		msg = logged(setup_calls[k - 1], strerror(INJECTED));
 		ck_assert_msg(msg != NULL, "no message names %s", setup_calls[k - 1]);
-		ck_assert_msg(strncmp(msg, "xen_", 4) == 0, "message lacks the function: %s",
+		ck_assert_msg(strstr(msg, "domain 5") != NULL, "message lacks the domain: %s",
 			      msg);
 		if (r.priv)
 			rig_down(&r);
@@ -340,7 +340,7 @@ START_TEST(test_xen_open_of_missing_domain_names_the_call)
 
 	ck_assert_int_eq(be->open(&priv, &a), -ESRCH);
 	ck_assert_ptr_null(priv);
-	ck_assert_ptr_nonnull(logged("xendevicemodel_create_ioreq_server", strerror(ESRCH)));
+	ck_assert_ptr_nonnull(logged("xendevicemodel_create_ioreq_server", "no such domain"));
 	ck_assert_ptr_null(fake_xen_leak());
 }
 END_TEST

@@ -357,6 +357,17 @@ START_TEST(test_cfg_rejects_device_without_range)
 }
 END_TEST
 
+START_TEST(test_cfg_names_a_mistyped_range_key)
+{
+	expect_error("[device a]\nhook = h\nmmoi = 0x1000+0x10\n",
+	             "t.conf:3: device 'a': no pio, mmio or pci range: unknown key 'mmoi' "
+	             "(did you mean 'mmio'?)");
+	expect_error("[device a]\nhook = h\nsize = 4\n",
+	             "t.conf:1: device 'a': no pio, mmio or pci range (its other keys, such "
+	             "as 'size' at line 3, are the hook's)");
+}
+END_TEST
+
 START_TEST(test_cfg_rejects_bad_hook_name)
 {
 	expect_error("[device a]\nhook = ../evil\n",
@@ -978,6 +989,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_cfg_rejects_duplicate_single_valued_keys);
 	tcase_add_test(tc, test_cfg_rejects_missing_hook_at_section_line);
 	tcase_add_test(tc, test_cfg_rejects_device_without_range);
+	tcase_add_test(tc, test_cfg_names_a_mistyped_range_key);
 	tcase_add_test(tc, test_cfg_rejects_bad_hook_name);
 	tcase_add_test(tc, test_cfg_rejects_bad_numbers);
 	tcase_add_test(tc, test_cfg_rejects_bad_ranges_with_reason);

@@ -134,6 +134,26 @@ START_TEST(test_log_without_sink_writes_ident_and_level_to_stderr)
 }
 END_TEST
 
+START_TEST(test_log_error_shows_the_function_only_above_debug_verbosity)
+{
+	ioreqd_log_set_verbosity(LOG_LEVEL_WARN);
+	errno = ENOENT;
+	log_err("cannot read %s", "x.conf");
+	ck_assert_int_eq(errno, ENOENT);
+	ioreqd_log_set_verbosity(LOG_LEVEL_DEBUG);
+	log_errx("device %s: no such hook", "d0");
+	ioreqd_log_set_verbosity(LOG_LEVEL_DEBUG + 1);
+	log_errx("device %s: no such hook", "d0");
+	ck_assert_uint_eq(nmsgs, 3);
+	ck_assert_str_eq(msgs[0], "cannot read x.conf: No such file or directory");
+	ck_assert_str_eq(msgs[1], "device d0: no such hook");
+	ck_assert_str_eq(msgs[2],
+			 "test_log_error_shows_the_function_only_above_debug_verbosity_fn: device "
+			 "d0: no such hook");
+	ck_assert_int_eq(levels[0], LOG_LEVEL_WARN);
+}
+END_TEST
+
 START_TEST(test_log_fatalx_exits_with_status_1)
 {
 	fatalx("%s: cannot continue", "main");
@@ -243,6 +263,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, test_log_warn_appends_strerror_and_keeps_errno);
 	tcase_add_test(tc, test_log_long_message_truncated_safely);
 	tcase_add_test(tc, test_log_without_sink_writes_ident_and_level_to_stderr);
+	tcase_add_test(tc, test_log_error_shows_the_function_only_above_debug_verbosity);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(tr, setup, teardown);

@@ -660,8 +660,9 @@ START_TEST(test_sim_backend_open_failure_names_the_call)
 	ioreqd_log_set_sink(NULL, NULL);
 	ck_assert_ptr_null(be);
 	ck_assert_str_eq(captured,
-	                 "backend_sim_open: connect /tmp/check_sim-nothing.sock: "
-	                 "No such file or directory");
+	                 "domain 1: no simulated hypervisor on /tmp/check_sim-nothing.sock: "
+	                 "No such file or directory (start ioreqd-simguest --socket "
+	                 "/tmp/check_sim-nothing.sock --domid 1; see ioreqd-simguest(1))");
 }
 END_TEST
 

@@ -213,27 +213,27 @@ int main(int argc, char **argv)
 	}
 	ioreqd_log_init("ioreqd-replay", IOREQD_LOG_TO_STDERR, o.verbose);
 	if ((rc = ioreqd_cfg_load(o.config, &cfg, err, sizeof(err))) < 0) {
-		fprintf(stderr, "ioreqd-replay: %s\n",
+		fprintf(stderr, "ioreqd-replay: error: %s\n",
 			rc == -EINVAL ? err : strerror(-rc));
 		goto out;
 	}
 	if ((rc = slurp(o.trace, &buf, &len)) < 0) {
-		fprintf(stderr, "ioreqd-replay: %s: %s\n", o.trace, strerror(-rc));
+		fprintf(stderr, "ioreqd-replay: error: %s: %s\n", o.trace, strerror(-rc));
 		goto out;
 	}
 	if ((rc = ioreqd_trace_reader_init(&rd, buf, len, &why)) < 0) {
-		fprintf(stderr, "ioreqd-replay: %s: %s\n", o.trace, why);
+		fprintf(stderr, "ioreqd-replay: error: %s: %s\n", o.trace, why);
 		goto out;
 	}
 	rp = replay_new(cfg, rd.hdr.domid, err, sizeof(err));
 	if (!rp) {
-		fprintf(stderr, "ioreqd-replay: %s\n", err);
+		fprintf(stderr, "ioreqd-replay: error: %s\n", err);
 		goto out;
 	}
 	if (o.record) {
 		w = ioreqd_trace_writer_new(fopen(o.record, "wb"), &rd.hdr);
 		if (!w) {
-			fprintf(stderr, "ioreqd-replay: %s: %s\n", o.record, strerror(errno));
+			fprintf(stderr, "ioreqd-replay: error: %s: %s\n", o.record, strerror(errno));
 			goto out;
 		}
 	}
@@ -243,7 +243,7 @@ int main(int argc, char **argv)
 		bool differs = false;
 
 		if (res == IOREQD_TRACE_RES_COUNT) {
-			fprintf(stderr, "ioreqd-replay: %s: record %" PRIu64
+			fprintf(stderr, "ioreqd-replay: error: %s: record %" PRIu64
 				": the engine refused the request\n", o.trace, rd.index - 1);
 			goto out;
 		}
@@ -271,13 +271,13 @@ int main(int argc, char **argv)
 			out.result = (uint8_t)res;
 			out.flags = IOREQD_TRACE_F_DATA_VALID;
 			if (ioreqd_trace_writer_add(w, &out) < 0) {
-				fprintf(stderr, "ioreqd-replay: %s: write error\n", o.record);
+				fprintf(stderr, "ioreqd-replay: error: %s: write error\n", o.record);
 				goto out;
 			}
 		}
 	}
 	if (rc < 0) {
-		fprintf(stderr, "ioreqd-replay: %s: record %" PRIu64 ": %s\n", o.trace, rd.index,
+		fprintf(stderr, "ioreqd-replay: error: %s: record %" PRIu64 ": %s\n", o.trace, rd.index,
 			why);
 		goto out;
 	}
@@ -285,7 +285,7 @@ int main(int argc, char **argv)
 		rc = ioreqd_trace_writer_free(w);
 		w = NULL;
 		if (rc < 0) {
-			fprintf(stderr, "ioreqd-replay: %s: write error\n", o.record);
+			fprintf(stderr, "ioreqd-replay: error: %s: write error\n", o.record);
 			goto out;
 		}
 	}

@@ -395,6 +395,60 @@ static bool valid_name(const char *s, size_t n)
 
 /* ---- sections ------------------------------------------------------------ */
 
+/* Edit distance of two short keys (at most 15 characters; longer: far). */
+static unsigned key_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	unsigned row[16];
+
+	if (la > 15 || lb > 15)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++) {
+		unsigned diag = row[0];
+
+		row[0] = (unsigned)i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned up = row[j];
+			unsigned best = diag + (a[i - 1] != b[j - 1]);
+
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			diag = up;
+			row[j] = best;
+		}
+	}
+	return row[lb];
+}
+
+/*
+ * A device without a range: if one of its keys is a range key mistyped
+ * ("mmoi", "port"), name it, since the parser took it for a hook key.
+ */
+static int fail_no_range(struct parser *p, const struct ioreqd_cfg_dev *dev)
+{
+	static const char *const range_keys[] = {"pio", "mmio", "pci"};
+
+	for (unsigned i = 0; i < dev->nr_kv; i++)
+		for (unsigned k = 0; k < 3; k++)
+			if (key_distance(dev->kv[i].key, range_keys[k]) <=
+			    (strlen(dev->kv[i].key) <= 3 ? 1u : 2u))
+				return fail(p, dev->kv[i].line, -EINVAL,
+				            "device '%s': no pio, mmio or pci range: unknown "
+				            "key '%s' (did you mean '%s'?)",
+				            dev->name, dev->kv[i].key, range_keys[k]);
+	if (dev->nr_kv)
+		return fail(p, dev->line, -EINVAL,
+		            "device '%s': no pio, mmio or pci range (its other keys, "
+		            "such as '%s' at line %u, are the hook's)",
+		            dev->name, dev->kv[0].key, dev->kv[0].line);
+	return fail(p, dev->line, -EINVAL, "device '%s': no pio, mmio or pci range",
+	            dev->name);
+}
+
 /* A section is over: check what a device must have. */
 static int end_section(struct parser *p)
 {
@@ -407,8 +461,7 @@ static int end_section(struct parser *p)
 		return fail(p, dev->line, -EINVAL, "device '%s': missing 'hook'",
 		            dev->name);
 	if (dev->nr_ranges == 0)
-		return fail(p, dev->line, -EINVAL,
-		            "device '%s': no pio, mmio or pci range", dev->name);
+		return fail_no_range(p, dev);
 	return 1;
 }
 
@@ -877,8 +930,9 @@ static int slurp(const char *path, char **text, size_t *len, const char **why)
 		got = fread(buf + n, 1, cap - n, fp);
 		n += got;
 		if (got == 0) {
+			/* fread keeps errno: report it rather than a generic I/O error. */
 			if (ferror(fp))
-				rc = -EIO;
+				rc = errno ? -errno : -EIO;
 			break;
 		}
 	}

@@ -57,21 +57,25 @@ uint64_t ioreqd_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * @p level is LOG_LEVEL_ERR (always shown, tagged "error"), or a verbosity
+ * level 0..2.  The capture sink sees errors as warnings (level 0).
+ */
 static void emit(int level, const char *msg)
 {
-	static const char *const tag[] = {"warning", "info", "debug"};
-	static const int prio[] = {LOG_WARNING, LOG_INFO, LOG_DEBUG};
-	int lv = level < 0 ? 0 : level > 2 ? 2 : level;
+	static const char *const tag[] = {"error", "warning", "info", "debug"};
+	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
+	int lv = level < LOG_LEVEL_ERR ? LOG_LEVEL_ERR : level > 2 ? 2 : level;
 
 	log_emitted++;
 	if (log_sink) {
-		log_sink(lv, msg, log_sink_arg);
+		log_sink(lv < 0 ? 0 : lv, msg, log_sink_arg);
 		return;
 	}
 	if (log_dest == IOREQD_LOG_TO_SYSLOG)
-		syslog(prio[lv], "%s", msg);
+		syslog(prio[lv + 1], "%s", msg);
 	else
-		fprintf(stderr, "%s: %s: %s\n", log_ident, tag[lv], msg);
+		fprintf(stderr, "%s: %s: %s\n", log_ident, tag[lv + 1], msg);
 }
 
 void ioreqd_vlog(int level, const char *fmt, va_list ap)
@@ -151,12 +155,46 @@ void log_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * An error that ends the program (or the step it was asked to do): what an
+ * operator reads.  The function it comes from is debugging detail, shown only
+ * above debug verbosity (ioreqd -vv: the default shows info, -v debug).
+ */
+IOREQD_PRINTF(3, 0)
+static void verror(const char *func, bool with_errno, const char *fmt, va_list ap)
+{
+	char buf[1024];
+	int saved = errno;
+
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (func && log_verbose > LOG_LEVEL_DEBUG) {
+		if (with_errno)
+			ioreqd_log(LOG_LEVEL_ERR, "%s: %s: %s", func, buf, strerror(saved));
+		else
+			ioreqd_log(LOG_LEVEL_ERR, "%s: %s", func, buf);
+	} else if (with_errno) {
+		ioreqd_log(LOG_LEVEL_ERR, "%s: %s", buf, strerror(saved));
+	} else {
+		ioreqd_log(LOG_LEVEL_ERR, "%s", buf);
+	}
+	errno = saved;
+}
+
+void ioreqd_log_error(const char *func, bool with_errno, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verror(func, with_errno, fmt, ap);
+	va_end(ap);
+}
+
 void fatal(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	vwarn("fatal: ", true, fmt, ap);
+	verror(NULL, true, fmt, ap);
 	va_end(ap);
 	exit(1);
 }
@@ -166,7 +204,7 @@ void fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vwarn("fatal: ", false, fmt, ap);
+	verror(NULL, false, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

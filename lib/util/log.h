@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Logging, in the manner of the OpenBSD daemons: log_warn appends strerror,
- * log_warnx does not, fatal/fatalx exit.  Messages start with __func__ by
- * convention.  Output goes to stderr, syslog, or a capture callback (tests).
+ * log_warnx does not, fatal/fatalx exit.  Warnings and debug messages
+ * start with __func__ by convention; errors (log_err, log_errx) are plain
+ * sentences for the operator and carry the function name separately.  Output goes to stderr, syslog, or a capture callback (tests).
  * Anything a guest can trigger goes through a struct ioreqd_ratelimit.
  */
 #ifndef IOREQD_LOG_H
@@ -19,7 +20,11 @@ enum ioreqd_log_dest {
 	IOREQD_LOG_TO_SYSLOG,
 };
 
-/* Levels: 0 warnings, 1 info, 2 debug (same values as enum ioreqd_log_level). */
+/*
+ * Levels: 0 warnings, 1 info, 2 debug (same values as enum ioreqd_log_level).
+ * Errors (LOG_LEVEL_ERR) are always shown, whatever the verbosity.
+ */
+#define LOG_LEVEL_ERR (-1)
 #define LOG_LEVEL_WARN 0
 #define LOG_LEVEL_INFO 1
 #define LOG_LEVEL_DEBUG 2
@@ -50,6 +55,19 @@ void log_warn(const char *fmt, ...) IOREQD_PRINTF(1, 2);
 void log_warnx(const char *fmt, ...) IOREQD_PRINTF(1, 2);
 void log_info(const char *fmt, ...) IOREQD_PRINTF(1, 2);
 void log_debug(const char *fmt, ...) IOREQD_PRINTF(1, 2);
+/**
+ * An error the program stops for (start-up, a broken invariant), printed as
+ * "IDENT: error: MESSAGE" with, when @p with_errno, ": strerror(errno)".  The
+ * message is a plain sentence naming what failed and where (file:line,
+ * device, domain) and, when it can, what to do; @p func (the caller's
+ * __func__) is shown only above debug verbosity (ioreqd -vv).  Use
+ * log_err/log_errx.
+ */
+void ioreqd_log_error(const char *func, bool with_errno, const char *fmt, ...)
+	IOREQD_PRINTF(3, 4);
+#define log_err(...) ioreqd_log_error(__func__, true, __VA_ARGS__)
+#define log_errx(...) ioreqd_log_error(__func__, false, __VA_ARGS__)
+/* log_err/log_errx, then exit(1). */
 __attribute__((noreturn)) void fatal(const char *fmt, ...) IOREQD_PRINTF(1, 2);
 __attribute__((noreturn)) void fatalx(const char *fmt, ...) IOREQD_PRINTF(1, 2);
 

@@ -111,10 +111,11 @@ done
 
 rm -f "$sock"
 $IOREQD_WRAP "$IOREQD" -f -d "$domid" -c "$dir/plain.conf" --backend sim \
-	--sim-socket "$sock" --hook-dir "$dir/hooks" 2>"$dir/daemon.err"
+	--sim-socket "$sock" --sim-wait 0 --hook-dir "$dir/hooks" 2>"$dir/daemon.err"
 dst=$?
-if [ "$dst" -eq 1 ] && grep -q "connect $sock" "$dir/daemon.err"; then
-	ok "no hypervisor: exit 1, naming connect and the socket"
+if [ "$dst" -eq 1 ] && grep -q "error: domain $domid: no simulated hypervisor on $sock: " \
+	"$dir/daemon.err"; then
+	ok "no hypervisor: exit 1, naming the socket"
 else
 	bad "no hypervisor (daemon exit $dst)"
 fi
@@ -135,7 +136,8 @@ $IOREQD_WRAP "$IOREQD" -f -d "$domid" -c "$dir/initfail.conf" --backend sim \
 	--sim-socket "$sock" --hook-dir "$dir/hooks" 2>"$dir/daemon.err"
 dst=$?
 if [ "$dst" -eq 1 ] &&
-	grep -q "device broken (hook faulty) failed to initialise" "$dir/daemon.err"; then
+	grep -q "initfail.conf:[0-9]*: device broken: hook faulty failed to initialise" \
+		"$dir/daemon.err"; then
 	ok "hook init failing: refuses to start (exit 1), naming device and hook"
 else
 	bad "hook init failing (daemon exit $dst)"
