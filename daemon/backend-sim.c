@@ -561,7 +561,8 @@ static void backend_sim_invalidate(void *priv)
 	struct sim_be *be = priv;
 
 	/* Guest RAM is one permanent mapping: there is no map cache to drop. */
-	log_debug("%s: d%u: nothing cached", __func__, be->domid);
+	ioreqd_log_rl(&be->rl, LOG_LEVEL_DEBUG, "%s: d%u: nothing cached", __func__,
+		      be->domid);
 }
 
 /* --- Interrupts, vCPU state, publishing --------------------------------------------- */

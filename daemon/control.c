@@ -41,6 +41,7 @@ struct ioreqd_control {
 	struct ioreqd_daemon *d;
 	struct evconnlistener *listener;
 	struct control_conn *conns;
+	struct ioreqd_ratelimit rl; /* what clients can make us say */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
@@ -113,8 +114,8 @@ static void control_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct control_conn *c = arg;
 
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
-		log_debug("%s: client %s, closing", __func__,
-		          what & BEV_EVENT_TIMEOUT ? "timed out" : "failed");
+		ioreqd_log_rl(&c->ctl->rl, LOG_LEVEL_DEBUG, "%s: client %s, closing", __func__,
+		              what & BEV_EVENT_TIMEOUT ? "timed out" : "failed");
 	conn_free(c);
 }
 
@@ -127,7 +128,8 @@ static void control_read_cb(struct bufferevent *bev, void *arg)
 
 	if (!line) {
 		if (evbuffer_get_length(in) > CONTROL_MAX_REQUEST) {
-			log_debug("%s: request too long, closing", __func__);
+			ioreqd_log_rl(&c->ctl->rl, LOG_LEVEL_DEBUG,
+			              "%s: request too long, closing", __func__);
 			conn_free(c);
 		}
 		return;
@@ -247,6 +249,7 @@ int ioreqd_control_setup(struct ioreqd_daemon *d)
 	if (!ctl)
 		return -ENOMEM;
 	ctl->d = d;
+	ctl->rl = (struct ioreqd_ratelimit)IOREQD_RATELIMIT_INIT(10, 2);
 	rc = ioreqd_control_path(ctl->path, sizeof(ctl->path), d->opts.control,
 	                         d->opts.backend, d->opts.sim_socket, d->opts.domid);
 	if (rc < 0) {

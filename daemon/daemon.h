@@ -136,6 +136,8 @@ struct ioreqd_daemon {
 	struct ioreqd_xsstate *xss;
 	struct ioreqd_control *control;
 
+	struct ioreqd_ratelimit rl_guest; /* guest-triggered daemon messages */
+
 	int exit_code;
 	bool stopping;
 };

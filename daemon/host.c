@@ -142,9 +142,11 @@ static int host_range_map(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t b
 
 	rc = ioreqd_dev_add_range(dev, space, base, last, 0, &why);
 	if (rc < 0) {
-		log_warnx("%s: d%u %s: cannot add range 0x%" PRIx64 "-0x%" PRIx64 ": %s",
-			  __func__, d->opts.domid, dev->cfg->name, base, last,
-			  why ? why : strerror(-rc));
+		/* Hooks map on guest writes (a BAR move): rate-limited. */
+		ioreqd_log_rl(&dev->rl, LOG_LEVEL_WARN,
+			      "%s: d%u %s: cannot add range 0x%" PRIx64 "-0x%" PRIx64 ": %s",
+			      __func__, d->opts.domid, dev->cfg->name, base, last,
+			      why ? why : strerror(-rc));
 		return rc;
 	}
 	if (d->be_enabled) {

@@ -75,8 +75,10 @@ static void eng_timeoffset(void *opaque, int64_t delta)
 {
 	struct ioreqd_daemon *d = opaque;
 
-	log_debug("%s: d%u: guest RTC offset changed by %lld s", __func__, d->opts.domid,
-		  (long long)delta);
+	/* The guest sets its RTC as often as it likes: one line per change would
+	 * let it fill the log at -vv. */
+	ioreqd_log_rl(&d->rl_guest, LOG_LEVEL_DEBUG, "%s: d%u: guest RTC offset changed by %lld s",
+		      __func__, d->opts.domid, (long long)delta);
 }
 
 const struct ioreqd_backend_ops *ioreqd_backend_find(const char *name)
@@ -326,6 +328,7 @@ int main(int argc, char *argv[])
 	int rc;
 
 	memset(&d, 0, sizeof(d));
+	d.rl_guest = (struct ioreqd_ratelimit)IOREQD_RATELIMIT_INIT(10, 2);
 	rc = ioreqd_opts_parse(&d.opts, argc, argv);
 	if (rc != 0) {
 		ioreqd_opts_dispose(&d.opts);

@@ -55,6 +55,8 @@ struct ioreqd_qmp_server {
 	struct listener *listeners;
 	struct conn *conns;
 	unsigned nr_conns;
+	/* Everything a client can make us say goes through this. */
+	struct ioreqd_ratelimit rl;
 };
 
 static void conn_close(struct conn *c)
@@ -115,8 +117,10 @@ static void take_fds(struct conn *c, struct msghdr *msg)
 
 			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
 			if (ioreqd_qmp_session_pass_fd(c->s, fd) < 0)
-				log_warnx("%s: QMP client sent more than %u descriptors; "
-					  "closed one", __func__, IOREQD_QMP_MAX_FDS);
+				ioreqd_log_rl(&c->srv->rl, LOG_LEVEL_WARN,
+					      "%s: QMP client sent more than %u descriptors; "
+					      "closed one",
+					      __func__, IOREQD_QMP_MAX_FDS);
 		}
 	}
 }
@@ -147,24 +151,28 @@ static void qmp_read_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 		if (n <= 0) {
 			if (n < 0)
-				log_debug("%s: QMP client: %s", __func__, strerror(errno));
+				ioreqd_log_rl(&c->srv->rl, LOG_LEVEL_DEBUG, "%s: QMP client: %s",
+					      __func__, strerror(errno));
 			rc = -ECONNRESET;
 			break;
 		}
 		take_fds(c, &msg);
 		if (msg.msg_flags & MSG_CTRUNC)
-			log_warnx("%s: QMP client sent too many descriptors; some were lost",
-				  __func__);
+			ioreqd_log_rl(&c->srv->rl, LOG_LEVEL_WARN,
+				      "%s: QMP client sent too many descriptors; some were lost",
+				      __func__);
 		rc = ioreqd_qmp_session_feed(c->s, buf, (size_t)n);
 		if (rc == -ENOBUFS)
-			log_warnx("%s: QMP client does not read its replies; dropping it",
-				  __func__);
+			ioreqd_log_rl(&c->srv->rl, LOG_LEVEL_WARN,
+				      "%s: QMP client does not read its replies; dropping it",
+				      __func__);
 		if (rc == 0)
 			rc = conn_flush(c);
 	}
 	if (rc < 0) {
-		log_debug("%s: QMP client gone (%s), %lu commands answered", __func__,
-			  strerror(-rc), ioreqd_qmp_session_nr_commands(c->s));
+		ioreqd_log_rl(&c->srv->rl, LOG_LEVEL_DEBUG,
+			      "%s: QMP client gone (%s), %lu commands answered", __func__,
+			      strerror(-rc), ioreqd_qmp_session_nr_commands(c->s));
 		conn_close(c);
 	}
 }
@@ -221,13 +229,15 @@ static void qmp_listen_cb(evutil_socket_t lfd, short what, void *arg)
 			return;
 		}
 		if (srv->nr_conns >= IOREQD_QMP_MAX_CLIENTS) {
-			log_warnx("%s: %u QMP clients already connected; refusing another",
-				  __func__, srv->nr_conns);
+			ioreqd_log_rl(&srv->rl, LOG_LEVEL_WARN,
+				      "%s: %u QMP clients already connected; refusing another",
+				      __func__, srv->nr_conns);
 			close(fd);
 			continue;
 		}
 		if (conn_open(srv, fd) < 0)
-			log_warnx("%s: could not set up a QMP connection", __func__);
+			ioreqd_log_rl(&srv->rl, LOG_LEVEL_WARN,
+				      "%s: could not set up a QMP connection", __func__);
 	}
 }
 
@@ -267,6 +277,7 @@ struct ioreqd_qmp_server *ioreqd_qmp_server_new(struct event_base *base,
 		return NULL;
 	}
 	srv->base = base;
+	srv->rl = (struct ioreqd_ratelimit)IOREQD_RATELIMIT_INIT(10, 2);
 	return srv;
 }
 

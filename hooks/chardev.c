@@ -83,8 +83,8 @@ static void chardev_rx_cb(int fd, unsigned events, void *arg)
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
 	if (cd->kind == CD_SOCKET) {
-		cd->host->log(cd->dev, IOREQD_LOG_INFO, "%s: socket client went away",
-		              __func__);
+		cd->host->log_rl(cd->dev, IOREQD_LOG_INFO, "%s: socket client went away",
+		                 __func__);
 		close_client(cd);
 		return;
 	}
@@ -124,11 +124,12 @@ static void chardev_listen_cb(int fd, unsigned events, void *arg)
 		return;
 	}
 	cd->io_fd = c;
-	cd->host->log(cd->dev, IOREQD_LOG_INFO, "%s: client connected on %s", __func__,
-	              cd->sock_path);
+	/* Any local process may connect and hang up in a loop: rate-limited. */
+	cd->host->log_rl(cd->dev, IOREQD_LOG_INFO, "%s: client connected on %s", __func__,
+	                 cd->sock_path);
 	if (start_rx(cd) < 0) {
-		cd->host->log(cd->dev, IOREQD_LOG_WARN, "%s: cannot watch the client",
-		              __func__);
+		cd->host->log_rl(cd->dev, IOREQD_LOG_WARN, "%s: cannot watch the client",
+		                 __func__);
 		close_client(cd);
 	}
 }

@@ -126,14 +126,14 @@ static void pending_cb(void *arg)
 	f = td->host->fault_resume(td->dev, p->ticket);
 	if (!f) {
 		/* The watchdog or shutdown completed it first: nothing to do. */
-		td->host->log(td->dev, IOREQD_LOG_DEBUG,
-		              "testdev: deferred read 0x%" PRIx64 " already completed",
-		              p->ticket);
+		td->host->log_rl(td->dev, IOREQD_LOG_DEBUG,
+		                 "testdev: deferred read 0x%" PRIx64 " already completed",
+		                 p->ticket);
 		return;
 	}
 	ioreqd_fault_set_data_from_reg(f, TD_DEFER_VAL);
 	if (ioreqd_fault_advance(f) < 0)
-		td->host->log(td->dev, IOREQD_LOG_WARN, "testdev: advance refused");
+		td->host->log_rl(td->dev, IOREQD_LOG_WARN, "testdev: advance refused");
 }
 
 /* Start the delay for a DEFER read.  @return DEFER, or HANDLED at once. */
@@ -248,9 +248,9 @@ static void update_bar(struct testdev *td)
 		rc = td->host->range_unmap(td->dev, IOREQD_SPACE_MMIO, td->map_base,
 		                           td->map_base + td->bar_size - 1);
 		if (rc < 0)
-			td->host->log(td->dev, IOREQD_LOG_WARN,
-			              "testdev: unmap BAR0 at 0x%" PRIx64 ": %s", td->map_base,
-			              strerror(-rc));
+			td->host->log_rl(td->dev, IOREQD_LOG_WARN,
+			                 "testdev: unmap BAR0 at 0x%" PRIx64 ": %s",
+			                 td->map_base, strerror(-rc));
 		td->mapped = false;
 	}
 	if (want && !td->mapped) {
@@ -269,8 +269,8 @@ static void update_bar(struct testdev *td)
 		 * which remaps the window where it was: only a move is news.
 		 */
 		if (bar != td->told_base)
-			td->host->log(td->dev, IOREQD_LOG_INFO, "testdev: BAR0 at 0x%" PRIx32,
-			              bar);
+			td->host->log_rl(td->dev, IOREQD_LOG_INFO, "testdev: BAR0 at 0x%" PRIx32,
+			                 bar);
 		td->told_base = bar;
 	}
 }

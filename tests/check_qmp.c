@@ -745,6 +745,101 @@ START_TEST(test_qmp_server_listens_on_every_xlargs_monitor)
 }
 END_TEST
 
+static unsigned nr_logged;
+
+static void count_line(int level, const char *msg, void *arg)
+{
+	(void)level;
+	(void)msg;
+	(void)arg;
+	nr_logged++;
+}
+
+/* One client connects, the loop runs once, the client goes. */
+static void connect_and_go(struct event_base *base, const char *path)
+{
+	int fd = client_connect(path);
+
+	event_base_loop(base, EVLOOP_NONBLOCK);
+	close(fd);
+	event_base_loop(base, EVLOOP_NONBLOCK);
+}
+
+/*
+ * What a local client can make the server say - refused connections beyond
+ * the cap, more descriptors than a message may carry, hang-ups - is rate
+ * limited at every verbosity: a flood costs a few lines, not one each.
+ */
+START_TEST(test_qmp_server_client_flood_is_rate_limited_at_every_verbosity)
+{
+	static const unsigned flood = 300;
+
+	for (int verbosity = LOG_LEVEL_WARN; verbosity <= LOG_LEVEL_DEBUG; verbosity++) {
+		struct event_base *base = event_base_new();
+		struct ioreqd_qmp_vm_args a = {.initial = IOREQD_QMP_RUNNING,
+					       .package = "ioreqd-test"};
+		int held[IOREQD_QMP_MAX_CLIENTS], p[2];
+		struct ioreqd_qmp_server *srv;
+		char path[128];
+
+		make_tmpdir();
+		snprintf(path, sizeof(path), "%s/qmp", tmpdir);
+		srv = ioreqd_qmp_server_new(base, &a);
+		ck_assert_int_eq(ioreqd_qmp_server_listen(srv, "libxl-cmd", path), 0);
+		ck_assert_int_eq(pipe(p), 0);
+		ioreqd_log_set_verbosity(verbosity);
+		nr_logged = 0;
+		ioreqd_log_set_sink(count_line, NULL);
+		for (unsigned i = 0; i < IOREQD_QMP_MAX_CLIENTS; i++) {
+			held[i] = client_connect(path);
+			event_base_loop(base, EVLOOP_NONBLOCK);
+		}
+		ck_assert_uint_eq(ioreqd_qmp_server_nr_clients(srv), IOREQD_QMP_MAX_CLIENTS);
+		/* Over the cap: each one is accepted and closed at once. */
+		for (unsigned i = 0; i < flood; i++)
+			connect_and_go(base, path);
+		/* Messages carrying more descriptors than the server takes. */
+		for (unsigned i = 0; i < flood; i++) {
+			int fds[IOREQD_QMP_MAX_FDS + 2];
+			union {
+				struct cmsghdr align;
+				char buf[CMSG_SPACE(sizeof(fds))];
+			} cm;
+			struct iovec iov = {.iov_base = (void *)" ", .iov_len = 1};
+			struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
+					     .msg_control = cm.buf,
+					     .msg_controllen = sizeof(cm.buf)};
+			struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+			for (unsigned k = 0; k < IOREQD_QMP_MAX_FDS + 2; k++)
+				fds[k] = p[k & 1];
+			c->cmsg_level = SOL_SOCKET;
+			c->cmsg_type = SCM_RIGHTS;
+			c->cmsg_len = CMSG_LEN(sizeof(fds));
+			memcpy(CMSG_DATA(c), fds, sizeof(fds));
+			ck_assert_int_eq(sendmsg(held[i % IOREQD_QMP_MAX_CLIENTS], &msg, 0), 1);
+			event_base_loop(base, EVLOOP_NONBLOCK);
+		}
+		/* Clients going away (a debug line each, before). */
+		for (unsigned i = 0; i < IOREQD_QMP_MAX_CLIENTS; i++)
+			close(held[i]);
+		pump(base, -1, 0);
+		ck_assert_uint_eq(ioreqd_qmp_server_nr_clients(srv), 0);
+		ioreqd_log_set_sink(NULL, NULL);
+		/* A burst of 10, two a second after that; the run takes seconds at most. */
+		ck_assert_msg(nr_logged <= 40, "verbosity %d: %u lines for a flood of %u",
+			      verbosity, nr_logged, 2 * flood);
+		ck_assert_uint_ge(nr_logged, 1);
+		ioreqd_qmp_server_free(srv);
+		close(p[0]);
+		close(p[1]);
+		rmdir(tmpdir);
+		event_base_free(base);
+	}
+	ioreqd_log_set_verbosity(LOG_LEVEL_WARN);
+}
+END_TEST
+
 static Suite *qmp_suite(void)
 {
 	Suite *s = suite_create("qmp");
@@ -773,6 +868,7 @@ static Suite *qmp_suite(void)
 	tcase_add_test(ts, test_qmp_server_takes_a_listening_fd_and_leaves_its_file);
 	tcase_add_test(ts, test_qmp_server_never_replaces_a_regular_file);
 	tcase_add_test(ts, test_qmp_server_listens_on_every_xlargs_monitor);
+	tcase_add_test(ts, test_qmp_server_client_flood_is_rate_limited_at_every_verbosity);
 	suite_add_tcase(s, ts);
 	return s;
 }

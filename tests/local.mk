@@ -201,6 +201,8 @@ tests_hooks_faulty_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
 	-rpath /nowhere -export-symbols-regex '^ioreqd_hook$$'
 tests_hooks_faulty_la_LIBADD = lib/libioreqd-hook.la
 E2E_TESTS += tests/e2e/fault-injection.sh
+# Every message a guest or a local client can trigger is rate-limited.
+E2E_TESTS += tests/e2e/log-flood.sh
 EXTRA_DIST += SECURITY.md tests/asan.sh tests/valgrind.sh
 
 # --- the hook SDK and the statistics socket (owned by the SDK work) ---
