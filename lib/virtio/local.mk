@@ -1,0 +1,11 @@
+# SPDX-License-Identifier: MIT
+# lib/virtio/: the virtio core (split virtqueues, features, status, config),
+# pure logic meant for the hook SDK, so that virtio transports and devices can
+# be hooks.  It depends on nothing else in lib/ (guest memory arrives as
+# struct ioreqd_gmem_ops, logging as a callback), so the SDK can absorb the
+# convenience library whole, static or shared.
+noinst_LTLIBRARIES += lib/virtio/libioreqd-virtio.la
+lib_virtio_libioreqd_virtio_la_SOURCES = lib/virtio/virtio.c lib/virtio/virtqueue.c \
+	lib/virtio/virtio-internal.h lib/virtio/ring.h
+pkginclude_HEADERS += include/ioreqd/virtio.h
+
