@@ -9,3 +9,8 @@ lib_virtio_libioreqd_virtio_la_SOURCES = lib/virtio/virtio.c lib/virtio/virtqueu
 	lib/virtio/virtio-internal.h lib/virtio/ring.h
 pkginclude_HEADERS += include/ioreqd/virtio.h
 
+# The guest side of a split virtqueue, for the simulated guest, the tests and
+# the benchmarks (not part of the SDK).
+noinst_LTLIBRARIES += lib/virtio/libioreqd-vdriver.la
+lib_virtio_libioreqd_vdriver_la_SOURCES = lib/virtio/vdriver.c lib/virtio/vdriver.h \
+	lib/virtio/ring.h
