@@ -9,5 +9,16 @@ sim_libioreqd_sim_la_SOURCES = \
 bin_PROGRAMS += sim/ioreqd-simguest
 sim_ioreqd_simguest_SOURCES = sim/simguest.c sim/simscript.c sim/simscript.h
 sim_ioreqd_simguest_LDADD = sim/libioreqd-sim.la
+sim_ioreqd_simguest_CPPFLAGS = $(AM_CPPFLAGS) -DIOREQD_DOCDIR='"$(docdir)"'
+
+# What a user needs to run the simulated demo and a hook of their own from
+# the installed files: the script language reference in docdir, the demo's
+# configuration and script and the out-of-tree hook example in docdir/examples.
+dist_doc_DATA = sim/README-script.md
+sim_examplesdir = $(docdir)/examples
+dist_sim_examples_DATA = etc/demo.conf sim/demo.script etc/ioreqd.conf
+hello_examplesdir = $(docdir)/examples/hello
+dist_hello_examples_DATA = examples/hello/hello.c examples/hello/Makefile \
+	examples/hello/hello.conf examples/hello/hello.script
 
 EXTRA_DIST += sim/README-script.md

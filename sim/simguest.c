@@ -562,7 +562,8 @@ static void usage(FILE *fp)
 	    "                     device model publishes state=running (running, "
 	    "default)\n"
 	    "  -q, --quiet        print failures and the summary only\n"
-	    "The script language is described in sim/README-script.md.\n",
+	    "Start ioreqd --backend=sim and this in either order.  Manual:\n"
+	    "ioreqd-simguest(1); the script language: " IOREQD_DOCDIR "/README-script.md\n",
 	    IOREQD_SIMHV_MAX_VCPUS);
 }
 
