@@ -18,6 +18,7 @@
 #include "backend.h"
 #include "bus.h"
 #include "config.h"
+#include "dm.h"
 #include "engine.h"
 #include "log.h"
 
@@ -55,33 +56,6 @@ struct ioreqd_opts {
 	struct ioreqd_xlargs *xl; /* started by xl as its device model */
 };
 
-/* One range a device owns: from its config section, or mapped at run time. */
-struct dev_range {
-	enum ioreqd_space space;
-	uint64_t base;
-	uint64_t last;
-	unsigned line;              /* config line, 0 for run-time ranges */
-	struct ioreqd_range *range; /* on the bus */
-	struct ioreqd_hnode *node;  /* our handler on its chain */
-	bool mapped;                /* claimed from the hypervisor */
-};
-
-/* A device instance; the hooks see it as the opaque ioreqd_dev_t. */
-struct ioreqd_dev {
-	struct ioreqd_daemon *d;
-	const struct ioreqd_cfg_dev *cfg;
-	const struct ioreqd_hook *hook;
-	void *priv;
-	bool initialised;
-	bool disabled; /* optional device whose init failed */
-	bool init_error_said; /* its init reported a config error: say it once */
-	struct dev_range *ranges;
-	unsigned nr_ranges;
-	unsigned cap_ranges;
-	struct ioreqd_ratelimit rl;
-	uint64_t irq_errors; /* interrupt injections the hypervisor refused */
-};
-
 struct loaded_hook {
 	char *name;
 	void *dl;
@@ -109,9 +83,8 @@ struct ioreqd_daemon {
 	struct loaded_hook *hooks;
 	unsigned nr_hooks;
 
-	struct ioreqd_bus *bus;
-	struct ioreqd_dev *devs;
-	unsigned nr_devs;
+	struct ioreqd_dm *dm;     /* bus, engine and devices */
+	struct ioreqd_bus *bus;   /* ioreqd_dm_bus(dm), for the loop and stats */
 
 	const struct ioreqd_backend_ops *be;
 	void *be_priv;
@@ -121,7 +94,7 @@ struct ioreqd_daemon {
 	buffered_iopage_t *buf_page;
 	unsigned nr_vcpus;
 
-	struct ioreqd_engine *engine;
+	struct ioreqd_engine *engine; /* ioreqd_dm_engine(dm), once the backend is up */
 	struct fd_watch *fds;
 	unsigned nr_fds;
 	struct vcpu_watch *watchdogs;
@@ -153,23 +126,11 @@ void ioreqd_xl_opts_dispose(struct ioreqd_opts *o);
 int ioreqd_xl_start(struct ioreqd_daemon *d);
 void ioreqd_xl_stop(struct ioreqd_daemon *d);
 
-/* loader.c */
+/* loader.c: load each device's hook and add the device to d->dm */
 int ioreqd_loader_load_all(struct ioreqd_daemon *d, char *err, size_t errlen);
 void ioreqd_loader_unload_all(struct ioreqd_daemon *d);
 
-/* devices.c */
-int ioreqd_devices_build(struct ioreqd_daemon *d, char *err, size_t errlen);
-int ioreqd_devices_init(struct ioreqd_daemon *d);
-int ioreqd_devices_map(struct ioreqd_daemon *d);
-void ioreqd_devices_unmap(struct ioreqd_daemon *d);
-void ioreqd_devices_fini(struct ioreqd_daemon *d);
-void ioreqd_devices_free(struct ioreqd_daemon *d);
-int ioreqd_dev_add_range(struct ioreqd_dev *dev, enum ioreqd_space space, uint64_t base,
-			 uint64_t last, unsigned line, const char **why);
-int ioreqd_dev_remove_range(struct ioreqd_dev *dev, enum ioreqd_space space, uint64_t base,
-			    uint64_t last);
-
-/* host.c */
+/* host.c: the environment half of the host API (ioreqd_dm_new completes it) */
 extern const struct ioreqd_host ioreqd_daemon_host;
 
 /* loop.c */

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The host API: the services the daemon lends to hooks, as one const struct of
- * function pointers (include/ioreqd/hook.h).  Each call is named by the
- * device handle, so messages, configuration and interrupts are per device.
- * Calls that need the hypervisor return -EAGAIN before the backend is up
- * (that is, from a hook's init) instead of crashing.
+ * The daemon's half of the host API (include/ioreqd/hook.h): the services
+ * that depend on where the device model runs - log lines, interrupts and
+ * guest memory through the backend, timers and fd watches on the event_base,
+ * xenstore publishing.  The device model (lib/engine/dm.c) adds the
+ * configuration, range and fault_resume services and hands hooks the whole
+ * table.  Calls that need the hypervisor return -EAGAIN before the backend is
+ * up (that is, from a hook's init) instead of crashing.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -16,7 +18,6 @@
 #include <event2/event.h>
 
 #include "daemon.h"
-#include "hostcfg.h"
 
 struct ioreqd_timer {
 	struct event *ev;
@@ -30,16 +31,22 @@ struct ioreqd_watch {
 	void *arg;
 };
 
+static struct ioreqd_daemon *daemon_of(ioreqd_dev_t *dev)
+{
+	return ioreqd_dm_opaque(dev->dm);
+}
+
 static void host_vlog(ioreqd_dev_t *dev, struct ioreqd_ratelimit *rl, int level,
 		      const char *fmt, va_list ap)
 {
+	unsigned domid = daemon_of(dev)->opts.domid;
 	char buf[768];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (rl)
-		ioreqd_log_rl(rl, level, "d%u %s: %s", dev->d->opts.domid, dev->cfg->name, buf);
+		ioreqd_log_rl(rl, level, "d%u %s: %s", domid, dev->cfg->name, buf);
 	else
-		ioreqd_log(level, "d%u %s: %s", dev->d->opts.domid, dev->cfg->name, buf);
+		ioreqd_log(level, "d%u %s: %s", domid, dev->cfg->name, buf);
 }
 
 static void host_log(ioreqd_dev_t *dev, enum ioreqd_log_level level, const char *fmt, ...)
@@ -61,113 +68,6 @@ static void host_log_rl(ioreqd_dev_t *dev, enum ioreqd_log_level level, const ch
 	va_end(ap);
 }
 
-static const char *host_dev_name(ioreqd_dev_t *dev)
-{
-	return dev->cfg->name;
-}
-
-static unsigned host_domid(ioreqd_dev_t *dev)
-{
-	return dev->d->opts.domid;
-}
-
-static const char *host_cfg_str(ioreqd_dev_t *dev, const char *key)
-{
-	return ioreqd_cfg_dev_get(dev->cfg, key, NULL);
-}
-
-/*
- * A configuration error found by a hook: during init it stops the daemon (an
- * error, and devices_init does not repeat it); later it is a warning.
- */
-static void host_report_cfg_error(ioreqd_dev_t *dev, const char *err)
-{
-	if (dev->initialised) {
-		log_warnx("%s", err);
-		return;
-	}
-	if (!dev->cfg->optional)
-		log_errx("%s", err);
-	else
-		log_warnx("%s", err);
-	dev->init_error_said = true;
-}
-
-static int host_cfg_error(ioreqd_dev_t *dev, const char *key, const char *fmt, ...)
-{
-	char err[1024];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = ioreqd_hostcfg_verror(dev->d->cfg, dev->cfg, key, err, sizeof(err), fmt, ap);
-	va_end(ap);
-	host_report_cfg_error(dev, err);
-	return rc;
-}
-
-static int host_cfg_u64(ioreqd_dev_t *dev, const char *key, uint64_t def, uint64_t *out)
-{
-	char err[1024];
-	int rc;
-
-	rc = ioreqd_hostcfg_u64(dev->d->cfg, dev->cfg, key, def, out, err, sizeof(err));
-	if (rc < 0)
-		host_report_cfg_error(dev, err);
-	return rc;
-}
-
-static int host_cfg_irq(ioreqd_dev_t *dev)
-{
-	return dev->cfg->irq;
-}
-
-static int host_range_get(ioreqd_dev_t *dev, unsigned idx, enum ioreqd_space *space,
-			  uint64_t *base, uint64_t *last)
-{
-	if (idx >= dev->nr_ranges)
-		return -ENOENT;
-	*space = dev->ranges[idx].space;
-	*base = dev->ranges[idx].base;
-	*last = dev->ranges[idx].last;
-	return 0;
-}
-
-static int host_range_map(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t base,
-			  uint64_t last)
-{
-	struct ioreqd_daemon *d = dev->d;
-	const char *why = NULL;
-	int rc;
-
-	rc = ioreqd_dev_add_range(dev, space, base, last, 0, &why);
-	if (rc < 0) {
-		/* Hooks map on guest writes (a BAR move): rate-limited. */
-		ioreqd_log_rl(&dev->rl, LOG_LEVEL_WARN,
-			      "%s: d%u %s: cannot add range 0x%" PRIx64 "-0x%" PRIx64 ": %s",
-			      __func__, d->opts.domid, dev->cfg->name, base, last,
-			      why ? why : strerror(-rc));
-		return rc;
-	}
-	if (d->be_enabled) {
-		struct dev_range *dr = &dev->ranges[dev->nr_ranges - 1];
-
-		rc = d->be->map_range(d->be_priv, space, base, last, true);
-		if (rc < 0) {
-			ioreqd_dev_remove_range(dev, space, base, last);
-			return rc;
-		}
-		dr->mapped = true;
-	}
-	return 0;
-}
-
-static int host_range_unmap(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t base,
-			    uint64_t last)
-{
-	return ioreqd_dev_remove_range(dev, space, base, last);
-}
-
 /* A refused injection is a guest left without its interrupt: count it. */
 static int irq_result(ioreqd_dev_t *dev, int rc)
 {
@@ -178,7 +78,7 @@ static int irq_result(ioreqd_dev_t *dev, int rc)
 
 static int host_irq_set_level(ioreqd_dev_t *dev, unsigned irq, unsigned level)
 {
-	struct ioreqd_daemon *d = dev->d;
+	struct ioreqd_daemon *d = daemon_of(dev);
 
 	if (!d->be_open || !d->be->irq_set_level)
 		return -EAGAIN;
@@ -187,7 +87,7 @@ static int host_irq_set_level(ioreqd_dev_t *dev, unsigned irq, unsigned level)
 
 static int host_pci_intx(ioreqd_dev_t *dev, uint32_t sbdf, unsigned intx, unsigned level)
 {
-	struct ioreqd_daemon *d = dev->d;
+	struct ioreqd_daemon *d = daemon_of(dev);
 
 	if (!d->be_open || !d->be->pci_intx_set_level)
 		return -EAGAIN;
@@ -196,7 +96,7 @@ static int host_pci_intx(ioreqd_dev_t *dev, uint32_t sbdf, unsigned intx, unsign
 
 static int host_inject_msi(ioreqd_dev_t *dev, uint64_t addr, uint32_t data)
 {
-	struct ioreqd_daemon *d = dev->d;
+	struct ioreqd_daemon *d = daemon_of(dev);
 
 	if (!d->be_open || !d->be->inject_msi)
 		return -EAGAIN;
@@ -205,7 +105,7 @@ static int host_inject_msi(ioreqd_dev_t *dev, uint64_t addr, uint32_t data)
 
 static int host_guest_read(ioreqd_dev_t *dev, uint64_t gpa, void *buf, size_t len)
 {
-	struct ioreqd_daemon *d = dev->d;
+	struct ioreqd_daemon *d = daemon_of(dev);
 
 	if (!d->be_open || !d->be->guest_read)
 		return -EAGAIN;
@@ -214,7 +114,7 @@ static int host_guest_read(ioreqd_dev_t *dev, uint64_t gpa, void *buf, size_t le
 
 static int host_guest_write(ioreqd_dev_t *dev, uint64_t gpa, const void *buf, size_t len)
 {
-	struct ioreqd_daemon *d = dev->d;
+	struct ioreqd_daemon *d = daemon_of(dev);
 
 	if (!d->be_open || !d->be->guest_write)
 		return -EAGAIN;
@@ -239,7 +139,7 @@ static ioreqd_timer_t *host_timer_new(ioreqd_dev_t *dev, void (*cb)(void *arg), 
 		return NULL;
 	t->cb = cb;
 	t->arg = arg;
-	t->ev = evtimer_new(dev->d->base, host_timer_cb, t);
+	t->ev = evtimer_new(daemon_of(dev)->base, host_timer_cb, t);
 	if (!t->ev) {
 		free(t);
 		return NULL;
@@ -300,7 +200,7 @@ static ioreqd_watch_t *host_watch_new(ioreqd_dev_t *dev, int fd, unsigned events
 		return NULL;
 	w->cb = cb;
 	w->arg = arg;
-	w->ev = event_new(dev->d->base, fd, what, host_watch_cb, w);
+	w->ev = event_new(daemon_of(dev)->base, fd, what, host_watch_cb, w);
 	if (!w->ev || event_add(w->ev, NULL) < 0) {
 		if (w->ev)
 			event_free(w->ev);
@@ -318,16 +218,9 @@ static void host_watch_free(ioreqd_watch_t *w)
 	free(w);
 }
 
-static ioreqd_fault_t *host_fault_resume(ioreqd_dev_t *dev, ioreqd_ticket_t ticket)
-{
-	if (!dev->d->engine)
-		return NULL;
-	return ioreqd_engine_resume(dev->d->engine, ticket);
-}
-
 static int host_publish(ioreqd_dev_t *dev, const char *key, const char *value)
 {
-	struct ioreqd_daemon *d = dev->d;
+	struct ioreqd_daemon *d = daemon_of(dev);
 	char path[256];
 
 	snprintf(path, sizeof(path), "%s/%s", dev->cfg->name, key);
@@ -338,20 +231,10 @@ static int host_publish(ioreqd_dev_t *dev, const char *key, const char *value)
 	return d->be->publish(d->be_priv, path, value);
 }
 
+/* The environment services; ioreqd_dm_new() completes the table. */
 const struct ioreqd_host ioreqd_daemon_host = {
-	.abi = IOREQD_HOOK_ABI,
-	.size = sizeof(struct ioreqd_host),
 	.log = host_log,
 	.log_rl = host_log_rl,
-	.dev_name = host_dev_name,
-	.domid = host_domid,
-	.cfg_str = host_cfg_str,
-	.cfg_u64 = host_cfg_u64,
-	.cfg_error = host_cfg_error,
-	.cfg_irq = host_cfg_irq,
-	.range_get = host_range_get,
-	.range_map = host_range_map,
-	.range_unmap = host_range_unmap,
 	.irq_set_level = host_irq_set_level,
 	.pci_intx_set_level = host_pci_intx,
 	.inject_msi = host_inject_msi,
@@ -363,6 +246,5 @@ const struct ioreqd_host ioreqd_daemon_host = {
 	.timer_free = host_timer_free,
 	.watch_new = host_watch_new,
 	.watch_free = host_watch_free,
-	.fault_resume = host_fault_resume,
 	.publish = host_publish,
 };

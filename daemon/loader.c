@@ -6,8 +6,8 @@
  * check.  RTLD_NOW makes a missing dependency fail here, at start-up, with a
  * message, instead of at the guest's first access; RTLD_LOCAL keeps one hook's
  * symbols from resolving another's.  Every error names the file and the fix.
- * After loading, each device's hook-specific keys are checked against the
- * keys its hook declares, so a typo is a config error with its line.
+ * Each device is then added to the device model, which checks its keys
+ * against the ones its hook declares, so a typo is a config error with its line.
  */
 #include "build-config.h"
 
@@ -156,40 +156,6 @@ out:
 	return rc;
 }
 
-static bool key_known(const struct ioreqd_hook *hook, const char *key)
-{
-	for (const struct ioreqd_hook_key *k = hook->keys; k && k->name; k++)
-		if (!strcmp(k->name, key))
-			return true;
-	return false;
-}
-
-static int check_keys(const struct ioreqd_daemon *d, const struct ioreqd_cfg_dev *dev,
-		      const struct ioreqd_hook *hook, char *err, size_t errlen)
-{
-	for (unsigned i = 0; i < dev->nr_kv; i++) {
-		const struct ioreqd_cfg_kv *kv = &dev->kv[i];
-		char known[256] = "";
-		size_t len = 0;
-
-		if (key_known(hook, kv->key))
-			continue;
-		for (const struct ioreqd_hook_key *k = hook->keys; k && k->name; k++) {
-			int n = snprintf(known + len, sizeof(known) - len, "%s%s",
-					 len ? ", " : "", k->name);
-
-			if (n < 0 || (size_t)n >= sizeof(known) - len)
-				break;
-			len += (size_t)n;
-		}
-		snprintf(err, errlen, "%s:%u: device %s: unknown key '%s' for hook '%s' (%s%s)",
-			 d->cfg->path, kv->line, dev->name, kv->key, hook->name,
-			 len ? "it takes: " : "it takes no keys of its own", known);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 int ioreqd_loader_load_all(struct ioreqd_daemon *d, char *err, size_t errlen)
 {
 	int rc = 0;
@@ -207,10 +173,9 @@ int ioreqd_loader_load_all(struct ioreqd_daemon *d, char *err, size_t errlen)
 				return rc;
 			lh = &d->hooks[d->nr_hooks++];
 		}
-		rc = check_keys(d, dev, lh->hook, err, errlen);
+		rc = ioreqd_dm_add(d->dm, d->cfg, i, lh->hook, NULL, err, errlen);
 		if (rc < 0)
 			return rc;
-		d->devs[i].hook = lh->hook;
 	}
 	return 0;
 }

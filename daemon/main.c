@@ -106,6 +106,21 @@ static const struct ioreqd_engine_ops engine_ops = {
 	.deferred = ioreqd_engine_deferred_cb,
 };
 
+/* The device set's one control call: claim or release a range. */
+static int dm_map_range(void *opaque, enum ioreqd_space space, uint64_t base, uint64_t last,
+			bool on)
+{
+	struct ioreqd_daemon *d = opaque;
+
+	if (!d->be_open)
+		return -EAGAIN;
+	return d->be->map_range(d->be_priv, space, base, last, on);
+}
+
+static const struct ioreqd_dm_ops dm_ops = {
+	.map_range = dm_map_range,
+};
+
 static int setup_config(struct ioreqd_daemon *d)
 {
 	char err[IOREQD_CFG_ERRLEN];
@@ -131,30 +146,22 @@ static int setup_config(struct ioreqd_daemon *d)
 	}
 	if (d->cfg->log_level > d->opts.verbosity)
 		ioreqd_log_set_verbosity(d->cfg->log_level);
-	d->nr_devs = d->cfg->nr_devs;
-	d->devs = calloc(d->nr_devs ? d->nr_devs : 1, sizeof(*d->devs));
-	if (!d->devs)
-		fatal("out of memory for %u devices", d->nr_devs);
-	for (unsigned i = 0; i < d->nr_devs; i++) {
-		d->devs[i].d = d;
-		d->devs[i].cfg = &d->cfg->devs[i];
-		d->devs[i].rl = (struct ioreqd_ratelimit)IOREQD_RATELIMIT_INIT(10, 2);
-	}
+	d->base = event_base_new();
+	d->dm = ioreqd_dm_new(d->opts.domid, &ioreqd_daemon_host, &dm_ops, d);
+	if (!d->base || !d->dm)
+		fatalx("out of memory for the event base or the device model");
+	d->bus = ioreqd_dm_bus(d->dm);
 	rc = ioreqd_loader_load_all(d, err, sizeof(err));
 	if (rc < 0) {
 		log_errx("%s", err);
 		return IOREQD_EX_CONFIG;
 	}
-	d->base = event_base_new();
-	d->bus = ioreqd_bus_new();
-	if (!d->base || !d->bus)
-		fatalx("out of memory for the event base or the bus");
-	rc = ioreqd_devices_build(d, err, sizeof(err));
+	rc = ioreqd_dm_build(d->dm, err, sizeof(err));
 	if (rc < 0) {
 		log_errx("%s", err);
 		return IOREQD_EX_CONFIG;
 	}
-	rc = ioreqd_devices_init(d);
+	rc = ioreqd_dm_init(d->dm);
 	if (rc < 0)
 		return rc == -EINVAL ? IOREQD_EX_CONFIG : IOREQD_EX_FAIL;
 	return IOREQD_EX_OK;
@@ -167,8 +174,8 @@ static int check_irqs(struct ioreqd_daemon *d)
 
 	if (!d->be->irq_check)
 		return 0;
-	for (unsigned i = 0; i < d->nr_devs; i++) {
-		const struct ioreqd_dev *dev = &d->devs[i];
+	for (unsigned i = 0; i < ioreqd_dm_nr_devs(d->dm); i++) {
+		const struct ioreqd_dev *dev = ioreqd_dm_dev(d->dm, i);
 
 		if (dev->disabled || dev->cfg->irq < 0)
 			continue;
@@ -230,11 +237,10 @@ static int setup_backend(struct ioreqd_daemon *d)
 	rc = d->be->bind(d->be_priv, d->nr_vcpus);
 	if (rc < 0)
 		return rc;
-	d->engine = ioreqd_engine_new(d->bus, d->sync_page, d->nr_vcpus, d->opts.domid,
-				      &engine_ops, d);
+	d->engine = ioreqd_dm_engine_new(d->dm, d->sync_page, d->nr_vcpus, &engine_ops, d);
 	if (!d->engine)
 		return -ENOMEM;
-	rc = ioreqd_devices_map(d);
+	rc = ioreqd_dm_map(d->dm);
 	if (rc < 0)
 		return rc;
 	return ioreqd_loop_setup(d);
@@ -362,7 +368,8 @@ int main(int argc, char *argv[])
 	if (ex != IOREQD_EX_OK)
 		goto out;
 	if (d.opts.check_only) {
-		printf("%s: configuration OK: %u device(s)\n", d.opts.config, d.nr_devs);
+		printf("%s: configuration OK: %u device(s)\n", d.opts.config,
+		       ioreqd_dm_nr_devs(d.dm));
 		goto out;
 	}
 	ex = IOREQD_EX_FAIL;
@@ -379,7 +386,7 @@ int main(int argc, char *argv[])
 	if (go_live(&d) < 0)
 		goto out;
 	log_info("%s: serving domain %u with %u vCPU(s), %u device(s), backend %s", __func__,
-		 d.opts.domid, d.nr_vcpus, d.nr_devs, d.be->name);
+		 d.opts.domid, d.nr_vcpus, ioreqd_dm_nr_devs(d.dm), d.be->name);
 	d.exit_code = IOREQD_EX_OK;
 	if (ioreqd_loop_run(&d) < 0)
 		d.exit_code = IOREQD_EX_FAIL;
@@ -393,17 +400,17 @@ out:
 	ioreqd_loop_teardown(&d);
 	if (d.be_open) {
 		ioreqd_loop_quiesce(&d);
-		ioreqd_devices_unmap(&d);
+		ioreqd_dm_unmap(d.dm);
 		d.be->close(d.be_priv);
 		d.be_open = false;
 	}
-	ioreqd_engine_free(d.engine);
-	ioreqd_devices_fini(&d);
-	ioreqd_bus_free(d.bus);
+	/* Hooks' fini (timers, watches) before the event base and their dlclose. */
+	ioreqd_dm_free(d.dm);
+	d.engine = NULL;
+	d.bus = NULL;
 	if (d.base)
 		event_base_free(d.base);
 	ioreqd_loader_unload_all(&d);
-	ioreqd_devices_free(&d);
 	ioreqd_cfg_free(d.cfg);
 	if (d.opts.pidfile && ex == IOREQD_EX_OK)
 		unlink(d.opts.pidfile);

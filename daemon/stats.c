@@ -191,10 +191,12 @@ static int range_cb(struct ioreqd_range *r, void *arg)
 /* Per device: interrupts the hypervisor refused (the guest never got them). */
 static void emit_devices(struct stats_out *o, const struct ioreqd_daemon *d)
 {
+	unsigned nr = d->dm ? ioreqd_dm_nr_devs(d->dm) : 0;
+
 	if (o->json)
 		fputs("], \"devices\": [", o->fp);
-	for (unsigned i = 0; i < d->nr_devs; i++) {
-		const struct ioreqd_dev *dev = &d->devs[i];
+	for (unsigned i = 0; i < nr; i++) {
+		const struct ioreqd_dev *dev = ioreqd_dm_dev(d->dm, i);
 
 		if (o->json) {
 			fputs(i ? ", {\"name\": " : "{\"name\": ", o->fp);

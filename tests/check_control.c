@@ -133,21 +133,28 @@ END_TEST
  */
 START_TEST(test_stats_count_refused_interrupts_per_device)
 {
+	static const struct ioreqd_hook stub = {.abi = IOREQD_HOOK_ABI, .name = "stub"};
+	static const struct ioreqd_host env;
 	struct ioreqd_cfg_dev cfg[2] = {{.name = "uart0", .irq = 40},
 					{.name = "scratch0", .irq = -1}};
-	struct ioreqd_dev devs[2] = {{.cfg = &cfg[0], .irq_errors = 3}, {.cfg = &cfg[1]}};
-	char *json, *table;
+	struct ioreqd_cfg file = {.path = "t.conf", .devs = cfg, .nr_devs = 2};
+	struct ioreqd_dm *dm = ioreqd_dm_new(3, &env, NULL, NULL);
+	char err[256], *json, *table;
+	ioreqd_dev_t *uart;
 
-	d.devs = devs;
-	d.nr_devs = 2;
+	ck_assert_ptr_nonnull(dm);
+	ck_assert_int_eq(ioreqd_dm_add(dm, &file, 0, &stub, &uart, err, sizeof(err)), 0);
+	ck_assert_int_eq(ioreqd_dm_add(dm, &file, 1, &stub, NULL, err, sizeof(err)), 0);
+	uart->irq_errors = 3;
+	d.dm = dm;
 	json = stats_text(true);
 	table = stats_text(false);
 	ck_assert_ptr_nonnull(strstr(json, "\"devices\": [{\"name\": \"uart0\", \"irq_errors\": 3}, "
 					   "{\"name\": \"scratch0\", \"irq_errors\": 0}]}\n"));
 	ck_assert_ptr_nonnull(strstr(table, "  device uart0: 3 interrupt injection(s) refused\n"));
 	ck_assert_ptr_null(strstr(table, "scratch0"));
-	d.devs = NULL;
-	d.nr_devs = 0;
+	d.dm = NULL;
+	ioreqd_dm_free(dm);
 	free(json);
 	free(table);
 }

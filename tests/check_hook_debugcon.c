@@ -285,7 +285,8 @@ START_TEST(test_debugcon_rejects_undeclared_key)
 			 -EINVAL);
 	ck_assert_str_eq(
 	    mock_error(m),
-	    "mock.conf:4: device dbg: unknown key 'filename' for hook debugcon");
+	    "mock.conf:4: device dbg: unknown key 'filename' for hook 'debugcon' "
+	    "(it takes: file, show_name)");
 	mock_free(m);
 }
 END_TEST

@@ -173,7 +173,7 @@ START_TEST(test_mock_ticket_goes_stale_after_completion)
 
 	ck_assert_int_eq(mock_submit(m, 0, &r), 0);
 	mock_fire_timers(m);
-	ck_assert_ptr_null(mock_host()->fault_resume(dev, p->ticket));
+	ck_assert_ptr_null(mock_host(m)->fault_resume(dev, p->ticket));
 	/* Other vCPUs were never blocked. */
 	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_PIO, BASE + 12, 4), 0);
 	mock_free(m);
@@ -201,10 +201,10 @@ START_TEST(test_mock_records_irq_msi_and_publish)
 	ck_assert_uint_eq(addr, 0xfee00000);
 	ck_assert_uint_eq(data, 0x4041);
 	ck_assert(!mock_msi(m, 1, &addr, &data));
-	ck_assert_int_eq(mock_host()->pci_intx_set_level(dev, 0x28, 1, 1), 0);
+	ck_assert_int_eq(mock_host(m)->pci_intx_set_level(dev, 0x28, 1, 1), 0);
 	ck_assert_int_eq(mock_intx_level(m, 0x28, 1), 1);
 	ck_assert_int_eq(mock_intx_level(m, 0x28, 0), -1);
-	ck_assert_int_eq(mock_host()->pci_intx_set_level(dev, 0x28, 4, 1), -EINVAL);
+	ck_assert_int_eq(mock_host(m)->pci_intx_set_level(dev, 0x28, 4, 1), -EINVAL);
 	mock_free(m);
 }
 END_TEST
@@ -245,7 +245,7 @@ START_TEST(test_mock_watch_fires_matching_events_only)
 	struct mock *m = with_probe(&dev);
 	struct probe *p = mock_dev_priv(dev);
 	ioreqd_watch_t *w =
-	    mock_host()->watch_new(dev, 42, IOREQD_WATCH_READ, probe_watch_cb, p);
+	    mock_host(m)->watch_new(dev, 42, IOREQD_WATCH_READ, probe_watch_cb, p);
 
 	ck_assert_ptr_nonnull(w);
 	ck_assert_uint_eq(mock_fire_watch(m, 42, IOREQD_WATCH_WRITE), 0);
@@ -254,7 +254,7 @@ START_TEST(test_mock_watch_fires_matching_events_only)
 	                  1);
 	ck_assert_int_eq(p->watched, IOREQD_WATCH_READ);
 	ck_assert_str_eq(mock_log_line(m, mock_log_count(m) - 1), "info p0: fd 42 ready");
-	mock_host()->watch_free(w);
+	mock_host(m)->watch_free(w);
 	ck_assert_uint_eq(mock_fire_watch(m, 42, IOREQD_WATCH_READ), 0);
 	mock_free(m);
 }
@@ -287,13 +287,13 @@ START_TEST(test_mock_range_get_follows_section_order)
 
 	ck_assert_int_eq(
 	    mock_add(m, &probe_hook, "p0", "mmio = 0x1000+16\npio = 0x600", &dev), 0);
-	ck_assert_int_eq(mock_host()->range_get(dev, 0, &space, &base, &last), 0);
+	ck_assert_int_eq(mock_host(m)->range_get(dev, 0, &space, &base, &last), 0);
 	ck_assert_int_eq(space, IOREQD_SPACE_MMIO);
 	ck_assert_uint_eq(base, 0x1000);
 	ck_assert_uint_eq(last, 0x100f);
-	ck_assert_int_eq(mock_host()->range_get(dev, 1, &space, &base, &last), 0);
+	ck_assert_int_eq(mock_host(m)->range_get(dev, 1, &space, &base, &last), 0);
 	ck_assert_int_eq(space, IOREQD_SPACE_PIO);
-	ck_assert_int_eq(mock_host()->range_get(dev, 2, &space, &base, &last), -ENOENT);
+	ck_assert_int_eq(mock_host(m)->range_get(dev, 2, &space, &base, &last), -ENOENT);
 	mock_free(m);
 }
 END_TEST

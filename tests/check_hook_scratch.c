@@ -287,7 +287,8 @@ START_TEST(test_scratch_rejects_undeclared_key)
 	ck_assert_int_eq(
 	    mock_add(m, scratch(), "s0", "mmio = 0xfeb00000+16\nsiz = 4", NULL), -EINVAL);
 	ck_assert_str_eq(mock_error(m),
-	                 "mock.conf:4: device s0: unknown key 'siz' for hook scratch");
+	                 "mock.conf:4: device s0: unknown key 'siz' for hook 'scratch' "
+	                 "(it takes: size, fill)");
 	mock_free(m);
 }
 END_TEST

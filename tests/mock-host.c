@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The mock daemon for hook unit tests (see mock-host.h): a recording
- * implementation of struct ioreqd_host over a real bus and engine, so that a
- * hook under test sees the same faults, chains and configuration errors it
- * would see in the daemon, without Xen, libevent or dlopen().
+ * The mock daemon for hook unit tests (see mock-host.h): the daemon's own
+ * device model (lib/engine/dm.c: bus, engine, device set, configuration and
+ * range services) with recording environment services, so that a hook under
+ * test sees the same faults, chains and configuration errors it would see in
+ * the daemon, without Xen, libevent or dlopen().
  */
 #include "mock-host.h"
 
@@ -15,10 +16,9 @@
 #include <string.h>
 
 #include "config.h"
-#include "hostcfg.h"
+#include "dm.h"
 #include "log.h"
 
-#define MOCK_MAX_RANGES 64u
 #define MOCK_NR_IRQS 1024u
 
 struct ioreqd_timer {
@@ -41,25 +41,6 @@ struct ioreqd_watch {
 	bool dead;
 };
 
-struct dev_range {
-	enum ioreqd_space space;
-	uint64_t base, last;
-	struct ioreqd_range *range;
-	struct ioreqd_hnode *node; /* NULL until installed */
-};
-
-struct ioreqd_dev {
-	struct ioreqd_dev *next;
-	struct mock *m;
-	const struct ioreqd_hook *hook;
-	struct ioreqd_cfg *cfg;       /* the parsed one-device file */
-	const struct ioreqd_cfg_dev *c;
-	void *priv;
-	bool live;                    /* init succeeded, fini not run yet */
-	struct dev_range ranges[MOCK_MAX_RANGES];
-	unsigned nr_ranges;
-};
-
 struct pub {
 	char *dev, *key, *value;
 };
@@ -76,14 +57,13 @@ struct msi {
 };
 
 struct mock {
-	unsigned domid;
-	struct ioreqd_bus *bus;
-	struct ioreqd_engine *engine;
+	struct ioreqd_dm *dm;
+	struct ioreqd_cfg **cfgs; /* one per mock_add / mock_add_file */
+	unsigned nr_cfgs, cap_cfgs;
 	uint8_t *guest;
 	uint64_t ip;
 	unsigned deferred;
 	char error[IOREQD_CFG_ERRLEN];
-	struct ioreqd_dev *devs; /* newest first */
 	char **log;
 	unsigned nr_log, cap_log;
 	int irq[MOCK_NR_IRQS];
@@ -170,13 +150,18 @@ static void engine_log_sink(int level, const char *msg, void *arg)
 
 /* ---- host functions ------------------------------------------------------ */
 
+static struct mock *mock_of(ioreqd_dev_t *dev)
+{
+	return ioreqd_dm_opaque(dev->dm);
+}
+
 __attribute__((format(printf, 3, 0))) static void vlog_dev(ioreqd_dev_t *dev, int level,
 							    const char *fmt, va_list ap)
 {
 	char buf[1024];
 
 	vsnprintf(buf, sizeof(buf), fmt, ap);
-	add_log(dev->m, level, dev->c->name, buf);
+	add_log(mock_of(dev), level, dev->cfg->name, buf);
 }
 
 __attribute__((format(printf, 3, 4))) static void host_log(ioreqd_dev_t *dev,
@@ -190,147 +175,19 @@ __attribute__((format(printf, 3, 4))) static void host_log(ioreqd_dev_t *dev,
 	va_end(ap);
 }
 
-static const char *host_dev_name(ioreqd_dev_t *dev)
-{
-	return dev->c->name;
-}
-
-static unsigned host_domid(ioreqd_dev_t *dev)
-{
-	return dev->m->domid;
-}
-
-static const char *host_cfg_str(ioreqd_dev_t *dev, const char *key)
-{
-	return ioreqd_cfg_dev_get(dev->c, key, NULL);
-}
-
-/* Same shape as the daemon's message: "FILE:LINE: device NAME: KEY: what". */
-__attribute__((format(printf, 3, 4))) static int host_cfg_error(ioreqd_dev_t *dev,
-								 const char *key,
-								 const char *fmt, ...)
-{
-	struct mock *m = dev->m;
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	rc = ioreqd_hostcfg_verror(dev->cfg, dev->c, key, m->error, sizeof(m->error), fmt,
-				   ap);
-	va_end(ap);
-	add_log(m, IOREQD_LOG_WARN, dev->c->name, m->error);
-	return rc;
-}
-
-static int host_cfg_u64(ioreqd_dev_t *dev, const char *key, uint64_t def, uint64_t *out)
-{
-	struct mock *m = dev->m;
-	int rc;
-
-	rc = ioreqd_hostcfg_u64(dev->cfg, dev->c, key, def, out, m->error, sizeof(m->error));
-	if (rc < 0)
-		add_log(m, IOREQD_LOG_WARN, dev->c->name, m->error);
-	return rc;
-}
-
-static int host_cfg_irq(ioreqd_dev_t *dev)
-{
-	return dev->c->irq;
-}
-
-static int host_range_get(ioreqd_dev_t *dev, unsigned idx, enum ioreqd_space *space,
-			  uint64_t *base, uint64_t *last)
-{
-	if (idx >= dev->nr_ranges)
-		return -ENOENT;
-	*space = dev->ranges[idx].space;
-	*base = dev->ranges[idx].base;
-	*last = dev->ranges[idx].last;
-	return 0;
-}
-
-static int install(ioreqd_dev_t *dev, struct dev_range *dr)
-{
-	struct ioreqd_handler h = {
-		.name = dev->c->name,
-		.fn = dev->hook->access,
-		.opaque = dev->priv,
-		.order = dev->c->order,
-	};
-
-	return ioreqd_range_install(dr->range, &h, &dr->node, NULL);
-}
-
-/* Drop range i of a device: uninstall, and free the bus range once unused. */
-static int drop_range(ioreqd_dev_t *dev, unsigned i)
-{
-	struct dev_range *dr = &dev->ranges[i];
-	int rc = ioreqd_bus_release(dev->m->bus, dr->range, dr->node);
-
-	if (rc < 0)
-		return rc; /* -EBUSY: its chain is running; nothing changed */
-	dev->ranges[i] = dev->ranges[--dev->nr_ranges];
-	return 0;
-}
-
-/* Place a range on the bus (an identical one is shared) and remember it. */
-static int add_range(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t base,
-		     uint64_t last, const char **why)
-{
-	struct ioreqd_range *r;
-	struct dev_range *dr;
-	int rc;
-
-	*why = NULL;
-	if (dev->nr_ranges >= MOCK_MAX_RANGES) {
-		*why = "too many ranges for the mock";
-		return -ENOSPC;
-	}
-	rc = ioreqd_bus_claim(dev->m->bus, space, base, last, &r, why);
-	if (rc < 0)
-		return rc;
-	dr = &dev->ranges[dev->nr_ranges++];
-	*dr = (struct dev_range){.space = space, .base = base, .last = last, .range = r};
-	if (dev->live && (rc = install(dev, dr)) < 0) {
-		drop_range(dev, dev->nr_ranges - 1);
-		return rc;
-	}
-	return 0;
-}
-
-static int host_range_map(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t base,
-			  uint64_t last)
-{
-	const char *why;
-
-	return add_range(dev, space, base, last, &why);
-}
-
-static int host_range_unmap(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t base,
-			    uint64_t last)
-{
-	for (unsigned i = 0; i < dev->nr_ranges; i++) {
-		struct dev_range *dr = &dev->ranges[i];
-
-		if (dr->space == space && dr->base == base && dr->last == last)
-			return drop_range(dev, i);
-	}
-	return -ENOENT;
-}
-
 static int host_irq_set_level(ioreqd_dev_t *dev, unsigned irq, unsigned level)
 {
 	if (irq >= MOCK_NR_IRQS)
 		return -EINVAL;
-	dev->m->irq[irq] = level ? 1 : 0;
-	dev->m->irq_calls++;
+	mock_of(dev)->irq[irq] = level ? 1 : 0;
+	mock_of(dev)->irq_calls++;
 	return 0;
 }
 
 static int host_pci_intx_set_level(ioreqd_dev_t *dev, uint32_t sbdf, unsigned intx,
 				   unsigned level)
 {
-	struct mock *m = dev->m;
+	struct mock *m = mock_of(dev);
 
 	if (intx > 3)
 		return -EINVAL;
@@ -348,7 +205,7 @@ static int host_pci_intx_set_level(ioreqd_dev_t *dev, uint32_t sbdf, unsigned in
 
 static int host_inject_msi(ioreqd_dev_t *dev, uint64_t addr, uint32_t data)
 {
-	struct mock *m = dev->m;
+	struct mock *m = mock_of(dev);
 
 	m->msi = reserve(m->msi, m->nr_msi, &m->cap_msi, sizeof(*m->msi));
 	m->msi[m->nr_msi++] = (struct msi){.addr = addr, .data = data};
@@ -378,12 +235,12 @@ static int mem_write(struct mock *m, uint64_t gpa, const void *buf, size_t len)
 
 static int host_guest_read(ioreqd_dev_t *dev, uint64_t gpa, void *buf, size_t len)
 {
-	return mem_read(dev->m, gpa, buf, len);
+	return mem_read(mock_of(dev), gpa, buf, len);
 }
 
 static int host_guest_write(ioreqd_dev_t *dev, uint64_t gpa, const void *buf, size_t len)
 {
-	return mem_write(dev->m, gpa, buf, len);
+	return mem_write(mock_of(dev), gpa, buf, len);
 }
 
 static ioreqd_timer_t *host_timer_new(ioreqd_dev_t *dev, void (*cb)(void *arg), void *arg)
@@ -396,8 +253,8 @@ static ioreqd_timer_t *host_timer_new(ioreqd_dev_t *dev, void (*cb)(void *arg), 
 	t->dev = dev;
 	t->cb = cb;
 	t->arg = arg;
-	t->next = dev->m->timers;
-	dev->m->timers = t;
+	t->next = mock_of(dev)->timers;
+	mock_of(dev)->timers = t;
 	return t;
 }
 
@@ -438,8 +295,8 @@ static ioreqd_watch_t *host_watch_new(ioreqd_dev_t *dev, int fd, unsigned events
 	w->events = events;
 	w->cb = cb;
 	w->arg = arg;
-	w->next = dev->m->watches;
-	dev->m->watches = w;
+	w->next = mock_of(dev)->watches;
+	mock_of(dev)->watches = w;
 	return w;
 }
 
@@ -449,19 +306,14 @@ static void host_watch_free(ioreqd_watch_t *w)
 		w->dead = true;
 }
 
-static ioreqd_fault_t *host_fault_resume(ioreqd_dev_t *dev, ioreqd_ticket_t ticket)
-{
-	return ioreqd_engine_resume(dev->m->engine, ticket);
-}
-
 static int host_publish(ioreqd_dev_t *dev, const char *key, const char *value)
 {
-	struct mock *m = dev->m;
+	struct mock *m = mock_of(dev);
 
 	if (!key || !value)
 		return -EINVAL;
 	for (unsigned i = 0; i < m->nr_pub; i++) {
-		if (!strcmp(m->pub[i].dev, dev->c->name) && !strcmp(m->pub[i].key, key)) {
+		if (!strcmp(m->pub[i].dev, dev->cfg->name) && !strcmp(m->pub[i].key, key)) {
 			free(m->pub[i].value);
 			m->pub[i].value = xstrdup(value);
 			return 0;
@@ -469,24 +321,14 @@ static int host_publish(ioreqd_dev_t *dev, const char *key, const char *value)
 	}
 	m->pub = reserve(m->pub, m->nr_pub, &m->cap_pub, sizeof(*m->pub));
 	m->pub[m->nr_pub++] = (struct pub){
-	    .dev = xstrdup(dev->c->name), .key = xstrdup(key), .value = xstrdup(value)};
+	    .dev = xstrdup(dev->cfg->name), .key = xstrdup(key), .value = xstrdup(value)};
 	return 0;
 }
 
-static const struct ioreqd_host mock_host_ops = {
-	.abi = IOREQD_HOOK_ABI,
-	.size = sizeof(struct ioreqd_host),
+/* The environment services; ioreqd_dm_new() adds the device model's own. */
+static const struct ioreqd_host mock_env = {
 	.log = host_log,
 	.log_rl = host_log, /* the mock records everything */
-	.dev_name = host_dev_name,
-	.domid = host_domid,
-	.cfg_str = host_cfg_str,
-	.cfg_u64 = host_cfg_u64,
-	.cfg_error = host_cfg_error,
-	.cfg_irq = host_cfg_irq,
-	.range_get = host_range_get,
-	.range_map = host_range_map,
-	.range_unmap = host_range_unmap,
 	.irq_set_level = host_irq_set_level,
 	.pci_intx_set_level = host_pci_intx_set_level,
 	.inject_msi = host_inject_msi,
@@ -498,13 +340,12 @@ static const struct ioreqd_host mock_host_ops = {
 	.timer_free = host_timer_free,
 	.watch_new = host_watch_new,
 	.watch_free = host_watch_free,
-	.fault_resume = host_fault_resume,
 	.publish = host_publish,
 };
 
-const struct ioreqd_host *mock_host(void)
+const struct ioreqd_host *mock_host(const struct mock *m)
 {
-	return &mock_host_ops;
+	return ioreqd_dm_host(m->dm);
 }
 
 /* ---- engine ops ------------------------------------------------------------ */
@@ -557,57 +398,35 @@ struct mock *mock_new(unsigned domid)
 {
 	struct mock *m = xcalloc(1, sizeof(*m));
 
-	m->domid = domid;
 	m->ip = 0xfff0;
 	for (unsigned i = 0; i < MOCK_NR_IRQS; i++)
 		m->irq[i] = -1;
 	m->guest = xcalloc(1, MOCK_GUEST_SIZE);
-	m->bus = ioreqd_bus_new();
-	if (!m->bus)
-		ck_abort_msg("mock: ioreqd_bus_new failed");
-	m->engine =
-	    ioreqd_engine_new(m->bus, NULL, MOCK_NR_VCPUS, domid, &mock_engine_ops, m);
-	if (!m->engine)
-		ck_abort_msg("mock: ioreqd_engine_new failed");
+	/* No hypervisor: no ioreqd_dm_ops, nothing to claim ranges from. */
+	m->dm = ioreqd_dm_new(domid, &mock_env, NULL, m);
+	if (!m->dm)
+		ck_abort_msg("mock: ioreqd_dm_new failed");
+	if (!ioreqd_dm_engine_new(m->dm, NULL, MOCK_NR_VCPUS, &mock_engine_ops, m))
+		ck_abort_msg("mock: ioreqd_dm_engine_new failed");
 	ioreqd_log_set_sink(engine_log_sink, m);
 	return m;
 }
 
 void mock_dev_fini(ioreqd_dev_t *dev)
 {
-	if (!dev || !dev->live)
-		return;
-	while (dev->nr_ranges && drop_range(dev, dev->nr_ranges - 1) == 0)
-		;
-	dev->live = false;
-	if (dev->hook->fini)
-		dev->hook->fini(dev->priv);
-	dev->priv = NULL;
-}
-
-static void dev_free(ioreqd_dev_t *dev)
-{
-	mock_dev_fini(dev);
-	while (dev->nr_ranges && drop_range(dev, dev->nr_ranges - 1) == 0)
-		;
-	ioreqd_cfg_free(dev->cfg);
-	free(dev);
+	if (dev)
+		ioreqd_dm_disable(dev);
 }
 
 void mock_free(struct mock *m)
 {
 	if (!m)
 		return;
-	/* Newest first, so a device on top of a chain goes before the one below. */
-	while (m->devs) {
-		ioreqd_dev_t *dev = m->devs;
-
-		m->devs = dev->next;
-		dev_free(dev);
-	}
-	/* After fini: a hook may still resume a ticket from its fini. */
-	ioreqd_engine_free(m->engine);
-	ioreqd_bus_free(m->bus);
+	/* Every device's fini, newest first, then the engine and the bus. */
+	ioreqd_dm_free(m->dm);
+	for (unsigned i = 0; i < m->nr_cfgs; i++)
+		ioreqd_cfg_free(m->cfgs[i]);
+	free(m->cfgs);
 	ioreqd_log_set_sink(NULL, NULL);
 	while (m->timers) {
 		struct ioreqd_timer *t = m->timers;
@@ -636,75 +455,39 @@ void mock_free(struct mock *m)
 	free(m);
 }
 
-/* The daemon refuses keys a hook does not declare; so does the mock. */
-static int check_keys(struct mock *m, ioreqd_dev_t *dev)
+/* The mock keeps every configuration it parsed until mock_free. */
+static void keep_cfg(struct mock *m, struct ioreqd_cfg *cfg)
 {
-	for (unsigned i = 0; i < dev->c->nr_kv; i++) {
-		const struct ioreqd_cfg_kv *kv = &dev->c->kv[i];
-		const struct ioreqd_hook_key *k = dev->hook->keys;
-
-		while (k && k->name && strcmp(k->name, kv->key) != 0)
-			k++;
-		if (!k || !k->name) {
-			snprintf(m->error, sizeof(m->error),
-			         "%s:%u: device %s: unknown key '%s' for hook %s",
-			         dev->cfg->path, kv->line, dev->c->name, kv->key,
-			         dev->hook->name);
-			return -EINVAL;
-		}
-	}
-	return 0;
+	m->cfgs = reserve(m->cfgs, m->nr_cfgs, &m->cap_cfgs, sizeof(*m->cfgs));
+	m->cfgs[m->nr_cfgs++] = cfg;
 }
 
 /*
- * Add device @p idx of @p cfg (taking ownership of cfg) with @p hook: place
- * its ranges, run init, install its handler.
+ * Add device @p idx of @p cfg with @p hook through the daemon's steps: keys,
+ * ranges, init and handlers.  A device that fails is taken off the bus again.
  */
-static int add_dev(struct mock *m, const struct ioreqd_hook *hook, struct ioreqd_cfg *cfg,
-		   unsigned idx, ioreqd_dev_t **out)
+static int add_dev(struct mock *m, const struct ioreqd_hook *hook,
+		   const struct ioreqd_cfg *cfg, unsigned idx, ioreqd_dev_t **out)
 {
-	ioreqd_dev_t *dev = xcalloc(1, sizeof(*dev));
-	const char *why;
+	ioreqd_dev_t *dev;
 	int rc;
 
-	dev->m = m;
-	dev->hook = hook;
-	dev->cfg = cfg;
-	dev->c = &cfg->devs[idx];
-	if ((rc = check_keys(m, dev)) < 0)
-		goto out;
-	for (unsigned i = 0; i < dev->c->nr_ranges; i++) {
-		const struct ioreqd_cfg_range *cr = &dev->c->ranges[i];
-
-		rc = add_range(dev, cr->space, cr->base, cr->last, &why);
-		if (rc < 0) {
-			snprintf(m->error, sizeof(m->error), "%s:%u: device %s: %s",
-			         cfg->path, cr->line, dev->c->name,
-			         why ? why : strerror(-rc));
-			goto out;
-		}
+	rc = ioreqd_dm_add(m->dm, cfg, idx, hook, &dev, m->error, sizeof(m->error));
+	if (rc < 0)
+		return rc;
+	rc = ioreqd_dm_build(m->dm, m->error, sizeof(m->error));
+	if (rc == 0) {
+		rc = ioreqd_dm_init(m->dm);
+		if (rc < 0)
+			snprintf(m->error, sizeof(m->error), "%s", ioreqd_dm_error(m->dm));
 	}
-	rc = hook->init(&mock_host_ops, dev, &dev->priv);
 	if (rc < 0) {
-		if (!m->error[0])
-			snprintf(m->error, sizeof(m->error), "device %s: init failed: %s",
-				 dev->c->name, strerror(-rc));
-		goto out;
+		ioreqd_dm_disable(dev);
+		return rc;
 	}
-	dev->live = true;
-	for (unsigned i = 0; i < dev->nr_ranges; i++) {
-		if ((rc = install(dev, &dev->ranges[i])) < 0)
-			ck_abort_msg("mock: install failed: %d", rc);
-	}
-	dev->next = m->devs;
-	m->devs = dev;
 	if (out)
 		*out = dev;
-	dev = NULL;
-out:
-	if (dev)
-		dev_free(dev);
-	return rc;
+	return 0;
 }
 
 int mock_add(struct mock *m, const struct ioreqd_hook *hook, const char *name,
@@ -724,6 +507,7 @@ int mock_add(struct mock *m, const struct ioreqd_hook *hook, const char *name,
 	free(text);
 	if (rc < 0)
 		return rc;
+	keep_cfg(m, cfg);
 	return add_dev(m, hook, cfg, 0, out);
 }
 
@@ -731,28 +515,21 @@ int mock_add_file(struct mock *m, const char *path,
 		  const struct ioreqd_hook *(*find)(const char *name))
 {
 	struct ioreqd_cfg *cfg = NULL;
-	unsigned nr;
 	int rc;
 
 	m->error[0] = '\0';
 	rc = ioreqd_cfg_load(path, &cfg, m->error, sizeof(m->error));
 	if (rc < 0)
 		return rc;
-	nr = cfg->nr_devs;
-	ioreqd_cfg_free(cfg);
-	/* One private copy of the file per device keeps ownership simple. */
-	for (unsigned i = 0; i < nr; i++) {
-		const struct ioreqd_hook *hook;
+	keep_cfg(m, cfg);
+	for (unsigned i = 0; i < cfg->nr_devs; i++) {
+		const struct ioreqd_hook *hook = find(cfg->devs[i].hook);
 
-		if ((rc = ioreqd_cfg_load(path, &cfg, m->error, sizeof(m->error))) < 0)
-			return rc;
-		hook = find(cfg->devs[i].hook);
 		if (!hook) {
 			snprintf(m->error, sizeof(m->error),
 			         "%s:%u: device %s: no hook '%s'", path,
 			         cfg->devs[i].hook_line, cfg->devs[i].name,
 			         cfg->devs[i].hook);
-			ioreqd_cfg_free(cfg);
 			return -ENOENT;
 		}
 		if ((rc = add_dev(m, hook, cfg, i, NULL)) < 0)
@@ -793,13 +570,13 @@ ioreq_t mock_req(enum ioreqd_space space, uint64_t addr, unsigned size, bool is_
 
 int mock_submit(struct mock *m, unsigned vcpu, ioreq_t *req)
 {
-	return ioreqd_engine_inject(m->engine, vcpu, req);
+	return ioreqd_engine_inject(ioreqd_dm_engine(m->dm), vcpu, req);
 }
 
 uint64_t mock_read(struct mock *m, enum ioreqd_space space, uint64_t addr, unsigned size)
 {
 	ioreq_t r = mock_req(space, addr, size, true, 0);
-	int rc = ioreqd_engine_inject(m->engine, 0, &r);
+	int rc = ioreqd_engine_inject(ioreqd_dm_engine(m->dm), 0, &r);
 
 	ck_assert_msg(rc == 1, "mock_read 0x%llx/%u: inject returned %d",
 		      (unsigned long long)addr, size, rc);
@@ -811,7 +588,7 @@ void mock_write(struct mock *m, enum ioreqd_space space, uint64_t addr, unsigned
 		uint64_t data)
 {
 	ioreq_t r = mock_req(space, addr, size, false, data);
-	int rc = ioreqd_engine_inject(m->engine, 0, &r);
+	int rc = ioreqd_engine_inject(ioreqd_dm_engine(m->dm), 0, &r);
 
 	ck_assert_msg(rc == 1, "mock_write 0x%llx/%u: inject returned %d",
 		      (unsigned long long)addr, size, rc);
@@ -820,12 +597,12 @@ void mock_write(struct mock *m, enum ioreqd_space space, uint64_t addr, unsigned
 
 struct ioreqd_engine *mock_engine(struct mock *m)
 {
-	return m->engine;
+	return ioreqd_dm_engine(m->dm);
 }
 
 struct ioreqd_bus *mock_bus(struct mock *m)
 {
-	return m->bus;
+	return ioreqd_dm_bus(m->dm);
 }
 
 uint8_t *mock_guest_mem(struct mock *m)

@@ -3,16 +3,17 @@
  * A mock daemon for unit-testing hooks: a struct ioreqd_host whose services
  * are recorded (log lines, IRQ levels, MSIs, published keys) or driven by the
  * test (timers and fd watches fire when the test says so, guest memory is a
- * plain buffer).  Accesses are real: the mock builds a bus from the device's
- * configured ranges, installs the hook's handler the way the daemon does
- * (identical ranges share one chain, later devices run first), and runs
- * requests through an engine with no shared page (ioreqd_engine_inject), so a
- * hook sees genuine faults, including deferral and resumption by ticket.
+ * plain buffer).  Accesses are real: the mock is the daemon's own device model
+ * (lib/engine/dm.h), which places the device's configured ranges on its bus,
+ * installs the hook's handler (identical ranges share one chain, later
+ * devices run first), and runs requests through an engine with no shared page
+ * (ioreqd_engine_inject), so a hook sees genuine faults, including deferral
+ * and resumption by ticket.
  *
  * Device configuration is given as the body of a "[device NAME]" section and
  * goes through the real configuration parser; the mock adds the header and the
- * "hook = ..." line (so the test's first line is line 3 of "mock.conf"), and
- * rejects keys the hook does not declare, as the daemon does.
+ * "hook = ..." line (so the test's first line is line 3 of "mock.conf"); the
+ * device model rejects keys the hook does not declare with the daemon's message.
  *
  * Tests only; assertions failures inside the mock abort the running Check test.
  */
@@ -44,7 +45,7 @@ struct mock *mock_new(unsigned domid);
 void mock_free(struct mock *m);
 
 /** The host table the mock hands to hooks (for calling host functions directly). */
-const struct ioreqd_host *mock_host(void);
+const struct ioreqd_host *mock_host(const struct mock *m);
 
 /**
  * Add a device instance of @p hook named @p name, configured by @p conf (the

@@ -344,3 +344,10 @@ void *ioreqd_range_owner(const struct ioreqd_range *r)
 {
 	return r->owner;
 }
+
+const char *ioreqd_space_name(enum ioreqd_space space)
+{
+	static const char *const names[IOREQD_SPACE_COUNT] = {"pio", "mmio", "pci"};
+
+	return (unsigned)space < IOREQD_SPACE_COUNT ? names[space] : "?";
+}

@@ -139,6 +139,9 @@ unsigned ioreqd_bus_count(const struct ioreqd_bus *bus, enum ioreqd_space space)
 int ioreqd_bus_foreach(const struct ioreqd_bus *bus,
 		       int (*fn)(struct ioreqd_range *r, void *arg), void *arg);
 
+/** @return "pio", "mmio" or "pci" (the config file's words), "?" out of range. */
+const char *ioreqd_space_name(enum ioreqd_space space);
+
 enum ioreqd_space ioreqd_range_space(const struct ioreqd_range *r);
 uint64_t ioreqd_range_base(const struct ioreqd_range *r);
 uint64_t ioreqd_range_last(const struct ioreqd_range *r);

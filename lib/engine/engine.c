@@ -51,8 +51,6 @@ const char *ioreqd_reject_name(enum ioreqd_reject r)
 	return (unsigned)r < IOREQD_REJ_COUNT_ ? reject_names[r] : "?";
 }
 
-static const char *const space_names[IOREQD_SPACE_COUNT] = {"pio", "mmio", "pci"};
-
 static int fault_advance_cb(ioreqd_fault_t *f);
 static int fault_restart_cb(ioreqd_fault_t *f);
 static int fault_get_ip_cb(ioreqd_fault_t *f, uint64_t *ip);
@@ -216,7 +214,7 @@ static bool validate(struct ioreqd_engine *e, unsigned vcpu, const ioreq_t *r)
 	if (size == 8 && r->type != IOREQ_TYPE_COPY) {
 		/* x86 port I/O and PCI config cycles are at most 4 bytes wide. */
 		ioreqd_engine_reject(e, IOREQD_REJ_SIZE, vcpu, r->addr, "size 8 for %s",
-				     space_names[space_of(r->type)]);
+				     ioreqd_space_name(space_of(r->type)));
 		return false;
 	}
 	if (r->count == 0 || r->count > IOREQD_MAX_COUNT) {

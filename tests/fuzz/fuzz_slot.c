@@ -337,9 +337,8 @@ static void setup_bus(void)
 	struct ioreqd_range *range;
 	const char *why;
 
-	bus = ioreqd_bus_new();
-	FUZZ_CHECK(bus);
-	host = fuzz_host_new(bus, hook_conf, 7);
+	host = fuzz_host_new(hook_conf, 7);
+	bus = fuzz_host_bus(host);
 	for (unsigned i = 0; i < NR_REGIONS; i++) {
 		struct region *r = &regions[i];
 		struct ioreqd_handler h;
