@@ -30,6 +30,10 @@
 #define CONTROL_MAX_REQUEST 64
 /* A client that neither asks nor reads within this is dropped. */
 #define CONTROL_TIMEOUT_SEC 5
+/* Clients served at once; more are accepted and closed at once. */
+#define CONTROL_MAX_CLIENTS 16u
+/* How long the listener rests after accept() ran out of descriptors. */
+#define CONTROL_BACKOFF_MS 250
 
 struct control_conn {
 	struct ioreqd_control *ctl;
@@ -40,7 +44,9 @@ struct control_conn {
 struct ioreqd_control {
 	struct ioreqd_daemon *d;
 	struct evconnlistener *listener;
+	struct event *backoff; /* re-enables the listener */
 	struct control_conn *conns;
+	unsigned nr_conns;
 	struct ioreqd_ratelimit rl; /* what clients can make us say */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
@@ -74,6 +80,7 @@ static void conn_free(struct control_conn *c)
 		c->ctl->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	c->ctl->nr_conns--;
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -149,8 +156,16 @@ static void control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 {
 	struct ioreqd_control *ctl = arg;
 	struct timeval tv = {.tv_sec = CONTROL_TIMEOUT_SEC};
-	struct control_conn *c = calloc(1, sizeof(*c));
+	struct control_conn *c;
 
+	if (ctl->nr_conns >= CONTROL_MAX_CLIENTS) {
+		ioreqd_log_rl(&ctl->rl, LOG_LEVEL_WARN,
+		              "%s: %s: %u clients already connected; refusing another",
+		              __func__, ctl->path, ctl->nr_conns);
+		evutil_closesocket(fd);
+		return;
+	}
+	c = calloc(1, sizeof(*c));
 	if (!c) {
 		evutil_closesocket(fd);
 		return;
@@ -166,10 +181,43 @@ static void control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 	if (ctl->conns)
 		ctl->conns->prev = c;
 	ctl->conns = c;
+	ctl->nr_conns++;
 	bufferevent_setcb(c->bev, control_read_cb, NULL, control_event_cb, c);
 	bufferevent_set_timeouts(c->bev, &tv, &tv);
 	if (bufferevent_enable(c->bev, EV_READ) < 0)
 		conn_free(c);
+}
+
+static void control_backoff_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ioreqd_control *ctl = arg;
+
+	if (evconnlistener_enable(ctl->listener) < 0)
+		ioreqd_log_rl(&ctl->rl, LOG_LEVEL_WARN, "%s: %s: cannot listen again",
+		              __func__, ctl->path);
+}
+
+/*
+ * accept() failed.  Out of descriptors (or memory), the connection stays
+ * queued and the socket readable, so libevent would call accept() again at
+ * once, forever: rest the listener and re-enable it from a timer.
+ */
+static void control_accept_error_cb(struct evconnlistener *l, void *arg)
+{
+	struct ioreqd_control *ctl = arg;
+	struct timeval tv = {0, CONTROL_BACKOFF_MS * 1000};
+	int err = EVUTIL_SOCKET_ERROR();
+
+	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
+		ioreqd_log_rl(&ctl->rl, LOG_LEVEL_WARN, "%s: accept on %s: %s", __func__,
+		              ctl->path, strerror(err));
+		return;
+	}
+	ioreqd_log_rl(&ctl->rl, LOG_LEVEL_WARN,
+	              "%s: cannot accept a client on %s: %s; retrying in %d ms", __func__,
+	              ctl->path, strerror(err), CONTROL_BACKOFF_MS);
+	if (evtimer_add(ctl->backoff, &tv) == 0)
+		evconnlistener_disable(l);
 }
 
 /*
@@ -233,6 +281,7 @@ static int make_listener(struct ioreqd_control *ctl, bool default_path, bool sim
 		goto out;
 	}
 	fd = -1; /* owned by the listener now */
+	evconnlistener_set_error_cb(ctl->listener, control_accept_error_cb);
 	rc = 0;
 out:
 	if (fd >= 0)
@@ -250,6 +299,11 @@ int ioreqd_control_setup(struct ioreqd_daemon *d)
 		return -ENOMEM;
 	ctl->d = d;
 	ctl->rl = (struct ioreqd_ratelimit)IOREQD_RATELIMIT_INIT(10, 2);
+	ctl->backoff = evtimer_new(d->base, control_backoff_cb, ctl);
+	if (!ctl->backoff) {
+		rc = -ENOMEM;
+		goto out;
+	}
 	rc = ioreqd_control_path(ctl->path, sizeof(ctl->path), d->opts.control,
 	                         d->opts.backend, d->opts.sim_socket, d->opts.domid);
 	if (rc < 0) {
@@ -263,6 +317,8 @@ int ioreqd_control_setup(struct ioreqd_daemon *d)
 	d->control = ctl;
 	ctl = NULL;
 out:
+	if (ctl && ctl->backoff)
+		event_free(ctl->backoff);
 	free(ctl);
 	return rc;
 }
@@ -276,6 +332,7 @@ void ioreqd_control_teardown(struct ioreqd_daemon *d)
 	while (ctl->conns)
 		conn_free(ctl->conns);
 	evconnlistener_free(ctl->listener);
+	event_free(ctl->backoff);
 	/* After a chroot or a privilege drop this may fail; the next start replaces it.
 	 */
 	if (unlink(ctl->path) < 0 && errno != ENOENT)

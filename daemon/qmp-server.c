@@ -29,6 +29,8 @@
 
 #define READ_CHUNK 4096u
 #define READS_PER_CB 16u /* then yield to the rest of the loop */
+/* How long a listener rests after accept() ran out of descriptors. */
+#define ACCEPT_BACKOFF_MS 250
 
 struct conn;
 
@@ -37,6 +39,7 @@ struct listener {
 	int fd;
 	char *path;         /* a socket file we created, removed at teardown */
 	struct event *ev;
+	struct event *backoff; /* re-adds ev after running out of descriptors */
 	struct listener *next;
 };
 
@@ -213,6 +216,33 @@ static int conn_open(struct ioreqd_qmp_server *srv, int fd)
 	return 0;
 }
 
+static void qmp_backoff_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct listener *l = arg;
+
+	if (event_add(l->ev, NULL) < 0)
+		ioreqd_log_rl(&l->srv->rl, LOG_LEVEL_WARN,
+			      "%s: cannot watch the QMP socket again", __func__);
+}
+
+/*
+ * accept() failed for want of a descriptor or memory.  The connection stays
+ * queued and the socket readable, so watching it would spin the loop: rest
+ * the listener and re-add it from a timer.
+ */
+static void listen_backoff(struct listener *l, int err)
+{
+	struct timeval tv = {0, ACCEPT_BACKOFF_MS * 1000};
+
+	ioreqd_log_rl(&l->srv->rl, LOG_LEVEL_WARN,
+		      "%s: cannot accept a QMP client: %s; retrying in %d ms", __func__,
+		      strerror(err), ACCEPT_BACKOFF_MS);
+	if (!l->backoff)
+		l->backoff = evtimer_new(l->srv->base, qmp_backoff_cb, l);
+	if (l->backoff && evtimer_add(l->backoff, &tv) == 0)
+		event_del(l->ev);
+}
+
 static void qmp_listen_cb(evutil_socket_t lfd, short what, void *arg)
 {
 	struct listener *l = arg;
@@ -222,10 +252,16 @@ static void qmp_listen_cb(evutil_socket_t lfd, short what, void *arg)
 		int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0) {
-			if (errno == EINTR)
+			int err = errno;
+
+			if (err == EINTR)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNABORTED)
-				log_warn("%s: accept on QMP socket", __func__);
+			if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
+				listen_backoff(l, err);
+			else if (err != EAGAIN && err != EWOULDBLOCK && err != ECONNABORTED)
+				ioreqd_log_rl(&srv->rl, LOG_LEVEL_WARN,
+					      "%s: accept on QMP socket: %s", __func__,
+					      strerror(err));
 			return;
 		}
 		if (srv->nr_conns >= IOREQD_QMP_MAX_CLIENTS) {
@@ -404,6 +440,8 @@ void ioreqd_qmp_server_free(struct ioreqd_qmp_server *srv)
 		struct listener *l = srv->listeners;
 
 		srv->listeners = l->next;
+		if (l->backoff)
+			event_free(l->backoff);
 		if (l->ev)
 			event_free(l->ev);
 		close(l->fd);

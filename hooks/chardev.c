@@ -29,6 +29,9 @@
 
 enum chardev_kind { CD_NONE = 0, CD_PTY, CD_SOCKET, CD_FILE };
 
+/* How long a socket back end stops accepting after running out of descriptors. */
+#define CHARDEV_BACKOFF_MS 250u
+
 static const char *const kind_names[] = {"none", "pty", "socket", "file"};
 
 struct ioreqd_chardev {
@@ -43,6 +46,7 @@ struct ioreqd_chardev {
 	char *sock_path; /* to unlink at teardown */
 	ioreqd_watch_t *rx_watch;
 	ioreqd_watch_t *listen_watch;
+	ioreqd_timer_t *backoff; /* re-listens after running out of descriptors */
 	bool paused;      /* input waits for rx_kick */
 	uint64_t dropped; /* output bytes nobody could take */
 };
@@ -107,6 +111,42 @@ static int start_rx(struct ioreqd_chardev *cd)
 	return 0;
 }
 
+static void chardev_listen_cb(int fd, unsigned events, void *arg);
+
+/* The back-off is over: watch the listening socket again. */
+static void chardev_backoff_cb(void *arg)
+{
+	struct ioreqd_chardev *cd = arg;
+
+	if (cd->listen_watch || cd->listen_fd < 0)
+		return;
+	cd->listen_watch = cd->host->watch_new(cd->dev, cd->listen_fd, IOREQD_WATCH_READ,
+	                                       chardev_listen_cb, cd);
+	if (!cd->listen_watch &&
+	    cd->host->timer_arm(cd->backoff, CHARDEV_BACKOFF_MS * 1000ull) < 0)
+		cd->host->log_rl(cd->dev, IOREQD_LOG_WARN,
+		                 "%s: %s: cannot watch the socket again; no more clients",
+		                 __func__, cd->sock_path);
+}
+
+/*
+ * accept() failed for want of a descriptor or memory.  The connection stays
+ * queued, so the socket stays readable: stop watching it for a while rather
+ * than spin the event loop, and try again from a timer.
+ */
+static void listen_backoff(struct ioreqd_chardev *cd, int err)
+{
+	cd->host->log_rl(cd->dev, IOREQD_LOG_WARN,
+	                 "%s: cannot accept a client on %s: %s; retrying in %u ms",
+	                 __func__, cd->sock_path, strerror(err), CHARDEV_BACKOFF_MS);
+	if (!cd->backoff)
+		cd->backoff = cd->host->timer_new(cd->dev, chardev_backoff_cb, cd);
+	if (!cd->backoff || cd->host->timer_arm(cd->backoff, CHARDEV_BACKOFF_MS * 1000ull) < 0)
+		return; /* keep watching: better a busy loop than a deaf socket */
+	cd->host->watch_free(cd->listen_watch);
+	cd->listen_watch = NULL;
+}
+
 static void chardev_listen_cb(int fd, unsigned events, void *arg)
 {
 	struct ioreqd_chardev *cd = arg;
@@ -114,8 +154,12 @@ static void chardev_listen_cb(int fd, unsigned events, void *arg)
 
 	(void)events;
 	c = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	if (c < 0)
+	if (c < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM)
+			listen_backoff(cd, errno);
 		return;
+	}
 	if (cd->io_fd >= 0) {
 		cd->host->log_rl(cd->dev, IOREQD_LOG_WARN,
 		                 "%s: refusing a second client on %s", __func__,
@@ -232,6 +276,7 @@ void ioreqd_chardev_free(struct ioreqd_chardev *cd)
 		              "%s: %" PRIu64 " output bytes were dropped", __func__,
 		              cd->dropped);
 	close_client(cd);
+	cd->host->timer_free(cd->backoff);
 	cd->host->watch_free(cd->listen_watch);
 	if (cd->listen_fd >= 0)
 		close(cd->listen_fd);

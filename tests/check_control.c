@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -312,6 +313,110 @@ START_TEST(test_control_default_paths_follow_the_backend)
 }
 END_TEST
 
+static int connect_ctl(void)
+{
+	struct sockaddr_un sun = {.sun_family = AF_UNIX};
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	ck_assert_int_ge(fd, 0);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", ctl_path);
+	ck_assert_int_eq(connect(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
+	return fd;
+}
+
+static unsigned nr_logged;
+
+static void count_line(int level, const char *msg, void *arg)
+{
+	(void)level;
+	(void)msg;
+	(void)arg;
+	nr_logged++;
+}
+
+/* Clients that connect and say nothing: 16 are held, the rest closed at once. */
+START_TEST(test_control_socket_caps_its_clients)
+{
+	int fd[24];
+	unsigned eof = 0, open_ = 0;
+
+	ck_assert_int_eq(ioreqd_control_setup(&d), 0);
+	for (unsigned i = 0; i < 24; i++) {
+		fd[i] = connect_ctl();
+		event_base_loop(d.base, EVLOOP_NONBLOCK);
+	}
+	for (unsigned i = 0; i < 24; i++) {
+		char c;
+		ssize_t n = read(fd[i], &c, 1);
+
+		if (n == 0)
+			eof++;
+		else if (n < 0 && errno == EAGAIN)
+			open_++;
+		close(fd[i]);
+	}
+	ck_assert_uint_eq(open_, 16);
+	ck_assert_uint_eq(eof, 8);
+}
+END_TEST
+
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	ck_assert_int_eq(getrusage(RUSAGE_SELF, &ru), 0);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/*
+ * Out of descriptors, a queued client cannot be accepted and the socket stays
+ * readable: the listener rests and comes back from a timer rather than spin
+ * the loop (and libevent log each failed accept), and the client is answered
+ * once descriptors are back.
+ */
+START_TEST(test_control_socket_backs_off_when_out_of_descriptors)
+{
+	struct timeval half = {0, 500000};
+	struct rlimit old, low;
+	double cpu;
+	int fd, probe;
+
+	ck_assert_int_eq(ioreqd_control_setup(&d), 0);
+	fd = connect_ctl();
+	ck_assert_int_eq(write(fd, "stats\n", 6), 6);
+	probe = dup(0);
+	ck_assert_int_ge(probe, 0);
+	close(probe);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)probe;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	nr_logged = 0;
+	ioreqd_log_set_sink(count_line, NULL);
+	cpu = cpu_seconds();
+	event_base_loopexit(d.base, &half);
+	event_base_dispatch(d.base);
+	cpu = cpu_seconds() - cpu;
+	ioreqd_log_set_sink(NULL, NULL);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	ck_assert_msg(cpu < 0.1, "%.3f s of CPU in 0.5 s", cpu);
+	ck_assert_msg(nr_logged >= 1 && nr_logged <= 5, "%u lines", nr_logged);
+	/* Descriptors again: the client gets its answer. */
+	for (int i = 0; i < 200; i++) {
+		struct timeval tick = {0, 20000};
+		char buf[64];
+
+		event_base_loopexit(d.base, &tick);
+		event_base_dispatch(d.base);
+		if (read(fd, buf, sizeof(buf)) > 0)
+			break;
+		ck_assert_msg(i < 199, "no answer once descriptors were back");
+	}
+	close(fd);
+}
+END_TEST
+
 static Suite *control_suite(void)
 {
 	Suite *s = suite_create("control");
@@ -327,6 +432,8 @@ static Suite *control_suite(void)
 	tcase_add_test(tc, test_control_teardown_removes_the_socket);
 	tcase_add_test(tc, test_control_replaces_a_stale_socket);
 	tcase_add_test(tc, test_control_default_paths_follow_the_backend);
+	tcase_add_test(tc, test_control_socket_caps_its_clients);
+	tcase_add_test(tc, test_control_socket_backs_off_when_out_of_descriptors);
 	suite_add_tcase(s, tc);
 	return s;
 }

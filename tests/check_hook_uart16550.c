@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <termios.h>
@@ -604,6 +605,68 @@ START_TEST(test_uart_socket_serves_one_client)
 }
 END_TEST
 
+/* Fire every watch once; @return how many ran. */
+static unsigned pump_count(struct mock *m)
+{
+	unsigned n = 0;
+
+	for (int fd = 0; fd < 1024; fd++)
+		n += mock_fire_watch(m, fd, IOREQD_WATCH_READ);
+	return n;
+}
+
+/*
+ * Out of descriptors, a queued client cannot be accepted and the socket stays
+ * readable: the back end stops watching it (no busy loop), warns once, and
+ * listens again from a timer, when the client is served.
+ */
+START_TEST(test_uart_socket_backs_off_when_out_of_descriptors)
+{
+	char conf[160], sock[80];
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct rlimit old, low;
+	struct mock *m;
+	unsigned warned;
+	int c;
+
+	snprintf(sock, sizeof(sock), "%s.sock", path);
+	snprintf(conf, sizeof(conf), "backend = socket\npath = %s", sock);
+	m = with_uart(conf);
+	strcpy(sa.sun_path, sock);
+	c = socket(AF_UNIX, SOCK_STREAM, 0);
+	ck_assert_int_ge(c, 0);
+	ck_assert_int_eq(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	/* No descriptor left for accept(). */
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)c + 1;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	ck_assert_uint_eq(pump_count(m), 1);
+	for (int i = 0; i < 1000; i++)
+		ck_assert_uint_eq(pump_count(m), 0);
+	warned = 0;
+	for (unsigned i = 0; i < mock_log_count(m); i++)
+		warned += strstr(mock_log_line(m, i), "cannot accept a client") != NULL;
+	ck_assert_uint_eq(warned, 1);
+	ck_assert_uint_eq(mock_timers_armed(m, NULL), 1);
+	ck_assert(!mock_log_contains(m, "client connected"));
+	/* Descriptors again: the timer restores the watch and the client is served. */
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	ck_assert_uint_eq(mock_fire_timers(m), 1);
+	ck_assert_uint_ge(pump_count(m), 1);
+	ck_assert(mock_log_contains(m, "client connected"));
+	wr(m, THR, 'Z');
+	{
+		char b = 0;
+
+		ck_assert_int_eq(read(c, &b, 1), 1);
+		ck_assert_int_eq(b, 'Z');
+	}
+	close(c);
+	mock_free(m);
+}
+END_TEST
+
 START_TEST(test_uart_config_errors_name_the_key)
 {
 	char conf[160];
@@ -672,6 +735,7 @@ static Suite *uart_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_uart_pty_input_fills_the_fifo_without_loss);
 	tcase_add_test(tc, test_uart_socket_serves_one_client);
+	tcase_add_test(tc, test_uart_socket_backs_off_when_out_of_descriptors);
 	tcase_add_test(tc, test_uart_config_errors_name_the_key);
 	suite_add_tcase(s, tc);
 	return s;

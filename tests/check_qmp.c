@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -840,6 +841,70 @@ START_TEST(test_qmp_server_client_flood_is_rate_limited_at_every_verbosity)
 }
 END_TEST
 
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+
+	ck_assert_int_eq(getrusage(RUSAGE_SELF, &ru), 0);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/*
+ * Out of descriptors, queued clients cannot be accepted and the socket stays
+ * readable.  The listener rests and is re-added from a timer instead of
+ * spinning the loop: little CPU, one warning, and the client is served once
+ * descriptors are back.
+ */
+START_TEST(test_qmp_server_backs_off_when_out_of_descriptors)
+{
+	struct event_base *base = event_base_new();
+	struct ioreqd_qmp_vm_args a = {.initial = IOREQD_QMP_RUNNING, .package = "ioreqd-test"};
+	struct timeval half = {0, 500000};
+	struct rlimit old, low;
+	struct ioreqd_qmp_server *srv;
+	double cpu;
+	char path[128];
+	int fd[4], probe;
+
+	make_tmpdir();
+	snprintf(path, sizeof(path), "%s/qmp", tmpdir);
+	srv = ioreqd_qmp_server_new(base, &a);
+	ck_assert_int_eq(ioreqd_qmp_server_listen(srv, "libxl-cmd", path), 0);
+	for (unsigned i = 0; i < 4; i++)
+		fd[i] = client_connect(path);
+	/* The lowest free descriptor becomes the limit: accept() gets EMFILE. */
+	probe = dup(0);
+	ck_assert_int_ge(probe, 0);
+	close(probe);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)probe;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	nr_logged = 0;
+	ioreqd_log_set_sink(count_line, NULL);
+	cpu = cpu_seconds();
+	event_base_loopexit(base, &half);
+	event_base_dispatch(base);
+	cpu = cpu_seconds() - cpu;
+	ioreqd_log_set_sink(NULL, NULL);
+	/* A spinning loop burns the whole half second; resting costs nothing. */
+	ck_assert_msg(cpu < 0.1, "%.3f s of CPU in 0.5 s", cpu);
+	ck_assert_msg(nr_logged >= 1 && nr_logged <= 5, "%u lines (%.3f s of CPU in 0.5 s)",
+		      nr_logged, cpu);
+	ck_assert_uint_eq(ioreqd_qmp_server_nr_clients(srv), 0);
+	/* Descriptors again: the clients are accepted and greeted. */
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	ck_assert_str_eq(pump(base, fd[0], 1), GREETING);
+	ck_assert_uint_eq(ioreqd_qmp_server_nr_clients(srv), 4);
+	for (unsigned i = 0; i < 4; i++)
+		close(fd[i]);
+	ioreqd_qmp_server_free(srv);
+	rmdir(tmpdir);
+	event_base_free(base);
+}
+END_TEST
+
 static Suite *qmp_suite(void)
 {
 	Suite *s = suite_create("qmp");
@@ -869,6 +934,7 @@ static Suite *qmp_suite(void)
 	tcase_add_test(ts, test_qmp_server_never_replaces_a_regular_file);
 	tcase_add_test(ts, test_qmp_server_listens_on_every_xlargs_monitor);
 	tcase_add_test(ts, test_qmp_server_client_flood_is_rate_limited_at_every_verbosity);
+	tcase_add_test(ts, test_qmp_server_backs_off_when_out_of_descriptors);
 	suite_add_tcase(s, ts);
 	return s;
 }

@@ -203,6 +203,10 @@ tests_hooks_faulty_la_LIBADD = lib/libioreqd-hook.la
 E2E_TESTS += tests/e2e/fault-injection.sh
 # Every message a guest or a local client can trigger is rate-limited.
 E2E_TESTS += tests/e2e/log-flood.sh
+# The daemon at its descriptor limit: listeners back off, the guest is served.
+check_PROGRAMS += tests/fd-hog
+tests_fd_hog_SOURCES = tests/fd-hog.c
+E2E_TESTS += tests/e2e/fd-exhaustion.sh
 EXTRA_DIST += SECURITY.md tests/asan.sh tests/valgrind.sh
 
 # --- the hook SDK and the statistics socket (owned by the SDK work) ---
