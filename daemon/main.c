@@ -331,6 +331,7 @@ int main(int argc, char *argv[])
 {
 	struct ioreqd_daemon d;
 	int ex = IOREQD_EX_FAIL;
+	bool started = false; /* got as far as the hypervisor */
 	int rc;
 
 	memset(&d, 0, sizeof(d));
@@ -373,6 +374,7 @@ int main(int argc, char *argv[])
 		goto out;
 	}
 	ex = IOREQD_EX_FAIL;
+	started = true;
 	if (daemonize(&d) < 0)
 		goto out;
 	if (setup_backend(&d) < 0)
@@ -414,6 +416,9 @@ out:
 	ioreqd_cfg_free(d.cfg);
 	if (d.opts.pidfile && ex == IOREQD_EX_OK)
 		unlink(d.opts.pidfile);
+	/* Once detached, nobody can wait() for the status: say it. */
+	if (started && !d.opts.foreground)
+		log_info("%s: d%u: exiting with status %d", __func__, d.opts.domid, ex);
 	ioreqd_opts_dispose(&d.opts);
 	return ex;
 }

@@ -90,6 +90,11 @@ IOREQD_ARGS="${XEN_TEST_IOREQD_ARGS:--v}"
 LINUX_TIMEOUT=${XEN_TEST_LINUX_TIMEOUT:-300}
 ENV
 [ "${XEN_TEST_INTERACTIVE:-0}" = 1 ] && touch "$O/etc/xentest/interactive"
+# --user nobody in the hardened cases; dom0's root has no passwd otherwise.
+mkdir -p "$O/var/empty"
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
+	>"$O/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$O/etc/group"
 arch_conf "$O/etc/ioreqd/xentest.conf"
 install_ioreqd "$IOREQD_BUILD" "$O"
 # shellcheck disable=SC2046 # a word list

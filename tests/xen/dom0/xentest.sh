@@ -15,7 +15,16 @@
 #          libxl's launch handshake must succeed, then the PVH guest's checks
 #          run as its firmware.
 #   arm    the arm64 guest (guest/arm64): MMIO only, reported through
-#          ioreqd's debugcon hook.
+#          ioreqd's debugcon hook.  First, without the vuart, the guest has
+#          no SPI for the config's irq = 40 and ioreqd must refuse to start;
+#          then, with vuart = "sbsa_uart", it serves.
+#   restrict, chroot
+#          the hardened modes the documentation recommends, with the PVH
+#          guest: ioreqd detached, logging to syslog, confined
+#          (--restrict --chroot --user, or --chroot --user alone, which
+#          keeps xenstore).  The idle daemon must use under 1% of a CPU
+#          over 10 s, the guest's checks must pass, and after `xl destroy`
+#          it must exit with status 0 (it says so in syslog) within 5 s.
 # Settings come from /etc/xentest/env (written by the host harness).  Prints
 # "XENTEST: case NAME: PASS|FAIL ..." per case and exits non-zero on any
 # failure.
@@ -295,10 +304,120 @@ case_xl() {
 	show_stats "$dmlog"
 }
 
+# cpu_ticks PID: user + system clock ticks the process has used so far.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
+
+# The hardened cases log to syslog: busybox syslogd writes this file.
+SYSLOG=/var/log/messages
+syslog_up() {
+	[ -S /dev/log ] && return 0
+	mkdir -p /var/log
+	syslogd -O "$SYSLOG" || return 1
+	wait_for 5 test -S /dev/log
+}
+
+# hardened NAME OPTIONS...: the PVH guest's checks with ioreqd detached,
+# logging to syslog, and confined by OPTIONS.
+hardened() {
+	local name=$1 t0 d pid ticks0 ticks1 out=/tmp/$1.out why="" rc lines
+	local pidfile=/run/ioreqd/xentest-$1.pid cmdline="bench=0" want=$EXPECT_PVH
+	shift
+	if [ "$TESTDEV" = 1 ]; then
+		cmdline="$cmdline pci=1 defer=1"
+		want=$((want + EXPECT_PVH_TESTDEV))
+	fi
+	syslog_up || { say "$name: no syslogd"; return 1; }
+	mkdir -p /var/empty /run/ioreqd
+	t0=$(now)
+	xl create -p /etc/xentest/pvhtest.cfg "cmdline=\"$cmdline\"" || return 1
+	d=$(xl domid pvhtest)
+	rm -f "$pidfile"
+	lines=$(wc -l <"$SYSLOG")
+	# shellcheck disable=SC2086 # IOREQD_ARGS is a word list
+	ioreqd -d "$d" -c "$CONF" --pidfile "$pidfile" --log syslog $IOREQD_ARGS "$@"
+	rc=$?
+	if [ $rc != 0 ] || ! wait_for 20 test -s "$pidfile"; then
+		say "$name: ioreqd did not start (status $rc); syslog:"
+		tail -n +$((lines + 1)) "$SYSLOG" | grep ioreqd | sed 's/^/  syslog| /'
+		xl destroy pvhtest
+		return 1
+	fi
+	pid=$(cat "$pidfile")
+	say "$name: ioreqd $* detached (pid $pid) and serves domain $d after $(since "$t0")s"
+
+	# Idle, with the guest still paused: under 1% of a CPU, i.e. under
+	# 10 ticks (USER_HZ 100) in 10 s.
+	ticks0=$(cpu_ticks "$pid")
+	sleep 10
+	ticks1=$(cpu_ticks "$pid")
+	if [ -z "$ticks0" ] || [ -z "$ticks1" ]; then
+		why="ioreqd died while idle"
+	else
+		say "$name: idle ioreqd used $((ticks1 - ticks0)) CPU ticks in 10 s (guest paused; limit 9)"
+		[ $((ticks1 - ticks0)) -lt 10 ] || why="idle ioreqd used $((ticks1 - ticks0)) ticks in 10 s"
+	fi
+
+	xl unpause pvhtest
+	t0=$(now)
+	if [ -z "$why" ]; then
+		wait_for 120 guest_says "$d" '^ioreqd-xentest: ' || why="no verdict within 120s"
+		guest_lines "$d" | grep -v '^tick ' >"$out"
+		say "$name: the guest ran its checks in $(since "$t0")s:"
+		grep -E 'passed|FAIL' "$out" | sed 's/^/  guest| /'
+		[ -n "$why" ] || why=$(verdict "$want" "$out")
+	fi
+
+	# The domain's death: exit 0 within 5 s, and clean up.
+	t0=$(now)
+	xl destroy pvhtest
+	if ! wait_for 30 dm_exited "$pid"; then
+		why="${why:+$why; }ioreqd still runs 30 s after xl destroy"
+		kill -KILL "$pid"
+	else
+		say "$name: ioreqd exited $(since "$t0")s after xl destroy"
+		awk -v a="$t0" -v b="$(now)" 'BEGIN { exit !(b - a <= 5) }' ||
+			why="${why:+$why; }ioreqd took over 5 s to notice the domain's death"
+	fi
+	tail -n +$((lines + 1)) "$SYSLOG" | grep ioreqd >"$SYSLOG.$name"
+	grep -q "exiting with status 0" "$SYSLOG.$name" ||
+		why="${why:+$why; }no 'exiting with status 0' in syslog"
+	if [ -n "$why" ]; then
+		say "$name: $why; syslog:"
+		sed 's/^/  syslog| /' "$SYSLOG.$name"
+		return 1
+	fi
+	say "$name: ioreqd's last lines in syslog (debug left out):"
+	grep -v 'daemon\.debug' "$SYSLOG.$name" | tail -n 12 | sed 's/^/  syslog| /'
+}
+
+case_restrict() { hardened restrict --restrict --chroot /var/empty --user nobody; }
+case_chroot() { hardened chroot --chroot /var/empty --user nobody; }
+
+# arm_irq_refused: a guest without the config's SPI (irq = 40; no vuart, so
+# no SPIs at all): ioreqd must refuse to start, and say how to fix it.
+arm_irq_refused() {
+	local d log=/tmp/ioreqd-arm-noirq.log rc
+	xl create -p /etc/xentest/armtest.cfg || return 1
+	d=$(xl domid armtest)
+	# shellcheck disable=SC2086 # IOREQD_ARGS is a word list
+	timeout 60 ioreqd -f -d "$d" -c "$CONF" $IOREQD_ARGS >"$log" 2>&1
+	rc=$?
+	xl destroy armtest
+	if [ $rc != 1 ] || ! grep -q 'has no interrupt 40.*vuart' "$log"; then
+		say "arm: ioreqd did not refuse irq 40 on a guest without it (status $rc); its log:"
+		sed 's/^/  ioreqd| /' "$log"
+		return 1
+	fi
+	say "arm: ioreqd refused irq 40 on a guest without that SPI (status 1):"
+	grep -E 'has no interrupt|cannot reach' "$log" | fold -w 110 | sed 's/^/  ioreqd| /'
+}
+
 case_arm() {
 	local t0 d con=/tmp/armtest-console.log out=/tmp/arm.out why=""
+	arm_irq_refused || return 1
 	t0=$(now)
-	xl create -p /etc/xentest/armtest.cfg || return 1
+	# With the vuart, the guest's vGIC has INTIDs 32..63: irq 40 is accepted.
+	xl create -p /etc/xentest/armtest.cfg 'vuart="sbsa_uart"' || return 1
 	d=$(xl domid armtest)
 	start_ioreqd "$d" /tmp/ioreqd-arm.log "$t0" || { xl destroy armtest; return 1; }
 	xl unpause armtest
