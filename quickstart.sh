@@ -21,17 +21,27 @@ build=${IOREQD_BUILD_DIR:-$top/build}
 deps="build-essential autoconf automake libtool pkg-config libxen-dev libevent-dev \
 check libseccomp-dev"
 
-need_install=
+missing=
 for p in $deps; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need_install=1
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
 done
-if [ -n "$need_install" ]; then
-	echo "quickstart: installing build dependencies"
-	sudo=
-	[ "$(id -u)" -eq 0 ] || sudo=sudo
+if [ -n "$missing" ]; then
+	if [ "$(id -u)" -eq 0 ]; then
+		sudo=
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo=sudo
+	else
+		echo "quickstart: missing build dependencies:$missing" >&2
+		echo "quickstart: install them as root, then run $0 $mode again:" >&2
+		echo "    su -c 'apt-get install -y --no-install-recommends$missing'" >&2
+		echo "quickstart: (or run $0 $mode as root; it installs them itself)" >&2
+		exit 1
+	fi
+	echo "quickstart: installing build dependencies:$missing"
 	$sudo apt-get update -qq
 	# shellcheck disable=SC2086
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $deps >/dev/null
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+		$missing >/dev/null
 fi
 
 cd "$top"

@@ -6,14 +6,19 @@
  * test sees the same faults, chains and configuration errors it would see in
  * the daemon, without Xen, libevent or dlopen().
  */
+#include "build-config.h"
+
 #include "mock-host.h"
 
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "dm.h"
@@ -746,4 +751,52 @@ unsigned mock_fire_watch(struct mock *m, int fd, unsigned events)
 		ran++;
 	}
 	return ran;
+}
+
+int mock_tmpdir_make(char *buf, size_t len, const char *prefix)
+{
+	const char *base = getenv("TMPDIR");
+	int n = snprintf(buf, len, "%s/%s.XXXXXX", base && *base ? base : "/tmp", prefix);
+
+	if (n < 0 || (size_t)n >= len)
+		return -ENAMETOOLONG;
+	return mkdtemp(buf) ? 0 : -errno;
+}
+
+void mock_tmpdir_remove(const char *dir)
+{
+	DIR *dp = opendir(dir);
+	struct dirent *e;
+
+	if (dp) {
+		while ((e = readdir(dp)) != NULL) {
+			char p[4096];
+
+			if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+				continue;
+			snprintf(p, sizeof(p), "%s/%s", dir, e->d_name);
+			unlink(p);
+		}
+		closedir(dp);
+	}
+	rmdir(dir);
+}
+
+bool mock_pty_usable(void)
+{
+	int master = posix_openpt(O_RDWR | O_NOCTTY);
+	const char *name;
+	bool ok = false;
+
+	if (master < 0)
+		return false;
+	if (grantpt(master) == 0 && unlockpt(master) == 0 && (name = ptsname(master))) {
+		int slave = open(name, O_RDWR | O_NOCTTY);
+
+		ok = slave >= 0;
+		if (slave >= 0)
+			close(slave);
+	}
+	close(master);
+	return ok;
 }

@@ -151,4 +151,23 @@ unsigned mock_fire_watch(struct mock *m, int fd, unsigned events);
 /** @return how many accesses the engine saw deferred so far. */
 unsigned mock_deferred(const struct mock *m);
 
+/*
+ * Test-process helpers for hook suites that touch the file system.
+ */
+
+/**
+ * Make a private directory "${TMPDIR:-/tmp}/PREFIX.XXXXXX" into @p buf, so a
+ * suite's files never sit loose in /tmp.  @return 0 or -errno.
+ */
+int mock_tmpdir_make(char *buf, size_t len, const char *prefix);
+
+/** Remove @p dir and every file left in it (one level). */
+void mock_tmpdir_remove(const char *dir);
+
+/**
+ * @return true if a pseudo-terminal can be opened end to end (posix_openpt,
+ * then its /dev/pts slave): false in chroots and containers without devpts.
+ */
+bool mock_pty_usable(void);
+
 #endif /* IOREQD_MOCK_HOST_H */
