@@ -70,11 +70,12 @@ static enum ioreqd_fault_result bench_handler(ioreqd_fault_t *f, void *opaque)
 	return IOREQD_FAULT_HANDLED;
 }
 
-static void notify_nop(void *opaque, unsigned vcpu)
+static int notify_nop(void *opaque, unsigned vcpu)
 {
+	return 0;
 }
 
-static const struct ioreqd_engine_ops bench_ops = {
+static const struct ioreqd_guest_ops bench_ops_guest = {
     .notify = notify_nop,
 };
 
@@ -135,7 +136,7 @@ static int rig_new(struct rig *r, unsigned nranges, bool buffered)
 		if (rc < 0)
 			goto out;
 	}
-	r->eng = ioreqd_engine_new(r->bus, r->page, 1, 1, &bench_ops, NULL);
+	r->eng = ioreqd_engine_new(r->bus, r->page, 1, 1, &bench_ops_guest, NULL, NULL, NULL);
 	rc = r->eng ? 0 : -errno;
 out:
 	if (rc < 0)

@@ -713,17 +713,8 @@ static void backend_sim_close(void *priv)
 	free(be);
 }
 
-const struct ioreqd_backend_ops ioreqd_backend_sim = {
-    .name = "sim",
-    .open = backend_sim_open,
-    .map_pages = backend_sim_map_pages,
-    .enable = backend_sim_enable,
-    .nr_vcpus = backend_sim_nr_vcpus,
-    .bind = backend_sim_bind,
-    .map_range = backend_sim_map_range,
-    .nr_fds = backend_sim_nr_fds,
-    .fd = backend_sim_fd,
-    .pending = backend_sim_pending,
+/* The data part: the engine and the hooks' host services call these directly. */
+const struct ioreqd_guest_ops ioreqd_backend_sim_guest = {
     .notify = backend_sim_notify,
     .guest_read = backend_sim_guest_read,
     .guest_write = backend_sim_guest_write,
@@ -734,6 +725,20 @@ const struct ioreqd_backend_ops ioreqd_backend_sim = {
     .get_ip = backend_sim_get_ip,
     .vcpu_get = backend_sim_vcpu_get,
     .vcpu_set = backend_sim_vcpu_set,
+};
+
+const struct ioreqd_backend_ops ioreqd_backend_sim = {
+    .name = "sim",
+    .guest = &ioreqd_backend_sim_guest,
+    .open = backend_sim_open,
+    .map_pages = backend_sim_map_pages,
+    .enable = backend_sim_enable,
+    .nr_vcpus = backend_sim_nr_vcpus,
+    .bind = backend_sim_bind,
+    .map_range = backend_sim_map_range,
+    .nr_fds = backend_sim_nr_fds,
+    .fd = backend_sim_fd,
+    .pending = backend_sim_pending,
     .publish = backend_sim_publish,
     .restrict_domain = backend_sim_restrict_domain,
     .close = backend_sim_close,

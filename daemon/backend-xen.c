@@ -1030,8 +1030,23 @@ static int xen_restrict_domain(void *priv)
 	return 0;
 }
 
+/* The data part: the engine and the hooks' host services call these directly. */
+const struct ioreqd_guest_ops ioreqd_backend_xen_guest = {
+	.notify = xen_notify,
+	.guest_read = xen_guest_read,
+	.guest_write = xen_guest_write,
+	.invalidate = xen_invalidate,
+	.irq_set_level = xen_irq_set_level,
+	.pci_intx_set_level = xen_pci_intx_set_level,
+	.inject_msi = xen_inject_msi,
+	.get_ip = xen_get_ip,
+	.vcpu_get = xen_vcpu_get,
+	.vcpu_set = xen_vcpu_set,
+};
+
 const struct ioreqd_backend_ops ioreqd_backend_xen = {
 	.name = "xen",
+	.guest = &ioreqd_backend_xen_guest,
 	.open = xen_open,
 	.map_pages = xen_map_pages,
 	.enable = xen_enable,
@@ -1041,17 +1056,7 @@ const struct ioreqd_backend_ops ioreqd_backend_xen = {
 	.nr_fds = xen_nr_fds,
 	.fd = xen_fd,
 	.pending = xen_pending,
-	.notify = xen_notify,
-	.guest_read = xen_guest_read,
-	.guest_write = xen_guest_write,
-	.invalidate = xen_invalidate,
 	.irq_check = xen_irq_check,
-	.irq_set_level = xen_irq_set_level,
-	.pci_intx_set_level = xen_pci_intx_set_level,
-	.inject_msi = xen_inject_msi,
-	.get_ip = xen_get_ip,
-	.vcpu_get = xen_vcpu_get,
-	.vcpu_set = xen_vcpu_set,
 	.publish = xen_publish,
 	.restrict_domain = xen_restrict_domain,
 	.close = xen_close,

@@ -25,6 +25,8 @@
 
 #include <ioreqd/fault.h>
 
+#include "guest.h"
+
 struct ioreqd_vcpu_regs;
 
 /** Options the daemon passes to open(). */
@@ -74,14 +76,8 @@ struct ioreqd_backend_ops {
 	int (*pending)(void *priv, unsigned idx,
 		       void (*fn)(void *arg, enum ioreqd_backend_event ev, unsigned vcpu),
 		       void *arg);
-	/** Kick vCPU @p vcpu after its slot was set to IORESP_READY. */
-	int (*notify)(void *priv, unsigned vcpu);
-
-	/** Copy guest-physical memory. @return 0 or -EFAULT. */
-	int (*guest_read)(void *priv, uint64_t gpa, void *buf, size_t len);
-	int (*guest_write)(void *priv, uint64_t gpa, const void *buf, size_t len);
-	/** Drop cached guest mappings (IOREQ_TYPE_INVALIDATE). */
-	void (*invalidate)(void *priv);
+	/** The data part (guest.h): what the engine and the hooks use while serving. */
+	const struct ioreqd_guest_ops *guest;
 
 	/**
 	 * Check, before serving, that the guest has interrupt line @p irq (the
@@ -90,15 +86,6 @@ struct ioreqd_backend_ops {
 	 * give the guest the line.
 	 */
 	int (*irq_check)(void *priv, unsigned irq);
-	/** Interrupts. */
-	int (*irq_set_level)(void *priv, unsigned irq, unsigned level);
-	int (*pci_intx_set_level)(void *priv, uint32_t sbdf, unsigned intx, unsigned level);
-	int (*inject_msi)(void *priv, uint64_t addr, uint32_t data);
-
-	/** vCPU context (may be NULL when unsupported). */
-	int (*get_ip)(void *priv, unsigned vcpu, uint64_t *ip);
-	int (*vcpu_get)(void *priv, unsigned vcpu, struct ioreqd_vcpu_regs *regs);
-	int (*vcpu_set)(void *priv, unsigned vcpu, const struct ioreqd_vcpu_regs *regs);
 
 	/** Publish device state (xenstore on Xen). May be NULL. */
 	int (*publish)(void *priv, const char *key, const char *value);
@@ -115,6 +102,8 @@ struct ioreqd_backend_ops {
 
 extern const struct ioreqd_backend_ops ioreqd_backend_sim;
 extern const struct ioreqd_backend_ops ioreqd_backend_xen;
+extern const struct ioreqd_guest_ops ioreqd_backend_sim_guest;
+extern const struct ioreqd_guest_ops ioreqd_backend_xen_guest;
 
 /** @return the backend called @p name ("xen", "sim"), or NULL. */
 const struct ioreqd_backend_ops *ioreqd_backend_find(const char *name);

@@ -80,45 +80,45 @@ static int host_irq_set_level(ioreqd_dev_t *dev, unsigned irq, unsigned level)
 {
 	struct ioreqd_daemon *d = daemon_of(dev);
 
-	if (!d->be_open || !d->be->irq_set_level)
+	if (!d->be_open || !d->be->guest->irq_set_level)
 		return -EAGAIN;
-	return irq_result(dev, d->be->irq_set_level(d->be_priv, irq, level));
+	return irq_result(dev, d->be->guest->irq_set_level(d->be_priv, irq, level));
 }
 
 static int host_pci_intx(ioreqd_dev_t *dev, uint32_t sbdf, unsigned intx, unsigned level)
 {
 	struct ioreqd_daemon *d = daemon_of(dev);
 
-	if (!d->be_open || !d->be->pci_intx_set_level)
+	if (!d->be_open || !d->be->guest->pci_intx_set_level)
 		return -EAGAIN;
-	return irq_result(dev, d->be->pci_intx_set_level(d->be_priv, sbdf, intx, level));
+	return irq_result(dev, d->be->guest->pci_intx_set_level(d->be_priv, sbdf, intx, level));
 }
 
 static int host_inject_msi(ioreqd_dev_t *dev, uint64_t addr, uint32_t data)
 {
 	struct ioreqd_daemon *d = daemon_of(dev);
 
-	if (!d->be_open || !d->be->inject_msi)
+	if (!d->be_open || !d->be->guest->inject_msi)
 		return -EAGAIN;
-	return irq_result(dev, d->be->inject_msi(d->be_priv, addr, data));
+	return irq_result(dev, d->be->guest->inject_msi(d->be_priv, addr, data));
 }
 
 static int host_guest_read(ioreqd_dev_t *dev, uint64_t gpa, void *buf, size_t len)
 {
 	struct ioreqd_daemon *d = daemon_of(dev);
 
-	if (!d->be_open || !d->be->guest_read)
+	if (!d->be_open || !d->be->guest->guest_read)
 		return -EAGAIN;
-	return d->be->guest_read(d->be_priv, gpa, buf, len);
+	return d->be->guest->guest_read(d->be_priv, gpa, buf, len);
 }
 
 static int host_guest_write(ioreqd_dev_t *dev, uint64_t gpa, const void *buf, size_t len)
 {
 	struct ioreqd_daemon *d = daemon_of(dev);
 
-	if (!d->be_open || !d->be->guest_write)
+	if (!d->be_open || !d->be->guest->guest_write)
 		return -EAGAIN;
-	return d->be->guest_write(d->be_priv, gpa, buf, len);
+	return d->be->guest->guest_write(d->be_priv, gpa, buf, len);
 }
 
 static void host_timer_cb(evutil_socket_t fd, short what, void *arg)

@@ -21,57 +21,8 @@
 #include "privdrop.h"
 #include "xlargs.h"
 
-static void eng_notify(void *opaque, unsigned vcpu)
-{
-	struct ioreqd_daemon *d = opaque;
-
-	d->be->notify(d->be_priv, vcpu);
-}
-
-static int eng_guest_read(void *opaque, uint64_t gpa, void *buf, size_t len)
-{
-	struct ioreqd_daemon *d = opaque;
-
-	return d->be->guest_read ? d->be->guest_read(d->be_priv, gpa, buf, len) : -EFAULT;
-}
-
-static int eng_guest_write(void *opaque, uint64_t gpa, const void *buf, size_t len)
-{
-	struct ioreqd_daemon *d = opaque;
-
-	return d->be->guest_write ? d->be->guest_write(d->be_priv, gpa, buf, len) : -EFAULT;
-}
-
-static int eng_get_ip(void *opaque, unsigned vcpu, uint64_t *ip)
-{
-	struct ioreqd_daemon *d = opaque;
-
-	return d->be->get_ip ? d->be->get_ip(d->be_priv, vcpu, ip) : -ENOTSUP;
-}
-
-static int eng_vcpu_get(void *opaque, unsigned vcpu, struct ioreqd_vcpu_regs *regs)
-{
-	struct ioreqd_daemon *d = opaque;
-
-	return d->be->vcpu_get ? d->be->vcpu_get(d->be_priv, vcpu, regs) : -ENOTSUP;
-}
-
-static int eng_vcpu_set(void *opaque, unsigned vcpu, const struct ioreqd_vcpu_regs *regs)
-{
-	struct ioreqd_daemon *d = opaque;
-
-	return d->be->vcpu_set ? d->be->vcpu_set(d->be_priv, vcpu, regs) : -ENOTSUP;
-}
-
-static void eng_invalidate(void *opaque)
-{
-	struct ioreqd_daemon *d = opaque;
-
-	if (d->be->invalidate)
-		d->be->invalidate(d->be_priv);
-}
-
-static void eng_timeoffset(void *opaque, int64_t delta)
+/* The guest moved its RTC: nothing to do but say so (rate-limited). */
+static void daemon_timeoffset_cb(void *opaque, int64_t delta)
 {
 	struct ioreqd_daemon *d = opaque;
 
@@ -94,15 +45,9 @@ const struct ioreqd_backend_ops *ioreqd_backend_find(const char *name)
 	return NULL;
 }
 
+/* The engine calls the backend's data part directly; these are the daemon's. */
 static const struct ioreqd_engine_ops engine_ops = {
-	.notify = eng_notify,
-	.guest_read = eng_guest_read,
-	.guest_write = eng_guest_write,
-	.get_ip = eng_get_ip,
-	.invalidate = eng_invalidate,
-	.timeoffset = eng_timeoffset,
-	.vcpu_get = eng_vcpu_get,
-	.vcpu_set = eng_vcpu_set,
+	.timeoffset = daemon_timeoffset_cb,
 	.deferred = ioreqd_engine_deferred_cb,
 };
 
@@ -237,7 +182,8 @@ static int setup_backend(struct ioreqd_daemon *d)
 	rc = d->be->bind(d->be_priv, d->nr_vcpus);
 	if (rc < 0)
 		return rc;
-	d->engine = ioreqd_dm_engine_new(d->dm, d->sync_page, d->nr_vcpus, &engine_ops, d);
+	d->engine = ioreqd_dm_engine_new(d->dm, d->sync_page, d->nr_vcpus, d->be->guest,
+					 d->be_priv, &engine_ops, d);
 	if (!d->engine)
 		return -ENOMEM;
 	rc = ioreqd_dm_map(d->dm);

@@ -20,7 +20,7 @@ lib_libioreqd_la_SOURCES = \
 	lib/util/log.c lib/util/log.h \
 	lib/engine/bus.c lib/engine/chain.c lib/engine/bus.h \
 	lib/engine/engine.c lib/engine/bufring.c lib/engine/engine.h \
-	lib/engine/dm.c lib/engine/dm.h \
+	lib/engine/dm.c lib/engine/dm.h lib/engine/guest.h \
 	lib/engine/engine-internal.h
 # --- config (owned by the config/hooks work) ---
 lib_libioreqd_la_SOURCES += lib/util/config.c lib/util/config.h

@@ -32,6 +32,7 @@
 #define INJECTED EL2HLT
 
 static const struct ioreqd_backend_ops *const be = &ioreqd_backend_xen;
+static const struct ioreqd_guest_ops *const gbe = &ioreqd_backend_xen_guest;
 
 /* ---- captured log -------------------------------------------------------------- */
 
@@ -266,7 +267,7 @@ START_TEST(test_xen_teardown_is_the_reverse_of_setup)
 	uint8_t b;
 
 	ck_assert_int_eq(rig_up(&r, true), 0);
-	ck_assert_int_eq(be->guest_read(r.priv, 0x2000, &b, 1), 0);
+	ck_assert_int_eq(gbe->guest_read(r.priv, 0x2000, &b, 1), 0);
 	fake_xen_clear_log();
 	rig_down(&r);
 	assert_calls(teardown_calls, NR_TEARDOWN_CALLS);
@@ -298,7 +299,7 @@ START_TEST(test_xen_each_teardown_call_failing_still_releases_the_rest)
 
 		setup_each();
 		ck_assert_int_eq(rig_up(&r, true), 0);
-		ck_assert_int_eq(be->guest_read(r.priv, 0x2000, &b, 1), 0);
+		ck_assert_int_eq(gbe->guest_read(r.priv, 0x2000, &b, 1), 0);
 		fake_xen_clear_log();
 		fake_xen_fail_nth(k, INJECTED);
 		rig_down(&r);
@@ -477,11 +478,11 @@ START_TEST(test_xen_notify_kicks_the_vcpus_local_port)
 	struct rig r;
 
 	ck_assert_int_eq(rig_up(&r, false), 0);
-	ck_assert_int_eq(be->notify(r.priv, 1), 0);
+	ck_assert_int_eq(gbe->notify(r.priv, 1), 0);
 	ck_assert_uint_eq(fake_xen.notified[FAKE_LOCAL_PORT(FAKE_VP_EPORT(1))], 1);
-	ck_assert_int_eq(be->notify(r.priv, 2), -EINVAL);
+	ck_assert_int_eq(gbe->notify(r.priv, 2), -EINVAL);
 	fake_xen_fail_call("xenevtchn_notify", 1, EIO);
-	ck_assert_int_eq(be->notify(r.priv, 0), -EIO);
+	ck_assert_int_eq(gbe->notify(r.priv, 0), -EIO);
 	ck_assert_ptr_nonnull(logged("xenevtchn_notify", "vcpu0"));
 	rig_down(&r);
 }
@@ -605,15 +606,15 @@ START_TEST(test_xen_guest_copy_across_a_page_boundary)
 	struct rig r;
 
 	ck_assert_int_eq(rig_up(&r, false), 0);
-	ck_assert_int_eq(be->guest_write(r.priv, 0x1ffd, in, sizeof(in)), 0);
+	ck_assert_int_eq(gbe->guest_write(r.priv, 0x1ffd, in, sizeof(in)), 0);
 	ck_assert_mem_eq(fake_xen_guest(0x1ffd), in, sizeof(in));
 	ck_assert_uint_eq(fake_xen.maps_made, 2);
 	memset(out, 0, sizeof(out));
-	ck_assert_int_eq(be->guest_read(r.priv, 0x1ffd, out, sizeof(out)), 0);
+	ck_assert_int_eq(gbe->guest_read(r.priv, 0x1ffd, out, sizeof(out)), 0);
 	ck_assert_mem_eq(out, in, sizeof(in));
 	/* Both pages came from the cache the second time. */
 	ck_assert_uint_eq(fake_xen.maps_made, 2);
-	ck_assert_int_eq(be->guest_read(r.priv, 0x1000, out, 0), 0);
+	ck_assert_int_eq(gbe->guest_read(r.priv, 0x1000, out, 0), 0);
 	rig_down(&r);
 	ck_assert_ptr_null(fake_xen_leak());
 }
@@ -625,14 +626,14 @@ START_TEST(test_xen_invalidate_drops_every_mapping)
 	struct rig r;
 
 	ck_assert_int_eq(rig_up(&r, false), 0);
-	ck_assert_int_eq(be->guest_read(r.priv, 0x0000, &b, 1), 0);
-	ck_assert_int_eq(be->guest_read(r.priv, 0x5000, &b, 1), 0);
+	ck_assert_int_eq(gbe->guest_read(r.priv, 0x0000, &b, 1), 0);
+	ck_assert_int_eq(gbe->guest_read(r.priv, 0x5000, &b, 1), 0);
 	ck_assert_int_eq(fake_xen.live_maps, 2);
-	be->invalidate(r.priv);
+	gbe->invalidate(r.priv);
 	ck_assert_int_eq(fake_xen.live_maps, 0);
 	ck_assert_uint_eq(fake_xen_count("xenforeignmemory_unmap"), 2);
 	/* The next access maps afresh. */
-	ck_assert_int_eq(be->guest_read(r.priv, 0x5000, &b, 1), 0);
+	ck_assert_int_eq(gbe->guest_read(r.priv, 0x5000, &b, 1), 0);
 	ck_assert_uint_eq(fake_xen.maps_made, 3);
 	ck_assert_uint_eq(b, *fake_xen_guest(0x5000));
 	rig_down(&r);
@@ -647,12 +648,12 @@ START_TEST(test_xen_mapcache_evicts_the_least_recently_used)
 
 	ck_assert_int_eq(rig_up(&r, false), 0);
 	for (unsigned p = 0; p < IOREQD_XEN_MAPCACHE_ENTRIES; p++)
-		ck_assert_int_eq(be->guest_read(r.priv, p * 4096ull, &b, 1), 0);
+		ck_assert_int_eq(gbe->guest_read(r.priv, p * 4096ull, &b, 1), 0);
 	/* Touch page 0 again: page 1 is now the oldest. */
-	ck_assert_int_eq(be->guest_read(r.priv, 0, &b, 1), 0);
+	ck_assert_int_eq(gbe->guest_read(r.priv, 0, &b, 1), 0);
 	ck_assert_uint_eq(fake_xen.maps_made, IOREQD_XEN_MAPCACHE_ENTRIES);
 	fake_xen_clear_log();
-	ck_assert_int_eq(be->guest_read(r.priv, 20 * 4096ull, &b, 1), 0);
+	ck_assert_int_eq(gbe->guest_read(r.priv, 20 * 4096ull, &b, 1), 0);
 	ck_assert_int_eq(fake_xen_find("xenforeignmemory_unmap", 0), 0);
 	ck_assert_uint_eq(fake_xen.calls[0].arg, 1);
 	ck_assert_int_eq(fake_xen.live_maps, IOREQD_XEN_MAPCACHE_ENTRIES);
@@ -668,12 +669,12 @@ START_TEST(test_xen_guest_copy_rejects_bad_ranges_without_mapping)
 
 	ck_assert_int_eq(rig_up(&r, false), 0);
 	fake_xen_clear_log();
-	ck_assert_int_eq(be->guest_read(r.priv, UINT64_MAX - 3, buf, 8), -EFAULT);
-	ck_assert_int_eq(be->guest_read(r.priv, IOREQD_XEN_GPA_LIMIT, buf, 1), -EFAULT);
-	ck_assert_int_eq(be->guest_write(r.priv, 0, buf, IOREQD_XEN_COPY_MAX + 1), -EFAULT);
+	ck_assert_int_eq(gbe->guest_read(r.priv, UINT64_MAX - 3, buf, 8), -EFAULT);
+	ck_assert_int_eq(gbe->guest_read(r.priv, IOREQD_XEN_GPA_LIMIT, buf, 1), -EFAULT);
+	ck_assert_int_eq(gbe->guest_write(r.priv, 0, buf, IOREQD_XEN_COPY_MAX + 1), -EFAULT);
 	ck_assert_uint_eq(fake_xen.ncalls, 0);
 	/* A frame the domain does not have fails cleanly, naming it. */
-	ck_assert_int_eq(be->guest_read(r.priv, 0x100000, buf, 1), -EFAULT);
+	ck_assert_int_eq(gbe->guest_read(r.priv, 0x100000, buf, 1), -EFAULT);
 	ck_assert_ptr_nonnull(logged("xenforeignmemory_map", "gfn 0x100"));
 	rig_down(&r);
 	ck_assert_ptr_null(fake_xen_leak());
@@ -687,9 +688,9 @@ START_TEST(test_xen_read_only_guest_page_can_be_read_not_written)
 
 	ck_assert_int_eq(rig_up(&r, false), 0);
 	fake_xen.readonly[3] = true;
-	ck_assert_int_eq(be->guest_read(r.priv, 3 * 4096 + 10, &got, 1), 0);
+	ck_assert_int_eq(gbe->guest_read(r.priv, 3 * 4096 + 10, &got, 1), 0);
 	ck_assert_uint_eq(got, *fake_xen_guest(3 * 4096 + 10));
-	ck_assert_int_eq(be->guest_write(r.priv, 3 * 4096 + 10, &b, 1), -EFAULT);
+	ck_assert_int_eq(gbe->guest_write(r.priv, 3 * 4096 + 10, &b, 1), -EFAULT);
 	ck_assert_uint_eq(*fake_xen_guest(3 * 4096 + 10), got);
 	rig_down(&r);
 	ck_assert_ptr_null(fake_xen_leak());
@@ -703,19 +704,19 @@ START_TEST(test_xen_interrupts_reach_the_devicemodel)
 	struct rig r;
 
 	ck_assert_int_eq(rig_up(&r, false), 0);
-	ck_assert_int_eq(be->irq_set_level(r.priv, 4, 1), 0);
+	ck_assert_int_eq(gbe->irq_set_level(r.priv, 4, 1), 0);
 	ck_assert_int_eq(fake_xen.isa_irq, 4);
 	ck_assert_int_eq(fake_xen.isa_level, 1);
-	ck_assert_int_eq(be->irq_set_level(r.priv, 16, 1), -EINVAL);
-	ck_assert_int_eq(be->pci_intx_set_level(r.priv, IOREQD_PCI_SBDF(1, 2, 3, 0), 2, 1), 0);
+	ck_assert_int_eq(gbe->irq_set_level(r.priv, 16, 1), -EINVAL);
+	ck_assert_int_eq(gbe->pci_intx_set_level(r.priv, IOREQD_PCI_SBDF(1, 2, 3, 0), 2, 1), 0);
 	ck_assert_uint_eq(fake_xen.intx_sbdf, IOREQD_PCI_SBDF(1, 2, 3, 0));
 	ck_assert_int_eq(fake_xen.intx_pin, 2);
-	ck_assert_int_eq(be->pci_intx_set_level(r.priv, 0, 4, 1), -EINVAL);
-	ck_assert_int_eq(be->inject_msi(r.priv, 0xfee00000, 0x4041), 0);
+	ck_assert_int_eq(gbe->pci_intx_set_level(r.priv, 0, 4, 1), -EINVAL);
+	ck_assert_int_eq(gbe->inject_msi(r.priv, 0xfee00000, 0x4041), 0);
 	ck_assert_uint_eq(fake_xen.msi_addr, 0xfee00000);
 	ck_assert_uint_eq(fake_xen.msi_data, 0x4041);
 	fake_xen_fail_call("xendevicemodel_inject_msi", 1, EINVAL);
-	ck_assert_int_eq(be->inject_msi(r.priv, 0xfee00000, 0x4041), -EINVAL);
+	ck_assert_int_eq(gbe->inject_msi(r.priv, 0xfee00000, 0x4041), -EINVAL);
 	ck_assert_ptr_nonnull(logged("xendevicemodel_inject_msi", strerror(EINVAL)));
 	rig_down(&r);
 }
@@ -780,7 +781,7 @@ START_TEST(test_xen_vcpu_get_converts_the_cpu_record)
 
 	ck_assert_int_eq(rig_up(&r, false), 0);
 	fake_xen_clear_log();
-	ck_assert_int_eq(be->vcpu_get(r.priv, 1, &regs), 0);
+	ck_assert_int_eq(gbe->vcpu_get(r.priv, 1, &regs), 0);
 	ck_assert_uint_eq(fake_xen_count("xc_domain_hvm_getcontext_partial"), 1);
 	ck_assert_uint_eq(fake_xen.calls[0].arg, 1);
 	ck_assert_uint_eq(regs.rip, fake_xen.cpu[1].rip);
@@ -792,9 +793,9 @@ START_TEST(test_xen_vcpu_get_converts_the_cpu_record)
 	/* Xen's folded attributes come out in the VMX layout. */
 	ck_assert_uint_eq(regs.cs.ar, 0xa09b);
 	ck_assert_uint_eq(regs.ldtr.ar, IOREQD_AR_UNUSABLE);
-	ck_assert_int_eq(be->get_ip(r.priv, 0, &ip), 0);
+	ck_assert_int_eq(gbe->get_ip(r.priv, 0, &ip), 0);
 	ck_assert_uint_eq(ip, fake_xen.cpu[0].rip);
-	ck_assert_int_eq(be->vcpu_get(r.priv, 7, &regs), -ENOENT);
+	ck_assert_int_eq(gbe->vcpu_get(r.priv, 7, &regs), -ENOENT);
 	ck_assert_ptr_nonnull(logged("xc_domain_hvm_getcontext_partial", NULL));
 	rig_down(&r);
 }
@@ -824,12 +825,12 @@ START_TEST(test_xen_vcpu_set_patches_one_record_of_a_paused_domain)
 	struct rig r;
 
 	ck_assert_int_eq(rig_up(&r, false), 0);
-	ck_assert_int_eq(be->vcpu_get(r.priv, 1, &regs), 0);
+	ck_assert_int_eq(gbe->vcpu_get(r.priv, 1, &regs), 0);
 	regs.rax = 0x1234;
 	regs.rip += 2;
 	regs.ds.ar = 0xc093;
 	fake_xen_clear_log();
-	ck_assert_int_eq(be->vcpu_set(r.priv, 1, &regs), 0);
+	ck_assert_int_eq(gbe->vcpu_set(r.priv, 1, &regs), 0);
 	assert_calls(want, 5);
 	ck_assert_uint_eq(fake_xen.setcontexts, 1);
 	ck_assert(!fake_xen.setcontext_unpaused);
@@ -862,9 +863,9 @@ START_TEST(test_xen_vcpu_set_unpauses_when_a_step_fails)
 
 		setup_each();
 		ck_assert_int_eq(rig_up(&r, false), 0);
-		ck_assert_int_eq(be->vcpu_get(r.priv, 0, &regs), 0);
+		ck_assert_int_eq(gbe->vcpu_get(r.priv, 0, &regs), 0);
 		fake_xen_fail_call(steps[i], 1, EINVAL);
-		ck_assert_int_eq(be->vcpu_set(r.priv, 0, &regs), -EINVAL);
+		ck_assert_int_eq(gbe->vcpu_set(r.priv, 0, &regs), -EINVAL);
 		ck_assert_int_eq(fake_xen.paused, 0);
 		ck_assert_uint_eq(fake_xen_count("xc_domain_unpause"), 1);
 		ck_assert_ptr_nonnull(logged(steps[i], strerror(EINVAL)));
@@ -900,12 +901,12 @@ END_TEST
 /* The software VMCS in front of this backend, as the engine will wire it. */
 static int ctx_load(void *opaque, unsigned vcpu, struct ioreqd_vcpu_regs *regs)
 {
-	return be->vcpu_get(opaque, vcpu, regs);
+	return gbe->vcpu_get(opaque, vcpu, regs);
 }
 
 static int ctx_store(void *opaque, unsigned vcpu, const struct ioreqd_vcpu_regs *regs)
 {
-	return be->vcpu_set(opaque, vcpu, regs);
+	return gbe->vcpu_set(opaque, vcpu, regs);
 }
 
 START_TEST(test_xen_vmcs_write_reaches_the_cpu_record_on_flush)
@@ -971,9 +972,9 @@ START_TEST(test_xen_after_restrict_no_xc_or_xenstore_call_is_made)
 	ck_assert_int_eq(be->restrict_domain(r.priv), 0);
 	ck_assert_int_eq(fake_xen.restricted_domid, DOMID);
 	fake_xen_clear_log();
-	ck_assert_int_eq(be->vcpu_get(r.priv, 0, &regs), -EPERM);
-	ck_assert_int_eq(be->vcpu_set(r.priv, 0, &regs), -EPERM);
-	ck_assert_int_eq(be->get_ip(r.priv, 0, &ip), -EPERM);
+	ck_assert_int_eq(gbe->vcpu_get(r.priv, 0, &regs), -EPERM);
+	ck_assert_int_eq(gbe->vcpu_set(r.priv, 0, &regs), -EPERM);
+	ck_assert_int_eq(gbe->get_ip(r.priv, 0, &ip), -EPERM);
 	ck_assert_int_eq(be->publish(r.priv, "state", "x"), -EPERM);
 	/* The death probe uses a dm_op, which the restriction allows; never xenstore. */
 	ck_assert_int_eq(be->pending(r.priv, 1, record, &s), 0);
@@ -982,8 +983,8 @@ START_TEST(test_xen_after_restrict_no_xc_or_xenstore_call_is_made)
 	ck_assert_uint_eq(s.n, 0);
 	ck_assert_ptr_nonnull(logged("xentoolcore_restrict_all", NULL));
 	/* The restricted handles still serve the domain. */
-	ck_assert_int_eq(be->guest_read(r.priv, 0, &b, 1), 0);
-	ck_assert_int_eq(be->notify(r.priv, 0), 0);
+	ck_assert_int_eq(gbe->guest_read(r.priv, 0, &b, 1), 0);
+	ck_assert_int_eq(gbe->notify(r.priv, 0), 0);
 	rig_down(&r);
 	ck_assert_uint_eq(fake_xen_count("xs_rm"), 0);
 	ck_assert_ptr_null(fake_xen_leak());

@@ -140,10 +140,11 @@ static void deferred(void *opaque, ioreqd_fault_t *f, const char *name)
 	deferred_calls++;
 }
 
-static void notify_nop(void *opaque, unsigned vcpu)
+static int notify_nop(void *opaque, unsigned vcpu)
 {
 	(void)opaque;
 	(void)vcpu;
+	return 0;
 }
 
 static void log_sink(int level, const char *msg, void *arg)
@@ -156,8 +157,11 @@ static void log_sink(int level, const char *msg, void *arg)
 
 static void setup(void)
 {
+	static const struct ioreqd_guest_ops ops_guest = {.notify = notify_nop};
 	static const struct ioreqd_engine_ops ops = {
-	    .notify = notify_nop, .timeoffset = timeoffset, .deferred = deferred};
+		.timeoffset = timeoffset,
+		.deferred = deferred,
+	};
 	struct ioreqd_handler h = {.name = "vga", .fn = dev_fn};
 
 	bp = aligned_alloc(4096, 4096);
@@ -180,7 +184,7 @@ static void setup(void)
 	    ioreqd_bus_add(bus, IOREQD_SPACE_MMIO, VGA_MEM, 0xbffff, &r_mem, NULL), 0);
 	ck_assert_int_eq(ioreqd_range_install(r_pio, &h, NULL, NULL), 0);
 	ck_assert_int_eq(ioreqd_range_install(r_mem, &h, NULL, NULL), 0);
-	eng = ioreqd_engine_new(bus, NULL, 1, 3, &ops, NULL);
+	eng = ioreqd_engine_new(bus, NULL, 1, 3, &ops_guest, NULL, &ops, NULL);
 	ck_assert_ptr_nonnull(eng);
 }
 

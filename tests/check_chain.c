@@ -64,15 +64,16 @@ static struct ioreqd_bus *bus;
 static struct ioreqd_range *range;
 static struct ioreqd_engine *eng;
 
-static void notify_nop(void *opaque, unsigned vcpu)
+static int notify_nop(void *opaque, unsigned vcpu)
 {
 	(void)opaque;
 	(void)vcpu;
+	return 0;
 }
 
 static void setup(void)
 {
-	static const struct ioreqd_engine_ops ops = {.notify = notify_nop};
+	static const struct ioreqd_guest_ops ops_guest = {.notify = notify_nop};
 
 	nlogs = 0;
 	ioreqd_log_set_sink(log_sink, &nlogs);
@@ -83,7 +84,7 @@ static void setup(void)
 	ck_assert_int_eq(
 	    ioreqd_bus_add(bus, IOREQD_SPACE_PIO, RANGE_BASE, RANGE_LAST, &range, NULL),
 	    0);
-	eng = ioreqd_engine_new(bus, NULL, 1, 1, &ops, NULL);
+	eng = ioreqd_engine_new(bus, NULL, 1, 1, &ops_guest, NULL, NULL, NULL);
 	ck_assert_ptr_nonnull(eng);
 }
 

@@ -25,12 +25,13 @@ static struct ioreqd_daemon d;
 static char dir[64];
 static char ctl_path[96];
 
-static void noop_notify(void *opaque, unsigned vcpu)
+static int noop_notify(void *opaque, unsigned vcpu)
 {
+	return 0;
 }
 
-static const struct ioreqd_engine_ops ops = {
-	.notify = noop_notify,
+static const struct ioreqd_guest_ops ops_guest = {
+    .notify = noop_notify,
 };
 
 /* Reads return 0x42; everything is handled. */
@@ -80,7 +81,7 @@ static void setup(void)
 	ck_assert_ptr_nonnull(d.bus);
 	ck_assert_int_eq(ioreqd_bus_add(d.bus, IOREQD_SPACE_MMIO, 0x1000, 0x1fff, &r, &why), 0);
 	ck_assert_int_eq(ioreqd_range_install(r, &weird, NULL, NULL), 0);
-	d.engine = ioreqd_engine_new(d.bus, NULL, 1, 3, &ops, &d);
+	d.engine = ioreqd_engine_new(d.bus, NULL, 1, 3, &ops_guest, &d, NULL, &d);
 	ck_assert_ptr_nonnull(d.engine);
 }
 

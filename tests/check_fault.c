@@ -217,10 +217,11 @@ static void log_sink(int level, const char *msg, void *arg)
 	(*(unsigned *)arg)++;
 }
 
-static void notify_nop(void *opaque, unsigned vcpu)
+static int notify_nop(void *opaque, unsigned vcpu)
 {
 	(void)opaque;
 	(void)vcpu;
+	return 0;
 }
 
 static int get_ip(void *opaque, unsigned vcpu, uint64_t *ip)
@@ -236,8 +237,10 @@ static int get_ip(void *opaque, unsigned vcpu, uint64_t *ip)
 
 static void setup(void)
 {
-	static const struct ioreqd_engine_ops ops = {.notify = notify_nop,
-	                                             .get_ip = get_ip};
+	static const struct ioreqd_guest_ops ops_guest = {
+		.notify = notify_nop,
+		.get_ip = get_ip,
+	};
 
 	nlogs = 0;
 	ip_calls = 0;
@@ -248,7 +251,7 @@ static void setup(void)
 	ck_assert_int_eq(
 	    ioreqd_bus_add(bus, IOREQD_SPACE_MMIO, 0xfee00000, 0xfee00fff, &range, NULL),
 	    0);
-	eng = ioreqd_engine_new(bus, NULL, 4, 9, &ops, NULL);
+	eng = ioreqd_engine_new(bus, NULL, 4, 9, &ops_guest, NULL, NULL, NULL);
 	ck_assert_ptr_nonnull(eng);
 }
 

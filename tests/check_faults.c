@@ -41,13 +41,14 @@ static const char *deferred_owner;
 static unsigned nlogs;
 static char logs[8][512];
 
-static void cb_notify(void *opaque, unsigned vcpu)
+static int cb_notify(void *opaque, unsigned vcpu)
 {
 	(void)opaque;
 	ck_assert_uint_lt(vcpu, NR_VCPUS);
 	/* The state must be visible before the vCPU is kicked. */
 	ck_assert_uint_eq(page->vcpu_ioreq[0 + vcpu].state, STATE_IORESP_READY);
 	notifies[vcpu]++;
+	return 0;
 }
 
 static int cb_guest_read(void *opaque, uint64_t gpa, void *buf, size_t len)
@@ -92,10 +93,12 @@ static bool logged(const char *a, const char *b)
 	return false;
 }
 
-static const struct ioreqd_engine_ops ops = {
+static const struct ioreqd_guest_ops ops_guest = {
     .notify = cb_notify,
     .guest_read = cb_guest_read,
     .guest_write = cb_guest_write,
+};
+static const struct ioreqd_engine_ops ops = {
     .deferred = cb_deferred,
 };
 
@@ -152,7 +155,7 @@ static void setup(void)
 	ck_assert_int_eq(
 	    ioreqd_bus_add(bus, IOREQD_SPACE_MMIO, DEV_BASE, DEV_LAST, &range, NULL), 0);
 	ck_assert_int_eq(ioreqd_range_install(range, &h, &node, NULL), 0);
-	eng = ioreqd_engine_new(bus, page, NR_VCPUS, DOMID, &ops, NULL);
+	eng = ioreqd_engine_new(bus, page, NR_VCPUS, DOMID, &ops_guest, NULL, &ops, NULL);
 	ck_assert_ptr_nonnull(eng);
 }
 

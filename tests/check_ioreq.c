@@ -388,9 +388,9 @@ END_TEST
 
 START_TEST(test_engine_data_ptr_without_guest_memory_ops_completes)
 {
-	static const struct ioreqd_engine_ops ops = {.notify = notify};
+	static const struct ioreqd_guest_ops ops_guest = {.notify = notify};
 	struct ioreqd_engine *e2 =
-	    ioreqd_engine_new(bus, page, NR_VCPUS, DOMID, &ops, NULL);
+	    ioreqd_engine_new(bus, page, NR_VCPUS, DOMID, &ops_guest, NULL, NULL, NULL);
 	ioreq_t r = rq(IOREQ_TYPE_COPY, MMIO_BASE, 4, 2, false, GMEM_BASE);
 
 	ck_assert_ptr_nonnull(e2);
@@ -494,7 +494,7 @@ END_TEST
 
 START_TEST(test_engine_invalidate_always_completes)
 {
-	static const struct ioreqd_engine_ops bare = {.notify = notify};
+	static const struct ioreqd_guest_ops bare_guest = {.notify = notify};
 	struct ioreqd_engine *e2;
 	/* As Xen sends it: size 4, count 0, all-ones data. */
 	ioreq_t r = rq(IOREQ_TYPE_INVALIDATE, 0, 4, 0, false, ~0ull);
@@ -506,7 +506,7 @@ START_TEST(test_engine_invalidate_always_completes)
 	ck_assert_uint_eq(st()->invalidate, 1);
 	ck_assert_uint_eq(st()->rejected, 0);
 	/* Without an invalidate op it still completes. */
-	e2 = ioreqd_engine_new(bus, page, NR_VCPUS, DOMID, &bare, NULL);
+	e2 = ioreqd_engine_new(bus, page, NR_VCPUS, DOMID, &bare_guest, NULL, NULL, NULL);
 	ck_assert_ptr_nonnull(e2);
 	post(2, r);
 	ck_assert_int_eq(ioreqd_engine_handle(e2, 2), 1);
@@ -528,7 +528,7 @@ START_TEST(test_engine_vcpu_out_of_range_counted)
 	ck_assert_uint_eq(st()->rejected_by[IOREQD_REJ_VCPU], 3);
 	ck_assert_uint_eq(r.state, STATE_IOREQ_READY);
 	/* An engine without a page only serves injected requests. */
-	e2 = ioreqd_engine_new(bus, NULL, 1, DOMID, &full_ops, NULL);
+	e2 = ioreqd_engine_new(bus, NULL, 1, DOMID, &full_ops_guest, NULL, &full_ops, NULL);
 	ck_assert_ptr_nonnull(e2);
 	ck_assert_int_eq(ioreqd_engine_handle(e2, 0), -EINVAL);
 	ck_assert_int_eq(ioreqd_engine_inject(e2, 0, &r), 1);
@@ -540,16 +540,20 @@ END_TEST
 START_TEST(test_engine_new_rejects_bad_arguments)
 {
 	errno = 0;
-	ck_assert_ptr_null(ioreqd_engine_new(bus, page, 0, DOMID, &full_ops, NULL));
+	ck_assert_ptr_null(
+	    ioreqd_engine_new(bus, page, 0, DOMID, &full_ops_guest, NULL, &full_ops, NULL));
 	ck_assert_int_eq(errno, EINVAL);
 	errno = 0;
 	ck_assert_ptr_null(
-	    ioreqd_engine_new(bus, page, IOREQD_MAX_VCPUS + 1, DOMID, &full_ops, NULL));
+	    ioreqd_engine_new(bus, page, IOREQD_MAX_VCPUS + 1, DOMID, &full_ops_guest, NULL,
+	                      &full_ops, NULL));
 	ck_assert_int_eq(errno, EINVAL);
-	ck_assert_ptr_null(ioreqd_engine_new(NULL, page, 1, DOMID, &full_ops, NULL));
+	ck_assert_ptr_null(
+	    ioreqd_engine_new(NULL, page, 1, DOMID, &full_ops_guest, NULL, &full_ops, NULL));
 	{
 		struct ioreqd_engine *e2 = ioreqd_engine_new(bus, page, IOREQD_MAX_VCPUS,
-		                                             DOMID, &full_ops, NULL);
+		                                             DOMID, &full_ops_guest, NULL,
+		                                             &full_ops, NULL);
 
 		ck_assert_ptr_nonnull(e2);
 		ck_assert_uint_eq(ioreqd_engine_nr_vcpus(e2), IOREQD_MAX_VCPUS);

@@ -221,7 +221,7 @@ START_TEST(test_sim_rep_read_df1_walks_buffer_down)
 	for (uint32_t i = 0; i < 4; i++) {
 		uint32_t v = 0xa0 + i;
 
-		ck_assert_int_eq(BE->guest_write(fx.be, 0x100c - 4 * i, &v, 4), 0);
+		ck_assert_int_eq(GBE->guest_write(fx.be, 0x100c - 4 * i, &v, 4), 0);
 	}
 	simh_complete(0, 0);
 	simh_guest_join(&g);
@@ -420,14 +420,14 @@ START_TEST(test_sim_guest_memory_is_bounds_checked)
 
 	ioreqd_simhv_ram(fx.hv, &size);
 	ck_assert_uint_eq(size, IOREQD_SIMHV_DEFAULT_RAM);
-	ck_assert_int_eq(BE->guest_write(fx.be, size - 4, &v, 4), 0);
+	ck_assert_int_eq(GBE->guest_write(fx.be, size - 4, &v, 4), 0);
 	ck_assert_int_eq(ioreqd_simhv_mem_read(fx.hv, size - 4, &back, 4), 0);
 	ck_assert_uint_eq(back, v);
-	ck_assert_int_eq(BE->guest_read(fx.be, size - 4, &back, 8), -EFAULT);
-	ck_assert_int_eq(BE->guest_write(fx.be, size, &v, 1), -EFAULT);
-	ck_assert_int_eq(BE->guest_read(fx.be, UINT64_MAX - 1, &back, 4), -EFAULT);
-	ck_assert_int_eq(BE->guest_write(fx.be, UINT64_MAX, &v, 2), -EFAULT);
-	ck_assert_int_eq(BE->guest_read(fx.be, size, &back, 0), 0);
+	ck_assert_int_eq(GBE->guest_read(fx.be, size - 4, &back, 8), -EFAULT);
+	ck_assert_int_eq(GBE->guest_write(fx.be, size, &v, 1), -EFAULT);
+	ck_assert_int_eq(GBE->guest_read(fx.be, UINT64_MAX - 1, &back, 4), -EFAULT);
+	ck_assert_int_eq(GBE->guest_write(fx.be, UINT64_MAX, &v, 2), -EFAULT);
+	ck_assert_int_eq(GBE->guest_read(fx.be, size, &back, 0), 0);
 }
 END_TEST
 
@@ -443,7 +443,7 @@ START_TEST(test_sim_domain_gone_when_the_socket_closes)
 	ck_assert_int_eq(ioreqd_simhv_write(fx.hv, 0, IOREQD_SPACE_PIO, 0x80, 1, 0),
 	                 -ESHUTDOWN);
 	/* Calls on a dead link fail without hanging. */
-	ck_assert_int_eq(BE->irq_set_level(fx.be, 4, 1), -ENOTCONN);
+	ck_assert_int_eq(GBE->irq_set_level(fx.be, 4, 1), -ENOTCONN);
 }
 END_TEST
 
@@ -540,7 +540,7 @@ START_TEST(test_sim_backward_state_crashes_the_domain)
 	simh_guest_start(&g);
 	simh_wait_request();
 	slot->state = STATE_IOREQ_INPROCESS;
-	ck_assert_int_eq(BE->notify(fx.be, 0), 0);
+	ck_assert_int_eq(GBE->notify(fx.be, 0), 0);
 	/* Let the vCPU see INPROCESS (a wakeup without a completion) first. */
 	for (int i = 0; i < 1000 && st.spurious_wakeups == 0; i++) {
 		usleep(1000);
@@ -548,7 +548,7 @@ START_TEST(test_sim_backward_state_crashes_the_domain)
 	}
 	ck_assert_uint_eq(st.spurious_wakeups, 1);
 	slot->state = STATE_IOREQ_READY; /* INPROCESS -> READY goes backwards */
-	ck_assert_int_eq(BE->notify(fx.be, 0), 0);
+	ck_assert_int_eq(GBE->notify(fx.be, 0), 0);
 	simh_guest_join(&g);
 	ck_assert_int_eq(g.rc, -EPROTO);
 	ck_assert_ptr_nonnull(ioreqd_simhv_crashed(fx.hv));
@@ -597,23 +597,23 @@ START_TEST(test_sim_irq_msi_keys_and_registers_reach_the_domain)
 	uint32_t data = 0;
 	char value[32];
 
-	ck_assert_int_eq(BE->irq_set_level(fx.be, 4, 1), 0);
+	ck_assert_int_eq(GBE->irq_set_level(fx.be, 4, 1), 0);
 	ck_assert_int_eq(ioreqd_simhv_wait_irq(fx.hv, 4, 1, 1000), 0);
-	ck_assert_int_eq(BE->irq_set_level(fx.be, 4, 0), 0);
+	ck_assert_int_eq(GBE->irq_set_level(fx.be, 4, 0), 0);
 	ck_assert_int_eq(ioreqd_simhv_irq_level(fx.hv, 4, &level, &changes), 0);
 	ck_assert_uint_eq(level, 0);
 	ck_assert_uint_eq(changes, 2);
-	ck_assert_int_eq(BE->irq_set_level(fx.be, 4, 2), -EINVAL);
+	ck_assert_int_eq(GBE->irq_set_level(fx.be, 4, 2), -EINVAL);
 
-	ck_assert_int_eq(BE->pci_intx_set_level(fx.be, IOREQD_PCI_SBDF(0, 0, 5, 0), 1, 1),
+	ck_assert_int_eq(GBE->pci_intx_set_level(fx.be, IOREQD_PCI_SBDF(0, 0, 5, 0), 1, 1),
 	                 0);
 	ck_assert_int_eq(
 	    ioreqd_simhv_intx_level(fx.hv, IOREQD_PCI_SBDF(0, 0, 5, 0), 1, &level), 0);
 	ck_assert_uint_eq(level, 1);
-	ck_assert_int_eq(BE->pci_intx_set_level(fx.be, IOREQD_PCI_SBDF(0, 1, 5, 0), 0, 1),
+	ck_assert_int_eq(GBE->pci_intx_set_level(fx.be, IOREQD_PCI_SBDF(0, 1, 5, 0), 0, 1),
 	                 -EINVAL);
 
-	ck_assert_int_eq(BE->inject_msi(fx.be, 0xfee00000, 0x4041), 0);
+	ck_assert_int_eq(GBE->inject_msi(fx.be, 0xfee00000, 0x4041), 0);
 	ck_assert_uint_eq(ioreqd_simhv_msi_count(fx.hv), 1);
 	ck_assert_int_eq(ioreqd_simhv_msi_get(fx.hv, 0, &addr, &data), 0);
 	ck_assert_uint_eq(addr, 0xfee00000);
@@ -627,16 +627,16 @@ START_TEST(test_sim_irq_msi_keys_and_registers_reach_the_domain)
 	ck_assert_int_eq(ioreqd_simhv_key_get(fx.hv, "nope", value, sizeof(value)),
 	                 -ENOENT);
 
-	ck_assert_int_eq(BE->get_ip(fx.be, 0, &ip), 0);
+	ck_assert_int_eq(GBE->get_ip(fx.be, 0, &ip), 0);
 	ck_assert_uint_eq(ip, 0xfff0); /* the reset vector */
-	ck_assert_int_eq(BE->vcpu_get(fx.be, 0, &regs), 0);
+	ck_assert_int_eq(GBE->vcpu_get(fx.be, 0, &regs), 0);
 	regs.rax = 0x1234;
 	regs.rip += 2;
-	ck_assert_int_eq(BE->vcpu_set(fx.be, 0, &regs), 0);
+	ck_assert_int_eq(GBE->vcpu_set(fx.be, 0, &regs), 0);
 	ck_assert_int_eq(ioreqd_simhv_vcpu_get(fx.hv, 0, &regs), 0);
 	ck_assert_uint_eq(regs.rax, 0x1234);
 	ck_assert_uint_eq(regs.rip, 0xfff2);
-	ck_assert_int_eq(BE->vcpu_get(fx.be, 3, &regs), -EINVAL);
+	ck_assert_int_eq(GBE->vcpu_get(fx.be, 3, &regs), -EINVAL);
 }
 END_TEST
 

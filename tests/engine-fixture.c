@@ -32,13 +32,14 @@ struct ioreqd_engine *eng;
 struct ioreqd_range *r_pio, *r_mmio;
 struct dev dev_pio, dev_mmio;
 
-void notify(void *opaque, unsigned vcpu)
+int notify(void *opaque, unsigned vcpu)
 {
 	(void)opaque;
 	notify_calls++;
 	notify_last = vcpu;
 	if (vcpu < NR_VCPUS)
 		notify_per_vcpu[vcpu]++;
+	return 0;
 }
 
 uint8_t *gmem_at(uint64_t gpa, size_t len)
@@ -100,11 +101,13 @@ static void log_sink(int level, const char *msg, void *arg)
 	snprintf(last_log, sizeof(last_log), "%s", msg);
 }
 
-const struct ioreqd_engine_ops full_ops = {
+const struct ioreqd_guest_ops full_ops_guest = {
     .notify = notify,
     .guest_read = guest_read,
     .guest_write = guest_write,
     .invalidate = invalidate,
+};
+const struct ioreqd_engine_ops full_ops = {
     .timeoffset = timeoffset,
     .deferred = deferred,
 };
@@ -187,7 +190,8 @@ void fixture_setup(void)
 
 void fixture_start_engine(void)
 {
-	eng = ioreqd_engine_new(bus, page, NR_VCPUS, DOMID, &full_ops, NULL);
+	eng = ioreqd_engine_new(bus, page, NR_VCPUS, DOMID, &full_ops_guest, NULL, &full_ops,
+				NULL);
 	ck_assert_ptr_nonnull(eng);
 }
 

@@ -37,12 +37,13 @@ extern unsigned nlogs;
 extern char last_log[1024];
 
 /* Counts the notification, also per vCPU. */
-void notify(void *opaque, unsigned vcpu);
+int notify(void *opaque, unsigned vcpu);
 
 /* Guest memory is [GMEM_BASE, GMEM_BASE + GMEM_SIZE); NULL outside it. */
 uint8_t *gmem_at(uint64_t gpa, size_t len);
 
 /* All the ops above: notify, guest memory, invalidate, timeoffset, deferred. */
+extern const struct ioreqd_guest_ops full_ops_guest;
 extern const struct ioreqd_engine_ops full_ops;
 
 /* --- a small device library: a register file, an access log, verdicts --- */

@@ -355,10 +355,11 @@ const struct ioreqd_host *mock_host(const struct mock *m)
 
 /* ---- engine ops ------------------------------------------------------------ */
 
-static void eng_notify(void *opaque, unsigned vcpu)
+static int eng_notify(void *opaque, unsigned vcpu)
 {
 	(void)opaque;
 	(void)vcpu;
+	return 0;
 }
 
 static int eng_guest_read(void *opaque, uint64_t gpa, void *buf, size_t len)
@@ -389,11 +390,13 @@ static void eng_deferred(void *opaque, ioreqd_fault_t *f, const char *handler)
 	m->deferred++;
 }
 
-static const struct ioreqd_engine_ops mock_engine_ops = {
+static const struct ioreqd_guest_ops mock_guest_ops = {
 	.notify = eng_notify,
 	.guest_read = eng_guest_read,
 	.guest_write = eng_guest_write,
 	.get_ip = eng_get_ip,
+};
+static const struct ioreqd_engine_ops mock_engine_ops = {
 	.deferred = eng_deferred,
 };
 
@@ -411,7 +414,8 @@ struct mock *mock_new(unsigned domid)
 	m->dm = ioreqd_dm_new(domid, &mock_env, NULL, m);
 	if (!m->dm)
 		ck_abort_msg("mock: ioreqd_dm_new failed");
-	if (!ioreqd_dm_engine_new(m->dm, NULL, MOCK_NR_VCPUS, &mock_engine_ops, m))
+	if (!ioreqd_dm_engine_new(m->dm, NULL, MOCK_NR_VCPUS, &mock_guest_ops, m,
+				  &mock_engine_ops, m))
 		ck_abort_msg("mock: ioreqd_dm_engine_new failed");
 	ioreqd_log_set_sink(engine_log_sink, m);
 	return m;

@@ -125,7 +125,7 @@ ioreq_t simh_complete(unsigned v, uint64_t data)
 	/* Release: the data must be visible before IORESP_READY. */
 	atomic_thread_fence(memory_order_release);
 	slot->state = STATE_IORESP_READY;
-	ck_assert_int_eq(BE->notify(fx.be, v), 0);
+	ck_assert_int_eq(GBE->notify(fx.be, v), 0);
 	return copy;
 }
 

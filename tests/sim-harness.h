@@ -17,6 +17,7 @@
 #include "simhv.h"
 
 #define BE (&ioreqd_backend_sim)
+#define GBE (&ioreqd_backend_sim_guest)
 #define MMIO_BASE 0xfeb00000ull
 #define MMIO_LAST 0xfeb00fffull
 #define LOW_BASE 0x80000ull /* below 1 MiB: may use the buffered ring */

@@ -177,11 +177,12 @@ static const struct ioreqd_host replay_env = {
 	.publish = host_publish,
 };
 
-static void engine_notify(void *opaque, unsigned vcpu)
+static int engine_notify(void *opaque, unsigned vcpu)
 {
+	return 0;
 }
 
-static const struct ioreqd_engine_ops replay_engine_ops = {
+static const struct ioreqd_guest_ops replay_guest_ops = {
 	.notify = engine_notify,
 };
 
@@ -195,7 +196,8 @@ struct replay *replay_new(const struct ioreqd_cfg *cfg, unsigned domid, char *er
 		snprintf(err, errlen, "out of memory");
 		goto out;
 	}
-	if (!ioreqd_dm_engine_new(rp->dm, NULL, IOREQD_MAX_VCPUS, &replay_engine_ops, rp)) {
+	if (!ioreqd_dm_engine_new(rp->dm, NULL, IOREQD_MAX_VCPUS, &replay_guest_ops, rp,
+				  NULL, NULL)) {
 		snprintf(err, errlen, "cannot create the engine");
 		goto out;
 	}

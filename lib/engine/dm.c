@@ -570,11 +570,13 @@ struct ioreqd_dm *ioreqd_dm_new(unsigned domid, const struct ioreqd_host *env,
 
 struct ioreqd_engine *ioreqd_dm_engine_new(struct ioreqd_dm *dm, shared_iopage_t *page,
 					   unsigned nr_vcpus,
+					   const struct ioreqd_guest_ops *guest, void *guest_priv,
 					   const struct ioreqd_engine_ops *ops, void *opaque)
 {
 	if (dm->engine)
 		return NULL;
-	dm->engine = ioreqd_engine_new(dm->bus, page, nr_vcpus, dm->domid, ops, opaque);
+	dm->engine = ioreqd_engine_new(dm->bus, page, nr_vcpus, dm->domid, guest, guest_priv,
+				       ops, opaque);
 	return dm->engine;
 }
 

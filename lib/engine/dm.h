@@ -135,11 +135,13 @@ void ioreqd_dm_disable(ioreqd_dev_t *dev);
 
 /**
  * Create the engine serving @p nr_vcpus slots of @p page (NULL: injected
- * requests only) on the device model's bus; the device model owns it.
- * @return the engine, or NULL.
+ * requests only) on the device model's bus, calling the backend's data part
+ * @p guest with @p guest_priv directly (see ioreqd_engine_new); the device
+ * model owns it.  @return the engine, or NULL.
  */
 struct ioreqd_engine *ioreqd_dm_engine_new(struct ioreqd_dm *dm, shared_iopage_t *page,
 					   unsigned nr_vcpus,
+					   const struct ioreqd_guest_ops *guest, void *guest_priv,
 					   const struct ioreqd_engine_ops *ops, void *opaque);
 
 /**

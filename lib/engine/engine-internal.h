@@ -34,7 +34,9 @@ struct ioreqd_engine {
 	unsigned nr_vcpus;
 	unsigned domid;
 	unsigned pending;          /* deferred accesses outstanding */
-	struct ioreqd_engine_ops ops;
+	struct ioreqd_guest_ops guest; /* the backend's data part, called directly */
+	void *guest_priv;
+	struct ioreqd_engine_ops ops;  /* the owner's: timeoffset, deferred */
 	void *opaque;
 	struct ioreqd_engine_stats stats;
 	struct ioreqd_ratelimit rl_reject;

@@ -65,14 +65,14 @@ static int vctx_load(void *opaque, unsigned vcpu, struct ioreqd_vcpu_regs *regs)
 {
 	struct ioreqd_engine *e = opaque;
 
-	return e->ops.vcpu_get ? e->ops.vcpu_get(e->opaque, vcpu, regs) : -ENOTSUP;
+	return e->guest.vcpu_get ? e->guest.vcpu_get(e->guest_priv, vcpu, regs) : -ENOTSUP;
 }
 
 static int vctx_store(void *opaque, unsigned vcpu, const struct ioreqd_vcpu_regs *regs)
 {
 	struct ioreqd_engine *e = opaque;
 
-	return e->ops.vcpu_set ? e->ops.vcpu_set(e->opaque, vcpu, regs) : -ENOTSUP;
+	return e->guest.vcpu_set ? e->guest.vcpu_set(e->guest_priv, vcpu, regs) : -ENOTSUP;
 }
 
 static void vctx_warn(void *opaque, unsigned vcpu, const char *msg)
@@ -96,6 +96,7 @@ static struct vcpu_ctx *ctx_of(ioreqd_fault_t *f)
 
 struct ioreqd_engine *ioreqd_engine_new(struct ioreqd_bus *bus, shared_iopage_t *page,
 					unsigned nr_vcpus, unsigned domid,
+					const struct ioreqd_guest_ops *guest, void *guest_priv,
 					const struct ioreqd_engine_ops *ops, void *opaque)
 {
 	struct ioreqd_engine *e = NULL;
@@ -114,6 +115,9 @@ struct ioreqd_engine *ioreqd_engine_new(struct ioreqd_bus *bus, shared_iopage_t 
 	e->page = page;
 	e->nr_vcpus = nr_vcpus;
 	e->domid = domid;
+	if (guest)
+		e->guest = *guest;
+	e->guest_priv = guest_priv;
 	if (ops)
 		e->ops = *ops;
 	e->opaque = opaque;
@@ -293,8 +297,8 @@ static void complete(struct ioreqd_engine *e, struct vcpu_ctx *vc)
 	 */
 	atomic_thread_fence(memory_order_release);
 	slot->state = STATE_IORESP_READY;
-	if (e->ops.notify)
-		e->ops.notify(e->opaque, vcpu);
+	if (e->guest.notify)
+		e->guest.notify(e->guest_priv, vcpu);
 }
 
 /* Fail a request without running it: reads see all-ones. */
@@ -410,7 +414,7 @@ static struct ioreqd_range *begin_element(struct ioreqd_engine *e, struct vcpu_c
 			uint64_t gpa = rep_step(r, r->data, vc->idx);
 
 			/* Little-endian guest: the low bytes of v are the first bytes. */
-			if (!e->ops.guest_read || e->ops.guest_read(e->opaque, gpa, &v, r->size)) {
+			if (!e->guest.guest_read || e->guest.guest_read(e->guest_priv, gpa, &v, r->size)) {
 				ioreqd_engine_reject(e, IOREQD_REJ_PTR, f->vcpu, f->addr,
 						     "cannot read guest buffer 0x%llx",
 						     (unsigned long long)gpa);
@@ -448,7 +452,7 @@ static bool finish_element(struct ioreqd_engine *e, struct vcpu_ctx *vc)
 			uint64_t gpa = rep_step(r, r->data, vc->idx);
 			uint64_t v = f->data;
 
-			if (!e->ops.guest_write || e->ops.guest_write(e->opaque, gpa, &v, r->size)) {
+			if (!e->guest.guest_write || e->guest.guest_write(e->guest_priv, gpa, &v, r->size)) {
 				ioreqd_engine_reject(e, IOREQD_REJ_PTR, f->vcpu, f->addr,
 						     "cannot write guest buffer 0x%llx",
 						     (unsigned long long)gpa);
@@ -503,8 +507,8 @@ static int run_request(struct ioreqd_engine *e, struct vcpu_ctx *vc)
 	case IOREQ_TYPE_INVALIDATE:
 		/* Sent to every server, synchronously: always complete it. */
 		e->stats.invalidate++;
-		if (e->ops.invalidate)
-			e->ops.invalidate(e->opaque);
+		if (e->guest.invalidate)
+			e->guest.invalidate(e->guest_priv);
 		complete(e, vc);
 		return 1;
 	default:
@@ -704,9 +708,9 @@ static int fault_get_ip_cb(ioreqd_fault_t *f, uint64_t *ip)
 {
 	struct ioreqd_engine *e = (struct ioreqd_engine *)f->engine;
 
-	if (f->posted || !e->ops.get_ip)
+	if (f->posted || !e->guest.get_ip)
 		return -ENOTSUP;
-	return e->ops.get_ip(e->opaque, f->vcpu, ip);
+	return e->guest.get_ip(e->guest_priv, f->vcpu, ip);
 }
 
 ioreqd_fault_t *ioreqd_engine_resume(struct ioreqd_engine *e, ioreqd_ticket_t t)

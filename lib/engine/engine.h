@@ -22,6 +22,7 @@
 #include <ioreqd/fault.h>
 
 #include "bus.h"
+#include "guest.h"
 
 struct ioreqd_vcpu_regs;
 
@@ -37,22 +38,14 @@ struct ioreqd_vcpu_regs;
 
 struct ioreqd_engine;
 
-/** What the engine needs from its backend; every member may be NULL but notify. */
+/**
+ * What the engine tells its owner (the daemon, a test); both may be NULL.
+ * Everything the engine does to the guest goes through the backend's data
+ * part instead (struct ioreqd_guest_ops, guest.h).
+ */
 struct ioreqd_engine_ops {
-	/** Tell vCPU @p vcpu that its slot reached IORESP_READY. */
-	void (*notify)(void *opaque, unsigned vcpu);
-	/** Copy guest-physical memory for data_is_ptr. @return 0 or -EFAULT. */
-	int (*guest_read)(void *opaque, uint64_t gpa, void *buf, size_t len);
-	int (*guest_write)(void *opaque, uint64_t gpa, const void *buf, size_t len);
-	/** Fetch a vCPU's instruction pointer. @return 0 or a negative errno. */
-	int (*get_ip)(void *opaque, unsigned vcpu, uint64_t *ip);
-	/** IOREQ_TYPE_INVALIDATE: drop any cached guest mappings. */
-	void (*invalidate)(void *opaque);
 	/** IOREQ_TYPE_TIMEOFFSET: the guest's RTC offset changed by @p delta seconds. */
 	void (*timeoffset)(void *opaque, int64_t delta);
-	/** Read and write a vCPU's registers (the handlers' vCPU context). */
-	int (*vcpu_get)(void *opaque, unsigned vcpu, struct ioreqd_vcpu_regs *regs);
-	int (*vcpu_set)(void *opaque, unsigned vcpu, const struct ioreqd_vcpu_regs *regs);
 	/** A handler deferred an access (the daemon arms its watchdog). */
 	void (*deferred)(void *opaque, ioreqd_fault_t *f, const char *handler);
 };
@@ -92,10 +85,15 @@ struct ioreqd_engine_stats {
 /**
  * Create an engine for @p nr_vcpus slots of @p page, dispatching to @p bus.
  * @p page may be NULL for an engine that only serves injected requests (tests,
- * replay).  @return the engine or NULL (-EINVAL for nr_vcpus 0 or > 128).
+ * replay).
+ * @param guest       the backend's data part (copied; NULL: nothing, not even notify)
+ * @param guest_priv  the backend's state, passed to every @p guest call
+ * @param ops         the owner's callbacks (copied; may be NULL), with @p opaque
+ * @return the engine or NULL (-EINVAL for nr_vcpus 0 or > 128).
  */
 struct ioreqd_engine *ioreqd_engine_new(struct ioreqd_bus *bus, shared_iopage_t *page,
 					unsigned nr_vcpus, unsigned domid,
+					const struct ioreqd_guest_ops *guest, void *guest_priv,
 					const struct ioreqd_engine_ops *ops, void *opaque);
 void ioreqd_engine_free(struct ioreqd_engine *e);
 

@@ -57,10 +57,11 @@ static void cb_timeoffset(void *opaque, int64_t delta)
 	H.timeoffsets++;
 }
 
-static void cb_notify(void *opaque, unsigned vcpu)
+static int cb_notify(void *opaque, unsigned vcpu)
 {
 	/* Nobody waits for a posted write. */
 	FUZZ_CHECK(!"a posted write notified a vCPU");
+	return 0;
 }
 
 static void cb_deferred(void *opaque, ioreqd_fault_t *f, const char *handler)
@@ -68,8 +69,10 @@ static void cb_deferred(void *opaque, ioreqd_fault_t *f, const char *handler)
 	FUZZ_CHECK(!"a posted write was reported as deferred");
 }
 
-static const struct ioreqd_engine_ops engine_ops = {
+static const struct ioreqd_guest_ops engine_ops_guest = {
     .notify = cb_notify,
+};
+static const struct ioreqd_engine_ops engine_ops = {
     .timeoffset = cb_timeoffset,
     .deferred = cb_deferred,
 };
@@ -200,7 +203,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_take(&H.in, &H.bp->buf_ioreq[(rd0 + i) % RING], sizeof(buf_ioreq_t));
 
 	setup_bus();
-	H.e = ioreqd_engine_new(H.bus, NULL, 1, 3, &engine_ops, NULL);
+	H.e = ioreqd_engine_new(H.bus, NULL, 1, 3, &engine_ops_guest, NULL, &engine_ops, NULL);
 	FUZZ_CHECK(H.e);
 	st = ioreqd_engine_stats(H.e);
 	rej0 = st->rejected;

@@ -158,7 +158,7 @@ static void store_le(uint8_t *p, unsigned size, uint64_t v)
 
 /* ---- engine callbacks: the backend as the engine sees it ---- */
 
-static void cb_notify(void *opaque, unsigned vcpu)
+static int cb_notify(void *opaque, unsigned vcpu)
 {
 	FUZZ_CHECK(vcpu < H.nr_vcpus);
 	/* A notify for a request nobody took is a double completion. */
@@ -167,6 +167,7 @@ static void cb_notify(void *opaque, unsigned vcpu)
 	H.m[vcpu].inflight = false;
 	H.m[vcpu].deferred = false;
 	H.completions++;
+	return 0;
 }
 
 static bool gm_range_ok(uint64_t gpa, size_t len)
@@ -213,11 +214,13 @@ static void cb_deferred(void *opaque, ioreqd_fault_t *f, const char *handler)
 	FUZZ_CHECK(ioreqd_engine_resume(H.e, H.m[v].ticket) == f);
 }
 
-static const struct ioreqd_engine_ops engine_ops = {
+static const struct ioreqd_guest_ops engine_ops_guest = {
     .notify = cb_notify,
     .guest_read = cb_guest_read,
     .guest_write = cb_guest_write,
     .get_ip = cb_get_ip,
+};
+static const struct ioreqd_engine_ops engine_ops = {
     .deferred = cb_deferred,
 };
 
@@ -651,7 +654,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_take(&H.in, H.gm, 64); /* the rest of guest memory stays zero */
 	if (!bus)
 		setup_bus();
-	H.e = ioreqd_engine_new(bus, H.page, H.nr_vcpus, 7, &engine_ops, NULL);
+	H.e = ioreqd_engine_new(bus, H.page, H.nr_vcpus, 7, &engine_ops_guest, NULL, &engine_ops,
+	                        NULL);
 	FUZZ_CHECK(H.e);
 
 	while (!fuzz_empty(&H.in) && ops++ < MAX_OPS) {
