@@ -16,3 +16,32 @@ TESTS += tests/check_virtio_device
 tests_check_virtio_device_SOURCES = tests/check_virtio_device.c $(VIRTIO_FIXTURE_SOURCES)
 tests_check_virtio_device_CPPFLAGS = $(VIRTIO_TEST_CPPFLAGS)
 tests_check_virtio_device_LDADD = $(VIRTIO_TEST_LDADD)
+
+# --- fuzz_virtqueue: the core under arbitrary guest memory and rings ---
+# (see tests/fuzz/local.mk for the two builds of every harness)
+FUZZ_HARNESSES += fuzz_virtqueue
+VIRTIO_FUZZ_CPPFLAGS = $(FUZZ_CPPFLAGS) -I$(top_srcdir)/lib/virtio
+check_PROGRAMS += tests/fuzz/fuzz_virtqueue_replay
+TESTS += tests/fuzz/fuzz_virtqueue_replay
+tests_fuzz_fuzz_virtqueue_replay_SOURCES = tests/fuzz/fuzz_virtqueue.c \
+	tests/fuzz/standalone.c $(FUZZ_COMMON_SOURCES)
+tests_fuzz_fuzz_virtqueue_replay_CPPFLAGS = $(VIRTIO_FUZZ_CPPFLAGS) \
+	-DFUZZ_NAME='"fuzz_virtqueue"'
+tests_fuzz_fuzz_virtqueue_replay_LDADD = lib/virtio/libioreqd-virtio.la \
+	lib/virtio/libioreqd-vdriver.la lib/libioreqd.la
+EXTRA_DIST += tests/fuzz/mkseeds-virtio.sh
+if ENABLE_FUZZING
+# The core and the guest driver again, instrumented for coverage.
+noinst_LTLIBRARIES += tests/fuzz/libioreqd-virtio-fuzz.la
+tests_fuzz_libioreqd_virtio_fuzz_la_SOURCES = $(lib_virtio_libioreqd_virtio_la_SOURCES) \
+	$(lib_virtio_libioreqd_vdriver_la_SOURCES)
+tests_fuzz_libioreqd_virtio_fuzz_la_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS)
+noinst_PROGRAMS += tests/fuzz/fuzz_virtqueue
+tests_fuzz_fuzz_virtqueue_SOURCES = tests/fuzz/fuzz_virtqueue.c $(FUZZ_COMMON_SOURCES)
+tests_fuzz_fuzz_virtqueue_CPPFLAGS = $(VIRTIO_FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_virtqueue_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_virtqueue_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_virtqueue_LDADD = tests/fuzz/libioreqd-virtio-fuzz.la \
+	tests/fuzz/libioreqd-fuzz.la
+fuzz-smoke: tests/fuzz/fuzz_virtqueue$(EXEEXT)
+endif
