@@ -47,6 +47,7 @@ struct ioreqd_opts {
 	const char *group;
 	bool foreground;
 	bool use_syslog;
+	bool log_explicit;      /* --log given; else syslog once detached */
 	bool restrict_domain;
 	bool check_only;        /* --check-config: parse, load hooks, exit */
 	bool stats_query;       /* --stats: ask a running daemon, print, exit */
@@ -110,6 +111,7 @@ struct ioreqd_daemon {
 	struct ioreqd_control *control;
 
 	struct ioreqd_ratelimit rl_guest; /* guest-triggered daemon messages */
+	int report_fd;  /* to the parent waiting for "serving" (detach.c), or -1 */
 
 	int exit_code;
 	bool stopping;
@@ -147,6 +149,11 @@ void ioreqd_engine_deferred_cb(void *opaque, ioreqd_fault_t *f, const char *owne
 /* stats.c: one walk, two formats (a table, or JSON with @json). */
 void ioreqd_stats_write(struct ioreqd_daemon *d, FILE *fp, bool json);
 void ioreqd_stats_dump(struct ioreqd_daemon *d, FILE *fp);
+
+/* detach.c: go to the background, and tell the waiting parent how start-up went */
+void ioreqd_detach_prepare(struct ioreqd_daemon *d);
+int ioreqd_detach(struct ioreqd_daemon *d);
+void ioreqd_detach_done(struct ioreqd_daemon *d);
 
 /* control.c: the statistics socket (control.h) */
 #include "control.h"

@@ -209,27 +209,6 @@ static int write_pidfile(const char *path)
 }
 
 /*
- * Detach before the backend exists: foreign mappings of the ioreq pages are
- * not inherited across fork, libxenctrl handles must not be used by a child,
- * and libxenstore's reader thread does not survive it.
- */
-static int daemonize(struct ioreqd_daemon *d)
-{
-	if (d->opts.foreground)
-		return 0;
-	if (daemon(0, 0) < 0) {
-		log_err("cannot detach into the background (run with -f)");
-		return -errno;
-	}
-	/* The forked child must rebuild the kernel event state it inherited. */
-	if (event_reinit(d->base) < 0) {
-		log_errx("cannot re-initialise the event loop after detaching (run with -f)");
-		return -EIO;
-	}
-	return 0;
-}
-
-/*
  * Announce readiness, then confine: once xentoolcore_restrict_all() has run,
  * xenstore and libxenctrl handles are dead, so the state must be written first.
  */
@@ -287,8 +266,13 @@ int main(int argc, char *argv[])
 		ioreqd_opts_dispose(&d.opts);
 		return rc > 0 ? IOREQD_EX_OK : IOREQD_EX_USAGE;
 	}
+	/* Detached, stderr is /dev/null: without --log, messages go to syslog. */
+	if (!d.opts.log_explicit && !d.opts.foreground && !d.opts.check_only &&
+	    !d.opts.stats_query)
+		d.opts.use_syslog = true;
 	ioreqd_log_init("ioreqd", d.opts.use_syslog ? IOREQD_LOG_TO_SYSLOG : IOREQD_LOG_TO_STDERR,
 			d.opts.verbosity);
+	ioreqd_detach_prepare(&d);
 	if (d.opts.stats_query) {
 		char path[108];
 
@@ -321,7 +305,8 @@ int main(int argc, char *argv[])
 	}
 	ex = IOREQD_EX_FAIL;
 	started = true;
-	if (daemonize(&d) < 0)
+	/* Before the backend exists (detach.c says why); the parent waits for the verdict. */
+	if (ioreqd_detach(&d) < 0)
 		goto out;
 	if (setup_backend(&d) < 0)
 		goto out;
@@ -335,6 +320,7 @@ int main(int argc, char *argv[])
 		goto out;
 	log_info("%s: serving domain %u with %u vCPU(s), %u device(s), backend %s", __func__,
 		 d.opts.domid, d.nr_vcpus, ioreqd_dm_nr_devs(d.dm), d.be->name);
+	ioreqd_detach_done(&d);
 	d.exit_code = IOREQD_EX_OK;
 	if (ioreqd_loop_run(&d) < 0)
 		d.exit_code = IOREQD_EX_FAIL;

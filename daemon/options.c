@@ -79,7 +79,8 @@ void ioreqd_opts_usage(FILE *fp)
 		"                         config's hook_dir, then in " IOREQD_HOOKDIR "\n"
 		"  -f, --foreground       do not daemonize\n"
 		"      --pidfile=FILE     write the daemon's pid once it serves\n"
-		"      --log=stderr|syslog\n"
+		"      --log=stderr|syslog  where messages go (default: stderr with -f,\n"
+		"                         else syslog once detached)\n"
 		"  -v, --verbose          debug messages; -vv also names the function behind\n"
 		"                         each error\n"
 		"      --restrict         confine Xen handles to DOMID (xentoolcore_restrict_all)\n"
@@ -174,6 +175,7 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 					optarg);
 				return -EINVAL;
 			}
+			o->log_explicit = true;
 			break;
 		case 'v':
 			o->verbosity++;

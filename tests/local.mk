@@ -9,7 +9,8 @@ ENGINE_FIXTURE_SOURCES = tests/engine-fixture.c tests/engine-fixture.h
 AM_TESTS_ENVIRONMENT = srcdir='$(abs_top_srcdir)'; builddir='$(abs_top_builddir)'; \
 	export srcdir builddir;
 E2E_TESTS = tests/e2e/config-errors.sh tests/e2e/sigterm-load.sh tests/e2e/examples.sh \
-	tests/e2e/fatal-messages.sh tests/e2e/start-order.sh tests/e2e/quickstart-nosudo.sh
+	tests/e2e/fatal-messages.sh tests/e2e/start-order.sh tests/e2e/quickstart-nosudo.sh \
+	tests/e2e/detach.sh
 check_PROGRAMS += tests/sigterm-guest
 tests_sigterm_guest_SOURCES = tests/sigterm-guest.c
 tests_sigterm_guest_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sim

@@ -17,6 +17,8 @@ static enum ioreqd_log_dest log_dest = IOREQD_LOG_TO_STDERR;
 static int log_verbose = LOG_LEVEL_INFO;
 static void (*log_sink)(int, const char *, void *);
 static void *log_sink_arg;
+static void (*log_tee)(int, const char *, void *);
+static void *log_tee_arg;
 static uint64_t log_emitted;
 
 void ioreqd_log_init(const char *ident, enum ioreqd_log_dest dest, int verbosity)
@@ -44,6 +46,30 @@ void ioreqd_log_set_sink(void (*fn)(int, const char *, void *), void *arg)
 	log_sink_arg = arg;
 }
 
+void ioreqd_log_set_tee(void (*fn)(int, const char *, void *), void *arg)
+{
+	log_tee = fn;
+	log_tee_arg = arg;
+}
+
+/* Indexed by level + 1: LOG_LEVEL_ERR is -1. */
+static const char *const level_tag[] = {"error", "warning", "info", "debug"};
+
+int ioreqd_log_format(char *buf, size_t len, int level, const char *msg)
+{
+	int lv = level < LOG_LEVEL_ERR ? LOG_LEVEL_ERR : level > 2 ? 2 : level;
+	int n = snprintf(buf, len, "%s: %s: %s\n", log_ident, level_tag[lv + 1], msg);
+
+	if (n < 0 || len < 2)
+		return 0;
+	if ((size_t)n >= len) {
+		/* Truncated: still one whole line. */
+		buf[len - 2] = '\n';
+		return (int)len - 1;
+	}
+	return n;
+}
+
 uint64_t ioreqd_log_count(void)
 {
 	return log_emitted;
@@ -63,11 +89,12 @@ uint64_t ioreqd_now_ns(void)
  */
 static void emit(int level, const char *msg)
 {
-	static const char *const tag[] = {"error", "warning", "info", "debug"};
 	static const int prio[] = {LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG};
 	int lv = level < LOG_LEVEL_ERR ? LOG_LEVEL_ERR : level > 2 ? 2 : level;
 
 	log_emitted++;
+	if (log_tee)
+		log_tee(lv, msg, log_tee_arg);
 	if (log_sink) {
 		log_sink(lv < 0 ? 0 : lv, msg, log_sink_arg);
 		return;
@@ -75,7 +102,7 @@ static void emit(int level, const char *msg)
 	if (log_dest == IOREQD_LOG_TO_SYSLOG)
 		syslog(prio[lv + 1], "%s", msg);
 	else
-		fprintf(stderr, "%s: %s: %s\n", log_ident, tag[lv + 1], msg);
+		fprintf(stderr, "%s: %s: %s\n", log_ident, level_tag[lv + 1], msg);
 }
 
 void ioreqd_vlog(int level, const char *fmt, va_list ap)

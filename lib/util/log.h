@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define IOREQD_PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -44,6 +45,19 @@ void ioreqd_log_set_verbosity(int verbosity);
  * NULL restores the configured destination.
  */
 void ioreqd_log_set_sink(void (*fn)(int level, const char *msg, void *arg), void *arg);
+
+/**
+ * Also hand every message to @p fn, whatever the destination (the detaching
+ * daemon uses it to send its start-up messages to the process that waits for
+ * it).  NULL stops it.  @p fn must not log.
+ */
+void ioreqd_log_set_tee(void (*fn)(int level, const char *msg, void *arg), void *arg);
+
+/**
+ * Format @p msg as the stderr destination prints it ("ident: level: msg\n")
+ * into @p buf (truncated to a whole line).  @return the length written.
+ */
+int ioreqd_log_format(char *buf, size_t len, int level, const char *msg);
 
 /** @return how many messages have been emitted since start (for tests). */
 uint64_t ioreqd_log_count(void);

@@ -32,3 +32,14 @@ e2e_wait_for() {
 	done
 	[ -e "$1" ]
 }
+
+# Wait up to $2 tenths of a second for process $1 (not our child: a detached
+# daemon) to be gone.
+e2e_wait_gone() {
+	_n=0
+	while kill -0 "$1" 2>/dev/null && [ "$_n" -lt "$2" ]; do
+		sleep 0.1
+		_n=$((_n + 1))
+	done
+	! kill -0 "$1" 2>/dev/null
+}
