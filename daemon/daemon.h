@@ -148,7 +148,7 @@ void ioreqd_engine_deferred_cb(void *opaque, ioreqd_fault_t *f, const char *owne
 
 /* stats.c: one walk, two formats (a table, or JSON with @json). */
 void ioreqd_stats_write(struct ioreqd_daemon *d, FILE *fp, bool json);
-void ioreqd_stats_dump(struct ioreqd_daemon *d, FILE *fp);
+void ioreqd_stats_log(struct ioreqd_daemon *d);
 
 /* detach.c: go to the background, and tell the waiting parent how start-up went */
 void ioreqd_detach_prepare(struct ioreqd_daemon *d);

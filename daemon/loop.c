@@ -83,7 +83,7 @@ static void loop_signal_cb(evutil_socket_t sig, short what, void *arg)
 	struct ioreqd_daemon *d = arg;
 
 	if (sig == SIGUSR1) {
-		ioreqd_stats_dump(d, stderr);
+		ioreqd_stats_log(d);
 		return;
 	}
 	/* libxl stops a device model it started with SIGHUP. */

@@ -325,7 +325,7 @@ int main(int argc, char *argv[])
 	if (ioreqd_loop_run(&d) < 0)
 		d.exit_code = IOREQD_EX_FAIL;
 	ioreqd_loop_quiesce(&d);
-	ioreqd_stats_dump(&d, stderr);
+	ioreqd_stats_log(&d);
 	ex = d.exit_code;
 out:
 	/* Teardown: the exact reverse of setup; each step copes with "never done". */

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "daemon.h"
 
@@ -224,7 +225,25 @@ void ioreqd_stats_write(struct ioreqd_daemon *d, FILE *fp, bool json)
 	fflush(fp);
 }
 
-void ioreqd_stats_dump(struct ioreqd_daemon *d, FILE *fp)
+/*
+ * SIGUSR1 and exit: the table goes where the log goes.  With --log syslog
+ * (and once detached, where stderr is /dev/null) that is syslog, one message
+ * per line; on stderr it is printed as it is.
+ */
+void ioreqd_stats_log(struct ioreqd_daemon *d)
 {
+	char *text = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&text, &len);
+
+	if (!fp) {
+		log_warn("%s: open_memstream", __func__);
+		return;
+	}
 	ioreqd_stats_write(d, fp, false);
+	if (fclose(fp) == 0)
+		ioreqd_log_report(text);
+	else
+		log_warnx("%s: cannot render the statistics", __func__);
+	free(text);
 }

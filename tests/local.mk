@@ -15,6 +15,10 @@ check_PROGRAMS += tests/sigterm-guest
 tests_sigterm_guest_SOURCES = tests/sigterm-guest.c
 tests_sigterm_guest_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sim
 tests_sigterm_guest_LDADD = sim/libioreqd-sim.la
+# Detached start-up, and where a detached daemon's messages and files go.
+E2E_TESTS += tests/e2e/syslog.sh
+check_PROGRAMS += tests/log-sink
+tests_log_sink_SOURCES = tests/log-sink.c
 TESTS += $(E2E_TESTS)
 EXTRA_DIST += $(E2E_TESTS) tests/e2e/lib.sh tests/e2e/demo.sh
 

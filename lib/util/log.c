@@ -70,6 +70,35 @@ int ioreqd_log_format(char *buf, size_t len, int level, const char *msg)
 	return n;
 }
 
+void ioreqd_log_report(const char *text)
+{
+	const char *p = text;
+
+	if (!log_sink && log_dest == IOREQD_LOG_TO_STDERR) {
+		/* A table on a terminal or in a file: as it is, unprefixed. */
+		log_emitted++;
+		fputs(text, stderr);
+		fflush(stderr);
+		return;
+	}
+	/* syslog and the test sink take one message per line. */
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		int len = nl ? (int)(nl - p) : (int)strlen(p);
+
+		log_emitted++;
+		if (log_sink) {
+			char line[1024];
+
+			snprintf(line, sizeof(line), "%.*s", len, p);
+			log_sink(LOG_LEVEL_INFO, line, log_sink_arg);
+		} else {
+			syslog(LOG_INFO, "%.*s", len, p);
+		}
+		p += len + (nl ? 1 : 0);
+	}
+}
+
 uint64_t ioreqd_log_count(void)
 {
 	return log_emitted;

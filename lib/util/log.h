@@ -59,6 +59,12 @@ void ioreqd_log_set_tee(void (*fn)(int level, const char *msg, void *arg), void 
  */
 int ioreqd_log_format(char *buf, size_t len, int level, const char *msg);
 
+/**
+ * Emit a multi-line report (the statistics table) at info level, whatever the
+ * verbosity: on stderr as it is, to syslog or the sink one message per line.
+ */
+void ioreqd_log_report(const char *text);
+
 /** @return how many messages have been emitted since start (for tests). */
 uint64_t ioreqd_log_count(void);
 
