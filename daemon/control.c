@@ -282,6 +282,11 @@ static int make_listener(struct ioreqd_control *ctl, bool default_path, bool sim
 	}
 	fd = -1; /* owned by the listener now */
 	evconnlistener_set_error_cb(ctl->listener, control_accept_error_cb);
+	/* Removed at exit, by a helper if the daemon has dropped privileges. */
+	rc = ioreqd_runfiles_add(&ctl->d->runfiles, ctl->path);
+	if (rc < 0)
+		log_warnx("%s: %s will not be removed at exit: %s", __func__, ctl->path,
+			  strerror(-rc));
 	rc = 0;
 out:
 	if (fd >= 0)
@@ -333,9 +338,11 @@ void ioreqd_control_teardown(struct ioreqd_daemon *d)
 		conn_free(ctl->conns);
 	evconnlistener_free(ctl->listener);
 	event_free(ctl->backoff);
-	/* After a chroot or a privilege drop this may fail; the next start replaces it.
+	/*
+	 * Chrooted or another user, the path is not ours to touch: the runfiles
+	 * helper removes the socket once the daemon exits.
 	 */
-	if (unlink(ctl->path) < 0 && errno != ENOENT)
+	if (!ctl->d->confined && unlink(ctl->path) < 0 && errno != ENOENT)
 		log_debug("%s: cannot remove %s: %s", __func__, ctl->path,
 		          strerror(errno));
 	free(ctl);

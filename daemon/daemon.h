@@ -8,8 +8,10 @@
 #ifndef IOREQD_DAEMON_H
 #define IOREQD_DAEMON_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <event2/event.h>
 
@@ -76,6 +78,20 @@ struct fd_watch {
 	unsigned idx;
 };
 
+/*
+ * The files the daemon creates (pidfile, control socket) and, once it has
+ * dropped privileges, the helper that removes them at exit (runfiles.c).
+ */
+#define IOREQD_RUNFILES_MAX 2
+struct ioreqd_runfiles {
+	char path[IOREQD_RUNFILES_MAX][PATH_MAX];
+	dev_t dev[IOREQD_RUNFILES_MAX];
+	ino_t ino[IOREQD_RUNFILES_MAX];
+	unsigned nr;
+	pid_t helper; /* 0: none, the daemon removes them itself */
+	int fd;       /* to the helper */
+};
+
 struct ioreqd_daemon {
 	struct ioreqd_opts opts;
 	struct ioreqd_cfg *cfg;
@@ -111,7 +127,9 @@ struct ioreqd_daemon {
 	struct ioreqd_control *control;
 
 	struct ioreqd_ratelimit rl_guest; /* guest-triggered daemon messages */
+	struct ioreqd_runfiles runfiles;
 	int report_fd;  /* to the parent waiting for "serving" (detach.c), or -1 */
+	bool confined;  /* chrooted, another user or seccomp: paths are not ours */
 
 	int exit_code;
 	bool stopping;
@@ -154,6 +172,11 @@ void ioreqd_stats_log(struct ioreqd_daemon *d);
 void ioreqd_detach_prepare(struct ioreqd_daemon *d);
 int ioreqd_detach(struct ioreqd_daemon *d);
 void ioreqd_detach_done(struct ioreqd_daemon *d);
+
+/* runfiles.c: the pidfile and the control socket, removed at exit */
+int ioreqd_runfiles_add(struct ioreqd_runfiles *rf, const char *path);
+int ioreqd_runfiles_guard(struct ioreqd_runfiles *rf);
+void ioreqd_runfiles_remove(struct ioreqd_runfiles *rf);
 
 /* control.c: the statistics socket (control.h) */
 #include "control.h"

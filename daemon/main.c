@@ -192,7 +192,7 @@ static int setup_backend(struct ioreqd_daemon *d)
 	return ioreqd_loop_setup(d);
 }
 
-static int write_pidfile(const char *path)
+static int write_pidfile(struct ioreqd_daemon *d, const char *path)
 {
 	FILE *fp = fopen(path, "w");
 
@@ -203,9 +203,10 @@ static int write_pidfile(const char *path)
 	fprintf(fp, "%ld\n", (long)getpid());
 	if (fclose(fp) != 0) {
 		log_err("cannot write the pidfile %s", path);
+		unlink(path);
 		return -EIO;
 	}
-	return 0;
+	return ioreqd_runfiles_add(&d->runfiles, path);
 }
 
 /*
@@ -214,10 +215,11 @@ static int write_pidfile(const char *path)
  */
 static int go_live(struct ioreqd_daemon *d)
 {
+	bool drop = d->opts.chroot_dir || d->opts.user || d->opts.group;
 	int rc;
 
 	if (d->opts.pidfile) {
-		rc = write_pidfile(d->opts.pidfile);
+		rc = write_pidfile(d, d->opts.pidfile);
 		if (rc < 0)
 			return rc;
 	}
@@ -236,7 +238,7 @@ static int go_live(struct ioreqd_daemon *d)
 		if (rc < 0)
 			return rc;
 	}
-	if (d->opts.chroot_dir || d->opts.user || d->opts.group) {
+	if (drop) {
 		struct ioreqd_privdrop_opts po = {
 			.chroot_dir = d->opts.chroot_dir,
 			.user = d->opts.user,
@@ -244,6 +246,15 @@ static int go_live(struct ioreqd_daemon *d)
 			.seccomp = IOREQD_SECCOMP_OFF,
 		};
 
+		/*
+		 * From here on the daemon cannot remove its pidfile and socket
+		 * (another root, or another user): a helper that keeps today's
+		 * view does it at exit.
+		 */
+		rc = ioreqd_runfiles_guard(&d->runfiles);
+		if (rc < 0)
+			return rc;
+		d->confined = true;
 		/* Verifies that setuid(0) fails afterwards; refuses to go on if not. */
 		rc = ioreqd_privdrop(&po);
 		if (rc < 0)
@@ -346,8 +357,7 @@ out:
 		event_base_free(d.base);
 	ioreqd_loader_unload_all(&d);
 	ioreqd_cfg_free(d.cfg);
-	if (d.opts.pidfile && ex == IOREQD_EX_OK)
-		unlink(d.opts.pidfile);
+	ioreqd_runfiles_remove(&d.runfiles);
 	/* Once detached, nobody can wait() for the status: say it. */
 	if (started && !d.opts.foreground)
 		log_info("%s: d%u: exiting with status %d", __func__, d.opts.domid, ex);

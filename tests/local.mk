@@ -16,7 +16,7 @@ tests_sigterm_guest_SOURCES = tests/sigterm-guest.c
 tests_sigterm_guest_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/sim
 tests_sigterm_guest_LDADD = sim/libioreqd-sim.la
 # Detached start-up, and where a detached daemon's messages and files go.
-E2E_TESTS += tests/e2e/syslog.sh
+E2E_TESTS += tests/e2e/syslog.sh tests/e2e/runfiles.sh
 check_PROGRAMS += tests/log-sink
 tests_log_sink_SOURCES = tests/log-sink.c
 TESTS += $(E2E_TESTS)
@@ -219,7 +219,7 @@ E2E_TESTS += tests/e2e/sdk.sh tests/e2e/stats.sh
 check_PROGRAMS += tests/check_control
 TESTS += tests/check_control
 tests_check_control_SOURCES = tests/check_control.c daemon/control.c daemon/control.h \
-	daemon/stats.c
+	daemon/stats.c daemon/runfiles.c
 tests_check_control_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/daemon $(LIBEVENT_CFLAGS)
 tests_check_control_LDADD = $(TEST_LDADD) $(LIBEVENT_LIBS)
 
