@@ -23,6 +23,7 @@
 #include "dm.h"
 #include "engine.h"
 #include "log.h"
+#include "privdrop.h"
 
 /* sysexits(3) codes the daemon uses. */
 #define IOREQD_EX_OK 0
@@ -50,6 +51,7 @@ struct ioreqd_opts {
 	bool foreground;
 	bool use_syslog;
 	bool log_explicit;      /* --log given; else syslog once detached */
+	enum ioreqd_seccomp seccomp; /* --seccomp */
 	bool restrict_domain;
 	bool check_only;        /* --check-config: parse, load hooks, exit */
 	bool stats_query;       /* --stats: ask a running daemon, print, exit */

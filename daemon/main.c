@@ -18,7 +18,6 @@
 #include <unistd.h>
 
 #include "daemon.h"
-#include "privdrop.h"
 #include "xlargs.h"
 
 /* The guest moved its RTC: nothing to do but say so (rate-limited). */
@@ -238,18 +237,18 @@ static int go_live(struct ioreqd_daemon *d)
 		if (rc < 0)
 			return rc;
 	}
-	if (drop) {
+	if (drop || d->opts.seccomp != IOREQD_SECCOMP_OFF) {
 		struct ioreqd_privdrop_opts po = {
 			.chroot_dir = d->opts.chroot_dir,
 			.user = d->opts.user,
 			.group = d->opts.group,
-			.seccomp = IOREQD_SECCOMP_OFF,
+			.seccomp = d->opts.seccomp,
 		};
 
 		/*
 		 * From here on the daemon cannot remove its pidfile and socket
-		 * (another root, or another user): a helper that keeps today's
-		 * view does it at exit.
+		 * (another root, another user, or no unlink under seccomp): a
+		 * helper that keeps today's view does it at exit.
 		 */
 		rc = ioreqd_runfiles_guard(&d->runfiles);
 		if (rc < 0)

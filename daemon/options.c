@@ -33,6 +33,7 @@ enum {
 	OPT_JSON,
 	OPT_CONTROL,
 	OPT_SIM_WAIT,
+	OPT_SECCOMP,
 };
 
 static const struct option long_opts[] = {
@@ -50,6 +51,7 @@ static const struct option long_opts[] = {
 	{"chroot", required_argument, NULL, OPT_CHROOT},
 	{"user", required_argument, NULL, OPT_USER},
 	{"group", required_argument, NULL, OPT_GROUP},
+	{"seccomp", optional_argument, NULL, OPT_SECCOMP},
 	{"check-config", no_argument, NULL, OPT_CHECK},
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"json", no_argument, NULL, OPT_JSON},
@@ -87,6 +89,9 @@ void ioreqd_opts_usage(FILE *fp)
 		"      --chroot=DIR       chroot after setup\n"
 		"      --user=USER        drop to USER after setup\n"
 		"      --group=GROUP      drop to GROUP after setup\n"
+		"      --seccomp[=errno|kill]  after setup, allow only the system calls\n"
+		"                         serving needs; others fail with EPERM (errno,\n"
+		"                         the default) or kill the daemon (kill)\n"
 		"      --check-config     parse CONFIG, load its hooks, and exit\n"
 		"      --control=PATH     statistics socket (default /run/ioreqd/DOMID.sock;\n"
 		"                         sim: SIM-SOCKET.ctl or /tmp/ioreqd-DOMID.ctl)\n"
@@ -176,6 +181,17 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 				return -EINVAL;
 			}
 			o->log_explicit = true;
+			break;
+		case OPT_SECCOMP:
+			if (!optarg || !strcmp(optarg, "errno")) {
+				o->seccomp = IOREQD_SECCOMP_ERRNO;
+			} else if (!strcmp(optarg, "kill")) {
+				o->seccomp = IOREQD_SECCOMP_KILL;
+			} else {
+				fprintf(stderr, "ioreqd: --seccomp takes errno or kill, not '%s'\n",
+					optarg);
+				return -EINVAL;
+			}
 			break;
 		case 'v':
 			o->verbosity++;

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifdef HAVE_SECCOMP
@@ -186,6 +187,10 @@ static const char *const allowed[] = {
 	"getresuid", "getresgid", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn",
 	"sigaltstack", "tgkill", "restart_syscall", "futex", "set_robust_list", "rseq",
 	"sched_yield", "exit", "exit_group", "getrandom",
+	/* reaping the helper that removes the pidfile and socket at exit */
+	"wait4", "waitid",
+	/* libxencall's hypercall buffers when /dev/xen/hypercall is absent */
+	"mlock", "munlock",
 	/* QMP clients and syslog */
 	"accept", "accept4", "recvmsg", "sendmsg", "recvfrom", "sendto", "shutdown",
 	"getsockopt", "getsockname", "connect",
@@ -301,6 +306,11 @@ int ioreqd_privdrop(const struct ioreqd_privdrop_opts *o)
 			  "(euid is %u)", (unsigned)geteuid());
 		return -EPERM;
 	}
+	/*
+	 * syslog() stamps messages in local time: load the zone now, while
+	 * /etc/localtime is visible and before seccomp would refuse the open.
+	 */
+	tzset();
 	if (o->chroot_dir) {
 		rc = preload_unwinder();
 		if (rc < 0)

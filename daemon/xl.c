@@ -57,6 +57,14 @@ int ioreqd_xl_opts(struct ioreqd_opts *o, int argc, char *argv[])
 	o->group = pick(xa->group, xa->runas_group);
 	o->chroot_dir = pick(xa->own_chroot, xa->chroot_dir);
 	o->restrict_domain = xa->own_restrict || xa->restrict_domid;
+	if (xa->seccomp && strcmp(xa->seccomp, "errno") && strcmp(xa->seccomp, "kill")) {
+		fprintf(stderr, "ioreqd: --seccomp takes errno or kill, not '%s'\n",
+			xa->seccomp);
+		return -EINVAL;
+	}
+	o->seccomp = !xa->seccomp                ? IOREQD_SECCOMP_OFF
+		     : !strcmp(xa->seccomp, "kill") ? IOREQD_SECCOMP_KILL
+						    : IOREQD_SECCOMP_ERRNO;
 	if (!o->config) {
 		fprintf(stderr, "ioreqd: error: started by xl without a configuration file: add "
 				"device_model_args = [\"-c\", \"/etc/ioreqd/GUEST.conf\"] to the "

@@ -359,6 +359,28 @@ START_TEST(test_xlargs_own_option_without_value_fails)
 }
 END_TEST
 
+START_TEST(test_xlargs_seccomp_from_device_model_args)
+{
+	char *const plain[] = {"ioreqd", "-xen-domid", "8", "--seccomp", "-machine", "xenfv"};
+	char *const kill[] = {"ioreqd", "-xen-domid", "8", "--seccomp=kill", "-machine", "xenfv"};
+	char *const none[] = {"ioreqd", "-xen-domid", "8", "-machine", "xenfv"};
+	struct ioreqd_xlargs xa;
+	char err[128];
+
+	/* The value is optional, so "--seccomp -machine" must not eat -machine. */
+	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(plain), plain, &xa, err, sizeof(err)), 0);
+	ck_assert_str_eq(xa.seccomp, "errno");
+	ck_assert_int_eq(xa.machine, IOREQD_XL_MACHINE_XENFV);
+	ioreqd_xlargs_dispose(&xa);
+	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(kill), kill, &xa, err, sizeof(err)), 0);
+	ck_assert_str_eq(xa.seccomp, "kill");
+	ioreqd_xlargs_dispose(&xa);
+	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(none), none, &xa, err, sizeof(err)), 0);
+	ck_assert_ptr_null(xa.seccomp);
+	ioreqd_xlargs_dispose(&xa);
+}
+END_TEST
+
 START_TEST(test_xlargs_chardev_escaped_comma_and_human_monitor)
 {
 	char *const argv[] = {"ioreqd", "-xen-domid", "2",
@@ -434,6 +456,7 @@ static Suite *xlargs_suite(void)
 	tcase_add_test(tc, test_xlargs_unknown_options_are_ignored_not_fatal);
 	tcase_add_test(tc, test_xlargs_known_option_consumes_dash_value);
 	tcase_add_test(tc, test_xlargs_own_option_without_value_fails);
+	tcase_add_test(tc, test_xlargs_seccomp_from_device_model_args);
 	tcase_add_test(tc, test_xlargs_chardev_escaped_comma_and_human_monitor);
 	tcase_add_test(tc, test_xlargs_detect_tells_libxl_from_ioreqd);
 	tcase_add_test(tc, test_xlargs_dispose_twice_is_safe);

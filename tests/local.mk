@@ -212,6 +212,9 @@ E2E_TESTS += tests/e2e/log-flood.sh
 check_PROGRAMS += tests/fd-hog
 tests_fd_hog_SOURCES = tests/fd-hog.c
 E2E_TESTS += tests/e2e/fd-exhaustion.sh
+# --seccomp: the sim suites under the strictest filter, and a forbidden call.
+E2E_TESTS += tests/e2e/seccomp.sh
+EXTRA_DIST += tests/e2e/seccomp-wrap.sh
 EXTRA_DIST += SECURITY.md tests/asan.sh tests/valgrind.sh
 
 # --- the hook SDK and the statistics socket (owned by the SDK work) ---

@@ -51,7 +51,7 @@ static const struct qemu_opt qemu_opts[] = {
 };
 
 /* ioreqd's own options that may ride in device_model_args. */
-enum own_kind { OWN_STR, OWN_DOMAIN, OWN_VERBOSE, OWN_RESTRICT, OWN_FOREGROUND };
+enum own_kind { OWN_STR, OWN_DOMAIN, OWN_VERBOSE, OWN_RESTRICT, OWN_FOREGROUND, OWN_SECCOMP };
 
 struct own_opt {
 	const char *name; /* long name, used as --name */
@@ -75,6 +75,7 @@ static const struct own_opt own_opts[] = {
 	{"verbose", 'v', OWN_VERBOSE, 0},
 	{"restrict", 0, OWN_RESTRICT, 0},
 	{"foreground", 'f', OWN_FOREGROUND, 0},
+	{"seccomp", 0, OWN_SECCOMP, 0},
 };
 #undef OWN
 
@@ -576,6 +577,9 @@ static int own_option(struct parse *p, const struct own_opt *o, const char *inli
 			p->xa->foreground = true;
 		return 0;
 	}
+	/* --seccomp or --seccomp=MODE: the value is optional, so only inline. */
+	if (o->kind == OWN_SECCOMP)
+		return set_str(&p->xa->seccomp, inline_val ? inline_val : "errno");
 	if (!val) {
 		if (*i + 1 >= argc)
 			return fail(p, "%s needs a value", opt);
@@ -703,6 +707,7 @@ void ioreqd_xlargs_dispose(struct ioreqd_xlargs *xa)
 		&xa->chroot_dir, &xa->runas_user, &xa->runas_group, &xa->config,
 		&xa->hook_dir, &xa->pidfile,    &xa->log,        &xa->backend,
 		&xa->sim_socket, &xa->user,     &xa->group,      &xa->own_chroot,
+		&xa->seccomp,
 	};
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)

@@ -84,6 +84,7 @@ struct ioreqd_xlargs {
 	char *group;               /* --group GROUP */
 	char *own_chroot;          /* --chroot DIR */
 	bool own_restrict;         /* --restrict */
+	char *seccomp;             /* --seccomp[=errno|kill]: "errno", "kill", or NULL */
 	bool foreground;           /* -f / --foreground (libxl needs it anyway: see below) */
 	unsigned verbose;          /* -v / --verbose, counted */
 

@@ -12,20 +12,27 @@
  *                         must read all-ones; the daemon counts and logs it)
  *   never_complete = yes  every access is deferred and never completed (the
  *                         daemon's watchdog must complete it after watchdog_ms)
+ *   open_file = yes       a read opens "/" (a system call the running daemon
+ *                         never needs, so --seccomp forbids it) and returns 0
+ *                         if that worked, else errno (EPERM = 1 under
+ *                         --seccomp=errno; --seccomp=kill kills the daemon)
  */
 #include <ioreqd/hook.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <strings.h>
+#include <unistd.h>
 
 struct faulty {
 	const struct ioreqd_host *host;
 	ioreqd_dev_t *dev;
 	bool fail_access;
 	bool never_complete;
+	bool open_file;
 	uint64_t reg;
 	uint64_t deferred; /* accesses abandoned on purpose */
 };
@@ -34,6 +41,7 @@ static const struct ioreqd_hook_key faulty_keys[] = {
     {"fail_init", "yes: init fails with EIO"},
     {"fail_access", "yes: every access fails (IOREQD_FAULT_ERROR)"},
     {"never_complete", "yes: every access is deferred and never completed"},
+    {"open_file", "yes: a read opens a file and returns errno (0: it worked)"},
     {NULL, NULL},
 };
 
@@ -62,6 +70,14 @@ static enum ioreqd_fault_result faulty_access(ioreqd_fault_t *f, void *priv)
 	if (p->never_complete) {
 		p->deferred++;
 		return IOREQD_FAULT_DEFER; /* and the ticket is dropped on the floor */
+	}
+	if (p->open_file && ioreqd_fault_is_read(f)) {
+		int fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+		ioreqd_fault_set_data_from_reg(f, fd >= 0 ? 0 : (uint64_t)errno);
+		if (fd >= 0)
+			close(fd);
+		return IOREQD_FAULT_HANDLED;
 	}
 	if (ioreqd_fault_is_read(f))
 		ioreqd_fault_set_data_from_reg(f, p->reg);
@@ -101,7 +117,8 @@ static int faulty_init(const struct ioreqd_host *host, ioreqd_dev_t *dev, void *
 	p->host = host;
 	p->dev = dev;
 	if ((rc = flag(host, dev, "fail_access", &p->fail_access)) < 0 ||
-	    (rc = flag(host, dev, "never_complete", &p->never_complete)) < 0) {
+	    (rc = flag(host, dev, "never_complete", &p->never_complete)) < 0 ||
+	    (rc = flag(host, dev, "open_file", &p->open_file)) < 0) {
 		free(p);
 		return rc;
 	}
