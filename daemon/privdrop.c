@@ -311,10 +311,13 @@ int ioreqd_privdrop(const struct ioreqd_privdrop_opts *o)
 	 * /etc/localtime is visible and before seccomp would refuse the open.
 	 */
 	tzset();
-	if (o->chroot_dir) {
+	/* Under seccomp, the unwinder's open would fail just as inside a chroot. */
+	if (o->chroot_dir || o->seccomp != IOREQD_SECCOMP_OFF) {
 		rc = preload_unwinder();
 		if (rc < 0)
 			return rc;
+	}
+	if (o->chroot_dir) {
 		if (chroot(o->chroot_dir) < 0 || chdir("/") < 0) {
 			rc = -errno;
 			log_err("chroot %s", o->chroot_dir);
