@@ -83,8 +83,9 @@ bool ioreqd_vdrv_kick_needed(struct ioreqd_vdrv *d);
 /**
  * Collect one used buffer.
  * @param len  receives the length the device wrote.
- * @return its cookie, or NULL if none is pending (or the device wrote a used
- * element naming a head that is not in flight: see ioreqd_vdrv_broken).
+ * @return its cookie, or NULL if none is pending.  A used element naming a
+ * head that is not in flight is never consumed either: NULL again each time,
+ * and the caller should reset the device.
  */
 void *ioreqd_vdrv_get_used(struct ioreqd_vdrv *d, uint32_t *len);
 
