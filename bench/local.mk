@@ -3,7 +3,7 @@
 # report and writes bench/last.json (see bench/README.md).  The programs are
 # EXTRA_PROGRAMS: built only by `make bench`, never by `make all` or
 # `make check`, and nothing here is a timed test.
-bench_programs = bench/bench_dispatch bench/bench_roundtrip
+bench_programs = bench/bench_dispatch bench/bench_roundtrip bench/bench_virtq
 EXTRA_PROGRAMS = $(bench_programs)
 
 BENCH_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bench
@@ -18,6 +18,11 @@ bench_bench_roundtrip_SOURCES = bench/bench_roundtrip.c bench/floor.c bench/floo
 	bench/bench.c bench/bench.h
 bench_bench_roundtrip_CPPFLAGS = $(BENCH_CPPFLAGS) -I$(top_srcdir)/sim
 bench_bench_roundtrip_LDADD = sim/libioreqd-sim.la -lm
+
+# In-process: the virtio core and the guest-side driver on one buffer.
+bench_bench_virtq_SOURCES = bench/bench_virtq.c bench/bench.c bench/bench.h
+bench_bench_virtq_CPPFLAGS = $(BENCH_CPPFLAGS) -I$(top_srcdir)/lib/virtio
+bench_bench_virtq_LDADD = lib/virtio/libioreqd-virtio.la lib/virtio/libioreqd-vdriver.la -lm
 
 EXTRA_DIST += bench/README.md bench/run.sh bench/callgrind.sh
 CLEANFILES += $(bench_programs) bench/last.json bench/last.png
