@@ -61,10 +61,10 @@ SERIAL=$WORK/serial.log
 DEBS=$CACHE/debs/$DEB_ARCH
 
 CASES=${XEN_TEST_CASES:-$(arch_default_cases)}
-# The xl launch case is in x86_64's default list; XEN_TEST_XL_LAUNCH=0 drops
+# The xl launch cases are in x86_64's default list; XEN_TEST_XL_LAUNCH=0 drops
 # it (e.g. to bisect), and =1 adds it to an explicit XEN_TEST_CASES.
 case ${XEN_TEST_XL_LAUNCH:-} in
-0) CASES=$(echo "$CASES" | tr ' ' '\n' | grep -vx xl | tr '\n' ' ' | sed 's/ $//') ;;
+0) CASES=$(echo "$CASES" | tr ' ' '\n' | grep -vxE 'xl|xlrestrict' | tr '\n' ' ' | sed 's/ $//') ;;
 1) case " $CASES " in *" xl "*) ;; *) CASES="$CASES xl" ;; esac ;;
 esac
 say "xen test ($ARCH): cases '$CASES'; build $BUILD; cache $CACHE; work $WORK"
@@ -90,11 +90,12 @@ IOREQD_ARGS="${XEN_TEST_IOREQD_ARGS:--v}"
 LINUX_TIMEOUT=${XEN_TEST_LINUX_TIMEOUT:-300}
 ENV
 [ "${XEN_TEST_INTERACTIVE:-0}" = 1 ] && touch "$O/etc/xentest/interactive"
-# --user nobody in the hardened cases; dom0's root has no passwd otherwise.
+# --user nobody in the hardened cases, and libxl's dm_restrict user (it
+# refuses to start without one); dom0's root has no passwd otherwise.
 mkdir -p "$O/var/empty"
-printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' \
-	>"$O/etc/passwd"
-printf 'root:x:0:\nnogroup:x:65534:\n' >"$O/etc/group"
+printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'nobody:x:65534:65534:nobody:/nonexistent:/bin/false' \
+	'xen-qemuuser-shared:x:993:993::/nonexistent:/bin/false' >"$O/etc/passwd"
+printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' 'xen-qemuuser-shared:x:993:' >"$O/etc/group"
 arch_conf "$O/etc/ioreqd/xentest.conf"
 install_ioreqd "$IOREQD_BUILD" "$O"
 # shellcheck disable=SC2046 # a word list

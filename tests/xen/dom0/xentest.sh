@@ -14,6 +14,10 @@
 #   xl     an HVM guest whose device model is ioreqd (device_model_override):
 #          libxl's launch handshake must succeed, then the PVH guest's checks
 #          run as its firmware.
+#   xlrestrict
+#          the same with dm_restrict=1: libxl confines ioreqd
+#          (-xen-domid-restrict -chroot -runas), which takes the --restrict
+#          path, and stops it at `xl destroy`.
 #   arm    the arm64 guest (guest/arm64): MMIO only, reported through
 #          ioreqd's debugcon hook.  First, without the vuart, the guest has
 #          no SPI for the config's irq = 40 and ioreqd must refuse to start;
@@ -261,11 +265,12 @@ case_linux() {
 # waits for its QMP handshake; xl create fails unless it completes.  The
 # HVM guest then runs the PVH guest's checks with ioreqd as its only device
 # model, and `xl destroy` must stop ioreqd.
-case_xl() {
-	local t0 d dmpid out=/tmp/xl.out dmlog=/var/log/xen/qemu-dm-xltest.log why=""
+xl_launch() {
+	local name=$1 t0 d dmpid out=/tmp/$1.out dmlog=/var/log/xen/qemu-dm-xltest.log why=""
+	shift
 	t0=$(now)
-	if ! xl -vvv create /etc/xentest/xltest.cfg >/tmp/xl-create.log 2>&1; then
-		say "xl: xl create failed (libxl's device-model handshake); xl's log and the device-model log:"
+	if ! xl -vvv create /etc/xentest/xltest.cfg "$@" >/tmp/xl-create.log 2>&1; then
+		say "$name: xl create failed (libxl's device-model handshake); xl's log and the device-model log:"
 		grep -E 'error|device model|[Ss]pawn|  /usr|qmp|QMP' /tmp/xl-create.log | sed 's/^/  xl| /'
 		sed 's/^/  dm| /' "$dmlog" 2>/dev/null
 		return 1
@@ -275,7 +280,7 @@ case_xl() {
 	# libxl records the device model's pid here; show the argv it gave it.
 	dmpid=$(xenstore-read "/local/domain/$d/image/device-model-pid" 2>/dev/null)
 	if [ -z "$dmpid" ] || dm_exited "$dmpid"; then
-		say "xl: no running device model for domain $d (pid '${dmpid}'); device-model log:"
+		say "$name: no running device model for domain $d (pid '${dmpid}'); device-model log:"
 		sed 's/^/  dm| /' "$dmlog"
 		xl destroy xltest
 		return 1
@@ -288,7 +293,7 @@ case_xl() {
 	say "xl-launched guest ran its checks in $(since "$t0")s:"
 	sed 's/^/  guest| /' "$out"
 	[ -n "$why" ] || why=$(verdict "$EXPECT_PVH" "$out")
-	say "xl guest state: $(xl list xltest | awk 'NR == 2 { print $5 }')"
+	say "$name guest state: $(xl list xltest | awk 'NR == 2 { print $5 }')"
 	# libxl stops its device model with SIGHUP; ioreqd must exit cleanly,
 	# which it shows by printing its statistics.
 	xl destroy xltest
@@ -296,13 +301,18 @@ case_xl() {
 	grep -q '^ioreqd statistics' "$dmlog" ||
 		why="${why:+$why; }ioreqd did not stop cleanly (no statistics in its log)"
 	if [ -n "$why" ]; then
-		say "xl: $why; device-model log:"
+		say "$name: $why; device-model log:"
 		sed 's/^/  dm| /' "$dmlog"
 		return 1
 	fi
-	say "xl: ioreqd exited after xl destroy; its statistics:"
+	say "$name: ioreqd exited after xl destroy; its statistics:"
 	show_stats "$dmlog"
 }
+
+case_xl() { xl_launch xl; }
+# libxl's dm_restrict: it passes -xen-domid-restrict, -chroot and -runas, and
+# talks to ioreqd over QMP only (the xenstore state waits for "cont").
+case_xlrestrict() { xl_launch xlrestrict dm_restrict=1; }
 
 # cpu_ticks PID: user + system clock ticks the process has used so far.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }
