@@ -729,6 +729,7 @@ const struct ioreqd_guest_ops ioreqd_backend_sim_guest = {
 
 const struct ioreqd_backend_ops ioreqd_backend_sim = {
     .name = "sim",
+    .caps = IOREQD_BE_CAP_UNPRIVILEGED | IOREQD_BE_CAP_SOCKET,
     .guest = &ioreqd_backend_sim_guest,
     .open = backend_sim_open,
     .map_pages = backend_sim_map_pages,

@@ -44,8 +44,19 @@ enum ioreqd_backend_event {
 	IOREQD_BE_EV_DOMAIN_GONE, /* the guest domain died: shut down */
 };
 
+/*
+ * Capabilities: what differs between backends is asked of the backend
+ * (ioreqd_backend_ops.caps), never decided by comparing its name.
+ */
+/* Needs no privileges: its runtime files (the statistics socket) live beside
+ * its socket or in /tmp, never in a system directory such as /run. */
+#define IOREQD_BE_CAP_UNPRIVILEGED 0x1u
+/* Reaches its hypervisor through a socket (--sim-socket, --sim-wait). */
+#define IOREQD_BE_CAP_SOCKET 0x2u
+
 struct ioreqd_backend_ops {
-	const char *name;
+	const char *name; /* the --backend word, for messages */
+	unsigned caps;    /* IOREQD_BE_CAP_* */
 
 	/** Open handles and create the ioreq server. @param priv receives the state. */
 	int (*open)(void **priv, const struct ioreqd_backend_args *args);
@@ -105,7 +116,10 @@ extern const struct ioreqd_backend_ops ioreqd_backend_xen;
 extern const struct ioreqd_guest_ops ioreqd_backend_sim_guest;
 extern const struct ioreqd_guest_ops ioreqd_backend_xen_guest;
 
-/** @return the backend called @p name ("xen", "sim"), or NULL. */
+/**
+ * The --backend word to its backend (options.c: the one place a backend's
+ * name is compared).  @return the backend called @p name ("xen", "sim"), or NULL.
+ */
 const struct ioreqd_backend_ops *ioreqd_backend_find(const char *name);
 
 #endif /* IOREQD_BACKEND_H */

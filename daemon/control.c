@@ -52,17 +52,17 @@ struct ioreqd_control {
 };
 
 int ioreqd_control_path(char *buf, size_t len, const char *explicit_path,
-                        const char *backend, const char *sim_socket, unsigned domid)
+                        unsigned be_caps, const char *sim_socket, unsigned domid)
 {
 	int n;
 
 	if (explicit_path)
 		n = snprintf(buf, len, "%s", explicit_path);
-	else if (backend && !strcmp(backend, "sim") && sim_socket)
+	else if ((be_caps & IOREQD_BE_CAP_SOCKET) && sim_socket)
 		/* Beside a private simulated hypervisor: parallel test runs never meet.
 		 */
 		n = snprintf(buf, len, "%s.ctl", sim_socket);
-	else if (backend && !strcmp(backend, "sim"))
+	else if (be_caps & IOREQD_BE_CAP_UNPRIVILEGED)
 		n = snprintf(buf, len, "/tmp/ioreqd-%u.ctl", domid);
 	else
 		n = snprintf(buf, len, IOREQD_CONTROL_RUNDIR "/%u.sock", domid);
@@ -238,13 +238,13 @@ static int socket_is_live(const struct sockaddr_un *sun)
 	return live;
 }
 
-static int make_listener(struct ioreqd_control *ctl, bool default_path, bool sim)
+static int make_listener(struct ioreqd_control *ctl, bool default_path, bool unprivileged)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	int fd = -1, rc;
 
 	memcpy(sun.sun_path, ctl->path, strlen(ctl->path) + 1);
-	if (default_path && !sim && mkdir(IOREQD_CONTROL_RUNDIR, 0755) < 0 &&
+	if (default_path && !unprivileged && mkdir(IOREQD_CONTROL_RUNDIR, 0755) < 0 &&
 	    errno != EEXIST) {
 		rc = -errno;
 		log_warn("%s: mkdir %s", __func__, IOREQD_CONTROL_RUNDIR);
@@ -310,12 +310,12 @@ int ioreqd_control_setup(struct ioreqd_daemon *d)
 		goto out;
 	}
 	rc = ioreqd_control_path(ctl->path, sizeof(ctl->path), d->opts.control,
-	                         d->opts.backend, d->opts.sim_socket, d->opts.domid);
+	                         d->be->caps, d->opts.sim_socket, d->opts.domid);
 	if (rc < 0) {
 		log_warnx("%s: control socket path too long", __func__);
 		goto out;
 	}
-	rc = make_listener(ctl, !d->opts.control, !strcmp(d->opts.backend, "sim"));
+	rc = make_listener(ctl, !d->opts.control, d->be->caps & IOREQD_BE_CAP_UNPRIVILEGED);
 	if (rc < 0)
 		goto out;
 	log_debug("%s: d%u: statistics on %s", __func__, d->opts.domid, ctl->path);

@@ -20,14 +20,15 @@ struct ioreqd_control;
 #define IOREQD_CONTROL_RUNDIR "/run/ioreqd"
 
 /**
- * The socket path for a domain: @p explicit_path if set, else
- * /run/ioreqd/DOMID.sock (xen); for sim (so tests need no privilege)
- * SIM_SOCKET.ctl beside an explicit simulated-hypervisor socket, or
+ * The socket path for a domain: @p explicit_path if set, else, by the
+ * backend's capabilities @p be_caps: /run/ioreqd/DOMID.sock (xen); for an
+ * IOREQD_BE_CAP_UNPRIVILEGED backend (sim: tests need no privilege)
+ * SIM_SOCKET.ctl beside an explicit socket (IOREQD_BE_CAP_SOCKET), or
  * /tmp/ioreqd-DOMID.ctl.  @return 0, or -ENAMETOOLONG if it does not fit a
  * sockaddr_un.
  */
 int ioreqd_control_path(char *buf, size_t len, const char *explicit_path,
-                        const char *backend, const char *sim_socket, unsigned domid);
+                        unsigned be_caps, const char *sim_socket, unsigned domid);
 
 /**
  * Listen on the daemon's control socket (d->opts.control or the default) on

@@ -31,19 +31,6 @@ static void daemon_timeoffset_cb(void *opaque, int64_t delta)
 		      __func__, d->opts.domid, (long long)delta);
 }
 
-const struct ioreqd_backend_ops *ioreqd_backend_find(const char *name)
-{
-	static const struct ioreqd_backend_ops *const backends[] = {
-		&ioreqd_backend_xen,
-		&ioreqd_backend_sim,
-	};
-
-	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
-		if (!strcmp(backends[i]->name, name))
-			return backends[i];
-	return NULL;
-}
-
 /* The engine calls the backend's data part directly; these are the daemon's. */
 static const struct ioreqd_engine_ops engine_ops = {
 	.timeoffset = daemon_timeoffset_cb,
@@ -147,7 +134,7 @@ static int setup_backend(struct ioreqd_daemon *d)
 		log_errx("backend '%s' is not built into this ioreqd", d->opts.backend);
 		return -ENOENT;
 	}
-	if (!strcmp(d->opts.backend, "sim")) {
+	if (d->be->caps & IOREQD_BE_CAP_SOCKET) {
 		if (d->opts.sim_socket)
 			snprintf(sim_path, sizeof(sim_path), "%s", d->opts.sim_socket);
 		else
@@ -284,9 +271,10 @@ int main(int argc, char *argv[])
 			d.opts.verbosity);
 	ioreqd_detach_prepare(&d);
 	if (d.opts.stats_query) {
+		const struct ioreqd_backend_ops *be = ioreqd_backend_find(d.opts.backend);
 		char path[108];
 
-		if (ioreqd_control_path(path, sizeof(path), d.opts.control, d.opts.backend,
+		if (ioreqd_control_path(path, sizeof(path), d.opts.control, be ? be->caps : 0,
 					d.opts.sim_socket, d.opts.domid) < 0) {
 			fprintf(stderr, "ioreqd: error: control socket path too long\n");
 			ex = IOREQD_EX_USAGE;

@@ -140,7 +140,7 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 			o->config = optarg;
 			break;
 		case OPT_BACKEND:
-			if (strcmp(optarg, "xen") && strcmp(optarg, "sim")) {
+			if (!ioreqd_backend_find(optarg)) {
 				fprintf(stderr, "ioreqd: error: unknown backend '%s' (xen or sim)\n",
 					optarg);
 				return -EINVAL;
@@ -265,4 +265,17 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 void ioreqd_opts_dispose(struct ioreqd_opts *o)
 {
 	ioreqd_xl_opts_dispose(o);
+}
+
+const struct ioreqd_backend_ops *ioreqd_backend_find(const char *name)
+{
+	static const struct ioreqd_backend_ops *const backends[] = {
+		&ioreqd_backend_xen,
+		&ioreqd_backend_sim,
+	};
+
+	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)
+		if (!strcmp(backends[i]->name, name))
+			return backends[i];
+	return NULL;
 }
