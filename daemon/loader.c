@@ -8,14 +8,30 @@
  * symbols from resolving another's.  Every error names the file and the fix.
  * Each device is then added to the device model, which checks its keys
  * against the ones its hook declares, so a typo is a config error with its line.
+ *
+ * A hook runs as root inside the daemon, and dlopen runs its constructors at
+ * once (under --check-config too), so nothing is opened before the file has
+ * passed trusted_path(): the file and every directory above it, and above the
+ * directory it was found in, must be owned by root or by the user ioreqd runs
+ * as and writable by nobody else (a sticky directory such as /tmp may be
+ * world-writable: nobody else can rename what it holds).  After dlopen, the
+ * `ioreqd_hook` symbol must be a data object at least as large as struct
+ * ioreqd_hook and suitably aligned before any field is read: a hook that
+ * exports something else under that name is refused, not read past its end.
  */
 #include "build-config.h"
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <link.h>
+#include <stdalign.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -72,6 +88,123 @@ static bool hook_find(const struct ioreqd_daemon *d, const char *name, char *pat
 	return false;
 }
 
+/*
+ * Could someone other than root and us have written @p st (or, for a
+ * directory, replaced what it holds)?  @return why, or NULL if not.
+ */
+static const char *untrusted(const struct stat *st, bool dir)
+{
+	if (st->st_uid != 0 && st->st_uid != geteuid())
+		return "is owned by another user";
+	if (!(st->st_mode & (S_IWGRP | S_IWOTH)))
+		return NULL;
+	/* Sticky: others may add entries but not rename or remove ours. */
+	if (dir && (st->st_mode & S_ISVTX))
+		return NULL;
+	return st->st_mode & S_IWOTH ? "is world-writable" : "is group-writable";
+}
+
+/* @p dir (resolved) and every directory above it; fills @p bad on failure. */
+static const char *untrusted_tree(const char *dir, char *bad, size_t badlen)
+{
+	char walk[PATH_MAX];
+
+	snprintf(walk, sizeof(walk), "%s", dir);
+	for (;;) {
+		struct stat st;
+		const char *why;
+		char *up;
+
+		if (stat(walk, &st) < 0)
+			why = "cannot be examined";
+		else
+			why = untrusted(&st, true);
+		if (why) {
+			snprintf(bad, badlen, "%s", walk);
+			return why;
+		}
+		if (!strcmp(walk, "/"))
+			return NULL;
+		up = dirname(walk); /* may point into walk, or at a static "/" */
+		memmove(walk, up, strlen(up) + 1);
+	}
+}
+
+/*
+ * May @p path be loaded?  @return 0, or -EPERM with the reason in @p err
+ * (prefixed with @p where).  Checks the file itself, the directories above
+ * it, and those above the directory it was found in (which differ when the
+ * hook directory holds a symbolic link).
+ */
+static int trusted_path(const char *where, const char *path, char *err, size_t errlen)
+{
+	char real[PATH_MAX], dir[PATH_MAX], found[PATH_MAX], bad[PATH_MAX];
+	const char *why = NULL;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (!realpath(path, real) || stat(real, &st) < 0 || !realpath(dirname(dir), found)) {
+		int e = errno;
+
+		snprintf(err, errlen, "%s: cannot resolve hook %s: %s", where, path,
+			 strerror(e));
+		return -e;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: hook %s is not a regular file", where, path);
+		return -EPERM;
+	}
+	snprintf(bad, sizeof(bad), "%s", real);
+	why = untrusted(&st, false);
+	if (!why) {
+		char up[PATH_MAX];
+
+		snprintf(up, sizeof(up), "%s", real);
+		why = untrusted_tree(dirname(up), bad, sizeof(bad));
+	}
+	if (!why)
+		why = untrusted_tree(found, bad, sizeof(bad));
+	if (!why)
+		return 0;
+	snprintf(err, errlen,
+		 "%s: refusing to load hook %s: %s %s, so another user could replace the "
+		 "code ioreqd would run as root (make it owned by root and writable only "
+		 "by its owner: chown root %s; chmod go-w %s)",
+		 where, path, bad, why, bad, bad);
+	return -EPERM;
+}
+
+/*
+ * Is @p sym, found by dlsym, a whole struct ioreqd_hook?  A hook could
+ * export a function or a small object under the name; reading the struct's
+ * fields from it would run past its end.  @return 0, or -EPROTO with @p err.
+ */
+static int hook_symbol_ok(const char *where, const char *path, const void *sym, char *err,
+			  size_t errlen)
+{
+	const ElfW(Sym) *es = NULL;
+	Dl_info info;
+
+	if (!dladdr1(sym, &info, (void **)&es, RTLD_DL_SYMENT) || !es) {
+		snprintf(err, errlen, "%s: hook %s: cannot find the size of its 'ioreqd_hook' "
+			 "symbol (is it an ioreqd hook? build it with IOREQD_HOOK_DEFINE)",
+			 where, path);
+		return -EPROTO;
+	}
+	if (ELF64_ST_TYPE(es->st_info) != STT_OBJECT ||
+	    es->st_size < sizeof(struct ioreqd_hook) ||
+	    (uintptr_t)sym % alignof(struct ioreqd_hook)) {
+		snprintf(err, errlen, "%s: hook %s is malformed: its 'ioreqd_hook' is %s of "
+			 "%llu bytes, not a struct ioreqd_hook (%zu bytes): rebuild it with "
+			 "IOREQD_HOOK_DEFINE",
+			 where, path,
+			 ELF64_ST_TYPE(es->st_info) == STT_OBJECT ? "an object" : "not an object",
+			 (unsigned long long)es->st_size, sizeof(struct ioreqd_hook));
+		return -EPROTO;
+	}
+	return 0;
+}
+
 static struct loaded_hook *find_loaded(struct ioreqd_daemon *d, const char *name)
 {
 	for (unsigned i = 0; i < d->nr_hooks; i++)
@@ -83,7 +216,7 @@ static struct loaded_hook *find_loaded(struct ioreqd_daemon *d, const char *name
 static int load_one(struct ioreqd_daemon *d, const struct ioreqd_cfg_dev *dev,
 		    struct loaded_hook *out, char *err, size_t errlen)
 {
-	char path[4096], tried[1024];
+	char path[4096], tried[1024], where[512];
 	void *dl = NULL;
 	const struct ioreqd_hook *hook;
 	int rc;
@@ -103,6 +236,12 @@ static int load_one(struct ioreqd_daemon *d, const struct ioreqd_cfg_dev *dev,
 		rc = -ENOENT;
 		goto out;
 	}
+	snprintf(where, sizeof(where), "%s:%u: device %s", d->cfg->path, dev->hook_line,
+		 dev->name);
+	/* Before dlopen: its constructors would run as root even under --check-config. */
+	rc = trusted_path(where, path, err, errlen);
+	if (rc < 0)
+		goto out;
 	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!dl) {
 		snprintf(err, errlen,
@@ -121,6 +260,9 @@ static int load_one(struct ioreqd_daemon *d, const struct ioreqd_cfg_dev *dev,
 		rc = -ENOEXEC;
 		goto out;
 	}
+	rc = hook_symbol_ok(where, path, hook, err, errlen);
+	if (rc < 0)
+		goto out;
 	if (hook->abi != IOREQD_HOOK_ABI) {
 		snprintf(err, errlen,
 			 "%s:%u: device %s: hook %s was built for hook ABI %u, this ioreqd "

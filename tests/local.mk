@@ -206,6 +206,13 @@ tests_hooks_faulty_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
 	-rpath /nowhere -export-symbols-regex '^ioreqd_hook$$'
 tests_hooks_faulty_la_LIBADD = lib/libioreqd-hook.la
 E2E_TESTS += tests/e2e/fault-injection.sh
+# Hook loading trusts nothing it has not checked: modes and owners of the hook
+# and its directories, and the size of its ioreqd_hook (tests/hooks/malformed.c).
+noinst_LTLIBRARIES += tests/hooks/malformed.la
+tests_hooks_malformed_la_SOURCES = tests/hooks/malformed.c
+tests_hooks_malformed_la_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
+	-rpath /nowhere -export-symbols-regex '^ioreqd_hook$$'
+E2E_TESTS += tests/e2e/hook-trust.sh
 # Every message a guest or a local client can trigger is rate-limited.
 E2E_TESTS += tests/e2e/log-flood.sh
 # The daemon at its descriptor limit: listeners back off, the guest is served.
