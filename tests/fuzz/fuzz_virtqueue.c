@@ -17,7 +17,7 @@
  *    push and per request the core failed, and the element written has the
  *    head and the clamped length;
  *  - requests in flight are what the harness holds; every mapping is
- *    released when the device is freed.
+ *    released when the device is freed; dirty reports stay inside RAM.
  *
  * Input: a header, then ops until the input runs out (see decode below).
  * tests/fuzz/mkseeds-virtio.sh writes the seeds.
@@ -35,12 +35,13 @@
 #include "vdriver.h"
 
 #define RAM_GPA 0x100000ull
-#define RAM_SIZE 0x10000u
+#define RAM_SIZE 0x8000u
 #define RING_OFF 0x0000u     /* vdriver rings */
-#define INDIRECT_OFF 0x2000u /* vdriver indirect tables: size x 8 x 16 bytes */
-#define DATA_OFF 0xa000u     /* buffers */
-#define IND_MAX 8u
-#define QMAX 256u
+#define INDIRECT_OFF 0x1000u /* vdriver indirect tables: size x 4 x 16 bytes */
+#define DATA_OFF 0x3000u     /* buffers */
+#define IND_MAX 4u
+#define QMAX 128u
+#define SCRATCH 4096u /* bytes the device reads or writes at each end of a request */
 #define MAX_HELD 512u
 #define MAX_OPS 2000u
 
@@ -57,6 +58,7 @@ struct h {
 	uint8_t *ram;
 	bool bounce;
 	long live;
+	uint32_t ram_limit; /* RAM beyond this offset was ballooned out */
 	unsigned long maps;
 	/* the used ring's current mapping, to read what the core published */
 	void *used_hva;
@@ -72,7 +74,7 @@ struct h {
 	unsigned nheld;
 	uint32_t published;   /* used entries since enable, as the harness counts */
 	uint64_t failed_base; /* st.failed at enable */
-	uint8_t scratch[RAM_SIZE];
+	uint8_t scratch[SCRATCH];
 };
 
 static int h_map(void *ctx, uint64_t gpa, uint64_t len, bool write, void **hva,
@@ -84,7 +86,7 @@ static int h_map(void *ctx, uint64_t gpa, uint64_t len, bool write, void **hva,
 	/* The core promises a length and no wrap before it asks. */
 	FUZZ_CHECK(len > 0 && gpa + len > gpa);
 	h->maps++;
-	if (gpa < RAM_GPA || len > RAM_SIZE || gpa - RAM_GPA > RAM_SIZE - len)
+	if (gpa < RAM_GPA || len > h->ram_limit || gpa - RAM_GPA > h->ram_limit - len)
 		return -EFAULT;
 	h->live++;
 	if (!h->bounce) {
@@ -133,7 +135,18 @@ static void h_unmap(void *ctx, void *hva, uint64_t len, uintptr_t token)
 	free(b);
 }
 
-static const struct ioreqd_gmem_ops h_gmem = {.map = h_map, .unmap = h_unmap};
+/* The core reports as written only what it could map: guest RAM. */
+static void h_dirty(void *ctx, uint64_t gpa, uint64_t len)
+{
+	FUZZ_CHECK(len > 0 && gpa >= RAM_GPA && len <= RAM_SIZE &&
+	           gpa - RAM_GPA <= RAM_SIZE - len);
+}
+
+static const struct ioreqd_gmem_ops h_gmem = {
+    .map = h_map,
+    .unmap = h_unmap,
+    .dirty = h_dirty,
+};
 
 static int h_irq(void *opaque, unsigned qidx)
 {
@@ -270,17 +283,24 @@ static void serve(struct h *h, ioreqd_virtq_req_t *req, struct fuzz_input *in)
 			sum_out += seg.len;
 	}
 	FUZZ_CHECK(sum_out == out_len && sum_in == in_len);
-	n = ioreqd_virtq_req_read(req, 0, h->scratch, sizeof(h->scratch));
-	FUZZ_CHECK(n == (out_len < sizeof(h->scratch) ? out_len : sizeof(h->scratch)));
+	/* The head and the tail of each area: every segment's ends get touched. */
+	n = ioreqd_virtq_req_read(req, 0, h->scratch, SCRATCH);
+	FUZZ_CHECK(n == (out_len < SCRATCH ? out_len : SCRATCH));
+	if (out_len > SCRATCH)
+		FUZZ_CHECK(ioreqd_virtq_req_read(req, out_len - SCRATCH, h->scratch,
+		                                 SCRATCH) == SCRATCH);
 	if (act & 1) {
-		size_t want = fuzz_u16(in);
+		size_t want = fuzz_u16(in) % (SCRATCH + 1), off = fuzz_u16(in);
 
-		memset(h->scratch, 0x5a,
-		       want < sizeof(h->scratch) ? want : sizeof(h->scratch));
-		n = ioreqd_virtq_req_write(
-		    req, fuzz_u8(in), h->scratch,
-		    want < sizeof(h->scratch) ? want : sizeof(h->scratch));
-		FUZZ_CHECK(n <= in_len);
+		memset(h->scratch, 0x5a, want);
+		n = ioreqd_virtq_req_write(req, off, h->scratch, want);
+		FUZZ_CHECK(
+		    n ==
+		    (off >= in_len ? 0 : (in_len - off < want ? in_len - off : want)));
+		if (in_len > SCRATCH)
+			FUZZ_CHECK(ioreqd_virtq_req_write(req, in_len - SCRATCH,
+			                                  h->scratch,
+			                                  SCRATCH) == SCRATCH);
 	}
 	if ((act & 2) && h->nheld < MAX_HELD) {
 		h->held[h->nheld++] = req;
@@ -397,6 +417,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(h, 0, offsetof(struct h, scratch));
 	h->ram = calloc(1, RAM_SIZE);
 	FUZZ_CHECK(h->ram != NULL);
+	h->ram_limit = RAM_SIZE;
 	qsel = fuzz_u8(&in);
 	flags = fuzz_u8(&in);
 	h->bounce = flags & 4;
@@ -518,7 +539,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ioreqd_virtq_notify(h->q);
 			op_driver_collect(h);
 			break;
-		case 7:
+		case 7: /* INVALIDATE; sometimes the guest gave RAM away first */
+			h->ram_limit =
+			    (fuzz_u8(&in) & 1) ? fuzz_u16(&in) % RAM_SIZE : RAM_SIZE;
 			ioreqd_virtio_invalidate(h->dev);
 			break;
 		case 8:
