@@ -191,7 +191,8 @@ int ioreqd_loop_refresh_fds(struct ioreqd_daemon *d)
 		}
 		if (event_assign(w->ev, d->base, fd, EV_READ | EV_PERSIST, loop_backend_cb, w) < 0 ||
 		    (pending && event_add(w->ev, NULL) < 0)) {
-			log_warnx("%s: cannot watch backend fd %d", __func__, fd);
+			log_errx("domain %u: cannot watch the backend's descriptor %d",
+				 d->opts.domid, fd);
 			return -EIO;
 		}
 	}
@@ -201,7 +202,7 @@ int ioreqd_loop_refresh_fds(struct ioreqd_daemon *d)
 int ioreqd_loop_run(struct ioreqd_daemon *d)
 {
 	if (event_base_dispatch(d->base) < 0) {
-		log_warnx("%s: event_base_dispatch failed", __func__);
+		log_errx("domain %u: the event loop failed; stopping", d->opts.domid);
 		return -EIO;
 	}
 	return 0;

@@ -112,8 +112,8 @@ static int check_irqs(struct ioreqd_daemon *d)
 			continue;
 		rc = d->be->irq_check(d->be_priv, (unsigned)dev->cfg->irq);
 		if (rc < 0) {
-			log_warnx("%s:%u: device %s: irq = %d cannot reach domain %u", d->cfg->path,
-				  dev->cfg->irq_line, dev->cfg->name, dev->cfg->irq, d->opts.domid);
+			log_errx("%s:%u: device %s: irq = %d cannot reach domain %u", d->cfg->path,
+				 dev->cfg->irq_line, dev->cfg->name, dev->cfg->irq, d->opts.domid);
 			return rc;
 		}
 	}
@@ -270,6 +270,11 @@ int main(int argc, char *argv[])
 	ioreqd_log_init("ioreqd", d.opts.use_syslog ? IOREQD_LOG_TO_SYSLOG : IOREQD_LOG_TO_STDERR,
 			d.opts.verbosity);
 	ioreqd_detach_prepare(&d);
+	if (d.opts.list_hooks) {
+		ex = ioreqd_hooklist_print(&d, stdout) < 0 ? IOREQD_EX_FAIL : IOREQD_EX_OK;
+		ioreqd_opts_dispose(&d.opts);
+		return ex;
+	}
 	if (d.opts.stats_query) {
 		const struct ioreqd_backend_ops *be = ioreqd_backend_find(d.opts.backend);
 		char path[108];

@@ -275,8 +275,8 @@ static int preload_unwinder(void)
 {
 	if (dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NODELETE))
 		return 0;
-	log_warnx("ioreqd_privdrop: cannot load libgcc_s.so.1 before the chroot (%s): "
-		  "glibc needs it to stop libxenstore's thread; install libgcc-s1", dlerror());
+	log_errx("--chroot: cannot load libgcc_s.so.1 before the chroot (%s): glibc needs it "
+		 "to stop libxenstore's thread; install libgcc-s1", dlerror());
 	return -ENOENT;
 }
 
