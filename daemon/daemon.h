@@ -11,6 +11,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include <event2/event.h>
@@ -55,6 +56,7 @@ struct ioreqd_opts {
 	bool restrict_domain;
 	bool check_only;        /* --check-config: parse, load hooks, exit */
 	bool stats_query;       /* --stats: ask a running daemon, print, exit */
+	bool list_hooks;        /* --list-hooks: print the hooks found, exit */
 	bool stats_json;        /* --json: ... as JSON */
 	const char *control;    /* --control: the statistics socket's path */
 	int verbosity;
@@ -150,6 +152,10 @@ void ioreqd_xl_stop(struct ioreqd_daemon *d);
 
 /* loader.c: load each device's hook and add the device to d->dm */
 int ioreqd_loader_load_all(struct ioreqd_daemon *d, char *err, size_t errlen);
+/* The hook search path, first match wins; @return how many of @p dirs are set. */
+unsigned ioreqd_loader_search_path(const struct ioreqd_daemon *d, const char *dirs[3]);
+/* ioreqd --list-hooks: every hook on the search path, its summary and keys. */
+int ioreqd_hooklist_print(const struct ioreqd_daemon *d, FILE *fp);
 void ioreqd_loader_unload_all(struct ioreqd_daemon *d);
 
 /* host.c: the environment half of the host API (ioreqd_dm_new completes it) */

@@ -52,15 +52,16 @@ static bool hook_name_ok(const char *name)
  * configuration's hook_dir, then the directory the hooks were installed in.
  * Each prepends rather than replaces, so a hook of one's own in a private
  * directory loads next to the shipped ones without copies or symlinks.
- * Returns how many of @p dirs it filled (at most 3).
+ * Returns how many of @p dirs it filled (at most 3).  Without a configuration
+ * (ioreqd --list-hooks) the middle one is left out.
  */
-static unsigned hook_search_path(const struct ioreqd_daemon *d, const char *dirs[3])
+unsigned ioreqd_loader_search_path(const struct ioreqd_daemon *d, const char *dirs[3])
 {
 	unsigned n = 0;
 
 	if (d->opts.hook_dir)
 		dirs[n++] = d->opts.hook_dir;
-	if (d->cfg->hook_dir)
+	if (d->cfg && d->cfg->hook_dir)
 		dirs[n++] = d->cfg->hook_dir;
 	dirs[n++] = IOREQD_HOOKDIR;
 	return n;
@@ -71,7 +72,7 @@ static bool hook_find(const struct ioreqd_daemon *d, const char *name, char *pat
 		      size_t pathlen, char *tried, size_t triedlen)
 {
 	const char *dirs[3];
-	unsigned n = hook_search_path(d, dirs);
+	unsigned n = ioreqd_loader_search_path(d, dirs);
 	size_t len = 0;
 
 	tried[0] = '\0';

@@ -34,6 +34,7 @@ enum {
 	OPT_CONTROL,
 	OPT_SIM_WAIT,
 	OPT_SECCOMP,
+	OPT_LIST_HOOKS,
 };
 
 static const struct option long_opts[] = {
@@ -53,6 +54,7 @@ static const struct option long_opts[] = {
 	{"group", required_argument, NULL, OPT_GROUP},
 	{"seccomp", optional_argument, NULL, OPT_SECCOMP},
 	{"check-config", no_argument, NULL, OPT_CHECK},
+	{"list-hooks", no_argument, NULL, OPT_LIST_HOOKS},
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"control", required_argument, NULL, OPT_CONTROL},
@@ -65,6 +67,7 @@ void ioreqd_opts_usage(FILE *fp)
 {
 	fprintf(fp,
 		"usage: ioreqd -d DOMID -c CONFIG [options]\n"
+		"       ioreqd --list-hooks [--hook-dir=DIR]\n"
 		"       ioreqd --stats -d DOMID [--json] [--backend=xen|sim] [--control=PATH]\n"
 		"\n"
 		"Serve a Xen guest's trapped port I/O, MMIO and PCI config accesses\n"
@@ -93,6 +96,8 @@ void ioreqd_opts_usage(FILE *fp)
 		"                         serving needs; others fail with EPERM (errno,\n"
 		"                         the default) or kill the daemon (kill)\n"
 		"      --check-config     parse CONFIG, load its hooks, and exit\n"
+		"      --list-hooks       list the hooks on the search path (with\n"
+		"                         --hook-dir), their summaries and keys, and exit\n"
 		"      --control=PATH     statistics socket (default /run/ioreqd/DOMID.sock;\n"
 		"                         sim: SIM-SOCKET.ctl or /tmp/ioreqd-DOMID.ctl)\n"
 		"      --stats            print a running daemon's statistics and exit\n"
@@ -211,6 +216,9 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 		case OPT_CHECK:
 			o->check_only = true;
 			break;
+		case OPT_LIST_HOOKS:
+			o->list_hooks = true;
+			break;
 		case OPT_STATS:
 			o->stats_query = true;
 			break;
@@ -244,6 +252,8 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 		fprintf(stderr, "ioreqd: error: --json only goes with --stats\n");
 		return -EINVAL;
 	}
+	if (o->list_hooks)
+		return 0;
 	if (o->stats_query) {
 		if (!o->have_domid && !o->control) {
 			fprintf(stderr, "ioreqd: error: --stats needs -d DOMID or --control PATH\n");

@@ -168,7 +168,7 @@ struct ioreqd_host {
 struct ioreqd_hook {
 	unsigned abi;        /**< IOREQD_HOOK_ABI the hook was built against */
 	const char *name;    /**< must match the file name: hooks/NAME.so */
-	const char *summary; /**< one line for --help and the man page */
+	const char *summary; /**< one line, shown by ioreqd --list-hooks */
 	/** Hook-specific keys, terminated by {NULL, NULL}; any other key is an error. */
 	const struct ioreqd_hook_key *keys;
 	/**

@@ -104,5 +104,24 @@ else
 	bad "missing_hook_names_the_search_path: exit $status"
 fi
 
+# --list-hooks shows what "hook = NAME" may name: the own hook from the
+# --hook-dir first, each with its summary and keys.
+"$IOREQD" --list-hooks --hook-dir "$own" >"$tmp/out" 2>&1
+status=$?
+if [ "$status" -eq 0 ] &&
+	grep -q "^Hook search path (first match wins): $own " "$tmp/out" &&
+	grep -q "^faulty " "$tmp/out" && grep -q "from $own/faulty.so" "$tmp/out"; then
+	ok "list_hooks_shows_the_search_path_and_the_hooks"
+else
+	bad "list_hooks_shows_the_search_path_and_the_hooks: exit $status"
+fi
+"$IOREQD" --list-hooks --hook-dir "$HOOKDIR" >"$tmp/out" 2>&1
+if grep -q "^scratch .*RAM-backed registers" "$tmp/out" &&
+	grep -q "^ *size " "$tmp/out"; then
+	ok "list_hooks_shows_summaries_and_keys"
+else
+	bad "list_hooks_shows_summaries_and_keys"
+fi
+
 echo "examples: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
