@@ -154,6 +154,10 @@ void ioreqd_xl_stop(struct ioreqd_daemon *d);
 int ioreqd_loader_load_all(struct ioreqd_daemon *d, char *err, size_t errlen);
 /* The hook search path, first match wins; @return how many of @p dirs are set. */
 unsigned ioreqd_loader_search_path(const struct ioreqd_daemon *d, const char *dirs[3]);
+/* The loader's checks before and after dlopen; 0 or -errno with @p err. */
+int ioreqd_loader_trusted_path(const char *where, const char *path, char *err, size_t errlen);
+int ioreqd_loader_symbol_ok(const char *where, const char *path, const void *sym, char *err,
+			    size_t errlen);
 /* ioreqd --list-hooks: every hook on the search path, its summary and keys. */
 int ioreqd_hooklist_print(const struct ioreqd_daemon *d, FILE *fp);
 void ioreqd_loader_unload_all(struct ioreqd_daemon *d);

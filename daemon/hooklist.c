@@ -75,9 +75,16 @@ static int scan_dir(const char *dir, struct hook_entry **v, size_t *n, size_t *c
 
 static void print_one(const struct hook_entry *h, FILE *fp)
 {
-	void *dl = dlopen(h->path, RTLD_NOW | RTLD_LOCAL);
+	char err[1024];
+	void *dl;
 	const struct ioreqd_hook *hook;
 
+	/* The loader's own checks, so listing runs nothing loading would refuse. */
+	if (ioreqd_loader_trusted_path("--list-hooks", h->path, err, sizeof(err)) < 0) {
+		fprintf(fp, "%-12s (refused: %s)\n", h->name, err);
+		return;
+	}
+	dl = dlopen(h->path, RTLD_NOW | RTLD_LOCAL);
 	if (!dl) {
 		fprintf(fp, "%-12s (cannot load: %s)\n", h->name, dlerror());
 		return;
@@ -85,6 +92,8 @@ static void print_one(const struct hook_entry *h, FILE *fp)
 	hook = dlsym(dl, "ioreqd_hook");
 	if (!hook)
 		fprintf(fp, "%-12s (not an ioreqd hook: no ioreqd_hook symbol)\n", h->name);
+	else if (ioreqd_loader_symbol_ok("--list-hooks", h->path, hook, err, sizeof(err)) < 0)
+		fprintf(fp, "%-12s (refused: %s)\n", h->name, err);
 	else if (hook->abi != IOREQD_HOOK_ABI)
 		fprintf(fp, "%-12s (built for hook ABI %u, this ioreqd speaks %d: rebuild it)\n",
 			h->name, hook->abi, IOREQD_HOOK_ABI);

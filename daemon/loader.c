@@ -11,8 +11,8 @@
  *
  * A hook runs as root inside the daemon, and dlopen runs its constructors at
  * once (under --check-config too), so nothing is opened before the file has
- * passed trusted_path(): the file and every directory above it, and above the
- * directory it was found in, must be owned by root or by the user ioreqd runs
+ * passed ioreqd_loader_trusted_path(): the file and every directory above
+ * it, and above the directory it was found in, must be owned by root or by the user ioreqd runs
  * as and writable by nobody else (a sticky directory such as /tmp may be
  * world-writable: nobody else can rename what it holds).  After dlopen, the
  * `ioreqd_hook` symbol must be a data object at least as large as struct
@@ -137,7 +137,7 @@ static const char *untrusted_tree(const char *dir, char *bad, size_t badlen)
  * it, and those above the directory it was found in (which differ when the
  * hook directory holds a symbolic link).
  */
-static int trusted_path(const char *where, const char *path, char *err, size_t errlen)
+int ioreqd_loader_trusted_path(const char *where, const char *path, char *err, size_t errlen)
 {
 	char real[PATH_MAX], dir[PATH_MAX], found[PATH_MAX], bad[PATH_MAX];
 	const char *why = NULL;
@@ -180,8 +180,8 @@ static int trusted_path(const char *where, const char *path, char *err, size_t e
  * export a function or a small object under the name; reading the struct's
  * fields from it would run past its end.  @return 0, or -EPROTO with @p err.
  */
-static int hook_symbol_ok(const char *where, const char *path, const void *sym, char *err,
-			  size_t errlen)
+int ioreqd_loader_symbol_ok(const char *where, const char *path, const void *sym, char *err,
+			    size_t errlen)
 {
 	const ElfW(Sym) *es = NULL;
 	Dl_info info;
@@ -240,7 +240,7 @@ static int load_one(struct ioreqd_daemon *d, const struct ioreqd_cfg_dev *dev,
 	snprintf(where, sizeof(where), "%s:%u: device %s", d->cfg->path, dev->hook_line,
 		 dev->name);
 	/* Before dlopen: its constructors would run as root even under --check-config. */
-	rc = trusted_path(where, path, err, errlen);
+	rc = ioreqd_loader_trusted_path(where, path, err, errlen);
 	if (rc < 0)
 		goto out;
 	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -261,7 +261,7 @@ static int load_one(struct ioreqd_daemon *d, const struct ioreqd_cfg_dev *dev,
 		rc = -ENOEXEC;
 		goto out;
 	}
-	rc = hook_symbol_ok(where, path, hook, err, errlen);
+	rc = ioreqd_loader_symbol_ok(where, path, hook, err, errlen);
 	if (rc < 0)
 		goto out;
 	if (hook->abi != IOREQD_HOOK_ABI) {
