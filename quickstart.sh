@@ -19,7 +19,7 @@ top=$(cd "$(dirname "$0")" && pwd)
 build=${IOREQD_BUILD_DIR:-$top/build}
 
 deps="build-essential autoconf automake libtool pkg-config libxen-dev libevent-dev \
-check libseccomp-dev"
+check libseccomp-dev liburing-dev"
 
 missing=
 for p in $deps; do

@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: MIT
+# virtio-blk and virtio-console device models (owned by the virtio-blk work),
+# their Check suites on the device-model bench, and their benchmarks.
+# Included after tests/virtio.mk.  virtio-blk needs liburing (io_uring).
+VMODEL_TEST_CPPFLAGS = $(HOOK_TEST_CPPFLAGS) -I$(top_srcdir)/lib/virtio
+VMODEL_FIXTURE_SOURCES = tests/vmodel-fixture.c tests/vmodel-fixture.h \
+	$(MOCK_HOST_SOURCES)
+
+if HAVE_LIBURING
+noinst_LTLIBRARIES += hooks/virtio/libioreqd-vblk.la
+hooks_virtio_libioreqd_vblk_la_SOURCES = hooks/virtio/blk.c hooks/virtio/blk.h \
+	hooks/virtio/blkio.c hooks/virtio/blkio.h
+hooks_virtio_libioreqd_vblk_la_CFLAGS = $(AM_CFLAGS) $(LIBURING_CFLAGS)
+hooks_virtio_libioreqd_vblk_la_LIBADD = $(LIBURING_LIBS)
+
+check_PROGRAMS += tests/check_virtio_blk
+TESTS += tests/check_virtio_blk
+tests_check_virtio_blk_SOURCES = tests/check_virtio_blk.c $(VMODEL_FIXTURE_SOURCES)
+tests_check_virtio_blk_CPPFLAGS = $(VMODEL_TEST_CPPFLAGS)
+tests_check_virtio_blk_LDADD = hooks/virtio/libioreqd-vblk.la \
+	lib/virtio/libioreqd-virtio.la lib/virtio/libioreqd-vdriver.la $(HOOK_TEST_LDADD)
+endif
