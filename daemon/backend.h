@@ -49,7 +49,7 @@ enum ioreqd_backend_event {
  * (ioreqd_backend_ops.caps), never decided by comparing its name.
  */
 /* Needs no privileges: its runtime files (the statistics socket) live beside
- * its socket or in /tmp, never in a system directory such as /run. */
+ * its socket, never in a system directory such as /run. */
 #define IOREQD_BE_CAP_UNPRIVILEGED 0x1u
 /* Reaches its hypervisor through a socket (--sim-socket, --sim-wait). */
 #define IOREQD_BE_CAP_SOCKET 0x2u

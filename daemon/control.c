@@ -59,11 +59,10 @@ int ioreqd_control_path(char *buf, size_t len, const char *explicit_path,
 	if (explicit_path)
 		n = snprintf(buf, len, "%s", explicit_path);
 	else if ((be_caps & IOREQD_BE_CAP_SOCKET) && sim_socket)
-		/* Beside a private simulated hypervisor: parallel test runs never meet.
-		 */
+		/* Beside the simulated hypervisor: parallel test runs never meet. */
 		n = snprintf(buf, len, "%s.ctl", sim_socket);
-	else if (be_caps & IOREQD_BE_CAP_UNPRIVILEGED)
-		n = snprintf(buf, len, "/tmp/ioreqd-%u.ctl", domid);
+	else if (be_caps & IOREQD_BE_CAP_SOCKET)
+		return -EINVAL; /* options.c always sets the socket */
 	else
 		n = snprintf(buf, len, IOREQD_CONTROL_RUNDIR "/%u.sock", domid);
 	if (n < 0 || (size_t)n >= len ||

@@ -21,11 +21,11 @@ struct ioreqd_control;
 
 /**
  * The socket path for a domain: @p explicit_path if set, else, by the
- * backend's capabilities @p be_caps: /run/ioreqd/DOMID.sock (xen); for an
- * IOREQD_BE_CAP_UNPRIVILEGED backend (sim: tests need no privilege)
- * SIM_SOCKET.ctl beside an explicit socket (IOREQD_BE_CAP_SOCKET), or
- * /tmp/ioreqd-DOMID.ctl.  @return 0, or -ENAMETOOLONG if it does not fit a
- * sockaddr_un.
+ * backend's capabilities @p be_caps: /run/ioreqd/DOMID.sock (xen); for a
+ * backend with a socket (IOREQD_BE_CAP_SOCKET: sim) SIM_SOCKET.ctl beside
+ * it (its default is in the private runtime directory, lib/util/rundir.h).
+ * @return 0, -EINVAL for such a backend without @p sim_socket, or
+ * -ENAMETOOLONG if it does not fit a sockaddr_un.
  */
 int ioreqd_control_path(char *buf, size_t len, const char *explicit_path,
                         unsigned be_caps, const char *sim_socket, unsigned domid);

@@ -43,6 +43,7 @@ struct ioreqd_opts {
 	const char *config;
 	const char *backend;    /* "xen" or "sim" */
 	const char *sim_socket;
+	char sim_socket_buf[108]; /* the default sim_socket (options.c) */
 	unsigned sim_wait_s;    /* --sim-wait: seconds to wait for the sim socket */
 	const char *hook_dir;   /* overrides the config's hook_dir */
 	const char *pidfile;

@@ -135,11 +135,8 @@ static int setup_backend(struct ioreqd_daemon *d)
 		return -ENOENT;
 	}
 	if (d->be->caps & IOREQD_BE_CAP_SOCKET) {
-		if (d->opts.sim_socket)
-			snprintf(sim_path, sizeof(sim_path), "%s", d->opts.sim_socket);
-		else
-			snprintf(sim_path, sizeof(sim_path), "/tmp/ioreqd-sim-%u.sock",
-				 d->opts.domid);
+		/* options.c filled in the default. */
+		snprintf(sim_path, sizeof(sim_path), "%s", d->opts.sim_socket);
 		args.sim_path = sim_path;
 		args.sim_wait_ms = d->opts.sim_wait_s * 1000;
 	}

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "rundir.h"
 #include "xlargs.h"
 
 enum {
@@ -77,7 +78,8 @@ void ioreqd_opts_usage(FILE *fp)
 		"  -c, --config=FILE      configuration file (required)\n"
 		"      --backend=xen|sim  hypervisor backend (default: xen)\n"
 		"      --sim-socket=PATH  simulated hypervisor socket (sim backend;\n"
-		"                         default /tmp/ioreqd-sim-DOMID.sock)\n"
+		"                         default RUNDIR/sim-DOMID.sock, where RUNDIR is\n"
+		"                         /run/ioreqd for root, else $XDG_RUNTIME_DIR/ioreqd)\n"
 		"      --sim-wait=SECONDS wait up to SECONDS (default 10) for that socket\n"
 		"                         to appear, so the guest may start second\n"
 		"      --hook-dir=DIR     look for NAME.so hooks in DIR first, then in the\n"
@@ -99,7 +101,7 @@ void ioreqd_opts_usage(FILE *fp)
 		"      --list-hooks       list the hooks on the search path (with\n"
 		"                         --hook-dir), their summaries and keys, and exit\n"
 		"      --control=PATH     statistics socket (default /run/ioreqd/DOMID.sock;\n"
-		"                         sim: SIM-SOCKET.ctl or /tmp/ioreqd-DOMID.ctl)\n"
+		"                         sim: SIM-SOCKET.ctl)\n"
 		"      --stats            print a running daemon's statistics and exit\n"
 		"      --json             with --stats: as JSON\n"
 		"  -h, --help             this text\n"
@@ -108,6 +110,28 @@ void ioreqd_opts_usage(FILE *fp)
 		"Signals: SIGTERM/SIGINT stop cleanly (every pending access is completed),\n"
 		"SIGUSR1 prints the statistics.  Exit status: 0 ok, 1 runtime failure,\n"
 		"64 bad usage, 78 bad configuration.\n");
+}
+
+/*
+ * The sim backend's socket, unless given: in the private runtime directory
+ * (lib/util/rundir.h), which is created or checked here, never in /tmp where
+ * another local user could bind it first.  The control socket and the
+ * instance lock go beside it.
+ */
+static int default_sim_socket(struct ioreqd_opts *o)
+{
+	const struct ioreqd_backend_ops *be = ioreqd_backend_find(o->backend);
+	char err[512];
+
+	if (!be || !(be->caps & IOREQD_BE_CAP_SOCKET) || o->sim_socket)
+		return 0;
+	if (ioreqd_rundir_sim_socket(o->sim_socket_buf, sizeof(o->sim_socket_buf), o->domid,
+	                             err, sizeof(err)) < 0) {
+		fprintf(stderr, "ioreqd: error: %s\n", err);
+		return -EINVAL;
+	}
+	o->sim_socket = o->sim_socket_buf;
+	return 0;
 }
 
 static int parse_domid(const char *s, unsigned *out)
@@ -259,7 +283,7 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 			fprintf(stderr, "ioreqd: error: --stats needs -d DOMID or --control PATH\n");
 			return -EINVAL;
 		}
-		return 0;
+		return o->control ? 0 : default_sim_socket(o);
 	}
 	if (!o->config) {
 		fprintf(stderr, "ioreqd: error: no configuration file: use -c FILE (see --help)\n");
@@ -269,7 +293,7 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 		fprintf(stderr, "ioreqd: error: no guest domain: use -d DOMID (see --help)\n");
 		return -EINVAL;
 	}
-	return 0;
+	return o->check_only ? 0 : default_sim_socket(o);
 }
 
 void ioreqd_opts_dispose(struct ioreqd_opts *o)

@@ -24,6 +24,8 @@ lib_libioreqd_la_SOURCES = \
 	lib/engine/engine-internal.h
 # --- config (owned by the config/hooks work) ---
 lib_libioreqd_la_SOURCES += lib/util/config.c lib/util/config.h
+# Where default sockets go (the daemon and ioreqd-simguest).
+lib_libioreqd_la_SOURCES += lib/util/rundir.c lib/util/rundir.h
 # The host API's configuration calls, shared by the daemon and the test hosts.
 lib_libioreqd_la_SOURCES += lib/util/hostcfg.c lib/util/hostcfg.h
 lib_libioreqd_la_CFLAGS = $(AM_CFLAGS)

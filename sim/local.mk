@@ -8,7 +8,7 @@ sim_libioreqd_sim_la_SOURCES = \
 
 bin_PROGRAMS += sim/ioreqd-simguest
 sim_ioreqd_simguest_SOURCES = sim/simguest.c sim/simscript.c sim/simscript.h
-sim_ioreqd_simguest_LDADD = sim/libioreqd-sim.la
+sim_ioreqd_simguest_LDADD = sim/libioreqd-sim.la lib/libioreqd.la
 sim_ioreqd_simguest_CPPFLAGS = $(AM_CPPFLAGS) -DIOREQD_DOCDIR='"$(docdir)"'
 
 # What a user needs to run the simulated demo and a hook of their own from

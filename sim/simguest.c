@@ -45,6 +45,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rundir.h"
 #include "simhv.h"
 #include "simscript.h"
 
@@ -550,8 +551,9 @@ static void usage(FILE *fp)
 	fprintf(
 	    fp,
 	    "usage: ioreqd-simguest --script FILE|- [options]\n"
-	    "  --socket PATH      where the device model connects "
-	    "(default /tmp/ioreqd-sim-DOMID.sock)\n"
+	    "  --socket PATH      where the device model connects (default\n"
+	    "                     RUNDIR/sim-DOMID.sock; RUNDIR is /run/ioreqd for root,\n"
+	    "                     else $XDG_RUNTIME_DIR/ioreqd)\n"
 	    "  --domid N          the simulated domain's id (default 1)\n"
 	    "  --vcpus N          vCPUs, 1..%u (default 1)\n"
 	    "  --mem SIZE         guest RAM, with K, M or G (default 1M)\n"
@@ -701,11 +703,18 @@ static int parse_options(int argc, char **argv, struct options *o)
 		usage(stderr);
 		return -EINVAL;
 	}
-	if (sock)
+	if (sock) {
 		snprintf(o->socket, sizeof(o->socket), "%s", sock);
-	else
-		snprintf(o->socket, sizeof(o->socket), "/tmp/ioreqd-sim-%lu.sock",
-		         o->domid);
+	} else {
+		char err[512];
+
+		/* ioreqd --backend=sim's default: a private directory, never /tmp. */
+		if (ioreqd_rundir_sim_socket(o->socket, sizeof(o->socket), o->domid, err,
+		                             sizeof(err)) < 0) {
+			fprintf(stderr, "ioreqd-simguest: error: %s\n", err);
+			return -EINVAL;
+		}
+	}
 	return 0;
 }
 

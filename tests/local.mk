@@ -90,6 +90,11 @@ TESTS += tests/check_hook_override
 tests_check_hook_override_SOURCES = tests/check_hook_override.c $(MOCK_HOST_SOURCES)
 tests_check_hook_override_CPPFLAGS = $(HOOK_TEST_CPPFLAGS)
 tests_check_hook_override_LDADD = $(HOOK_TEST_LDADD)
+check_PROGRAMS += tests/check_rundir
+TESTS += tests/check_rundir
+tests_check_rundir_SOURCES = tests/check_rundir.c
+tests_check_rundir_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_rundir_LDADD = $(TEST_LDADD)
 check_PROGRAMS += tests/check_log
 TESTS += tests/check_log
 tests_check_log_SOURCES = tests/check_log.c
@@ -222,6 +227,8 @@ E2E_TESTS += tests/e2e/fd-exhaustion.sh
 # --seccomp: the sim suites under the strictest filter, and a forbidden call.
 E2E_TESTS += tests/e2e/seccomp.sh
 EXTRA_DIST += tests/e2e/seccomp-wrap.sh
+# Default sim sockets live in a private runtime directory, never in /tmp.
+E2E_TESTS += tests/e2e/sim-rundir.sh
 EXTRA_DIST += SECURITY.md tests/asan.sh tests/valgrind.sh
 
 # --- the hook SDK and the statistics socket (owned by the SDK work) ---
