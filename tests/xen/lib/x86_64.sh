@@ -64,7 +64,7 @@ arch_guests() {
 	cp "$XT/dom0/pvhtest.cfg" "$XT/dom0/pvhlinux.cfg" "$XT/dom0/xltest.cfg" "$o/"
 }
 
-arch_default_cases() { echo "pvh linux xl xlrestrict restrict chroot"; }
+arch_default_cases() { echo "pvh linux xl xlrestrict restrict seccomp chroot"; }
 
 arch_boot() {
 	cat "$BASE/base.cpio" "$WORK/overlay.cpio" >"$WORK/dom0.cpio"
