@@ -14,3 +14,6 @@ pkginclude_HEADERS += include/ioreqd/virtio.h
 noinst_LTLIBRARIES += lib/virtio/libioreqd-vdriver.la
 lib_virtio_libioreqd_vdriver_la_SOURCES = lib/virtio/vdriver.c lib/virtio/vdriver.h \
 	lib/virtio/ring.h
+
+# How the pieces fit, for transport and device authors.
+EXTRA_DIST += docs/virtio.md
