@@ -20,3 +20,17 @@ tests_check_virtio_blk_CPPFLAGS = $(VMODEL_TEST_CPPFLAGS)
 tests_check_virtio_blk_LDADD = hooks/virtio/libioreqd-vblk.la \
 	lib/virtio/libioreqd-virtio.la lib/virtio/libioreqd-vdriver.la $(HOOK_TEST_LDADD)
 endif
+
+# virtio-console: the model over the UARTs' character back end.  The
+# convenience library leaves chardev.c out: the plugin links
+# hooks/libioreqd-chardev.la, the tests get it from the built-in hooks.
+noinst_LTLIBRARIES += hooks/virtio/libioreqd-vcons.la
+hooks_virtio_libioreqd_vcons_la_SOURCES = hooks/virtio/console.c hooks/virtio/console.h
+hooks_virtio_libioreqd_vcons_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/hooks
+
+check_PROGRAMS += tests/check_virtio_console
+TESTS += tests/check_virtio_console
+tests_check_virtio_console_SOURCES = tests/check_virtio_console.c $(VMODEL_FIXTURE_SOURCES)
+tests_check_virtio_console_CPPFLAGS = $(VMODEL_TEST_CPPFLAGS)
+tests_check_virtio_console_LDADD = hooks/virtio/libioreqd-vcons.la \
+	lib/virtio/libioreqd-virtio.la lib/virtio/libioreqd-vdriver.la $(HOOK_TEST_LDADD)
