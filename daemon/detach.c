@@ -97,7 +97,8 @@ int ioreqd_detach(struct ioreqd_daemon *d)
 	if (d->opts.foreground)
 		return 0;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		log_warn("%s: socketpair", __func__);
+		log_err("cannot detach into the background: socketpair (run with -f to "
+			"stay in the foreground)");
 		return -errno;
 	}
 	/* Nothing buffered may be printed twice. */
@@ -105,7 +106,8 @@ int ioreqd_detach(struct ioreqd_daemon *d)
 	fflush(stderr);
 	pid = fork();
 	if (pid < 0) {
-		log_warn("%s: fork", __func__);
+		log_err("cannot detach into the background: fork (run with -f to stay in "
+			"the foreground)");
 		close(sv[0]);
 		close(sv[1]);
 		return -errno;
@@ -129,14 +131,15 @@ int ioreqd_detach(struct ioreqd_daemon *d)
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
 	    dup2(null, STDERR_FILENO) < 0) {
-		log_warn("%s: /dev/null", __func__);
+		log_err("cannot detach into the background: /dev/null");
 		return -errno;
 	}
 	if (null > STDERR_FILENO)
 		close(null);
 	/* The forked child must rebuild the kernel event state it inherited. */
 	if (event_reinit(d->base) < 0) {
-		log_warnx("%s: event_reinit failed", __func__);
+		log_errx("cannot re-initialise the event loop after detaching (run with -f "
+			 "to stay in the foreground)");
 		return -EIO;
 	}
 	return 0;

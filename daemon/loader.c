@@ -12,8 +12,8 @@
  * A hook runs as root inside the daemon, and dlopen runs its constructors at
  * once (under --check-config too), so nothing is opened before the file has
  * passed ioreqd_loader_trusted_path(): the file and every directory above
- * it, and above the directory it was found in, must be owned by root or by the user ioreqd runs
- * as and writable by nobody else (a sticky directory such as /tmp may be
+ * it, and above the directory it was found in, must be owned by root or by
+ * the user ioreqd runs as and writable by nobody else (a sticky directory such as /tmp may be
  * world-writable: nobody else can rename what it holds).  After dlopen, the
  * `ioreqd_hook` symbol must be a data object at least as large as struct
  * ioreqd_hook and suitably aligned before any field is read: a hook that

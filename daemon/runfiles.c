@@ -100,12 +100,14 @@ int ioreqd_runfiles_guard(struct ioreqd_runfiles *rf)
 	if (rf->nr == 0 || rf->helper > 0)
 		return 0;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-		log_warn("%s: socketpair", __func__);
+		log_err("cannot start the helper that removes the pidfile and control "
+			"socket at exit: socketpair");
 		return -errno;
 	}
 	pid = fork();
 	if (pid < 0) {
-		log_warn("%s: fork", __func__);
+		log_err("cannot start the helper that removes the pidfile and control "
+			"socket at exit: fork");
 		close(sv[0]);
 		close(sv[1]);
 		return -errno;
