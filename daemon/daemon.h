@@ -56,6 +56,7 @@ struct ioreqd_opts {
 	enum ioreqd_seccomp seccomp; /* --seccomp */
 	bool restrict_domain;
 	bool check_only;        /* --check-config: parse, load hooks, exit */
+	bool replace;           /* --replace: take over from a running daemon */
 	bool stats_query;       /* --stats: ask a running daemon, print, exit */
 	bool list_hooks;        /* --list-hooks: print the hooks found, exit */
 	bool stats_json;        /* --json: ... as JSON */
@@ -135,6 +136,8 @@ struct ioreqd_daemon {
 	struct ioreqd_runfiles runfiles;
 	int report_fd;  /* to the parent waiting for "serving" (detach.c), or -1 */
 	bool confined;  /* chrooted, another user or seccomp: paths are not ours */
+	int lock_fd;    /* one daemon per domain (instance.c), or -1 */
+	char lock_path[128];
 
 	int exit_code;
 	bool stopping;
@@ -190,6 +193,11 @@ void ioreqd_detach_done(struct ioreqd_daemon *d);
 int ioreqd_runfiles_add(struct ioreqd_runfiles *rf, const char *path);
 int ioreqd_runfiles_guard(struct ioreqd_runfiles *rf);
 void ioreqd_runfiles_remove(struct ioreqd_runfiles *rf);
+
+/* instance.c: one daemon per domain */
+int ioreqd_instance_path(char *buf, size_t len, const struct ioreqd_opts *o);
+int ioreqd_instance_lock(struct ioreqd_daemon *d);
+void ioreqd_instance_unlock(struct ioreqd_daemon *d);
 
 /* control.c: the statistics socket (control.h) */
 #include "control.h"

@@ -255,6 +255,7 @@ int main(int argc, char *argv[])
 
 	memset(&d, 0, sizeof(d));
 	d.rl_guest = (struct ioreqd_ratelimit)IOREQD_RATELIMIT_INIT(10, 2);
+	d.lock_fd = -1;
 	rc = ioreqd_opts_parse(&d.opts, argc, argv);
 	if (rc != 0) {
 		ioreqd_opts_dispose(&d.opts);
@@ -308,6 +309,9 @@ int main(int argc, char *argv[])
 	/* Before the backend exists (detach.c says why); the parent waits for the verdict. */
 	if (ioreqd_detach(&d) < 0)
 		goto out;
+	/* One daemon per domain: before the hypervisor is touched. */
+	if (ioreqd_instance_lock(&d) < 0)
+		goto out;
 	if (setup_backend(&d) < 0)
 		goto out;
 	if (d.opts.xl && ioreqd_xl_start(&d) < 0)
@@ -338,6 +342,8 @@ out:
 		d.be->close(d.be_priv);
 		d.be_open = false;
 	}
+	/* The server is gone: a daemon waiting with --replace may start now. */
+	ioreqd_instance_unlock(&d);
 	/* Hooks' fini (timers, watches) before the event base and their dlclose. */
 	ioreqd_dm_free(d.dm);
 	d.engine = NULL;

@@ -33,6 +33,7 @@ enum {
 	OPT_STATS,
 	OPT_JSON,
 	OPT_CONTROL,
+	OPT_REPLACE,
 	OPT_SIM_WAIT,
 	OPT_SECCOMP,
 	OPT_LIST_HOOKS,
@@ -59,6 +60,7 @@ static const struct option long_opts[] = {
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"control", required_argument, NULL, OPT_CONTROL},
+	{"replace", no_argument, NULL, OPT_REPLACE},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
 	{NULL, 0, NULL, 0},
@@ -86,6 +88,8 @@ void ioreqd_opts_usage(FILE *fp)
 		"                         config's hook_dir, then in " IOREQD_HOOKDIR "\n"
 		"  -f, --foreground       do not daemonize\n"
 		"      --pidfile=FILE     write the daemon's pid once it serves\n"
+		"      --replace          stop the ioreqd serving DOMID and take over\n"
+		"                         (without it, a second daemon for DOMID refuses)\n"
 		"      --log=stderr|syslog  where messages go (default: stderr with -f,\n"
 		"                         else syslog once detached)\n"
 		"  -v, --verbose          debug messages; -vv also names the function behind\n"
@@ -251,6 +255,9 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 			break;
 		case OPT_CONTROL:
 			o->control = optarg;
+			break;
+		case OPT_REPLACE:
+			o->replace = true;
 			break;
 		case 'h':
 			ioreqd_opts_usage(stdout);

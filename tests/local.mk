@@ -229,6 +229,8 @@ E2E_TESTS += tests/e2e/seccomp.sh
 EXTRA_DIST += tests/e2e/seccomp-wrap.sh
 # Default sim sockets live in a private runtime directory, never in /tmp.
 E2E_TESTS += tests/e2e/sim-rundir.sh
+# One daemon per domain; --replace hands over.
+E2E_TESTS += tests/e2e/single-instance.sh
 EXTRA_DIST += SECURITY.md tests/asan.sh tests/valgrind.sh
 
 # --- the hook SDK and the statistics socket (owned by the SDK work) ---
