@@ -556,6 +556,34 @@ static int backend_sim_guest_write(void *priv, uint64_t gpa, const void *buf, si
 	return 0;
 }
 
+/*
+ * DMA mappings are pointers into the one shared RAM mapping: nothing to set
+ * up or tear down, and they stay valid until close unmaps the RAM.  The sim
+ * has no read-only RAM, so @p write changes nothing.  The token is unused.
+ */
+static int backend_sim_map(void *priv, uint64_t gpa, uint64_t len, bool write, void **hva,
+			   uintptr_t *token)
+{
+	struct sim_be *be = priv;
+
+	*hva = NULL;
+	*token = 0;
+	if (len == 0 || len > SIZE_MAX || be->ram == MAP_FAILED ||
+	    !ram_span_ok(be, __func__, gpa, (size_t)len))
+		return -EFAULT;
+	(void)write;
+	*hva = (char *)be->ram + gpa;
+	return 0;
+}
+
+static void backend_sim_unmap(void *priv, void *hva, uint64_t len, uintptr_t token)
+{
+	(void)priv;
+	(void)hva;
+	(void)len;
+	(void)token;
+}
+
 static void backend_sim_invalidate(void *priv)
 {
 	struct sim_be *be = priv;
@@ -725,6 +753,8 @@ const struct ioreqd_guest_ops ioreqd_backend_sim_guest = {
     .get_ip = backend_sim_get_ip,
     .vcpu_get = backend_sim_vcpu_get,
     .vcpu_set = backend_sim_vcpu_set,
+    .map = backend_sim_map,
+    .unmap = backend_sim_unmap,
 };
 
 const struct ioreqd_backend_ops ioreqd_backend_sim = {

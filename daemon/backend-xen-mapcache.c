@@ -7,10 +7,16 @@
  * recently used single-page mappings.  IOREQ_TYPE_INVALIDATE (Xen tells
  * every emulator after the guest's p2m changed, e.g. ballooning) drops them
  * all, so a stale mapping never outlives the frame it was made for.
+ *
+ * DMA mappings (struct ioreqd_gmem_ops, for virtio rings and buffers) are
+ * separate: one xenforeignmemory_map of the range's frames per call, kept on
+ * a list until unmapped, and whatever is left is unmapped at close.  Issue 15
+ * replaces this with buckets and grant mappings behind the same calls.
  */
 #include "backend-xen.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -26,6 +32,7 @@ void ioreqd_xen_mapcache_init(struct ioreqd_xen_mapcache *mc, xenforeignmemory_h
 	mc->fmem = fmem;
 	mc->domid = domid;
 	mc->rl = rl;
+	mc->dma.prev = mc->dma.next = &mc->dma;
 }
 
 static void entry_drop(struct ioreqd_xen_mapcache *mc, struct ioreqd_xen_mapping *m)
@@ -154,4 +161,87 @@ int ioreqd_xen_mapcache_copy(struct ioreqd_xen_mapcache *mc, uint64_t gpa, void 
 		len -= chunk;
 	}
 	return 0;
+}
+
+int ioreqd_xen_dma_map(struct ioreqd_xen_mapcache *mc, uint64_t gpa, uint64_t len, bool write,
+		       void **hva, uintptr_t *token)
+{
+	struct ioreqd_xen_dma *m = NULL;
+	xen_pfn_t *pfns = NULL;
+	uint64_t first, last;
+	size_t pages;
+	int rc = -EFAULT;
+
+	*hva = NULL;
+	*token = 0;
+	if (len == 0 || len > IOREQD_XEN_DMA_MAX || gpa >= IOREQD_XEN_GPA_LIMIT ||
+	    len > IOREQD_XEN_GPA_LIMIT - gpa) {
+		ioreqd_log_rl(&mc->rl, LOG_LEVEL_WARN,
+			      "%s: domain %u: guest range 0x%llx+0x%llx is out of bounds", __func__,
+			      mc->domid, (unsigned long long)gpa, (unsigned long long)len);
+		return -EFAULT;
+	}
+	/* The page count includes the offset into the first page. */
+	first = gpa >> PAGE_SHIFT;
+	last = (gpa + len - 1) >> PAGE_SHIFT;
+	pages = (size_t)(last - first + 1);
+	pfns = calloc(pages, sizeof(*pfns));
+	m = calloc(1, sizeof(*m));
+	if (!pfns || !m) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < pages; i++)
+		pfns[i] = (xen_pfn_t)(first + i);
+	/* err == NULL: all or nothing, and errno says why. */
+	m->va = xenforeignmemory_map(mc->fmem, mc->domid,
+				     write ? PROT_READ | PROT_WRITE : PROT_READ, pages, pfns, NULL);
+	if (!m->va) {
+		ioreqd_log_rl(&mc->rl, LOG_LEVEL_WARN,
+			      "%s: xenforeignmemory_map: %s (domain %u, gpa 0x%llx+0x%llx, %s)",
+			      __func__, strerror(errno), mc->domid, (unsigned long long)gpa,
+			      (unsigned long long)len, write ? "write" : "read");
+		goto out;
+	}
+	m->pages = pages;
+	m->next = mc->dma.next;
+	m->prev = &mc->dma;
+	m->next->prev = m;
+	mc->dma.next = m;
+	mc->dma_live++;
+	*hva = (unsigned char *)m->va + (gpa & (PAGE_SIZE - 1));
+	*token = (uintptr_t)m;
+	m = NULL;
+	rc = 0;
+out:
+	free(m);
+	free(pfns);
+	return rc;
+}
+
+static void dma_drop(struct ioreqd_xen_mapcache *mc, struct ioreqd_xen_dma *m)
+{
+	m->prev->next = m->next;
+	m->next->prev = m->prev;
+	mc->dma_live--;
+	if (xenforeignmemory_unmap(mc->fmem, m->va, m->pages) < 0)
+		ioreqd_xen_fail(__func__, "xenforeignmemory_unmap", mc->domid);
+	free(m);
+}
+
+void ioreqd_xen_dma_unmap(struct ioreqd_xen_mapcache *mc, uintptr_t token)
+{
+	if (token)
+		dma_drop(mc, (struct ioreqd_xen_dma *)token);
+}
+
+unsigned ioreqd_xen_dma_release_all(struct ioreqd_xen_mapcache *mc)
+{
+	unsigned n = 0;
+
+	while (mc->dma.next && mc->dma.next != &mc->dma) {
+		dma_drop(mc, mc->dma.next);
+		n++;
+	}
+	return n;
 }

@@ -314,8 +314,15 @@ static void xen_close(void *priv)
 		if (xenevtchn_unbind(be->xce, be->vcpu_port[be->nr_bound]) < 0)
 			close_fail(be, "xenevtchn_unbind");
 	}
-	if (be->fmem)
+	if (be->fmem) {
+		unsigned left = ioreqd_xen_dma_release_all(&be->mc);
+
+		/* Devices keep ring mappings until their fini, which runs later. */
+		if (left)
+			log_debug("%s: d%u: released %u guest DMA mapping(s) still held",
+				  __func__, be->domid, left);
 		ioreqd_xen_mapcache_invalidate(&be->mc);
+	}
 	if (be->enabled &&
 	    xendevicemodel_set_ioreq_server_state(be->dmod, (domid_t)be->domid, be->id, 0) < 0)
 		close_fail(be, "xendevicemodel_set_ioreq_server_state");
@@ -796,6 +803,23 @@ static int xen_guest_write(void *priv, uint64_t gpa, const void *buf, size_t len
 	return ioreqd_xen_mapcache_copy(&be->mc, gpa, (void *)buf, len, true);
 }
 
+static int xen_map(void *priv, uint64_t gpa, uint64_t len, bool write, void **hva,
+		   uintptr_t *token)
+{
+	struct xen_be *be = priv;
+
+	return ioreqd_xen_dma_map(&be->mc, gpa, len, write, hva, token);
+}
+
+static void xen_unmap(void *priv, void *hva, uint64_t len, uintptr_t token)
+{
+	struct xen_be *be = priv;
+
+	(void)hva;
+	(void)len;
+	ioreqd_xen_dma_unmap(&be->mc, token);
+}
+
 static void xen_invalidate(void *priv)
 {
 	struct xen_be *be = priv;
@@ -1036,6 +1060,8 @@ const struct ioreqd_guest_ops ioreqd_backend_xen_guest = {
 	.guest_read = xen_guest_read,
 	.guest_write = xen_guest_write,
 	.invalidate = xen_invalidate,
+	.map = xen_map,
+	.unmap = xen_unmap,
 	.irq_set_level = xen_irq_set_level,
 	.pci_intx_set_level = xen_pci_intx_set_level,
 	.inject_msi = xen_inject_msi,

@@ -48,8 +48,21 @@ struct ioreqd_xen_mapping {
 	bool writable;
 };
 
+/* One DMA mapping handed out by ioreqd_xen_dma_map, until it is unmapped. */
+struct ioreqd_xen_dma {
+	struct ioreqd_xen_dma *prev, *next;
+	void *va;      /* the first mapped page */
+	size_t pages;
+};
+
+/* The largest DMA mapping: a virtio buffer is at most this long (the pfn list
+ * of one call stays small). */
+#define IOREQD_XEN_DMA_MAX (64u << 20)
+
 struct ioreqd_xen_mapcache {
 	xenforeignmemory_handle *fmem;
+	struct ioreqd_xen_dma dma; /* list head of the DMA mappings live */
+	unsigned dma_live;
 	unsigned domid;
 	uint64_t tick;
 	struct ioreqd_xen_mapping e[IOREQD_XEN_MAPCACHE_ENTRIES];
@@ -70,6 +83,17 @@ int ioreqd_xen_mapcache_copy(struct ioreqd_xen_mapcache *mc, uint64_t gpa, void 
 			     size_t len, bool write);
 /** @return how many entries hold a mapping. */
 unsigned ioreqd_xen_mapcache_used(const struct ioreqd_xen_mapcache *mc);
+/**
+ * Map [gpa, gpa + len) for DMA with one xenforeignmemory_map of its frames
+ * (struct ioreqd_gmem_ops.map; per call, not cached yet).
+ * @return 0, or -EFAULT (bad range, frames not mappable, read-only and @p write).
+ */
+int ioreqd_xen_dma_map(struct ioreqd_xen_mapcache *mc, uint64_t gpa, uint64_t len, bool write,
+		       void **hva, uintptr_t *token);
+/** Release a mapping of ioreqd_xen_dma_map. */
+void ioreqd_xen_dma_unmap(struct ioreqd_xen_mapcache *mc, uintptr_t token);
+/** Release every DMA mapping still live (close).  @return how many there were. */
+unsigned ioreqd_xen_dma_release_all(struct ioreqd_xen_mapcache *mc);
 
 /* ---- vCPU state ------------------------------------------------------------- */
 

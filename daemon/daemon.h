@@ -113,6 +113,7 @@ struct ioreqd_daemon {
 	void *be_priv;
 	bool be_open;
 	bool be_enabled;
+	struct ioreqd_gmem gmem; /* host->gmem: DMA through the backend (host.c) */
 	shared_iopage_t *sync_page;
 	buffered_iopage_t *buf_page;
 	unsigned nr_vcpus;

@@ -3,7 +3,7 @@
  * The daemon's half of the host API (include/ioreqd/hook.h): the services
  * that depend on where the device model runs - log lines, interrupts and
  * guest memory through the backend, timers and fd watches on the event_base,
- * xenstore publishing.  The device model (lib/engine/dm.c) adds the
+ * xenstore publishing, guest memory for DMA.  The device model (lib/engine/dm.c) adds the
  * configuration, range and fault_resume services and hands hooks the whole
  * table.  Calls that need the hypervisor return -EAGAIN before the backend is
  * up (that is, from a hook's init) instead of crashing.
@@ -119,6 +119,49 @@ static int host_guest_write(ioreqd_dev_t *dev, uint64_t gpa, const void *buf, si
 	if (!d->be_open || !d->be->guest->guest_write)
 		return -EAGAIN;
 	return d->be->guest->guest_write(d->be_priv, gpa, buf, len);
+}
+
+/*
+ * DMA mappings go straight to the backend's data part.  Hooks get the ops at
+ * init, before the backend is open, and may release mappings in their fini,
+ * after it closed (which released them all): hence the be_open checks.
+ */
+static int host_gmem_map(void *ctx, uint64_t gpa, uint64_t len, bool write, void **hva,
+			 uintptr_t *token)
+{
+	struct ioreqd_daemon *d = ctx;
+
+	*hva = NULL;
+	*token = 0;
+	if (!d->be_open || !d->be->guest->map)
+		return -EAGAIN;
+	return d->be->guest->map(d->be_priv, gpa, len, write, hva, token);
+}
+
+static void host_gmem_unmap(void *ctx, void *hva, uint64_t len, uintptr_t token)
+{
+	struct ioreqd_daemon *d = ctx;
+
+	if (d->be_open && d->be->guest->unmap)
+		d->be->guest->unmap(d->be_priv, hva, len, token);
+}
+
+static const struct ioreqd_gmem_ops host_gmem_ops = {
+	.map = host_gmem_map,
+	.unmap = host_gmem_unmap,
+};
+
+static const struct ioreqd_gmem *host_gmem(ioreqd_dev_t *dev)
+{
+	struct ioreqd_daemon *d = daemon_of(dev);
+	/* Hooks ask from init, when the backend is chosen but not open yet. */
+	const struct ioreqd_backend_ops *be = d->be ? d->be : ioreqd_backend_find(d->opts.backend);
+
+	if (!be || !be->guest->map || !be->guest->unmap)
+		return NULL;
+	d->gmem.ops = &host_gmem_ops;
+	d->gmem.ctx = d;
+	return &d->gmem;
 }
 
 static void host_timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -247,4 +290,5 @@ const struct ioreqd_host ioreqd_daemon_host = {
 	.watch_new = host_watch_new,
 	.watch_free = host_watch_free,
 	.publish = host_publish,
+	.gmem = host_gmem,
 };

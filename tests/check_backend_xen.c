@@ -697,6 +697,86 @@ START_TEST(test_xen_read_only_guest_page_can_be_read_not_written)
 }
 END_TEST
 
+START_TEST(test_xen_dma_map_spans_pages_and_unmaps_what_it_mapped)
+{
+	uint8_t in[0x20];
+	uintptr_t token;
+	void *hva;
+	struct rig r;
+
+	for (unsigned i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)(0xa0 + i);
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	fake_xen_clear_log();
+	ck_assert_int_eq(gbe->map(r.priv, 0x1ff0, sizeof(in), true, &hva, &token), 0);
+	/* One call for both frames; the in-page offset is kept. */
+	ck_assert_uint_eq(fake_xen_count("xenforeignmemory_map"), 1);
+	ck_assert_int_eq(fake_xen.live_maps, 1);
+	ck_assert_ptr_eq(hva, fake_xen_guest(0x1ff0));
+	memcpy(hva, in, sizeof(in));
+	ck_assert_mem_eq(fake_xen_guest(0x1ff0), in, sizeof(in));
+	gbe->unmap(r.priv, hva, sizeof(in), token);
+	ck_assert_int_eq(fake_xen.live_maps, 0);
+	ck_assert_int_eq(fake_xen_find("xenforeignmemory_unmap", 0), 1);
+	ck_assert_uint_eq(fake_xen.calls[1].arg, 1);
+	rig_down(&r);
+	ck_assert_ptr_null(fake_xen_leak());
+}
+END_TEST
+
+START_TEST(test_xen_dma_map_refuses_bad_ranges_and_writes_to_read_only_pages)
+{
+	uintptr_t token;
+	void *hva;
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	fake_xen_clear_log();
+	ck_assert_int_eq(gbe->map(r.priv, 0x1000, 0, false, &hva, &token), -EFAULT);
+	ck_assert_int_eq(gbe->map(r.priv, UINT64_MAX - 3, 8, false, &hva, &token), -EFAULT);
+	ck_assert_int_eq(gbe->map(r.priv, IOREQD_XEN_GPA_LIMIT - 1, 2, false, &hva, &token),
+			 -EFAULT);
+	ck_assert_int_eq(gbe->map(r.priv, 0, IOREQD_XEN_DMA_MAX + 1ull, false, &hva, &token),
+			 -EFAULT);
+	ck_assert_ptr_null(hva);
+	ck_assert_uint_eq(fake_xen.ncalls, 0);
+	/* Frames the domain lacks: refused by Xen, named in the log, nothing kept. */
+	ck_assert_int_eq(gbe->map(r.priv, 0x100000, 16, false, &hva, &token), -EFAULT);
+	ck_assert_ptr_nonnull(logged("xenforeignmemory_map", "gpa 0x100000"));
+	/* A read-only page maps for reading only. */
+	fake_xen.readonly[3] = true;
+	ck_assert_int_eq(gbe->map(r.priv, 3 * 4096, 8, true, &hva, &token), -EFAULT);
+	ck_assert_int_eq(gbe->map(r.priv, 3 * 4096, 8, false, &hva, &token), 0);
+	ck_assert_ptr_eq(hva, fake_xen_guest(3 * 4096));
+	gbe->unmap(r.priv, hva, 8, token);
+	ck_assert_int_eq(fake_xen.live_maps, 0);
+	rig_down(&r);
+	ck_assert_ptr_null(fake_xen_leak());
+}
+END_TEST
+
+START_TEST(test_xen_dma_mappings_survive_invalidate_and_close_releases_them)
+{
+	uintptr_t t1, t2;
+	void *h1, *h2;
+	uint8_t b;
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	ck_assert_int_eq(gbe->map(r.priv, 0x2000, 4096, true, &h1, &t1), 0);
+	ck_assert_int_eq(gbe->map(r.priv, 0x8000, 10, false, &h2, &t2), 0);
+	ck_assert_int_eq(gbe->guest_read(r.priv, 0x5000, &b, 1), 0);
+	ck_assert_int_eq(fake_xen.live_maps, 3);
+	/* INVALIDATE drops the copy cache, not mappings a device holds. */
+	gbe->invalidate(r.priv);
+	ck_assert_int_eq(fake_xen.live_maps, 2);
+	/* Close releases what the devices still hold: nothing leaks. */
+	rig_down(&r);
+	ck_assert_int_eq(fake_xen.live_maps, 0);
+	ck_assert_ptr_null(fake_xen_leak());
+}
+END_TEST
+
 /* ---- interrupts ---------------------------------------------------------------------- */
 
 START_TEST(test_xen_interrupts_reach_the_devicemodel)
@@ -1110,6 +1190,9 @@ static Suite *backend_xen_suite(void)
 	tcase_add_test(tc, test_xen_mapcache_evicts_the_least_recently_used);
 	tcase_add_test(tc, test_xen_guest_copy_rejects_bad_ranges_without_mapping);
 	tcase_add_test(tc, test_xen_read_only_guest_page_can_be_read_not_written);
+	tcase_add_test(tc, test_xen_dma_map_spans_pages_and_unmaps_what_it_mapped);
+	tcase_add_test(tc, test_xen_dma_map_refuses_bad_ranges_and_writes_to_read_only_pages);
+	tcase_add_test(tc, test_xen_dma_mappings_survive_invalidate_and_close_releases_them);
 	tcase_add_test(tc, test_xen_interrupts_reach_the_devicemodel);
 	tcase_add_test(tc, test_xen_spi_check_refuses_a_line_the_guest_lacks_and_says_how);
 	tcase_add_test(tc, test_xen_irq_check_accepts_only_isa_irqs_on_x86);

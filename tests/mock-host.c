@@ -81,6 +81,8 @@ struct mock {
 	unsigned nr_pub, cap_pub;
 	struct ioreqd_timer *timers;
 	struct ioreqd_watch *watches;
+	struct ioreqd_gmem gmem;
+	unsigned maps_live; /* DMA mappings not yet unmapped */
 };
 
 static const char *const level_name[] = {"warn", "info", "debug"};
@@ -238,6 +240,44 @@ static int mem_write(struct mock *m, uint64_t gpa, const void *buf, size_t len)
 	return 0;
 }
 
+static int gmem_map(void *ctx, uint64_t gpa, uint64_t len, bool write, void **hva,
+		    uintptr_t *token)
+{
+	struct mock *m = ctx;
+
+	(void)write;
+	*hva = NULL;
+	*token = 0;
+	if (len == 0 || len > MOCK_GUEST_SIZE || !guest_span_ok(gpa, (size_t)len))
+		return -EFAULT;
+	*hva = m->guest + gpa;
+	*token = 1;
+	m->maps_live++;
+	return 0;
+}
+
+static void gmem_unmap(void *ctx, void *hva, uint64_t len, uintptr_t token)
+{
+	struct mock *m = ctx;
+
+	(void)hva;
+	(void)len;
+	ck_assert_msg(token == 1 && m->maps_live > 0, "mock: unmap of a mapping never made");
+	m->maps_live--;
+}
+
+static const struct ioreqd_gmem_ops mock_gmem_ops = {.map = gmem_map, .unmap = gmem_unmap};
+
+static const struct ioreqd_gmem *host_gmem(ioreqd_dev_t *dev)
+{
+	return &mock_of(dev)->gmem;
+}
+
+unsigned mock_maps_live(const struct mock *m)
+{
+	return m->maps_live;
+}
+
 static int host_guest_read(ioreqd_dev_t *dev, uint64_t gpa, void *buf, size_t len)
 {
 	return mem_read(mock_of(dev), gpa, buf, len);
@@ -339,6 +379,7 @@ static const struct ioreqd_host mock_env = {
 	.inject_msi = host_inject_msi,
 	.guest_read = host_guest_read,
 	.guest_write = host_guest_write,
+	.gmem = host_gmem,
 	.timer_new = host_timer_new,
 	.timer_arm = host_timer_arm,
 	.timer_cancel = host_timer_cancel,
@@ -410,6 +451,8 @@ struct mock *mock_new(unsigned domid)
 	for (unsigned i = 0; i < MOCK_NR_IRQS; i++)
 		m->irq[i] = -1;
 	m->guest = xcalloc(1, MOCK_GUEST_SIZE);
+	m->gmem.ops = &mock_gmem_ops;
+	m->gmem.ctx = m;
 	/* No hypervisor: no ioreqd_dm_ops, nothing to claim ranges from. */
 	m->dm = ioreqd_dm_new(domid, &mock_env, NULL, m);
 	if (!m->dm)

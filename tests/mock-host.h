@@ -104,6 +104,8 @@ struct ioreqd_bus *mock_bus(struct mock *m);
 
 /** @return the guest memory buffer (MOCK_GUEST_SIZE bytes at gpa 0). */
 uint8_t *mock_guest_mem(struct mock *m);
+/** @return how many host->gmem mappings are live (made and not unmapped). */
+unsigned mock_maps_live(const struct mock *m);
 
 /** Set the instruction pointer vCPUs report (default 0xfff0). */
 void mock_set_ip(struct mock *m, uint64_t ip);

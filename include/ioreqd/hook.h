@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include <ioreqd/fault.h>
+#include <ioreqd/gmem.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -162,6 +163,26 @@ struct ioreqd_host {
 	 * @return 0 or a negative errno.
 	 */
 	int (*publish)(ioreqd_dev_t *dev, const char *key, const char *value);
+
+	/* --- appended after ABI 1 was published: check host->size first --- */
+
+	/**
+	 * Guest memory for DMA (ioreqd/gmem.h): map a guest-physical range for
+	 * the life of a request, or persistently for a virtqueue's rings.  The
+	 * ops may be called from init on, but map answers -EAGAIN until the
+	 * backend is up and after it closed (when unmap does nothing).  Use it
+	 * like this:
+	 *
+	 *   const struct ioreqd_gmem *gm = NULL;
+	 *   if (host->size >= offsetof(struct ioreqd_host, gmem) + sizeof(host->gmem)
+	 *       && host->gmem)
+	 *       gm = host->gmem(dev);
+	 *
+	 * @return the device model's guest memory (valid until the device's fini
+	 * returns), or NULL when it cannot map guest memory (ioreqd-replay: the
+	 * guest's RAM is not in a trace).
+	 */
+	const struct ioreqd_gmem *(*gmem)(ioreqd_dev_t *dev);
 };
 
 /** The one symbol a hook exports. */

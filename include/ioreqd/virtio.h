@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include <ioreqd/gmem.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -49,53 +51,6 @@ extern "C" {
 #define IOREQD_VIRTIO_QUEUES_MAX 1024u
 /** Largest device config space. */
 #define IOREQD_VIRTIO_CONFIG_MAX 4096u
-
-/**
- * How the core reaches guest memory.
- *
- * The sim backend maps by pointer arithmetic into its one RAM mapping and its
- * unmap does nothing; Xen puts a bucketed foreign-mapping cache behind map
- * (the token names the bucket whose reference unmap drops) and, for grant
- * DMA addresses (bit 63 set: (1 << 63) | gref << 12 | offset, consecutive
- * grefs for a multi-page buffer), grant mappings.  The core hands every
- * guest address to map unchanged; it has already checked that len > 0 and
- * that gpa + len does not wrap.
- */
-struct ioreqd_gmem_ops {
-	/**
-	 * Map [gpa, gpa + len) contiguously into the host.
-	 * @param ctx    ioreqd_gmem.ctx.
-	 * @param gpa    guest-physical or grant address of the first byte.
-	 * @param len    length in bytes, at least 1.
-	 * @param write  true if the core or the device will write through it.
-	 * @param hva    receives the host address of @p gpa.
-	 * @param token  receives a value handed back to unmap.
-	 * @return 0; -EFAULT if any byte is not guest RAM (or not granted, or
-	 * read-only and @p write); another negative errno if it cannot map now.
-	 * A mapping stays valid until unmapped, even across an INVALIDATE.
-	 */
-	int (*map)(void *ctx, uint64_t gpa, uint64_t len, bool write, void **hva,
-	           uintptr_t *token);
-	/**
-	 * Release a mapping from map.
-	 * @param ctx    ioreqd_gmem.ctx.
-	 * @param hva    the host address map returned.
-	 * @param len    the length that was mapped.
-	 * @param token  the token map returned.
-	 */
-	void (*unmap)(void *ctx, void *hva, uint64_t len, uintptr_t token);
-	/**
-	 * Optional (NULL: nothing to do): the core or the device wrote
-	 * [gpa, gpa + len), for log-dirty tracking during live migration.
-	 */
-	void (*dirty)(void *ctx, uint64_t gpa, uint64_t len);
-};
-
-/** Guest memory: the ops and their context. */
-struct ioreqd_gmem {
-	const struct ioreqd_gmem_ops *ops;
-	void *ctx;
-};
 
 /** One virtio device (status, features, config space, queues).  Opaque. */
 typedef struct ioreqd_virtio_dev ioreqd_virtio_dev_t;

@@ -11,16 +11,17 @@
  * Every member but notify may be NULL when the backend cannot do it; callers
  * then answer -EFAULT (memory) or -ENOTSUP.
  *
- * Room to grow: guest memory becomes a mapping service next (map a
- * guest-physical range read-only or read-write for one request, or
- * persistently for a virtqueue's rings, validated against guest RAM and
- * dropped on invalidate and at teardown; on Xen a bucketed foreign-mapping
- * cache and grant mappings).  Those are new members appended here - map,
- * unmap - next to read/write/invalidate, which keep their meaning.
+ * Guest memory comes two ways: copies (guest_read/guest_write, for string
+ * I/O and small hook accesses) and mappings (map/unmap, for DMA: a request's
+ * buffers or a virtqueue's rings), with the contract of struct
+ * ioreqd_gmem_ops (include/ioreqd/gmem.h), which the daemon hands hooks as
+ * host->gmem.  Mappings outlive an INVALIDATE; the backend's close releases
+ * any still held, and unmap after close is never called (the daemon checks).
  */
 #ifndef IOREQD_GUEST_H
 #define IOREQD_GUEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,16 @@ struct ioreqd_guest_ops {
 	int (*get_ip)(void *priv, unsigned vcpu, uint64_t *ip);
 	int (*vcpu_get)(void *priv, unsigned vcpu, struct ioreqd_vcpu_regs *regs);
 	int (*vcpu_set)(void *priv, unsigned vcpu, const struct ioreqd_vcpu_regs *regs);
+
+	/**
+	 * Map guest memory for DMA: struct ioreqd_gmem_ops.map with the backend's
+	 * state as @p priv.  @return 0, -EFAULT (not guest RAM, wraps, or a
+	 * read-only page and @p write) or another negative errno.
+	 */
+	int (*map)(void *priv, uint64_t gpa, uint64_t len, bool write, void **hva,
+		   uintptr_t *token);
+	/** Release a mapping from map (ioreqd_gmem_ops.unmap). */
+	void (*unmap)(void *priv, void *hva, uint64_t len, uintptr_t token);
 };
 
 #endif /* IOREQD_GUEST_H */

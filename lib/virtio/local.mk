@@ -7,7 +7,7 @@
 noinst_LTLIBRARIES += lib/virtio/libioreqd-virtio.la
 lib_virtio_libioreqd_virtio_la_SOURCES = lib/virtio/virtio.c lib/virtio/virtqueue.c \
 	lib/virtio/virtio-internal.h lib/virtio/ring.h
-pkginclude_HEADERS += include/ioreqd/virtio.h
+pkginclude_HEADERS += include/ioreqd/virtio.h include/ioreqd/gmem.h
 
 # The guest side of a split virtqueue, for the simulated guest, the tests and
 # the benchmarks (not part of the SDK).
