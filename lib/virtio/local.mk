@@ -9,11 +9,12 @@ lib_virtio_libioreqd_virtio_la_SOURCES = lib/virtio/virtio.c lib/virtio/virtqueu
 	lib/virtio/virtio-internal.h lib/virtio/ring.h
 pkginclude_HEADERS += include/ioreqd/virtio.h include/ioreqd/gmem.h
 
-# The guest side of a split virtqueue, for the simulated guest, the tests and
+# The guest side of a split virtqueue and of a whole device over an abstract
+# transport (vguest: virtio-mmio now), for the simulated guest, the tests and
 # the benchmarks (not part of the SDK).
 noinst_LTLIBRARIES += lib/virtio/libioreqd-vdriver.la
 lib_virtio_libioreqd_vdriver_la_SOURCES = lib/virtio/vdriver.c lib/virtio/vdriver.h \
-	lib/virtio/ring.h
+	lib/virtio/vguest.c lib/virtio/vguest.h lib/virtio/ring.h
 
 # How the pieces fit, for transport and device authors.
 EXTRA_DIST += docs/virtio.md
