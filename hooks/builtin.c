@@ -18,6 +18,7 @@ extern const struct ioreqd_hook ioreqd_hook_scratch;
 extern const struct ioreqd_hook ioreqd_hook_testdev;
 extern const struct ioreqd_hook ioreqd_hook_trace;
 extern const struct ioreqd_hook ioreqd_hook_uart16550;
+extern const struct ioreqd_hook ioreqd_hook_virtio_rng;
 
 const struct ioreqd_hook *const ioreqd_builtin_hooks[] = {
 	&ioreqd_hook_debugcon,
@@ -28,6 +29,7 @@ const struct ioreqd_hook *const ioreqd_builtin_hooks[] = {
 	&ioreqd_hook_testdev,
 	&ioreqd_hook_trace,
 	&ioreqd_hook_uart16550,
+	&ioreqd_hook_virtio_rng,
 	NULL,
 };
 

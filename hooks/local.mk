@@ -64,3 +64,18 @@ hooks_pl011_la_LDFLAGS = $(HOOK_PLUGIN_LDFLAGS)
 hooks_pl011_la_LIBADD = hooks/libioreqd-chardev.la lib/libioreqd-hook.la
 hooks_libioreqd_builtin_hooks_la_SOURCES += hooks/uart16550.c hooks/pl011.c \
 	hooks/chardev.c hooks/chardev.h
+
+# --- virtio devices (owned by the virtio work) ---
+# One hook per device (virtio-rng.so, ...), each linking the transports and
+# the glue of hooks/virtio/vdev.h and the virtio core, so a device section
+# picks its transport with `transport = mmio|pci`.
+noinst_LTLIBRARIES += hooks/libioreqd-vdev.la
+hooks_libioreqd_vdev_la_SOURCES = hooks/virtio/vdev.c hooks/virtio/vdev.h \
+	hooks/virtio/mmio.c
+hooks_libioreqd_vdev_la_LIBADD = lib/virtio/libioreqd-virtio.la
+pkglib_LTLIBRARIES += hooks/virtio-rng.la
+hooks_virtio_rng_la_SOURCES = hooks/virtio/rng.c
+hooks_virtio_rng_la_LDFLAGS = $(HOOK_PLUGIN_LDFLAGS)
+hooks_virtio_rng_la_LIBADD = hooks/libioreqd-vdev.la lib/libioreqd-hook.la
+hooks_libioreqd_builtin_hooks_la_SOURCES += hooks/virtio/rng.c
+hooks_libioreqd_builtin_hooks_la_LIBADD = hooks/libioreqd-vdev.la

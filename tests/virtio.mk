@@ -46,3 +46,10 @@ tests_fuzz_fuzz_virtqueue_LDADD = tests/fuzz/libioreqd-virtio-fuzz.la \
 	tests/fuzz/libioreqd-fuzz.la
 fuzz-smoke: tests/fuzz/fuzz_virtqueue$(EXEEXT)
 endif
+
+# --- the virtio hooks through the mock host ---
+check_PROGRAMS += tests/check_hook_virtio_mmio
+TESTS += tests/check_hook_virtio_mmio
+tests_check_hook_virtio_mmio_SOURCES = tests/check_hook_virtio_mmio.c $(MOCK_HOST_SOURCES)
+tests_check_hook_virtio_mmio_CPPFLAGS = $(HOOK_TEST_CPPFLAGS) -I$(top_srcdir)/lib/virtio
+tests_check_hook_virtio_mmio_LDADD = lib/virtio/libioreqd-vdriver.la $(HOOK_TEST_LDADD)

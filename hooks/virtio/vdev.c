@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The glue every virtio device hook shares (see vdev.h): the common keys
+ * (transport, queue_size), guest memory from the host, the virtio device's
+ * life cycle around the model and the transport, and the hook entry points.
+ */
+#include "vdev.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+extern const struct vdev_transport vdev_mmio;
+
+const struct vdev_transport *const vdev_transports[] = {
+    &vdev_mmio,
+    NULL,
+};
+
+/*
+ * Without a host that maps guest memory (ioreqd-replay: a trace holds no
+ * guest RAM) the registers still work but no queue can be made ready.
+ */
+static int nomem_map(void *ctx, uint64_t gpa, uint64_t len, bool write, void **hva,
+                     uintptr_t *token)
+{
+	(void)ctx;
+	(void)gpa;
+	(void)len;
+	(void)write;
+	*hva = NULL;
+	*token = 0;
+	return -EFAULT;
+}
+
+static void nomem_unmap(void *ctx, void *hva, uint64_t len, uintptr_t token)
+{
+	(void)ctx;
+	(void)hva;
+	(void)len;
+	(void)token;
+}
+
+static const struct ioreqd_gmem_ops nomem_ops = {.map = nomem_map, .unmap = nomem_unmap};
+
+void vdev_log(void *opaque, int level, const char *msg)
+{
+	struct vdev *v = opaque;
+
+	v->host->log_rl(v->dev, (enum ioreqd_log_level)level, "%s: %s", v->model->name,
+	                msg);
+}
+
+static bool is_pow2(uint64_t x)
+{
+	return x && !(x & (x - 1));
+}
+
+static int common_keys(struct vdev *v)
+{
+	const struct ioreqd_host *host = v->host;
+	const char *name = host->cfg_str(v->dev, "transport");
+	uint64_t qs;
+	int rc;
+
+	if (!name)
+		name = "mmio";
+	for (size_t i = 0; vdev_transports[i]; i++) {
+		if (!strcmp(vdev_transports[i]->name, name))
+			v->tr = vdev_transports[i];
+	}
+	if (!v->tr) {
+		char known[64] = "";
+
+		for (size_t i = 0; vdev_transports[i]; i++)
+			snprintf(known + strlen(known), sizeof(known) - strlen(known),
+			         "%s%s", i ? ", " : "", vdev_transports[i]->name);
+		return host->cfg_error(v->dev, "transport",
+		                       "unknown '%s' (this build has: %s)", name, known);
+	}
+	rc = host->cfg_u64(v->dev, "queue_size", v->model->queue_default, &qs);
+	if (rc < 0)
+		return rc;
+	if (!is_pow2(qs) || qs > IOREQD_VIRTQ_SIZE_MAX)
+		return host->cfg_error(v->dev, "queue_size",
+		                       "%" PRIu64 " is not a power of 2 from 1 to %u", qs,
+		                       IOREQD_VIRTQ_SIZE_MAX);
+	v->params.queue_max = (uint32_t)qs;
+	return 0;
+}
+
+int vdev_hook_init(const struct vdev_model *m, const struct ioreqd_host *host,
+                   ioreqd_dev_t *dev, void **priv)
+{
+	struct vdev *v;
+	int rc;
+
+	*priv = NULL;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->host = host;
+	v->dev = dev;
+	v->model = m;
+	v->params.error_status = -1;
+	rc = common_keys(v);
+	if (rc < 0)
+		goto out;
+	rc = m->init(host, dev, &v->params, &v->mstate);
+	if (rc < 0)
+		goto out;
+	v->params.device_id = m->device_id;
+	v->params.gmem.ops = &nomem_ops;
+	v->params.gmem.ctx = NULL;
+	if (host->size >= offsetof(struct ioreqd_host, gmem) + sizeof(host->gmem) &&
+	    host->gmem) {
+		const struct ioreqd_gmem *gm = host->gmem(dev);
+
+		if (gm)
+			v->params.gmem = *gm;
+	}
+	rc = v->tr->init(v, &v->tstate);
+	if (rc < 0)
+		goto out;
+	*priv = v;
+	return 0;
+out:
+	vdev_hook_fini(v);
+	return rc;
+}
+
+int vdev_create(struct vdev *v, const struct ioreqd_virtio_transport_ops *tr_ops,
+                void *tr_opaque)
+{
+	v->params.tr_ops = tr_ops;
+	v->params.tr_opaque = tr_opaque;
+	v->vdev = ioreqd_virtio_new(&v->params);
+	if (!v->vdev) {
+		int err = errno ? errno : EINVAL;
+
+		v->host->log(v->dev, IOREQD_LOG_WARN, "%s: cannot create the device: %s",
+		             v->model->name, strerror(err));
+		return -err;
+	}
+	if (v->model->attach)
+		v->model->attach(v->mstate, v->vdev);
+	return 0;
+}
+
+void vdev_hook_fini(void *priv)
+{
+	struct vdev *v = priv;
+
+	if (!v)
+		return;
+	if (v->model->quiesce && v->mstate)
+		v->model->quiesce(v->mstate);
+	/* Releases every request and ring mapping: before the model's state goes. */
+	ioreqd_virtio_free(v->vdev);
+	if (v->tr && v->tr->fini)
+		v->tr->fini(v->tstate);
+	if (v->model->fini)
+		v->model->fini(v->mstate);
+	free(v);
+}
+
+enum ioreqd_fault_result vdev_hook_access(ioreqd_fault_t *f, void *priv)
+{
+	struct vdev *v = priv;
+
+	return v->tr->access(f, v->tstate);
+}

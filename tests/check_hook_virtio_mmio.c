@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * check_hook_virtio_mmio: the virtio-mmio transport and the virtio-rng model
+ * through the mock host, driven by the guest-side driver (lib/virtio/vguest)
+ * as a guest would: probe, negotiate, set up the queue, read random bytes,
+ * take and acknowledge the interrupt; plus the bad accesses and the bad
+ * configurations.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "builtin.h"
+#include "mock-host.h"
+#include "vguest.h"
+
+#define BASE 0x02000000ull
+#define IRQ 33
+#define RING_GPA 0x10000ull
+#define BUF_GPA 0x40000ull
+
+static const char *const rng_conf = "mmio = 0x02000000+0x200\nirq = 33\n";
+
+static int io_read(void *ctx, uint64_t off, unsigned size, uint64_t *val)
+{
+	*val = mock_read(ctx, IOREQD_SPACE_MMIO, BASE + off, size);
+	return 0;
+}
+
+static int io_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
+{
+	mock_write(ctx, IOREQD_SPACE_MMIO, BASE + off, size, val);
+	return 0;
+}
+
+static struct mock *rng_mock(const char *conf)
+{
+	struct mock *m = mock_new(1);
+
+	ck_assert_int_eq(
+	    mock_add(m, ioreqd_builtin_hook_find("virtio-rng"), "rng0", conf, NULL), 0);
+	return m;
+}
+
+static void driver_up(struct mock *m, struct ioreqd_vguest *g,
+                      struct ioreqd_vguest_mmio *t, uint64_t want)
+{
+	struct ioreqd_vguest_ram ram = {
+	    .ram = mock_guest_mem(m),
+	    .ram_gpa = 0,
+	    .ram_size = MOCK_GUEST_SIZE,
+	    .ring_gpa = RING_GPA,
+	    .ring_len = 0x10000,
+	};
+	char err[128] = "";
+
+	t->io = (struct ioreqd_vguest_io){.read = io_read, .write = io_write, .ctx = m};
+	ck_assert_msg(ioreqd_vguest_init(g, &ioreqd_vguest_mmio_ops, t, 4, want, 1, 16,
+	                                 &ram, err, sizeof(err)) == 0,
+	              "%s", err);
+}
+
+START_TEST(test_mmio_identity_registers)
+{
+	struct mock *m = rng_mock(rng_conf);
+
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x000, 4), 0x74726976);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x004, 4), 2);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x008, 4), 4);
+	ck_assert_uint_ne(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x00c, 4), 0);
+	/* Offered: VERSION_1 in the high half. */
+	mock_write(m, IOREQD_SPACE_MMIO, BASE + 0x014, 4, 1);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x010, 4) & 1, 1);
+	/* No shared memory regions: length -1. */
+	mock_write(m, IOREQD_SPACE_MMIO, BASE + 0x0ac, 4, 0);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x0b0, 4), 0xffffffff);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x0b4, 4), 0xffffffff);
+	/* One queue of queue_size 64 by default; the second does not exist. */
+	mock_write(m, IOREQD_SPACE_MMIO, BASE + 0x030, 4, 0);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x034, 4), 64);
+	mock_write(m, IOREQD_SPACE_MMIO, BASE + 0x030, 4, 1);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x034, 4), 0);
+	mock_free(m);
+}
+END_TEST
+
+START_TEST(test_mmio_rng_fills_buffers_and_interrupts_until_acked)
+{
+	struct mock *m = rng_mock("mmio = 0x02000000+0x200\nirq = 33\nqueue_size = 16\n");
+	struct ioreqd_vguest_mmio t;
+	struct ioreqd_vguest g;
+	struct ioreqd_vdrv_buf b = {.gpa = BUF_GPA, .len = 64};
+	uint8_t *buf = mock_guest_mem(m) + BUF_GPA;
+	uint32_t len = 0, isr = 0;
+	int cookie;
+	unsigned distinct = 0;
+
+	driver_up(m, &g, &t, (1ull << 29) | (1ull << 28));
+	ck_assert(g.features & (1ull << 29));
+	ck_assert_int_eq(mock_irq_level(m, IRQ), -1);
+	memset(buf, 0, 64);
+	ioreqd_vdrv_enable_irq(&g.q[0]);
+	ck_assert_int_ge(ioreqd_vguest_submit(&g, 0, &b, 0, 1, &cookie), 0);
+	/* QueueNotify completed the request at once and raised the line. */
+	ck_assert_ptr_eq(ioreqd_vdrv_get_used(&g.q[0], &len), &cookie);
+	ck_assert_uint_eq(len, 64);
+	for (unsigned i = 1; i < 64; i++)
+		distinct += buf[i] != buf[0];
+	ck_assert_uint_gt(distinct, 0);
+	ck_assert_int_eq(mock_irq_level(m, IRQ), 1);
+	ck_assert_int_eq(ioreqd_vguest_mmio_ops.ack_interrupt(&t, &isr), 0);
+	ck_assert_uint_eq(isr, 1);
+	ck_assert_int_eq(mock_irq_level(m, IRQ), 0);
+	/* A reset lowers nothing more, disables the queue, and frees its mappings. */
+	ioreqd_vguest_fini(&g);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x070, 4), 0);
+	ck_assert_uint_eq(mock_maps_live(m), 0);
+	mock_free(m);
+}
+END_TEST
+
+START_TEST(test_mmio_bad_accesses_are_refused_and_the_device_goes_on)
+{
+	struct mock *m = rng_mock(rng_conf);
+	struct ioreqd_vguest_mmio t;
+	struct ioreqd_vguest g;
+
+	/* A 2-byte register read, an unaligned one, a write-only register
+	 * read, a read-only register written, a hole, config space that the
+	 * rng does not have: all-ones, logged, and nothing changes. */
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x000, 2), 0xffff);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x002, 4), 0xffffffff);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x050, 4), 0xffffffff);
+	mock_write(m, IOREQD_SPACE_MMIO, BASE + 0x000, 4, 0);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x000, 4), 0x74726976);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x0c8, 4), 0xffffffff);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x100, 4), 0xffffffff);
+	ck_assert(mock_log_contains(m, "aligned 32-bit"));
+	ck_assert(mock_log_contains(m, "not a readable register"));
+	/* Status out of order is refused by the core. */
+	mock_write(m, IOREQD_SPACE_MMIO, BASE + 0x070, 4, 0x04);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x070, 4), 0);
+	/* A queue with rings outside guest RAM is refused: it reads back not ready. */
+	mock_write(m, IOREQD_SPACE_MMIO, BASE + 0x070, 4, 1);
+	mock_write(m, IOREQD_SPACE_MMIO, BASE + 0x070, 4, 3);
+	mock_write(m, IOREQD_SPACE_MMIO, BASE + 0x024, 4, 1);
+	mock_write(m, IOREQD_SPACE_MMIO, BASE + 0x020, 4, 1);
+	mock_write(m, IOREQD_SPACE_MMIO, BASE + 0x070, 4, 0xb);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x070, 4), 0xb);
+	mock_write(m, IOREQD_SPACE_MMIO, BASE + 0x038, 4, 16);
+	mock_write(m, IOREQD_SPACE_MMIO, BASE + 0x080, 4, 0);
+	mock_write(m, IOREQD_SPACE_MMIO, BASE + 0x084, 4, 0x10);
+	mock_write(m, IOREQD_SPACE_MMIO, BASE + 0x044, 4, 1);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x044, 4), 0);
+	/* A notify of a queue that does not exist is ignored. */
+	mock_write(m, IOREQD_SPACE_MMIO, BASE + 0x050, 4, 7);
+	/* And a driver starting over still gets a working device. */
+	driver_up(m, &g, &t, 0);
+	ioreqd_vguest_fini(&g);
+	mock_free(m);
+}
+END_TEST
+
+static void bad_conf(const char *conf, const char *msg)
+{
+	struct mock *m = mock_new(1);
+
+	ck_assert_int_eq(
+	    mock_add(m, ioreqd_builtin_hook_find("virtio-rng"), "rng0", conf, NULL),
+	    -EINVAL);
+	ck_assert_msg(strstr(mock_error(m), msg), "'%s' lacks '%s'", mock_error(m), msg);
+	mock_free(m);
+}
+
+START_TEST(test_mmio_bad_configurations_name_the_line)
+{
+	bad_conf(
+	    "mmio = 0x02000000+0x200\nirq = 33\ntransport = ccw\n",
+	    "mock.conf:5: device rng0: transport: unknown 'ccw' (this build has: mmio)");
+	bad_conf("mmio = 0x02000000+0x200\nirq = 33\nqueue_size = 48\n",
+	         "mock.conf:5: device rng0: queue_size: 48 is not a power of 2");
+	bad_conf("mmio = 0x02000000+0x200\nirq = 33\nqueue_size = 65536\n", "power of 2");
+	bad_conf("mmio = 0x02000000+0x200\n", "needs irq = N");
+	bad_conf("mmio = 0x02000000+0x80\nirq = 33\n", "at least 0x100 bytes");
+	bad_conf("pio = 0x510+0x200\nirq = 33\n", "at least 0x100 bytes");
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("hook_virtio_mmio");
+	TCase *tc = tcase_create("mmio");
+
+	tcase_add_test(tc, test_mmio_identity_registers);
+	tcase_add_test(tc, test_mmio_rng_fills_buffers_and_interrupts_until_acked);
+	tcase_add_test(tc, test_mmio_bad_accesses_are_refused_and_the_device_goes_on);
+	tcase_add_test(tc, test_mmio_bad_configurations_name_the_line);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
