@@ -4,6 +4,9 @@
 # EXTRA_PROGRAMS: built only by `make bench`, never by `make all` or
 # `make check`, and nothing here is a timed test.
 bench_programs = bench/bench_dispatch bench/bench_roundtrip bench/bench_virtq
+if HAVE_LIBURING
+bench_programs += bench/bench_vblk
+endif
 EXTRA_PROGRAMS = $(bench_programs)
 
 BENCH_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/bench
@@ -23,6 +26,13 @@ bench_bench_roundtrip_LDADD = sim/libioreqd-sim.la -lm
 bench_bench_virtq_SOURCES = bench/bench_virtq.c bench/bench.c bench/bench.h
 bench_bench_virtq_CPPFLAGS = $(BENCH_CPPFLAGS) -I$(top_srcdir)/lib/virtio
 bench_bench_virtq_LDADD = lib/virtio/libioreqd-virtio.la lib/virtio/libioreqd-vdriver.la -lm
+
+# In-process: the virtio-blk model and io_uring against pread/pwrite on one file.
+bench_bench_vblk_SOURCES = bench/bench_vblk.c bench/bench.c bench/bench.h
+bench_bench_vblk_CPPFLAGS = $(BENCH_CPPFLAGS) -I$(top_srcdir)/lib/virtio \
+	-I$(top_srcdir)/hooks
+bench_bench_vblk_LDADD = hooks/virtio/libioreqd-vblk.la lib/virtio/libioreqd-virtio.la \
+	lib/virtio/libioreqd-vdriver.la -lm
 
 EXTRA_DIST += bench/README.md bench/run.sh bench/callgrind.sh
 CLEANFILES += $(bench_programs) bench/last.json bench/last.png

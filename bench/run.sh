@@ -11,14 +11,14 @@
 #   BENCH_BUILDDIR, BENCH_SRCDIR   set by the Makefile
 #   BENCH_SECONDS   time per measured point of the cross-process runs (default 1)
 #   BENCH_QUICK=1   a short smoke run (numbers are not meaningful)
-#   BENCH_ONLY      a space-separated subset of: dispatch roundtrip virtq callgrind
+#   BENCH_ONLY      a space-separated subset of: dispatch roundtrip virtq vblk callgrind
 set -eu
 
 : "${BENCH_BUILDDIR:=.}"
 : "${BENCH_SRCDIR:=.}"
 : "${BENCH_SECONDS:=1}"
 : "${BENCH_QUICK:=0}"
-: "${BENCH_ONLY:=dispatch roundtrip virtq callgrind}"
+: "${BENCH_ONLY:=dispatch roundtrip virtq vblk callgrind}"
 
 b=$BENCH_BUILDDIR
 out=$b/bench/last.json
@@ -77,6 +77,10 @@ fi
 if wants virtq; then
 	run virtq "$b/bench/bench_virtq" $quick --json "$tmp/virtq.json" || status=1
 fi
+if wants vblk && [ -x "$b/bench/bench_vblk" ]; then
+	run vblk "$b/bench/bench_vblk" $quick --seconds "$BENCH_SECONDS" \
+		--json "$tmp/vblk.json" || status=1
+fi
 if wants callgrind; then
 	run callgrind sh "$BENCH_SRCDIR/bench/callgrind.sh" "$b/bench/bench_dispatch" \
 		"$tmp/callgrind.json" || status=1
@@ -113,7 +117,7 @@ json_str() { printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g'; }
 	printf '    "seconds_per_point": %s,\n' "$BENCH_SECONDS"
 	printf '    "quick": %s,\n' "$([ "$BENCH_QUICK" = 1 ] && echo true || echo false)"
 	printf '    "wall_seconds": %s\n  }' "$(($(date +%s) - start))"
-	for part in dispatch roundtrip virtq callgrind; do
+	for part in dispatch roundtrip virtq vblk callgrind; do
 		[ -s "$tmp/$part.json" ] || continue
 		printf ',\n  "%s": ' "$part"
 		sed '2,$s/^/  /' "$tmp/$part.json"
