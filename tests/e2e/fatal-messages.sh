@@ -69,6 +69,11 @@ for mode in "" "-v"; do
 	expect "no_simulated_hypervisor/$m" 1 "$nosim" -- \
 		-f -d 3 --backend=sim --sim-socket "$tmp/none.sock" --sim-wait 0 \
 		--hook-dir "$HOOKDIR" -c "$tmp/ok.conf" $mode
+	# Without -f the daemon detaches only once it serves: a failure before
+	# that is still printed by the process the user started.
+	expect "no_simulated_hypervisor_without_-f/$m" 1 "$nosim" -- \
+		-d 3 --backend=sim --sim-socket "$tmp/none.sock" --sim-wait 0 \
+		--hook-dir "$HOOKDIR" -c "$tmp/ok.conf" $mode
 done
 
 # -vv names the function behind an error (-v adds debug messages).
