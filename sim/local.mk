@@ -7,9 +7,12 @@ sim_libioreqd_sim_la_SOURCES = \
 	sim/simhv.h sim/simhv-internal.h sim/simproto.h
 
 bin_PROGRAMS += sim/ioreqd-simguest
-sim_ioreqd_simguest_SOURCES = sim/simguest.c sim/simscript.c sim/simscript.h
-sim_ioreqd_simguest_LDADD = sim/libioreqd-sim.la lib/libioreqd.la
-sim_ioreqd_simguest_CPPFLAGS = $(AM_CPPFLAGS) -DIOREQD_DOCDIR='"$(docdir)"'
+sim_ioreqd_simguest_SOURCES = sim/simguest.c sim/simscript.c sim/simscript.h \
+	sim/simvirtio.c sim/simvirtio.h
+sim_ioreqd_simguest_LDADD = sim/libioreqd-sim.la lib/virtio/libioreqd-vdriver.la \
+	lib/libioreqd.la
+sim_ioreqd_simguest_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/lib/virtio \
+	-DIOREQD_DOCDIR='"$(docdir)"'
 
 # What a user needs to run the simulated demo and a hook of their own from
 # the installed files: the script language reference in docdir, the demo's

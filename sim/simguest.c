@@ -33,6 +33,8 @@
  *   expect-key KEY VALUE               reg NAME V        expect-reg NAME V
  *   repeat N ... end                   the block N times on this vCPU ($i)
  *   parallel N [repeat R] ... end      the block on vCPUs 0..N-1 at once ($vcpu)
+ *   virtio attach DEV mmio ADDR irq IRQ [id ID] [queues N] [qsize S] [features F] [area GPA]
+ *   virtio detach DEV                  virtio rng DEV read BYTES
  */
 #include "build-config.h"
 
@@ -48,6 +50,7 @@
 #include "rundir.h"
 #include "simhv.h"
 #include "simscript.h"
+#include "simvirtio.h"
 
 #define EX_FAILED 1
 #define EX_SETUP 2
@@ -64,6 +67,7 @@ struct guest {
 	unsigned checks;
 	unsigned passed;
 	unsigned failed;
+	struct sg_vdev vdev[SG_VIRTIO_DEVS]; /* used by the main thread only */
 };
 
 /* One thread of execution: the main script, or one vCPU of a parallel block. */
@@ -445,6 +449,72 @@ static void run_repeat(struct ctx *x, const struct sg_cmd *c)
 	}
 }
 
+/* --- virtio ------------------------------------------------------------------ */
+
+static void run_virtio(struct ctx *x, const struct sg_cmd *c)
+{
+	const struct sg_virtio_args *v = &c->vio;
+	struct guest *g = x->g;
+	uint64_t dev, addr = 0, irq = 0, id, queues, qsize, features, area, bytes;
+	struct sg_vdev *d;
+	char err[256] = "";
+	int rc = 0;
+
+	if (!eval(x, c, v->dev, 0, &dev))
+		return;
+	if (dev >= SG_VIRTIO_DEVS) {
+		check(x, c, false, "virtio %llu: devices are 0 to %u", (unsigned long long)dev,
+		      SG_VIRTIO_DEVS - 1);
+		return;
+	}
+	d = &g->vdev[dev];
+	switch (v->op) {
+	case SG_V_ATTACH:
+		if (!eval(x, c, c->addr, 0, &addr) || !eval(x, c, v->irq, 0, &irq) ||
+		    !eval(x, c, v->id, 0, &id) || !eval(x, c, v->queues, 1, &queues) ||
+		    !eval(x, c, v->qsize, 16, &qsize) || !eval(x, c, v->features, 0, &features) ||
+		    !eval(x, c, v->area, UINT64_MAX, &area))
+			return;
+		if (queues < 1 || queues > IOREQD_VGUEST_QUEUES || qsize < 1 || qsize > 32768 ||
+		    irq >= IOREQD_SIMHV_NR_IRQS) {
+			check(x, c, false, "virtio %llu attach: queues 1-%u, qsize 1-32768, irq < %u",
+			      (unsigned long long)dev, IOREQD_VGUEST_QUEUES, IOREQD_SIMHV_NR_IRQS);
+			return;
+		}
+		rc = sg_virtio_attach_mmio(d, g->hv, x->vcpu,
+		                           &(struct sg_vattach){
+		                               .slot = (unsigned)dev,
+		                               .base = addr,
+		                               .irq = (unsigned)irq,
+		                               .device_id = (uint32_t)id,
+		                               .queues = (unsigned)queues,
+		                               .qsize = (uint32_t)qsize,
+		                               .features = features,
+		                               .area = area,
+		                           },
+		                           err, sizeof(err));
+		check(x, c, rc == 0, "virtio %llu attach mmio 0x%llx: %s", (unsigned long long)dev,
+		      (unsigned long long)addr,
+		      rc ? err : d->g.device_id == 4 ? "virtio-rng" : "up");
+		break;
+	case SG_V_DETACH:
+		sg_virtio_detach(d);
+		check(x, c, true, "virtio %llu detach", (unsigned long long)dev);
+		break;
+	case SG_V_RNG:
+		if (!eval(x, c, v->bytes, 0, &bytes))
+			return;
+		if (!d->up || d->g.device_id != 4)
+			rc = -ENODEV, snprintf(err, sizeof(err), "not a virtio-rng device");
+		else
+			rc = sg_virtio_rng_read(d, bytes > UINT32_MAX ? 0 : (uint32_t)bytes,
+			                        g->timeout_ms, err, sizeof(err));
+		check(x, c, rc == 0, "virtio %llu rng read %llu%s%s", (unsigned long long)dev,
+		      (unsigned long long)bytes, rc ? ": " : " bytes", rc ? err : "");
+		break;
+	}
+}
+
 static void run_cmd(struct ctx *x, const struct sg_cmd *c)
 {
 	struct guest *g = x->g;
@@ -533,6 +603,9 @@ static void run_cmd(struct ctx *x, const struct sg_cmd *c)
 		break;
 	case SG_PARALLEL:
 		run_parallel(x, c);
+		break;
+	case SG_VIRTIO:
+		run_virtio(x, c);
 		break;
 	}
 }
@@ -811,7 +884,10 @@ int main(int argc, char **argv)
 		        ioreqd_simhv_crashed(g.hv));
 	status = g.failed ? EX_FAILED : 0;
 out:
-	/* Destroying the domain is what tells the device model to exit. */
+	/* Reset the devices, then destroying the domain tells the device model to exit. */
+	if (g.hv && !ioreqd_simhv_crashed(g.hv))
+		for (unsigned i = 0; i < SG_VIRTIO_DEVS; i++)
+			sg_virtio_detach(&g.vdev[i]);
 	ioreqd_simhv_free(g.hv);
 	sg_free(&script);
 	pthread_mutex_destroy(&g.out);

@@ -284,6 +284,7 @@ static const char *const op_names[] = {
     [SG_EXPECT_REG] = "expect-reg",
     [SG_REPEAT] = "repeat",
     [SG_PARALLEL] = "parallel",
+    [SG_VIRTIO] = "virtio",
 };
 
 const char *sg_op_name(enum sg_op op)
@@ -590,6 +591,62 @@ static int parse_sleep(struct parser *p, struct sg_cmd *c)
 static int parse_block(struct parser *p, unsigned depth, bool in_parallel,
                        struct sg_cmd **cmds, unsigned *n);
 
+/*
+ * virtio attach DEV mmio ADDR irq IRQ [id ID] [queues N] [qsize S] [features F] [area GPA]
+ * virtio detach DEV
+ * virtio rng DEV read BYTES
+ */
+static int parse_virtio(struct parser *p, bool in_parallel, struct sg_cmd *c)
+{
+	struct sg_virtio_args *v = &c->vio;
+	const char *sub = p->ntok > 1 ? p->tok[1] : "";
+	int rc;
+
+	c->op = SG_VIRTIO;
+	if (in_parallel)
+		return fail(p, "virtio: not inside parallel (devices are shared)");
+	if (!strcmp(sub, "attach"))
+		v->op = SG_V_ATTACH;
+	else if (!strcmp(sub, "detach"))
+		v->op = SG_V_DETACH;
+	else if (!strcmp(sub, "rng"))
+		v->op = SG_V_RNG;
+	else
+		return fail(p, "virtio: want attach, detach or rng, not '%s'", sub);
+	rc = expr_at(p, 2, "device number", &v->dev);
+	if (rc < 0)
+		return rc;
+	switch (v->op) {
+	case SG_V_ATTACH:
+		if (p->ntok < 4 || strcmp(p->tok[3], "mmio"))
+			return fail(p, "virtio attach: want virtio attach DEV mmio ADDR irq IRQ ...");
+		c->space = IOREQD_SPACE_MMIO;
+		rc = expr_at(p, 4, "address", &c->addr);
+		if (rc == 0)
+			rc = parse_opts(p, 5,
+			                (struct opt[]){{"irq", &v->irq},
+			                               {"id", &v->id},
+			                               {"queues", &v->queues},
+			                               {"qsize", &v->qsize},
+			                               {"features", &v->features},
+			                               {"area", &v->area},
+			                               {NULL, NULL}});
+		if (rc == 0 && !v->irq)
+			rc = fail(p, "virtio attach: missing irq IRQ");
+		return rc;
+	case SG_V_DETACH:
+		return p->ntok > 3 ? fail(p, "virtio detach: unexpected '%s'", p->tok[3]) : 0;
+	case SG_V_RNG:
+		if (p->ntok < 4 || strcmp(p->tok[3], "read"))
+			return fail(p, "virtio rng: want virtio rng DEV read BYTES");
+		rc = expr_at(p, 4, "byte count", &v->bytes);
+		if (rc == 0 && p->ntok > 5)
+			rc = fail(p, "virtio rng: unexpected '%s'", p->tok[5]);
+		return rc;
+	}
+	return 0;
+}
+
 /* Parse one command from the current line into @p c. */
 static int parse_cmd(struct parser *p, unsigned depth, bool in_parallel, struct sg_cmd *c)
 {
@@ -681,6 +738,8 @@ static int parse_cmd(struct parser *p, unsigned depth, bool in_parallel, struct 
 		if (rc == 0)
 			rc = parse_block(p, depth + 1, in_parallel || par, &c->body,
 			                 &c->nbody);
+	} else if (!strcmp(t, "virtio")) {
+		rc = parse_virtio(p, in_parallel, c);
 	} else if (!strcmp(t, "end")) {
 		return fail(p, "end without repeat or parallel");
 	} else {

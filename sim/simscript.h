@@ -34,6 +34,22 @@ enum sg_op {
 	SG_EXPECT_REG, /* reg, value */
 	SG_REPEAT,     /* count, body */
 	SG_PARALLEL,   /* count = vCPUs, reps = repetitions, body */
+	SG_VIRTIO,     /* vio: a virtio command (see sim/simvirtio.h) */
+};
+
+/* The virtio commands (`virtio SUBCOMMAND DEV ...`). */
+enum sg_vop {
+	SG_V_ATTACH = 0, /* space (transport), addr, vio.irq, id, queues, qsize, features, area */
+	SG_V_DETACH,
+	SG_V_RNG, /* vio.bytes */
+};
+
+/* The arguments of a virtio command: expressions (text), NULL when absent. */
+struct sg_virtio_args {
+	enum sg_vop op;
+	const char *dev; /* the device slot */
+	const char *irq, *id, *queues, *qsize, *features, *area;
+	const char *bytes;
 };
 
 /* What a rep access moves, or what a rep read must have left in the buffer. */
@@ -65,7 +81,8 @@ struct sg_cmd {
 	const char *addr, *size, *count, *value, *expect, *mask, *df, *buf, *pattern,
 	    *reps;
 	const char *text, *text2;
-	struct sg_cmd *body; /* SG_REPEAT, SG_PARALLEL */
+	struct sg_virtio_args vio; /* SG_VIRTIO */
+	struct sg_cmd *body;       /* SG_REPEAT, SG_PARALLEL */
 	unsigned nbody;
 };
 

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The simulated guest's virtio devices: the `virtio ...` script commands run
+ * the guest-side driver (lib/virtio/vguest.h, vdriver.h) over the simulated
+ * hypervisor.  A device is a numbered slot (0 .. SG_VIRTIO_DEVS - 1) that
+ * `virtio attach` fills: probe, negotiate, set up the queues in a private
+ * area of guest RAM, DRIVER_OK.  The transport is a vguest ops struct chosen
+ * by `attach` (mmio now; pci adds its own), so the device commands (`virtio
+ * rng`, and `virtio blk ...` next) never touch registers themselves.
+ *
+ * Interrupts as the sim models them: the driver asks for one, kicks, waits
+ * for the device's ISA line to go high, reads and acknowledges
+ * InterruptStatus (which must lower the line), then collects the used
+ * buffers.
+ */
+#ifndef IOREQD_SIMVIRTIO_H
+#define IOREQD_SIMVIRTIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "simhv.h"
+#include "vguest.h"
+
+/** How many virtio devices one guest can attach. */
+#define SG_VIRTIO_DEVS 4
+/** Guest RAM per device by default: rings in the first half, data in the second. */
+#define SG_VIRTIO_AREA 0x10000u
+
+/** One attached device. */
+struct sg_vdev {
+	bool up;
+	struct ioreqd_simhv *hv;
+	unsigned vcpu; /* the vCPU whose accesses drive it */
+	uint64_t base; /* mmio: the register window */
+	unsigned irq;
+	uint64_t area; /* its private guest RAM: SG_VIRTIO_AREA bytes */
+	struct ioreqd_vguest_mmio mmio;
+	struct ioreqd_vguest g;
+};
+
+/** What `virtio attach` asks for (after the script's expressions are evaluated). */
+struct sg_vattach {
+	unsigned slot;
+	uint64_t base; /* mmio register window */
+	unsigned irq;
+	uint32_t device_id; /* 0: any */
+	unsigned queues;    /* 1 .. IOREQD_VGUEST_QUEUES */
+	uint32_t qsize;     /* largest queue size to use */
+	uint64_t features;  /* device features wanted besides VERSION_1 */
+	uint64_t area;      /* UINT64_MAX: the default (the top of RAM, by slot) */
+};
+
+/**
+ * Attach a virtio-mmio device.
+ * @param err  receives the reason on failure.
+ * @return 0 or a negative errno.
+ */
+int sg_virtio_attach_mmio(struct sg_vdev *d, struct ioreqd_simhv *hv, unsigned vcpu,
+                          const struct sg_vattach *a, char *err, size_t errlen);
+
+/** Reset the device and forget it (harmless when not attached). */
+void sg_virtio_detach(struct sg_vdev *d);
+
+/**
+ * Wait for the device's interrupt after a kick: the line high, the status
+ * read and acknowledged (@p isr receives it), the line low again.
+ * @return 0, or a negative errno with the reason in @p err.
+ */
+int sg_virtio_wait_interrupt(struct sg_vdev *d, unsigned timeout_ms, uint32_t *isr,
+                             char *err, size_t errlen);
+
+/**
+ * virtio-rng: read @p len bytes (1 .. SG_VIRTIO_AREA / 2) into the data half
+ * of the device's area through queue 0, and check them: the device wrote
+ * exactly @p len bytes, and they are not all the same (for len >= 8).
+ * @return 0, or a negative errno with the reason in @p err.
+ */
+int sg_virtio_rng_read(struct sg_vdev *d, uint32_t len, unsigned timeout_ms, char *err,
+                       size_t errlen);
+
+#endif /* IOREQD_SIMVIRTIO_H */
