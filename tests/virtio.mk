@@ -53,3 +53,15 @@ TESTS += tests/check_hook_virtio_mmio
 tests_check_hook_virtio_mmio_SOURCES = tests/check_hook_virtio_mmio.c $(MOCK_HOST_SOURCES)
 tests_check_hook_virtio_mmio_CPPFLAGS = $(HOOK_TEST_CPPFLAGS) -I$(top_srcdir)/lib/virtio
 tests_check_hook_virtio_mmio_LDADD = lib/virtio/libioreqd-vdriver.la $(HOOK_TEST_LDADD)
+
+# --- end to end: the real daemon and the simulated guest ---
+E2E_TESTS += tests/e2e/virtio-demo.sh tests/e2e/virtio-config-errors.sh
+EXTRA_DIST += etc/virtio-demo.conf sim/virtio-demo.script
+
+# The virtio demo (etc/virtio-demo.conf, sim/virtio-demo.script).
+demo-virtio: all
+	@srcdir='$(abs_top_srcdir)' builddir='$(abs_top_builddir)' \
+		DEMO_CONF='$(abs_top_srcdir)/etc/virtio-demo.conf' \
+		DEMO_SCRIPT='$(abs_top_srcdir)/sim/virtio-demo.script' \
+		$(SHELL) $(abs_top_srcdir)/tests/e2e/demo.sh
+.PHONY: demo-virtio
