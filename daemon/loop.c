@@ -234,7 +234,7 @@ static void sweep(struct ioreqd_daemon *d)
 		    !ioreqd_engine_buffered_pending(d->engine))
 			break;
 	for (unsigned v = 0; v < d->nr_vcpus; v++)
-		ioreqd_engine_handle(d->engine, v);
+		ioreqd_engine_poll(d->engine, v);
 	aborted = ioreqd_engine_abort_all(d->engine);
 	if (aborted)
 		log_info("%s: d%u: completed %u deferred access(es) at shutdown", __func__,

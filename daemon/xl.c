@@ -105,7 +105,7 @@ static int xl_resume(void *arg)
 	/* Requests that arrived while paused left no pending wake-up for us. */
 	ioreqd_loop_drain_buffered(d);
 	for (unsigned v = 0; v < d->nr_vcpus; v++)
-		ioreqd_engine_handle(d->engine, v);
+		ioreqd_engine_poll(d->engine, v);
 	log_info("%s: d%u: running", __func__, d->opts.domid);
 	return 0;
 }

@@ -137,6 +137,25 @@ START_TEST(test_engine_bind_notification_before_first_request_is_not_spurious)
 }
 END_TEST
 
+/*
+ * The daemon's own looks at the slots (on resume, in the shutdown sweeps) are
+ * not notifications: an empty slot is not spurious, a READY one is served.
+ */
+START_TEST(test_engine_poll_of_an_empty_slot_is_not_spurious)
+{
+	ck_assert_int_eq(run(1, rq(IOREQ_TYPE_PIO, PIO_BASE, 1, 1, true, 0)), 1);
+	for (unsigned i = 0; i < 3; i++)
+		for (unsigned v = 0; v < NR_VCPUS; v++)
+			ck_assert_int_eq(ioreqd_engine_poll(eng, v), 0);
+	ck_assert_uint_eq(st()->spurious, 0);
+	post(2, rq(IOREQ_TYPE_PIO, PIO_BASE, 1, 1, true, 0));
+	ck_assert_int_eq(ioreqd_engine_poll(eng, 2), 1);
+	ck_assert_uint_eq(slot(2)->state, STATE_IORESP_READY);
+	ck_assert_uint_eq(st()->requests, 2);
+	ck_assert_uint_eq(st()->spurious, 0);
+}
+END_TEST
+
 START_TEST(test_engine_unknown_slot_state_rejected_and_untouched)
 {
 	for (unsigned s = 4; s <= 15; s++) {
@@ -622,6 +641,7 @@ static Suite *ioreq_suite(void)
 	tcase_add_test(tv, test_engine_write_delivers_data_masked_to_size);
 	tcase_add_test(tv, test_engine_non_ready_slot_is_spurious_and_untouched);
 	tcase_add_test(tv, test_engine_bind_notification_before_first_request_is_not_spurious);
+	tcase_add_test(tv, test_engine_poll_of_an_empty_slot_is_not_spurious);
 	tcase_add_test(tv, test_engine_unknown_slot_state_rejected_and_untouched);
 	tcase_add_test(tv, test_engine_rejects_bad_sizes_with_all_ones);
 	tcase_add_test(tv, test_engine_rejects_size_8_for_pio_and_pci);

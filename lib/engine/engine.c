@@ -521,7 +521,12 @@ static int run_request(struct ioreqd_engine *e, struct vcpu_ctx *vc)
 	return run_elements(e, vc);
 }
 
-int ioreqd_engine_handle(struct ioreqd_engine *e, unsigned vcpu)
+/*
+ * Take @p vcpu's request if its slot is READY.  @p notified: Xen told us so
+ * (an empty slot is then a spurious notification); otherwise the daemon is
+ * looking on its own (resume, shutdown sweeps) and an empty slot is normal.
+ */
+static int take(struct ioreqd_engine *e, unsigned vcpu, bool notified)
 {
 	volatile ioreq_t *slot;
 	struct vcpu_ctx *vc;
@@ -539,6 +544,8 @@ int ioreqd_engine_handle(struct ioreqd_engine *e, unsigned vcpu)
 		if (state > STATE_IORESP_READY)
 			ioreqd_engine_reject(e, IOREQD_REJ_STATE, vcpu, slot->addr,
 					     "unknown slot state %u", state);
+		else if (!notified)
+			; /* a look of our own, not a notification */
 		else if (vc->served || vc->bind_kick_seen)
 			e->stats.spurious++;
 		else
@@ -570,6 +577,16 @@ int ioreqd_engine_handle(struct ioreqd_engine *e, unsigned vcpu)
 	/* Taken, whether it completed or a handler deferred it. */
 	run_request(e, vc);
 	return 1;
+}
+
+int ioreqd_engine_handle(struct ioreqd_engine *e, unsigned vcpu)
+{
+	return take(e, vcpu, true);
+}
+
+int ioreqd_engine_poll(struct ioreqd_engine *e, unsigned vcpu)
+{
+	return take(e, vcpu, false);
 }
 
 int ioreqd_engine_inject(struct ioreqd_engine *e, unsigned vcpu, ioreq_t *req)

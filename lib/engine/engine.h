@@ -106,6 +106,14 @@ void ioreqd_engine_free(struct ioreqd_engine *e);
 int ioreqd_engine_handle(struct ioreqd_engine *e, unsigned vcpu);
 
 /**
+ * As ioreqd_engine_handle(), when no notification came: the daemon looks at
+ * the slot on its own (on resume, in the shutdown sweeps).  An empty slot is
+ * then not counted as spurious.
+ * @return 1 if a request was taken, 0 if there was none, or -EINVAL.
+ */
+int ioreqd_engine_poll(struct ioreqd_engine *e, unsigned vcpu);
+
+/**
  * Run one request given by value (no shared page involved) as if it had
  * arrived on @p vcpu; on return (or on deferred completion) the result is in
  * *req (data, state = IORESP_READY).  For tests, replay and the fuzzers.

@@ -131,4 +131,8 @@ wait "$guest" 2>/dev/null
 guest=
 [ "$drc" -eq 0 ] || fail "daemon exit $drc"
 [ ! -e "$ctl" ] || fail "the control socket was left behind"
+# Every request came with its notification; the daemon's own sweeps of the
+# slots at shutdown are not notifications, so nothing was spurious.
+grep -Eq "invalidate 0, spurious 0$" "$tmp/daemon.err" ||
+	fail "spurious notifications counted in the exit statistics"
 exit 0
