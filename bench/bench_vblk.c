@@ -214,8 +214,9 @@ static int rig_up(void)
 
 static void rig_down(void)
 {
-	ioreqd_vblk_free(R.b);
+	ioreqd_vblk_quiesce(R.b);
 	ioreqd_virtio_free(R.dev);
+	ioreqd_vblk_free(R.b);
 	ioreqd_vdrv_fini(&R.drv);
 	close(R.fd);
 	unlink(R.path);

@@ -4,6 +4,8 @@
  * adding its ioreqd_hook_<name> here and its source to the convenience
  * library in hooks/local.mk; the hook source itself is not changed.
  */
+#include "build-config.h"
+
 #include "builtin.h"
 
 #include <stddef.h>
@@ -19,6 +21,10 @@ extern const struct ioreqd_hook ioreqd_hook_testdev;
 extern const struct ioreqd_hook ioreqd_hook_trace;
 extern const struct ioreqd_hook ioreqd_hook_uart16550;
 extern const struct ioreqd_hook ioreqd_hook_virtio_rng;
+#ifdef HAVE_LIBURING
+extern const struct ioreqd_hook ioreqd_hook_virtio_blk;
+#endif
+extern const struct ioreqd_hook ioreqd_hook_virtio_console;
 
 const struct ioreqd_hook *const ioreqd_builtin_hooks[] = {
 	&ioreqd_hook_debugcon,
@@ -30,6 +36,10 @@ const struct ioreqd_hook *const ioreqd_builtin_hooks[] = {
 	&ioreqd_hook_trace,
 	&ioreqd_hook_uart16550,
 	&ioreqd_hook_virtio_rng,
+#ifdef HAVE_LIBURING
+	&ioreqd_hook_virtio_blk,
+#endif
+	&ioreqd_hook_virtio_console,
 	NULL,
 };
 

@@ -7,18 +7,23 @@
  * unknown types and flags), a read-only disk, GET_ID, FLUSH, DISCARD and
  * WRITE_ZEROES, a failing backing file (EIO injected under the I/O layer:
  * the guest sees IOERR and the next request succeeds), a batch of 32
- * requests with one kick, a reset with I/O in flight, and bad configuration.
+ * requests with one kick, a reset with I/O in flight, bad configuration, and
+ * the virtio-blk hook over virtio-mmio as a guest drives it.
  */
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "builtin.h"
+#include "vguest.h"
 #include "virtio/blk.h"
+#include "virtio/vdev.h"
 #include "vmodel-fixture.h"
 
 #define BIT(n) (1ull << (n))
@@ -42,6 +47,11 @@ static void blk_attach(void *model, ioreqd_virtio_dev_t *vdev)
 	ioreqd_vblk_attach(model, vdev);
 }
 
+static void blk_quiesce(void *model)
+{
+	ioreqd_vblk_quiesce(model);
+}
+
 static void blk_destroy(void *model)
 {
 	ioreqd_vblk_free(model);
@@ -53,6 +63,7 @@ static const struct vmf_model blk_model = {
     .keys = blk_keys,
     .create = blk_create,
     .attach = blk_attach,
+    .quiesce = blk_quiesce,
     .destroy = blk_destroy,
 };
 
@@ -198,7 +209,7 @@ START_TEST(config_space_has_capacity_blk_size_and_seg_max)
 	uint32_t v;
 	uint64_t feat;
 
-	up_with("queue_size = 128\n");
+	up_with(NULL);
 	feat = ioreqd_virtio_device_features(f.vdev);
 	ck_assert(feat & BIT(IOREQD_VBLK_F_FLUSH));
 	ck_assert(feat & BIT(IOREQD_VBLK_F_SEG_MAX));
@@ -209,8 +220,9 @@ START_TEST(config_space_has_capacity_blk_size_and_seg_max)
 	ck_assert_int_eq(ioreqd_virtio_config_read(f.vdev, IOREQD_VBLK_CFG_BLK_SIZE, &v, 4), 0);
 	ck_assert_uint_eq(v, 512);
 	ck_assert_int_eq(ioreqd_virtio_config_read(f.vdev, IOREQD_VBLK_CFG_SEG_MAX, &v, 4), 0);
-	ck_assert_uint_eq(v, 126);
-	ck_assert_uint_eq(ioreqd_virtq_max_size(ioreqd_virtio_queue(f.vdev, 0)), 128);
+	ck_assert_uint_eq(v, IOREQD_VBLK_QUEUE_DEFAULT - 2);
+	ck_assert_uint_eq(ioreqd_virtq_max_size(ioreqd_virtio_queue(f.vdev, 0)),
+	                  IOREQD_VBLK_QUEUE_DEFAULT);
 }
 END_TEST
 
@@ -428,13 +440,106 @@ START_TEST(unreadable_file_is_a_config_error)
 }
 END_TEST
 
+/* --- the hook itself: the model behind virtio-mmio, as a guest sees it --- */
+
+#define MMIO_BASE 0x02000000ull
+
+static int io_read(void *ctx, uint64_t off, unsigned size, uint64_t *val)
+{
+	*val = mock_read(ctx, IOREQD_SPACE_MMIO, MMIO_BASE + off, size);
+	return 0;
+}
+
+static int io_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
+{
+	mock_write(ctx, IOREQD_SPACE_MMIO, MMIO_BASE + off, size, val);
+	return 0;
+}
+
+static int hook_add(struct mock *m, const char *extra, ioreqd_dev_t **dev)
+{
+	char conf[256];
+
+	snprintf(conf, sizeof(conf), "mmio = 0x02000000+0x200\nirq = 33\npath = %s\n%s", disk,
+	         extra);
+	return mock_add(m, ioreqd_builtin_hook_find("virtio-blk"), "vblk0", conf, dev);
+}
+
+/* Submit one request through the transport and wait for it; @return its status. */
+static uint8_t hook_req(struct mock *m, struct ioreqd_vguest *g, int fd, uint32_t type,
+                        uint64_t sector, uint64_t data_gpa, uint32_t len)
+{
+	struct {
+		uint32_t type, reserved;
+		uint64_t sector;
+	} hdr = {type, 0, sector};
+	uint8_t *ram = mock_guest_mem(m);
+	bool in = type == IOREQD_VBLK_T_IN;
+	struct ioreqd_vdrv_buf b[3] = {{0x40000, 16}, {data_gpa, len}, {0x40100, 1}};
+	int cookie;
+	uint32_t used;
+
+	memcpy(ram + 0x40000, &hdr, sizeof(hdr));
+	ram[0x40100] = 0xee;
+	ck_assert_int_ge(ioreqd_vguest_submit(g, 0, b, in ? 1 : 2, in ? 2 : 1, &cookie), 0);
+	while (!ioreqd_vdrv_get_used(&g->q[0], &used)) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+
+		ck_assert_int_eq(poll(&p, 1, 10000), 1);
+		mock_fire_watch(m, fd, IOREQD_WATCH_READ);
+	}
+	return ram[0x40100];
+}
+
+START_TEST(hook_over_mmio_writes_and_reads_the_disk)
+{
+	struct mock *m = mock_new(1);
+	struct ioreqd_vguest_mmio t = {{io_read, io_write, NULL}};
+	struct ioreqd_vguest_ram ram = {.ram = NULL, .ram_gpa = 0, .ram_size = MOCK_GUEST_SIZE,
+	                                .ring_gpa = 0x10000, .ring_len = 0x10000};
+	struct ioreqd_vguest g;
+	ioreqd_dev_t *dev;
+	struct vdev *v;
+	uint8_t *src, got[4096];
+	char err[128] = "";
+	int fd;
+
+	ck_assert_msg(hook_add(m, "", &dev) == 0, "%s", mock_error(m));
+	v = mock_dev_priv(dev);
+	fd = ioreqd_vblk_event_fd(v->mstate);
+	t.io.ctx = m;
+	ram.ram = mock_guest_mem(m);
+	ck_assert_msg(ioreqd_vguest_init(&g, &ioreqd_vguest_mmio_ops, &t, 2,
+	                                 BIT(IOREQD_VBLK_F_FLUSH) | BIT(IOREQD_VIRTIO_F_EVENT_IDX) |
+	                                     BIT(IOREQD_VIRTIO_F_INDIRECT_DESC),
+	                                 1, 16, &ram, err, sizeof(err)) == 0,
+	              "%s", err);
+	ck_assert(g.features & BIT(IOREQD_VBLK_F_FLUSH));
+	src = mock_guest_mem(m) + 0x50000;
+	for (unsigned i = 0; i < 4096; i++)
+		src[i] = (uint8_t)(i * 13 + 1);
+	ck_assert_uint_eq(hook_req(m, &g, fd, IOREQD_VBLK_T_OUT, 40, 0x50000, 4096),
+	                  IOREQD_VBLK_S_OK);
+	ck_assert_uint_eq(hook_req(m, &g, fd, IOREQD_VBLK_T_FLUSH, 0, 0x50000, 0),
+	                  IOREQD_VBLK_S_OK);
+	pread_disk(got, sizeof(got), 40 * 512);
+	ck_assert_mem_eq(got, src, sizeof(got));
+	ck_assert_uint_eq(hook_req(m, &g, fd, IOREQD_VBLK_T_IN, 40, 0x60000, 4096),
+	                  IOREQD_VBLK_S_OK);
+	ck_assert_mem_eq(mock_guest_mem(m) + 0x60000, src, 4096);
+	ck_assert_int_eq(mock_irq_level(m, 33), 1);
+	ioreqd_vguest_fini(&g);
+	mock_free(m);
+}
+END_TEST
+
 START_TEST(queue_size_not_a_power_of_two_is_a_config_error)
 {
-	char conf[160];
+	struct mock *m = mock_new(1);
 
-	snprintf(conf, sizeof(conf), "path = %s\nqueue_size = 100", disk);
-	bad_config(conf, "mock.conf:5");
-	ck_assert(strstr(mock_error(f.m), "power of 2"));
+	ck_assert_int_lt(hook_add(m, "queue_size = 100\n", NULL), 0);
+	ck_assert_msg(strstr(mock_error(m), "mock.conf:6"), "%s", mock_error(m));
+	mock_free(m);
 }
 END_TEST
 
@@ -459,6 +564,7 @@ static Suite *blk_suite(void)
 	tcase_add_test(tc, reset_waits_for_io_in_flight);
 	tcase_add_test(tc, missing_path_is_a_config_error);
 	tcase_add_test(tc, unreadable_file_is_a_config_error);
+	tcase_add_test(tc, hook_over_mmio_writes_and_reads_the_disk);
 	tcase_add_test(tc, queue_size_not_a_power_of_two_is_a_config_error);
 	suite_add_tcase(s, tc);
 	return s;

@@ -39,6 +39,11 @@ static void cons_attach(void *model, ioreqd_virtio_dev_t *vdev)
 	ioreqd_vcons_attach(model, vdev);
 }
 
+static void cons_quiesce(void *model)
+{
+	ioreqd_vcons_quiesce(model);
+}
+
 static void cons_destroy(void *model)
 {
 	ioreqd_vcons_free(model);
@@ -50,6 +55,7 @@ static const struct vmf_model cons_model = {
     .keys = cons_keys,
     .create = cons_create,
     .attach = cons_attach,
+    .quiesce = cons_quiesce,
     .destroy = cons_destroy,
 };
 

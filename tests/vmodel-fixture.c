@@ -86,10 +86,11 @@ static void vtest_fini(void *priv)
 
 	if (!f)
 		return;
-	cur_model->destroy(f->model);
-	f->model = NULL;
+	cur_model->quiesce(f->model);
 	ioreqd_virtio_free(f->vdev);
 	f->vdev = NULL;
+	cur_model->destroy(f->model);
+	f->model = NULL;
 }
 
 static enum ioreqd_fault_result vtest_access(ioreqd_fault_t *fault, void *priv)

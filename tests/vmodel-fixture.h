@@ -28,6 +28,7 @@ struct vmf_model {
 	int (*create)(const struct ioreqd_host *host, ioreqd_dev_t *dev,
 	              struct ioreqd_virtio_params *p, void **model);
 	void (*attach)(void *model, ioreqd_virtio_dev_t *vdev);
+	void (*quiesce)(void *model); /* before the core device is freed */
 	void (*destroy)(void *model);
 };
 
@@ -47,7 +48,7 @@ struct vmf {
  * create error (mock_error(f->m) has the message).
  */
 int vmf_add(struct vmf *f, const struct vmf_model *model, const char *conf);
-/** Tear down: the model first (it drains), then the core device, then the mock. */
+/** Tear down as the vdev glue does: quiesce, the core device, the model, the mock. */
 void vmf_free(struct vmf *f);
 /** Bring the device up with @p features and @p nq queues of @p qsize. */
 void vmf_up(struct vmf *f, uint64_t features, unsigned nq, uint32_t qsize);

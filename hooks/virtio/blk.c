@@ -30,7 +30,6 @@
 #include "blkio.h"
 
 #define SECTOR 512u
-#define QUEUE_SIZE_DEFAULT 256u
 /* Most data segments one request may carry (io_uring's readv/writev limit). */
 #define VBLK_IOV_MAX 1024u
 #define INLINE_IOV 8u
@@ -467,18 +466,9 @@ static int read_config(struct ioreqd_vblk *b)
 	const char *path = b->host->cfg_str(b->dev, "path");
 	const char *v = b->host->cfg_str(b->dev, "readonly");
 	const char *serial = b->host->cfg_str(b->dev, "serial");
-	uint64_t qs;
-	int rc;
 
 	if (v && parse_bool(v, &b->ro) < 0)
 		return b->host->cfg_error(b->dev, "readonly", "'%s' is not yes or no", v);
-	if ((rc = b->host->cfg_u64(b->dev, "queue_size", QUEUE_SIZE_DEFAULT, &qs)) < 0)
-		return rc;
-	if (qs == 0 || qs > IOREQD_VIRTQ_SIZE_MAX || (qs & (qs - 1)))
-		return b->host->cfg_error(b->dev, "queue_size",
-		                          "%" PRIu64 " is not a power of 2 from 1 to %u", qs,
-		                          IOREQD_VIRTQ_SIZE_MAX);
-	b->queue_max = (uint32_t)qs;
 	if (!serial)
 		serial = b->host->dev_name(b->dev);
 	if (strlen(serial) > IOREQD_VBLK_ID_BYTES)
@@ -490,14 +480,18 @@ static int read_config(struct ioreqd_vblk *b)
 	return open_disk(b, path);
 }
 
+void ioreqd_vblk_quiesce(struct ioreqd_vblk *b)
+{
+	if (!b || !b->io)
+		return;
+	ioreqd_blkio_drain(b->io);
+	notify(b);
+}
+
 void ioreqd_vblk_free(struct ioreqd_vblk *b)
 {
 	if (!b)
 		return;
-	if (b->io) {
-		ioreqd_blkio_drain(b->io);
-		notify(b);
-	}
 	b->host->watch_free(b->watch);
 	ioreqd_blkio_free(b->io);
 	if (b->fd >= 0)
@@ -523,6 +517,7 @@ int ioreqd_vblk_new(const struct ioreqd_host *host, ioreqd_dev_t *dev,
 	b->host = host;
 	b->dev = dev;
 	b->fd = -1;
+	b->queue_max = p->queue_max ? p->queue_max : IOREQD_VBLK_QUEUE_DEFAULT;
 	if ((rc = read_config(b)) < 0)
 		goto out;
 	rc = ioreqd_blkio_new(b->fd, b->queue_max, vblk_done, b, &b->io);

@@ -61,8 +61,7 @@
 #define IOREQD_VBLK_KEYS \
 	{"path", "the disk: a file or a block device (required)"}, \
 	{"readonly", "yes: the guest may read but not write (default no)"}, \
-	{"serial", "what VIRTIO_BLK_T_GET_ID returns, up to 20 bytes (default: the device name)"}, \
-	{"queue_size", "largest request queue the guest may set up: a power of 2, 1..32768 (default 256)"}
+	{"serial", "what VIRTIO_BLK_T_GET_ID returns, up to 20 bytes (default: the device name)"}
 /* clang-format on */
 
 /** Per-device counters. */
@@ -77,10 +76,14 @@ struct ioreqd_vblk_stats {
 
 struct ioreqd_vblk;
 
+/** The request queue's size when the section sets no queue_size. */
+#define IOREQD_VBLK_QUEUE_DEFAULT 256u
+
 /**
  * Read the device's keys, open the disk and fill the device part of @p p
- * (device_id, features, num_queues, queue_max, config_size, error_status,
- * dev_ops, dev_opaque); the transport fills the rest.
+ * (device_id, features, num_queues, config_size, error_status, dev_ops,
+ * dev_opaque; queue_max is kept if set, else IOREQD_VBLK_QUEUE_DEFAULT); the
+ * transport fills the rest.
  * @return 0, or -EINVAL after host->cfg_error ("file:line: ..."), or -ENOMEM.
  */
 int ioreqd_vblk_new(const struct ioreqd_host *host, ioreqd_dev_t *dev,
@@ -90,9 +93,12 @@ int ioreqd_vblk_new(const struct ioreqd_host *host, ioreqd_dev_t *dev,
 void ioreqd_vblk_attach(struct ioreqd_vblk *b, ioreqd_virtio_dev_t *vdev);
 
 /**
- * Finish every request in flight (their used entries are written) and free
- * the model.  Call it before ioreqd_virtio_free.  NULL is fine.
+ * Wait for every request in flight and complete it (used entries written,
+ * the queue notified).  Call it before ioreqd_virtio_free.
  */
+void ioreqd_vblk_quiesce(struct ioreqd_vblk *b);
+
+/** Free the model (after ioreqd_vblk_quiesce and ioreqd_virtio_free).  NULL is fine. */
 void ioreqd_vblk_free(struct ioreqd_vblk *b);
 
 /** Copy the counters into @p st. */

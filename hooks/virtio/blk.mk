@@ -2,6 +2,7 @@
 # virtio-blk and virtio-console device models (owned by the virtio-blk work),
 # their Check suites on the device-model bench, and their benchmarks.
 # Included after tests/virtio.mk.  virtio-blk needs liburing (io_uring).
+# The built-in hook library carries both models (the suites link only it).
 VMODEL_TEST_CPPFLAGS = $(HOOK_TEST_CPPFLAGS) -I$(top_srcdir)/lib/virtio
 VMODEL_FIXTURE_SOURCES = tests/vmodel-fixture.c tests/vmodel-fixture.h \
 	$(MOCK_HOST_SOURCES)
@@ -17,8 +18,16 @@ check_PROGRAMS += tests/check_virtio_blk
 TESTS += tests/check_virtio_blk
 tests_check_virtio_blk_SOURCES = tests/check_virtio_blk.c $(VMODEL_FIXTURE_SOURCES)
 tests_check_virtio_blk_CPPFLAGS = $(VMODEL_TEST_CPPFLAGS)
-tests_check_virtio_blk_LDADD = hooks/virtio/libioreqd-vblk.la \
-	lib/virtio/libioreqd-virtio.la lib/virtio/libioreqd-vdriver.la $(HOOK_TEST_LDADD)
+tests_check_virtio_blk_LDADD = lib/virtio/libioreqd-vdriver.la $(HOOK_TEST_LDADD)
+
+# The hook: the model behind the transports (hooks/virtio/vdev.h).
+pkglib_LTLIBRARIES += hooks/virtio-blk.la
+hooks_virtio_blk_la_SOURCES = hooks/virtio/blk-hook.c
+hooks_virtio_blk_la_LDFLAGS = $(HOOK_PLUGIN_LDFLAGS)
+hooks_virtio_blk_la_LIBADD = hooks/virtio/libioreqd-vblk.la hooks/libioreqd-vdev.la \
+	lib/libioreqd-hook.la
+hooks_libioreqd_builtin_hooks_la_SOURCES += hooks/virtio/blk-hook.c
+hooks_libioreqd_builtin_hooks_la_LIBADD += hooks/virtio/libioreqd-vblk.la
 endif
 
 # virtio-console: the model over the UARTs' character back end.  The
@@ -32,5 +41,14 @@ check_PROGRAMS += tests/check_virtio_console
 TESTS += tests/check_virtio_console
 tests_check_virtio_console_SOURCES = tests/check_virtio_console.c $(VMODEL_FIXTURE_SOURCES)
 tests_check_virtio_console_CPPFLAGS = $(VMODEL_TEST_CPPFLAGS)
-tests_check_virtio_console_LDADD = hooks/virtio/libioreqd-vcons.la \
-	lib/virtio/libioreqd-virtio.la lib/virtio/libioreqd-vdriver.la $(HOOK_TEST_LDADD)
+tests_check_virtio_console_LDADD = lib/virtio/libioreqd-vdriver.la $(HOOK_TEST_LDADD)
+
+pkglib_LTLIBRARIES += hooks/virtio-console.la
+hooks_virtio_console_la_SOURCES = hooks/virtio/console-hook.c
+hooks_virtio_console_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/hooks
+hooks_virtio_console_la_LDFLAGS = $(HOOK_PLUGIN_LDFLAGS)
+hooks_virtio_console_la_LIBADD = hooks/virtio/libioreqd-vcons.la hooks/libioreqd-chardev.la \
+	hooks/libioreqd-vdev.la lib/libioreqd-hook.la
+hooks_libioreqd_builtin_hooks_la_SOURCES += hooks/virtio/console-hook.c
+hooks_libioreqd_builtin_hooks_la_LIBADD += hooks/virtio/libioreqd-vcons.la
+hooks_libioreqd_builtin_hooks_la_CPPFLAGS += -I$(top_srcdir)/hooks

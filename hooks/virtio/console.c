@@ -139,7 +139,8 @@ int ioreqd_vcons_new(const struct ioreqd_host *host, ioreqd_dev_t *dev,
 	p->device_id = IOREQD_VIRTIO_ID_CONSOLE;
 	p->features = 0;
 	p->num_queues = 2;
-	p->queue_max = QUEUE_SIZE;
+	if (!p->queue_max)
+		p->queue_max = QUEUE_SIZE;
 	p->config_size = IOREQD_VCONS_CONFIG_SIZE;
 	p->error_status = -1;
 	p->dev_ops = &vcons_dev_ops;
@@ -156,12 +157,18 @@ void ioreqd_vcons_attach(struct ioreqd_vcons *c, ioreqd_virtio_dev_t *vdev)
 	ioreqd_virtio_config_update(vdev, 0, cfg, sizeof(cfg), false);
 }
 
+void ioreqd_vcons_quiesce(struct ioreqd_vcons *c)
+{
+	if (c && c->rx_req)
+		ioreqd_virtq_push(c->rx_req, 0);
+	if (c)
+		c->rx_req = NULL;
+}
+
 void ioreqd_vcons_free(struct ioreqd_vcons *c)
 {
 	if (!c)
 		return;
-	if (c->rx_req)
-		ioreqd_virtq_push(c->rx_req, 0);
 	ioreqd_chardev_free(c->cd);
 	free(c);
 }

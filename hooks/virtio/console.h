@@ -46,7 +46,10 @@ int ioreqd_vcons_new(const struct ioreqd_host *host, ioreqd_dev_t *dev,
 /** The transport created @p vdev: fill its config space (cols and rows 0). */
 void ioreqd_vcons_attach(struct ioreqd_vcons *c, ioreqd_virtio_dev_t *vdev);
 
-/** Return a held receive buffer, close the back end, free.  Before ioreqd_virtio_free. */
+/** Return a held receive buffer (before ioreqd_virtio_free). */
+void ioreqd_vcons_quiesce(struct ioreqd_vcons *c);
+
+/** Close the back end and free (after ioreqd_virtio_free).  NULL is fine. */
 void ioreqd_vcons_free(struct ioreqd_vcons *c);
 
 /** Copy the counters into @p st. */

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtio-blk hook: the device model of blk.c behind the transports of
+ * vdev.h (`hook = virtio-blk`, `transport = mmio|pci`).  Teardown (SIGTERM,
+ * the domain's death, a failed start) quiesces first: the I/O in flight
+ * completes and is pushed before the virtio device is freed.
+ */
+#include "blk.h"
+#include "vdev.h"
+
+static int blk_init(const struct ioreqd_host *host, ioreqd_dev_t *dev,
+                    struct ioreqd_virtio_params *p, void **state)
+{
+	return ioreqd_vblk_new(host, dev, p, (struct ioreqd_vblk **)state);
+}
+
+static void blk_attach(void *state, ioreqd_virtio_dev_t *vdev)
+{
+	ioreqd_vblk_attach(state, vdev);
+}
+
+static void blk_quiesce(void *state)
+{
+	ioreqd_vblk_quiesce(state);
+}
+
+static void blk_fini(void *state)
+{
+	ioreqd_vblk_free(state);
+}
+
+static const struct vdev_model blk_model = {
+    .name = "virtio-blk",
+    .device_id = IOREQD_VIRTIO_ID_BLOCK,
+    .queue_default = IOREQD_VBLK_QUEUE_DEFAULT,
+    .init = blk_init,
+    .attach = blk_attach,
+    .quiesce = blk_quiesce,
+    .fini = blk_fini,
+};
+
+static const struct ioreqd_hook_key blk_keys[] = {
+    VDEV_COMMON_KEYS,
+    IOREQD_VBLK_KEYS,
+    {NULL, NULL},
+};
+
+VDEV_HOOK(virtio_blk, "virtio-blk", &blk_model, blk_keys,
+          "virtio block device (virtio-blk) on a file or block device, io_uring I/O");
