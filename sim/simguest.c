@@ -45,7 +45,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "rundir.h"
 #include "simhv.h"
@@ -623,7 +625,7 @@ static void usage(FILE *fp)
 {
 	fprintf(
 	    fp,
-	    "usage: ioreqd-simguest --script FILE|- [options]\n"
+	    "usage: ioreqd-simguest --script FILE|- [options] [--run-daemon -- CMD ARGS...]\n"
 	    "  --socket PATH      where the device model connects (default\n"
 	    "                     RUNDIR/sim-DOMID.sock; RUNDIR is /run/ioreqd for root,\n"
 	    "                     else $XDG_RUNTIME_DIR/ioreqd)\n"
@@ -637,6 +639,10 @@ static void usage(FILE *fp)
 	    "                     device model publishes state=running (running, "
 	    "default)\n"
 	    "  -q, --quiet        print failures and the summary only\n"
+	    "  --run-daemon -- CMD ARGS...\n"
+	    "                     start the device model CMD once the domain exists,\n"
+	    "                     e.g. -- ioreqd -f -d 1 --backend=sim -c FILE; the\n"
+	    "                     exit status then covers it too\n"
 	    "Start ioreqd --backend=sim and this in either order.  Manual:\n"
 	    "ioreqd-simguest(1); the script language: " IOREQD_DOCDIR "/README-script.md\n",
 	    IOREQD_SIMHV_MAX_VCPUS);
@@ -692,6 +698,7 @@ struct options {
 	bool wait_running;
 	bool quiet;
 	const char *script;
+	char **daemon_argv; /* --run-daemon -- CMD...: started once the socket exists */
 };
 
 static int parse_options(int argc, char **argv, struct options *o)
@@ -706,10 +713,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 	    {"script", required_argument, NULL, 'f'},
 	    {"ready", required_argument, NULL, 'r'},
 	    {"quiet", no_argument, NULL, 'q'},
+	    {"run-daemon", no_argument, NULL, 'D'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *sock = NULL;
+	bool run_daemon = false;
 	int ch;
 
 	*o = (struct options){.domid = 1,
@@ -753,6 +762,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'q':
 			o->quiet = true;
 			break;
+		case 'D':
+			run_daemon = true;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -770,9 +782,17 @@ static int parse_options(int argc, char **argv, struct options *o)
 			return rc;
 		}
 	}
-	if (optind < argc || !o->script) {
+	if (run_daemon && optind < argc)
+		o->daemon_argv = argv + optind;
+	else if (run_daemon || optind < argc || !o->script) {
 		fprintf(stderr, "ioreqd-simguest: error: %s\n",
-		        optind < argc ? "unexpected arguments" : "--script is required");
+		        run_daemon ? "--run-daemon needs a command: --run-daemon -- ioreqd ..."
+		        : optind < argc ? "unexpected arguments" : "--script is required");
+		usage(stderr);
+		return -EINVAL;
+	}
+	if (!o->script) {
+		fprintf(stderr, "ioreqd-simguest: error: --script is required\n");
 		usage(stderr);
 		return -EINVAL;
 	}
@@ -810,17 +830,64 @@ static int load_script(const char *path, struct sg_script *s)
 	return rc;
 }
 
+/* --run-daemon: start the device model now that the domain's socket exists. */
+static pid_t spawn_daemon(char **argv)
+{
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid == 0) {
+		execvp(argv[0], argv);
+		fprintf(stderr, "ioreqd-simguest: error: --run-daemon: cannot run %s: %s\n",
+		        argv[0], strerror(errno));
+		_exit(127);
+	}
+	if (pid < 0)
+		fprintf(stderr, "ioreqd-simguest: error: --run-daemon: fork: %s\n",
+		        strerror(errno));
+	return pid;
+}
+
+/*
+ * Wait for the server to be ready; with a spawned daemon, in slices of
+ * 100 ms so that a daemon that exits at start-up (a configuration error)
+ * ends the wait at once instead of after the whole timeout.
+ */
+static int wait_ready(struct guest *g, pid_t daemon, unsigned ms, int *daemon_status)
+{
+	if (daemon <= 0)
+		return ioreqd_simhv_wait(g->hv, IOREQD_SIMHV_READY, ms);
+	for (unsigned waited = 0; waited < ms; waited += 100) {
+		if (ioreqd_simhv_wait(g->hv, IOREQD_SIMHV_READY, 100) == 0)
+			return 0;
+		if (waitpid(daemon, daemon_status, WNOHANG) == daemon) {
+			fprintf(stderr, "ioreqd-simguest: error: the device model exited before "
+			                "serving the domain (status %d)\n",
+			        WIFEXITED(*daemon_status) ? WEXITSTATUS(*daemon_status) : -1);
+			return -ECHILD;
+		}
+	}
+	return -ETIMEDOUT;
+}
+
 /* Wait for the device model like a toolstack before it unpauses the domain. */
-static int wait_for_device_model(struct guest *g, const struct options *o)
+static int wait_for_device_model(struct guest *g, const struct options *o, pid_t daemon,
+                                 int *daemon_status)
 {
 	struct ioreqd_simhv_server_info info;
 	unsigned ms = (unsigned)o->timeout_s * 1000;
+	int rc;
 
 	fprintf(stderr,
 	        "simguest: d%lu: %lu vCPU(s), %llu KiB RAM; waiting for a device model "
 	        "on %s\n",
 	        o->domid, o->vcpus, (unsigned long long)(o->mem >> 10), o->socket);
-	if (ioreqd_simhv_wait(g->hv, IOREQD_SIMHV_READY, ms) < 0) {
+	rc = wait_ready(g, daemon, ms, daemon_status);
+	if (rc == -ECHILD)
+		return rc;
+	if (rc < 0) {
 		fprintf(stderr,
 		        "ioreqd-simguest: error: no device model enabled a server and claimed a range "
 		        "within %lu s\n",
@@ -850,6 +917,10 @@ int main(int argc, char **argv)
 	struct guest g = {0};
 	struct ctx top = {0};
 	int status = EX_SETUP;
+	pid_t daemon = -1;
+	int daemon_status = 0;
+	bool daemon_reaped = false;
+	int rc;
 
 	if (parse_options(argc, argv, &o) < 0)
 		return EX_SETUP;
@@ -872,7 +943,11 @@ int main(int argc, char **argv)
 		        o.socket, strerror(errno));
 		goto out;
 	}
-	if (wait_for_device_model(&g, &o) < 0)
+	if (o.daemon_argv && (daemon = spawn_daemon(o.daemon_argv)) < 0)
+		goto out;
+	rc = wait_for_device_model(&g, &o, daemon, &daemon_status);
+	daemon_reaped = rc == -ECHILD;
+	if (rc < 0)
 		goto out;
 
 	top.g = &g;
@@ -889,6 +964,19 @@ out:
 		for (unsigned i = 0; i < SG_VIRTIO_DEVS; i++)
 			sg_virtio_detach(&g.vdev[i]);
 	ioreqd_simhv_free(g.hv);
+	if (daemon > 0 && !daemon_reaped)
+		while (waitpid(daemon, &daemon_status, 0) < 0 && errno == EINTR)
+			;
+	/* With --run-daemon the exit status covers the device model too. */
+	if (daemon > 0 && !daemon_reaped &&
+	    !(WIFEXITED(daemon_status) && WEXITSTATUS(daemon_status) == 0)) {
+		fprintf(stderr, "ioreqd-simguest: error: the device model %s exited %s %d\n",
+		        o.daemon_argv[0], WIFEXITED(daemon_status) ? "with status" : "on signal",
+		        WIFEXITED(daemon_status) ? WEXITSTATUS(daemon_status)
+		                                 : WTERMSIG(daemon_status));
+		if (status == 0)
+			status = EX_FAILED;
+	}
 	sg_free(&script);
 	pthread_mutex_destroy(&g.out);
 	return status;

@@ -4,7 +4,8 @@
 # started first waits (--sim-wait) for the simulated hypervisor's socket, and
 # the guest started first waits (--timeout) for a device model.  Each order
 # must serve the whole script and end with both exiting 0; the daemon started
-# first must have said that it was waiting.
+# first must have said that it was waiting.  And ioreqd-simguest --run-daemon
+# starts the daemon itself, failing promptly if it cannot start.
 set -u
 . "${srcdir:-.}/tests/e2e/lib.sh"
 
@@ -71,6 +72,30 @@ dst=$?
 wait "$guest"
 gst=$?
 report guest_first "$gst" "$dst" ok
+
+# One command: the guest starts the daemon (--run-daemon) once its socket
+# exists; its exit status covers both.
+sock=$tmp/run.sock
+"$SIMGUEST" --socket "$sock" --domid 4 --timeout 20 --script "$tmp/order.script" \
+	--run-daemon -- "$IOREQD" -f -d 4 --backend=sim --sim-socket "$sock" \
+	--hook-dir "$HOOKDIR" -c "$tmp/order.conf" >"$tmp/run.log" 2>&1
+gst=$?
+extra=ok
+grep -q 'serving domain 4' "$tmp/run.log" || extra="the daemon did not serve"
+report guest_runs_the_daemon "$gst" 0 "$extra"
+
+# A daemon that cannot start ends the wait at once (not after --timeout),
+# and the guest says so and fails.
+printf '[device s0]\nhook = nosuchhook\npio = 0x80\n' >"$tmp/bad.conf"
+"$SIMGUEST" --socket "$tmp/bad.sock" --domid 4 --timeout 600 --script "$tmp/order.script" \
+	--run-daemon -- "$IOREQD" -f -d 4 --backend=sim --sim-socket "$tmp/bad.sock" \
+	--hook-dir "$HOOKDIR" -c "$tmp/bad.conf" >"$tmp/bad.log" 2>&1
+gst=$?
+extra=ok
+grep -q 'the device model exited before serving the domain (status 78)' "$tmp/bad.log" ||
+	extra="no message about the device model's exit"
+[ "$gst" -ne 0 ] && gst=0 || gst=1
+report guest_reports_a_daemon_that_failed_to_start "$gst" 0 "$extra"
 
 echo "start-order: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
