@@ -333,53 +333,69 @@ static void notify_done(ioreqd_fault_t *f, enum ioreqd_fault_result res)
 	fn(f, res, f->done_arg);
 }
 
-/* Run the chain for the current access and apply a synchronous verdict. */
-static enum ioreqd_fault_result run_access(struct ioreqd_engine *e, struct vcpu_ctx *vc,
-					   struct ioreqd_range *range)
+/*
+ * The one dispatch path, for a vCPU's access and a posted write alike: run
+ * the range's chain and account for its verdict.  A read nobody answered
+ * (pass, error) gets all-ones.  The range stays pinned (busy) until the
+ * caller has applied the verdict; a deferral is the caller's to handle.
+ */
+static enum ioreqd_fault_result dispatch(struct ioreqd_engine *e, ioreqd_fault_t *f,
+					 struct ioreqd_range *range,
+					 struct ioreqd_hnode **decider)
 {
-	ioreqd_fault_t *f = &vc->fault;
-	struct ioreqd_hnode *decider = NULL;
 	enum ioreqd_fault_result res = IOREQD_FAULT_PASS;
 
+	*decider = NULL;
 	if (range) {
 		/* Pin the range and its nodes until the verdict is applied. */
 		range->busy++;
-		res = ioreqd_chain_run(range->head, f, &decider);
+		res = ioreqd_chain_run(range->head, f, decider);
 	}
 	switch (res) {
 	case IOREQD_FAULT_HANDLED:
-		break;
+		return res;
 	case IOREQD_FAULT_DEFER:
-		vc->owner = decider;
-		e->stats.deferred++;
 		range->stats.defers++; /* a decider implies a range */
-		e->pending++;
-		if (e->ops.deferred)
-			e->ops.deferred(e->opaque, f, decider->h.name);
-		range->busy--;
 		return res;
 	case IOREQD_FAULT_ERROR:
 		e->stats.handler_errors++;
 		if (range)
 			range->stats.errors++;
-		log_unhandled(e, f, decider ? decider->h.name : "?");
-		if (f->is_read)
-			f->data = ioreqd_size_mask(f->size);
+		log_unhandled(e, f, *decider ? (*decider)->h.name : "?");
 		break;
 	case IOREQD_FAULT_PASS:
 	default:
+		res = IOREQD_FAULT_PASS;
 		e->stats.unhandled++;
 		/* Every handler on the range passed: the range's own "passes". */
 		if (range)
 			range->stats.passes++;
 		log_unhandled(e, f, NULL);
-		if (f->is_read)
-			f->data = ioreqd_size_mask(f->size);
 		break;
 	}
-	notify_done(f, res == IOREQD_FAULT_HANDLED || res == IOREQD_FAULT_ERROR
-			       ? res
-			       : IOREQD_FAULT_PASS);
+	if (f->is_read)
+		f->data = ioreqd_size_mask(f->size);
+	return res;
+}
+
+/* Run the chain for the current access and apply a synchronous verdict. */
+static enum ioreqd_fault_result run_access(struct ioreqd_engine *e, struct vcpu_ctx *vc,
+					   struct ioreqd_range *range)
+{
+	ioreqd_fault_t *f = &vc->fault;
+	struct ioreqd_hnode *decider;
+	enum ioreqd_fault_result res = dispatch(e, f, range, &decider);
+
+	if (res == IOREQD_FAULT_DEFER) {
+		vc->owner = decider;
+		e->stats.deferred++;
+		e->pending++;
+		if (e->ops.deferred)
+			e->ops.deferred(e->opaque, f, decider->h.name);
+		range->busy--;
+		return res;
+	}
+	notify_done(f, res);
 	if (range)
 		range->busy--;
 	f->state = FAULT_DONE;
@@ -617,9 +633,9 @@ void ioreqd_engine_post_write(struct ioreqd_engine *e, enum ioreqd_space space,
 			      uint64_t addr, unsigned size, uint64_t data)
 {
 	ioreqd_fault_t *f = &e->posted;
-	struct ioreqd_hnode *decider = NULL;
+	struct ioreqd_hnode *decider;
 	struct ioreqd_range *range;
-	enum ioreqd_fault_result res = IOREQD_FAULT_PASS;
+	enum ioreqd_fault_result res;
 
 	f->gen++;
 	f->addr = addr;
@@ -636,25 +652,12 @@ void ioreqd_engine_post_write(struct ioreqd_engine *e, enum ioreqd_space space,
 		f->offset = addr - range->base;
 		range->stats.accesses++;
 		range->stats.writes++;
-		range->busy++; /* pinned, as in run_access */
-		res = ioreqd_chain_run(range->head, f, &decider);
 	}
-	if (res == IOREQD_FAULT_PASS) {
-		e->stats.unhandled++;
-		if (range)
-			range->stats.passes++; /* as in run_access */
-		log_unhandled(e, f, NULL);
-	} else if (res == IOREQD_FAULT_DEFER) {
-		range->stats.defers++; /* as in run_access */
-	} else if (res == IOREQD_FAULT_ERROR) {
-		e->stats.handler_errors++;
-		range->stats.errors++;
-		log_unhandled(e, f, decider ? decider->h.name : "?");
-	}
-	if (range)
-		range->busy--;
+	res = dispatch(e, f, range, &decider);
 	/* Nobody waits for a posted write: a deferral is as good as done. */
 	notify_done(f, res == IOREQD_FAULT_DEFER ? IOREQD_FAULT_HANDLED : res);
+	if (range)
+		range->busy--;
 	f->state = FAULT_DONE;
 }
 
