@@ -26,6 +26,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "bus.h"
 #include "log.h"
 #include "vcpu-regs.h"
 #include "../sim/simproto.h"
@@ -61,8 +62,6 @@ static const char *const op_names[IOREQD_SIM_OP_END_] = {
     [IOREQD_SIM_OP_VCPU_GET] = "VCPU_GET",   [IOREQD_SIM_OP_VCPU_SET] = "VCPU_SET",
     [IOREQD_SIM_OP_PUBLISH] = "PUBLISH",
 };
-
-static const char *const space_names[IOREQD_SPACE_COUNT] = {"pio", "mmio", "pci"};
 
 /*
  * Fault injection for tests/e2e/fault-injection.sh: IOREQD_SIM_FAIL=NAME makes
@@ -429,7 +428,7 @@ static int backend_sim_map_range(void *priv, enum ioreqd_space space, uint64_t b
 		return -EINVAL;
 	}
 	snprintf(what, sizeof(what), "MAP_RANGE %s %s 0x%llx-0x%llx",
-	         map ? "map" : "unmap", space_names[space], (unsigned long long)base,
+	         map ? "map" : "unmap", ioreqd_space_name(space), (unsigned long long)base,
 	         (unsigned long long)last);
 	msg_init(&m, IOREQD_SIM_OP_MAP_RANGE);
 	m.u.range.space = (uint32_t)space;

@@ -50,15 +50,6 @@ void ioreqd_xen_mapcache_invalidate(struct ioreqd_xen_mapcache *mc)
 		entry_drop(mc, &mc->e[i]);
 }
 
-unsigned ioreqd_xen_mapcache_used(const struct ioreqd_xen_mapcache *mc)
-{
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < IOREQD_XEN_MAPCACHE_ENTRIES; i++)
-		n += mc->e[i].va != NULL;
-	return n;
-}
-
 /*
  * Map one frame.  Pages the guest may only read (a ROM, say) refuse a
  * writable mapping, so a read falls back to a read-only one.

@@ -81,8 +81,6 @@ void ioreqd_xen_mapcache_invalidate(struct ioreqd_xen_mapcache *mc);
  */
 int ioreqd_xen_mapcache_copy(struct ioreqd_xen_mapcache *mc, uint64_t gpa, void *buf,
 			     size_t len, bool write);
-/** @return how many entries hold a mapping. */
-unsigned ioreqd_xen_mapcache_used(const struct ioreqd_xen_mapcache *mc);
 /**
  * Map [gpa, gpa + len) for DMA with one xenforeignmemory_map of its frames
  * (struct ioreqd_gmem_ops.map; per call, not cached yet).

@@ -420,11 +420,6 @@ int ioreqd_qmp_server_listen_xlargs(struct ioreqd_qmp_server *srv,
 	return 0;
 }
 
-struct ioreqd_qmp_vm *ioreqd_qmp_server_vm(struct ioreqd_qmp_server *srv)
-{
-	return srv->vm;
-}
-
 unsigned ioreqd_qmp_server_nr_clients(const struct ioreqd_qmp_server *srv)
 {
 	return srv->nr_conns;

@@ -59,9 +59,6 @@ int ioreqd_qmp_server_listen_fd(struct ioreqd_qmp_server *srv, const char *label
 int ioreqd_qmp_server_listen_xlargs(struct ioreqd_qmp_server *srv,
 				    const struct ioreqd_xlargs *xa);
 
-/** @return the machine state, e.g. to set the vCPU count or the run state. */
-struct ioreqd_qmp_vm *ioreqd_qmp_server_vm(struct ioreqd_qmp_server *srv);
-
 /** @return the number of connected clients. */
 unsigned ioreqd_qmp_server_nr_clients(const struct ioreqd_qmp_server *srv);
 

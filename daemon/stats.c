@@ -14,8 +14,6 @@
 
 #include "daemon.h"
 
-static const char *const space_name[IOREQD_SPACE_COUNT] = {"pio", "mmio", "pci"};
-
 /* The state of one walk: where it prints, and JSON's separators. */
 struct stats_out {
 	FILE *fp;
@@ -128,7 +126,7 @@ static void emit_engine(struct stats_out *o, const struct ioreqd_engine_stats *s
 
 static void emit_range(struct stats_out *o, struct ioreqd_range *r)
 {
-	const char *space = space_name[ioreqd_range_space(r)];
+	const char *space = ioreqd_space_name(ioreqd_range_space(r));
 	uint64_t base = ioreqd_range_base(r), last = ioreqd_range_last(r);
 	char span[64];
 

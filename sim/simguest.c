@@ -49,6 +49,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bus.h"
 #include "rundir.h"
 #include "simhv.h"
 #include "simscript.h"
@@ -144,8 +145,6 @@ static bool eval(struct ctx *x, const struct sg_cmd *c, const char *expr, uint64
 	return false;
 }
 
-static const char *const space_names[] = {"pio", "mmio", "pci"};
-
 static void describe(const struct sg_cmd *c, uint64_t addr, uint64_t size, char *buf,
                      size_t len)
 {
@@ -156,7 +155,7 @@ static void describe(const struct sg_cmd *c, uint64_t addr, uint64_t size, char 
 		         c->sbdf >> 16, (c->sbdf >> 8) & 0xff, (c->sbdf >> 3) & 0x1f,
 		         c->sbdf & 7, (unsigned long long)addr, (unsigned long long)size);
 	else
-		snprintf(buf, len, "%s %s 0x%llx/%llu", space_names[c->space], dir,
+		snprintf(buf, len, "%s %s 0x%llx/%llu", ioreqd_space_name(c->space), dir,
 		         (unsigned long long)addr, (unsigned long long)size);
 }
 
@@ -242,7 +241,7 @@ static void run_rep(struct ctx *x, const struct sg_cmd *c)
 	    !eval(x, c, c->pattern, 0, &b))
 		return;
 	snprintf(what, sizeof(what), "rep %s %s 0x%llx/%llu x%llu df %u",
-	         space_names[c->space], c->read ? "read" : "write",
+	         ioreqd_space_name(c->space), c->read ? "read" : "write",
 	         (unsigned long long)addr, (unsigned long long)size,
 	         (unsigned long long)count, df != 0);
 	len = size * count;
@@ -297,7 +296,7 @@ static void run_buf(struct ctx *x, const struct sg_cmd *c)
 	    !eval(x, c, c->value, 0, &val))
 		return;
 	snprintf(what, sizeof(what), "buf %s write 0x%llx/%llu = 0x%llx",
-	         space_names[c->space], (unsigned long long)addr,
+	         ioreqd_space_name(c->space), (unsigned long long)addr,
 	         (unsigned long long)size, (unsigned long long)val);
 	rc = size > 8 ? -EINVAL
 	              : ioreqd_simhv_buf_write(x->g->hv, x->vcpu, c->space, addr,

@@ -162,16 +162,6 @@ void ioreqd_simhv_free(struct ioreqd_simhv *hv)
 	free(hv);
 }
 
-unsigned ioreqd_simhv_domid(const struct ioreqd_simhv *hv)
-{
-	return hv->domid;
-}
-
-unsigned ioreqd_simhv_nr_vcpus(const struct ioreqd_simhv *hv)
-{
-	return hv->nr_vcpus;
-}
-
 void ioreqd_simhv_set_timeout(struct ioreqd_simhv *hv, unsigned timeout_ms)
 {
 	atomic_store(&hv->timeout_ms,

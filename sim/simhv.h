@@ -113,9 +113,6 @@ struct ioreqd_simhv *ioreqd_simhv_new(const struct ioreqd_simhv_config *cfg);
  */
 void ioreqd_simhv_free(struct ioreqd_simhv *hv);
 
-unsigned ioreqd_simhv_domid(const struct ioreqd_simhv *hv);
-unsigned ioreqd_simhv_nr_vcpus(const struct ioreqd_simhv *hv);
-
 /** Change how long a vCPU waits for the daemon (0 restores the default). */
 void ioreqd_simhv_set_timeout(struct ioreqd_simhv *hv, unsigned timeout_ms);
 
@@ -307,8 +304,6 @@ int ioreqd_simhv_raw_slot_write(struct ioreqd_simhv *hv, unsigned vcpu,
                                 const ioreq_t *req, bool kick);
 /** Copy @p vcpu's slot as it is now (after an acquire barrier). */
 int ioreqd_simhv_raw_slot_read(struct ioreqd_simhv *hv, unsigned vcpu, ioreq_t *req);
-/** Signal @p vcpu's guest->daemon eventfd. */
-int ioreqd_simhv_raw_kick(struct ioreqd_simhv *hv, unsigned vcpu);
 /**
  * Wait for the daemon to notify @p vcpu and consume the notification.
  * @return 0, or -ETIMEDOUT.
@@ -320,12 +315,8 @@ int ioreqd_simhv_raw_ring_ptrs(struct ioreqd_simhv *hv, uint32_t read_pointer,
 /** Read the ring pointers as one 64-bit load. */
 int ioreqd_simhv_raw_ring_get_ptrs(struct ioreqd_simhv *hv, uint32_t *read_pointer,
                                    uint32_t *write_pointer);
-/** Write or read ring slot @p idx (0..IOREQ_BUFFER_SLOT_NUM-1). */
+/** Write ring slot @p idx (0..IOREQ_BUFFER_SLOT_NUM-1). */
 int ioreqd_simhv_raw_ring_slot_write(struct ioreqd_simhv *hv, unsigned idx,
                                      const buf_ioreq_t *slot);
-int ioreqd_simhv_raw_ring_slot_read(struct ioreqd_simhv *hv, unsigned idx,
-                                    buf_ioreq_t *slot);
-/** Signal the buffered ring's eventfd. */
-int ioreqd_simhv_raw_kick_buffered(struct ioreqd_simhv *hv);
 
 #endif /* IOREQD_SIMHV_H */

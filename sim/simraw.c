@@ -79,18 +79,6 @@ int ioreqd_simhv_raw_slot_read(struct ioreqd_simhv *hv, unsigned vcpu, ioreq_t *
 	return 0;
 }
 
-int ioreqd_simhv_raw_kick(struct ioreqd_simhv *hv, unsigned vcpu)
-{
-	struct sim_server *s;
-	int rc = raw_server(hv, vcpu, &s);
-
-	if (rc < 0)
-		return rc;
-	sim_efd_signal(s->kick[vcpu]);
-	ioreqd_sim_server_put(s);
-	return 0;
-}
-
 int ioreqd_simhv_raw_wait(struct ioreqd_simhv *hv, unsigned vcpu, unsigned timeout_ms)
 {
 	struct sim_server *s;
@@ -188,30 +176,3 @@ int ioreqd_simhv_raw_ring_slot_write(struct ioreqd_simhv *hv, unsigned idx,
 	return 0;
 }
 
-int ioreqd_simhv_raw_ring_slot_read(struct ioreqd_simhv *hv, unsigned idx,
-                                    buf_ioreq_t *slot)
-{
-	struct sim_server *s;
-	int rc;
-
-	if (idx >= IOREQ_BUFFER_SLOT_NUM)
-		return -EINVAL;
-	rc = raw_ring(hv, &s);
-	if (rc < 0)
-		return rc;
-	memcpy(slot, &s->bufpage->buf_ioreq[idx], sizeof(*slot));
-	ioreqd_sim_server_put(s);
-	return 0;
-}
-
-int ioreqd_simhv_raw_kick_buffered(struct ioreqd_simhv *hv)
-{
-	struct sim_server *s;
-	int rc = raw_ring(hv, &s);
-
-	if (rc < 0)
-		return rc;
-	sim_efd_signal(s->buf_kick);
-	ioreqd_sim_server_put(s);
-	return 0;
-}

@@ -39,8 +39,6 @@
 #define REPLAY_MAX_TRACE (1ull << 30)
 #define REPLAY_MAX_SHOWN 100u
 
-static const char *const space_names[IOREQD_SPACE_COUNT] = {"pio", "mmio", "pci"};
-
 struct opts {
 	const char *config;
 	const char *trace;
@@ -258,7 +256,7 @@ int main(int argc, char **argv)
 			if (!o.quiet && diffs < REPLAY_MAX_SHOWN)
 				printf("record %" PRIu64 ": v%u %s %s 0x%" PRIx64 "/%u: recorded 0x%"
 				       PRIx64 " (%s), replayed 0x%" PRIx64 " (%s)\n",
-				       rd.index - 1, r.vcpu, space_names[r.space],
+				       rd.index - 1, r.vcpu, ioreqd_space_name(r.space),
 				       r.is_read ? "read" : "write", r.addr, r.size, r.data,
 				       ioreqd_trace_result_name(r.result), data,
 				       ioreqd_trace_result_name(res));

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bus.h"
 #include "log.h"
 
 /* Limits that keep a hostile file from costing more than a little CPU. */
@@ -430,16 +431,14 @@ static unsigned key_distance(const char *a, const char *b)
  */
 static int fail_no_range(struct parser *p, const struct ioreqd_cfg_dev *dev)
 {
-	static const char *const range_keys[] = {"pio", "mmio", "pci"};
-
 	for (unsigned i = 0; i < dev->nr_kv; i++)
-		for (unsigned k = 0; k < 3; k++)
-			if (key_distance(dev->kv[i].key, range_keys[k]) <=
+		for (unsigned k = 0; k < IOREQD_SPACE_COUNT; k++)
+			if (key_distance(dev->kv[i].key, ioreqd_space_name(k)) <=
 			    (strlen(dev->kv[i].key) <= 3 ? 1u : 2u))
 				return fail(p, dev->kv[i].line, -EINVAL,
 				            "device '%s': no pio, mmio or pci range: unknown "
 				            "key '%s' (did you mean '%s'?)",
-				            dev->name, dev->kv[i].key, range_keys[k]);
+				            dev->name, dev->kv[i].key, ioreqd_space_name(k));
 	if (dev->nr_kv)
 		return fail(p, dev->line, -EINVAL,
 		            "device '%s': no pio, mmio or pci range (its other keys, "
@@ -678,12 +677,9 @@ static int device_key(struct parser *p, const char *key, const char *value)
 		dev->hook_line = p->lineno;
 		return dev->hook ? 1 : nomem(p);
 	}
-	if (strcmp(key, "pio") == 0)
-		return range_key(p, dev, IOREQD_SPACE_PIO, key, value);
-	if (strcmp(key, "mmio") == 0)
-		return range_key(p, dev, IOREQD_SPACE_MMIO, key, value);
-	if (strcmp(key, "pci") == 0)
-		return range_key(p, dev, IOREQD_SPACE_PCI, key, value);
+	for (unsigned sp = 0; sp < IOREQD_SPACE_COUNT; sp++)
+		if (strcmp(key, ioreqd_space_name(sp)) == 0)
+			return range_key(p, dev, sp, key, value);
 	if (strcmp(key, "irq") == 0) {
 		if (dev->irq_line)
 			return fail(p, p->lineno, -EINVAL,
