@@ -457,6 +457,7 @@ static void run_virtio(struct ctx *x, const struct sg_cmd *c)
 	const struct sg_virtio_args *v = &c->vio;
 	struct guest *g = x->g;
 	uint64_t dev, addr = 0, irq = 0, id, queues, qsize, features, area, bytes;
+	uint64_t sector = 0, count = 0, seed = 0;
 	struct sg_vdev *d;
 	char err[256] = "";
 	int rc = 0;
@@ -496,7 +497,11 @@ static void run_virtio(struct ctx *x, const struct sg_cmd *c)
 		                           err, sizeof(err));
 		check(x, c, rc == 0, "virtio %llu attach mmio 0x%llx: %s", (unsigned long long)dev,
 		      (unsigned long long)addr,
-		      rc ? err : d->g.device_id == 4 ? "virtio-rng" : "up");
+		      rc                     ? err
+		      : d->g.device_id == 4 ? "virtio-rng"
+		      : d->g.device_id == 2 ? "virtio-blk"
+		      : d->g.device_id == 3 ? "virtio-console"
+		                            : "up");
 		break;
 	case SG_V_DETACH:
 		sg_virtio_detach(d);
@@ -512,6 +517,30 @@ static void run_virtio(struct ctx *x, const struct sg_cmd *c)
 			                        g->timeout_ms, err, sizeof(err));
 		check(x, c, rc == 0, "virtio %llu rng read %llu%s%s", (unsigned long long)dev,
 		      (unsigned long long)bytes, rc ? ": " : " bytes", rc ? err : "");
+		break;
+	case SG_V_BLK_WRITE:
+	case SG_V_BLK_READ:
+	case SG_V_BLK_FLUSH:
+		if (v->op != SG_V_BLK_FLUSH &&
+		    (!eval(x, c, v->sector, 0, &sector) || !eval(x, c, v->count, 0, &count) ||
+		     !eval(x, c, v->seed, 0, &seed)))
+			return;
+		if (v->op != SG_V_BLK_FLUSH && (count == 0 || count > SG_VBLK_MAX_SECTORS))
+			rc = -EINVAL, snprintf(err, sizeof(err), "count 1 to %u",
+			                       SG_VBLK_MAX_SECTORS);
+		else
+			rc = sg_virtio_blk(d, v->op == SG_V_BLK_WRITE, sector, (uint32_t)count,
+			                   v->seed != NULL, (uint8_t)seed, g->timeout_ms, err,
+			                   sizeof(err));
+		check(x, c, rc == 0, "virtio %llu blk %s %llu+%llu%s%s", (unsigned long long)dev,
+		      v->op == SG_V_BLK_WRITE ? "write" : v->op == SG_V_BLK_READ ? "read" : "flush",
+		      (unsigned long long)sector, (unsigned long long)count, rc ? ": " : "",
+		      rc ? err : "");
+		break;
+	case SG_V_CONS_WRITE:
+		rc = sg_virtio_console_write(d, c->text, g->timeout_ms, err, sizeof(err));
+		check(x, c, rc == 0, "virtio %llu console write%s%s", (unsigned long long)dev,
+		      rc ? ": " : "", rc ? err : "");
 		break;
 	}
 }

@@ -595,6 +595,9 @@ static int parse_block(struct parser *p, unsigned depth, bool in_parallel,
  * virtio attach DEV mmio ADDR irq IRQ [id ID] [queues N] [qsize S] [features F] [area GPA]
  * virtio detach DEV
  * virtio rng DEV read BYTES
+ * virtio blk DEV write|read SECTOR COUNT [SEED]
+ * virtio blk DEV flush
+ * virtio console DEV write TEXT...
  */
 static int parse_virtio(struct parser *p, bool in_parallel, struct sg_cmd *c)
 {
@@ -611,8 +614,22 @@ static int parse_virtio(struct parser *p, bool in_parallel, struct sg_cmd *c)
 		v->op = SG_V_DETACH;
 	else if (!strcmp(sub, "rng"))
 		v->op = SG_V_RNG;
+	else if (!strcmp(sub, "blk") && p->ntok > 3 && !strcmp(p->tok[3], "write"))
+		v->op = SG_V_BLK_WRITE;
+	else if (!strcmp(sub, "blk") && p->ntok > 3 && !strcmp(p->tok[3], "read"))
+		v->op = SG_V_BLK_READ;
+	else if (!strcmp(sub, "blk") && p->ntok > 3 && !strcmp(p->tok[3], "flush"))
+		v->op = SG_V_BLK_FLUSH;
+	else if (!strcmp(sub, "console") && p->ntok > 4 && !strcmp(p->tok[3], "write"))
+		v->op = SG_V_CONS_WRITE;
+	else if (!strcmp(sub, "blk"))
+		return fail(p, "virtio blk: want virtio blk DEV write|read SECTOR COUNT [SEED] "
+		               "or virtio blk DEV flush");
+	else if (!strcmp(sub, "console"))
+		return fail(p, "virtio console: want virtio console DEV write TEXT");
 	else
-		return fail(p, "virtio: want attach, detach or rng, not '%s'", sub);
+		return fail(p, "virtio: want attach, detach, rng, blk or console, not '%s'",
+		            sub);
 	rc = expr_at(p, 2, "device number", &v->dev);
 	if (rc < 0)
 		return rc;
@@ -643,6 +660,23 @@ static int parse_virtio(struct parser *p, bool in_parallel, struct sg_cmd *c)
 		if (rc == 0 && p->ntok > 5)
 			rc = fail(p, "virtio rng: unexpected '%s'", p->tok[5]);
 		return rc;
+	case SG_V_BLK_WRITE:
+	case SG_V_BLK_READ:
+		rc = expr_at(p, 4, "sector", &v->sector);
+		if (rc == 0)
+			rc = expr_at(p, 5, "sector count", &v->count);
+		if (rc == 0 && p->ntok > 6)
+			rc = expr_at(p, 6, "seed", &v->seed);
+		else if (rc == 0 && v->op == SG_V_BLK_WRITE)
+			v->seed = "0";
+		if (rc == 0 && p->ntok > 7)
+			rc = fail(p, "virtio blk: unexpected '%s'", p->tok[7]);
+		return rc;
+	case SG_V_BLK_FLUSH:
+		return p->ntok > 4 ? fail(p, "virtio blk flush: unexpected '%s'", p->tok[4]) : 0;
+	case SG_V_CONS_WRITE:
+		c->text = keep(p->s, p->rest[4], strlen(p->rest[4]));
+		return c->text ? 0 : -ENOMEM;
 	}
 	return 0;
 }

@@ -42,6 +42,10 @@ enum sg_vop {
 	SG_V_ATTACH = 0, /* space (transport), addr, vio.irq, id, queues, qsize, features, area */
 	SG_V_DETACH,
 	SG_V_RNG, /* vio.bytes */
+	SG_V_BLK_WRITE, /* vio.sector, count, seed */
+	SG_V_BLK_READ,  /* vio.sector, count, seed (NULL: no data check) */
+	SG_V_BLK_FLUSH,
+	SG_V_CONS_WRITE, /* text */
 };
 
 /* The arguments of a virtio command: expressions (text), NULL when absent. */
@@ -50,6 +54,7 @@ struct sg_virtio_args {
 	const char *dev; /* the device slot */
 	const char *irq, *id, *queues, *qsize, *features, *area;
 	const char *bytes;
+	const char *sector, *count, *seed;
 };
 
 /* What a rep access moves, or what a rep read must have left in the buffer. */

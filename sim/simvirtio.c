@@ -153,3 +153,84 @@ int sg_virtio_rng_read(struct sg_vdev *d, uint32_t len, unsigned timeout_ms, cha
 		            buf[0]);
 	return 0;
 }
+
+/* Submit one chain on queue @p qi, wait for its interrupt and its used buffer. */
+static int roundtrip(struct sg_vdev *d, unsigned qi, const struct ioreqd_vdrv_buf *b,
+                     unsigned nout, unsigned nin, unsigned timeout_ms, char *err,
+                     size_t errlen)
+{
+	struct ioreqd_vdrv *q = &d->g.q[qi];
+	uint32_t got = 0, isr = 0;
+	int cookie, rc;
+
+	if (ioreqd_vdrv_enable_irq(q))
+		return fail(err, errlen, -EPROTO, "used buffers nobody asked for");
+	rc = ioreqd_vguest_submit(&d->g, qi, b, nout, nin, &cookie);
+	if (rc < 0)
+		return fail(err, errlen, rc, "submit: %s", strerror(-rc));
+	rc = sg_virtio_wait_interrupt(d, timeout_ms, &isr, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (ioreqd_vdrv_get_used(q, &got) != &cookie)
+		return fail(err, errlen, -EPROTO,
+		            "no used buffer after the interrupt (isr 0x%x)", isr);
+	return 0;
+}
+
+int sg_virtio_blk(struct sg_vdev *d, bool write, uint64_t sector, uint32_t count,
+                  bool check, uint8_t seed, unsigned timeout_ms, char *err, size_t errlen)
+{
+	struct {
+		uint32_t type, reserved;
+		uint64_t sector;
+	} hdr = {write ? 1u : count ? 0u : 4u, 0, sector};
+	uint64_t base = d->area + SG_VIRTIO_AREA / 2;
+	uint8_t *mem = ioreqd_simhv_ram(d->hv, NULL);
+	uint8_t *data = mem + base + 512, *status = mem + base + 16;
+	uint32_t len = count * 512u;
+	struct ioreqd_vdrv_buf b[3] = {{base, 16}, {base + 512, len}, {base + 16, 1}};
+	int rc;
+
+	if (!d->up || d->g.device_id != 2)
+		return fail(err, errlen, -ENODEV, "not a virtio-blk device");
+	if (count > SG_VBLK_MAX_SECTORS)
+		return fail(err, errlen, -EINVAL, "%u sectors (at most %u)", count,
+		            SG_VBLK_MAX_SECTORS);
+	memcpy(mem + base, &hdr, sizeof(hdr));
+	*status = 0xee;
+	for (uint32_t i = 0; i < len; i++)
+		data[i] = write ? (uint8_t)(seed + i) : 0;
+	if (count == 0) /* FLUSH: header and status only */
+		rc = roundtrip(d, 0, (struct ioreqd_vdrv_buf[]){b[0], b[2]}, 1, 1, timeout_ms,
+		               err, errlen);
+	else
+		rc = roundtrip(d, 0, b, write ? 2 : 1, write ? 1 : 2, timeout_ms, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (*status != 0)
+		return fail(err, errlen, -EIO, "status %u (%s)", *status,
+		            *status == 1 ? "IOERR" : *status == 2 ? "UNSUPP" : "?");
+	for (uint32_t i = 0; check && !write && i < len; i++)
+		if (data[i] != (uint8_t)(seed + i))
+			return fail(err, errlen, -EPROTO,
+			            "byte %u of the data is 0x%02x, not 0x%02x", i, data[i],
+			            (uint8_t)(seed + i));
+	return 0;
+}
+
+int sg_virtio_console_write(struct sg_vdev *d, const char *text, unsigned timeout_ms,
+                            char *err, size_t errlen)
+{
+	uint64_t base = d->area + SG_VIRTIO_AREA / 2;
+	uint8_t *mem = ioreqd_simhv_ram(d->hv, NULL);
+	size_t len = strlen(text);
+	struct ioreqd_vdrv_buf b = {base, (uint32_t)len + 1};
+
+	if (!d->up || d->g.device_id != 3 || d->g.nr_queues < 2)
+		return fail(err, errlen, -ENODEV, "not a virtio-console device with 2 queues");
+	if (len + 1 > SG_VIRTIO_AREA / 2)
+		return fail(err, errlen, -EINVAL, "text too long");
+	memcpy(mem + base, text, len);
+	mem[base + len] = '\n';
+	return roundtrip(d, 1, &b, 1, 0, timeout_ms, err, errlen);
+}

@@ -80,4 +80,24 @@ int sg_virtio_wait_interrupt(struct sg_vdev *d, unsigned timeout_ms, uint32_t *i
 int sg_virtio_rng_read(struct sg_vdev *d, uint32_t len, unsigned timeout_ms, char *err,
                        size_t errlen);
 
+/** Most sectors one `virtio blk` command moves (the data half of the area). */
+#define SG_VBLK_MAX_SECTORS ((SG_VIRTIO_AREA / 2 - 512u) / 512u)
+
+/**
+ * virtio-blk: one request on queue 0 and its interrupt.  A write fills
+ * @p count sectors from @p sector with the pattern (seed + i) & 0xff, byte i
+ * counted from the first; a read with @p check compares against it.  FLUSH
+ * when @p count is 0 and not @p write.  Passes if the status byte is OK.
+ * @return 0, or a negative errno with the reason in @p err.
+ */
+int sg_virtio_blk(struct sg_vdev *d, bool write, uint64_t sector, uint32_t count,
+                  bool check, uint8_t seed, unsigned timeout_ms, char *err, size_t errlen);
+
+/**
+ * virtio-console: send @p text and a newline through transmitq0 (queue 1)
+ * and wait for the buffer to come back used, with its interrupt.
+ */
+int sg_virtio_console_write(struct sg_vdev *d, const char *text, unsigned timeout_ms,
+                            char *err, size_t errlen);
+
 #endif /* IOREQD_SIMVIRTIO_H */

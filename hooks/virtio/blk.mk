@@ -52,3 +52,8 @@ hooks_virtio_console_la_LIBADD = hooks/virtio/libioreqd-vcons.la hooks/libioreqd
 hooks_libioreqd_builtin_hooks_la_SOURCES += hooks/virtio/console-hook.c
 hooks_libioreqd_builtin_hooks_la_LIBADD += hooks/virtio/libioreqd-vcons.la
 hooks_libioreqd_builtin_hooks_la_CPPFLAGS += -I$(top_srcdir)/hooks
+
+# The real daemon with the simulated guest: I/O, the backing file, console
+# output, VmHWM, SIGTERM with writes in flight, bad configs (skips itself
+# without liburing).
+E2E_TESTS += tests/e2e/virtio-blk.sh
