@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "daemon.h"
 
@@ -187,7 +188,61 @@ static int range_cb(struct ioreqd_range *r, void *arg)
 	return 0;
 }
 
-/* Per device: interrupts the hypervisor refused (the guest never got them). */
+/*
+ * A device's own counters (host->stats_register), grouped: in the table one
+ * line per group ("  device rng0 queue0: requests 22, bytes_in 4096, ..."),
+ * in JSON an object per group under "stats".  A hook emits a group's
+ * counters together; a group name seen again simply starts a new line.
+ */
+struct dev_stats {
+	struct stats_out *o;
+	const char *dev;
+	char group[64]; /* the group being written ("" before the first) */
+	unsigned in_group;
+};
+
+static void dev_stats_end_group(struct dev_stats *ds)
+{
+	if (!ds->group[0])
+		return;
+	fputs(ds->o->json ? "}" : "\n", ds->o->fp);
+}
+
+static void dev_stats_emit(void *ctx, const char *group, const char *name, uint64_t value)
+{
+	struct dev_stats *ds = ctx;
+	FILE *fp = ds->o->fp;
+
+	if (!group || !name)
+		return;
+	if (strncmp(ds->group, group, sizeof(ds->group) - 1) != 0) {
+		bool first = !ds->group[0];
+
+		dev_stats_end_group(ds);
+		snprintf(ds->group, sizeof(ds->group), "%s", group);
+		ds->in_group = 0;
+		if (ds->o->json) {
+			fputs(first ? ", \"stats\": {" : ", ", fp);
+			json_string(fp, ds->group);
+			fputs(": {", fp);
+		} else {
+			fprintf(fp, "  device %s %s:", ds->dev, ds->group);
+		}
+	}
+	if (ds->o->json) {
+		fputs(ds->in_group ? ", " : "", fp);
+		json_string(fp, name);
+		fprintf(fp, ": %" PRIu64, value);
+	} else {
+		fprintf(fp, "%s %s %" PRIu64, ds->in_group ? "," : "", name, value);
+	}
+	ds->in_group++;
+}
+
+/*
+ * Per device: interrupts the hypervisor refused (the guest never got them),
+ * and the counters the device's hook reports itself.
+ */
 static void emit_devices(struct stats_out *o, const struct ioreqd_daemon *d)
 {
 	unsigned nr = d->dm ? ioreqd_dm_nr_devs(d->dm) : 0;
@@ -195,16 +250,21 @@ static void emit_devices(struct stats_out *o, const struct ioreqd_daemon *d)
 	if (o->json)
 		fputs("], \"devices\": [", o->fp);
 	for (unsigned i = 0; i < nr; i++) {
-		const struct ioreqd_dev *dev = ioreqd_dm_dev(d->dm, i);
+		ioreqd_dev_t *dev = ioreqd_dm_dev(d->dm, i);
+		struct dev_stats ds = {.o = o, .dev = dev->cfg->name};
 
 		if (o->json) {
 			fputs(i ? ", {\"name\": " : "{\"name\": ", o->fp);
 			json_string(o->fp, dev->cfg->name);
-			fprintf(o->fp, ", \"irq_errors\": %" PRIu64 "}", dev->irq_errors);
+			fprintf(o->fp, ", \"irq_errors\": %" PRIu64, dev->irq_errors);
 		} else if (dev->irq_errors) {
 			fprintf(o->fp, "  device %s: %" PRIu64 " interrupt injection(s) refused\n",
 			        dev->cfg->name, dev->irq_errors);
 		}
+		ioreqd_dm_dev_stats(dev, dev_stats_emit, &ds);
+		dev_stats_end_group(&ds);
+		if (o->json)
+			fputs(ds.group[0] ? "}}" : "}", o->fp);
 	}
 }
 

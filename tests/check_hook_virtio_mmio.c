@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "builtin.h"
+#include "dm.h"
 #include "mock-host.h"
 #include "vguest.h"
 
@@ -162,6 +163,70 @@ START_TEST(test_mmio_bad_accesses_are_refused_and_the_device_goes_on)
 }
 END_TEST
 
+/* Collect one counter of the device's statistics. */
+struct want_stat {
+	const char *group, *name;
+	uint64_t value;
+	unsigned seen;
+};
+
+static void stat_emit(void *ctx, const char *group, const char *name, uint64_t value)
+{
+	struct want_stat *w = ctx;
+
+	if (!strcmp(w->group, group) && !strcmp(w->name, name)) {
+		w->value = value;
+		w->seen++;
+	}
+}
+
+static uint64_t stat(ioreqd_dev_t *dev, const char *group, const char *name)
+{
+	struct want_stat w = {.group = group, .name = name};
+
+	ioreqd_dm_dev_stats(dev, stat_emit, &w);
+	ck_assert_msg(w.seen == 1, "%s.%s reported %u times", group, name, w.seen);
+	return w.value;
+}
+
+START_TEST(test_mmio_stats_count_requests_bytes_and_bad_accesses)
+{
+	struct mock *m = mock_new(1);
+	struct ioreqd_vguest_mmio t;
+	struct ioreqd_vguest g;
+	struct ioreqd_vdrv_buf b = {.gpa = BUF_GPA, .len = 100};
+	ioreqd_dev_t *dev;
+	uint32_t len, isr;
+	int cookie;
+
+	ck_assert_int_eq(
+	    mock_add(m, ioreqd_builtin_hook_find("virtio-rng"), "rng0", rng_conf, &dev),
+	    0);
+	driver_up(m, &g, &t, 0);
+	for (unsigned i = 0; i < 3; i++) {
+		ck_assert_int_ge(ioreqd_vguest_submit(&g, 0, &b, 0, 1, &cookie), 0);
+		ck_assert_ptr_eq(ioreqd_vdrv_get_used(&g.q[0], &len), &cookie);
+		ioreqd_vguest_mmio_ops.ack_interrupt(&t, &isr);
+	}
+	mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x001, 1);
+	ck_assert_uint_eq(stat(dev, "queue0", "requests"), 3);
+	ck_assert_uint_eq(stat(dev, "queue0", "bytes_in"), 300);
+	ck_assert_uint_eq(stat(dev, "queue0", "errors"), 0);
+	ck_assert_uint_eq(stat(dev, "queue0", "in_flight"), 0);
+	ck_assert_uint_eq(stat(dev, "queue0", "kicks"), 3);
+	ck_assert_uint_eq(stat(dev, "virtio", "status"), 0xf);
+	ck_assert_uint_eq(stat(dev, "transport", "bad_access"), 1);
+	ioreqd_vguest_fini(&g);
+	ck_assert_uint_eq(stat(dev, "virtio", "resets"), 2);
+	/* Gone with the device's fini. */
+	mock_dev_fini(dev);
+	struct want_stat w = {.group = "queue0", .name = "requests"};
+	ioreqd_dm_dev_stats(dev, stat_emit, &w);
+	ck_assert_uint_eq(w.seen, 0);
+	mock_free(m);
+}
+END_TEST
+
 static void bad_conf(const char *conf, const char *msg)
 {
 	struct mock *m = mock_new(1);
@@ -196,6 +261,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_mmio_rng_fills_buffers_and_interrupts_until_acked);
 	tcase_add_test(tc, test_mmio_bad_accesses_are_refused_and_the_device_goes_on);
 	tcase_add_test(tc, test_mmio_bad_configurations_name_the_line);
+	tcase_add_test(tc, test_mmio_stats_count_requests_bytes_and_bad_accesses);
 	suite_add_tcase(s, tc);
 	return s;
 }

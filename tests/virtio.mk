@@ -55,7 +55,8 @@ tests_check_hook_virtio_mmio_CPPFLAGS = $(HOOK_TEST_CPPFLAGS) -I$(top_srcdir)/li
 tests_check_hook_virtio_mmio_LDADD = lib/virtio/libioreqd-vdriver.la $(HOOK_TEST_LDADD)
 
 # --- end to end: the real daemon and the simulated guest ---
-E2E_TESTS += tests/e2e/virtio-demo.sh tests/e2e/virtio-config-errors.sh
+E2E_TESTS += tests/e2e/virtio-demo.sh tests/e2e/virtio-config-errors.sh \
+	tests/e2e/virtio-stats.sh
 EXTRA_DIST += etc/virtio-demo.conf sim/virtio-demo.script
 
 # The virtio demo (etc/virtio-demo.conf, sim/virtio-demo.script).

@@ -369,6 +369,15 @@ static enum ioreqd_fault_result mmio_access(ioreqd_fault_t *f, void *tstate)
 	return IOREQD_FAULT_HANDLED;
 }
 
+static void mmio_stats(void *tstate, ioreqd_stats_emit_fn emit, void *ctx)
+{
+	struct mmio *m = tstate;
+
+	emit(ctx, "transport", "bad_access", m->bad_access);
+	emit(ctx, "transport", "irq_errors", m->irq_errors);
+	emit(ctx, "transport", "int_status", m->int_status);
+}
+
 static void mmio_fini(void *tstate)
 {
 	struct mmio *m = tstate;
@@ -440,4 +449,5 @@ const struct vdev_transport vdev_mmio = {
     .init = mmio_init,
     .fini = mmio_fini,
     .access = mmio_access,
+    .stats = mmio_stats,
 };

@@ -92,6 +92,44 @@ static int common_keys(struct vdev *v)
 	return 0;
 }
 
+static void vdev_stats(void *arg, ioreqd_stats_emit_fn emit, void *ctx)
+{
+	struct vdev *v = arg;
+	struct ioreqd_virtio_stats ds;
+	char group[32];
+
+	if (!v->vdev)
+		return;
+	ioreqd_virtio_stats(v->vdev, &ds);
+	emit(ctx, "virtio", "status", ioreqd_virtio_status(v->vdev));
+	emit(ctx, "virtio", "resets", ds.resets);
+	emit(ctx, "virtio", "needs_reset", ds.needs_reset);
+	emit(ctx, "virtio", "bad_status", ds.bad_status);
+	emit(ctx, "virtio", "bad_features", ds.bad_features);
+	emit(ctx, "virtio", "bad_notify", ds.bad_notify);
+	emit(ctx, "virtio", "bad_config", ds.bad_config);
+	for (unsigned i = 0; i < ioreqd_virtio_num_queues(v->vdev); i++) {
+		struct ioreqd_virtq_stats qs;
+		uint64_t errors;
+
+		ioreqd_virtq_stats(ioreqd_virtio_queue(v->vdev, i), &qs);
+		errors = qs.failed;
+		for (unsigned e = 0; e < IOREQD_VIRTQ_ERR_COUNT; e++)
+			errors += qs.errors[e];
+		snprintf(group, sizeof(group), "queue%u", i);
+		emit(ctx, group, "requests", qs.requests);
+		emit(ctx, group, "bytes_out", qs.bytes_out);
+		emit(ctx, group, "bytes_in", qs.bytes_in);
+		emit(ctx, group, "errors", errors);
+		emit(ctx, group, "in_flight", qs.in_flight);
+		emit(ctx, group, "kicks", qs.kicks);
+		emit(ctx, group, "interrupts", qs.interrupts);
+		emit(ctx, group, "suppressed", qs.suppressed);
+	}
+	if (v->tr->stats)
+		v->tr->stats(v->tstate, emit, ctx);
+}
+
 int vdev_hook_init(const struct vdev_model *m, const struct ioreqd_host *host,
                    ioreqd_dev_t *dev, void **priv)
 {
@@ -125,6 +163,10 @@ int vdev_hook_init(const struct vdev_model *m, const struct ioreqd_host *host,
 	rc = v->tr->init(v, &v->tstate);
 	if (rc < 0)
 		goto out;
+	if (host->size >= offsetof(struct ioreqd_host, stats_register) +
+	                      sizeof(host->stats_register) &&
+	    host->stats_register)
+		host->stats_register(dev, vdev_stats, v);
 	*priv = v;
 	return 0;
 out:

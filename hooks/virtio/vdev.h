@@ -35,8 +35,13 @@
  * Writing a transport: a const struct vdev_transport in vdev_transports[]
  * (vdev.c), with init (check the device's ranges and irq, then call
  * vdev_create to make the virtio device with your struct
- * ioreqd_virtio_transport_ops), fini, and access.  The transport owns the
- * register layout, interrupt delivery and the counts of bad accesses.
+ * ioreqd_virtio_transport_ops), fini, access and stats.  The transport owns
+ * the register layout, interrupt delivery and the counts of bad accesses.
+ *
+ * Statistics: the glue registers with host->stats_register and reports, per
+ * device, the group "virtio" (the core's struct ioreqd_virtio_stats), one
+ * group "queueN" per queue (requests, bytes out and in, errors, in flight,
+ * kicks, interrupts) and the transport's group "transport".
  */
 #ifndef IOREQD_HOOKS_VIRTIO_VDEV_H
 #define IOREQD_HOOKS_VIRTIO_VDEV_H
@@ -95,6 +100,12 @@ struct vdev_transport {
 	void (*fini)(void *tstate);
 	/** One access on one of the device's ranges. */
 	enum ioreqd_fault_result (*access)(ioreqd_fault_t *f, void *tstate);
+	/**
+	 * Optional: the transport's own counters (bad accesses, refused
+	 * interrupts), emitted in the group "transport" of the device's
+	 * statistics.
+	 */
+	void (*stats)(void *tstate, ioreqd_stats_emit_fn emit, void *ctx);
 };
 
 /** One device instance: what the glue, the model and the transport share. */

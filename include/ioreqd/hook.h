@@ -183,7 +183,28 @@ struct ioreqd_host {
 	 * guest's RAM is not in a trace).
 	 */
 	const struct ioreqd_gmem *(*gmem)(ioreqd_dev_t *dev);
+
+	/**
+	 * Add the device's own counters to the daemon's statistics (ioreqd
+	 * --stats, SIGUSR1, exit).  @p fn is called once per report, from the
+	 * event loop, and calls @p emit once per counter: @p group names a set
+	 * ("queue0"), @p name the counter in it ("requests").  The table shows
+	 * a line per group, JSON an object per group under the device.  One
+	 * function per device: registering again replaces it, NULL removes it;
+	 * it is forgotten when the device's fini returns.
+	 * @return 0 or a negative errno.
+	 */
+	int (*stats_register)(ioreqd_dev_t *dev,
+			      void (*fn)(void *arg,
+					 void (*emit)(void *ctx, const char *group,
+						      const char *name, uint64_t value),
+					 void *ctx),
+			      void *arg);
 };
+
+/** The emitter a statistics function of host->stats_register gets. */
+typedef void (*ioreqd_stats_emit_fn)(void *ctx, const char *group, const char *name,
+				     uint64_t value);
 
 /** The one symbol a hook exports. */
 struct ioreqd_hook {

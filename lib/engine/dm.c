@@ -293,6 +293,7 @@ int ioreqd_dm_init(struct ioreqd_dm *dm)
 				if (dev->hook->fini)
 					dev->hook->fini(dev->priv);
 				dev->priv = NULL;
+				dev->stats_fn = NULL;
 				dev->disabled = true;
 				/* Nothing runs during init, so no range is busy. */
 				drop_all_ranges(dev);
@@ -312,6 +313,7 @@ int ioreqd_dm_init(struct ioreqd_dm *dm)
 			if (dev->hook->fini)
 				dev->hook->fini(dev->priv);
 			dev->priv = NULL;
+			dev->stats_fn = NULL;
 			return rc;
 		}
 		dev->initialised = true;
@@ -336,6 +338,7 @@ static void dev_fini(ioreqd_dev_t *dev)
 	if (dev->hook->fini)
 		dev->hook->fini(dev->priv);
 	dev->priv = NULL;
+	dev->stats_fn = NULL;
 	dev->initialised = false;
 }
 
@@ -415,6 +418,21 @@ void ioreqd_dm_unmap(struct ioreqd_dm *dm)
 }
 
 /* ---- the host API's device-set services ------------------------------------ */
+
+static int host_stats_register(ioreqd_dev_t *dev,
+			       void (*fn)(void *arg, ioreqd_stats_emit_fn emit, void *ctx),
+			       void *arg)
+{
+	dev->stats_fn = fn;
+	dev->stats_arg = arg;
+	return 0;
+}
+
+void ioreqd_dm_dev_stats(ioreqd_dev_t *dev, ioreqd_stats_emit_fn emit, void *ctx)
+{
+	if (dev->initialised && dev->stats_fn)
+		dev->stats_fn(dev->stats_arg, emit, ctx);
+}
 
 static const char *host_dev_name(ioreqd_dev_t *dev)
 {
@@ -565,6 +583,7 @@ struct ioreqd_dm *ioreqd_dm_new(unsigned domid, const struct ioreqd_host *env,
 	dm->host.range_map = host_range_map;
 	dm->host.range_unmap = host_range_unmap;
 	dm->host.fault_resume = host_fault_resume;
+	dm->host.stats_register = host_stats_register;
 	return dm;
 }
 

@@ -14,7 +14,7 @@
  *   - the environment services of the host API (struct ioreqd_host's log,
  *     log_rl, irq/MSI, guest memory, timer, watch and publish members), which
  *     the device model puts into the one host table the hooks see, next to
- *     its own configuration, range and fault_resume services;
+ *     its own configuration, range, fault_resume and stats_register services;
  *   - struct ioreqd_dm_ops: the control calls the device set makes (claiming
  *     a range from the hypervisor).
  *
@@ -66,6 +66,9 @@ struct ioreqd_dev {
 	unsigned cap_ranges;
 	struct ioreqd_ratelimit rl; /* for host->log_rl */
 	uint64_t irq_errors;        /* interrupt injections the hypervisor refused */
+	/* host->stats_register: the hook's own counters, until its fini */
+	void (*stats_fn)(void *arg, ioreqd_stats_emit_fn emit, void *ctx);
+	void *stats_arg;
 };
 
 /** The control calls the device set makes; every member may be NULL. */
@@ -153,6 +156,12 @@ int ioreqd_dm_map(struct ioreqd_dm *dm);
 
 /** Release every range ioreqd_dm_map (or a run-time map) claimed. */
 void ioreqd_dm_unmap(struct ioreqd_dm *dm);
+
+/**
+ * Report a device's own counters (host->stats_register) through @p emit;
+ * nothing for a device without any, or not initialised.
+ */
+void ioreqd_dm_dev_stats(ioreqd_dev_t *dev, ioreqd_stats_emit_fn emit, void *ctx);
 
 /** The host table the hooks of this device model get. */
 const struct ioreqd_host *ioreqd_dm_host(const struct ioreqd_dm *dm);

@@ -1,0 +1,111 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Statistics of a virtio device, end to end: the guest reads 3 x 100 random
+# bytes from virtio-rng over virtio-mmio, makes one bad register access,
+# announces it through debugcon and sleeps; `ioreqd --stats --json` and the
+# table must then show the device's groups: the core's "virtio", "queue0"
+# (3 requests, 300 bytes in, no errors, none in flight, an interrupt each)
+# and the transport's one bad access.  At SIGTERM the exit report has them too.
+set -u
+. "$srcdir/tests/e2e/lib.sh"
+
+e2e_tmpdir
+sock=$tmp/sim.sock
+domid=12
+fail() {
+	echo "virtio-stats: $*" >&2
+	for f in "$tmp"/*.out "$tmp"/*.err "$tmp"/*.json; do
+		[ -s "$f" ] && { echo "--- $f" >&2; cat "$f" >&2; }
+	done
+	[ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null
+	[ -n "${guest:-}" ] && kill "$guest" 2>/dev/null
+	exit 1
+}
+
+cat >"$tmp/virtio.conf" <<'CONF'
+[global]
+log_level = warn
+
+[device con]
+hook = debugcon
+pio = 0xe9
+file = -
+
+[device rng0]
+hook = virtio-rng
+mmio = 0x02000000+0x200
+irq = 33
+CONF
+
+cat >"$tmp/virtio.script" <<'SCRIPT'
+expect-key state running
+virtio attach 0 mmio 0x02000000 irq 33 id 4
+repeat 3
+  virtio rng 0 read 100
+end
+# A 2-byte read of a register: refused, counted by the transport.
+mmio read 0x02000000 2 expect 0xffff
+print stats-ready
+sleep 30s
+SCRIPT
+
+"$SIMGUEST" --socket "$sock" --domid "$domid" --timeout 40 \
+	--script "$tmp/virtio.script" >"$tmp/guest.out" 2>"$tmp/guest.err" &
+guest=$!
+e2e_wait_for "$sock" 100 || fail "the guest never created $sock"
+$IOREQD_WRAP "$IOREQD" -d "$domid" -c "$tmp/virtio.conf" --backend sim --sim-socket "$sock" \
+	--hook-dir "$HOOKDIR" -f >"$tmp/daemon.out" 2>"$tmp/daemon.err" &
+daemon=$!
+
+n=0
+until grep -q 'stats-ready' "$tmp/daemon.out" 2>/dev/null; do
+	n=$((n + 1))
+	[ "$n" -lt 200 ] || fail "the guest never reached its sleep"
+	sleep 0.1
+done
+
+"$IOREQD" --stats --json -d "$domid" --backend sim --sim-socket "$sock" >"$tmp/stats.json" 2>"$tmp/query.err" ||
+	fail "ioreqd --stats --json failed"
+"$IOREQD" --stats -d "$domid" --backend sim --sim-socket "$sock" >"$tmp/table.out" 2>>"$tmp/query.err" ||
+	fail "ioreqd --stats failed"
+
+if command -v python3 >/dev/null 2>&1; then
+	python3 - "$tmp/stats.json" <<'PY' || fail "unexpected JSON statistics"
+import json, sys
+s = json.load(open(sys.argv[1]))
+dev = [d for d in s["devices"] if d["name"] == "rng0"]
+if len(dev) != 1 or "stats" not in dev[0]:
+    sys.exit("no statistics for rng0")
+st = dev[0]["stats"]
+def want(what, got, exp):
+    if got != exp:
+        sys.exit("%s: %r, expected %r" % (what, got, exp))
+q = st["queue0"]
+want("requests", q["requests"], 3)
+want("bytes_in", q["bytes_in"], 300)
+want("errors", q["errors"], 0)
+want("in_flight", q["in_flight"], 0)
+want("interrupts", q["interrupts"], 3)
+want("status", st["virtio"]["status"], 15)
+want("bad_access", st["transport"]["bad_access"], 1)
+PY
+fi
+grep -q '"queue0": {"requests": 3, "bytes_out": 0, "bytes_in": 300, "errors": 0, "in_flight": 0' \
+	"$tmp/stats.json" || fail "unexpected JSON statistics"
+grep -Eq '^  device rng0 queue0: requests 3, bytes_out 0, bytes_in 300, errors 0, in_flight 0,' \
+	"$tmp/table.out" || fail "the table disagrees with the JSON"
+grep -Eq '^  device rng0 transport: bad_access 1,' "$tmp/table.out" ||
+	fail "the bad access is not in the table"
+
+kill -TERM "$daemon"
+wait "$daemon"
+drc=$?
+daemon=
+kill "$guest" 2>/dev/null
+wait "$guest" 2>/dev/null
+guest=
+[ "$drc" -eq 0 ] || fail "daemon exit $drc"
+grep -Eq 'device rng0 queue0: requests 3,' "$tmp/daemon.err" "$tmp/daemon.out" ||
+	fail "the exit report lacks the queue"
+echo "virtio-stats: ok"
+exit 0
