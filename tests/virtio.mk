@@ -58,9 +58,12 @@ tests_check_hook_virtio_mmio_LDADD = lib/virtio/libioreqd-vdriver.la $(HOOK_TEST
 E2E_TESTS += tests/e2e/virtio-demo.sh tests/e2e/virtio-config-errors.sh \
 	tests/e2e/virtio-stats.sh
 EXTRA_DIST += etc/virtio-demo.conf sim/virtio-demo.script
+# virtio-blk's disk and virtio-console's output in the demo (etc/virtio-demo.conf).
+CLEANFILES += virtio-demo.img virtio-demo-console.log
 
 # The virtio demo (etc/virtio-demo.conf, sim/virtio-demo.script).
 demo-virtio: all
+	@dd if=/dev/zero of=virtio-demo.img bs=1024 count=8192 2>/dev/null
 	@srcdir='$(abs_top_srcdir)' builddir='$(abs_top_builddir)' \
 		DEMO_CONF='$(abs_top_srcdir)/etc/virtio-demo.conf' \
 		DEMO_SCRIPT='$(abs_top_srcdir)/sim/virtio-demo.script' \
