@@ -71,7 +71,7 @@ hooks_libioreqd_builtin_hooks_la_SOURCES += hooks/uart16550.c hooks/pl011.c \
 # picks its transport with `transport = mmio|pci`.
 noinst_LTLIBRARIES += hooks/libioreqd-vdev.la
 hooks_libioreqd_vdev_la_SOURCES = hooks/virtio/vdev.c hooks/virtio/vdev.h \
-	hooks/virtio/mmio.c
+	hooks/virtio/mmio.c hooks/virtio/pci.c
 hooks_libioreqd_vdev_la_LIBADD = lib/virtio/libioreqd-virtio.la
 pkglib_LTLIBRARIES += hooks/virtio-rng.la
 hooks_virtio_rng_la_SOURCES = hooks/virtio/rng.c

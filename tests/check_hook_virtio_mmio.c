@@ -242,7 +242,7 @@ START_TEST(test_mmio_bad_configurations_name_the_line)
 {
 	bad_conf(
 	    "mmio = 0x02000000+0x200\nirq = 33\ntransport = ccw\n",
-	    "mock.conf:5: device rng0: transport: unknown 'ccw' (this build has: mmio)");
+	    "mock.conf:5: device rng0: transport: unknown 'ccw' (this build has: mmio, pci)");
 	bad_conf("mmio = 0x02000000+0x200\nirq = 33\nqueue_size = 48\n",
 	         "mock.conf:5: device rng0: queue_size: 48 is not a power of 2");
 	bad_conf("mmio = 0x02000000+0x200\nirq = 33\nqueue_size = 65536\n", "power of 2");

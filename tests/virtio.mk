@@ -53,6 +53,11 @@ TESTS += tests/check_hook_virtio_mmio
 tests_check_hook_virtio_mmio_SOURCES = tests/check_hook_virtio_mmio.c $(MOCK_HOST_SOURCES)
 tests_check_hook_virtio_mmio_CPPFLAGS = $(HOOK_TEST_CPPFLAGS) -I$(top_srcdir)/lib/virtio
 tests_check_hook_virtio_mmio_LDADD = lib/virtio/libioreqd-vdriver.la $(HOOK_TEST_LDADD)
+check_PROGRAMS += tests/check_hook_virtio_pci
+TESTS += tests/check_hook_virtio_pci
+tests_check_hook_virtio_pci_SOURCES = tests/check_hook_virtio_pci.c $(MOCK_HOST_SOURCES)
+tests_check_hook_virtio_pci_CPPFLAGS = $(HOOK_TEST_CPPFLAGS) -I$(top_srcdir)/lib/virtio
+tests_check_hook_virtio_pci_LDADD = lib/virtio/libioreqd-vdriver.la $(HOOK_TEST_LDADD)
 
 # --- end to end: the real daemon and the simulated guest ---
 E2E_TESTS += tests/e2e/virtio-demo.sh tests/e2e/virtio-config-errors.sh \

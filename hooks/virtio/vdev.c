@@ -14,9 +14,11 @@
 #include <string.h>
 
 extern const struct vdev_transport vdev_mmio;
+extern const struct vdev_transport vdev_pci;
 
 const struct vdev_transport *const vdev_transports[] = {
     &vdev_mmio,
+    &vdev_pci,
     NULL,
 };
 

@@ -14,7 +14,8 @@ pkginclude_HEADERS += include/ioreqd/virtio.h include/ioreqd/gmem.h
 # the benchmarks (not part of the SDK).
 noinst_LTLIBRARIES += lib/virtio/libioreqd-vdriver.la
 lib_virtio_libioreqd_vdriver_la_SOURCES = lib/virtio/vdriver.c lib/virtio/vdriver.h \
-	lib/virtio/vguest.c lib/virtio/vguest.h lib/virtio/ring.h
+	lib/virtio/vguest.c lib/virtio/vguest.h lib/virtio/ring.h \
+	lib/virtio/vguest-pci.c lib/virtio/vguest-pci.h
 
 # How the pieces fit, for transport and device authors.
 EXTRA_DIST += docs/virtio.md
