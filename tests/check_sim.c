@@ -431,6 +431,33 @@ START_TEST(test_sim_guest_memory_is_bounds_checked)
 }
 END_TEST
 
+START_TEST(test_sim_dma_map_is_guest_ram_and_bounds_checked)
+{
+	uint64_t size;
+	uint8_t *ram = ioreqd_simhv_ram(fx.hv, &size);
+	uintptr_t token = 1;
+	void *hva = NULL;
+
+	/* A mapping is the guest's RAM itself (the same shared memory, mapped
+	 * separately): the guest sees writes through it. */
+	ck_assert_int_eq(GBE->map(fx.be, 0x3000, 0x2000, true, &hva, &token), 0);
+	memset(hva, 0xa5, 0x2000);
+	ck_assert_uint_eq(ram[0x3000], 0xa5);
+	ck_assert_uint_eq(ram[0x4fff], 0xa5);
+	GBE->unmap(fx.be, hva, 0x2000, token);
+	ck_assert_int_eq(GBE->map(fx.be, size - 1, 1, false, &hva, &token), 0);
+	ram[size - 1] = 0x3c;
+	ck_assert_uint_eq(*(uint8_t *)hva, 0x3c);
+	/* Nothing outside RAM, nothing empty, nothing that wraps. */
+	ck_assert_int_eq(GBE->map(fx.be, size - 1, 2, false, &hva, &token), -EFAULT);
+	ck_assert_ptr_null(hva);
+	ck_assert_int_eq(GBE->map(fx.be, size, 1, true, &hva, &token), -EFAULT);
+	ck_assert_int_eq(GBE->map(fx.be, 0, 0, true, &hva, &token), -EFAULT);
+	ck_assert_int_eq(GBE->map(fx.be, UINT64_MAX - 1, 4, true, &hva, &token), -EFAULT);
+	ck_assert_int_eq(GBE->map(fx.be, 16, UINT64_MAX, false, &hva, &token), -EFAULT);
+}
+END_TEST
+
 /* --- Failures: the domain, the daemon, timeouts
  * --------------------------------------------- */
 
@@ -798,6 +825,7 @@ static Suite *sim_suite(void)
 	tcase_add_test(tc, test_sim_unclaimed_rep_read_fills_buffer_with_ones);
 	tcase_add_test(tc, test_sim_timeoffset_needs_a_ring);
 	tcase_add_test(tc, test_sim_guest_memory_is_bounds_checked);
+	tcase_add_test(tc, test_sim_dma_map_is_guest_ram_and_bounds_checked);
 	tcase_add_test(tc, test_sim_domain_gone_when_the_socket_closes);
 	tcase_add_test(tc, test_sim_guest_times_out_when_the_daemon_never_answers);
 	tcase_add_test(tc, test_sim_daemon_death_fails_requests_instead_of_hanging);
