@@ -31,10 +31,19 @@ static void daemon_timeoffset_cb(void *opaque, int64_t delta)
 		      __func__, d->opts.domid, (long long)delta);
 }
 
+/* The guest's p2m changed: devices drop the mappings they cache. */
+static void daemon_invalidate_cb(void *opaque)
+{
+	struct ioreqd_daemon *d = opaque;
+
+	ioreqd_dm_invalidate(d->dm);
+}
+
 /* The engine calls the backend's data part directly; these are the daemon's. */
 static const struct ioreqd_engine_ops engine_ops = {
 	.timeoffset = daemon_timeoffset_cb,
 	.deferred = ioreqd_engine_deferred_cb,
+	.invalidate = daemon_invalidate_cb,
 };
 
 /* The device set's one control call: claim or release a range. */

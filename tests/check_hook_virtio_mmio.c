@@ -227,6 +227,34 @@ START_TEST(test_mmio_stats_count_requests_bytes_and_bad_accesses)
 }
 END_TEST
 
+START_TEST(test_mmio_invalidate_drops_ring_mappings_and_the_queue_goes_on)
+{
+	struct mock *m = rng_mock(rng_conf);
+	struct ioreqd_vguest_mmio t;
+	struct ioreqd_vguest g;
+	struct ioreqd_vdrv_buf b = {.gpa = BUF_GPA, .len = 32};
+	ioreq_t req = mock_req(IOREQD_SPACE_MMIO, 0, 1, false, 0);
+	uint32_t len, isr;
+	int cookie;
+
+	driver_up(m, &g, &t, 0);
+	ck_assert_uint_gt(mock_maps_live(m), 0);
+	/* Xen's INVALIDATE reaches the device through the engine and the host. */
+	req.type = IOREQ_TYPE_INVALIDATE;
+	ck_assert_int_eq(mock_submit(m, 0, &req), 1);
+	ck_assert_uint_eq(mock_maps_live(m), 0);
+	/* The rings are mapped again on their next use. */
+	ck_assert_int_ge(ioreqd_vguest_submit(&g, 0, &b, 0, 1, &cookie), 0);
+	ck_assert_ptr_eq(ioreqd_vdrv_get_used(&g.q[0], &len), &cookie);
+	ck_assert_uint_eq(len, 32);
+	ck_assert_int_eq(ioreqd_vguest_mmio_ops.ack_interrupt(&t, &isr), 0);
+	ck_assert_uint_eq(isr, 1);
+	ioreqd_vguest_fini(&g);
+	ck_assert_uint_eq(mock_maps_live(m), 0);
+	mock_free(m);
+}
+END_TEST
+
 static void bad_conf(const char *conf, const char *msg)
 {
 	struct mock *m = mock_new(1);
@@ -262,6 +290,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_mmio_bad_accesses_are_refused_and_the_device_goes_on);
 	tcase_add_test(tc, test_mmio_bad_configurations_name_the_line);
 	tcase_add_test(tc, test_mmio_stats_count_requests_bytes_and_bad_accesses);
+	tcase_add_test(tc, test_mmio_invalidate_drops_ring_mappings_and_the_queue_goes_on);
 	suite_add_tcase(s, tc);
 	return s;
 }

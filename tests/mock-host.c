@@ -437,8 +437,16 @@ static const struct ioreqd_guest_ops mock_guest_ops = {
 	.guest_write = eng_guest_write,
 	.get_ip = eng_get_ip,
 };
+static void eng_invalidate(void *opaque)
+{
+	struct mock *m = opaque;
+
+	ioreqd_dm_invalidate(m->dm);
+}
+
 static const struct ioreqd_engine_ops mock_engine_ops = {
 	.deferred = eng_deferred,
+	.invalidate = eng_invalidate,
 };
 
 /* ---- lifecycle ------------------------------------------------------------- */

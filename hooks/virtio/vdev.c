@@ -132,6 +132,15 @@ static void vdev_stats(void *arg, ioreqd_stats_emit_fn emit, void *ctx)
 		v->tr->stats(v->tstate, emit, ctx);
 }
 
+/* The guest's memory map changed: the core maps its rings again on next use. */
+static void vdev_invalidate(void *arg)
+{
+	struct vdev *v = arg;
+
+	if (v->vdev)
+		ioreqd_virtio_invalidate(v->vdev);
+}
+
 int vdev_hook_init(const struct vdev_model *m, const struct ioreqd_host *host,
                    ioreqd_dev_t *dev, void **priv)
 {
@@ -165,6 +174,10 @@ int vdev_hook_init(const struct vdev_model *m, const struct ioreqd_host *host,
 	rc = v->tr->init(v, &v->tstate);
 	if (rc < 0)
 		goto out;
+	if (host->size >= offsetof(struct ioreqd_host, invalidate_register) +
+	                      sizeof(host->invalidate_register) &&
+	    host->invalidate_register)
+		host->invalidate_register(dev, vdev_invalidate, v);
 	if (host->size >= offsetof(struct ioreqd_host, stats_register) +
 	                      sizeof(host->stats_register) &&
 	    host->stats_register)

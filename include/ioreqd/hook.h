@@ -200,6 +200,17 @@ struct ioreqd_host {
 						      const char *name, uint64_t value),
 					 void *ctx),
 			      void *arg);
+
+	/**
+	 * Call @p fn (from the event loop) whenever the hypervisor says the
+	 * guest's memory map changed (Xen's IOREQ_TYPE_INVALIDATE), before the
+	 * request completes: drop the guest mappings you cache (a virtqueue's
+	 * rings) and map again on next use.  Mappings held for a request in
+	 * flight stay valid until unmapped.  One function per device;
+	 * registering again replaces it, NULL removes it; forgotten at fini.
+	 * @return 0 or a negative errno.
+	 */
+	int (*invalidate_register)(ioreqd_dev_t *dev, void (*fn)(void *arg), void *arg);
 };
 
 /** The emitter a statistics function of host->stats_register gets. */

@@ -294,6 +294,7 @@ int ioreqd_dm_init(struct ioreqd_dm *dm)
 					dev->hook->fini(dev->priv);
 				dev->priv = NULL;
 				dev->stats_fn = NULL;
+				dev->inval_fn = NULL;
 				dev->disabled = true;
 				/* Nothing runs during init, so no range is busy. */
 				drop_all_ranges(dev);
@@ -314,6 +315,7 @@ int ioreqd_dm_init(struct ioreqd_dm *dm)
 				dev->hook->fini(dev->priv);
 			dev->priv = NULL;
 			dev->stats_fn = NULL;
+			dev->inval_fn = NULL;
 			return rc;
 		}
 		dev->initialised = true;
@@ -339,6 +341,7 @@ static void dev_fini(ioreqd_dev_t *dev)
 		dev->hook->fini(dev->priv);
 	dev->priv = NULL;
 	dev->stats_fn = NULL;
+	dev->inval_fn = NULL;
 	dev->initialised = false;
 }
 
@@ -432,6 +435,23 @@ void ioreqd_dm_dev_stats(ioreqd_dev_t *dev, ioreqd_stats_emit_fn emit, void *ctx
 {
 	if (dev->initialised && dev->stats_fn)
 		dev->stats_fn(dev->stats_arg, emit, ctx);
+}
+
+static int host_invalidate_register(ioreqd_dev_t *dev, void (*fn)(void *arg), void *arg)
+{
+	dev->inval_fn = fn;
+	dev->inval_arg = arg;
+	return 0;
+}
+
+void ioreqd_dm_invalidate(struct ioreqd_dm *dm)
+{
+	for (unsigned i = 0; i < dm->nr_devs; i++) {
+		ioreqd_dev_t *dev = dm->devs[i];
+
+		if (dev->initialised && dev->inval_fn)
+			dev->inval_fn(dev->inval_arg);
+	}
 }
 
 static const char *host_dev_name(ioreqd_dev_t *dev)
@@ -584,6 +604,7 @@ struct ioreqd_dm *ioreqd_dm_new(unsigned domid, const struct ioreqd_host *env,
 	dm->host.range_unmap = host_range_unmap;
 	dm->host.fault_resume = host_fault_resume;
 	dm->host.stats_register = host_stats_register;
+	dm->host.invalidate_register = host_invalidate_register;
 	return dm;
 }
 

@@ -14,7 +14,8 @@
  *   - the environment services of the host API (struct ioreqd_host's log,
  *     log_rl, irq/MSI, guest memory, timer, watch and publish members), which
  *     the device model puts into the one host table the hooks see, next to
- *     its own configuration, range, fault_resume and stats_register services;
+ *     its own configuration, range, fault_resume, stats_register and
+ *     invalidate_register services;
  *   - struct ioreqd_dm_ops: the control calls the device set makes (claiming
  *     a range from the hypervisor).
  *
@@ -69,6 +70,9 @@ struct ioreqd_dev {
 	/* host->stats_register: the hook's own counters, until its fini */
 	void (*stats_fn)(void *arg, ioreqd_stats_emit_fn emit, void *ctx);
 	void *stats_arg;
+	/* host->invalidate_register: until its fini */
+	void (*inval_fn)(void *arg);
+	void *inval_arg;
 };
 
 /** The control calls the device set makes; every member may be NULL. */
@@ -162,6 +166,12 @@ void ioreqd_dm_unmap(struct ioreqd_dm *dm);
  * nothing for a device without any, or not initialised.
  */
 void ioreqd_dm_dev_stats(ioreqd_dev_t *dev, ioreqd_stats_emit_fn emit, void *ctx);
+
+/**
+ * The guest's memory map changed (IOREQ_TYPE_INVALIDATE): call every
+ * initialised device's host->invalidate_register function, in order.
+ */
+void ioreqd_dm_invalidate(struct ioreqd_dm *dm);
 
 /** The host table the hooks of this device model get. */
 const struct ioreqd_host *ioreqd_dm_host(const struct ioreqd_dm *dm);

@@ -525,6 +525,8 @@ static int run_request(struct ioreqd_engine *e, struct vcpu_ctx *vc)
 		e->stats.invalidate++;
 		if (e->guest.invalidate)
 			e->guest.invalidate(e->guest_priv);
+		if (e->ops.invalidate)
+			e->ops.invalidate(e->opaque);
 		complete(e, vc);
 		return 1;
 	default:

@@ -48,6 +48,11 @@ struct ioreqd_engine_ops {
 	void (*timeoffset)(void *opaque, int64_t delta);
 	/** A handler deferred an access (the daemon arms its watchdog). */
 	void (*deferred)(void *opaque, ioreqd_fault_t *f, const char *handler);
+	/**
+	 * IOREQ_TYPE_INVALIDATE, after the backend dropped its cached mappings:
+	 * tell the devices (ioreqd_dm_invalidate), before the request completes.
+	 */
+	void (*invalidate)(void *opaque);
 };
 
 /** Why requests were rejected; indexes ioreqd_engine_stats.rejected_by. */
