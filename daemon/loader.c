@@ -36,6 +36,11 @@
 
 #include "daemon.h"
 
+/* The ABI the SDK's ioreqd-hook.pc announces is the one hooks are checked against. */
+_Static_assert(IOREQD_HOOK_ABI == IOREQD_HOOK_ABI_CONFIGURED,
+	       "include/ioreqd/hook.h and configure.ac disagree on the hook ABI: "
+	       "change IOREQD_HOOK_ABI in both");
+
 static bool hook_name_ok(const char *name)
 {
 	if (!*name || strlen(name) > 64)

@@ -5,19 +5,26 @@
 # (lib/libioreqd-hook.la), so it never resolves a daemon symbol.
 HOOK_PLUGIN_LDFLAGS = $(AM_LDFLAGS) -module -avoid-version -shared \
 	-export-symbols-regex '^ioreqd_hook$$'
+# The SDK boundary, enforced: a plugin compiles against the public headers
+# (include/ioreqd/) alone, as an out-of-tree hook does; a private header
+# (lib/, daemon/) is a compile error here.
+HOOK_PLUGIN_CPPFLAGS = -I$(top_srcdir)/include
 
 pkglib_LTLIBRARIES += hooks/debugcon.la
 hooks_debugcon_la_SOURCES = hooks/debugcon.c
+hooks_debugcon_la_CPPFLAGS = $(HOOK_PLUGIN_CPPFLAGS)
 hooks_debugcon_la_LDFLAGS = $(HOOK_PLUGIN_LDFLAGS)
 hooks_debugcon_la_LIBADD = lib/libioreqd-hook.la
 
 pkglib_LTLIBRARIES += hooks/scratch.la
 hooks_scratch_la_SOURCES = hooks/scratch.c
+hooks_scratch_la_CPPFLAGS = $(HOOK_PLUGIN_CPPFLAGS)
 hooks_scratch_la_LDFLAGS = $(HOOK_PLUGIN_LDFLAGS)
 hooks_scratch_la_LIBADD = lib/libioreqd-hook.la
 
 pkglib_LTLIBRARIES += hooks/override.la
 hooks_override_la_SOURCES = hooks/override.c
+hooks_override_la_CPPFLAGS = $(HOOK_PLUGIN_CPPFLAGS)
 hooks_override_la_LDFLAGS = $(HOOK_PLUGIN_LDFLAGS)
 hooks_override_la_LIBADD = lib/libioreqd-hook.la
 
@@ -31,22 +38,23 @@ hooks_libioreqd_builtin_hooks_la_SOURCES = hooks/builtin.c hooks/builtin.h \
 hooks_libioreqd_builtin_hooks_la_CPPFLAGS = $(AM_CPPFLAGS) -DIOREQD_HOOK_BUILTIN
 
 # --- rom, testdev, trace (owned by the device-hooks part 2 work) ---
-# trace carries its own copy of the trace file writer (lib/util/trace.c), which is
-# pure logic; the built-in library carries it too, for ioreqd-replay and the
-# tests.  The three are not in builtin.c's table yet: check_hook_scratch pins
+# trace writes the trace file format of the public <ioreqd/trace.h>, whose
+# writer and parser are in the hook SDK (lib/libioreqd-hook.la).  The three are not in builtin.c's table yet: check_hook_scratch pins
 # the table at three hooks; the tests and replay name them directly.
 pkglib_LTLIBRARIES += hooks/rom.la hooks/testdev.la hooks/trace.la
 hooks_rom_la_SOURCES = hooks/rom.c
+hooks_rom_la_CPPFLAGS = $(HOOK_PLUGIN_CPPFLAGS)
 hooks_rom_la_LDFLAGS = $(HOOK_PLUGIN_LDFLAGS)
 hooks_rom_la_LIBADD = lib/libioreqd-hook.la
 hooks_testdev_la_SOURCES = hooks/testdev.c
+hooks_testdev_la_CPPFLAGS = $(HOOK_PLUGIN_CPPFLAGS)
 hooks_testdev_la_LDFLAGS = $(HOOK_PLUGIN_LDFLAGS)
 hooks_testdev_la_LIBADD = lib/libioreqd-hook.la
-hooks_trace_la_SOURCES = hooks/trace.c lib/util/trace.c lib/util/trace.h
+hooks_trace_la_SOURCES = hooks/trace.c
+hooks_trace_la_CPPFLAGS = $(HOOK_PLUGIN_CPPFLAGS)
 hooks_trace_la_LDFLAGS = $(HOOK_PLUGIN_LDFLAGS)
 hooks_trace_la_LIBADD = lib/libioreqd-hook.la
-hooks_libioreqd_builtin_hooks_la_SOURCES += hooks/rom.c hooks/testdev.c hooks/trace.c \
-	lib/util/trace.c lib/util/trace.h
+hooks_libioreqd_builtin_hooks_la_SOURCES += hooks/rom.c hooks/testdev.c hooks/trace.c
 
 # --- uart16550, pl011 (owned by the device-hooks part 1 work) ---
 # Both UARTs share the character back end (pty, socket, file) in a
@@ -55,11 +63,14 @@ hooks_libioreqd_builtin_hooks_la_SOURCES += hooks/rom.c hooks/testdev.c hooks/tr
 # (check_hook_scratch pins the table at three); their suites name them.
 noinst_LTLIBRARIES += hooks/libioreqd-chardev.la
 hooks_libioreqd_chardev_la_SOURCES = hooks/chardev.c hooks/chardev.h
+hooks_libioreqd_chardev_la_CPPFLAGS = $(HOOK_PLUGIN_CPPFLAGS)
 pkglib_LTLIBRARIES += hooks/uart16550.la hooks/pl011.la
 hooks_uart16550_la_SOURCES = hooks/uart16550.c
+hooks_uart16550_la_CPPFLAGS = $(HOOK_PLUGIN_CPPFLAGS)
 hooks_uart16550_la_LDFLAGS = $(HOOK_PLUGIN_LDFLAGS)
 hooks_uart16550_la_LIBADD = hooks/libioreqd-chardev.la lib/libioreqd-hook.la
 hooks_pl011_la_SOURCES = hooks/pl011.c
+hooks_pl011_la_CPPFLAGS = $(HOOK_PLUGIN_CPPFLAGS)
 hooks_pl011_la_LDFLAGS = $(HOOK_PLUGIN_LDFLAGS)
 hooks_pl011_la_LIBADD = hooks/libioreqd-chardev.la lib/libioreqd-hook.la
 hooks_libioreqd_builtin_hooks_la_SOURCES += hooks/uart16550.c hooks/pl011.c \

@@ -32,7 +32,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "trace.h"
+#include <ioreqd/trace.h>
 
 #define TRACE_BUF_SIZE (256u << 10)
 

@@ -41,6 +41,11 @@ lib_libioreqd_hook_la_SOURCES += lib/engine/vcpu.c lib/engine/vcpu-internal.h \
 	lib/engine/vcpu-regs.h
 pkginclude_HEADERS += include/ioreqd/vcpu.h
 
+# The access trace file format (the trace hook writes it, ioreqd-replay reads
+# it): a public header and pure code, so it is part of the hook SDK.
+lib_libioreqd_hook_la_SOURCES += lib/util/trace.c
+pkginclude_HEADERS += include/ioreqd/trace.h
+
 # --- xl launch: libxl's device-model argv and the QMP responder (owned by the
 # xl-launch work) ---
 lib_libioreqd_la_SOURCES += lib/xl/xlargs.c lib/xl/xlargs.h lib/xl/qmp.c lib/xl/qmp.h \

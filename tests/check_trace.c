@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "mock-host.h"
-#include "trace.h"
+#include <ioreqd/trace.h>
 
 extern const struct ioreqd_hook ioreqd_hook_trace;
 extern const struct ioreqd_hook ioreqd_hook_scratch;

@@ -34,7 +34,7 @@
 #include "engine.h"
 #include "log.h"
 #include "replay.h"
-#include "trace.h"
+#include <ioreqd/trace.h>
 
 #define REPLAY_MAX_TRACE (1ull << 30)
 #define REPLAY_MAX_SHOWN 100u

@@ -7,7 +7,7 @@
  * produced: known spaces, sizes of 1, 2, 4 or 8, data that fits the size,
  * ports inside 0..0xffff, and times that never go backwards.
  */
-#include "trace.h"
+#include <ioreqd/trace.h>
 
 #include <errno.h>
 #include <stdlib.h>

@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "fuzz-input.h"
-#include "trace.h"
+#include <ioreqd/trace.h>
 
 static void check_rec(const struct ioreqd_trace_rec *r, const uint8_t *raw)
 {

@@ -110,7 +110,7 @@ endif
 .PHONY: fuzz-smoke
 
 # --- the trace file parser (owned by the device-hooks part 2 work) ---
-# lib/util/trace.c is in the built-in hooks library (and so in libioreqd-fuzz.la).
+# lib/util/trace.c is in the hook SDK (and so in libioreqd-fuzz.la).
 FUZZ_HARNESSES += fuzz_trace
 check_PROGRAMS += tests/fuzz/fuzz_trace_replay
 TESTS += tests/fuzz/fuzz_trace_replay
