@@ -34,6 +34,7 @@
  *   repeat N ... end                   the block N times on this vCPU ($i)
  *   parallel N [repeat R] ... end      the block on vCPUs 0..N-1 at once ($vcpu)
  *   virtio attach DEV mmio ADDR irq IRQ [id ID] [queues N] [qsize S] [features F] [area GPA]
+ *   virtio attach DEV pci SBDF bar ADDR [msix 0|1] [id ID] [queues N] [qsize S] ...
  *   virtio detach DEV                  virtio rng DEV read BYTES
  */
 #include "build-config.h"
@@ -456,7 +457,8 @@ static void run_virtio(struct ctx *x, const struct sg_cmd *c)
 {
 	const struct sg_virtio_args *v = &c->vio;
 	struct guest *g = x->g;
-	uint64_t dev, addr = 0, irq = 0, id, queues, qsize, features, area, bytes;
+	uint64_t dev, addr = 0, irq = 0, id, queues, qsize, features, area, bytes, msix = 1;
+	struct sg_vattach a;
 	uint64_t sector = 0, count = 0, seed = 0;
 	struct sg_vdev *d;
 	char err[256] = "";
@@ -472,7 +474,8 @@ static void run_virtio(struct ctx *x, const struct sg_cmd *c)
 	d = &g->vdev[dev];
 	switch (v->op) {
 	case SG_V_ATTACH:
-		if (!eval(x, c, c->addr, 0, &addr) || !eval(x, c, v->irq, 0, &irq) ||
+		if (!eval(x, c, c->space == IOREQD_SPACE_PCI ? v->bar : c->addr, 0, &addr) ||
+		    !eval(x, c, v->msix, 1, &msix) || !eval(x, c, v->irq, 0, &irq) ||
 		    !eval(x, c, v->id, 0, &id) || !eval(x, c, v->queues, 1, &queues) ||
 		    !eval(x, c, v->qsize, 16, &qsize) || !eval(x, c, v->features, 0, &features) ||
 		    !eval(x, c, v->area, UINT64_MAX, &area))
@@ -483,19 +486,26 @@ static void run_virtio(struct ctx *x, const struct sg_cmd *c)
 			      (unsigned long long)dev, IOREQD_VGUEST_QUEUES, IOREQD_SIMHV_NR_IRQS);
 			return;
 		}
-		rc = sg_virtio_attach_mmio(d, g->hv, x->vcpu,
-		                           &(struct sg_vattach){
-		                               .slot = (unsigned)dev,
-		                               .base = addr,
-		                               .irq = (unsigned)irq,
-		                               .device_id = (uint32_t)id,
-		                               .queues = (unsigned)queues,
-		                               .qsize = (uint32_t)qsize,
-		                               .features = features,
-		                               .area = area,
-		                           },
-		                           err, sizeof(err));
-		check(x, c, rc == 0, "virtio %llu attach mmio 0x%llx: %s", (unsigned long long)dev,
+		a = (struct sg_vattach){
+		    .slot = (unsigned)dev,
+		    .base = addr,
+		    .irq = (unsigned)irq,
+		    .device_id = (uint32_t)id,
+		    .queues = (unsigned)queues,
+		    .qsize = (uint32_t)qsize,
+		    .features = features,
+		    .area = area,
+		    .sbdf = c->sbdf,
+		    .bar = addr,
+		    .msix = msix != 0,
+		};
+		if (c->space == IOREQD_SPACE_PCI)
+			rc = sg_virtio_attach_pci(d, g->hv, x->vcpu, &a, err, sizeof(err));
+		else
+			rc = sg_virtio_attach_mmio(d, g->hv, x->vcpu, &a, err, sizeof(err));
+		check(x, c, rc == 0, "virtio %llu attach %s 0x%llx: %s", (unsigned long long)dev,
+		      c->space == IOREQD_SPACE_PCI ? (msix ? "pci (MSI-X), BAR" : "pci (INTx), BAR")
+		                                   : "mmio",
 		      (unsigned long long)addr,
 		      rc                     ? err
 		      : d->g.device_id == 4 ? "virtio-rng"

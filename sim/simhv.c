@@ -578,6 +578,31 @@ int ioreqd_simhv_intx_level(struct ioreqd_simhv *hv, uint32_t sbdf, unsigned int
 	return 0;
 }
 
+struct intx_want {
+	unsigned dev, intx, level;
+};
+
+static bool intx_at(struct ioreqd_simhv *hv, const void *arg)
+{
+	const struct intx_want *w = arg;
+
+	return hv->intx_level[w->dev][w->intx] == w->level;
+}
+
+int ioreqd_simhv_wait_intx(struct ioreqd_simhv *hv, uint32_t sbdf, unsigned intx,
+                           unsigned level, unsigned timeout_ms)
+{
+	struct intx_want w = {.dev = (sbdf >> 3) & 0x1f, .intx = intx, .level = level};
+	int rc;
+
+	if ((sbdf >> 8) != 0 || intx > 3 || level > 1)
+		return -EINVAL;
+	pthread_mutex_lock(&hv->lock);
+	rc = wait_until(hv, intx_at, &w, timeout_ms);
+	pthread_mutex_unlock(&hv->lock);
+	return rc;
+}
+
 uint64_t ioreqd_simhv_msi_count(struct ioreqd_simhv *hv)
 {
 	uint64_t n;

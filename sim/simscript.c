@@ -593,6 +593,7 @@ static int parse_block(struct parser *p, unsigned depth, bool in_parallel,
 
 /*
  * virtio attach DEV mmio ADDR irq IRQ [id ID] [queues N] [qsize S] [features F] [area GPA]
+ * virtio attach DEV pci SBDF bar ADDR [msix 0|1] [id ID] [queues N] [qsize S] [features F] [area GPA]
  * virtio detach DEV
  * virtio rng DEV read BYTES
  * virtio blk DEV write|read SECTOR COUNT [SEED]
@@ -635,8 +636,27 @@ static int parse_virtio(struct parser *p, bool in_parallel, struct sg_cmd *c)
 		return rc;
 	switch (v->op) {
 	case SG_V_ATTACH:
+		if (p->ntok > 4 && !strcmp(p->tok[3], "pci")) {
+			c->space = IOREQD_SPACE_PCI;
+			rc = parse_sbdf(p, p->tok[4], &c->sbdf);
+			c->has_sbdf = rc == 0;
+			if (rc == 0)
+				rc = parse_opts(p, 5,
+				                (struct opt[]){{"bar", &v->bar},
+				                               {"msix", &v->msix},
+				                               {"id", &v->id},
+				                               {"queues", &v->queues},
+				                               {"qsize", &v->qsize},
+				                               {"features", &v->features},
+				                               {"area", &v->area},
+				                               {NULL, NULL}});
+			if (rc == 0 && !v->bar)
+				rc = fail(p, "virtio attach: missing bar ADDR");
+			return rc;
+		}
 		if (p->ntok < 4 || strcmp(p->tok[3], "mmio"))
-			return fail(p, "virtio attach: want virtio attach DEV mmio ADDR irq IRQ ...");
+			return fail(p, "virtio attach: want virtio attach DEV mmio ADDR irq IRQ ... "
+			               "or virtio attach DEV pci SBDF bar ADDR ...");
 		c->space = IOREQD_SPACE_MMIO;
 		rc = expr_at(p, 4, "address", &c->addr);
 		if (rc == 0)

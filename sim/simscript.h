@@ -53,6 +53,7 @@ struct sg_virtio_args {
 	enum sg_vop op;
 	const char *dev; /* the device slot */
 	const char *irq, *id, *queues, *qsize, *features, *area;
+	const char *bar, *msix; /* pci (space PCI, the function in sbdf) */
 	const char *bytes;
 	const char *sector, *count, *seed;
 };

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bus.h" /* IOREQD_PCI_ADDR */
+
 static int fail(char *err, size_t errlen, int rc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
@@ -40,13 +42,43 @@ static int mmio_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 	                          val);
 }
 
-int sg_virtio_attach_mmio(struct sg_vdev *d, struct ioreqd_simhv *hv, unsigned vcpu,
-                          const struct sg_vattach *a, char *err, size_t errlen)
+static int cfg_read(void *ctx, uint64_t off, unsigned size, uint64_t *val)
 {
-	struct ioreqd_vguest_ram ram;
+	struct sg_vdev *d = ctx;
+
+	return ioreqd_simhv_read(d->hv, d->vcpu, IOREQD_SPACE_PCI,
+	                         IOREQD_PCI_ADDR(d->sbdf, off), size, val);
+}
+
+static int cfg_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
+{
+	struct sg_vdev *d = ctx;
+
+	return ioreqd_simhv_write(d->hv, d->vcpu, IOREQD_SPACE_PCI,
+	                          IOREQD_PCI_ADDR(d->sbdf, off), size, val);
+}
+
+static int mem_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
+{
+	struct sg_vdev *d = ctx;
+
+	return ioreqd_simhv_read(d->hv, d->vcpu, IOREQD_SPACE_MMIO, gpa, size, val);
+}
+
+static int mem_write(void *ctx, uint64_t gpa, unsigned size, uint64_t val)
+{
+	struct sg_vdev *d = ctx;
+
+	return ioreqd_simhv_write(d->hv, d->vcpu, IOREQD_SPACE_MMIO, gpa, size, val);
+}
+
+/* The slot's state and its private area of guest RAM, for either transport. */
+static int prepare(struct sg_vdev *d, struct ioreqd_simhv *hv, unsigned vcpu,
+                   const struct sg_vattach *a, struct ioreqd_vguest_ram *ram, char *err,
+                   size_t errlen)
+{
 	uint64_t size;
 	void *mem = ioreqd_simhv_ram(hv, &size);
-	int rc;
 
 	sg_virtio_detach(d);
 	memset(d, 0, sizeof(*d));
@@ -66,23 +98,64 @@ int sg_virtio_attach_mmio(struct sg_vdev *d, struct ioreqd_simhv *hv, unsigned v
 		            "area 0x%llx+0x%x is not 16-aligned guest RAM",
 		            (unsigned long long)d->area, SG_VIRTIO_AREA);
 	memset((uint8_t *)mem + d->area, 0, SG_VIRTIO_AREA);
-	ram = (struct ioreqd_vguest_ram){
+	*ram = (struct ioreqd_vguest_ram){
 	    .ram = mem,
 	    .ram_gpa = 0,
 	    .ram_size = size,
 	    .ring_gpa = d->area,
 	    .ring_len = SG_VIRTIO_AREA / 2,
 	};
-	d->mmio.io =
-	    (struct ioreqd_vguest_io){.read = mmio_read, .write = mmio_write, .ctx = d};
-	rc = ioreqd_vguest_init(&d->g, &ioreqd_vguest_mmio_ops, &d->mmio, a->device_id,
-	                        a->features, a->queues, a->qsize, &ram, err, errlen);
+	return 0;
+}
+
+static int bring_up(struct sg_vdev *d, const struct ioreqd_vguest_transport_ops *ops,
+                    void *t, const struct sg_vattach *a,
+                    const struct ioreqd_vguest_ram *ram, char *err, size_t errlen)
+{
+	int rc = ioreqd_vguest_init(&d->g, ops, t, a->device_id, a->features, a->queues,
+	                            a->qsize, ram, err, errlen);
+
 	if (rc < 0) {
 		ioreqd_vguest_fini(&d->g);
 		return rc;
 	}
 	d->up = true;
 	return 0;
+}
+
+int sg_virtio_attach_mmio(struct sg_vdev *d, struct ioreqd_simhv *hv, unsigned vcpu,
+                          const struct sg_vattach *a, char *err, size_t errlen)
+{
+	struct ioreqd_vguest_ram ram;
+	int rc = prepare(d, hv, vcpu, a, &ram, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	d->mmio.io =
+	    (struct ioreqd_vguest_io){.read = mmio_read, .write = mmio_write, .ctx = d};
+	return bring_up(d, &ioreqd_vguest_mmio_ops, &d->mmio, a, &ram, err, errlen);
+}
+
+int sg_virtio_attach_pci(struct sg_vdev *d, struct ioreqd_simhv *hv, unsigned vcpu,
+                         const struct sg_vattach *a, char *err, size_t errlen)
+{
+	struct ioreqd_vguest_ram ram;
+	int rc = prepare(d, hv, vcpu, a, &ram, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	d->pci = true;
+	d->sbdf = a->sbdf;
+	d->pcit = (struct ioreqd_vguest_pci){
+	    .cfg = {.read = cfg_read, .write = cfg_write, .ctx = d},
+	    .mem = {.read = mem_read, .write = mem_write, .ctx = d},
+	    .bar_gpa = a->bar,
+	    .msix = a->msix,
+	    .msi_addr = SG_VIRTIO_MSI_ADDR,
+	    .msi_data = SG_VIRTIO_MSI_DATA(a->slot),
+	};
+	d->msi_seen = ioreqd_simhv_msi_count(hv);
+	return bring_up(d, &ioreqd_vguest_pci_ops, &d->pcit, a, &ram, err, errlen);
 }
 
 void sg_virtio_detach(struct sg_vdev *d)
@@ -93,12 +166,54 @@ void sg_virtio_detach(struct sg_vdev *d)
 	d->up = false;
 }
 
+/* virtio-pci: the next MSI to one of the device's vectors, or INTx A and the ISR. */
+static int pci_wait_interrupt(struct sg_vdev *d, unsigned timeout_ms, uint32_t *isr,
+                              char *err, size_t errlen)
+{
+	struct ioreqd_vguest_pci *t = &d->pcit;
+	unsigned level = 1;
+	uint64_t addr;
+	uint32_t data;
+	int rc;
+
+	if (t->msix) {
+		rc = ioreqd_simhv_wait_msi(d->hv, d->msi_seen + 1, timeout_ms);
+		if (rc < 0)
+			return fail(err, errlen, rc, "no MSI after the kick: %s", strerror(-rc));
+		rc = ioreqd_simhv_msi_get(d->hv, d->msi_seen++, &addr, &data);
+		if (rc < 0)
+			return fail(err, errlen, rc, "MSI %llu: %s",
+			            (unsigned long long)d->msi_seen - 1, strerror(-rc));
+		if (addr != t->msi_addr || data < t->msi_data ||
+		    data - t->msi_data >= t->nr_vectors)
+			return fail(err, errlen, -EPROTO,
+			            "MSI 0x%llx/0x%x is not one of this device's vectors",
+			            (unsigned long long)addr, data);
+		*isr = data == t->msi_data ? 2 : 1; /* vector 0: configuration */
+		return 0;
+	}
+	rc = ioreqd_simhv_wait_intx(d->hv, d->sbdf, 0, 1, timeout_ms);
+	if (rc < 0)
+		return fail(err, errlen, rc, "INTx A never went high: %s", strerror(-rc));
+	rc = d->g.ops->ack_interrupt(d->g.t, isr);
+	if (rc < 0)
+		return fail(err, errlen, rc, "ISR read: %s", strerror(-rc));
+	if (!*isr)
+		return fail(err, errlen, -EPROTO, "INTx A high with ISR 0");
+	rc = ioreqd_simhv_intx_level(d->hv, d->sbdf, 0, &level);
+	if (rc == 0 && level)
+		return fail(err, errlen, -EPROTO, "INTx A still high after the ISR read");
+	return rc < 0 ? fail(err, errlen, rc, "INTx: %s", strerror(-rc)) : 0;
+}
+
 int sg_virtio_wait_interrupt(struct sg_vdev *d, unsigned timeout_ms, uint32_t *isr,
                              char *err, size_t errlen)
 {
 	unsigned level = 1;
 	int rc;
 
+	if (d->pci)
+		return pci_wait_interrupt(d, timeout_ms, isr, err, errlen);
 	rc = ioreqd_simhv_wait_irq(d->hv, d->irq, 1, timeout_ms);
 	if (rc < 0)
 		return fail(err, errlen, rc, "irq %u never went high: %s", d->irq,

@@ -11,7 +11,9 @@
  * Interrupts as the sim models them: the driver asks for one, kicks, waits
  * for the device's ISA line to go high, reads and acknowledges
  * InterruptStatus (which must lower the line), then collects the used
- * buffers.
+ * buffers.  Over virtio-pci it waits for the next MSI instead (one of the
+ * device's vectors), or with INTx for INTx A high, and reads the ISR, which
+ * must lower it.
  */
 #ifndef IOREQD_SIMVIRTIO_H
 #define IOREQD_SIMVIRTIO_H
@@ -21,6 +23,7 @@
 #include <stdint.h>
 
 #include "simhv.h"
+#include "vguest-pci.h"
 #include "vguest.h"
 
 /** How many virtio devices one guest can attach. */
@@ -37,6 +40,11 @@ struct sg_vdev {
 	unsigned irq;
 	uint64_t area; /* its private guest RAM: SG_VIRTIO_AREA bytes */
 	struct ioreqd_vguest_mmio mmio;
+	/* pci: the function, and the MSIs seen so far (MSI-X) */
+	bool pci;
+	uint32_t sbdf;
+	struct ioreqd_vguest_pci pcit;
+	uint64_t msi_seen;
 	struct ioreqd_vguest g;
 };
 
@@ -50,7 +58,14 @@ struct sg_vattach {
 	uint32_t qsize;     /* largest queue size to use */
 	uint64_t features;  /* device features wanted besides VERSION_1 */
 	uint64_t area;      /* UINT64_MAX: the default (the top of RAM, by slot) */
+	uint32_t sbdf;      /* pci: the function */
+	uint64_t bar;       /* pci: where BAR0/1 goes */
+	bool msix;          /* pci: MSI-X (else INTx A) */
 };
+
+/** The MSI address and first data value the simulated guest programs for slot s. */
+#define SG_VIRTIO_MSI_ADDR 0xfee00000ull
+#define SG_VIRTIO_MSI_DATA(s) (0x4000u + 0x100u * (s))
 
 /**
  * Attach a virtio-mmio device.
@@ -59,6 +74,14 @@ struct sg_vattach {
  */
 int sg_virtio_attach_mmio(struct sg_vdev *d, struct ioreqd_simhv *hv, unsigned vcpu,
                           const struct sg_vattach *a, char *err, size_t errlen);
+
+/**
+ * Attach a virtio-pci device: enumerate the function, place its BAR, walk its
+ * capabilities, program MSI-X (vector 0 config, q + 1 queue q) or use INTx.
+ * @return 0 or a negative errno with the reason in @p err.
+ */
+int sg_virtio_attach_pci(struct sg_vdev *d, struct ioreqd_simhv *hv, unsigned vcpu,
+                         const struct sg_vattach *a, char *err, size_t errlen);
 
 /** Reset the device and forget it (harmless when not attached). */
 void sg_virtio_detach(struct sg_vdev *d);

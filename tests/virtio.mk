@@ -60,7 +60,7 @@ tests_check_hook_virtio_pci_CPPFLAGS = $(HOOK_TEST_CPPFLAGS) -I$(top_srcdir)/lib
 tests_check_hook_virtio_pci_LDADD = lib/virtio/libioreqd-vdriver.la $(HOOK_TEST_LDADD)
 
 # --- end to end: the real daemon and the simulated guest ---
-E2E_TESTS += tests/e2e/virtio-demo.sh tests/e2e/virtio-config-errors.sh \
+E2E_TESTS += tests/e2e/virtio-demo.sh tests/e2e/virtio-config-errors.sh tests/e2e/virtio-pci.sh \
 	tests/e2e/virtio-stats.sh
 EXTRA_DIST += etc/virtio-demo.conf sim/virtio-demo.script
 # virtio-blk's disk and virtio-console's output in the demo (etc/virtio-demo.conf).

@@ -157,6 +157,19 @@ static int setup_msix(struct ioreqd_vguest_pci *p)
 	return cfg_wr(p, p->msix_cap + 2u, 2, (ctrl | 0x8000u) & ~0x4000u);
 }
 
+/* INTx: MSI-X off, whatever a previous driver left. */
+static int no_msix(struct ioreqd_vguest_pci *p)
+{
+	uint32_t ctrl;
+	int rc;
+
+	if (!p->msix_cap)
+		return 0;
+	if ((rc = cfg_rd(p, p->msix_cap + 2u, 2, &ctrl)) < 0)
+		return rc;
+	return cfg_wr(p, p->msix_cap + 2u, 2, ctrl & ~0xc000u);
+}
+
 static int pci_probe(void *t, uint32_t *device_id)
 {
 	struct ioreqd_vguest_pci *p = t;
@@ -173,7 +186,7 @@ static int pci_probe(void *t, uint32_t *device_id)
 	*device_id = (id >> 16) - DEVICE_MODERN;
 	if ((rc = place_bar(p)) < 0 || (rc = walk_caps(p)) < 0)
 		return rc;
-	return p->msix ? setup_msix(p) : 0;
+	return p->msix ? setup_msix(p) : no_msix(p);
 }
 
 static int pci_get_status(void *t, uint8_t *status)
