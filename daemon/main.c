@@ -348,15 +348,21 @@ out:
 	if (d.be_open) {
 		ioreqd_loop_quiesce(&d);
 		ioreqd_dm_unmap(d.dm);
+	}
+	/*
+	 * Hooks' fini (timers, watches) before the event base and their dlclose,
+	 * and before the backend closes: a hook with I/O in flight (virtio-blk)
+	 * completes it into guest memory and raises its interrupt from fini.
+	 */
+	ioreqd_dm_free(d.dm);
+	d.engine = NULL;
+	d.bus = NULL;
+	if (d.be_open) {
 		d.be->close(d.be_priv);
 		d.be_open = false;
 	}
 	/* The server is gone: a daemon waiting with --replace may start now. */
 	ioreqd_instance_unlock(&d);
-	/* Hooks' fini (timers, watches) before the event base and their dlclose. */
-	ioreqd_dm_free(d.dm);
-	d.engine = NULL;
-	d.bus = NULL;
 	if (d.base)
 		event_base_free(d.base);
 	ioreqd_loader_unload_all(&d);
