@@ -9,8 +9,10 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "builtin.h"
 #include "mock-host.h"
@@ -133,6 +135,45 @@ START_TEST(test_pci_header_identifies_a_modern_virtio_function)
 	cfg_write(m, 0x00, 4, 0);
 	ck_assert_uint_eq(cfg_read(m, 0x00, 4), 0x10441af4);
 	ck_assert_uint_eq(cfg_read(m, 0x100, 4), 0);
+	mock_free(m);
+}
+END_TEST
+
+START_TEST(test_pci_class_and_device_follow_the_device_type)
+{
+	struct mock *m = mock_new(1);
+	const struct ioreqd_hook *blk = ioreqd_builtin_hook_find("virtio-blk");
+	uint32_t con = IOREQD_PCI_SBDF(0, 0, 5, 0);
+
+	ck_assert_int_eq(mock_add(m, ioreqd_builtin_hook_find("virtio-console"), "con0",
+	                          "transport = pci\npci = 00:05.0\nbackend = none\n", NULL),
+	                 0);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(con, 0x00), 4),
+	                  0x10431af4);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(con, 0x08), 4),
+	                  0x07800001);
+	/* Built with liburing: the disk is mass storage. */
+	if (blk) {
+		char dir[256], path[300], conf[512];
+		uint32_t sbdf = IOREQD_PCI_SBDF(0, 0, 6, 0);
+		ioreqd_dev_t *disk = NULL;
+		FILE *fp;
+
+		ck_assert_int_eq(mock_tmpdir_make(dir, sizeof(dir), "check_vpci"), 0);
+		snprintf(path, sizeof(path), "%s/disk", dir);
+		fp = fopen(path, "w");
+		ck_assert_ptr_nonnull(fp);
+		fclose(fp);
+		ck_assert_int_eq(truncate(path, 1 << 20), 0);
+		snprintf(conf, sizeof(conf), "transport = pci\npci = 00:06.0\npath = %s\n",
+		         path);
+		ck_assert_int_eq(mock_add(m, blk, "disk0", conf, &disk), 0);
+		ck_assert_uint_eq(
+		    mock_read(m, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(sbdf, 0x08), 4),
+		    0x01800001);
+		mock_dev_fini(disk);
+		mock_tmpdir_remove(dir);
+	}
 	mock_free(m);
 }
 END_TEST
@@ -434,6 +475,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("pci");
 
 	tcase_add_test(tc, test_pci_header_identifies_a_modern_virtio_function);
+	tcase_add_test(tc, test_pci_class_and_device_follow_the_device_type);
 	tcase_add_test(tc, test_pci_capability_walk_finds_every_region);
 	tcase_add_test(tc, test_pci_bar_sizing_decode_and_moves);
 	tcase_add_test(tc, test_pci_bar_over_another_device_stays_unmapped);
