@@ -86,7 +86,17 @@ static void close_fds(int *fds, unsigned n)
 
 static int send_request(struct sim_be *be, const struct ioreqd_sim_msg *m)
 {
-	ssize_t n = send(be->sock, m, sizeof(*m), MSG_NOSIGNAL);
+	ssize_t n;
+
+	/*
+	 * With SO_SNDTIMEO/SO_RCVTIMEO set, the kernel never restarts these
+	 * calls after an interruption (signal(7)): a signal or io_uring's task
+	 * work (virtio-blk completions) makes them fail with EINTR before any
+	 * byte moved.  That is not a broken link: try again.
+	 */
+	do
+		n = send(be->sock, m, sizeof(*m), MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
 
 	if (n == (ssize_t)sizeof(*m))
 		return 0;
@@ -112,7 +122,9 @@ static int recv_reply(struct sim_be *be, struct ioreqd_sim_msg *m, int *fds, uns
 	ssize_t n;
 
 	*got = 0;
-	n = recvmsg(be->sock, &mh, MSG_WAITALL | MSG_CMSG_CLOEXEC);
+	do /* EINTR before any byte arrived: see send_request() */
+		n = recvmsg(be->sock, &mh, MSG_WAITALL | MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
 	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); n > 0 && cm;
 	     cm = CMSG_NXTHDR(&mh, cm)) {
 		unsigned k;
