@@ -275,6 +275,16 @@ int ioreqd_dm_build(struct ioreqd_dm *dm, char *err, size_t errlen)
 	return 0;
 }
 
+/* The hook's fini, and forget everything its init handed us. */
+static void hook_fini(ioreqd_dev_t *dev)
+{
+	if (dev->hook->fini)
+		dev->hook->fini(dev->priv);
+	dev->priv = NULL;
+	dev->stats_fn = NULL;
+	dev->inval_fn = NULL;
+}
+
 int ioreqd_dm_init(struct ioreqd_dm *dm)
 {
 	for (unsigned i = 0; i < dm->nr_devs; i++) {
@@ -290,11 +300,7 @@ int ioreqd_dm_init(struct ioreqd_dm *dm)
 				log_warnx("%s: device %s (hook %s) failed to initialise (%s); "
 					  "it is optional, continuing without it",
 					  __func__, dev->cfg->name, dev->hook->name, strerror(-rc));
-				if (dev->hook->fini)
-					dev->hook->fini(dev->priv);
-				dev->priv = NULL;
-				dev->stats_fn = NULL;
-				dev->inval_fn = NULL;
+				hook_fini(dev);
 				dev->disabled = true;
 				/* Nothing runs during init, so no range is busy. */
 				drop_all_ranges(dev);
@@ -311,11 +317,7 @@ int ioreqd_dm_init(struct ioreqd_dm *dm)
 					 dev->file->path, dev->cfg->hook_line, dev->cfg->name,
 					 dev->hook->name, strerror(-rc));
 			/* fini for this one too: init may have allocated before failing */
-			if (dev->hook->fini)
-				dev->hook->fini(dev->priv);
-			dev->priv = NULL;
-			dev->stats_fn = NULL;
-			dev->inval_fn = NULL;
+			hook_fini(dev);
 			return rc;
 		}
 		dev->initialised = true;
@@ -337,11 +339,7 @@ static void dev_fini(ioreqd_dev_t *dev)
 {
 	if (!dev->initialised)
 		return;
-	if (dev->hook->fini)
-		dev->hook->fini(dev->priv);
-	dev->priv = NULL;
-	dev->stats_fn = NULL;
-	dev->inval_fn = NULL;
+	hook_fini(dev);
 	dev->initialised = false;
 }
 
