@@ -155,6 +155,8 @@ struct vpci {
 	uint64_t bad_access;
 	uint64_t irq_errors;
 	uint64_t msi_sent;
+	uint64_t msi_pended; /* events held back by a mask */
+	uint64_t bar_refused; /* BAR placements range_map refused */
 };
 
 static uint32_t get32(const uint8_t *p)
@@ -222,6 +224,7 @@ static bool vector_masked(const struct vpci *p, unsigned vec)
 static void msix_send(struct vpci *p, unsigned vec)
 {
 	if (vector_masked(p, vec)) {
+		p->msi_pended++;
 		p->pba[vec / 64] |= 1ull << (vec % 64);
 		return;
 	}
@@ -695,7 +698,7 @@ static void update_bar(struct vpci *p)
 			             rc == -EEXIST ? "over another device's range"
 			                           : strerror(-rc));
 		p->refused_base = bar;
-		p->bad_access++;
+		p->bar_refused++;
 		return;
 	}
 	p->mapped = true;
@@ -888,14 +891,22 @@ static void vpci_fini(void *tstate)
 	/* Leave the guest's line low. */
 	if (p->intx_level)
 		p->v->host->pci_intx_set_level(p->v->dev, p->sbdf, 0, 0);
-	if (p->bad_access || p->irq_errors)
-		p->v->host->log(p->v->dev, IOREQD_LOG_INFO,
-		                "virtio-pci: %" PRIu64 " bad access(es), %" PRIu64
-		                " refused interrupt(s), %" PRIu64 " MSI(s)",
-		                p->bad_access, p->irq_errors, p->msi_sent);
 	free(p->table);
 	free(p->q);
 	free(p);
+}
+
+static void vpci_stats(void *tstate, ioreqd_stats_emit_fn emit, void *ctx)
+{
+	struct vpci *p = tstate;
+
+	emit(ctx, "transport", "bad_access", p->bad_access);
+	emit(ctx, "transport", "irq_errors", p->irq_errors);
+	emit(ctx, "transport", "msi_sent", p->msi_sent);
+	emit(ctx, "transport", "msi_pended", p->msi_pended);
+	emit(ctx, "transport", "bar_refused", p->bar_refused);
+	emit(ctx, "transport", "isr", p->isr);
+	emit(ctx, "transport", "intx_level", p->intx_level);
 }
 
 static int vpci_init(struct vdev *v, void **tstate)
@@ -959,4 +970,5 @@ const struct vdev_transport vdev_pci = {
     .init = vpci_init,
     .fini = vpci_fini,
     .access = vpci_access,
+    .stats = vpci_stats,
 };

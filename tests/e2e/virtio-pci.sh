@@ -89,6 +89,12 @@ else
 	bad "no 'BAR0 at' lines for both places"
 	sed 's/^/#   /' "$tmp/daemon.out"
 fi
+if grep -q "device rng0 transport: bad_access 0, irq_errors 0, msi_sent 2," "$tmp/daemon.out"; then
+	ok "the statistics count the MSIs and no bad access"
+else
+	bad "rng0's transport statistics are not as expected"
+	grep 'transport:' "$tmp/daemon.out" | sed 's/^/#   /'
+fi
 if grep -qx "hello over virtio-pci" "$tmp/console.log" 2>/dev/null; then
 	ok "console output arrived in the file"
 else
