@@ -5,7 +5,7 @@
 # `make check`, and nothing here is a timed test.
 bench_programs = bench/bench_dispatch bench/bench_roundtrip bench/bench_virtq
 if HAVE_LIBURING
-bench_programs += bench/bench_vblk
+bench_programs += bench/bench_vblk bench/bench_vblk_sim
 endif
 EXTRA_PROGRAMS = $(bench_programs)
 
@@ -33,6 +33,15 @@ bench_bench_vblk_CPPFLAGS = $(BENCH_CPPFLAGS) -I$(top_srcdir)/lib/virtio \
 	-I$(top_srcdir)/hooks
 bench_bench_vblk_LDADD = hooks/virtio/libioreqd-vblk.la lib/virtio/libioreqd-virtio.la \
 	lib/virtio/libioreqd-vdriver.la -lm
+
+# End to end: the simulated guest's virtio driver against virtio-blk in the real
+# daemon on the sim backend, against pread/pwrite on the same file.
+bench_bench_vblk_sim_SOURCES = bench/bench_vblk_sim.c bench/bench.c bench/bench.h \
+	sim/simvirtio.c sim/simvirtio.h
+bench_bench_vblk_sim_CPPFLAGS = $(BENCH_CPPFLAGS) -I$(top_srcdir)/sim \
+	-I$(top_srcdir)/lib/virtio
+bench_bench_vblk_sim_LDADD = sim/libioreqd-sim.la lib/virtio/libioreqd-vdriver.la \
+	lib/libioreqd.la -lm
 
 EXTRA_DIST += bench/README.md bench/run.sh bench/callgrind.sh
 CLEANFILES += $(bench_programs) bench/last.json bench/last.png

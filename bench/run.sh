@@ -11,14 +11,15 @@
 #   BENCH_BUILDDIR, BENCH_SRCDIR   set by the Makefile
 #   BENCH_SECONDS   time per measured point of the cross-process runs (default 1)
 #   BENCH_QUICK=1   a short smoke run (numbers are not meaningful)
-#   BENCH_ONLY      a space-separated subset of: dispatch roundtrip virtq vblk callgrind
+#   BENCH_ONLY      a space-separated subset of: dispatch roundtrip virtq vblk vblk_sim
+#                   callgrind
 set -eu
 
 : "${BENCH_BUILDDIR:=.}"
 : "${BENCH_SRCDIR:=.}"
 : "${BENCH_SECONDS:=1}"
 : "${BENCH_QUICK:=0}"
-: "${BENCH_ONLY:=dispatch roundtrip virtq vblk callgrind}"
+: "${BENCH_ONLY:=dispatch roundtrip virtq vblk vblk_sim callgrind}"
 
 b=$BENCH_BUILDDIR
 out=$b/bench/last.json
@@ -81,6 +82,11 @@ if wants vblk && [ -x "$b/bench/bench_vblk" ]; then
 	run vblk "$b/bench/bench_vblk" $quick --seconds "$BENCH_SECONDS" \
 		--json "$tmp/vblk.json" || status=1
 fi
+if wants vblk_sim && [ -x "$b/bench/bench_vblk_sim" ]; then
+	run vblk_sim "$b/bench/bench_vblk_sim" $quick --seconds "$BENCH_SECONDS" \
+		--json "$tmp/vblk_sim.json" --daemon "$b/daemon/ioreqd" \
+		--hook-dir "$b/hooks/.libs" || status=1
+fi
 if wants callgrind; then
 	run callgrind sh "$BENCH_SRCDIR/bench/callgrind.sh" "$b/bench/bench_dispatch" \
 		"$tmp/callgrind.json" || status=1
@@ -117,7 +123,7 @@ json_str() { printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g'; }
 	printf '    "seconds_per_point": %s,\n' "$BENCH_SECONDS"
 	printf '    "quick": %s,\n' "$([ "$BENCH_QUICK" = 1 ] && echo true || echo false)"
 	printf '    "wall_seconds": %s\n  }' "$(($(date +%s) - start))"
-	for part in dispatch roundtrip virtq vblk callgrind; do
+	for part in dispatch roundtrip virtq vblk vblk_sim callgrind; do
 		[ -s "$tmp/$part.json" ] || continue
 		printf ',\n  "%s": ' "$part"
 		sed '2,$s/^/  /' "$tmp/$part.json"
