@@ -121,6 +121,35 @@ START_TEST(test_mmio_rng_fills_buffers_and_interrupts_until_acked)
 }
 END_TEST
 
+/*
+ * Status is a 32-bit register with an 8-bit value: a write whose low byte is
+ * 0 resets the device whatever the upper bits say, so the transport's own
+ * state (interrupt line, feature halves, queue layouts) must be reset with it.
+ */
+START_TEST(test_mmio_status_write_with_upper_bits_resets_the_transport_too)
+{
+	struct mock *m = rng_mock("mmio = 0x02000000+0x200\nirq = 33\nqueue_size = 16\n");
+	struct ioreqd_vguest_mmio t;
+	struct ioreqd_vguest g;
+	struct ioreqd_vdrv_buf b = {.gpa = BUF_GPA, .len = 64};
+	uint32_t len = 0;
+	int cookie;
+
+	driver_up(m, &g, &t, (1ull << 29) | (1ull << 28));
+	ioreqd_vdrv_enable_irq(&g.q[0]);
+	ck_assert_int_ge(ioreqd_vguest_submit(&g, 0, &b, 0, 1, &cookie), 0);
+	ck_assert_ptr_eq(ioreqd_vdrv_get_used(&g.q[0], &len), &cookie);
+	ck_assert_int_eq(mock_irq_level(m, IRQ), 1);
+	mock_write(m, IOREQD_SPACE_MMIO, BASE + 0x070, 4, 0x100);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x070, 4), 0);
+	/* The interrupt of the device that was reset is gone, line included. */
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x060, 4), 0);
+	ck_assert_int_eq(mock_irq_level(m, IRQ), 0);
+	ck_assert_uint_eq(mock_maps_live(m), 0);
+	mock_free(m);
+}
+END_TEST
+
 START_TEST(test_mmio_bad_accesses_are_refused_and_the_device_goes_on)
 {
 	struct mock *m = rng_mock(rng_conf);
@@ -288,6 +317,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_mmio_identity_registers);
 	tcase_add_test(tc, test_mmio_rng_fills_buffers_and_interrupts_until_acked);
 	tcase_add_test(tc, test_mmio_bad_accesses_are_refused_and_the_device_goes_on);
+	tcase_add_test(tc, test_mmio_status_write_with_upper_bits_resets_the_transport_too);
 	tcase_add_test(tc, test_mmio_bad_configurations_name_the_line);
 	tcase_add_test(tc, test_mmio_stats_count_requests_bytes_and_bad_accesses);
 	tcase_add_test(tc, test_mmio_invalidate_drops_ring_mappings_and_the_queue_goes_on);

@@ -264,8 +264,9 @@ static bool write_reg(struct mmio *m, uint32_t off, uint32_t val)
 			set_line(m, 0);
 		return true;
 	case R_STATUS:
+		/* Only the low byte is the status: the core resets on it alone. */
 		ioreqd_virtio_set_status(d, (uint8_t)val);
-		if (val == 0)
+		if ((uint8_t)val == 0)
 			mmio_reset(m);
 		return true;
 	case R_SHM_SEL:
