@@ -398,3 +398,8 @@ int ioreqd_chardev_listen_fd(const struct ioreqd_chardev *cd)
 {
 	return cd ? cd->listen_fd : -1;
 }
+
+uint64_t ioreqd_chardev_dropped(const struct ioreqd_chardev *cd)
+{
+	return cd ? cd->dropped : 0;
+}

@@ -58,6 +58,9 @@ void ioreqd_chardev_free(struct ioreqd_chardev *cd);
  */
 void ioreqd_chardev_write(struct ioreqd_chardev *cd, const uint8_t *buf, size_t len);
 
+/** @return the output bytes dropped so far (see ioreqd_chardev_write). */
+uint64_t ioreqd_chardev_dropped(const struct ioreqd_chardev *cd);
+
 /** The device has room again: resume reading input if it was paused. */
 void ioreqd_chardev_rx_kick(struct ioreqd_chardev *cd);
 

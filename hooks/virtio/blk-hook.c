@@ -29,6 +29,25 @@ static void blk_fini(void *state)
 	ioreqd_vblk_free(state);
 }
 
+static void blk_stats(void *state, ioreqd_stats_emit_fn emit, void *ctx)
+{
+	struct ioreqd_vblk_stats st;
+
+	ioreqd_vblk_stats(state, &st);
+	emit(ctx, "device", "reads", st.reads);
+	emit(ctx, "device", "writes", st.writes);
+	emit(ctx, "device", "flushes", st.flushes);
+	emit(ctx, "device", "discards", st.discards);
+	emit(ctx, "device", "write_zeroes", st.write_zeroes);
+	emit(ctx, "device", "get_ids", st.get_ids);
+	emit(ctx, "device", "bytes_read", st.bytes_read);
+	emit(ctx, "device", "bytes_written", st.bytes_written);
+	emit(ctx, "device", "io_errors", st.io_errors);
+	emit(ctx, "device", "bad_request", st.bad_request);
+	emit(ctx, "device", "unsupported", st.unsupported);
+	emit(ctx, "device", "in_flight", st.in_flight);
+}
+
 static const struct vdev_model blk_model = {
     .name = "virtio-blk",
     .device_id = IOREQD_VIRTIO_ID_BLOCK,
@@ -37,6 +56,7 @@ static const struct vdev_model blk_model = {
     .attach = blk_attach,
     .quiesce = blk_quiesce,
     .fini = blk_fini,
+    .stats = blk_stats,
 };
 
 static const struct ioreqd_hook_key blk_keys[] = {

@@ -27,6 +27,18 @@ static void cons_fini(void *state)
 	ioreqd_vcons_free(state);
 }
 
+static void cons_stats(void *state, ioreqd_stats_emit_fn emit, void *ctx)
+{
+	struct ioreqd_vcons_stats st;
+
+	ioreqd_vcons_stats(state, &st);
+	emit(ctx, "device", "rx_bytes", st.rx_bytes);
+	emit(ctx, "device", "tx_bytes", st.tx_bytes);
+	emit(ctx, "device", "rx_waits", st.rx_waits);
+	emit(ctx, "device", "bad_buffer", st.bad_buffer);
+	emit(ctx, "device", "dropped", ioreqd_chardev_dropped(ioreqd_vcons_chardev(state)));
+}
+
 static const struct vdev_model cons_model = {
     .name = "virtio-console",
     .device_id = IOREQD_VIRTIO_ID_CONSOLE,
@@ -35,6 +47,7 @@ static const struct vdev_model cons_model = {
     .attach = cons_attach,
     .quiesce = cons_quiesce,
     .fini = cons_fini,
+    .stats = cons_stats,
 };
 
 static const struct ioreqd_hook_key cons_keys[] = {

@@ -130,6 +130,8 @@ static void vdev_stats(void *arg, ioreqd_stats_emit_fn emit, void *ctx)
 	}
 	if (v->tr->stats)
 		v->tr->stats(v->tstate, emit, ctx);
+	if (v->model->stats && v->mstate)
+		v->model->stats(v->mstate, emit, ctx);
 }
 
 /* The guest's memory map changed: the core maps its rings again on next use. */

@@ -41,7 +41,8 @@
  * Statistics: the glue registers with host->stats_register and reports, per
  * device, the group "virtio" (the core's struct ioreqd_virtio_stats), one
  * group "queueN" per queue (requests, bytes out and in, errors, in flight,
- * kicks, interrupts) and the transport's group "transport".
+ * kicks, interrupts), the transport's group "transport" and, when the model
+ * has a stats callback, the model's group "device".
  */
 #ifndef IOREQD_HOOKS_VIRTIO_VDEV_H
 #define IOREQD_HOOKS_VIRTIO_VDEV_H
@@ -82,6 +83,12 @@ struct vdev_model {
 	void (*quiesce)(void *state);
 	/** Free the state (NULL is fine: init failed). */
 	void (*fini)(void *state);
+	/**
+	 * Optional: the model's own counters (I/O errors, refused requests,
+	 * bytes through the back end), emitted in the group "device" of the
+	 * device's statistics.  Called only once the device exists.
+	 */
+	void (*stats)(void *state, ioreqd_stats_emit_fn emit, void *ctx);
 };
 
 struct vdev;
