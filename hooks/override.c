@@ -83,6 +83,34 @@ static enum ioreqd_fault_result override_access(ioreqd_fault_t *f, void *priv)
 	return IOREQD_FAULT_HANDLED;
 }
 
+/* Device state: the register's value, which only `writes = latch` changes. */
+#define OVERRIDE_STATE_VERSION 1
+#define TAG_VALUE 1
+
+static int override_save(void *priv, ioreqd_state_t *st)
+{
+	struct override *o = priv;
+
+	return ioreqd_state_put_u64(st, TAG_VALUE, o->value);
+}
+
+static int override_load(void *priv, ioreqd_state_t *st, unsigned version)
+{
+	struct override *o = priv;
+	uint64_t v;
+	int rc = ioreqd_state_get_u64(st, TAG_VALUE, &v);
+
+	if (rc < 0)
+		return rc;
+	if (v & ~width_mask(o->width)) {
+		ioreqd_state_fail(st, "value 0x%" PRIx64 " does not fit the %u-byte register",
+		                  v, o->width);
+		return -EBADMSG;
+	}
+	o->value = v;
+	return 0;
+}
+
 static void override_fini(void *priv)
 {
 	struct override *o = priv;
@@ -161,4 +189,7 @@ IOREQD_HOOK_DEFINE(override) = {
     .init = override_init,
     .fini = override_fini,
     .access = override_access,
+    .state_version = OVERRIDE_STATE_VERSION,
+    .save = override_save,
+    .load = override_load,
 };

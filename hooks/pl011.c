@@ -388,6 +388,84 @@ static enum ioreqd_fault_result pl011_access(ioreqd_fault_t *f, void *priv)
 	return IOREQD_FAULT_HANDLED;
 }
 
+/*
+ * Device state: the registers (32-bit each, in the order below), the
+ * receive FIFO (data and error bits of each entry), its position, and
+ * whether the next character carries an overrun.
+ */
+#define PL011_STATE_VERSION 1
+enum { TAG_REGS = 1, TAG_RX, TAG_RX_POS };
+enum { S_RSR, S_ILPR, S_IBRD, S_FBRD, S_LCR_H, S_CR, S_IFLS, S_IMSC, S_RIS, S_DMACR,
+       S_MODEM, S_NR };
+
+static int pl011_save(void *priv, ioreqd_state_t *st)
+{
+	struct pl011 *p = priv;
+	uint32_t r[S_NR] = {p->rsr, p->ilpr, p->ibrd, p->fbrd, p->lcr_h, p->cr,
+	                    p->ifls, p->imsc, p->ris, p->dmacr, p->modem};
+	uint8_t b[4 * S_NR + 2 * FIFO_DEPTH];
+	int rc;
+
+	for (unsigned i = 0; i < S_NR; i++)
+		for (unsigned j = 0; j < 4; j++)
+			b[4 * i + j] = (uint8_t)(r[i] >> (8 * j));
+	for (unsigned i = 0; i < FIFO_DEPTH; i++) {
+		b[4 * S_NR + 2 * i] = (uint8_t)p->rx[i];
+		b[4 * S_NR + 2 * i + 1] = (uint8_t)(p->rx[i] >> 8);
+	}
+	if ((rc = ioreqd_state_put(st, TAG_REGS, b, 4 * S_NR)) < 0 ||
+	    (rc = ioreqd_state_put(st, TAG_RX, b + 4 * S_NR, 2 * FIFO_DEPTH)) < 0)
+		return rc;
+	return ioreqd_state_put_u32(st, TAG_RX_POS, p->rx_head | p->rx_count << 8 |
+	                                                (p->oe_next ? 1u << 16 : 0));
+}
+
+static int pl011_load(void *priv, ioreqd_state_t *st, unsigned version)
+{
+	struct pl011 *p = priv;
+	uint8_t b[4 * S_NR], rx[2 * FIFO_DEPTH];
+	uint32_t r[S_NR] = {0}, pos;
+	unsigned head, count;
+	int rc;
+
+	if ((rc = ioreqd_state_get(st, TAG_REGS, b, sizeof(b))) < 0 ||
+	    (rc = ioreqd_state_get(st, TAG_RX, rx, sizeof(rx))) < 0 ||
+	    (rc = ioreqd_state_get_u32(st, TAG_RX_POS, &pos)) < 0)
+		return rc;
+	for (unsigned i = 0; i < S_NR; i++)
+		for (unsigned j = 4; j-- > 0;)
+			r[i] = r[i] << 8 | b[4 * i + j];
+	head = pos & 0xff;
+	count = (pos >> 8) & 0xff;
+	if (head >= FIFO_DEPTH || count > ((r[S_LCR_H] & LCRH_FEN) ? FIFO_DEPTH : 1) ||
+	    (pos >> 17) || (r[S_RIS] & ~INT_ALL) || (r[S_IMSC] & ~INT_ALL)) {
+		ioreqd_state_fail(st, "impossible PL011 state (FIFO %u at %u, RIS 0x%x, "
+		                  "IMSC 0x%x)", count, head, r[S_RIS], r[S_IMSC]);
+		return -EBADMSG;
+	}
+	p->rsr = r[S_RSR];
+	p->ilpr = r[S_ILPR];
+	p->ibrd = r[S_IBRD];
+	p->fbrd = r[S_FBRD];
+	p->lcr_h = r[S_LCR_H];
+	p->cr = r[S_CR];
+	p->ifls = r[S_IFLS];
+	p->imsc = r[S_IMSC];
+	p->ris = r[S_RIS];
+	p->dmacr = r[S_DMACR];
+	p->modem = r[S_MODEM];
+	for (unsigned i = 0; i < FIFO_DEPTH; i++)
+		p->rx[i] = (uint16_t)(rx[2 * i] | rx[2 * i + 1] << 8);
+	p->rx_head = head;
+	p->rx_count = count;
+	p->oe_next = (pos >> 16) & 1;
+	/* Drive the line, the timeout and the back end as the saved UART would. */
+	arm_timeout(p);
+	update_irq(p);
+	ioreqd_chardev_rx_kick(p->cd);
+	return 0;
+}
+
 static void pl011_fini(void *priv)
 {
 	struct pl011 *p = priv;
@@ -446,4 +524,7 @@ IOREQD_HOOK_DEFINE(pl011) = {
     .init = pl011_init,
     .fini = pl011_fini,
     .access = pl011_access,
+    .state_version = PL011_STATE_VERSION,
+    .save = pl011_save,
+    .load = pl011_load,
 };

@@ -68,6 +68,25 @@ static enum ioreqd_fault_result scratch_access(ioreqd_fault_t *f, void *priv)
 	return IOREQD_FAULT_HANDLED;
 }
 
+/* Device state: the block's contents, one field; its size is configuration. */
+#define SCRATCH_STATE_VERSION 1
+#define TAG_MEM 1
+
+static int scratch_save(void *priv, ioreqd_state_t *st)
+{
+	struct scratch *s = priv;
+
+	return ioreqd_state_put(st, TAG_MEM, s->mem, s->size);
+}
+
+static int scratch_load(void *priv, ioreqd_state_t *st, unsigned version)
+{
+	struct scratch *s = priv;
+
+	/* The only check is the length, and get makes it before copying. */
+	return ioreqd_state_get(st, TAG_MEM, s->mem, s->size);
+}
+
 static void scratch_fini(void *priv)
 {
 	struct scratch *s = priv;
@@ -133,4 +152,7 @@ IOREQD_HOOK_DEFINE(scratch) = {
     .init = scratch_init,
     .fini = scratch_fini,
     .access = scratch_access,
+    .state_version = SCRATCH_STATE_VERSION,
+    .save = scratch_save,
+    .load = scratch_load,
 };

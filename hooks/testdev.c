@@ -312,6 +312,73 @@ static enum ioreqd_fault_result testdev_access(ioreqd_fault_t *f, void *priv)
 	return mmio_access(td, f);
 }
 
+/*
+ * Device state: the registers, the scratch bytes and the config header.
+ * BAR0's placement is the header's BAR0 and command register: load puts the
+ * window where they say (host->range_map), wherever the configuration put
+ * it.  Deferred DEFER reads are not state: the daemon completes them first.
+ */
+#define TESTDEV_STATE_VERSION 1
+enum { TAG_DELAY = 1, TAG_RINGS, TAG_LEVEL, TAG_SCRATCH, TAG_CFG };
+
+static int testdev_save(void *priv, ioreqd_state_t *st)
+{
+	struct testdev *td = priv;
+	int rc;
+
+	if ((rc = ioreqd_state_put_u32(st, TAG_DELAY, td->delay_ms)) < 0 ||
+	    (rc = ioreqd_state_put_u32(st, TAG_RINGS, td->rings)) < 0 ||
+	    (rc = ioreqd_state_put_u32(st, TAG_LEVEL, td->level)) < 0 ||
+	    (rc = ioreqd_state_put(st, TAG_SCRATCH, td->scratch, sizeof(td->scratch))) < 0)
+		return rc;
+	return ioreqd_state_put(st, TAG_CFG, td->cfg, sizeof(td->cfg));
+}
+
+static int testdev_load(void *priv, ioreqd_state_t *st, unsigned version)
+{
+	struct testdev *td = priv;
+	uint8_t scratch[sizeof(td->scratch)], cfg[CFG_SIZE], old[CFG_SIZE];
+	uint32_t delay, rings, level;
+	int rc;
+
+	if ((rc = ioreqd_state_get_u32(st, TAG_DELAY, &delay)) < 0 ||
+	    (rc = ioreqd_state_get_u32(st, TAG_RINGS, &rings)) < 0 ||
+	    (rc = ioreqd_state_get_u32(st, TAG_LEVEL, &level)) < 0 ||
+	    (rc = ioreqd_state_get(st, TAG_SCRATCH, scratch, sizeof(scratch))) < 0 ||
+	    (rc = ioreqd_state_get(st, TAG_CFG, cfg, sizeof(cfg))) < 0)
+		return rc;
+	if (delay > TD_MAX_DELAY_MS || level > 1) {
+		ioreqd_state_fail(st, "delay %" PRIu32 " ms or irq level %" PRIu32
+		                  " out of range", delay, level);
+		return -EBADMSG;
+	}
+	/* Only what the guest could have written comes from the stream. */
+	memcpy(old, td->cfg, sizeof(old));
+	for (unsigned i = 0; i < CFG_SIZE; i++)
+		cfg[i] = (uint8_t)((td->cfg[i] & ~td->wmask[i]) | (cfg[i] & td->wmask[i]));
+	put32(&cfg[CFG_BAR0], get32(&cfg[CFG_BAR0]) & ~(td->bar_size - 1));
+	memcpy(td->cfg, cfg, sizeof(cfg));
+	update_bar(td);
+	if ((td->cfg[CFG_COMMAND] & CMD_MEM) && !td->mapped &&
+	    get32(&td->cfg[CFG_BAR0]) != 0 &&
+	    get32(&td->cfg[CFG_BAR0]) != ~(td->bar_size - 1)) {
+		/* The saved place is taken here: put the window back, refuse. */
+		ioreqd_state_fail(st, "BAR0 cannot be re-claimed at 0x%" PRIx32,
+		                  get32(&td->cfg[CFG_BAR0]));
+		memcpy(td->cfg, old, sizeof(old));
+		update_bar(td);
+		return -EBUSY;
+	}
+	td->delay_ms = delay;
+	td->rings = rings;
+	memcpy(td->scratch, scratch, sizeof(scratch));
+	td->level = level;
+	if (td->irq >= 0 && td->host->irq_set_level(td->dev, (unsigned)td->irq, level) < 0)
+		td->host->log_rl(td->dev, IOREQD_LOG_WARN, "testdev: irq %d level %" PRIu32
+		                 " not restored", td->irq, level);
+	return 0;
+}
+
 static void testdev_fini(void *priv)
 {
 	struct testdev *td = priv;
@@ -402,4 +469,7 @@ IOREQD_HOOK_DEFINE(testdev) = {
     .init = testdev_init,
     .fini = testdev_fini,
     .access = testdev_access,
+    .state_version = TESTDEV_STATE_VERSION,
+    .save = testdev_save,
+    .load = testdev_load,
 };

@@ -455,6 +455,76 @@ static enum ioreqd_fault_result uart_access(ioreqd_fault_t *f, void *priv)
 	return IOREQD_FAULT_HANDLED;
 }
 
+/*
+ * Device state: the registers (one byte each, in the order below), the
+ * receive FIFO with its error flags, and the two pending-interrupt flags.
+ * The transmitter has no state: a byte written to THR left at once.
+ */
+#define UART_STATE_VERSION 1
+enum { TAG_REGS = 1, TAG_RX, TAG_RX_ERR, TAG_RX_POS, TAG_FLAGS };
+enum { S_IER, S_FCR, S_LCR, S_MCR, S_LSR, S_MSR, S_SCR, S_DLL, S_DLM, S_NR };
+
+static int uart_save(void *priv, ioreqd_state_t *st)
+{
+	struct uart *u = priv;
+	uint8_t r[S_NR] = {u->ier, u->fcr, u->lcr, u->mcr, u->lsr,
+	                   u->msr, u->scr, u->dll, u->dlm};
+	int rc;
+
+	if ((rc = ioreqd_state_put(st, TAG_REGS, r, sizeof(r))) < 0 ||
+	    (rc = ioreqd_state_put(st, TAG_RX, u->rx, sizeof(u->rx))) < 0 ||
+	    (rc = ioreqd_state_put(st, TAG_RX_ERR, u->rx_err, sizeof(u->rx_err))) < 0 ||
+	    (rc = ioreqd_state_put_u32(st, TAG_RX_POS, u->rx_head | u->rx_count << 8)) < 0)
+		return rc;
+	return ioreqd_state_put_u32(st, TAG_FLAGS,
+	                            (u->thri_pending ? 1u : 0) | (u->timeout_pending ? 2u : 0));
+}
+
+static int uart_load(void *priv, ioreqd_state_t *st, unsigned version)
+{
+	struct uart *u = priv;
+	uint8_t r[S_NR], rx[FIFO_DEPTH], rx_err[FIFO_DEPTH];
+	uint32_t pos, flags;
+	unsigned head, count;
+	int rc;
+
+	if ((rc = ioreqd_state_get(st, TAG_REGS, r, sizeof(r))) < 0 ||
+	    (rc = ioreqd_state_get(st, TAG_RX, rx, sizeof(rx))) < 0 ||
+	    (rc = ioreqd_state_get(st, TAG_RX_ERR, rx_err, sizeof(rx_err))) < 0 ||
+	    (rc = ioreqd_state_get_u32(st, TAG_RX_POS, &pos)) < 0 ||
+	    (rc = ioreqd_state_get_u32(st, TAG_FLAGS, &flags)) < 0)
+		return rc;
+	head = pos & 0xff;
+	count = pos >> 8;
+	if (head >= FIFO_DEPTH || count > ((r[S_FCR] & FCR_ENABLE) ? FIFO_DEPTH : 1) ||
+	    (r[S_IER] & ~0x0f) || (r[S_MCR] & ~0x1f) || (flags & ~3u)) {
+		ioreqd_state_fail(st, "impossible UART state (FIFO %u at %u, IER 0x%02x, "
+		                  "MCR 0x%02x, flags 0x%x)", count, head, r[S_IER], r[S_MCR],
+		                  flags);
+		return -EBADMSG;
+	}
+	u->ier = r[S_IER];
+	u->fcr = r[S_FCR];
+	u->lcr = r[S_LCR];
+	u->mcr = r[S_MCR];
+	u->lsr = r[S_LSR];
+	u->msr = r[S_MSR];
+	u->scr = r[S_SCR];
+	u->dll = r[S_DLL];
+	u->dlm = r[S_DLM];
+	memcpy(u->rx, rx, sizeof(rx));
+	memcpy(u->rx_err, rx_err, sizeof(rx_err));
+	u->rx_head = head;
+	u->rx_count = count;
+	u->thri_pending = flags & 1;
+	u->timeout_pending = flags & 2;
+	/* Drive the line, the timeout and the back end as the saved chip would. */
+	arm_timeout(u);
+	update_irq(u);
+	ioreqd_chardev_rx_kick(u->cd);
+	return 0;
+}
+
 static void uart_fini(void *priv)
 {
 	struct uart *u = priv;
@@ -511,4 +581,7 @@ IOREQD_HOOK_DEFINE(uart16550) = {
     .init = uart_init,
     .fini = uart_fini,
     .access = uart_access,
+    .state_version = UART_STATE_VERSION,
+    .save = uart_save,
+    .load = uart_load,
 };

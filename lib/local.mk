@@ -13,6 +13,8 @@
 # resolve daemon symbols at load time.
 noinst_LTLIBRARIES += lib/libioreqd-hook.la
 lib_libioreqd_hook_la_SOURCES = lib/engine/fault.c lib/engine/fault-internal.h
+# Device state blobs (ioreqd/state.h): hooks write them in save, read them in load.
+lib_libioreqd_hook_la_SOURCES += lib/engine/state.c
 
 # The core engine.
 noinst_LTLIBRARIES += lib/libioreqd.la
@@ -31,7 +33,7 @@ lib_libioreqd_la_SOURCES += lib/util/hostcfg.c lib/util/hostcfg.h
 lib_libioreqd_la_CFLAGS = $(AM_CFLAGS)
 lib_libioreqd_la_LIBADD = lib/libioreqd-hook.la
 
-pkginclude_HEADERS += include/ioreqd/fault.h include/ioreqd/hook.h
+pkginclude_HEADERS += include/ioreqd/fault.h include/ioreqd/hook.h include/ioreqd/state.h
 
 # --- vCPU context: the software VMCS (owned by the Xen backend work) ---
 # It sits in the hook SDK rather than libioreqd because hooks call the

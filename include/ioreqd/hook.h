@@ -19,6 +19,7 @@
 
 #include <ioreqd/fault.h>
 #include <ioreqd/gmem.h>
+#include <ioreqd/state.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -30,7 +31,7 @@ extern "C" {
  * new host functions are only ever appended, and a hook may check
  * host->abi / host->size before using one.
  */
-#define IOREQD_HOOK_ABI 1
+#define IOREQD_HOOK_ABI 2
 
 /** One device instance, as configured by a "[device NAME]" section. */
 typedef struct ioreqd_dev ioreqd_dev_t;
@@ -241,6 +242,33 @@ struct ioreqd_hook {
 	 * (posted) write counts as done at once: nobody waits for it.
 	 */
 	enum ioreqd_fault_result (*access)(ioreqd_fault_t *f, void *priv);
+
+	/* --- device state (ABI 2): all three zero/NULL for a hook without state --- */
+
+	/**
+	 * Version of the blob save writes (ioreqd/state.h); raise it when the
+	 * meaning of a field changes.  The daemon refuses a stream whose blob
+	 * for this hook is newer than this, before any device is touched.
+	 */
+	unsigned state_version;
+	/**
+	 * Write the instance's state into @p st with ioreqd_state_put*.  Called
+	 * from the loop with no access of the device in flight (deferred ones
+	 * were completed first).  NULL: the device has no state to keep.
+	 * @return 0 or a negative errno (the save fails as a whole).
+	 */
+	int (*save)(void *priv, ioreqd_state_t *st);
+	/**
+	 * Replace the instance's state with the blob in @p st, written by a save
+	 * of blob version @p version (at most .state_version) on an instance with
+	 * the same configuration.  Read and check every field first: a refusal
+	 * (-EBADMSG, with ioreqd_state_fail saying why) must leave the instance
+	 * unchanged, since the daemon loads all devices or none.  Afterwards the
+	 * device behaves as the saved one did (interrupt line, moved BARs
+	 * re-claimed with host->range_map).
+	 * @return 0 or a negative errno.
+	 */
+	int (*load)(void *priv, ioreqd_state_t *st, unsigned version);
 };
 
 /*

@@ -87,4 +87,17 @@ mkdir "$tmp/bad" && cp "$tmp/bad.c" "$tmp/bad/hello.c" && cp "$tmp/Makefile" "$t
 rc=$?
 [ "$rc" -eq 78 ] || fail "a mismatched hook: exit $rc, expected 78"
 grep -q "ABI $((want + 1)).*rebuild" "$tmp/bad.log" || fail "the refusal does not say why"
+
+# The usual case after an ABI bump: a hook built against the SDK before it
+# (ABI 1 lacked the device-state callbacks) is refused the same way.
+[ "$want" -ge 2 ] || fail "hook.h says ABI $want; this case expects 2 or later"
+sed 's/\.abi = IOREQD_HOOK_ABI,/.abi = 1,/' "$tmp/hello.c" >"$tmp/bad/hello.c" ||
+	fail "cannot make the old-ABI hook"
+(unset MAKEFLAGS MFLAGS MAKELEVEL; ${MAKE:-make} -C "$tmp/bad" -B) >"$tmp/old-build.log" 2>&1 ||
+	fail "the old-ABI hook does not build"
+"$IOREQD" --check-config -c "$tmp/hello.conf" --hook-dir "$tmp/bad" >"$tmp/old.log" 2>&1
+rc=$?
+[ "$rc" -eq 78 ] || fail "an ABI 1 hook: exit $rc, expected 78"
+grep -q "built for hook ABI 1, this ioreqd speaks ABI $want: rebuild" "$tmp/old.log" ||
+	fail "the refusal of an ABI 1 hook does not say why"
 exit 0
