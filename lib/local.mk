@@ -30,6 +30,8 @@ lib_libioreqd_la_SOURCES += lib/util/config.c lib/util/config.h
 lib_libioreqd_la_SOURCES += lib/util/rundir.c lib/util/rundir.h
 # The host API's configuration calls, shared by the daemon and the test hosts.
 lib_libioreqd_la_SOURCES += lib/util/hostcfg.c lib/util/hostcfg.h
+# The device-state stream: save/load of every device (control socket, --resume).
+lib_libioreqd_la_SOURCES += lib/engine/devstate.c lib/engine/devstate.h
 lib_libioreqd_la_CFLAGS = $(AM_CFLAGS)
 lib_libioreqd_la_LIBADD = lib/libioreqd-hook.la
 

@@ -278,3 +278,10 @@ E2E_TESTS += tests/e2e/replay.sh
 # The guest prints through COM1 on the real daemon; its log is the transcript.
 E2E_TESTS += tests/e2e/uart-console.sh
 EXTRA_DIST += tests/e2e/uart-console.script
+
+# Device state: every built-in hook's save/load and the stream's checks.
+check_PROGRAMS += tests/check_devstate
+TESTS += tests/check_devstate
+tests_check_devstate_SOURCES = tests/check_devstate.c $(MOCK_HOST_SOURCES)
+tests_check_devstate_CPPFLAGS = $(HOOK_TEST_CPPFLAGS)
+tests_check_devstate_LDADD = $(HOOK_TEST_LDADD)

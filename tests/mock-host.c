@@ -660,6 +660,11 @@ struct ioreqd_engine *mock_engine(struct mock *m)
 	return ioreqd_dm_engine(m->dm);
 }
 
+struct ioreqd_dm *mock_dm(struct mock *m)
+{
+	return m->dm;
+}
+
 struct ioreqd_bus *mock_bus(struct mock *m)
 {
 	return ioreqd_dm_bus(m->dm);

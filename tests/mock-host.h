@@ -30,6 +30,7 @@
 #include <ioreqd/hook.h>
 
 #include "bus.h"
+#include "dm.h"
 #include "engine.h"
 
 /* Guest memory: MOCK_GUEST_SIZE bytes at guest-physical address 0. */
@@ -101,6 +102,8 @@ ioreq_t mock_req(enum ioreqd_space space, uint64_t addr, unsigned size, bool is_
 
 struct ioreqd_engine *mock_engine(struct mock *m);
 struct ioreqd_bus *mock_bus(struct mock *m);
+/** The device model behind the mock (for device-state save and load). */
+struct ioreqd_dm *mock_dm(struct mock *m);
 
 /** @return the guest memory buffer (MOCK_GUEST_SIZE bytes at gpa 0). */
 uint8_t *mock_guest_mem(struct mock *m);
