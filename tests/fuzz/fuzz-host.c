@@ -145,6 +145,11 @@ void fuzz_host_free(struct fuzz_host *h)
 	free(h);
 }
 
+struct ioreqd_dm *fuzz_host_dm(const struct fuzz_host *h)
+{
+	return h->dm;
+}
+
 struct ioreqd_bus *fuzz_host_bus(const struct fuzz_host *h)
 {
 	return ioreqd_dm_bus(h->dm);

@@ -15,6 +15,7 @@
 #define IOREQD_FUZZ_HOST_H
 
 #include "bus.h"
+#include "dm.h"
 
 struct fuzz_host;
 
@@ -27,6 +28,9 @@ struct fuzz_host *fuzz_host_new(const char *conf, unsigned domid);
 
 /** @return the device model's bus, with the hooks' handlers on it. */
 struct ioreqd_bus *fuzz_host_bus(const struct fuzz_host *h);
+
+/** @return the device model itself (device-state save and load). */
+struct ioreqd_dm *fuzz_host_dm(const struct fuzz_host *h);
 
 /** Run every device's fini and free the host (NULL is fine). */
 void fuzz_host_free(struct fuzz_host *h);

@@ -127,3 +127,22 @@ tests_fuzz_fuzz_trace_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_trace_LDADD = tests/fuzz/libioreqd-fuzz.la
 fuzz-smoke: tests/fuzz/fuzz_trace$(EXEEXT)
 endif
+
+# --- the device-state stream loader (owned by the device-state work) ---
+FUZZ_HARNESSES += fuzz_devstate
+check_PROGRAMS += tests/fuzz/fuzz_devstate_replay
+TESTS += tests/fuzz/fuzz_devstate_replay
+tests_fuzz_fuzz_devstate_replay_SOURCES = tests/fuzz/fuzz_devstate.c tests/fuzz/standalone.c \
+	$(FUZZ_HOST_SOURCES) $(FUZZ_COMMON_SOURCES)
+tests_fuzz_fuzz_devstate_replay_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"fuzz_devstate"'
+tests_fuzz_fuzz_devstate_replay_LDADD = $(FUZZ_REPLAY_LDADD)
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_devstate
+tests_fuzz_fuzz_devstate_SOURCES = tests/fuzz/fuzz_devstate.c $(FUZZ_HOST_SOURCES) \
+	$(FUZZ_COMMON_SOURCES)
+tests_fuzz_fuzz_devstate_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_devstate_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_devstate_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_devstate_LDADD = tests/fuzz/libioreqd-fuzz.la
+fuzz-smoke: tests/fuzz/fuzz_devstate$(EXEEXT)
+endif
