@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The statistics control socket (control.h): a UNIX stream socket served by
- * the daemon's one event_base.  Each connection sends one request line,
+ * The control socket (control.h): a UNIX stream socket served by the
+ * daemon's one event_base.  Each connection sends one request line and
  * receives the statistics table or JSON (the same walk as SIGUSR1's dump,
- * daemon/stats.c) and is closed.  The socket is mode 0600 and read-only by
- * design; a client that sends junk, too much, or nothing at all is answered
- * with an error or timed out, never allowed to hold the loop.  The client,
- * `ioreqd --stats`, is a few blocking calls at the end of this file.
+ * daemon/stats.c), or the outcome of saving or loading the device state to
+ * or from a file (savestate.c), and is closed.  The socket is mode 0600:
+ * only the daemon's owner can connect, as only it may change device state.
+ * A client that sends junk, too much, or nothing at all is answered with an
+ * error or timed out, never allowed to hold the loop.  The clients,
+ * `ioreqd --stats/--save/--load`, are a few blocking calls at the end.
  */
 #include "build-config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,11 +28,14 @@
 #include <event2/listener.h>
 
 #include "daemon.h"
+#include "devstate.h"
 
-/* A request is one short line; anything longer is not a request. */
-#define CONTROL_MAX_REQUEST 64
+/* A request is one line ("load " and a path at most); anything longer is not one. */
+#define CONTROL_MAX_REQUEST (PATH_MAX + 8)
 /* A client that neither asks nor reads within this is dropped. */
 #define CONTROL_TIMEOUT_SEC 5
+/* How long the client waits for a save or load to be answered. */
+#define CONTROL_STATE_TIMEOUT_SEC 60
 /* Clients served at once; more are accepted and closed at once. */
 #define CONTROL_MAX_CLIENTS 16u
 /* How long the listener rests after accept() ran out of descriptors. */
@@ -84,6 +90,23 @@ static void conn_free(struct control_conn *c)
 	free(c);
 }
 
+/*
+ * "save PATH" / "load PATH": the path is absolute (the client makes it so),
+ * since the daemon's working directory is not the client's.  One line back,
+ * "ok: ..." or "error: ...".
+ */
+static void state_request(struct ioreqd_daemon *d, const char *req, FILE *fp)
+{
+	char msg[IOREQD_DEVSTATE_MSGLEN];
+	int rc;
+
+	if (req[0] == 's')
+		rc = ioreqd_daemon_save(d, req + 5, msg, sizeof(msg));
+	else
+		rc = ioreqd_daemon_load(d, req + 5, msg, sizeof(msg));
+	fprintf(fp, "%s: %s\n", rc < 0 ? "error" : "ok", msg);
+}
+
 /* Render the answer to one request into memory, then queue it. */
 static int answer(struct control_conn *c, const char *req)
 {
@@ -98,8 +121,11 @@ static int answer(struct control_conn *c, const char *req)
 		ioreqd_stats_write(c->ctl->d, fp, false);
 	else if (!strcmp(req, "stats json"))
 		ioreqd_stats_write(c->ctl->d, fp, true);
+	else if (!strncmp(req, "save /", 6) || !strncmp(req, "load /", 6))
+		state_request(c->ctl->d, req, fp);
 	else
-		fprintf(fp, "error: unknown request (try \"stats\" or \"stats json\")\n");
+		fprintf(fp, "error: unknown request (try \"stats\", \"stats json\", "
+		            "\"save /PATH\" or \"load /PATH\")\n");
 	if (fclose(fp) != 0)
 		rc = -EIO;
 	else if (bufferevent_write(c->bev, text, len) < 0)
@@ -350,9 +376,59 @@ void ioreqd_control_teardown(struct ioreqd_daemon *d)
 
 int ioreqd_control_query(const char *path, bool json, FILE *out)
 {
+	return ioreqd_control_request(path, json ? "stats json\n" : "stats\n", out,
+	                              CONTROL_TIMEOUT_SEC);
+}
+
+int ioreqd_control_state(const char *path, bool save, const char *file, FILE *out)
+{
+	char cwd[PATH_MAX], *req = NULL, *answer = NULL;
+	size_t len = 0;
+	FILE *fp = NULL;
+	int rc, n;
+
+	/* The daemon's working directory is not ours: send an absolute path. */
+	if (file[0] != '/' && !getcwd(cwd, sizeof(cwd))) {
+		rc = -errno;
+		fprintf(stderr, "ioreqd: error: %s: cannot make the path absolute: %s\n", file,
+		        strerror(-rc));
+		return rc;
+	}
+	n = asprintf(&req, "%s %s%s%s\n", save ? "save" : "load", file[0] == '/' ? "" : cwd,
+	             file[0] == '/' ? "" : "/", file);
+	if (n < 0 || (size_t)n > CONTROL_MAX_REQUEST || strchr(file, '\n')) {
+		fprintf(stderr, "ioreqd: error: %s: path too long or not one line\n", file);
+		rc = -ENAMETOOLONG;
+		goto out;
+	}
+	fp = open_memstream(&answer, &len);
+	if (!fp) {
+		rc = -errno;
+		goto out;
+	}
+	/* Saving a large scratch device and fsync take longer than a stats walk. */
+	rc = ioreqd_control_request(path, req, fp, CONTROL_STATE_TIMEOUT_SEC);
+	if (fclose(fp) != 0 && rc == 0)
+		rc = -EIO;
+	fp = NULL;
+	if (rc < 0)
+		goto out;
+	if (len >= 4 && !strncmp(answer, "ok: ", 4)) {
+		fputs(answer + 4, out);
+	} else {
+		fprintf(stderr, "ioreqd: %s", len ? answer : "error: no answer from the daemon\n");
+		rc = -EIO;
+	}
+out:
+	free(answer);
+	free(req);
+	return rc;
+}
+
+int ioreqd_control_request(const char *path, const char *req, FILE *out, int timeout_sec)
+{
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
-	struct timeval tv = {.tv_sec = CONTROL_TIMEOUT_SEC};
-	const char *req = json ? "stats json\n" : "stats\n";
+	struct timeval tv = {.tv_sec = timeout_sec};
 	char buf[4096];
 	ssize_t n;
 	int fd = -1, rc = 0;

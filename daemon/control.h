@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The statistics control socket.  A running daemon listens on a UNIX stream
- * socket and answers one request line ("stats" or "stats json") with the live
- * statistics table or JSON, then closes the connection.  `ioreqd --stats`
- * is the client.  The socket is read-only by design: nothing sent on it can
- * change the daemon's state.
+ * The control socket.  A running daemon listens on a UNIX stream socket and
+ * answers one request line, then closes the connection: "stats" or "stats
+ * json" with the live statistics table or JSON; "save /PATH" and "load
+ * /PATH" by saving every device's state to the file or loading it from it
+ * (one line, "ok: ..." or "error: ...").  `ioreqd --stats`, `--save` and
+ * `--load` are the clients.  The socket is mode 0600: only the daemon's
+ * owner may connect.
  */
 #ifndef IOREQD_CONTROL_H
 #define IOREQD_CONTROL_H
@@ -46,5 +48,20 @@ void ioreqd_control_teardown(struct ioreqd_daemon *d);
  * @return 0, or a negative errno (the message is printed to stderr).
  */
 int ioreqd_control_query(const char *path, bool json, FILE *out);
+
+/**
+ * The --save/--load client: ask the daemon on @p path to save its devices to
+ * @p file (made absolute here) or to load them from it, and print the
+ * daemon's "ok" line to @p out.
+ * @return 0, or a negative errno (the daemon's or our message is on stderr).
+ */
+int ioreqd_control_state(const char *path, bool save, const char *file, FILE *out);
+
+/**
+ * Send @p req (one line, with its newline) to the daemon on @p path, waiting
+ * at most @p timeout_sec for each read, and copy the answer to @p out.
+ * @return 0, or a negative errno (the message is printed to stderr).
+ */
+int ioreqd_control_request(const char *path, const char *req, FILE *out, int timeout_sec);
 
 #endif /* IOREQD_CONTROL_H */

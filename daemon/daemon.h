@@ -61,6 +61,9 @@ struct ioreqd_opts {
 	bool list_hooks;        /* --list-hooks: print the hooks found, exit */
 	bool stats_json;        /* --json: ... as JSON */
 	const char *control;    /* --control: the statistics socket's path */
+	const char *save_file;  /* --save: ask a running daemon to save its devices */
+	const char *load_file;  /* --load: ... to load them */
+	const char *resume_file; /* --resume: load the devices before serving */
 	int verbosity;
 	struct ioreqd_xlargs *xl; /* started by xl as its device model */
 };
@@ -140,6 +143,9 @@ struct ioreqd_daemon {
 	int lock_fd;    /* one daemon per domain (instance.c), or -1 */
 	char lock_path[128];
 
+	uint8_t *resume_buf; /* --resume: the stream, read before the hypervisor is touched */
+	size_t resume_len;
+
 	int exit_code;
 	bool stopping;
 };
@@ -177,6 +183,29 @@ int ioreqd_loop_refresh_fds(struct ioreqd_daemon *d);
 int ioreqd_loop_run(struct ioreqd_daemon *d);
 void ioreqd_loop_stop(struct ioreqd_daemon *d, int exit_code);
 void ioreqd_loop_quiesce(struct ioreqd_daemon *d);
+
+/* savestate.c: the device state to and from files (control socket, --resume). */
+/**
+ * Complete every access in flight (published slots, the buffered ring,
+ * deferred accesses, which a read answers all-ones) without stopping the
+ * server: what shutdown, save and load do first.  @p when ends the log
+ * line ("at shutdown").  @return how many deferred ones were completed.
+ */
+unsigned ioreqd_daemon_drain(struct ioreqd_daemon *d, const char *when);
+/**
+ * Complete what is in flight, save every device to @p path atomically.
+ * @return 0 or a negative errno; @p msg says what was done or what failed.
+ */
+int ioreqd_daemon_save(struct ioreqd_daemon *d, const char *path, char *msg, size_t len);
+/** Read @p path, then as ioreqd_daemon_load_buf. */
+int ioreqd_daemon_load(struct ioreqd_daemon *d, const char *path, char *msg, size_t len);
+/**
+ * Complete what is in flight, then load the stream @p buf (read from @p path)
+ * into every device, all or none.  @return 0 or a negative errno; @p msg says
+ * what was done or, naming @p path, what differs.
+ */
+int ioreqd_daemon_load_buf(struct ioreqd_daemon *d, const char *path, const uint8_t *buf,
+			   size_t blen, char *msg, size_t len);
 void ioreqd_loop_drain_buffered(struct ioreqd_daemon *d);
 void ioreqd_loop_teardown(struct ioreqd_daemon *d);
 void ioreqd_engine_deferred_cb(void *opaque, ioreqd_fault_t *f, const char *owner);

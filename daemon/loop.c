@@ -217,38 +217,14 @@ void ioreqd_loop_stop(struct ioreqd_daemon *d, int exit_code)
 	event_base_loopbreak(d->base);
 }
 
-/* Complete whatever is READY or deferred, so no vCPU waits on us. */
-static void sweep(struct ioreqd_daemon *d)
-{
-	unsigned aborted;
-
-	if (!d->engine || !d->sync_page)
-		return;
-	/*
-	 * Everything published so far; bounded, in case a producer keeps
-	 * filling the ring (a ring holds 511 slots, so 64 rounds is far more
-	 * than an honest guest can have queued).
-	 */
-	for (unsigned i = 0; d->buf_page && i < 64; i++)
-		if (ioreqd_engine_drain_buffered(d->engine, d->buf_page) == 0 ||
-		    !ioreqd_engine_buffered_pending(d->engine))
-			break;
-	for (unsigned v = 0; v < d->nr_vcpus; v++)
-		ioreqd_engine_poll(d->engine, v);
-	aborted = ioreqd_engine_abort_all(d->engine);
-	if (aborted)
-		log_info("%s: d%u: completed %u deferred access(es) at shutdown", __func__,
-			 d->opts.domid, aborted);
-}
-
 void ioreqd_loop_quiesce(struct ioreqd_daemon *d)
 {
-	sweep(d);
+	ioreqd_daemon_drain(d, "at shutdown");
 	if (d->be_enabled) {
 		d->be->enable(d->be_priv, false);
 		d->be_enabled = false;
 	}
-	sweep(d);
+	ioreqd_daemon_drain(d, "at shutdown");
 }
 
 void ioreqd_loop_teardown(struct ioreqd_daemon *d)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "devstate.h"
 #include "xlargs.h"
 
 /* The guest moved its RTC: nothing to do but say so (rate-limited). */
@@ -159,6 +160,22 @@ static int setup_backend(struct ioreqd_daemon *d)
 	rc = d->be->map_pages(d->be_priv, &d->sync_page, d->cfg->buffered ? &d->buf_page : NULL);
 	if (rc < 0)
 		return rc;
+	/*
+	 * --resume: the saved state goes in before the server is enabled, so
+	 * the guest never sees the fresh one.  A moved BAR is re-claimed on the
+	 * bus here, and from the hypervisor with the other ranges below.
+	 */
+	if (d->resume_buf) {
+		char msg[IOREQD_DEVSTATE_MSGLEN];
+
+		rc = ioreqd_daemon_load_buf(d, d->opts.resume_file, d->resume_buf,
+					    d->resume_len, msg, sizeof(msg));
+		if (rc < 0) {
+			log_errx("--resume %s; not serving domain %u, which stays as it is "
+				 "(paused, if it was)", msg, d->opts.domid);
+			return rc;
+		}
+	}
 	rc = d->be->enable(d->be_priv, true);
 	if (rc < 0)
 		return rc;
@@ -272,7 +289,7 @@ int main(int argc, char *argv[])
 	}
 	/* Detached, stderr is /dev/null: without --log, messages go to syslog. */
 	if (!d.opts.log_explicit && !d.opts.foreground && !d.opts.check_only &&
-	    !d.opts.stats_query)
+	    !d.opts.stats_query && !d.opts.save_file && !d.opts.load_file)
 		d.opts.use_syslog = true;
 	ioreqd_log_init("ioreqd", d.opts.use_syslog ? IOREQD_LOG_TO_SYSLOG : IOREQD_LOG_TO_STDERR,
 			d.opts.verbosity);
@@ -282,7 +299,7 @@ int main(int argc, char *argv[])
 		ioreqd_opts_dispose(&d.opts);
 		return ex;
 	}
-	if (d.opts.stats_query) {
+	if (d.opts.stats_query || d.opts.save_file || d.opts.load_file) {
 		const struct ioreqd_backend_ops *be = ioreqd_backend_find(d.opts.backend);
 		char path[108];
 
@@ -290,8 +307,14 @@ int main(int argc, char *argv[])
 					d.opts.sim_socket, d.opts.domid) < 0) {
 			fprintf(stderr, "ioreqd: error: control socket path too long\n");
 			ex = IOREQD_EX_USAGE;
-		} else {
+		} else if (d.opts.stats_query) {
 			ex = ioreqd_control_query(path, d.opts.stats_json, stdout) < 0 ?
+				     IOREQD_EX_FAIL : IOREQD_EX_OK;
+		} else {
+			ex = ioreqd_control_state(path, d.opts.save_file != NULL,
+						  d.opts.save_file ? d.opts.save_file :
+								     d.opts.load_file,
+						  stdout) < 0 ?
 				     IOREQD_EX_FAIL : IOREQD_EX_OK;
 		}
 		ioreqd_opts_dispose(&d.opts);
@@ -308,6 +331,23 @@ int main(int argc, char *argv[])
 	ex = setup_config(&d);
 	if (ex != IOREQD_EX_OK)
 		goto out;
+	/* Read now, before confinement and the hypervisor; checked when loaded. */
+	if (d.opts.resume_file) {
+		char msg[IOREQD_DEVSTATE_MSGLEN];
+
+		if (ioreqd_devstate_read_file(d.opts.resume_file, &d.resume_buf, &d.resume_len,
+					      msg, sizeof(msg)) < 0) {
+			log_errx("--resume %s", msg);
+			ex = IOREQD_EX_CONFIG;
+			goto out;
+		}
+		if (ioreqd_devstate_check(d.dm, d.resume_buf, d.resume_len, msg,
+					  sizeof(msg)) < 0) {
+			log_errx("--resume %s: %s", d.opts.resume_file, msg);
+			ex = IOREQD_EX_CONFIG;
+			goto out;
+		}
+	}
 	if (d.opts.check_only) {
 		printf("%s: configuration OK: %u device(s)\n", d.opts.config,
 		       ioreqd_dm_nr_devs(d.dm));
@@ -367,6 +407,7 @@ out:
 		event_base_free(d.base);
 	ioreqd_loader_unload_all(&d);
 	ioreqd_cfg_free(d.cfg);
+	free(d.resume_buf);
 	ioreqd_runfiles_remove(&d.runfiles);
 	/* Once detached, nobody can wait() for the status: say it. */
 	if (started && !d.opts.foreground)

@@ -37,6 +37,9 @@ enum {
 	OPT_SIM_WAIT,
 	OPT_SECCOMP,
 	OPT_LIST_HOOKS,
+	OPT_SAVE,
+	OPT_LOAD,
+	OPT_RESUME,
 };
 
 static const struct option long_opts[] = {
@@ -60,6 +63,9 @@ static const struct option long_opts[] = {
 	{"stats", no_argument, NULL, OPT_STATS},
 	{"json", no_argument, NULL, OPT_JSON},
 	{"control", required_argument, NULL, OPT_CONTROL},
+	{"save", required_argument, NULL, OPT_SAVE},
+	{"load", required_argument, NULL, OPT_LOAD},
+	{"resume", required_argument, NULL, OPT_RESUME},
 	{"replace", no_argument, NULL, OPT_REPLACE},
 	{"help", no_argument, NULL, 'h'},
 	{"version", no_argument, NULL, OPT_VERSION},
@@ -72,6 +78,7 @@ void ioreqd_opts_usage(FILE *fp)
 		"usage: ioreqd -d DOMID -c CONFIG [options]\n"
 		"       ioreqd --list-hooks [--hook-dir=DIR]\n"
 		"       ioreqd --stats -d DOMID [--json] [--backend=xen|sim] [--control=PATH]\n"
+		"       ioreqd --save=FILE|--load=FILE -d DOMID [--backend=xen|sim] [--control=PATH]\n"
 		"\n"
 		"Serve a Xen guest's trapped port I/O, MMIO and PCI config accesses\n"
 		"through the device hooks named in CONFIG.\n"
@@ -108,6 +115,10 @@ void ioreqd_opts_usage(FILE *fp)
 		"                         sim: SIM-SOCKET.ctl)\n"
 		"      --stats            print a running daemon's statistics and exit\n"
 		"      --json             with --stats: as JSON\n"
+		"      --save=FILE        have the running daemon save its devices' state to FILE\n"
+		"      --load=FILE        have the running daemon load its devices' state from FILE\n"
+		"                         (pause the guest around both)\n"
+		"      --resume=FILE      load the devices' state from FILE before serving\n"
 		"  -h, --help             this text\n"
 		"      --version          print the version\n"
 		"\n"
@@ -256,6 +267,15 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 		case OPT_CONTROL:
 			o->control = optarg;
 			break;
+		case OPT_SAVE:
+			o->save_file = optarg;
+			break;
+		case OPT_LOAD:
+			o->load_file = optarg;
+			break;
+		case OPT_RESUME:
+			o->resume_file = optarg;
+			break;
 		case OPT_REPLACE:
 			o->replace = true;
 			break;
@@ -285,9 +305,14 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 	}
 	if (o->list_hooks)
 		return 0;
-	if (o->stats_query) {
+	if (!!o->stats_query + !!o->save_file + !!o->load_file > 1) {
+		fprintf(stderr, "ioreqd: error: --stats, --save and --load are one request each\n");
+		return -EINVAL;
+	}
+	if (o->stats_query || o->save_file || o->load_file) {
 		if (!o->have_domid && !o->control) {
-			fprintf(stderr, "ioreqd: error: --stats needs -d DOMID or --control PATH\n");
+			fprintf(stderr, "ioreqd: error: --%s needs -d DOMID or --control PATH\n",
+				o->stats_query ? "stats" : o->save_file ? "save" : "load");
 			return -EINVAL;
 		}
 		return o->control ? 0 : default_sim_socket(o);

@@ -238,7 +238,7 @@ E2E_TESTS += tests/e2e/sdk.sh tests/e2e/stats.sh
 check_PROGRAMS += tests/check_control
 TESTS += tests/check_control
 tests_check_control_SOURCES = tests/check_control.c daemon/control.c daemon/control.h \
-	daemon/stats.c daemon/runfiles.c
+	daemon/stats.c daemon/runfiles.c daemon/savestate.c
 tests_check_control_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/daemon $(LIBEVENT_CFLAGS)
 tests_check_control_LDADD = $(TEST_LDADD) $(LIBEVENT_LIBS)
 
@@ -285,3 +285,5 @@ TESTS += tests/check_devstate
 tests_check_devstate_SOURCES = tests/check_devstate.c $(MOCK_HOST_SOURCES)
 tests_check_devstate_CPPFLAGS = $(HOOK_TEST_CPPFLAGS)
 tests_check_devstate_LDADD = $(HOOK_TEST_LDADD)
+# Save, kill, --resume: the device state end to end on the simulated hypervisor.
+E2E_TESTS += tests/e2e/devstate.sh

@@ -31,6 +31,8 @@
 
 #define IOREQD_DEVSTATE_MAGIC "IOREQDST"
 #define IOREQD_DEVSTATE_VERSION 1u
+/* Enough for any message of this module, a path included. */
+#define IOREQD_DEVSTATE_MSGLEN 4608
 
 /**
  * Save every live device of @p dm.  The caller has completed deferred
