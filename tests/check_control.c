@@ -3,8 +3,9 @@
  * The statistics walk (daemon/stats.c) and the control socket
  * (daemon/control.c): the JSON and the table agree with the counters and
  * with each other, names are escaped, the socket answers "stats json" and
- * refuses anything else, the default paths follow the backend, and teardown
- * removes the socket.  A forked child plays `ioreqd --stats` while the test
+ * refuses anything else, saves and loads the device state to and from
+ * absolute paths (refusing junk with the stream's message), the default
+ * paths follow the backend, and teardown removes the socket.  A forked child plays `ioreqd --stats` while the test
  * runs the daemon's event loop.
  */
 #include <check.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "devstate.h"
 
 static struct ioreqd_daemon d;
 static char dir[64];
@@ -281,6 +283,53 @@ START_TEST(test_control_socket_refuses_unknown_requests)
 }
 END_TEST
 
+START_TEST(test_control_socket_saves_and_loads_the_device_state)
+{
+	static const struct ioreqd_host env = {.abi = IOREQD_HOOK_ABI, .size = sizeof(env)};
+	char req[256], want[256], path[160], *text;
+	FILE *fp;
+
+	d.dm = ioreqd_dm_new(3, &env, NULL, NULL);
+	ck_assert_ptr_nonnull(d.dm);
+	ck_assert_int_eq(ioreqd_control_setup(&d), 0);
+	snprintf(path, sizeof(path), "%s/state", dir);
+	snprintf(req, sizeof(req), "save %s\n", path);
+	text = ask(req);
+	snprintf(want, sizeof(want), "ok: saved 0 device(s) of domain 3 to %s (", path);
+	ck_assert_msg(!strncmp(text, want, strlen(want)), "answer: %s", text);
+	free(text);
+	ck_assert_int_eq(access(path, R_OK), 0);
+	snprintf(req, sizeof(req), "load %s\n", path);
+	text = ask(req);
+	snprintf(want, sizeof(want), "ok: loaded the state of 0 device(s) of domain 3 from %s\n",
+	         path);
+	ck_assert_str_eq(text, want);
+	free(text);
+	/* Junk: the stream's own message, naming the file. */
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs("junk\n", fp);
+	fclose(fp);
+	text = ask(req);
+	snprintf(want, sizeof(want), "error: %s: not an ioreqd device-state stream (bad magic)\n",
+	         path);
+	ck_assert_str_eq(text, want);
+	free(text);
+	unlink(path);
+	/* A relative path means nothing to the daemon; a missing directory is said. */
+	text = ask("save state\n");
+	ck_assert_msg(!strncmp(text, "error: unknown request", 22), "answer: %s", text);
+	free(text);
+	text = ask("save /nonexistent/dir/state\n");
+	ck_assert_msg(!strncmp(text, "error: /nonexistent/dir/state.tmp.", 34) &&
+	                  strstr(text, "No such file or directory"),
+	              "answer: %s", text);
+	free(text);
+	ioreqd_dm_free(d.dm);
+	d.dm = NULL;
+}
+END_TEST
+
 START_TEST(test_control_teardown_removes_the_socket)
 {
 	ck_assert_int_eq(ioreqd_control_setup(&d), 0);
@@ -438,6 +487,7 @@ static Suite *control_suite(void)
 	tcase_add_test(tc, test_stats_before_serving_is_complete_json);
 	tcase_add_test(tc, test_control_socket_answers_stats_json);
 	tcase_add_test(tc, test_control_socket_refuses_unknown_requests);
+	tcase_add_test(tc, test_control_socket_saves_and_loads_the_device_state);
 	tcase_add_test(tc, test_control_teardown_removes_the_socket);
 	tcase_add_test(tc, test_control_replaces_a_stale_socket);
 	tcase_add_test(tc, test_control_default_paths_follow_the_backend);
