@@ -14,7 +14,7 @@ if [ "$(id -u)" -ne 0 ] || ! id nobody >/dev/null 2>&1; then
 fi
 # LeakSanitizer reads /proc at exit, which the empty chroot does not have:
 # in sanitizer builds this test checks files, not leaks.
-if grep -q '^SAN_CFLAGS = .*-fsanitize' "$builddir/Makefile"; then
+if e2e_sanitizer_build; then
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 	export ASAN_OPTIONS
 fi

@@ -11,7 +11,7 @@ set -u
 # In an --enable-asan build the installed SDK archive is instrumented, and an
 # out-of-tree hook built with a plain compiler cannot link it: the SDK is what
 # a normal build ships, so it is tested there (exit 77 = skipped).
-if grep -q '^SAN_CFLAGS = .*-fsanitize' "$builddir/Makefile"; then
+if e2e_sanitizer_build; then
 	echo "sdk: skipped in a sanitizer build (the shipped SDK is tested in the normal build)"
 	exit 77
 fi

@@ -15,7 +15,7 @@ if [ -n "$IOREQD_WRAP" ]; then
 fi
 # LeakSanitizer stops the process with clone and ptrace at exit, which the
 # filter refuses (or kills): sanitizer builds cannot run under --seccomp.
-if grep -q '^SAN_CFLAGS = .*-fsanitize' "$builddir/Makefile"; then
+if e2e_sanitizer_build; then
 	echo "seccomp: a sanitizer build; skipped"
 	exit 77
 fi
