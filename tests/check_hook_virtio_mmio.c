@@ -256,6 +256,61 @@ START_TEST(test_mmio_stats_count_requests_bytes_and_bad_accesses)
 }
 END_TEST
 
+/* The guest's other vCPU: takes back what was used and posts another buffer. */
+struct refill {
+	struct ioreqd_vguest *g;
+	unsigned left;
+	int cookie;
+};
+
+static void refill(void *arg)
+{
+	struct refill *r = arg;
+	struct ioreqd_vdrv_buf b = {.gpa = BUF_GPA, .len = 16};
+	uint32_t len;
+
+	while (ioreqd_vdrv_get_used(&r->g->q[0], &len))
+		;
+	if (r->left && ioreqd_vdrv_add(&r->g->q[0], &b, 0, 1, false, &r->cookie) >= 0)
+		r->left--;
+}
+
+/*
+ * A driver that refills the ring from another vCPU while the device works
+ * through it must not hold the event loop: one kick serves at most a queue's
+ * worth, and the rest is served from a zero timer, without another kick.
+ */
+START_TEST(test_mmio_a_guest_refilling_the_ring_cannot_hold_the_loop)
+{
+	struct mock *m = mock_new(1);
+	struct ioreqd_vguest_mmio t;
+	struct ioreqd_vguest g;
+	struct refill r = {.g = &g, .left = 100};
+	struct ioreqd_vdrv_buf b = {.gpa = BUF_GPA, .len = 16};
+	ioreqd_dev_t *dev;
+	unsigned rounds = 0;
+
+	ck_assert_int_eq(mock_add(m, ioreqd_builtin_hook_find("virtio-rng"), "rng0",
+	                          "mmio = 0x02000000+0x200\nirq = 33\nqueue_size = 16\n", &dev),
+	                 0);
+
+	driver_up(m, &g, &t, (1ull << 29) | (1ull << 28));
+	mock_set_map_hook(m, refill, &r);
+	ck_assert_int_ge(ioreqd_vguest_submit(&g, 0, &b, 0, 1, &r.cookie), 0);
+	ck_assert_uint_le(stat(dev, "queue0", "requests"), 16);
+	ck_assert_uint_gt(r.left, 0);
+	while (mock_fire_timers(m) && rounds < 100)
+		rounds++;
+	ck_assert_uint_eq(r.left, 0);
+	ck_assert_uint_eq(stat(dev, "queue0", "requests"), 101);
+	ck_assert_uint_eq(stat(dev, "queue0", "kicks"), 1);
+	ck_assert_uint_ge(rounds, 6);
+	mock_set_map_hook(m, NULL, NULL);
+	ioreqd_vguest_fini(&g);
+	mock_free(m);
+}
+END_TEST
+
 START_TEST(test_mmio_invalidate_drops_ring_mappings_and_the_queue_goes_on)
 {
 	struct mock *m = rng_mock(rng_conf);
@@ -318,6 +373,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_mmio_rng_fills_buffers_and_interrupts_until_acked);
 	tcase_add_test(tc, test_mmio_bad_accesses_are_refused_and_the_device_goes_on);
 	tcase_add_test(tc, test_mmio_status_write_with_upper_bits_resets_the_transport_too);
+	tcase_add_test(tc, test_mmio_a_guest_refilling_the_ring_cannot_hold_the_loop);
 	tcase_add_test(tc, test_mmio_bad_configurations_name_the_line);
 	tcase_add_test(tc, test_mmio_stats_count_requests_bytes_and_bad_accesses);
 	tcase_add_test(tc, test_mmio_invalidate_drops_ring_mappings_and_the_queue_goes_on);

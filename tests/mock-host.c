@@ -83,6 +83,8 @@ struct mock {
 	struct ioreqd_watch *watches;
 	struct ioreqd_gmem gmem;
 	unsigned maps_live; /* DMA mappings not yet unmapped */
+	void (*map_hook)(void *arg); /* mock_set_map_hook */
+	void *map_hook_arg;
 };
 
 static const char *const level_name[] = {"warn", "info", "debug"};
@@ -253,7 +255,15 @@ static int gmem_map(void *ctx, uint64_t gpa, uint64_t len, bool write, void **hv
 	*hva = m->guest + gpa;
 	*token = 1;
 	m->maps_live++;
+	if (m->map_hook)
+		m->map_hook(m->map_hook_arg);
 	return 0;
+}
+
+void mock_set_map_hook(struct mock *m, void (*fn)(void *arg), void *arg)
+{
+	m->map_hook = fn;
+	m->map_hook_arg = arg;
 }
 
 static void gmem_unmap(void *ctx, void *hva, uint64_t len, uintptr_t token)

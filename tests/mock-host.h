@@ -109,6 +109,11 @@ struct ioreqd_dm *mock_dm(struct mock *m);
 uint8_t *mock_guest_mem(struct mock *m);
 /** @return how many host->gmem mappings are live (made and not unmapped). */
 unsigned mock_maps_live(const struct mock *m);
+/**
+ * Call @p fn after every host->gmem mapping succeeds: a test's other vCPU,
+ * acting while the device works (NULL: nothing).
+ */
+void mock_set_map_hook(struct mock *m, void (*fn)(void *arg), void *arg);
 
 /** Set the instruction pointer vCPUs report (default 0xfff0). */
 void mock_set_ip(struct mock *m, uint64_t ip);

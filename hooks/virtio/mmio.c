@@ -257,7 +257,7 @@ static bool write_reg(struct mmio *m, uint32_t off, uint32_t val)
 		m->queue_sel = val;
 		return true;
 	case R_QUEUE_NOTIFY:
-		ioreqd_virtio_queue_notify(d, val & 0xffffu);
+		vdev_queue_notify(m->v, val & 0xffffu);
 		return true;
 	case R_INT_ACK:
 		if (m->int_status && !(m->int_status &= ~val))

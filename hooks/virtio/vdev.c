@@ -143,6 +143,25 @@ static void vdev_invalidate(void *arg)
 		ioreqd_virtio_invalidate(v->vdev);
 }
 
+static void vdev_resume_cb(void *arg)
+{
+	struct vdev *v = arg;
+
+	if (v->vdev && ioreqd_virtio_resume(v->vdev))
+		v->host->timer_arm(v->resume, 0);
+}
+
+void vdev_queue_notify(struct vdev *v, unsigned qidx)
+{
+	/* Without a timer to come back from, the device serves all of it now. */
+	if (!v->resume) {
+		ioreqd_virtio_queue_notify(v->vdev, qidx);
+		return;
+	}
+	if (ioreqd_virtio_queue_notify_bounded(v->vdev, qidx))
+		v->host->timer_arm(v->resume, 0);
+}
+
 int vdev_hook_init(const struct vdev_model *m, const struct ioreqd_host *host,
                    ioreqd_dev_t *dev, void **priv)
 {
@@ -173,6 +192,7 @@ int vdev_hook_init(const struct vdev_model *m, const struct ioreqd_host *host,
 		if (gm)
 			v->params.gmem = *gm;
 	}
+	v->resume = host->timer_new(dev, vdev_resume_cb, v);
 	rc = v->tr->init(v, &v->tstate);
 	if (rc < 0)
 		goto out;
@@ -217,6 +237,7 @@ void vdev_hook_fini(void *priv)
 		return;
 	if (v->model->quiesce && v->mstate)
 		v->model->quiesce(v->mstate);
+	v->host->timer_free(v->resume);
 	/* Releases every request and ring mapping: before the model's state goes. */
 	ioreqd_virtio_free(v->vdev);
 	if (v->tr && v->tr->fini)

@@ -126,6 +126,7 @@ struct vdev {
 	struct ioreqd_virtio_params
 	    params;                /* what init produced (gmem and tr_ops added) */
 	ioreqd_virtio_dev_t *vdev; /* NULL until vdev_create */
+	ioreqd_timer_t *resume;    /* serves what a bounded notification left */
 };
 
 /** The transports built in, NULL-terminated. */
@@ -144,6 +145,13 @@ int vdev_create(struct vdev *v, const struct ioreqd_virtio_transport_ops *tr_ops
  * transports).  @p opaque is the struct vdev.
  */
 void vdev_log(void *opaque, int level, const char *msg);
+
+/**
+ * For a transport: the driver notified queue @p qidx.  Serves at most a
+ * queue's worth of entries now and the rest from a zero timer, after the
+ * loop's other sources, so a guest refilling the ring cannot hold the loop.
+ */
+void vdev_queue_notify(struct vdev *v, unsigned qidx);
 
 /* The hook entry points, shared by every device hook (see VDEV_HOOK). */
 int vdev_hook_init(const struct vdev_model *m, const struct ioreqd_host *host,

@@ -298,6 +298,24 @@ uint32_t ioreqd_virtio_config_generation(const ioreqd_virtio_dev_t *dev);
 void ioreqd_virtio_queue_notify(ioreqd_virtio_dev_t *dev, unsigned qidx);
 
 /**
+ * ioreqd_virtio_queue_notify, but the device takes at most one queue's
+ * worth of available entries, so a driver that keeps refilling the ring from
+ * another CPU cannot hold the caller (the event loop) forever.  The entries
+ * left wait, without a further kick from the driver, for
+ * ioreqd_virtio_resume, which the transport must call soon, after serving
+ * its other event sources.
+ * @return true if entries were left for ioreqd_virtio_resume.
+ */
+bool ioreqd_virtio_queue_notify_bounded(ioreqd_virtio_dev_t *dev, unsigned qidx);
+
+/**
+ * Serve the queues a bounded notification (or the last resume) left entries
+ * on, again at most one queue's worth each.
+ * @return true if entries are left still: call it again later.
+ */
+bool ioreqd_virtio_resume(ioreqd_virtio_dev_t *dev);
+
+/**
  * Drop every cached ring mapping (the hypervisor's INVALIDATE, or before the
  * gmem cache is flushed).  Rings are mapped again on their next use; if that
  * fails the device needs a reset.  In-flight requests keep their mappings.

@@ -317,7 +317,22 @@ uint32_t ioreqd_virtio_config_generation(const ioreqd_virtio_dev_t *dev)
 	return dev->generation;
 }
 
-void ioreqd_virtio_queue_notify(ioreqd_virtio_dev_t *dev, unsigned qidx)
+/* Let the device serve @p q; bounded: at most one queue's worth of entries. */
+static bool queue_run(struct ioreqd_virtio_dev *dev, struct ioreqd_virtq *q, bool bounded)
+{
+	q->more = false;
+	if (!q->ready || !(dev->status & IOREQD_VIRTIO_S_DRIVER_OK) || dev->broken)
+		return false;
+	if (!dev->p.dev_ops || !dev->p.dev_ops->queue_notify)
+		return false;
+	q->bounded = bounded;
+	q->budget = q->layout.size;
+	dev->p.dev_ops->queue_notify(dev->p.dev_opaque, q);
+	q->bounded = false;
+	return q->more && q->ready && !dev->broken;
+}
+
+static bool queue_notify(struct ioreqd_virtio_dev *dev, unsigned qidx, bool bounded)
 {
 	struct ioreqd_virtq *q;
 
@@ -326,14 +341,31 @@ void ioreqd_virtio_queue_notify(ioreqd_virtio_dev_t *dev, unsigned qidx)
 		virtio_logf(dev, 0,
 		            "virtio: notification of queue %u, which does not exist",
 		            qidx);
-		return;
+		return false;
 	}
 	q = &dev->queues[qidx];
 	q->st.kicks++;
-	if (!q->ready || !(dev->status & IOREQD_VIRTIO_S_DRIVER_OK) || dev->broken)
-		return;
-	if (dev->p.dev_ops && dev->p.dev_ops->queue_notify)
-		dev->p.dev_ops->queue_notify(dev->p.dev_opaque, q);
+	return queue_run(dev, q, bounded);
+}
+
+void ioreqd_virtio_queue_notify(ioreqd_virtio_dev_t *dev, unsigned qidx)
+{
+	queue_notify(dev, qidx, false);
+}
+
+bool ioreqd_virtio_queue_notify_bounded(ioreqd_virtio_dev_t *dev, unsigned qidx)
+{
+	return queue_notify(dev, qidx, true);
+}
+
+bool ioreqd_virtio_resume(ioreqd_virtio_dev_t *dev)
+{
+	bool more = false;
+
+	for (unsigned i = 0; i < dev->p.num_queues; i++)
+		if (dev->queues[i].more)
+			more |= queue_run(dev, &dev->queues[i], true);
+	return more;
 }
 
 void ioreqd_virtio_stats(const ioreqd_virtio_dev_t *dev, struct ioreqd_virtio_stats *st)

@@ -485,6 +485,13 @@ int ioreqd_virtq_pop(ioreqd_virtq_t *q, ioreqd_virtq_req_t **out)
 			return rc;
 		if (!n)
 			return -EAGAIN;
+		/* Out of this notification's budget: the rest waits for a resume. */
+		if (q->bounded && !q->budget) {
+			q->more = true;
+			return -EAGAIN;
+		}
+		if (q->bounded)
+			q->budget--;
 		head = vring_load16(
 		    q->avail, VRING_AVAIL_RING(q->last_avail & (q->layout.size - 1)),
 		    __ATOMIC_RELAXED);
@@ -633,6 +640,7 @@ int ioreqd_virtq_enable(ioreqd_virtq_t *q, const struct ioreqd_virtq_layout *l)
 	q->last_avail = q->used_idx = q->signalled = 0;
 	q->unsignalled = 0;
 	q->no_notify = false;
+	q->more = false;
 	q->ready = true;
 	return 0;
 }
@@ -645,6 +653,7 @@ void ioreqd_virtq_disable(ioreqd_virtq_t *q)
 	free(q->busy);
 	q->busy = NULL;
 	q->ready = false;
+	q->more = false;
 	/* Requests still in flight now belong to a past generation: push only releases.
 	 */
 	q->gen++;
