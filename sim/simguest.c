@@ -552,6 +552,11 @@ static void run_virtio(struct ctx *x, const struct sg_cmd *c)
 		check(x, c, rc == 0, "virtio %llu console write%s%s", (unsigned long long)dev,
 		      rc ? ": " : "", rc ? err : "");
 		break;
+	case SG_V_CONS_READ:
+		rc = sg_virtio_console_read(d, c->text, g->timeout_ms, err, sizeof(err));
+		check(x, c, rc == 0, "virtio %llu console read%s%s", (unsigned long long)dev,
+		      rc ? ": " : "", rc ? err : "");
+		break;
 	}
 }
 

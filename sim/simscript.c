@@ -599,6 +599,7 @@ static int parse_block(struct parser *p, unsigned depth, bool in_parallel,
  * virtio blk DEV write|read SECTOR COUNT [SEED]
  * virtio blk DEV flush
  * virtio console DEV write TEXT...
+ * virtio console DEV read TEXT...
  */
 static int parse_virtio(struct parser *p, bool in_parallel, struct sg_cmd *c)
 {
@@ -623,11 +624,13 @@ static int parse_virtio(struct parser *p, bool in_parallel, struct sg_cmd *c)
 		v->op = SG_V_BLK_FLUSH;
 	else if (!strcmp(sub, "console") && p->ntok > 4 && !strcmp(p->tok[3], "write"))
 		v->op = SG_V_CONS_WRITE;
+	else if (!strcmp(sub, "console") && p->ntok > 4 && !strcmp(p->tok[3], "read"))
+		v->op = SG_V_CONS_READ;
 	else if (!strcmp(sub, "blk"))
 		return fail(p, "virtio blk: want virtio blk DEV write|read SECTOR COUNT [SEED] "
 		               "or virtio blk DEV flush");
 	else if (!strcmp(sub, "console"))
-		return fail(p, "virtio console: want virtio console DEV write TEXT");
+		return fail(p, "virtio console: want virtio console DEV write|read TEXT");
 	else
 		return fail(p, "virtio: want attach, detach, rng, blk or console, not '%s'",
 		            sub);
@@ -695,6 +698,7 @@ static int parse_virtio(struct parser *p, bool in_parallel, struct sg_cmd *c)
 	case SG_V_BLK_FLUSH:
 		return p->ntok > 4 ? fail(p, "virtio blk flush: unexpected '%s'", p->tok[4]) : 0;
 	case SG_V_CONS_WRITE:
+	case SG_V_CONS_READ:
 		c->text = keep(p->s, p->rest[4], strlen(p->rest[4]));
 		return c->text ? 0 : -ENOMEM;
 	}

@@ -46,6 +46,7 @@ enum sg_vop {
 	SG_V_BLK_READ,  /* vio.sector, count, seed (NULL: no data check) */
 	SG_V_BLK_FLUSH,
 	SG_V_CONS_WRITE, /* text */
+	SG_V_CONS_READ,  /* text: what must arrive */
 };
 
 /* The arguments of a virtio command: expressions (text), NULL when absent. */

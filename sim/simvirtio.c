@@ -269,13 +269,16 @@ int sg_virtio_rng_read(struct sg_vdev *d, uint32_t len, unsigned timeout_ms, cha
 	return 0;
 }
 
-/* Submit one chain on queue @p qi, wait for its interrupt and its used buffer. */
-static int roundtrip(struct sg_vdev *d, unsigned qi, const struct ioreqd_vdrv_buf *b,
-                     unsigned nout, unsigned nin, unsigned timeout_ms, char *err,
-                     size_t errlen)
+/*
+ * Submit one chain on queue @p qi, wait for its interrupt and its used buffer;
+ * @p got receives the length the device wrote.
+ */
+static int roundtrip_len(struct sg_vdev *d, unsigned qi, const struct ioreqd_vdrv_buf *b,
+                         unsigned nout, unsigned nin, unsigned timeout_ms, uint32_t *got,
+                         char *err, size_t errlen)
 {
 	struct ioreqd_vdrv *q = &d->g.q[qi];
-	uint32_t got = 0, isr = 0;
+	uint32_t isr = 0;
 	int cookie, rc;
 
 	if (ioreqd_vdrv_enable_irq(q))
@@ -286,10 +289,20 @@ static int roundtrip(struct sg_vdev *d, unsigned qi, const struct ioreqd_vdrv_bu
 	rc = sg_virtio_wait_interrupt(d, timeout_ms, &isr, err, errlen);
 	if (rc < 0)
 		return rc;
-	if (ioreqd_vdrv_get_used(q, &got) != &cookie)
+	if (ioreqd_vdrv_get_used(q, got) != &cookie)
 		return fail(err, errlen, -EPROTO,
 		            "no used buffer after the interrupt (isr 0x%x)", isr);
 	return 0;
+}
+
+/* Submit one chain on queue @p qi, wait for its interrupt and its used buffer. */
+static int roundtrip(struct sg_vdev *d, unsigned qi, const struct ioreqd_vdrv_buf *b,
+                     unsigned nout, unsigned nin, unsigned timeout_ms, char *err,
+                     size_t errlen)
+{
+	uint32_t got = 0;
+
+	return roundtrip_len(d, qi, b, nout, nin, timeout_ms, &got, err, errlen);
 }
 
 int sg_virtio_blk(struct sg_vdev *d, bool write, uint64_t sector, uint32_t count,
@@ -348,4 +361,43 @@ int sg_virtio_console_write(struct sg_vdev *d, const char *text, unsigned timeou
 	memcpy(mem + base, text, len);
 	mem[base + len] = '\n';
 	return roundtrip(d, 1, &b, 1, 0, timeout_ms, err, errlen);
+}
+
+int sg_virtio_console_read(struct sg_vdev *d, const char *text, unsigned timeout_ms,
+                           char *err, size_t errlen)
+{
+	uint64_t base = d->area + SG_VIRTIO_AREA / 2;
+	uint8_t *mem = ioreqd_simhv_ram(d->hv, NULL);
+	size_t len = strlen(text), have = 0;
+
+	if (!d->up || d->g.device_id != 3 || d->g.nr_queues < 2)
+		return fail(err, errlen, -ENODEV, "not a virtio-console device with 2 queues");
+	if (len == 0 || len > SG_VIRTIO_AREA / 2)
+		return fail(err, errlen, -EINVAL, "text of 1 to %u bytes",
+		            SG_VIRTIO_AREA / 2);
+	while (have < len) {
+		struct ioreqd_vdrv_buf b = {base, (uint32_t)(len - have)};
+		uint32_t got = 0;
+		int rc;
+
+		memset(mem + base, 0, len - have);
+		rc = roundtrip_len(d, 0, &b, 0, 1, timeout_ms, &got, err, errlen);
+		if (rc < 0) {
+			char why[128];
+
+			snprintf(why, sizeof(why), "%s", err);
+			return fail(err, errlen, rc, "after %zu of %zu bytes: %s", have, len,
+			            why);
+		}
+		if (got == 0 || got > len - have)
+			return fail(err, errlen, -EPROTO,
+			            "the device wrote %u bytes into a %zu-byte buffer", got,
+			            len - have);
+		for (uint32_t i = 0; i < got; i++, have++)
+			if (mem[base + i] != (uint8_t)text[have])
+				return fail(err, errlen, -EPROTO,
+				            "byte %zu is 0x%02x, not 0x%02x ('%c')", have,
+				            mem[base + i], (uint8_t)text[have], text[have]);
+	}
+	return 0;
 }

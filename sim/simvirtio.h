@@ -123,4 +123,13 @@ int sg_virtio_blk(struct sg_vdev *d, bool write, uint64_t sector, uint32_t count
 int sg_virtio_console_write(struct sg_vdev *d, const char *text, unsigned timeout_ms,
                             char *err, size_t errlen);
 
+/**
+ * virtio-console: post receive buffers on receiveq0 (queue 0) until the
+ * bytes of @p text have arrived, in as many pieces as the device sends them.
+ * Each buffer is waited for at most @p timeout_ms, so the wait is bounded:
+ * at most strlen(text) buffers.  Fails on the first byte that differs.
+ */
+int sg_virtio_console_read(struct sg_vdev *d, const char *text, unsigned timeout_ms,
+                           char *err, size_t errlen);
+
 #endif /* IOREQD_SIMVIRTIO_H */
