@@ -300,6 +300,25 @@ static void run_plain(uint32_t len, bool wr, bool seq, double secs, uint64_t *po
 	pt->kicks = pt->irqs = 0;
 }
 
+/*
+ * The bare ioreq round trip in ns (median of a round): MagicValue reads, which
+ * the daemon answers from a register with no I/O.  Each kick costs one, each
+ * interrupt taken two (InterruptStatus read, InterruptACK write).
+ */
+static double round_trip_ns(void)
+{
+	double t[64];
+
+	for (unsigned i = 0; i < 64; i++) {
+		uint64_t t0 = bench_now_ns(), val = 0;
+
+		if (vdev.mmio.io.read(vdev.mmio.io.ctx, 0, 4, &val) < 0 || val != 0x74726976)
+			die("reading MagicValue");
+		t[i] = (double)(bench_now_ns() - t0);
+	}
+	return bench_median(t, 64);
+}
+
 static int bench(struct bench_json *j)
 {
 	static const struct {
@@ -318,16 +337,20 @@ static int bench(struct bench_json *j)
 
 	printf("== virtio-blk end to end on the sim backend vs pread/pwrite (guest driver, "
 	       "virtio-mmio, real ioreqd; 64 MiB file in the page cache, event idx, "
-	       "queue %u; medians of %u interleaved rounds)\n",
+	       "queue %u; medians of %u interleaved rounds)\n"
+	       "rt_us: one bare ioreq round trip (a MagicValue read); ratio-rt: the ratio "
+	       "with the kicks' and interrupt acks' round trips taken out\n",
 	       QSIZE, ROUNDS);
-	printf("%-18s %12s %12s %8s %10s %10s\n", "case", "virtio/s", "pread/s", "ratio",
-	       "kicks/req", "irqs/req");
+	printf("%-18s %12s %12s %8s %10s %10s %8s %9s\n", "case", "virtio/s", "pread/s",
+	       "ratio", "kicks/req", "irqs/req", "rt_us", "ratio-rt");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		double v[ROUNDS], p[ROUNDS], vk[ROUNDS], vi[ROUNDS];
-		double vm, pm, ratio, km, im;
+		double v[ROUNDS], p[ROUNDS], vk[ROUNDS], vi[ROUNDS], rt[ROUNDS];
+		double vm, pm, ratio, km, im, rtm, free_s, ratio_nort;
 		uint64_t vpos = 0, ppos = 0;
 		struct point t;
 
+		if (opts.mode && strcmp(opts.mode, cases[i].name) != 0)
+			continue;
 		for (unsigned r = 0; r < ROUNDS; r++) {
 			run_virtio(cases[i].depth, cases[i].len, cases[i].wr, cases[i].seq,
 			           opts.seconds / ROUNDS, &vpos, &t);
@@ -337,20 +360,27 @@ static int bench(struct bench_json *j)
 			run_plain(cases[i].len, cases[i].wr, cases[i].seq,
 			          opts.seconds / ROUNDS, &ppos, &t);
 			p[r] = t.per_sec;
+			rt[r] = round_trip_ns();
 		}
 		vm = bench_median(v, ROUNDS);
 		pm = bench_median(p, ROUNDS);
 		km = bench_median(vk, ROUNDS);
 		im = bench_median(vi, ROUNDS);
+		rtm = bench_median(rt, ROUNDS);
 		ratio = vm / pm;
-		printf("%-18s %12.0f %12.0f %8.2f %10.3f %10.3f\n", cases[i].name, vm, pm,
-		       ratio, km, im);
+		/* What the ratio would be if the round trips cost nothing. */
+		free_s = 1 / vm - (km + 2 * im) * rtm / 1e9;
+		ratio_nort = free_s > 0 ? 1 / free_s / pm : 0;
+		printf("%-18s %12.0f %12.0f %8.2f %10.3f %10.3f %8.1f %9.2f\n", cases[i].name,
+		       vm, pm, ratio, km, im, rtm / 1e3, ratio_nort);
 		bench_json_obj(j, cases[i].name);
 		bench_json_num(j, "virtio_per_sec", vm);
 		bench_json_num(j, "plain_per_sec", pm);
 		bench_json_num(j, "ratio", ratio);
 		bench_json_num(j, "kicks_per_request", km);
 		bench_json_num(j, "irqs_per_request", im);
+		bench_json_num(j, "round_trip_ns", rtm);
+		bench_json_num(j, "ratio_without_round_trips", ratio_nort);
 		bench_json_end(j, '}');
 		snprintf(key, sizeof(key), "vblk_sim.%s.ratio", cases[i].name);
 		if (cases[i].target > 0)
@@ -381,7 +411,7 @@ int main(int argc, char *argv[])
 	struct bench_json j;
 	int rc;
 
-	bench_opts_parse(&opts, argc, argv, "--daemon PATH --hook-dir DIR");
+	bench_opts_parse(&opts, argc, argv, "--daemon PATH --hook-dir DIR [--mode CASE]");
 	if (!opts.daemon || !opts.hookdir) {
 		fprintf(stderr, "bench_vblk_sim: --daemon and --hook-dir are required\n");
 		return 64;
