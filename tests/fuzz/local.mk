@@ -52,7 +52,10 @@ if ENABLE_FUZZING
 noinst_LTLIBRARIES += tests/fuzz/libioreqd-fuzz.la
 tests_fuzz_libioreqd_fuzz_la_SOURCES = $(lib_libioreqd_la_SOURCES) \
 	$(lib_libioreqd_hook_la_SOURCES) $(hooks_libioreqd_builtin_hooks_la_SOURCES)
-tests_fuzz_libioreqd_fuzz_la_CPPFLAGS = $(AM_CPPFLAGS) -DIOREQD_HOOK_BUILTIN
+# The same flags and helper libraries as the built-in hooks (the virtio hooks
+# need hooks/ on the include path and the transports, core and models).
+tests_fuzz_libioreqd_fuzz_la_CPPFLAGS = $(hooks_libioreqd_builtin_hooks_la_CPPFLAGS)
+tests_fuzz_libioreqd_fuzz_la_LIBADD = $(hooks_libioreqd_builtin_hooks_la_LIBADD)
 tests_fuzz_libioreqd_fuzz_la_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS)
 
 noinst_PROGRAMS += tests/fuzz/fuzz_slot tests/fuzz/fuzz_bufpage tests/fuzz/fuzz_config \
