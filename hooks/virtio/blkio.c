@@ -125,11 +125,6 @@ int ioreqd_blkio_event_fd(const struct ioreqd_blkio *io)
 	return io->efd;
 }
 
-unsigned ioreqd_blkio_in_flight(const struct ioreqd_blkio *io)
-{
-	return io->inflight;
-}
-
 void ioreqd_blkio_inject_error(struct ioreqd_blkio *io, int err)
 {
 	io->inject = err > 0 ? -err : err;

@@ -72,9 +72,6 @@ void ioreqd_blkio_reap(struct ioreqd_blkio *io);
 /** Block until nothing is in flight, running the callbacks. */
 void ioreqd_blkio_drain(struct ioreqd_blkio *io);
 
-/** @return the operations queued or in flight. */
-unsigned ioreqd_blkio_in_flight(const struct ioreqd_blkio *io);
-
 /**
  * Test hook: from now on every readv, writev, fsync and fallocate that the
  * kernel completes successfully is reported as @p err instead (0: stop).
