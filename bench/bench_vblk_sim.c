@@ -129,7 +129,7 @@ static int daemon_start(void)
 	}
 	rc = ioreqd_simhv_wait_key(hv, "state", "running", TIMEOUT_MS);
 	if (rc < 0)
-		fprintf(stderr, "bench_vblk_sim: ioreqd did not come up (see %s)\n", logpath);
+		fprintf(stderr, "bench_vblk_sim: ioreqd did not come up\n");
 	return rc;
 }
 
@@ -399,11 +399,23 @@ static void cleanup(void)
 {
 	if (disk_fd >= 0)
 		close(disk_fd);
+	disk_fd = -1;
 	unlink(disk);
 	unlink(conf);
 	unlink(logpath);
 	unlink(sock);
 	rmdir(workdir);
+}
+
+/* On every exit, a failed one too: no daemon and no 64 MiB disk left behind. */
+static void at_exit(void)
+{
+	if (daemon_pid > 0) {
+		kill(daemon_pid, SIGKILL);
+		waitpid(daemon_pid, NULL, 0);
+		daemon_pid = -1;
+	}
+	cleanup();
 }
 
 int main(int argc, char *argv[])
@@ -425,14 +437,21 @@ int main(int argc, char *argv[])
 		perror("bench_vblk_sim: mkdtemp");
 		return 1;
 	}
+	atexit(at_exit);
 	snprintf(disk, sizeof(disk), "%s/disk.img", workdir);
 	snprintf(conf, sizeof(conf), "%s/vblk.conf", workdir);
 	snprintf(sock, sizeof(sock), "%s/sim.sock", workdir);
 	snprintf(logpath, sizeof(logpath), "%s/daemon.log", workdir);
 	if ((rc = write_disk()) < 0 || (rc = write_conf()) < 0 || (rc = daemon_start()) < 0 ||
 	    (rc = attach()) < 0) {
-		fprintf(stderr, "bench_vblk_sim: set-up failed: %s (see %s)\n", strerror(-rc),
-		        workdir);
+		FILE *fp = fopen(logpath, "r");
+		char line[256];
+
+		fprintf(stderr, "bench_vblk_sim: set-up failed: %s\n", strerror(-rc));
+		while (fp && fgets(line, sizeof(line), fp))
+			fprintf(stderr, "  daemon: %s", line);
+		if (fp)
+			fclose(fp);
 		daemon_stop();
 		return 1;
 	}
@@ -447,6 +466,5 @@ int main(int argc, char *argv[])
 	bench_json_close(&j);
 	sg_virtio_detach(&vdev);
 	daemon_stop();
-	cleanup();
 	return rc < 0 ? 1 : 0;
 }
