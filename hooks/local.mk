@@ -83,9 +83,11 @@ hooks_libioreqd_builtin_hooks_la_SOURCES += hooks/uart16550.c hooks/pl011.c \
 noinst_LTLIBRARIES += hooks/libioreqd-vdev.la
 hooks_libioreqd_vdev_la_SOURCES = hooks/virtio/vdev.c hooks/virtio/vdev.h \
 	hooks/virtio/mmio.c hooks/virtio/pci.c
+hooks_libioreqd_vdev_la_CPPFLAGS = $(HOOK_PLUGIN_CPPFLAGS)
 hooks_libioreqd_vdev_la_LIBADD = lib/virtio/libioreqd-virtio.la
 pkglib_LTLIBRARIES += hooks/virtio-rng.la
 hooks_virtio_rng_la_SOURCES = hooks/virtio/rng.c
+hooks_virtio_rng_la_CPPFLAGS = $(HOOK_PLUGIN_CPPFLAGS)
 hooks_virtio_rng_la_LDFLAGS = $(HOOK_PLUGIN_LDFLAGS)
 hooks_virtio_rng_la_LIBADD = hooks/libioreqd-vdev.la lib/libioreqd-hook.la
 hooks_libioreqd_builtin_hooks_la_SOURCES += hooks/virtio/rng.c

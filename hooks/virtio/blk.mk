@@ -11,6 +11,7 @@ if HAVE_LIBURING
 noinst_LTLIBRARIES += hooks/virtio/libioreqd-vblk.la
 hooks_virtio_libioreqd_vblk_la_SOURCES = hooks/virtio/blk.c hooks/virtio/blk.h \
 	hooks/virtio/blkio.c hooks/virtio/blkio.h
+hooks_virtio_libioreqd_vblk_la_CPPFLAGS = $(HOOK_PLUGIN_CPPFLAGS)
 hooks_virtio_libioreqd_vblk_la_CFLAGS = $(AM_CFLAGS) $(LIBURING_CFLAGS)
 hooks_virtio_libioreqd_vblk_la_LIBADD = $(LIBURING_LIBS)
 
@@ -23,6 +24,7 @@ tests_check_virtio_blk_LDADD = lib/virtio/libioreqd-vdriver.la $(HOOK_TEST_LDADD
 # The hook: the model behind the transports (hooks/virtio/vdev.h).
 pkglib_LTLIBRARIES += hooks/virtio-blk.la
 hooks_virtio_blk_la_SOURCES = hooks/virtio/blk-hook.c
+hooks_virtio_blk_la_CPPFLAGS = $(HOOK_PLUGIN_CPPFLAGS)
 hooks_virtio_blk_la_LDFLAGS = $(HOOK_PLUGIN_LDFLAGS)
 hooks_virtio_blk_la_LIBADD = hooks/virtio/libioreqd-vblk.la hooks/libioreqd-vdev.la \
 	lib/libioreqd-hook.la
@@ -35,7 +37,7 @@ endif
 # hooks/libioreqd-chardev.la, the tests get it from the built-in hooks.
 noinst_LTLIBRARIES += hooks/virtio/libioreqd-vcons.la
 hooks_virtio_libioreqd_vcons_la_SOURCES = hooks/virtio/console.c hooks/virtio/console.h
-hooks_virtio_libioreqd_vcons_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/hooks
+hooks_virtio_libioreqd_vcons_la_CPPFLAGS = $(HOOK_PLUGIN_CPPFLAGS) -I$(top_srcdir)/hooks
 
 check_PROGRAMS += tests/check_virtio_console
 TESTS += tests/check_virtio_console
@@ -45,7 +47,7 @@ tests_check_virtio_console_LDADD = lib/virtio/libioreqd-vdriver.la $(HOOK_TEST_L
 
 pkglib_LTLIBRARIES += hooks/virtio-console.la
 hooks_virtio_console_la_SOURCES = hooks/virtio/console-hook.c
-hooks_virtio_console_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/hooks
+hooks_virtio_console_la_CPPFLAGS = $(HOOK_PLUGIN_CPPFLAGS) -I$(top_srcdir)/hooks
 hooks_virtio_console_la_LDFLAGS = $(HOOK_PLUGIN_LDFLAGS)
 hooks_virtio_console_la_LIBADD = hooks/virtio/libioreqd-vcons.la hooks/libioreqd-chardev.la \
 	hooks/libioreqd-vdev.la lib/libioreqd-hook.la
