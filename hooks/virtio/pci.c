@@ -634,7 +634,7 @@ static bool bar_access(struct vpci *p, uint32_t off, unsigned size, bool is_read
 			return false;
 		}
 		/* The queue is the one whose notify_off this is; the data is its index. */
-		ioreqd_virtio_queue_notify(p->v->vdev, roff / NOTIFY_MULT);
+		vdev_queue_notify(p->v, roff / NOTIFY_MULT);
 		return true;
 	case BAR_TABLE:
 		return table_access(p, roff, size, is_read, val, where);
