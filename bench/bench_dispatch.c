@@ -136,7 +136,8 @@ static int rig_new(struct rig *r, unsigned nranges, bool buffered)
 		if (rc < 0)
 			goto out;
 	}
-	r->eng = ioreqd_engine_new(r->bus, r->page, 1, 1, &bench_ops_guest, NULL, NULL, NULL);
+	r->eng =
+	    ioreqd_engine_new(r->bus, r->page, 1, 1, &bench_ops_guest, NULL, NULL, NULL);
 	rc = r->eng ? 0 : -errno;
 out:
 	if (rc < 0)

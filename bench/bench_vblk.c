@@ -196,11 +196,12 @@ static int rig_up(void)
 	R.q = ioreqd_virtio_queue(R.dev, 0);
 	feat = ioreqd_virtio_device_features(R.dev);
 	if (ioreqd_virtio_set_status(R.dev, IOREQD_VIRTIO_S_ACKNOWLEDGE) ||
-	    ioreqd_virtio_set_status(R.dev, s) || ioreqd_virtio_set_driver_features(R.dev, feat) ||
+	    ioreqd_virtio_set_status(R.dev, s) ||
+	    ioreqd_virtio_set_driver_features(R.dev, feat) ||
 	    ioreqd_virtio_set_status(R.dev, s |= IOREQD_VIRTIO_S_FEATURES_OK))
 		return -EINVAL;
-	if (ioreqd_vdrv_init(&R.drv, R.ram, RAM_GPA, RAM_SIZE, QSIZE, RING_GPA, true, IND_GPA,
-	                     8))
+	if (ioreqd_vdrv_init(&R.drv, R.ram, RAM_GPA, RAM_SIZE, QSIZE, RING_GPA, true,
+	                     IND_GPA, 8))
 		return -EINVAL;
 	l = (struct ioreqd_virtq_layout){.size = QSIZE,
 	                                 .desc = R.drv.desc_gpa,
@@ -231,8 +232,9 @@ static void add(unsigned slot, bool wr, uint64_t sector, uint32_t len)
 		uint64_t sector;
 	} hdr = {wr ? IOREQD_VBLK_T_OUT : IOREQD_VBLK_T_IN, 0, sector};
 	uint64_t hdr_gpa = HDR_GPA + slot * 16u;
-	struct ioreqd_vdrv_buf b[3] = {
-	    {hdr_gpa, 16}, {DATA_GPA + (uint64_t)slot * len, len}, {STATUS_GPA + slot, 1}};
+	struct ioreqd_vdrv_buf b[3] = {{hdr_gpa, 16},
+	                               {DATA_GPA + (uint64_t)slot * len, len},
+	                               {STATUS_GPA + slot, 1}};
 
 	memcpy(R.ram + (hdr_gpa - RAM_GPA), &hdr, sizeof(hdr));
 	if (ioreqd_vdrv_add(&R.drv, b, wr ? 2 : 1, wr ? 1 : 2, true,
@@ -259,7 +261,7 @@ static void collect(unsigned n)
 }
 
 struct point {
-	double per_sec; /* requests */
+	double per_sec;     /* requests */
 	double kicks, irqs; /* per request */
 };
 
@@ -315,8 +317,8 @@ static void run_plain(uint32_t len, bool wr, bool seq, double secs, struct point
 			} else {
 				off = (off_t)((bench_rand(&rnd) % nblk) * len);
 			}
-			if ((wr ? pwrite(R.fd, buf, len, off) : pread(R.fd, buf, len, off)) !=
-			    (ssize_t)len)
+			if ((wr ? pwrite(R.fd, buf, len, off)
+			        : pread(R.fd, buf, len, off)) != (ssize_t)len)
 				abort();
 		}
 		reqs += 32;
@@ -367,17 +369,18 @@ int main(int argc, char *argv[])
 
 		/* Interleaved halves, so that drift hits both sides alike. */
 		for (int half = 0; half < 2; half++) {
-			run_virtio(cases[i].depth, cases[i].len, cases[i].wr, cases[i].seq,
-			           o.seconds / 2, &t);
+			run_virtio(cases[i].depth, cases[i].len, cases[i].wr,
+			           cases[i].seq, o.seconds / 2, &t);
 			v.per_sec += t.per_sec / 2;
 			v.kicks += t.kicks / 2;
 			v.irqs += t.irqs / 2;
-			run_plain(cases[i].len, cases[i].wr, cases[i].seq, o.seconds / 2, &t);
+			run_plain(cases[i].len, cases[i].wr, cases[i].seq, o.seconds / 2,
+			          &t);
 			p.per_sec += t.per_sec / 2;
 		}
 		ratio = v.per_sec / p.per_sec;
-		printf("%-18s %12.0f %12.0f %8.2f %10.3f %10.3f\n", cases[i].name, v.per_sec,
-		       p.per_sec, ratio, v.kicks, v.irqs);
+		printf("%-18s %12.0f %12.0f %8.2f %10.3f %10.3f\n", cases[i].name,
+		       v.per_sec, p.per_sec, ratio, v.kicks, v.irqs);
 		bench_json_obj(&j, cases[i].name);
 		bench_json_num(&j, "virtio_per_sec", v.per_sec);
 		bench_json_num(&j, "plain_per_sec", p.per_sec);
@@ -391,7 +394,8 @@ int main(int argc, char *argv[])
 		else
 			bench_target(key, ratio, "info", 0, "x");
 		if (cases[i].depth == 32) {
-			snprintf(key, sizeof(key), "vblk.%s.notifications", cases[i].name);
+			snprintf(key, sizeof(key), "vblk.%s.notifications",
+			         cases[i].name);
 			bench_target(key, v.kicks + v.irqs, "<=", 0.25, "/req");
 		}
 	}

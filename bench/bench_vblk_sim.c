@@ -36,9 +36,9 @@
 #define MMIO_BASE 0x02000000ull
 #define IRQ 33u
 #define QSIZE 128u
-#define HDR_GPA 0x10000ull /* 16 bytes per slot */
+#define HDR_GPA 0x10000ull    /* 16 bytes per slot */
 #define STATUS_GPA 0x18000ull /* 1 byte per slot */
-#define DATA_GPA 0x100000ull /* slot * len */
+#define DATA_GPA 0x100000ull  /* slot * len */
 #define DISK_SIZE (64u << 20)
 #define ROUNDS 7u
 #define TIMEOUT_MS 10000u
@@ -141,7 +141,8 @@ static void daemon_stop(void)
 		kill(daemon_pid, SIGTERM);
 		waitpid(daemon_pid, &status, 0);
 		if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-			fprintf(stderr, "bench_vblk_sim: ioreqd exited with status 0x%x\n",
+			fprintf(stderr,
+			        "bench_vblk_sim: ioreqd exited with status 0x%x\n",
 			        status);
 		daemon_pid = -1;
 	}
@@ -212,7 +213,8 @@ static void collect(unsigned n)
 	while (n > 0) {
 		if ((c = ioreqd_vdrv_get_used(q, &len)) != NULL) {
 			if (ram[STATUS_GPA + (uintptr_t)c - 1] != 0) {
-				fprintf(stderr, "bench_vblk_sim: status %u from the disk\n",
+				fprintf(stderr,
+				        "bench_vblk_sim: status %u from the disk\n",
 				        ram[STATUS_GPA + (uintptr_t)c - 1]);
 				exit(1);
 			}
@@ -225,7 +227,7 @@ static void collect(unsigned n)
 }
 
 struct point {
-	double per_sec; /* requests */
+	double per_sec;     /* requests */
 	double kicks, irqs; /* per request */
 };
 
@@ -312,7 +314,8 @@ static double round_trip_ns(void)
 	for (unsigned i = 0; i < 64; i++) {
 		uint64_t t0 = bench_now_ns(), val = 0;
 
-		if (vdev.mmio.io.read(vdev.mmio.io.ctx, 0, 4, &val) < 0 || val != 0x74726976)
+		if (vdev.mmio.io.read(vdev.mmio.io.ctx, 0, 4, &val) < 0 ||
+		    val != 0x74726976)
 			die("reading MagicValue");
 		t[i] = (double)(bench_now_ns() - t0);
 	}
@@ -335,12 +338,13 @@ static int bench(struct bench_json *j)
 	};
 	char key[80];
 
-	printf("== virtio-blk end to end on the sim backend vs pread/pwrite (guest driver, "
-	       "virtio-mmio, real ioreqd; 64 MiB file in the page cache, event idx, "
-	       "queue %u; medians of %u interleaved rounds)\n"
-	       "rt_us: one bare ioreq round trip (a MagicValue read); ratio-rt: the ratio "
-	       "with the kicks' and interrupt acks' round trips taken out\n",
-	       QSIZE, ROUNDS);
+	printf(
+	    "== virtio-blk end to end on the sim backend vs pread/pwrite (guest driver, "
+	    "virtio-mmio, real ioreqd; 64 MiB file in the page cache, event idx, "
+	    "queue %u; medians of %u interleaved rounds)\n"
+	    "rt_us: one bare ioreq round trip (a MagicValue read); ratio-rt: the ratio "
+	    "with the kicks' and interrupt acks' round trips taken out\n",
+	    QSIZE, ROUNDS);
 	printf("%-18s %12s %12s %8s %10s %10s %8s %9s\n", "case", "virtio/s", "pread/s",
 	       "ratio", "kicks/req", "irqs/req", "rt_us", "ratio-rt");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -352,8 +356,8 @@ static int bench(struct bench_json *j)
 		if (opts.mode && strcmp(opts.mode, cases[i].name) != 0)
 			continue;
 		for (unsigned r = 0; r < ROUNDS; r++) {
-			run_virtio(cases[i].depth, cases[i].len, cases[i].wr, cases[i].seq,
-			           opts.seconds / ROUNDS, &vpos, &t);
+			run_virtio(cases[i].depth, cases[i].len, cases[i].wr,
+			           cases[i].seq, opts.seconds / ROUNDS, &vpos, &t);
 			v[r] = t.per_sec;
 			vk[r] = t.kicks;
 			vi[r] = t.irqs;
@@ -371,8 +375,8 @@ static int bench(struct bench_json *j)
 		/* What the ratio would be if the round trips cost nothing. */
 		free_s = 1 / vm - (km + 2 * im) * rtm / 1e9;
 		ratio_nort = free_s > 0 ? 1 / free_s / pm : 0;
-		printf("%-18s %12.0f %12.0f %8.2f %10.3f %10.3f %8.1f %9.2f\n", cases[i].name,
-		       vm, pm, ratio, km, im, rtm / 1e3, ratio_nort);
+		printf("%-18s %12.0f %12.0f %8.2f %10.3f %10.3f %8.1f %9.2f\n",
+		       cases[i].name, vm, pm, ratio, km, im, rtm / 1e3, ratio_nort);
 		bench_json_obj(j, cases[i].name);
 		bench_json_num(j, "virtio_per_sec", vm);
 		bench_json_num(j, "plain_per_sec", pm);
@@ -388,7 +392,8 @@ static int bench(struct bench_json *j)
 		else
 			bench_target(key, ratio, "info", 0, "x");
 		if (cases[i].depth == MAX_DEPTH) {
-			snprintf(key, sizeof(key), "vblk_sim.%s.notifications", cases[i].name);
+			snprintf(key, sizeof(key), "vblk_sim.%s.notifications",
+			         cases[i].name);
 			bench_target(key, km + im, "<=", 0.25, "/req");
 		}
 	}
@@ -442,8 +447,8 @@ int main(int argc, char *argv[])
 	snprintf(conf, sizeof(conf), "%s/vblk.conf", workdir);
 	snprintf(sock, sizeof(sock), "%s/sim.sock", workdir);
 	snprintf(logpath, sizeof(logpath), "%s/daemon.log", workdir);
-	if ((rc = write_disk()) < 0 || (rc = write_conf()) < 0 || (rc = daemon_start()) < 0 ||
-	    (rc = attach()) < 0) {
+	if ((rc = write_disk()) < 0 || (rc = write_conf()) < 0 ||
+	    (rc = daemon_start()) < 0 || (rc = attach()) < 0) {
 		FILE *fp = fopen(logpath, "r");
 		char line[256];
 

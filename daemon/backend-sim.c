@@ -175,8 +175,8 @@ static int call(struct sim_be *be, const char *fn, const char *what,
 	if (!what)
 		what = op < IOREQD_SIM_OP_END_ && op_names[op] ? op_names[op] : "?";
 	if (op < IOREQD_SIM_OP_END_ && op_names[op] && injected(op_names[op])) {
-		log_warnx("%s: d%u: %s: %s (injected by IOREQD_SIM_FAIL)", fn, be->domid, what,
-		          strerror(EIO));
+		log_warnx("%s: d%u: %s: %s (injected by IOREQD_SIM_FAIL)", fn, be->domid,
+		          what, strerror(EIO));
 		return -EIO;
 	}
 	if (be->dead) {
@@ -241,8 +241,10 @@ static int connect_to(struct sim_be *be, const char *path, unsigned wait_ms)
 	bool said = false;
 
 	if (!path || strlen(path) >= sizeof(sa.sun_path)) {
-		log_errx("domain %u: bad simulated hypervisor socket path '%s' (at most %zu "
-			 "bytes)", be->domid, path ? path : "(none)", sizeof(sa.sun_path) - 1);
+		log_errx(
+		    "domain %u: bad simulated hypervisor socket path '%s' (at most %zu "
+		    "bytes)",
+		    be->domid, path ? path : "(none)", sizeof(sa.sun_path) - 1);
 		return -EINVAL;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
@@ -259,21 +261,24 @@ static int connect_to(struct sim_be *be, const char *path, unsigned wait_ms)
 		err = errno;
 		close(be->sock);
 		be->sock = -1;
-		if ((err != ENOENT && err != ECONNREFUSED) || ioreqd_now_ns() >= deadline) {
+		if ((err != ENOENT && err != ECONNREFUSED) ||
+		    ioreqd_now_ns() >= deadline) {
 			log_errx("domain %u: no simulated hypervisor on %s%s: %s (start "
-				 "ioreqd-simguest --socket %s --domid %u; see ioreqd-simguest(1))",
-				 be->domid, path, said ? " within --sim-wait" : "",
-				 strerror(err), path, be->domid);
+			         "ioreqd-simguest --socket %s --domid %u; see "
+			         "ioreqd-simguest(1))",
+			         be->domid, path, said ? " within --sim-wait" : "",
+			         strerror(err), path, be->domid);
 			return -err;
 		}
 		if (!said) {
-			log_info("domain %u: waiting up to %u s for the simulated hypervisor on %s",
-				 be->domid, (wait_ms + 999) / 1000, path);
+			log_info("domain %u: waiting up to %u s for the simulated "
+			         "hypervisor on %s",
+			         be->domid, (wait_ms + 999) / 1000, path);
 			said = true;
 		}
 		nanosleep(&(struct timespec){.tv_sec = pause_ms / 1000,
-					     .tv_nsec = (pause_ms % 1000) * 1000000},
-			  NULL);
+		                             .tv_nsec = (pause_ms % 1000) * 1000000},
+		          NULL);
 		pause_ms = pause_ms * 2 > 250 ? 250 : pause_ms * 2;
 	}
 	setsockopt(be->sock, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -317,8 +322,9 @@ static int backend_sim_open(void **priv, const struct ioreqd_backend_args *args)
 	be->ram_size = m.u.create.ram_size;
 	if (m.u.create.page_size != IOREQD_SIM_PAGE_SIZE || be->ram_size == 0 ||
 	    (uint64_t)(size_t)be->ram_size != be->ram_size) {
-		log_errx("d%u: CREATE: bad reply (page size %u, RAM 0x%llx bytes)", be->domid, m.u.create.page_size,
-		          (unsigned long long)be->ram_size);
+		log_errx("d%u: CREATE: bad reply (page size %u, RAM 0x%llx bytes)",
+		         be->domid, m.u.create.page_size,
+		         (unsigned long long)be->ram_size);
 		rc = -EPROTO;
 		goto out;
 	}
@@ -396,7 +402,8 @@ static int backend_sim_bind(void *priv, unsigned nr_vcpus)
 	struct sim_be *be = priv;
 
 	if (be->bound || nr_vcpus == 0 || nr_vcpus > be->nr_vcpus) {
-		log_errx("d%u: cannot bind %u vCPUs (the domain has %u, %u bound)", be->domid, nr_vcpus, be->nr_vcpus, be->bound);
+		log_errx("d%u: cannot bind %u vCPUs (the domain has %u, %u bound)",
+		         be->domid, nr_vcpus, be->nr_vcpus, be->bound);
 		return be->bound ? -EALREADY : -EINVAL;
 	}
 	for (unsigned v = 0; v < nr_vcpus; v++) {
@@ -419,8 +426,8 @@ static int backend_sim_bind(void *priv, unsigned nr_vcpus)
 			    ioreqd_sim_frame(be->pages, IOREQD_SIM_FRAME_IOREQ);
 
 			if (p->vcpu_ioreq[v].vp_eport != m.u.bind.eport) {
-				log_errx("d%u v%u: vp_eport %u, expected %u", be->domid, v,
-				          p->vcpu_ioreq[v].vp_eport, m.u.bind.eport);
+				log_errx("d%u v%u: vp_eport %u, expected %u", be->domid,
+				         v, p->vcpu_ioreq[v].vp_eport, m.u.bind.eport);
 				return -EPROTO;
 			}
 		}
@@ -440,8 +447,8 @@ static int backend_sim_map_range(void *priv, enum ioreqd_space space, uint64_t b
 		return -EINVAL;
 	}
 	snprintf(what, sizeof(what), "MAP_RANGE %s %s 0x%llx-0x%llx",
-	         map ? "map" : "unmap", ioreqd_space_name(space), (unsigned long long)base,
-	         (unsigned long long)last);
+	         map ? "map" : "unmap", ioreqd_space_name(space),
+	         (unsigned long long)base, (unsigned long long)last);
 	msg_init(&m, IOREQD_SIM_OP_MAP_RANGE);
 	m.u.range.space = (uint32_t)space;
 	m.u.range.map = map;
@@ -542,8 +549,9 @@ static bool ram_span_ok(struct sim_be *be, const char *fn, uint64_t gpa, size_t 
 	if (gpa + len >= gpa && gpa + len <= be->ram_size)
 		return true;
 	ioreqd_log_rl(&be->rl, LOG_LEVEL_DEBUG,
-		      "%s: d%u: gpa 0x%llx+%zu is outside guest RAM (0x%llx bytes)", fn,
-		      be->domid, (unsigned long long)gpa, len, (unsigned long long)be->ram_size);
+	              "%s: d%u: gpa 0x%llx+%zu is outside guest RAM (0x%llx bytes)", fn,
+	              be->domid, (unsigned long long)gpa, len,
+	              (unsigned long long)be->ram_size);
 	return false;
 }
 
@@ -573,7 +581,7 @@ static int backend_sim_guest_write(void *priv, uint64_t gpa, const void *buf, si
  * has no read-only RAM, so @p write changes nothing.  The token is unused.
  */
 static int backend_sim_map(void *priv, uint64_t gpa, uint64_t len, bool write, void **hva,
-			   uintptr_t *token)
+                           uintptr_t *token)
 {
 	struct sim_be *be = priv;
 
@@ -601,7 +609,7 @@ static void backend_sim_invalidate(void *priv)
 
 	/* Guest RAM is one permanent mapping: there is no map cache to drop. */
 	ioreqd_log_rl(&be->rl, LOG_LEVEL_DEBUG, "%s: d%u: nothing cached", __func__,
-		      be->domid);
+	              be->domid);
 }
 
 /* --- Interrupts, vCPU state, publishing --------------------------------------------- */

@@ -47,20 +47,20 @@ uint32_t ioreqd_xen_ar_to_attr(uint32_t ar)
 	return attr;
 }
 
-#define SEG_FROM(seg)                                                                   \
-	do {                                                                            \
-		r->seg.sel = (uint16_t)c->seg##_sel;                                    \
-		r->seg.base = c->seg##_base;                                            \
-		r->seg.limit = c->seg##_limit;                                          \
-		r->seg.ar = ioreqd_xen_attr_to_ar(c->seg##_arbytes);                    \
+#define SEG_FROM(seg)                                                                    \
+	do {                                                                             \
+		r->seg.sel = (uint16_t)c->seg##_sel;                                     \
+		r->seg.base = c->seg##_base;                                             \
+		r->seg.limit = c->seg##_limit;                                           \
+		r->seg.ar = ioreqd_xen_attr_to_ar(c->seg##_arbytes);                     \
 	} while (0)
 
-#define SEG_TO(seg)                                                                     \
-	do {                                                                            \
-		c->seg##_sel = r->seg.sel;                                              \
-		c->seg##_base = r->seg.base;                                            \
-		c->seg##_limit = r->seg.limit;                                          \
-		c->seg##_arbytes = ioreqd_xen_ar_to_attr(r->seg.ar);                    \
+#define SEG_TO(seg)                                                                      \
+	do {                                                                             \
+		c->seg##_sel = r->seg.sel;                                               \
+		c->seg##_base = r->seg.base;                                             \
+		c->seg##_limit = r->seg.limit;                                           \
+		c->seg##_arbytes = ioreqd_xen_ar_to_attr(r->seg.ar);                     \
 	} while (0)
 
 void ioreqd_xen_cpu_to_regs(const struct hvm_hw_cpu *c, struct ioreqd_vcpu_regs *r)
@@ -171,7 +171,7 @@ void ioreqd_xen_regs_to_cpu(const struct ioreqd_vcpu_regs *r, struct hvm_hw_cpu 
 }
 
 int ioreqd_xen_ctx_patch(uint8_t *ctx, size_t size, unsigned vcpu,
-			 const struct ioreqd_vcpu_regs *r)
+                         const struct ioreqd_vcpu_regs *r)
 {
 	struct hvm_save_descriptor d;
 	struct hvm_hw_cpu cpu;
@@ -204,10 +204,10 @@ int ioreqd_xen_ctx_patch(uint8_t *ctx, size_t size, unsigned vcpu,
 }
 
 static int get_cpu(xc_interface *xch, unsigned domid, unsigned vcpu, struct hvm_hw_cpu *c,
-		   const char *func)
+                   const char *func)
 {
-	if (xc_domain_hvm_getcontext_partial(xch, domid, HVM_SAVE_CODE(CPU), (uint16_t)vcpu, c,
-					     sizeof(*c)) < 0)
+	if (xc_domain_hvm_getcontext_partial(xch, domid, HVM_SAVE_CODE(CPU),
+	                                     (uint16_t)vcpu, c, sizeof(*c)) < 0)
 		return ioreqd_xen_fail(func, "xc_domain_hvm_getcontext_partial", domid);
 	return 0;
 }
@@ -225,7 +225,7 @@ int ioreqd_xen_ctx_get_ip(xc_interface *xch, unsigned domid, unsigned vcpu, uint
 }
 
 int ioreqd_xen_ctx_get(xc_interface *xch, unsigned domid, unsigned vcpu,
-		       struct ioreqd_vcpu_regs *r)
+                       struct ioreqd_vcpu_regs *r)
 {
 	struct hvm_hw_cpu c;
 	int rc;
@@ -238,7 +238,7 @@ int ioreqd_xen_ctx_get(xc_interface *xch, unsigned domid, unsigned vcpu,
 }
 
 int ioreqd_xen_ctx_set(xc_interface *xch, unsigned domid, unsigned vcpu,
-		       const struct ioreqd_vcpu_regs *r)
+                       const struct ioreqd_vcpu_regs *r)
 {
 	uint8_t *ctx = NULL;
 	bool paused = false;
@@ -260,8 +260,8 @@ int ioreqd_xen_ctx_set(xc_interface *xch, unsigned domid, unsigned vcpu,
 	ctx = malloc((size_t)size);
 	if (!ctx) {
 		rc = -ENOMEM;
-		log_warnx("%s: domain %u: no memory for a %d-byte HVM context", __func__, domid,
-			  size);
+		log_warnx("%s: domain %u: no memory for a %d-byte HVM context", __func__,
+		          domid, size);
 		goto out;
 	}
 	got = xc_domain_hvm_getcontext(xch, domid, ctx, (uint32_t)size);
@@ -271,14 +271,14 @@ int ioreqd_xen_ctx_set(xc_interface *xch, unsigned domid, unsigned vcpu,
 	}
 	if (got > size) {
 		rc = -EPROTO;
-		log_warnx("%s: domain %u: HVM context grew from %d to %d bytes", __func__, domid,
-			  size, got);
+		log_warnx("%s: domain %u: HVM context grew from %d to %d bytes", __func__,
+		          domid, size, got);
 		goto out;
 	}
 	rc = ioreqd_xen_ctx_patch(ctx, (size_t)got, vcpu, r);
 	if (rc < 0) {
-		log_warnx("%s: domain %u vcpu%u: %s in the HVM context", __func__, domid, vcpu,
-			  rc == -ENOENT ? "no CPU record" : "malformed CPU record");
+		log_warnx("%s: domain %u vcpu%u: %s in the HVM context", __func__, domid,
+		          vcpu, rc == -ENOENT ? "no CPU record" : "malformed CPU record");
 		goto out;
 	}
 	if (xc_domain_hvm_setcontext(xch, domid, ctx, (uint32_t)got) < 0) {
@@ -306,14 +306,14 @@ int ioreqd_xen_ctx_get_ip(xc_interface *xch, unsigned domid, unsigned vcpu, uint
 }
 
 int ioreqd_xen_ctx_get(xc_interface *xch, unsigned domid, unsigned vcpu,
-		       struct ioreqd_vcpu_regs *r)
+                       struct ioreqd_vcpu_regs *r)
 {
 	memset(r, 0, sizeof(*r));
 	return -ENOTSUP;
 }
 
 int ioreqd_xen_ctx_set(xc_interface *xch, unsigned domid, unsigned vcpu,
-		       const struct ioreqd_vcpu_regs *r)
+                       const struct ioreqd_vcpu_regs *r)
 {
 	return -ENOTSUP;
 }

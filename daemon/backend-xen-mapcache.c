@@ -23,8 +23,8 @@
 #define PAGE_SHIFT XC_PAGE_SHIFT
 #define PAGE_SIZE XC_PAGE_SIZE
 
-void ioreqd_xen_mapcache_init(struct ioreqd_xen_mapcache *mc, xenforeignmemory_handle *fmem,
-			      unsigned domid)
+void ioreqd_xen_mapcache_init(struct ioreqd_xen_mapcache *mc,
+                              xenforeignmemory_handle *fmem, unsigned domid)
 {
 	static const struct ioreqd_ratelimit rl = IOREQD_RATELIMIT_INIT(10, 1);
 
@@ -54,13 +54,15 @@ void ioreqd_xen_mapcache_invalidate(struct ioreqd_xen_mapcache *mc)
  * Map one frame.  Pages the guest may only read (a ROM, say) refuse a
  * writable mapping, so a read falls back to a read-only one.
  */
-static void *map_frame(struct ioreqd_xen_mapcache *mc, uint64_t gfn, bool write, bool *writable)
+static void *map_frame(struct ioreqd_xen_mapcache *mc, uint64_t gfn, bool write,
+                       bool *writable)
 {
 	xen_pfn_t pfn = (xen_pfn_t)gfn;
 	void *va;
 
 	/* err == NULL: all or nothing, and errno says why. */
-	va = xenforeignmemory_map(mc->fmem, mc->domid, PROT_READ | PROT_WRITE, 1, &pfn, NULL);
+	va = xenforeignmemory_map(mc->fmem, mc->domid, PROT_READ | PROT_WRITE, 1, &pfn,
+	                          NULL);
 	if (va) {
 		*writable = true;
 		return va;
@@ -106,9 +108,9 @@ static void *lookup(struct ioreqd_xen_mapcache *mc, uint64_t gfn, bool write)
 		int err = errno;
 
 		ioreqd_log_rl(&mc->rl, LOG_LEVEL_WARN,
-			      "%s: xenforeignmemory_map: %s (domain %u, gfn 0x%llx, %s)", __func__,
-			      strerror(err), mc->domid, (unsigned long long)gfn,
-			      write ? "write" : "read");
+		              "%s: xenforeignmemory_map: %s (domain %u, gfn 0x%llx, %s)",
+		              __func__, strerror(err), mc->domid, (unsigned long long)gfn,
+		              write ? "write" : "read");
 		return NULL;
 	}
 	victim->gfn = gfn;
@@ -119,7 +121,7 @@ static void *lookup(struct ioreqd_xen_mapcache *mc, uint64_t gfn, bool write)
 }
 
 int ioreqd_xen_mapcache_copy(struct ioreqd_xen_mapcache *mc, uint64_t gpa, void *buf,
-			     size_t len, bool write)
+                             size_t len, bool write)
 {
 	unsigned char *p = buf;
 
@@ -129,8 +131,8 @@ int ioreqd_xen_mapcache_copy(struct ioreqd_xen_mapcache *mc, uint64_t gpa, void 
 	if (len > IOREQD_XEN_COPY_MAX || gpa >= IOREQD_XEN_GPA_LIMIT ||
 	    len > IOREQD_XEN_GPA_LIMIT - gpa) {
 		ioreqd_log_rl(&mc->rl, LOG_LEVEL_WARN,
-			      "%s: domain %u: guest range 0x%llx+0x%zx is out of bounds", __func__,
-			      mc->domid, (unsigned long long)gpa, len);
+		              "%s: domain %u: guest range 0x%llx+0x%zx is out of bounds",
+		              __func__, mc->domid, (unsigned long long)gpa, len);
 		return -EFAULT;
 	}
 	while (len) {
@@ -154,8 +156,8 @@ int ioreqd_xen_mapcache_copy(struct ioreqd_xen_mapcache *mc, uint64_t gpa, void 
 	return 0;
 }
 
-int ioreqd_xen_dma_map(struct ioreqd_xen_mapcache *mc, uint64_t gpa, uint64_t len, bool write,
-		       void **hva, uintptr_t *token)
+int ioreqd_xen_dma_map(struct ioreqd_xen_mapcache *mc, uint64_t gpa, uint64_t len,
+                       bool write, void **hva, uintptr_t *token)
 {
 	struct ioreqd_xen_dma *m = NULL;
 	xen_pfn_t *pfns = NULL;
@@ -168,8 +170,9 @@ int ioreqd_xen_dma_map(struct ioreqd_xen_mapcache *mc, uint64_t gpa, uint64_t le
 	if (len == 0 || len > IOREQD_XEN_DMA_MAX || gpa >= IOREQD_XEN_GPA_LIMIT ||
 	    len > IOREQD_XEN_GPA_LIMIT - gpa) {
 		ioreqd_log_rl(&mc->rl, LOG_LEVEL_WARN,
-			      "%s: domain %u: guest range 0x%llx+0x%llx is out of bounds", __func__,
-			      mc->domid, (unsigned long long)gpa, (unsigned long long)len);
+		              "%s: domain %u: guest range 0x%llx+0x%llx is out of bounds",
+		              __func__, mc->domid, (unsigned long long)gpa,
+		              (unsigned long long)len);
 		return -EFAULT;
 	}
 	/* The page count includes the offset into the first page. */
@@ -186,12 +189,14 @@ int ioreqd_xen_dma_map(struct ioreqd_xen_mapcache *mc, uint64_t gpa, uint64_t le
 		pfns[i] = (xen_pfn_t)(first + i);
 	/* err == NULL: all or nothing, and errno says why. */
 	m->va = xenforeignmemory_map(mc->fmem, mc->domid,
-				     write ? PROT_READ | PROT_WRITE : PROT_READ, pages, pfns, NULL);
+	                             write ? PROT_READ | PROT_WRITE : PROT_READ, pages,
+	                             pfns, NULL);
 	if (!m->va) {
-		ioreqd_log_rl(&mc->rl, LOG_LEVEL_WARN,
-			      "%s: xenforeignmemory_map: %s (domain %u, gpa 0x%llx+0x%llx, %s)",
-			      __func__, strerror(errno), mc->domid, (unsigned long long)gpa,
-			      (unsigned long long)len, write ? "write" : "read");
+		ioreqd_log_rl(
+		    &mc->rl, LOG_LEVEL_WARN,
+		    "%s: xenforeignmemory_map: %s (domain %u, gpa 0x%llx+0x%llx, %s)",
+		    __func__, strerror(errno), mc->domid, (unsigned long long)gpa,
+		    (unsigned long long)len, write ? "write" : "read");
 		goto out;
 	}
 	m->pages = pages;

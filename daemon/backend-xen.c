@@ -81,7 +81,7 @@ struct xen_be {
 	bool enabled;
 	bool restricted; /* xentoolcore_restrict_all done: xc and xenstore are dead */
 	bool published;
-	bool gone;       /* domain_gone() saw the domain die: teardown errors are expected */
+	bool gone; /* domain_gone() saw the domain die: teardown errors are expected */
 
 	xenforeignmemory_resource_handle *fres;
 	void *pages; /* the mapped resource: [buffered page,] shared page */
@@ -123,21 +123,25 @@ static int setup_fail(const char *func, const char *call, unsigned domid)
 
 	if (open_call && (err == ENOENT || err == ENXIO || err == ENODEV) &&
 	    access("/dev/xen/privcmd", F_OK) < 0 && access("/proc/xen", F_OK) < 0)
-		ioreqd_log_error(func, false,
-				 "this is not a Xen dom0 (no /dev/xen/privcmd or /proc/xen): "
-				 "%s failed: %s; to run ioreqd without Xen, use --backend=sim "
-				 "with ioreqd-simguest(1)",
-				 call, strerror(err));
+		ioreqd_log_error(
+		    func, false,
+		    "this is not a Xen dom0 (no /dev/xen/privcmd or /proc/xen): "
+		    "%s failed: %s; to run ioreqd without Xen, use --backend=sim "
+		    "with ioreqd-simguest(1)",
+		    call, strerror(err));
 	else if (err == EACCES || err == EPERM)
 		ioreqd_log_error(func, false,
-				 "domain %u: %s: %s (ioreqd needs root in dom0, or the "
-				 "privileges of a device-model stub domain)",
-				 domid, call, strerror(err));
+		                 "domain %u: %s: %s (ioreqd needs root in dom0, or the "
+		                 "privileges of a device-model stub domain)",
+		                 domid, call, strerror(err));
 	else if (err == ESRCH)
-		ioreqd_log_error(func, false, "domain %u: %s: no such domain (xl list shows "
-				 "the running ones)", domid, call);
+		ioreqd_log_error(func, false,
+		                 "domain %u: %s: no such domain (xl list shows "
+		                 "the running ones)",
+		                 domid, call);
 	else
-		ioreqd_log_error(func, false, "domain %u: %s: %s", domid, call, strerror(err));
+		ioreqd_log_error(func, false, "domain %u: %s: %s", domid, call,
+		                 strerror(err));
 	return -err;
 }
 
@@ -147,11 +151,12 @@ static int setup_fail(const char *func, const char *call, unsigned domid)
  * report ourselves, with the call named, at warning level.
  */
 static void xtl_vmessage(struct xentoollog_logger *logger, xentoollog_level level,
-			 int errnoval, const char *context, const char *format, va_list al)
-	__attribute__((format(printf, 5, 0)));
+                         int errnoval, const char *context, const char *format,
+                         va_list al) __attribute__((format(printf, 5, 0)));
 
 static void xtl_vmessage(struct xentoollog_logger *logger, xentoollog_level level,
-			 int errnoval, const char *context, const char *format, va_list al)
+                         int errnoval, const char *context, const char *format,
+                         va_list al)
 {
 	char buf[512];
 
@@ -159,15 +164,16 @@ static void xtl_vmessage(struct xentoollog_logger *logger, xentoollog_level leve
 		return;
 	vsnprintf(buf, sizeof(buf), format, al);
 	if (errnoval >= 0)
-		log_debug("xen: %s: %s: %s", context ? context : "lib", buf, strerror(errnoval));
+		log_debug("xen: %s: %s: %s", context ? context : "lib", buf,
+		          strerror(errnoval));
 	else
 		log_debug("xen: %s: %s", context ? context : "lib", buf);
 }
 
 static struct xentoollog_logger xtl_logger = {
-	.vmessage = xtl_vmessage,
-	.progress = NULL,
-	.destroy = NULL,
+    .vmessage = xtl_vmessage,
+    .progress = NULL,
+    .destroy = NULL,
 };
 
 /* ---- open / close -------------------------------------------------------------- */
@@ -197,7 +203,7 @@ static int xen_open(void **priv, const struct ioreqd_backend_args *args)
 	be->buffered = args->buffered && XEN_X86;
 	if (args->buffered && !be->buffered)
 		log_info("%s: domain %u: no buffered ring on this architecture", __func__,
-			 be->domid);
+		         be->domid);
 
 	be->dmod = xendevicemodel_open(&xtl_logger, 0);
 	if (!be->dmod) {
@@ -226,10 +232,12 @@ static int xen_open(void **priv, const struct ioreqd_backend_args *args)
 		goto out;
 	}
 
-	bufioreq = be->buffered ? HVM_IOREQSRV_BUFIOREQ_ATOMIC : HVM_IOREQSRV_BUFIOREQ_OFF;
+	bufioreq =
+	    be->buffered ? HVM_IOREQSRV_BUFIOREQ_ATOMIC : HVM_IOREQSRV_BUFIOREQ_OFF;
 	if (xendevicemodel_create_ioreq_server(be->dmod, (domid_t)be->domid, bufioreq,
-					       &be->id) < 0) {
-		rc = setup_fail(__func__, "xendevicemodel_create_ioreq_server", be->domid);
+	                                       &be->id) < 0) {
+		rc =
+		    setup_fail(__func__, "xendevicemodel_create_ioreq_server", be->domid);
 		goto out;
 	}
 	be->created = true;
@@ -250,7 +258,7 @@ static int xen_open(void **priv, const struct ioreqd_backend_args *args)
 		goto out;
 	}
 	log_info("%s: domain %u: ioreq server %u created%s", __func__, be->domid,
-		 (unsigned)be->id, be->buffered ? " with a buffered ring" : "");
+	         (unsigned)be->id, be->buffered ? " with a buffered ring" : "");
 	*priv = be;
 	rc = 0;
 out:
@@ -279,8 +287,8 @@ static int teardown_fail(const struct xen_be *be, const char *func, const char *
 	int err = errno ? errno : EIO;
 
 	if (teardown_expected(be, err))
-		log_debug("%s: %s: %s (domain %u, which is gone)", func, call, strerror(err),
-			  be->domid);
+		log_debug("%s: %s: %s (domain %u, which is gone)", func, call,
+		          strerror(err), be->domid);
 	else
 		log_warnx("%s: %s: %s (domain %u)", func, call, strerror(err), be->domid);
 	return -err;
@@ -302,7 +310,7 @@ static void xen_close(void *priv)
 	/* Confining closed xenstore (xen_restrict_domain); the node stays. */
 	if (be->published && be->xsh) {
 		snprintf(path, sizeof(path), "/local/domain/%u/ioreqd/%u", BACKEND_DOMID,
-			 be->domid);
+		         be->domid);
 		if (!xs_rm(be->xsh, XBT_NULL, path))
 			close_fail(be, "xs_rm");
 	}
@@ -320,11 +328,11 @@ static void xen_close(void *priv)
 		/* Devices keep ring mappings until their fini, which runs later. */
 		if (left)
 			log_debug("%s: d%u: released %u guest DMA mapping(s) still held",
-				  __func__, be->domid, left);
+			          __func__, be->domid, left);
 		ioreqd_xen_mapcache_invalidate(&be->mc);
 	}
-	if (be->enabled &&
-	    xendevicemodel_set_ioreq_server_state(be->dmod, (domid_t)be->domid, be->id, 0) < 0)
+	if (be->enabled && xendevicemodel_set_ioreq_server_state(
+	                       be->dmod, (domid_t)be->domid, be->id, 0) < 0)
 		close_fail(be, "xendevicemodel_set_ioreq_server_state");
 	be->enabled = false;
 	if (be->fres && xenforeignmemory_unmap_resource(be->fmem, be->fres) < 0)
@@ -371,11 +379,11 @@ static int xen_map_pages(void *priv, shared_iopage_t **sync, buffered_iopage_t *
 	 * page, so one mapping of two frames gets both, in that order.
 	 */
 	first = be->buffered ? XENMEM_resource_ioreq_server_frame_bufioreq
-			     : XENMEM_resource_ioreq_server_frame_ioreq(0);
+	                     : XENMEM_resource_ioreq_server_frame_ioreq(0);
 	nr = be->buffered ? 2 : 1;
-	be->fres = xenforeignmemory_map_resource(be->fmem, (domid_t)be->domid,
-						 XENMEM_resource_ioreq_server, be->id, first, nr,
-						 &be->pages, PROT_READ | PROT_WRITE, 0);
+	be->fres = xenforeignmemory_map_resource(
+	    be->fmem, (domid_t)be->domid, XENMEM_resource_ioreq_server, be->id, first, nr,
+	    &be->pages, PROT_READ | PROT_WRITE, 0);
 	if (!be->fres)
 		return setup_fail(__func__, "xenforeignmemory_map_resource", be->domid);
 	if (be->buffered) {
@@ -395,12 +403,13 @@ static int xen_enable(void *priv, bool on)
 	struct xen_be *be = priv;
 
 	if (xendevicemodel_set_ioreq_server_state(be->dmod, (domid_t)be->domid, be->id,
-						  on ? 1 : 0) < 0) {
+	                                          on ? 1 : 0) < 0) {
 		/* Disabling is teardown: quiet if the domain went first. */
 		if (!on)
-			return teardown_fail(be, __func__, "xendevicemodel_set_ioreq_server_state");
+			return teardown_fail(be, __func__,
+			                     "xendevicemodel_set_ioreq_server_state");
 		return setup_fail(__func__, "xendevicemodel_set_ioreq_server_state",
-				       be->domid);
+		                  be->domid);
 	}
 	be->enabled = on;
 	return 0;
@@ -435,13 +444,14 @@ static int xen_bind(void *priv, unsigned nr_vcpus)
 	if (be->vcpu_port)
 		return -EALREADY;
 	if (!be->sync || !be->enabled) {
-		log_errx("domain %u: map and enable the server before binding", be->domid);
+		log_errx("domain %u: map and enable the server before binding",
+		         be->domid);
 		return -EINVAL;
 	}
 	/* The shared page has one 32-byte slot per vCPU and no more. */
 	if (nr_vcpus == 0 || nr_vcpus > IOREQD_MAX_VCPUS) {
 		log_errx("domain %u: %u vCPUs; the shared page serves 1 to %u", be->domid,
-			 nr_vcpus, IOREQD_MAX_VCPUS);
+		         nr_vcpus, IOREQD_MAX_VCPUS);
 		return -E2BIG;
 	}
 	be->vcpu_port = calloc(nr_vcpus, sizeof(*be->vcpu_port));
@@ -456,13 +466,14 @@ static int xen_bind(void *priv, unsigned nr_vcpus)
 		remote = ((volatile ioreq_t *)&be->sync->vcpu_ioreq[v])->vp_eport;
 		if (remote == 0) {
 			log_errx("domain %u vcpu%u: no event channel in the shared page",
-				 be->domid, v);
+			         be->domid, v);
 			rc = -EPROTO;
 			goto out;
 		}
 		local = xenevtchn_bind_interdomain(be->xce, be->domid, remote);
 		if (local < 0) {
-			rc = setup_fail(__func__, "xenevtchn_bind_interdomain", be->domid);
+			rc =
+			    setup_fail(__func__, "xenevtchn_bind_interdomain", be->domid);
 			goto out;
 		}
 		be->vcpu_port[v] = (evtchn_port_t)local;
@@ -473,15 +484,16 @@ static int xen_bind(void *priv, unsigned nr_vcpus)
 
 	if (be->buffered) {
 		/* NULL gfns: we have the pages as a resource, Xen need not map them. */
-		if (xendevicemodel_get_ioreq_server_info(be->dmod, (domid_t)be->domid, be->id,
-							 NULL, NULL, &remote) < 0) {
+		if (xendevicemodel_get_ioreq_server_info(
+		        be->dmod, (domid_t)be->domid, be->id, NULL, NULL, &remote) < 0) {
 			rc = setup_fail(__func__, "xendevicemodel_get_ioreq_server_info",
-					     be->domid);
+			                be->domid);
 			goto out;
 		}
 		local = xenevtchn_bind_interdomain(be->xce, be->domid, remote);
 		if (local < 0) {
-			rc = setup_fail(__func__, "xenevtchn_bind_interdomain", be->domid);
+			rc =
+			    setup_fail(__func__, "xenevtchn_bind_interdomain", be->domid);
 			goto out;
 		}
 		be->buf_port = (evtchn_port_t)local;
@@ -508,15 +520,17 @@ static struct pci_claim *pci_find(struct xen_be *be, uint32_t sbdf)
  * one, while several of our ranges may sit in one SBDF: count them, map the
  * SBDF with the first and unmap it with the last.
  */
-static int map_pci(struct xen_be *be, uint64_t base, uint64_t last, bool map, const char *func)
+static int map_pci(struct xen_be *be, uint64_t base, uint64_t last, bool map,
+                   const char *func)
 {
 	uint32_t sbdf = ioreqd_pci_sbdf(base);
 	struct ioreqd_pci_addr a;
 	struct pci_claim *c = pci_find(be, sbdf);
 
 	if (ioreqd_pci_sbdf(last) != sbdf) {
-		log_warnx("%s: domain %u: PCI range 0x%" PRIx64 "-0x%" PRIx64 " spans SBDFs",
-			  func, be->domid, base, last);
+		log_warnx("%s: domain %u: PCI range 0x%" PRIx64 "-0x%" PRIx64
+		          " spans SBDFs",
+		          func, be->domid, base, last);
 		return -EINVAL;
 	}
 	ioreqd_pci_decode(base, &a);
@@ -526,11 +540,11 @@ static int map_pci(struct xen_be *be, uint64_t base, uint64_t last, bool map, co
 		if (--c->refs > 0)
 			return 0;
 		*c = be->pci[--be->nr_pci];
-		if (xendevicemodel_unmap_pcidev_from_ioreq_server(be->dmod, (domid_t)be->domid,
-								  be->id, a.seg, a.bus, a.dev,
-								  a.fn) < 0)
-			return teardown_fail(be, func,
-					     "xendevicemodel_unmap_pcidev_from_ioreq_server");
+		if (xendevicemodel_unmap_pcidev_from_ioreq_server(
+		        be->dmod, (domid_t)be->domid, be->id, a.seg, a.bus, a.dev, a.fn) <
+		    0)
+			return teardown_fail(
+			    be, func, "xendevicemodel_unmap_pcidev_from_ioreq_server");
 		return 0;
 	}
 	if (c) {
@@ -543,18 +557,18 @@ static int map_pci(struct xen_be *be, uint64_t base, uint64_t last, bool map, co
 		return -ENOMEM;
 	}
 	be->pci = c;
-	if (xendevicemodel_map_pcidev_to_ioreq_server(be->dmod, (domid_t)be->domid, be->id,
-						      a.seg, a.bus, a.dev, a.fn) < 0)
+	if (xendevicemodel_map_pcidev_to_ioreq_server(
+	        be->dmod, (domid_t)be->domid, be->id, a.seg, a.bus, a.dev, a.fn) < 0)
 		return ioreqd_xen_fail(func, "xendevicemodel_map_pcidev_to_ioreq_server",
-				       be->domid);
+		                       be->domid);
 	be->pci[be->nr_pci].sbdf = sbdf;
 	be->pci[be->nr_pci].refs = 1;
 	be->nr_pci++;
 	return 0;
 }
 
-static int xen_map_range(void *priv, enum ioreqd_space space, uint64_t base, uint64_t last,
-			 bool map)
+static int xen_map_range(void *priv, enum ioreqd_space space, uint64_t base,
+                         uint64_t last, bool map)
 {
 	struct xen_be *be = priv;
 	int is_mmio, rc;
@@ -574,23 +588,26 @@ static int xen_map_range(void *priv, enum ioreqd_space space, uint64_t base, uin
 		return -EINVAL;
 	}
 	if (map)
-		rc = xendevicemodel_map_io_range_to_ioreq_server(be->dmod, (domid_t)be->domid,
-								 be->id, is_mmio, base, last);
+		rc = xendevicemodel_map_io_range_to_ioreq_server(
+		    be->dmod, (domid_t)be->domid, be->id, is_mmio, base, last);
 	else
-		rc = xendevicemodel_unmap_io_range_from_ioreq_server(be->dmod, (domid_t)be->domid,
-								     be->id, is_mmio, base, last);
+		rc = xendevicemodel_unmap_io_range_from_ioreq_server(
+		    be->dmod, (domid_t)be->domid, be->id, is_mmio, base, last);
 	if (rc < 0 && !map && teardown_expected(be, errno ? errno : EIO)) {
-		/* Unclaiming after the domain went: its server and ranges are gone too. */
-		rc = teardown_fail(be, __func__, "xendevicemodel_unmap_io_range_from_ioreq_server");
-		log_debug("%s: domain %u: the range was %s 0x%" PRIx64 "-0x%" PRIx64, __func__,
-			  be->domid, is_mmio ? "mmio" : "pio", base, last);
+		/* Unclaiming after the domain went: its server and ranges are gone too.
+		 */
+		rc = teardown_fail(be, __func__,
+		                   "xendevicemodel_unmap_io_range_from_ioreq_server");
+		log_debug("%s: domain %u: the range was %s 0x%" PRIx64 "-0x%" PRIx64,
+		          __func__, be->domid, is_mmio ? "mmio" : "pio", base, last);
 	} else if (rc < 0) {
-		rc = ioreqd_xen_fail(__func__,
-				     map ? "xendevicemodel_map_io_range_to_ioreq_server"
-					 : "xendevicemodel_unmap_io_range_from_ioreq_server",
-				     be->domid);
-		log_warnx("%s: domain %u: the range was %s 0x%" PRIx64 "-0x%" PRIx64, __func__,
-			  be->domid, is_mmio ? "mmio" : "pio", base, last);
+		rc = ioreqd_xen_fail(
+		    __func__,
+		    map ? "xendevicemodel_map_io_range_to_ioreq_server"
+		        : "xendevicemodel_unmap_io_range_from_ioreq_server",
+		    be->domid);
+		log_warnx("%s: domain %u: the range was %s 0x%" PRIx64 "-0x%" PRIx64,
+		          __func__, be->domid, is_mmio ? "mmio" : "pio", base, last);
 	}
 	return rc;
 }
@@ -621,7 +638,8 @@ static const struct port_map *port_lookup(const struct xen_be *be, evtchn_port_t
 }
 
 static int evtchn_pending_cb(struct xen_be *be,
-			     void (*fn)(void *, enum ioreqd_backend_event, unsigned), void *arg)
+                             void (*fn)(void *, enum ioreqd_backend_event, unsigned),
+                             void *arg)
 {
 	xenevtchn_port_or_error_t port;
 	const struct port_map *pm;
@@ -648,8 +666,8 @@ static int evtchn_pending_cb(struct xen_be *be,
 		fn(arg, IOREQD_BE_EV_VCPU, pm->vcpu);
 	} else {
 		ioreqd_log_rl(&be->rl_io, LOG_LEVEL_WARN,
-			      "%s: domain %u: event on port %d, which is not ours", __func__,
-			      be->domid, (int)port);
+		              "%s: domain %u: event on port %d, which is not ours",
+		              __func__, be->domid, (int)port);
 	}
 	return rc;
 }
@@ -680,18 +698,21 @@ static bool domain_gone(struct xen_be *be)
 		return true;
 	}
 	if (info.flags & XEN_DOMINF_shutdown) {
-		reason = (info.flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
+		reason =
+		    (info.flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
 		/* A suspended domain may be resumed (checkpoint): keep serving. */
 		if (reason == SHUTDOWN_suspend)
 			return false;
-		log_info("%s: domain %u shut down (reason %u)", __func__, be->domid, reason);
+		log_info("%s: domain %u shut down (reason %u)", __func__, be->domid,
+		         reason);
 		return true;
 	}
 	return false;
 }
 
 static int watch_pending_cb(struct xen_be *be,
-			    void (*fn)(void *, enum ioreqd_backend_event, unsigned), void *arg)
+                            void (*fn)(void *, enum ioreqd_backend_event, unsigned),
+                            void *arg)
 {
 	unsigned events = 0;
 	char **w;
@@ -726,7 +747,8 @@ static int watch_pending_cb(struct xen_be *be,
  * server and goes unnoticed until the toolstack destroys it.
  */
 static int probe_pending_cb(struct xen_be *be,
-			    void (*fn)(void *, enum ioreqd_backend_event, unsigned), void *arg)
+                            void (*fn)(void *, enum ioreqd_backend_event, unsigned),
+                            void *arg)
 {
 	uint64_t ticks;
 	int err;
@@ -737,27 +759,27 @@ static int probe_pending_cb(struct xen_be *be,
 		return ioreqd_xen_fail(__func__, "read(timerfd)", be->domid);
 	if (be->gone)
 		return 0;
-	if (xendevicemodel_get_ioreq_server_info(be->dmod, (domid_t)be->domid, be->id, NULL,
-						 NULL, NULL) == 0)
+	if (xendevicemodel_get_ioreq_server_info(be->dmod, (domid_t)be->domid, be->id,
+	                                         NULL, NULL, NULL) == 0)
 		return 0;
 	err = errno ? errno : EIO;
 	if (err != ENOENT && err != ESRCH) {
 		ioreqd_log_rl(&be->rl_io, LOG_LEVEL_WARN,
-			      "%s: xendevicemodel_get_ioreq_server_info: %s (domain %u); "
-			      "cannot tell whether the domain is alive", __func__,
-			      strerror(err), be->domid);
+		              "%s: xendevicemodel_get_ioreq_server_info: %s (domain %u); "
+		              "cannot tell whether the domain is alive",
+		              __func__, strerror(err), be->domid);
 		return 0;
 	}
 	log_info("%s: domain %u is %s", __func__, be->domid,
-		 err == ESRCH ? "gone" : "dying (its ioreq server was destroyed)");
+	         err == ESRCH ? "gone" : "dying (its ioreq server was destroyed)");
 	be->gone = true;
 	fn(arg, IOREQD_BE_EV_DOMAIN_GONE, 0);
 	return 0;
 }
 
 static int xen_pending(void *priv, unsigned idx,
-		       void (*fn)(void *arg, enum ioreqd_backend_event ev, unsigned vcpu),
-		       void *arg)
+                       void (*fn)(void *arg, enum ioreqd_backend_event ev, unsigned vcpu),
+                       void *arg)
 {
 	struct xen_be *be = priv;
 
@@ -780,14 +802,16 @@ static int xen_notify(void *priv, unsigned vcpu)
 	if (xenevtchn_notify(be->xce, be->vcpu_port[vcpu]) < 0) {
 		err = errno ? errno : EIO;
 		ioreqd_log_rl(&be->rl_io, LOG_LEVEL_WARN,
-			      "%s: xenevtchn_notify: %s (domain %u vcpu%u port %u)", __func__,
-			      strerror(err), be->domid, vcpu, (unsigned)be->vcpu_port[vcpu]);
+		              "%s: xenevtchn_notify: %s (domain %u vcpu%u port %u)",
+		              __func__, strerror(err), be->domid, vcpu,
+		              (unsigned)be->vcpu_port[vcpu]);
 		return -err;
 	}
 	return 0;
 }
 
-/* ---- guest memory, interrupts -------------------------------------------------------- */
+/* ---- guest memory, interrupts --------------------------------------------------------
+ */
 
 static int xen_guest_read(void *priv, uint64_t gpa, void *buf, size_t len)
 {
@@ -804,7 +828,7 @@ static int xen_guest_write(void *priv, uint64_t gpa, const void *buf, size_t len
 }
 
 static int xen_map(void *priv, uint64_t gpa, uint64_t len, bool write, void **hva,
-		   uintptr_t *token)
+                   uintptr_t *token)
 {
 	struct xen_be *be = priv;
 
@@ -832,8 +856,8 @@ static int irq_fail(struct xen_be *be, const char *func, const char *call, unsig
 {
 	int err = errno ? errno : EIO;
 
-	ioreqd_log_rl(&be->rl_io, LOG_LEVEL_WARN, "%s: %s: %s (domain %u, 0x%x)", func, call,
-		      strerror(err), be->domid, what);
+	ioreqd_log_rl(&be->rl_io, LOG_LEVEL_WARN, "%s: %s: %s (domain %u, 0x%x)", func,
+	              call, strerror(err), be->domid, what);
 	return -err;
 }
 
@@ -846,7 +870,7 @@ static int xen_irq_set_level(void *priv, unsigned irq, unsigned level)
 	if (irq > 15)
 		return -EINVAL;
 	if (xendevicemodel_set_isa_irq_level(be->dmod, (domid_t)be->domid, (uint8_t)irq,
-					     level) < 0)
+	                                     level) < 0)
 		return irq_fail(be, __func__, "xendevicemodel_set_isa_irq_level", irq);
 #else
 	if (xendevicemodel_set_irq_level(be->dmod, (domid_t)be->domid, irq, level) < 0)
@@ -874,15 +898,17 @@ int ioreqd_xen_spi_check(xendevicemodel_handle *dmod, unsigned domid, unsigned i
 	if (err != EINVAL)
 		return ioreqd_xen_fail(__func__, "xendevicemodel_set_irq_level", domid);
 	if (irq < 32 || irq > 1019) {
-		log_warnx("domain %u: irq %u is not a GIC SPI: give its INTID, 32..1019 (the "
-			  "device tree's interrupts cell is INTID - 32)", domid, irq);
+		log_warnx(
+		    "domain %u: irq %u is not a GIC SPI: give its INTID, 32..1019 (the "
+		    "device tree's interrupts cell is INTID - 32)",
+		    domid, irq);
 		return -EINVAL;
 	}
 	log_warnx("domain %u has no interrupt %u (Xen refuses to drive that SPI): libxl "
-		  "sizes an Arm guest's vGIC for its own devices only.  On Xen 4.17, "
-		  "vuart = \"sbsa_uart\" in the guest's xl config gives it INTIDs 33..63 "
-		  "(32 is the vuart's); on Xen 4.19 and later, set nr_spis = %u or more",
-		  domid, irq, irq - 31);
+	          "sizes an Arm guest's vGIC for its own devices only.  On Xen 4.17, "
+	          "vuart = \"sbsa_uart\" in the guest's xl config gives it INTIDs 33..63 "
+	          "(32 is the vuart's); on Xen 4.19 and later, set nr_spis = %u or more",
+	          domid, irq, irq - 31);
 	return -EINVAL;
 }
 
@@ -898,7 +924,8 @@ static int xen_irq_check(void *priv, unsigned irq)
 	return -EINVAL;
 }
 
-static int xen_pci_intx_set_level(void *priv, uint32_t sbdf, unsigned intx, unsigned level)
+static int xen_pci_intx_set_level(void *priv, uint32_t sbdf, unsigned intx,
+                                  unsigned level)
 {
 	struct xen_be *be = priv;
 	struct ioreqd_pci_addr a;
@@ -906,8 +933,8 @@ static int xen_pci_intx_set_level(void *priv, uint32_t sbdf, unsigned intx, unsi
 	if (intx > 3)
 		return -EINVAL;
 	ioreqd_pci_decode(IOREQD_PCI_ADDR(sbdf, 0), &a);
-	if (xendevicemodel_set_pci_intx_level(be->dmod, (domid_t)be->domid, a.seg, a.bus, a.dev,
-					      (uint8_t)intx, level) < 0)
+	if (xendevicemodel_set_pci_intx_level(be->dmod, (domid_t)be->domid, a.seg, a.bus,
+	                                      a.dev, (uint8_t)intx, level) < 0)
 		return irq_fail(be, __func__, "xendevicemodel_set_pci_intx_level", sbdf);
 	return 0;
 }
@@ -921,15 +948,17 @@ static int xen_inject_msi(void *priv, uint64_t addr, uint32_t data)
 	return 0;
 }
 
-/* ---- vCPU state ---------------------------------------------------------------------- */
+/* ---- vCPU state ----------------------------------------------------------------------
+ */
 
 /* libxenctrl talks through libxencall, which restrict_all turns into /dev/null. */
 static int ctx_restricted(struct xen_be *be, const char *func)
 {
-	ioreqd_log_rl(&be->rl_ctx, LOG_LEVEL_WARN,
-		      "%s: domain %u: vCPU state is unavailable once the daemon is confined "
-		      "to the domain (xentoolcore_restrict_all closes libxenctrl)",
-		      func, be->domid);
+	ioreqd_log_rl(
+	    &be->rl_ctx, LOG_LEVEL_WARN,
+	    "%s: domain %u: vCPU state is unavailable once the daemon is confined "
+	    "to the domain (xentoolcore_restrict_all closes libxenctrl)",
+	    func, be->domid);
 	return -EPERM;
 }
 
@@ -963,7 +992,8 @@ static int xen_vcpu_set(void *priv, unsigned vcpu, const struct ioreqd_vcpu_regs
 	return ioreqd_xen_ctx_set(be->xch, be->domid, vcpu, regs);
 }
 
-/* ---- xenstore, confinement ------------------------------------------------------------ */
+/* ---- xenstore, confinement ------------------------------------------------------------
+ */
 
 /* A key is one or more '/'-separated names of [A-Za-z0-9_.-], none "." or "..". */
 static bool key_valid(const char *key)
@@ -1001,12 +1031,14 @@ static int xen_publish(void *priv, const char *key, const char *value)
 		return -EINVAL;
 	}
 	if (be->restricted || !be->xsh) {
-		log_warnx("%s: domain %u: cannot publish %s: xenstore is closed once the daemon "
-			  "is confined to the domain", __func__, be->domid, key);
+		log_warnx("%s: domain %u: cannot publish %s: xenstore is closed once the "
+		          "daemon "
+		          "is confined to the domain",
+		          __func__, be->domid, key);
 		return -EPERM;
 	}
-	snprintf(path, sizeof(path), "/local/domain/%u/ioreqd/%u/%s", BACKEND_DOMID, be->domid,
-		 key);
+	snprintf(path, sizeof(path), "/local/domain/%u/ioreqd/%u/%s", BACKEND_DOMID,
+	         be->domid, key);
 	if (!xs_write(be->xsh, XBT_NULL, path, value, (unsigned)strlen(value)))
 		return ioreqd_xen_fail(__func__, "xs_write", be->domid);
 	be->published = true;
@@ -1026,8 +1058,8 @@ static int xen_restrict_domain(void *priv)
 {
 	struct xen_be *be = priv;
 	struct itimerspec its = {
-		.it_interval = {.tv_sec = PROBE_INTERVAL_S},
-		.it_value = {.tv_sec = PROBE_INTERVAL_S},
+	    .it_interval = {.tv_sec = PROBE_INTERVAL_S},
+	    .it_value = {.tv_sec = PROBE_INTERVAL_S},
 	};
 
 	if (be->restricted)
@@ -1039,8 +1071,8 @@ static int xen_restrict_domain(void *priv)
 		return ioreqd_xen_fail(__func__, "timerfd_settime", be->domid);
 	if (be->xsh) {
 		if (!xs_unwatch(be->xsh, WATCH_PATH, WATCH_TOKEN))
-			log_debug("%s: xs_unwatch: %s (domain %u)", __func__, strerror(errno),
-				  be->domid);
+			log_debug("%s: xs_unwatch: %s (domain %u)", __func__,
+			          strerror(errno), be->domid);
 		xs_close(be->xsh);
 		be->xsh = NULL;
 		be->watch_fd = -1;
@@ -1049,42 +1081,42 @@ static int xen_restrict_domain(void *priv)
 		return ioreqd_xen_fail(__func__, "xentoolcore_restrict_all", be->domid);
 	be->restricted = true;
 	log_info("%s: confined to domain %u: vCPU state and xenstore are no longer "
-		 "available; the domain's death is noticed within %d s", __func__, be->domid,
-		 PROBE_INTERVAL_S);
+	         "available; the domain's death is noticed within %d s",
+	         __func__, be->domid, PROBE_INTERVAL_S);
 	return 0;
 }
 
 /* The data part: the engine and the hooks' host services call these directly. */
 const struct ioreqd_guest_ops ioreqd_backend_xen_guest = {
-	.notify = xen_notify,
-	.guest_read = xen_guest_read,
-	.guest_write = xen_guest_write,
-	.invalidate = xen_invalidate,
-	.map = xen_map,
-	.unmap = xen_unmap,
-	.irq_set_level = xen_irq_set_level,
-	.pci_intx_set_level = xen_pci_intx_set_level,
-	.inject_msi = xen_inject_msi,
-	.get_ip = xen_get_ip,
-	.vcpu_get = xen_vcpu_get,
-	.vcpu_set = xen_vcpu_set,
+    .notify = xen_notify,
+    .guest_read = xen_guest_read,
+    .guest_write = xen_guest_write,
+    .invalidate = xen_invalidate,
+    .map = xen_map,
+    .unmap = xen_unmap,
+    .irq_set_level = xen_irq_set_level,
+    .pci_intx_set_level = xen_pci_intx_set_level,
+    .inject_msi = xen_inject_msi,
+    .get_ip = xen_get_ip,
+    .vcpu_get = xen_vcpu_get,
+    .vcpu_set = xen_vcpu_set,
 };
 
 const struct ioreqd_backend_ops ioreqd_backend_xen = {
-	.name = "xen",
-	.caps = 0,
-	.guest = &ioreqd_backend_xen_guest,
-	.open = xen_open,
-	.map_pages = xen_map_pages,
-	.enable = xen_enable,
-	.nr_vcpus = xen_nr_vcpus,
-	.bind = xen_bind,
-	.map_range = xen_map_range,
-	.nr_fds = xen_nr_fds,
-	.fd = xen_fd,
-	.pending = xen_pending,
-	.irq_check = xen_irq_check,
-	.publish = xen_publish,
-	.restrict_domain = xen_restrict_domain,
-	.close = xen_close,
+    .name = "xen",
+    .caps = 0,
+    .guest = &ioreqd_backend_xen_guest,
+    .open = xen_open,
+    .map_pages = xen_map_pages,
+    .enable = xen_enable,
+    .nr_vcpus = xen_nr_vcpus,
+    .bind = xen_bind,
+    .map_range = xen_map_range,
+    .nr_fds = xen_nr_fds,
+    .fd = xen_fd,
+    .pending = xen_pending,
+    .irq_check = xen_irq_check,
+    .publish = xen_publish,
+    .restrict_domain = xen_restrict_domain,
+    .close = xen_close,
 };

@@ -51,7 +51,7 @@ struct ioreqd_xen_mapping {
 /* One DMA mapping handed out by ioreqd_xen_dma_map, until it is unmapped. */
 struct ioreqd_xen_dma {
 	struct ioreqd_xen_dma *prev, *next;
-	void *va;      /* the first mapped page */
+	void *va; /* the first mapped page */
 	size_t pages;
 };
 
@@ -71,8 +71,8 @@ struct ioreqd_xen_mapcache {
 };
 
 /** Start an empty cache over @p fmem (no mapping is made yet). */
-void ioreqd_xen_mapcache_init(struct ioreqd_xen_mapcache *mc, xenforeignmemory_handle *fmem,
-			      unsigned domid);
+void ioreqd_xen_mapcache_init(struct ioreqd_xen_mapcache *mc,
+                              xenforeignmemory_handle *fmem, unsigned domid);
 /** Unmap everything (IOREQ_TYPE_INVALIDATE, close).  Safe to call twice. */
 void ioreqd_xen_mapcache_invalidate(struct ioreqd_xen_mapcache *mc);
 /**
@@ -80,14 +80,14 @@ void ioreqd_xen_mapcache_invalidate(struct ioreqd_xen_mapcache *mc);
  * @return 0 or -EFAULT (bad range, or a page that cannot be mapped).
  */
 int ioreqd_xen_mapcache_copy(struct ioreqd_xen_mapcache *mc, uint64_t gpa, void *buf,
-			     size_t len, bool write);
+                             size_t len, bool write);
 /**
  * Map [gpa, gpa + len) for DMA with one xenforeignmemory_map of its frames
  * (struct ioreqd_gmem_ops.map; per call, not cached yet).
  * @return 0, or -EFAULT (bad range, frames not mappable, read-only and @p write).
  */
-int ioreqd_xen_dma_map(struct ioreqd_xen_mapcache *mc, uint64_t gpa, uint64_t len, bool write,
-		       void **hva, uintptr_t *token);
+int ioreqd_xen_dma_map(struct ioreqd_xen_mapcache *mc, uint64_t gpa, uint64_t len,
+                       bool write, void **hva, uintptr_t *token);
 /** Release a mapping of ioreqd_xen_dma_map. */
 void ioreqd_xen_dma_unmap(struct ioreqd_xen_mapcache *mc, uintptr_t token);
 /** Release every DMA mapping still live (close).  @return how many there were. */
@@ -112,20 +112,20 @@ uint32_t ioreqd_xen_ar_to_attr(uint32_t ar);
  * unexpected size, -ENOENT when the vCPU has no record.
  */
 int ioreqd_xen_ctx_patch(uint8_t *ctx, size_t size, unsigned vcpu,
-			 const struct ioreqd_vcpu_regs *r);
+                         const struct ioreqd_vcpu_regs *r);
 #endif
 
 /** The instruction pointer of @p vcpu.  @return 0 or a negative errno. */
 int ioreqd_xen_ctx_get_ip(xc_interface *xch, unsigned domid, unsigned vcpu, uint64_t *ip);
 /** The registers of @p vcpu.  @return 0 or a negative errno. */
 int ioreqd_xen_ctx_get(xc_interface *xch, unsigned domid, unsigned vcpu,
-		       struct ioreqd_vcpu_regs *r);
+                       struct ioreqd_vcpu_regs *r);
 /**
  * Write the registers of @p vcpu: pause the domain, fetch the whole context,
  * patch this vCPU's record, load it back, unpause.
  * @return 0 or a negative errno.
  */
 int ioreqd_xen_ctx_set(xc_interface *xch, unsigned domid, unsigned vcpu,
-		       const struct ioreqd_vcpu_regs *r);
+                       const struct ioreqd_vcpu_regs *r);
 
 #endif /* IOREQD_BACKEND_XEN_H */

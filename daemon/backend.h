@@ -39,8 +39,8 @@ struct ioreqd_backend_args {
 
 /** What pending() reports for each event it consumed. */
 enum ioreqd_backend_event {
-	IOREQD_BE_EV_VCPU = 0, /* vcpu's synchronous slot needs attention */
-	IOREQD_BE_EV_BUFFERED, /* the buffered ring has entries */
+	IOREQD_BE_EV_VCPU = 0,    /* vcpu's synchronous slot needs attention */
+	IOREQD_BE_EV_BUFFERED,    /* the buffered ring has entries */
 	IOREQD_BE_EV_DOMAIN_GONE, /* the guest domain died: shut down */
 };
 
@@ -70,8 +70,8 @@ struct ioreqd_backend_ops {
 	int (*bind)(void *priv, unsigned nr_vcpus);
 
 	/** Claim (map=true) or release an inclusive range in a space. */
-	int (*map_range)(void *priv, enum ioreqd_space space, uint64_t base, uint64_t last,
-			 bool map);
+	int (*map_range)(void *priv, enum ioreqd_space space, uint64_t base,
+	                 uint64_t last, bool map);
 
 	/** @return how many fds the loop must watch for readability. */
 	unsigned (*nr_fds)(void *priv);
@@ -85,8 +85,8 @@ struct ioreqd_backend_ops {
 	 * watching it, completes what it can, and shuts down).
 	 */
 	int (*pending)(void *priv, unsigned idx,
-		       void (*fn)(void *arg, enum ioreqd_backend_event ev, unsigned vcpu),
-		       void *arg);
+	               void (*fn)(void *arg, enum ioreqd_backend_event ev, unsigned vcpu),
+	               void *arg);
 	/** The data part (guest.h): what the engine and the hooks use while serving. */
 	const struct ioreqd_guest_ops *guest;
 

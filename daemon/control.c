@@ -146,7 +146,8 @@ static void control_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct control_conn *c = arg;
 
 	if (what & (BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
-		ioreqd_log_rl(&c->ctl->rl, LOG_LEVEL_DEBUG, "%s: client %s, closing", __func__,
+		ioreqd_log_rl(&c->ctl->rl, LOG_LEVEL_DEBUG, "%s: client %s, closing",
+		              __func__,
 		              what & BEV_EVENT_TIMEOUT ? "timed out" : "failed");
 	conn_free(c);
 }
@@ -311,7 +312,7 @@ static int make_listener(struct ioreqd_control *ctl, bool default_path, bool unp
 	rc = ioreqd_runfiles_add(&ctl->d->runfiles, ctl->path);
 	if (rc < 0)
 		log_warnx("%s: %s will not be removed at exit: %s", __func__, ctl->path,
-			  strerror(-rc));
+		          strerror(-rc));
 	rc = 0;
 out:
 	if (fd >= 0)
@@ -340,7 +341,8 @@ int ioreqd_control_setup(struct ioreqd_daemon *d)
 		log_warnx("%s: control socket path too long", __func__);
 		goto out;
 	}
-	rc = make_listener(ctl, !d->opts.control, d->be->caps & IOREQD_BE_CAP_UNPRIVILEGED);
+	rc = make_listener(ctl, !d->opts.control,
+	                   d->be->caps & IOREQD_BE_CAP_UNPRIVILEGED);
 	if (rc < 0)
 		goto out;
 	log_debug("%s: d%u: statistics on %s", __func__, d->opts.domid, ctl->path);
@@ -390,14 +392,15 @@ int ioreqd_control_state(const char *path, bool save, const char *file, FILE *ou
 	/* The daemon's working directory is not ours: send an absolute path. */
 	if (file[0] != '/' && !getcwd(cwd, sizeof(cwd))) {
 		rc = -errno;
-		fprintf(stderr, "ioreqd: error: %s: cannot make the path absolute: %s\n", file,
-		        strerror(-rc));
+		fprintf(stderr, "ioreqd: error: %s: cannot make the path absolute: %s\n",
+		        file, strerror(-rc));
 		return rc;
 	}
-	n = asprintf(&req, "%s %s%s%s\n", save ? "save" : "load", file[0] == '/' ? "" : cwd,
-	             file[0] == '/' ? "" : "/", file);
+	n = asprintf(&req, "%s %s%s%s\n", save ? "save" : "load",
+	             file[0] == '/' ? "" : cwd, file[0] == '/' ? "" : "/", file);
 	if (n < 0 || (size_t)n > CONTROL_MAX_REQUEST || strchr(file, '\n')) {
-		fprintf(stderr, "ioreqd: error: %s: path too long or not one line\n", file);
+		fprintf(stderr, "ioreqd: error: %s: path too long or not one line\n",
+		        file);
 		rc = -ENAMETOOLONG;
 		goto out;
 	}
@@ -416,7 +419,8 @@ int ioreqd_control_state(const char *path, bool save, const char *file, FILE *ou
 	if (len >= 4 && !strncmp(answer, "ok: ", 4)) {
 		fputs(answer + 4, out);
 	} else {
-		fprintf(stderr, "ioreqd: %s", len ? answer : "error: no answer from the daemon\n");
+		fprintf(stderr, "ioreqd: %s",
+		        len ? answer : "error: no answer from the daemon\n");
 		rc = -EIO;
 	}
 out:
@@ -442,7 +446,8 @@ int ioreqd_control_request(const char *path, const char *req, FILE *out, int tim
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		rc = -errno;
-		fprintf(stderr, "ioreqd: error: %s: %s (is the daemon running? see --control)\n",
+		fprintf(stderr,
+		        "ioreqd: error: %s: %s (is the daemon running? see --control)\n",
 		        path, strerror(-rc));
 		goto out;
 	}

@@ -41,28 +41,28 @@ struct ioreqd_opts {
 	unsigned domid;
 	bool have_domid;
 	const char *config;
-	const char *backend;    /* "xen" or "sim" */
+	const char *backend; /* "xen" or "sim" */
 	const char *sim_socket;
 	char sim_socket_buf[108]; /* the default sim_socket (options.c) */
-	unsigned sim_wait_s;    /* --sim-wait: seconds to wait for the sim socket */
-	const char *hook_dir;   /* overrides the config's hook_dir */
+	unsigned sim_wait_s;      /* --sim-wait: seconds to wait for the sim socket */
+	const char *hook_dir;     /* overrides the config's hook_dir */
 	const char *pidfile;
 	const char *chroot_dir;
 	const char *user;
 	const char *group;
 	bool foreground;
 	bool use_syslog;
-	bool log_explicit;      /* --log given; else syslog once detached */
+	bool log_explicit;           /* --log given; else syslog once detached */
 	enum ioreqd_seccomp seccomp; /* --seccomp */
 	bool restrict_domain;
-	bool check_only;        /* --check-config: parse, load hooks, exit */
-	bool replace;           /* --replace: take over from a running daemon */
-	bool stats_query;       /* --stats: ask a running daemon, print, exit */
-	bool list_hooks;        /* --list-hooks: print the hooks found, exit */
-	bool stats_json;        /* --json: ... as JSON */
-	const char *control;    /* --control: the statistics socket's path */
-	const char *save_file;  /* --save: ask a running daemon to save its devices */
-	const char *load_file;  /* --load: ... to load them */
+	bool check_only;         /* --check-config: parse, load hooks, exit */
+	bool replace;            /* --replace: take over from a running daemon */
+	bool stats_query;        /* --stats: ask a running daemon, print, exit */
+	bool list_hooks;         /* --list-hooks: print the hooks found, exit */
+	bool stats_json;         /* --json: ... as JSON */
+	const char *control;     /* --control: the statistics socket's path */
+	const char *save_file;   /* --save: ask a running daemon to save its devices */
+	const char *load_file;   /* --load: ... to load them */
 	const char *resume_file; /* --resume: load the devices before serving */
 	int verbosity;
 	struct ioreqd_xlargs *xl; /* started by xl as its device model */
@@ -109,8 +109,8 @@ struct ioreqd_daemon {
 	struct loaded_hook *hooks;
 	unsigned nr_hooks;
 
-	struct ioreqd_dm *dm;     /* bus, engine and devices */
-	struct ioreqd_bus *bus;   /* ioreqd_dm_bus(dm), for the loop and stats */
+	struct ioreqd_dm *dm;   /* bus, engine and devices */
+	struct ioreqd_bus *bus; /* ioreqd_dm_bus(dm), for the loop and stats */
 
 	const struct ioreqd_backend_ops *be;
 	void *be_priv;
@@ -138,12 +138,13 @@ struct ioreqd_daemon {
 
 	struct ioreqd_ratelimit rl_guest; /* guest-triggered daemon messages */
 	struct ioreqd_runfiles runfiles;
-	int report_fd;  /* to the parent waiting for "serving" (detach.c), or -1 */
-	bool confined;  /* chrooted, another user or seccomp: paths are not ours */
-	int lock_fd;    /* one daemon per domain (instance.c), or -1 */
+	int report_fd; /* to the parent waiting for "serving" (detach.c), or -1 */
+	bool confined; /* chrooted, another user or seccomp: paths are not ours */
+	int lock_fd;   /* one daemon per domain (instance.c), or -1 */
 	char lock_path[128];
 
-	uint8_t *resume_buf; /* --resume: the stream, read before the hypervisor is touched */
+	uint8_t
+	    *resume_buf; /* --resume: the stream, read before the hypervisor is touched */
 	size_t resume_len;
 
 	int exit_code;
@@ -166,9 +167,10 @@ int ioreqd_loader_load_all(struct ioreqd_daemon *d, char *err, size_t errlen);
 /* The hook search path, first match wins; @return how many of @p dirs are set. */
 unsigned ioreqd_loader_search_path(const struct ioreqd_daemon *d, const char *dirs[3]);
 /* The loader's checks before and after dlopen; 0 or -errno with @p err. */
-int ioreqd_loader_trusted_path(const char *where, const char *path, char *err, size_t errlen);
-int ioreqd_loader_symbol_ok(const char *where, const char *path, const void *sym, char *err,
-			    size_t errlen);
+int ioreqd_loader_trusted_path(const char *where, const char *path, char *err,
+                               size_t errlen);
+int ioreqd_loader_symbol_ok(const char *where, const char *path, const void *sym,
+                            char *err, size_t errlen);
 /* ioreqd --list-hooks: every hook on the search path, its summary and keys. */
 int ioreqd_hooklist_print(const struct ioreqd_daemon *d, FILE *fp);
 void ioreqd_loader_unload_all(struct ioreqd_daemon *d);
@@ -205,7 +207,7 @@ int ioreqd_daemon_load(struct ioreqd_daemon *d, const char *path, char *msg, siz
  * what was done or, naming @p path, what differs.
  */
 int ioreqd_daemon_load_buf(struct ioreqd_daemon *d, const char *path, const uint8_t *buf,
-			   size_t blen, char *msg, size_t len);
+                           size_t blen, char *msg, size_t len);
 void ioreqd_loop_drain_buffered(struct ioreqd_daemon *d);
 void ioreqd_loop_teardown(struct ioreqd_daemon *d);
 void ioreqd_engine_deferred_cb(void *opaque, ioreqd_fault_t *f, const char *owner);

@@ -85,7 +85,7 @@ static int parent_wait(pid_t child, int fd)
 		return WEXITSTATUS(status) ? WEXITSTATUS(status) : IOREQD_EX_FAIL;
 	if (WIFSIGNALED(status))
 		fprintf(stderr, "ioreqd: error: the daemon died during start-up: %s\n",
-			strsignal(WTERMSIG(status)));
+		        strsignal(WTERMSIG(status)));
 	return IOREQD_EX_FAIL;
 }
 
@@ -98,7 +98,7 @@ int ioreqd_detach(struct ioreqd_daemon *d)
 		return 0;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
 		log_err("cannot detach into the background: socketpair (run with -f to "
-			"stay in the foreground)");
+		        "stay in the foreground)");
 		return -errno;
 	}
 	/* Nothing buffered may be printed twice. */
@@ -107,7 +107,7 @@ int ioreqd_detach(struct ioreqd_daemon *d)
 	pid = fork();
 	if (pid < 0) {
 		log_err("cannot detach into the background: fork (run with -f to stay in "
-			"the foreground)");
+		        "the foreground)");
 		close(sv[0]);
 		close(sv[1]);
 		return -errno;
@@ -138,8 +138,9 @@ int ioreqd_detach(struct ioreqd_daemon *d)
 		close(null);
 	/* The forked child must rebuild the kernel event state it inherited. */
 	if (event_reinit(d->base) < 0) {
-		log_errx("cannot re-initialise the event loop after detaching (run with -f "
-			 "to stay in the foreground)");
+		log_errx(
+		    "cannot re-initialise the event loop after detaching (run with -f "
+		    "to stay in the foreground)");
 		return -EIO;
 	}
 	return 0;

@@ -25,7 +25,8 @@ struct hook_entry {
 
 static int entry_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct hook_entry *)a)->name, ((const struct hook_entry *)b)->name);
+	return strcmp(((const struct hook_entry *)a)->name,
+	              ((const struct hook_entry *)b)->name);
 }
 
 static bool listed(const struct hook_entry *v, size_t n, const char *name)
@@ -91,17 +92,22 @@ static void print_one(const struct hook_entry *h, FILE *fp)
 	}
 	hook = dlsym(dl, "ioreqd_hook");
 	if (!hook)
-		fprintf(fp, "%-12s (not an ioreqd hook: no ioreqd_hook symbol)\n", h->name);
-	else if (ioreqd_loader_symbol_ok("--list-hooks", h->path, hook, err, sizeof(err)) < 0)
+		fprintf(fp, "%-12s (not an ioreqd hook: no ioreqd_hook symbol)\n",
+		        h->name);
+	else if (ioreqd_loader_symbol_ok("--list-hooks", h->path, hook, err,
+	                                 sizeof(err)) < 0)
 		fprintf(fp, "%-12s (refused: %s)\n", h->name, err);
 	else if (hook->abi != IOREQD_HOOK_ABI)
-		fprintf(fp, "%-12s (built for hook ABI %u, this ioreqd speaks %d: rebuild it)\n",
-			h->name, hook->abi, IOREQD_HOOK_ABI);
+		fprintf(
+		    fp,
+		    "%-12s (built for hook ABI %u, this ioreqd speaks %d: rebuild it)\n",
+		    h->name, hook->abi, IOREQD_HOOK_ABI);
 	else {
 		fprintf(fp, "%-12s %s\n", h->name, hook->summary ? hook->summary : "");
 		fprintf(fp, "%-12s   from %s\n", "", h->path);
 		for (const struct ioreqd_hook_key *k = hook->keys; k && k->name; k++)
-			fprintf(fp, "%-12s   %-10s %s\n", "", k->name, k->help ? k->help : "");
+			fprintf(fp, "%-12s   %-10s %s\n", "", k->name,
+			        k->help ? k->help : "");
 	}
 	dlclose(dl);
 }
@@ -126,7 +132,7 @@ int ioreqd_hooklist_print(const struct ioreqd_daemon *d, FILE *fp)
 	}
 	if (n == 0)
 		fprintf(fp, "No hooks found: install ioreqd's hooks, or name a directory "
-			    "with --hook-dir.\n");
+		            "with --hook-dir.\n");
 	qsort(v, n, sizeof(*v), entry_cmp);
 	for (size_t i = 0; i < n; i++)
 		print_one(&v[i], fp);

@@ -37,7 +37,7 @@ static struct ioreqd_daemon *daemon_of(ioreqd_dev_t *dev)
 }
 
 static void host_vlog(ioreqd_dev_t *dev, struct ioreqd_ratelimit *rl, int level,
-		      const char *fmt, va_list ap)
+                      const char *fmt, va_list ap)
 {
 	unsigned domid = daemon_of(dev)->opts.domid;
 	char buf[768];
@@ -59,7 +59,7 @@ static void host_log(ioreqd_dev_t *dev, enum ioreqd_log_level level, const char 
 }
 
 static void host_log_rl(ioreqd_dev_t *dev, enum ioreqd_log_level level, const char *fmt,
-			...)
+                        ...)
 {
 	va_list ap;
 
@@ -91,7 +91,8 @@ static int host_pci_intx(ioreqd_dev_t *dev, uint32_t sbdf, unsigned intx, unsign
 
 	if (!d->be_open || !d->be->guest->pci_intx_set_level)
 		return -EAGAIN;
-	return irq_result(dev, d->be->guest->pci_intx_set_level(d->be_priv, sbdf, intx, level));
+	return irq_result(
+	    dev, d->be->guest->pci_intx_set_level(d->be_priv, sbdf, intx, level));
 }
 
 static int host_inject_msi(ioreqd_dev_t *dev, uint64_t addr, uint32_t data)
@@ -127,7 +128,7 @@ static int host_guest_write(ioreqd_dev_t *dev, uint64_t gpa, const void *buf, si
  * after it closed (which released them all): hence the be_open checks.
  */
 static int host_gmem_map(void *ctx, uint64_t gpa, uint64_t len, bool write, void **hva,
-			 uintptr_t *token)
+                         uintptr_t *token)
 {
 	struct ioreqd_daemon *d = ctx;
 
@@ -147,15 +148,16 @@ static void host_gmem_unmap(void *ctx, void *hva, uint64_t len, uintptr_t token)
 }
 
 static const struct ioreqd_gmem_ops host_gmem_ops = {
-	.map = host_gmem_map,
-	.unmap = host_gmem_unmap,
+    .map = host_gmem_map,
+    .unmap = host_gmem_unmap,
 };
 
 static const struct ioreqd_gmem *host_gmem(ioreqd_dev_t *dev)
 {
 	struct ioreqd_daemon *d = daemon_of(dev);
 	/* Hooks ask from init, when the backend is chosen but not open yet. */
-	const struct ioreqd_backend_ops *be = d->be ? d->be : ioreqd_backend_find(d->opts.backend);
+	const struct ioreqd_backend_ops *be =
+	    d->be ? d->be : ioreqd_backend_find(d->opts.backend);
 
 	if (!be || !be->guest->map || !be->guest->unmap)
 		return NULL;
@@ -193,8 +195,8 @@ static ioreqd_timer_t *host_timer_new(ioreqd_dev_t *dev, void (*cb)(void *arg), 
 static int host_timer_arm(ioreqd_timer_t *t, uint64_t usec)
 {
 	struct timeval tv = {
-		.tv_sec = (time_t)(usec / 1000000),
-		.tv_usec = (suseconds_t)(usec % 1000000),
+	    .tv_sec = (time_t)(usec / 1000000),
+	    .tv_usec = (suseconds_t)(usec % 1000000),
 	};
 
 	return evtimer_add(t->ev, &tv) == 0 ? 0 : -EIO;
@@ -227,7 +229,8 @@ static void host_watch_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static ioreqd_watch_t *host_watch_new(ioreqd_dev_t *dev, int fd, unsigned events,
-				      void (*cb)(int fd, unsigned events, void *arg), void *arg)
+                                      void (*cb)(int fd, unsigned events, void *arg),
+                                      void *arg)
 {
 	struct ioreqd_watch *w;
 	short what = EV_PERSIST;
@@ -276,19 +279,19 @@ static int host_publish(ioreqd_dev_t *dev, const char *key, const char *value)
 
 /* The environment services; ioreqd_dm_new() completes the table. */
 const struct ioreqd_host ioreqd_daemon_host = {
-	.log = host_log,
-	.log_rl = host_log_rl,
-	.irq_set_level = host_irq_set_level,
-	.pci_intx_set_level = host_pci_intx,
-	.inject_msi = host_inject_msi,
-	.guest_read = host_guest_read,
-	.guest_write = host_guest_write,
-	.timer_new = host_timer_new,
-	.timer_arm = host_timer_arm,
-	.timer_cancel = host_timer_cancel,
-	.timer_free = host_timer_free,
-	.watch_new = host_watch_new,
-	.watch_free = host_watch_free,
-	.publish = host_publish,
-	.gmem = host_gmem,
+    .log = host_log,
+    .log_rl = host_log_rl,
+    .irq_set_level = host_irq_set_level,
+    .pci_intx_set_level = host_pci_intx,
+    .inject_msi = host_inject_msi,
+    .guest_read = host_guest_read,
+    .guest_write = host_guest_write,
+    .timer_new = host_timer_new,
+    .timer_arm = host_timer_arm,
+    .timer_cancel = host_timer_cancel,
+    .timer_free = host_timer_free,
+    .watch_new = host_watch_new,
+    .watch_free = host_watch_free,
+    .publish = host_publish,
+    .gmem = host_gmem,
 };

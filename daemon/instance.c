@@ -96,7 +96,8 @@ static int take_over(struct ioreqd_daemon *d, const char *path, int *fdp, long p
 	struct timespec tick = {0, REPLACE_POLL_MS * 1000000L};
 	int rc = -EWOULDBLOCK;
 
-	log_info("%s: d%u: --replace: stopping ioreqd pid %ld", __func__, d->opts.domid, pid);
+	log_info("%s: d%u: --replace: stopping ioreqd pid %ld", __func__, d->opts.domid,
+	         pid);
 	if (pid > 0 && kill((pid_t)pid, SIGTERM) < 0 && errno != ESRCH) {
 		rc = -errno;
 		log_errx("cannot stop ioreqd pid %ld, which serves domain %u: %s", pid,
@@ -111,8 +112,8 @@ static int take_over(struct ioreqd_daemon *d, const char *path, int *fdp, long p
 			return rc;
 		nanosleep(&tick, NULL);
 	}
-	log_errx("ioreqd pid %ld still serves domain %u after %d s; not replacing it", pid,
-	         d->opts.domid, REPLACE_WAIT_MS / 1000);
+	log_errx("ioreqd pid %ld still serves domain %u after %d s; not replacing it",
+	         pid, d->opts.domid, REPLACE_WAIT_MS / 1000);
 	return -ETIMEDOUT;
 }
 
@@ -139,7 +140,8 @@ int ioreqd_instance_lock(struct ioreqd_daemon *d)
 		if (d->opts.replace) {
 			rc = take_over(d, path, &fd, owner);
 		} else {
-			log_errx("domain %u is already served by ioreqd (pid %ld, lock %s); stop "
+			log_errx("domain %u is already served by ioreqd (pid %ld, lock "
+			         "%s); stop "
 			         "it first, or use --replace to take over from it",
 			         d->opts.domid, owner, path);
 			rc = -EADDRINUSE;
@@ -171,7 +173,8 @@ void ioreqd_instance_unlock(struct ioreqd_daemon *d)
 	 * touch: the file stays, unlocked, and the next start reuses it.
 	 */
 	if (!d->confined && unlink(d->lock_path) < 0 && errno != ENOENT)
-		log_debug("%s: cannot remove %s: %s", __func__, d->lock_path, strerror(errno));
+		log_debug("%s: cannot remove %s: %s", __func__, d->lock_path,
+		          strerror(errno));
 	close(d->lock_fd);
 	d->lock_fd = -1;
 }

@@ -13,8 +13,8 @@
  * once (under --check-config too), so nothing is opened before the file has
  * passed ioreqd_loader_trusted_path(): the file and every directory above
  * it, and above the directory it was found in, must be owned by root or by
- * the user ioreqd runs as and writable by nobody else (a sticky directory such as /tmp may be
- * world-writable: nobody else can rename what it holds).  After dlopen, the
+ * the user ioreqd runs as and writable by nobody else (a sticky directory such as /tmp
+ * may be world-writable: nobody else can rename what it holds).  After dlopen, the
  * `ioreqd_hook` symbol must be a data object at least as large as struct
  * ioreqd_hook and suitably aligned before any field is read: a hook that
  * exports something else under that name is refused, not read past its end.
@@ -38,8 +38,8 @@
 
 /* The ABI the SDK's ioreqd-hook.pc announces is the one hooks are checked against. */
 _Static_assert(IOREQD_HOOK_ABI == IOREQD_HOOK_ABI_CONFIGURED,
-	       "include/ioreqd/hook.h and configure.ac disagree on the hook ABI: "
-	       "change IOREQD_HOOK_ABI in both");
+               "include/ioreqd/hook.h and configure.ac disagree on the hook ABI: "
+               "change IOREQD_HOOK_ABI in both");
 
 static bool hook_name_ok(const char *name)
 {
@@ -74,7 +74,7 @@ unsigned ioreqd_loader_search_path(const struct ioreqd_daemon *d, const char *di
 
 /* Fill @p path with the first DIR/NAME.so that exists; @p tried lists them all. */
 static bool hook_find(const struct ioreqd_daemon *d, const char *name, char *path,
-		      size_t pathlen, char *tried, size_t triedlen)
+                      size_t pathlen, char *tried, size_t triedlen)
 {
 	const char *dirs[3];
 	unsigned n = ioreqd_loader_search_path(d, dirs);
@@ -87,7 +87,8 @@ static bool hook_find(const struct ioreqd_daemon *d, const char *name, char *pat
 		snprintf(path, pathlen, "%s/%s.so", dirs[i], name);
 		if (access(path, F_OK) == 0)
 			return true;
-		w = snprintf(tried + len, triedlen - len, "%s%s", len ? ", " : "", dirs[i]);
+		w = snprintf(tried + len, triedlen - len, "%s%s", len ? ", " : "",
+		             dirs[i]);
 		if (w > 0 && (size_t)w < triedlen - len)
 			len += (size_t)w;
 	}
@@ -142,18 +143,20 @@ static const char *untrusted_tree(const char *dir, char *bad, size_t badlen)
  * it, and those above the directory it was found in (which differ when the
  * hook directory holds a symbolic link).
  */
-int ioreqd_loader_trusted_path(const char *where, const char *path, char *err, size_t errlen)
+int ioreqd_loader_trusted_path(const char *where, const char *path, char *err,
+                               size_t errlen)
 {
 	char real[PATH_MAX], dir[PATH_MAX], found[PATH_MAX], bad[PATH_MAX];
 	const char *why = NULL;
 	struct stat st;
 
 	snprintf(dir, sizeof(dir), "%s", path);
-	if (!realpath(path, real) || stat(real, &st) < 0 || !realpath(dirname(dir), found)) {
+	if (!realpath(path, real) || stat(real, &st) < 0 ||
+	    !realpath(dirname(dir), found)) {
 		int e = errno;
 
 		snprintf(err, errlen, "%s: cannot resolve hook %s: %s", where, path,
-			 strerror(e));
+		         strerror(e));
 		return -e;
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -173,10 +176,10 @@ int ioreqd_loader_trusted_path(const char *where, const char *path, char *err, s
 	if (!why)
 		return 0;
 	snprintf(err, errlen,
-		 "%s: refusing to load hook %s: %s %s, so another user could replace the "
-		 "code ioreqd would run as root (make it owned by root and writable only "
-		 "by its owner: chown root %s; chmod go-w %s)",
-		 where, path, bad, why, bad, bad);
+	         "%s: refusing to load hook %s: %s %s, so another user could replace the "
+	         "code ioreqd would run as root (make it owned by root and writable only "
+	         "by its owner: chown root %s; chmod go-w %s)",
+	         where, path, bad, why, bad, bad);
 	return -EPERM;
 }
 
@@ -185,27 +188,32 @@ int ioreqd_loader_trusted_path(const char *where, const char *path, char *err, s
  * export a function or a small object under the name; reading the struct's
  * fields from it would run past its end.  @return 0, or -EPROTO with @p err.
  */
-int ioreqd_loader_symbol_ok(const char *where, const char *path, const void *sym, char *err,
-			    size_t errlen)
+int ioreqd_loader_symbol_ok(const char *where, const char *path, const void *sym,
+                            char *err, size_t errlen)
 {
 	const ElfW(Sym) *es = NULL;
 	Dl_info info;
 
 	if (!dladdr1(sym, &info, (void **)&es, RTLD_DL_SYMENT) || !es) {
-		snprintf(err, errlen, "%s: hook %s: cannot find the size of its 'ioreqd_hook' "
-			 "symbol (is it an ioreqd hook? build it with IOREQD_HOOK_DEFINE)",
-			 where, path);
+		snprintf(
+		    err, errlen,
+		    "%s: hook %s: cannot find the size of its 'ioreqd_hook' "
+		    "symbol (is it an ioreqd hook? build it with IOREQD_HOOK_DEFINE)",
+		    where, path);
 		return -EPROTO;
 	}
 	if (ELF64_ST_TYPE(es->st_info) != STT_OBJECT ||
 	    es->st_size < sizeof(struct ioreqd_hook) ||
 	    (uintptr_t)sym % alignof(struct ioreqd_hook)) {
-		snprintf(err, errlen, "%s: hook %s is malformed: its 'ioreqd_hook' is %s of "
-			 "%llu bytes, not a struct ioreqd_hook (%zu bytes): rebuild it with "
-			 "IOREQD_HOOK_DEFINE",
-			 where, path,
-			 ELF64_ST_TYPE(es->st_info) == STT_OBJECT ? "an object" : "not an object",
-			 (unsigned long long)es->st_size, sizeof(struct ioreqd_hook));
+		snprintf(
+		    err, errlen,
+		    "%s: hook %s is malformed: its 'ioreqd_hook' is %s of "
+		    "%llu bytes, not a struct ioreqd_hook (%zu bytes): rebuild it with "
+		    "IOREQD_HOOK_DEFINE",
+		    where, path,
+		    ELF64_ST_TYPE(es->st_info) == STT_OBJECT ? "an object"
+		                                             : "not an object",
+		    (unsigned long long)es->st_size, sizeof(struct ioreqd_hook));
 		return -EPROTO;
 	}
 	return 0;
@@ -220,7 +228,7 @@ static struct loaded_hook *find_loaded(struct ioreqd_daemon *d, const char *name
 }
 
 static int load_one(struct ioreqd_daemon *d, const struct ioreqd_cfg_dev *dev,
-		    struct loaded_hook *out, char *err, size_t errlen)
+                    struct loaded_hook *out, char *err, size_t errlen)
 {
 	char path[4096], tried[1024], where[512];
 	void *dl = NULL;
@@ -229,40 +237,42 @@ static int load_one(struct ioreqd_daemon *d, const struct ioreqd_cfg_dev *dev,
 
 	memset(out, 0, sizeof(*out));
 	if (!hook_name_ok(dev->hook)) {
-		snprintf(err, errlen, "%s:%u: device %s: bad hook name '%s'", d->cfg->path,
-			 dev->hook_line, dev->name, dev->hook);
+		snprintf(err, errlen, "%s:%u: device %s: bad hook name '%s'",
+		         d->cfg->path, dev->hook_line, dev->name, dev->hook);
 		rc = -EINVAL;
 		goto out;
 	}
 	if (!hook_find(d, dev->hook, path, sizeof(path), tried, sizeof(tried))) {
-		snprintf(err, errlen,
-			 "%s:%u: device %s: unknown hook '%s': no %s.so in %s (put it there, "
-			 "or name its directory with --hook-dir or hook_dir in [global])",
-			 d->cfg->path, dev->hook_line, dev->name, dev->hook, dev->hook, tried);
+		snprintf(
+		    err, errlen,
+		    "%s:%u: device %s: unknown hook '%s': no %s.so in %s (put it there, "
+		    "or name its directory with --hook-dir or hook_dir in [global])",
+		    d->cfg->path, dev->hook_line, dev->name, dev->hook, dev->hook, tried);
 		rc = -ENOENT;
 		goto out;
 	}
 	snprintf(where, sizeof(where), "%s:%u: device %s", d->cfg->path, dev->hook_line,
-		 dev->name);
+	         dev->name);
 	/* Before dlopen: its constructors would run as root even under --check-config. */
 	rc = ioreqd_loader_trusted_path(where, path, err, errlen);
 	if (rc < 0)
 		goto out;
 	dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
 	if (!dl) {
-		snprintf(err, errlen,
-			 "%s:%u: device %s: cannot load hook %s: %s (check its dependencies "
-			 "with ldd(1) %s)",
-			 d->cfg->path, dev->hook_line, dev->name, path, dlerror(), path);
+		snprintf(
+		    err, errlen,
+		    "%s:%u: device %s: cannot load hook %s: %s (check its dependencies "
+		    "with ldd(1) %s)",
+		    d->cfg->path, dev->hook_line, dev->name, path, dlerror(), path);
 		rc = -ENOEXEC;
 		goto out;
 	}
 	hook = dlsym(dl, "ioreqd_hook");
 	if (!hook) {
 		snprintf(err, errlen,
-			 "%s:%u: device %s: %s exports no 'ioreqd_hook' symbol: is it an "
-			 "ioreqd hook? (build it with IOREQD_HOOK_DEFINE)",
-			 d->cfg->path, dev->hook_line, dev->name, path);
+		         "%s:%u: device %s: %s exports no 'ioreqd_hook' symbol: is it an "
+		         "ioreqd hook? (build it with IOREQD_HOOK_DEFINE)",
+		         d->cfg->path, dev->hook_line, dev->name, path);
 		rc = -ENOEXEC;
 		goto out;
 	}
@@ -270,21 +280,24 @@ static int load_one(struct ioreqd_daemon *d, const struct ioreqd_cfg_dev *dev,
 	if (rc < 0)
 		goto out;
 	if (hook->abi != IOREQD_HOOK_ABI) {
-		snprintf(err, errlen,
-			 "%s:%u: device %s: hook %s was built for hook ABI %u, this ioreqd "
-			 "speaks ABI %d: rebuild the hook against this ioreqd's SDK "
-			 "(pkg-config ioreqd-hook)",
-			 d->cfg->path, dev->hook_line, dev->name, path, hook->abi,
-			 IOREQD_HOOK_ABI);
+		snprintf(
+		    err, errlen,
+		    "%s:%u: device %s: hook %s was built for hook ABI %u, this ioreqd "
+		    "speaks ABI %d: rebuild the hook against this ioreqd's SDK "
+		    "(pkg-config ioreqd-hook)",
+		    d->cfg->path, dev->hook_line, dev->name, path, hook->abi,
+		    IOREQD_HOOK_ABI);
 		rc = -EPROTO;
 		goto out;
 	}
-	if (!hook->name || strcmp(hook->name, dev->hook) || !hook->init || !hook->access) {
-		snprintf(err, errlen,
-			 "%s:%u: device %s: hook %s is malformed (name '%s', needs init and "
-			 "access)",
-			 d->cfg->path, dev->hook_line, dev->name, path,
-			 hook->name ? hook->name : "(null)");
+	if (!hook->name || strcmp(hook->name, dev->hook) || !hook->init ||
+	    !hook->access) {
+		snprintf(
+		    err, errlen,
+		    "%s:%u: device %s: hook %s is malformed (name '%s', needs init and "
+		    "access)",
+		    d->cfg->path, dev->hook_line, dev->name, path,
+		    hook->name ? hook->name : "(null)");
 		rc = -EPROTO;
 		goto out;
 	}

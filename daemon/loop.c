@@ -57,7 +57,7 @@ static void loop_backend_event(void *arg, enum ioreqd_backend_event ev, unsigned
 		break;
 	case IOREQD_BE_EV_DOMAIN_GONE:
 		log_info("%s: d%u: the domain is gone, shutting down", __func__,
-			 d->opts.domid);
+		         d->opts.domid);
 		ioreqd_loop_stop(d, IOREQD_EX_OK);
 		break;
 	}
@@ -72,7 +72,7 @@ static void loop_backend_cb(evutil_socket_t fd, short what, void *arg)
 	rc = d->be->pending(d->be_priv, w->idx, loop_backend_event, d);
 	if (rc < 0) {
 		log_warnx("%s: d%u: notification fd %d failed: %s; stopping", __func__,
-			  d->opts.domid, (int)fd, strerror(-rc));
+		          d->opts.domid, (int)fd, strerror(-rc));
 		event_del(w->ev);
 		ioreqd_loop_stop(d, IOREQD_EX_FAIL);
 	}
@@ -88,7 +88,9 @@ static void loop_signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 	/* libxl stops a device model it started with SIGHUP. */
 	log_info("%s: d%u: %s, stopping", __func__, d->opts.domid,
-		 sig == SIGTERM ? "SIGTERM" : sig == SIGHUP ? "SIGHUP" : "SIGINT");
+	         sig == SIGTERM  ? "SIGTERM"
+	         : sig == SIGHUP ? "SIGHUP"
+	                         : "SIGINT");
 	ioreqd_loop_stop(d, IOREQD_EX_OK);
 }
 
@@ -101,10 +103,10 @@ static void loop_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 	if (!f)
 		return; /* completed in time */
 	log_warnx("%s: d%u v%u: handler %s deferred an access to 0x%llx and did not "
-		  "complete it within %llu ms; completing it (reads all-ones)",
-		  __func__, d->opts.domid, ioreqd_fault_vcpu(f), w->owner,
-		  (unsigned long long)ioreqd_fault_addr(f),
-		  (unsigned long long)d->cfg->watchdog_ms);
+	          "complete it within %llu ms; completing it (reads all-ones)",
+	          __func__, d->opts.domid, ioreqd_fault_vcpu(f), w->owner,
+	          (unsigned long long)ioreqd_fault_addr(f),
+	          (unsigned long long)d->cfg->watchdog_ms);
 	ioreqd_engine_abort(d->engine, f);
 }
 
@@ -151,7 +153,8 @@ int ioreqd_loop_setup(struct ioreqd_daemon *d)
 		return -ENOMEM;
 	for (unsigned v = 0; v < d->nr_vcpus; v++) {
 		d->watchdogs[v].d = d;
-		d->watchdogs[v].timer = evtimer_new(d->base, loop_watchdog_cb, &d->watchdogs[v]);
+		d->watchdogs[v].timer =
+		    evtimer_new(d->base, loop_watchdog_cb, &d->watchdogs[v]);
 		if (!d->watchdogs[v].timer)
 			return -ENOMEM;
 	}
@@ -189,10 +192,11 @@ int ioreqd_loop_refresh_fds(struct ioreqd_daemon *d)
 			w->ev = NULL;
 			continue;
 		}
-		if (event_assign(w->ev, d->base, fd, EV_READ | EV_PERSIST, loop_backend_cb, w) < 0 ||
+		if (event_assign(w->ev, d->base, fd, EV_READ | EV_PERSIST,
+		                 loop_backend_cb, w) < 0 ||
 		    (pending && event_add(w->ev, NULL) < 0)) {
 			log_errx("domain %u: cannot watch the backend's descriptor %d",
-				 d->opts.domid, fd);
+			         d->opts.domid, fd);
 			return -EIO;
 		}
 	}

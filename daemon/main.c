@@ -28,8 +28,9 @@ static void daemon_timeoffset_cb(void *opaque, int64_t delta)
 
 	/* The guest sets its RTC as often as it likes: one line per change would
 	 * let it fill the log at -vv. */
-	ioreqd_log_rl(&d->rl_guest, LOG_LEVEL_DEBUG, "%s: d%u: guest RTC offset changed by %lld s",
-		      __func__, d->opts.domid, (long long)delta);
+	ioreqd_log_rl(&d->rl_guest, LOG_LEVEL_DEBUG,
+	              "%s: d%u: guest RTC offset changed by %lld s", __func__,
+	              d->opts.domid, (long long)delta);
 }
 
 /* The guest's p2m changed: devices drop the mappings they cache. */
@@ -42,14 +43,14 @@ static void daemon_invalidate_cb(void *opaque)
 
 /* The engine calls the backend's data part directly; these are the daemon's. */
 static const struct ioreqd_engine_ops engine_ops = {
-	.timeoffset = daemon_timeoffset_cb,
-	.deferred = ioreqd_engine_deferred_cb,
-	.invalidate = daemon_invalidate_cb,
+    .timeoffset = daemon_timeoffset_cb,
+    .deferred = ioreqd_engine_deferred_cb,
+    .invalidate = daemon_invalidate_cb,
 };
 
 /* The device set's one control call: claim or release a range. */
-static int dm_map_range(void *opaque, enum ioreqd_space space, uint64_t base, uint64_t last,
-			bool on)
+static int dm_map_range(void *opaque, enum ioreqd_space space, uint64_t base,
+                        uint64_t last, bool on)
 {
 	struct ioreqd_daemon *d = opaque;
 
@@ -59,7 +60,7 @@ static int dm_map_range(void *opaque, enum ioreqd_space space, uint64_t base, ui
 }
 
 static const struct ioreqd_dm_ops dm_ops = {
-	.map_range = dm_map_range,
+    .map_range = dm_map_range,
 };
 
 static int setup_config(struct ioreqd_daemon *d)
@@ -71,18 +72,21 @@ static int setup_config(struct ioreqd_daemon *d)
 	if (rc < 0) {
 		/* The loader names the file and says what is wrong with it. */
 		if (!err[0])
-			snprintf(err, sizeof(err), "%s: %s", d->opts.config, strerror(-rc));
+			snprintf(err, sizeof(err), "%s: %s", d->opts.config,
+			         strerror(-rc));
 		if (rc == -EINVAL)
 			log_errx("%s", err);
 		else
 			log_errx("%s (check the path given with -c)", err);
 		return IOREQD_EX_CONFIG;
 	}
-	/* A file without devices is most likely the wrong file: say so, do not serve nothing. */
+	/* A file without devices is most likely the wrong file: say so, do not serve
+	 * nothing. */
 	if (d->cfg->nr_devs == 0) {
 		log_errx("%s: no [device NAME] section: there is nothing to serve (see "
-			 "ioreqd.conf(5) and the examples in etc/ or /usr/share/doc/ioreqd/examples)",
-			 d->opts.config);
+		         "ioreqd.conf(5) and the examples in etc/ or "
+		         "/usr/share/doc/ioreqd/examples)",
+		         d->opts.config);
 		return IOREQD_EX_CONFIG;
 	}
 	if (d->cfg->log_level > d->opts.verbosity)
@@ -122,8 +126,9 @@ static int check_irqs(struct ioreqd_daemon *d)
 			continue;
 		rc = d->be->irq_check(d->be_priv, (unsigned)dev->cfg->irq);
 		if (rc < 0) {
-			log_errx("%s:%u: device %s: irq = %d cannot reach domain %u", d->cfg->path,
-				 dev->cfg->irq_line, dev->cfg->name, dev->cfg->irq, d->opts.domid);
+			log_errx("%s:%u: device %s: irq = %d cannot reach domain %u",
+			         d->cfg->path, dev->cfg->irq_line, dev->cfg->name,
+			         dev->cfg->irq, d->opts.domid);
 			return rc;
 		}
 	}
@@ -134,8 +139,8 @@ static int setup_backend(struct ioreqd_daemon *d)
 {
 	char sim_path[108];
 	struct ioreqd_backend_args args = {
-		.domid = d->opts.domid,
-		.buffered = d->cfg->buffered,
+	    .domid = d->opts.domid,
+	    .buffered = d->cfg->buffered,
 	};
 	int rc;
 
@@ -157,7 +162,8 @@ static int setup_backend(struct ioreqd_daemon *d)
 	rc = check_irqs(d);
 	if (rc < 0)
 		return rc;
-	rc = d->be->map_pages(d->be_priv, &d->sync_page, d->cfg->buffered ? &d->buf_page : NULL);
+	rc = d->be->map_pages(d->be_priv, &d->sync_page,
+	                      d->cfg->buffered ? &d->buf_page : NULL);
 	if (rc < 0)
 		return rc;
 	/*
@@ -169,10 +175,12 @@ static int setup_backend(struct ioreqd_daemon *d)
 		char msg[IOREQD_DEVSTATE_MSGLEN];
 
 		rc = ioreqd_daemon_load_buf(d, d->opts.resume_file, d->resume_buf,
-					    d->resume_len, msg, sizeof(msg));
+		                            d->resume_len, msg, sizeof(msg));
 		if (rc < 0) {
-			log_errx("--resume %s; not serving domain %u, which stays as it is "
-				 "(paused, if it was)", msg, d->opts.domid);
+			log_errx(
+			    "--resume %s; not serving domain %u, which stays as it is "
+			    "(paused, if it was)",
+			    msg, d->opts.domid);
 			return rc;
 		}
 	}
@@ -185,14 +193,14 @@ static int setup_backend(struct ioreqd_daemon *d)
 		return rc;
 	if (d->nr_vcpus == 0 || d->nr_vcpus > IOREQD_MAX_VCPUS) {
 		log_errx("domain %u has %u vCPUs; ioreqd serves 1 to %u", d->opts.domid,
-			 d->nr_vcpus, IOREQD_MAX_VCPUS);
+		         d->nr_vcpus, IOREQD_MAX_VCPUS);
 		return -ERANGE;
 	}
 	rc = d->be->bind(d->be_priv, d->nr_vcpus);
 	if (rc < 0)
 		return rc;
 	d->engine = ioreqd_dm_engine_new(d->dm, d->sync_page, d->nr_vcpus, d->be->guest,
-					 d->be_priv, &engine_ops, d);
+	                                 d->be_priv, &engine_ops, d);
 	if (!d->engine)
 		return -ENOMEM;
 	rc = ioreqd_dm_map(d->dm);
@@ -236,8 +244,10 @@ static int go_live(struct ioreqd_daemon *d)
 		d->be->publish(d->be_priv, "state", "running");
 	if (d->opts.restrict_domain) {
 		if (!d->be->restrict_domain) {
-			log_errx("--restrict: the %s backend cannot confine its handles (leave "
-				 "--restrict out)", d->be->name);
+			log_errx("--restrict: the %s backend cannot confine its handles "
+			         "(leave "
+			         "--restrict out)",
+			         d->be->name);
 			return -ENOTSUP;
 		}
 		rc = d->be->restrict_domain(d->be_priv);
@@ -249,10 +259,10 @@ static int go_live(struct ioreqd_daemon *d)
 	}
 	if (drop || d->opts.seccomp != IOREQD_SECCOMP_OFF) {
 		struct ioreqd_privdrop_opts po = {
-			.chroot_dir = d->opts.chroot_dir,
-			.user = d->opts.user,
-			.group = d->opts.group,
-			.seccomp = d->opts.seccomp,
+		    .chroot_dir = d->opts.chroot_dir,
+		    .user = d->opts.user,
+		    .group = d->opts.group,
+		    .seccomp = d->opts.seccomp,
 		};
 
 		/*
@@ -291,11 +301,13 @@ int main(int argc, char *argv[])
 	if (!d.opts.log_explicit && !d.opts.foreground && !d.opts.check_only &&
 	    !d.opts.stats_query && !d.opts.save_file && !d.opts.load_file)
 		d.opts.use_syslog = true;
-	ioreqd_log_init("ioreqd", d.opts.use_syslog ? IOREQD_LOG_TO_SYSLOG : IOREQD_LOG_TO_STDERR,
-			d.opts.verbosity);
+	ioreqd_log_init("ioreqd",
+	                d.opts.use_syslog ? IOREQD_LOG_TO_SYSLOG : IOREQD_LOG_TO_STDERR,
+	                d.opts.verbosity);
 	ioreqd_detach_prepare(&d);
 	if (d.opts.list_hooks) {
-		ex = ioreqd_hooklist_print(&d, stdout) < 0 ? IOREQD_EX_FAIL : IOREQD_EX_OK;
+		ex =
+		    ioreqd_hooklist_print(&d, stdout) < 0 ? IOREQD_EX_FAIL : IOREQD_EX_OK;
 		ioreqd_opts_dispose(&d.opts);
 		return ex;
 	}
@@ -303,29 +315,32 @@ int main(int argc, char *argv[])
 		const struct ioreqd_backend_ops *be = ioreqd_backend_find(d.opts.backend);
 		char path[108];
 
-		if (ioreqd_control_path(path, sizeof(path), d.opts.control, be ? be->caps : 0,
-					d.opts.sim_socket, d.opts.domid) < 0) {
+		if (ioreqd_control_path(path, sizeof(path), d.opts.control,
+		                        be ? be->caps : 0, d.opts.sim_socket,
+		                        d.opts.domid) < 0) {
 			fprintf(stderr, "ioreqd: error: control socket path too long\n");
 			ex = IOREQD_EX_USAGE;
 		} else if (d.opts.stats_query) {
-			ex = ioreqd_control_query(path, d.opts.stats_json, stdout) < 0 ?
-				     IOREQD_EX_FAIL : IOREQD_EX_OK;
+			ex = ioreqd_control_query(path, d.opts.stats_json, stdout) < 0
+			         ? IOREQD_EX_FAIL
+			         : IOREQD_EX_OK;
 		} else {
 			ex = ioreqd_control_state(path, d.opts.save_file != NULL,
-						  d.opts.save_file ? d.opts.save_file :
-								     d.opts.load_file,
-						  stdout) < 0 ?
-				     IOREQD_EX_FAIL : IOREQD_EX_OK;
+			                          d.opts.save_file ? d.opts.save_file
+			                                           : d.opts.load_file,
+			                          stdout) < 0
+			         ? IOREQD_EX_FAIL
+			         : IOREQD_EX_OK;
 		}
 		ioreqd_opts_dispose(&d.opts);
 		return ex;
 	}
 	if (d.opts.xl) {
-		log_info("%s: started by xl for domain %u (%s mode)", __func__, d.opts.domid,
-			 ioreqd_xlargs_mode_name(d.opts.xl->mode));
+		log_info("%s: started by xl for domain %u (%s mode)", __func__,
+		         d.opts.domid, ioreqd_xlargs_mode_name(d.opts.xl->mode));
 		for (unsigned i = 0; i < d.opts.xl->nr_ignored; i++)
 			log_debug("%s: ignoring device-model option %s", __func__,
-				  d.opts.xl->ignored[i]);
+			          d.opts.xl->ignored[i]);
 	}
 
 	ex = setup_config(&d);
@@ -335,14 +350,14 @@ int main(int argc, char *argv[])
 	if (d.opts.resume_file) {
 		char msg[IOREQD_DEVSTATE_MSGLEN];
 
-		if (ioreqd_devstate_read_file(d.opts.resume_file, &d.resume_buf, &d.resume_len,
-					      msg, sizeof(msg)) < 0) {
+		if (ioreqd_devstate_read_file(d.opts.resume_file, &d.resume_buf,
+		                              &d.resume_len, msg, sizeof(msg)) < 0) {
 			log_errx("--resume %s", msg);
 			ex = IOREQD_EX_CONFIG;
 			goto out;
 		}
 		if (ioreqd_devstate_check(d.dm, d.resume_buf, d.resume_len, msg,
-					  sizeof(msg)) < 0) {
+		                          sizeof(msg)) < 0) {
 			log_errx("--resume %s: %s", d.opts.resume_file, msg);
 			ex = IOREQD_EX_CONFIG;
 			goto out;
@@ -355,7 +370,8 @@ int main(int argc, char *argv[])
 	}
 	ex = IOREQD_EX_FAIL;
 	started = true;
-	/* Before the backend exists (detach.c says why); the parent waits for the verdict. */
+	/* Before the backend exists (detach.c says why); the parent waits for the
+	 * verdict. */
 	if (ioreqd_detach(&d) < 0)
 		goto out;
 	/* One daemon per domain: before the hypervisor is touched. */
@@ -367,12 +383,13 @@ int main(int argc, char *argv[])
 		goto out;
 	/* Statistics are a convenience: a guest is served without them. */
 	if (ioreqd_control_setup(&d) < 0)
-		log_warnx("%s: d%u: no statistics socket (ioreqd --stats); serving anyway",
-			  __func__, d.opts.domid);
+		log_warnx(
+		    "%s: d%u: no statistics socket (ioreqd --stats); serving anyway",
+		    __func__, d.opts.domid);
 	if (go_live(&d) < 0)
 		goto out;
-	log_info("%s: serving domain %u with %u vCPU(s), %u device(s), backend %s", __func__,
-		 d.opts.domid, d.nr_vcpus, ioreqd_dm_nr_devs(d.dm), d.be->name);
+	log_info("%s: serving domain %u with %u vCPU(s), %u device(s), backend %s",
+	         __func__, d.opts.domid, d.nr_vcpus, ioreqd_dm_nr_devs(d.dm), d.be->name);
 	ioreqd_detach_done(&d);
 	d.exit_code = IOREQD_EX_OK;
 	if (ioreqd_loop_run(&d) < 0)

@@ -43,88 +43,97 @@ enum {
 };
 
 static const struct option long_opts[] = {
-	{"domain", required_argument, NULL, 'd'},
-	{"config", required_argument, NULL, 'c'},
-	{"backend", required_argument, NULL, OPT_BACKEND},
-	{"sim-socket", required_argument, NULL, OPT_SIM_SOCKET},
-	{"sim-wait", required_argument, NULL, OPT_SIM_WAIT},
-	{"hook-dir", required_argument, NULL, OPT_HOOK_DIR},
-	{"foreground", no_argument, NULL, 'f'},
-	{"pidfile", required_argument, NULL, OPT_PIDFILE},
-	{"log", required_argument, NULL, OPT_LOG},
-	{"verbose", no_argument, NULL, 'v'},
-	{"restrict", no_argument, NULL, OPT_RESTRICT},
-	{"chroot", required_argument, NULL, OPT_CHROOT},
-	{"user", required_argument, NULL, OPT_USER},
-	{"group", required_argument, NULL, OPT_GROUP},
-	{"seccomp", optional_argument, NULL, OPT_SECCOMP},
-	{"check-config", no_argument, NULL, OPT_CHECK},
-	{"list-hooks", no_argument, NULL, OPT_LIST_HOOKS},
-	{"stats", no_argument, NULL, OPT_STATS},
-	{"json", no_argument, NULL, OPT_JSON},
-	{"control", required_argument, NULL, OPT_CONTROL},
-	{"save", required_argument, NULL, OPT_SAVE},
-	{"load", required_argument, NULL, OPT_LOAD},
-	{"resume", required_argument, NULL, OPT_RESUME},
-	{"replace", no_argument, NULL, OPT_REPLACE},
-	{"help", no_argument, NULL, 'h'},
-	{"version", no_argument, NULL, OPT_VERSION},
-	{NULL, 0, NULL, 0},
+    {"domain", required_argument, NULL, 'd'},
+    {"config", required_argument, NULL, 'c'},
+    {"backend", required_argument, NULL, OPT_BACKEND},
+    {"sim-socket", required_argument, NULL, OPT_SIM_SOCKET},
+    {"sim-wait", required_argument, NULL, OPT_SIM_WAIT},
+    {"hook-dir", required_argument, NULL, OPT_HOOK_DIR},
+    {"foreground", no_argument, NULL, 'f'},
+    {"pidfile", required_argument, NULL, OPT_PIDFILE},
+    {"log", required_argument, NULL, OPT_LOG},
+    {"verbose", no_argument, NULL, 'v'},
+    {"restrict", no_argument, NULL, OPT_RESTRICT},
+    {"chroot", required_argument, NULL, OPT_CHROOT},
+    {"user", required_argument, NULL, OPT_USER},
+    {"group", required_argument, NULL, OPT_GROUP},
+    {"seccomp", optional_argument, NULL, OPT_SECCOMP},
+    {"check-config", no_argument, NULL, OPT_CHECK},
+    {"list-hooks", no_argument, NULL, OPT_LIST_HOOKS},
+    {"stats", no_argument, NULL, OPT_STATS},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"control", required_argument, NULL, OPT_CONTROL},
+    {"save", required_argument, NULL, OPT_SAVE},
+    {"load", required_argument, NULL, OPT_LOAD},
+    {"resume", required_argument, NULL, OPT_RESUME},
+    {"replace", no_argument, NULL, OPT_REPLACE},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
 };
 
 void ioreqd_opts_usage(FILE *fp)
 {
-	fprintf(fp,
-		"usage: ioreqd -d DOMID -c CONFIG [options]\n"
-		"       ioreqd --list-hooks [--hook-dir=DIR]\n"
-		"       ioreqd --stats -d DOMID [--json] [--backend=xen|sim] [--control=PATH]\n"
-		"       ioreqd --save=FILE|--load=FILE -d DOMID [--backend=xen|sim] [--control=PATH]\n"
-		"\n"
-		"Serve a Xen guest's trapped port I/O, MMIO and PCI config accesses\n"
-		"through the device hooks named in CONFIG.\n"
-		"\n"
-		"  -d, --domain=DOMID     guest domain to serve (required)\n"
-		"  -c, --config=FILE      configuration file (required)\n"
-		"      --backend=xen|sim  hypervisor backend (default: xen)\n"
-		"      --sim-socket=PATH  simulated hypervisor socket (sim backend;\n"
-		"                         default RUNDIR/sim-DOMID.sock, where RUNDIR is\n"
-		"                         /run/ioreqd for root, else $XDG_RUNTIME_DIR/ioreqd)\n"
-		"      --sim-wait=SECONDS wait up to SECONDS (default 10) for that socket\n"
-		"                         to appear, so the guest may start second\n"
-		"      --hook-dir=DIR     look for NAME.so hooks in DIR first, then in the\n"
-		"                         config's hook_dir, then in " IOREQD_HOOKDIR "\n"
-		"  -f, --foreground       do not daemonize\n"
-		"      --pidfile=FILE     write the daemon's pid once it serves\n"
-		"      --replace          stop the ioreqd serving DOMID and take over\n"
-		"                         (without it, a second daemon for DOMID refuses)\n"
-		"      --log=stderr|syslog  where messages go (default: stderr with -f,\n"
-		"                         else syslog once detached)\n"
-		"  -v, --verbose          debug messages; -vv also names the function behind\n"
-		"                         each error\n"
-		"      --restrict         confine Xen handles to DOMID (xentoolcore_restrict_all)\n"
-		"      --chroot=DIR       chroot after setup\n"
-		"      --user=USER        drop to USER after setup\n"
-		"      --group=GROUP      drop to GROUP after setup\n"
-		"      --seccomp[=errno|kill]  after setup, allow only the system calls\n"
-		"                         serving needs; others fail with EPERM (errno,\n"
-		"                         the default) or kill the daemon (kill)\n"
-		"      --check-config     parse CONFIG, load its hooks, and exit\n"
-		"      --list-hooks       list the hooks on the search path (with\n"
-		"                         --hook-dir), their summaries and keys, and exit\n"
-		"      --control=PATH     statistics socket (default /run/ioreqd/DOMID.sock;\n"
-		"                         sim: SIM-SOCKET.ctl)\n"
-		"      --stats            print a running daemon's statistics and exit\n"
-		"      --json             with --stats: as JSON\n"
-		"      --save=FILE        have the running daemon save its devices' state to FILE\n"
-		"      --load=FILE        have the running daemon load its devices' state from FILE\n"
-		"                         (pause the guest around both)\n"
-		"      --resume=FILE      load the devices' state from FILE before serving\n"
-		"  -h, --help             this text\n"
-		"      --version          print the version\n"
-		"\n"
-		"Signals: SIGTERM/SIGINT stop cleanly (every pending access is completed),\n"
-		"SIGUSR1 prints the statistics.  Exit status: 0 ok, 1 runtime failure,\n"
-		"64 bad usage, 78 bad configuration.\n");
+	fprintf(
+	    fp,
+	    "usage: ioreqd -d DOMID -c CONFIG [options]\n"
+	    "       ioreqd --list-hooks [--hook-dir=DIR]\n"
+	    "       ioreqd --stats -d DOMID [--json] [--backend=xen|sim] "
+	    "[--control=PATH]\n"
+	    "       ioreqd --save=FILE|--load=FILE -d DOMID [--backend=xen|sim] "
+	    "[--control=PATH]\n"
+	    "\n"
+	    "Serve a Xen guest's trapped port I/O, MMIO and PCI config accesses\n"
+	    "through the device hooks named in CONFIG.\n"
+	    "\n"
+	    "  -d, --domain=DOMID     guest domain to serve (required)\n"
+	    "  -c, --config=FILE      configuration file (required)\n"
+	    "      --backend=xen|sim  hypervisor backend (default: xen)\n"
+	    "      --sim-socket=PATH  simulated hypervisor socket (sim backend;\n"
+	    "                         default RUNDIR/sim-DOMID.sock, where RUNDIR is\n"
+	    "                         /run/ioreqd for root, else "
+	    "$XDG_RUNTIME_DIR/ioreqd)\n"
+	    "      --sim-wait=SECONDS wait up to SECONDS (default 10) for that socket\n"
+	    "                         to appear, so the guest may start second\n"
+	    "      --hook-dir=DIR     look for NAME.so hooks in DIR first, then in the\n"
+	    "                         config's hook_dir, then in " IOREQD_HOOKDIR "\n"
+	    "  -f, --foreground       do not daemonize\n"
+	    "      --pidfile=FILE     write the daemon's pid once it serves\n"
+	    "      --replace          stop the ioreqd serving DOMID and take over\n"
+	    "                         (without it, a second daemon for DOMID refuses)\n"
+	    "      --log=stderr|syslog  where messages go (default: stderr with -f,\n"
+	    "                         else syslog once detached)\n"
+	    "  -v, --verbose          debug messages; -vv also names the function "
+	    "behind\n"
+	    "                         each error\n"
+	    "      --restrict         confine Xen handles to DOMID "
+	    "(xentoolcore_restrict_all)\n"
+	    "      --chroot=DIR       chroot after setup\n"
+	    "      --user=USER        drop to USER after setup\n"
+	    "      --group=GROUP      drop to GROUP after setup\n"
+	    "      --seccomp[=errno|kill]  after setup, allow only the system calls\n"
+	    "                         serving needs; others fail with EPERM (errno,\n"
+	    "                         the default) or kill the daemon (kill)\n"
+	    "      --check-config     parse CONFIG, load its hooks, and exit\n"
+	    "      --list-hooks       list the hooks on the search path (with\n"
+	    "                         --hook-dir), their summaries and keys, and exit\n"
+	    "      --control=PATH     statistics socket (default "
+	    "/run/ioreqd/DOMID.sock;\n"
+	    "                         sim: SIM-SOCKET.ctl)\n"
+	    "      --stats            print a running daemon's statistics and exit\n"
+	    "      --json             with --stats: as JSON\n"
+	    "      --save=FILE        have the running daemon save its devices' state to "
+	    "FILE\n"
+	    "      --load=FILE        have the running daemon load its devices' state "
+	    "from FILE\n"
+	    "                         (pause the guest around both)\n"
+	    "      --resume=FILE      load the devices' state from FILE before serving\n"
+	    "  -h, --help             this text\n"
+	    "      --version          print the version\n"
+	    "\n"
+	    "Signals: SIGTERM/SIGINT stop cleanly (every pending access is completed),\n"
+	    "SIGUSR1 prints the statistics.  Exit status: 0 ok, 1 runtime failure,\n"
+	    "64 bad usage, 78 bad configuration.\n");
 }
 
 /*
@@ -140,8 +149,8 @@ static int default_sim_socket(struct ioreqd_opts *o)
 
 	if (!be || !(be->caps & IOREQD_BE_CAP_SOCKET) || o->sim_socket)
 		return 0;
-	if (ioreqd_rundir_sim_socket(o->sim_socket_buf, sizeof(o->sim_socket_buf), o->domid,
-	                             err, sizeof(err)) < 0) {
+	if (ioreqd_rundir_sim_socket(o->sim_socket_buf, sizeof(o->sim_socket_buf),
+	                             o->domid, err, sizeof(err)) < 0) {
 		fprintf(stderr, "ioreqd: error: %s\n", err);
 		return -EINVAL;
 	}
@@ -175,7 +184,8 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 		switch (c) {
 		case 'd':
 			if (parse_domid(optarg, &o->domid) < 0) {
-				fprintf(stderr, "ioreqd: error: bad domain id '%s'\n", optarg);
+				fprintf(stderr, "ioreqd: error: bad domain id '%s'\n",
+				        optarg);
 				return -EINVAL;
 			}
 			o->have_domid = true;
@@ -185,8 +195,10 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 			break;
 		case OPT_BACKEND:
 			if (!ioreqd_backend_find(optarg)) {
-				fprintf(stderr, "ioreqd: error: unknown backend '%s' (xen or sim)\n",
-					optarg);
+				fprintf(
+				    stderr,
+				    "ioreqd: error: unknown backend '%s' (xen or sim)\n",
+				    optarg);
 				return -EINVAL;
 			}
 			o->backend = optarg;
@@ -198,8 +210,11 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 			uint64_t v;
 
 			if (ioreqd_cfg_parse_u64(optarg, &v) < 0 || v > 3600) {
-				fprintf(stderr, "ioreqd: error: --sim-wait takes 0 to 3600 seconds, "
-						"not '%s'\n", optarg);
+				fprintf(
+				    stderr,
+				    "ioreqd: error: --sim-wait takes 0 to 3600 seconds, "
+				    "not '%s'\n",
+				    optarg);
 				return -EINVAL;
 			}
 			o->sim_wait_s = (unsigned)v;
@@ -220,8 +235,10 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 			} else if (!strcmp(optarg, "stderr")) {
 				o->use_syslog = false;
 			} else {
-				fprintf(stderr, "ioreqd: error: --log takes stderr or syslog, not '%s'\n",
-					optarg);
+				fprintf(stderr,
+				        "ioreqd: error: --log takes stderr or syslog, "
+				        "not '%s'\n",
+				        optarg);
 				return -EINVAL;
 			}
 			o->log_explicit = true;
@@ -232,8 +249,10 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 			} else if (!strcmp(optarg, "kill")) {
 				o->seccomp = IOREQD_SECCOMP_KILL;
 			} else {
-				fprintf(stderr, "ioreqd: --seccomp takes errno or kill, not '%s'\n",
-					optarg);
+				fprintf(
+				    stderr,
+				    "ioreqd: --seccomp takes errno or kill, not '%s'\n",
+				    optarg);
 				return -EINVAL;
 			}
 			break;
@@ -283,20 +302,23 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 			ioreqd_opts_usage(stdout);
 			return 1;
 		case OPT_VERSION:
-			printf("ioreqd %s (hook ABI %d)\n", PACKAGE_VERSION, IOREQD_HOOK_ABI);
+			printf("ioreqd %s (hook ABI %d)\n", PACKAGE_VERSION,
+			       IOREQD_HOOK_ABI);
 			return 1;
 		case ':':
 			fprintf(stderr, "ioreqd: error: option '%s' needs an argument\n",
-				argv[optind - 1]);
+			        argv[optind - 1]);
 			return -EINVAL;
 		default:
-			fprintf(stderr, "ioreqd: error: unknown option '%s' (see --help)\n",
-				argv[optind - 1]);
+			fprintf(stderr,
+			        "ioreqd: error: unknown option '%s' (see --help)\n",
+			        argv[optind - 1]);
 			return -EINVAL;
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "ioreqd: error: unexpected argument '%s' (see --help)\n", argv[optind]);
+		fprintf(stderr, "ioreqd: error: unexpected argument '%s' (see --help)\n",
+		        argv[optind]);
 		return -EINVAL;
 	}
 	if (o->stats_json && !o->stats_query) {
@@ -306,23 +328,31 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 	if (o->list_hooks)
 		return 0;
 	if (!!o->stats_query + !!o->save_file + !!o->load_file > 1) {
-		fprintf(stderr, "ioreqd: error: --stats, --save and --load are one request each\n");
+		fprintf(
+		    stderr,
+		    "ioreqd: error: --stats, --save and --load are one request each\n");
 		return -EINVAL;
 	}
 	if (o->stats_query || o->save_file || o->load_file) {
 		if (!o->have_domid && !o->control) {
-			fprintf(stderr, "ioreqd: error: --%s needs -d DOMID or --control PATH\n",
-				o->stats_query ? "stats" : o->save_file ? "save" : "load");
+			fprintf(stderr,
+			        "ioreqd: error: --%s needs -d DOMID or --control PATH\n",
+			        o->stats_query ? "stats"
+			        : o->save_file ? "save"
+			                       : "load");
 			return -EINVAL;
 		}
 		return o->control ? 0 : default_sim_socket(o);
 	}
 	if (!o->config) {
-		fprintf(stderr, "ioreqd: error: no configuration file: use -c FILE (see --help)\n");
+		fprintf(
+		    stderr,
+		    "ioreqd: error: no configuration file: use -c FILE (see --help)\n");
 		return -EINVAL;
 	}
 	if (!o->have_domid && !o->check_only) {
-		fprintf(stderr, "ioreqd: error: no guest domain: use -d DOMID (see --help)\n");
+		fprintf(stderr,
+		        "ioreqd: error: no guest domain: use -d DOMID (see --help)\n");
 		return -EINVAL;
 	}
 	return o->check_only ? 0 : default_sim_socket(o);
@@ -336,8 +366,8 @@ void ioreqd_opts_dispose(struct ioreqd_opts *o)
 const struct ioreqd_backend_ops *ioreqd_backend_find(const char *name)
 {
 	static const struct ioreqd_backend_ops *const backends[] = {
-		&ioreqd_backend_xen,
-		&ioreqd_backend_sim,
+	    &ioreqd_backend_xen,
+	    &ioreqd_backend_sim,
 	};
 
 	for (size_t i = 0; i < sizeof(backends) / sizeof(backends[0]); i++)

@@ -61,8 +61,8 @@ static void *grow(void *buf, size_t *len)
 }
 
 /* One passwd lookup by name or by uid, growing *buf as needed. */
-static int passwd_lookup(const char *name, uid_t id, struct passwd *pw, char **buf, size_t *len,
-		 struct passwd **res)
+static int passwd_lookup(const char *name, uid_t id, struct passwd *pw, char **buf,
+                         size_t *len, struct passwd **res)
 {
 	int rc = 0;
 
@@ -73,7 +73,7 @@ static int passwd_lookup(const char *name, uid_t id, struct passwd *pw, char **b
 				return ENOMEM;
 		}
 		rc = name ? getpwnam_r(name, pw, *buf, *len, res)
-			  : getpwuid_r(id, pw, *buf, *len, res);
+		          : getpwuid_r(id, pw, *buf, *len, res);
 	} while (rc == ERANGE);
 	return rc;
 }
@@ -142,8 +142,7 @@ int ioreqd_privdrop_resolve(const char *user, const char *group, uid_t *uid, gid
 	int rc;
 
 	if (!user) {
-		log_errx("a group ('%s') needs a user to drop to",
-			  group ? group : "");
+		log_errx("a group ('%s') needs a user to drop to", group ? group : "");
 		return -EINVAL;
 	}
 	rc = lookup_user(user, uid, gid, &have_gid);
@@ -153,7 +152,8 @@ int ioreqd_privdrop_resolve(const char *user, const char *group, uid_t *uid, gid
 		return lookup_group(group, gid);
 	if (!have_gid) {
 		log_errx("uid %s has no passwd entry: name its group too "
-			  "(--group, or -runas UID:GID)", user);
+		         "(--group, or -runas UID:GID)",
+		         user);
 		return -EINVAL;
 	}
 	return 0;
@@ -170,45 +170,107 @@ bool ioreqd_privdrop_seccomp_available(void)
 
 #ifdef HAVE_SECCOMP
 static const char *const allowed[] = {
-	/* I/O on descriptors opened during setup, and the Xen ioctls */
-	"read", "write", "readv", "writev", "pread64", "pwrite64", "close", "ioctl",
-	"fcntl", "fstat", "newfstatat", "statx", "lseek",
-	/* memory: malloc, guest mappings */
-	"mmap", "munmap", "mremap", "mprotect", "madvise", "brk",
-	/* the event loop */
-	"poll", "ppoll", "select", "pselect6", "epoll_create", "epoll_create1", "epoll_ctl",
-	"epoll_wait", "epoll_pwait", "epoll_pwait2", "eventfd2", "timerfd_create",
-	"timerfd_settime", "timerfd_gettime",
-	/* time */
-	"clock_gettime", "clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday",
-	"time",
-	/* identity, threads, signals, exit */
-	"getpid", "gettid", "getppid", "getuid", "geteuid", "getgid", "getegid",
-	"getresuid", "getresgid", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn",
-	"sigaltstack", "tgkill", "restart_syscall", "futex", "set_robust_list", "rseq",
-	"sched_yield", "exit", "exit_group", "getrandom",
-	/* reaping the helper that removes the pidfile and socket at exit */
-	"wait4", "waitid",
-	/* libxencall's hypercall buffers when /dev/xen/hypercall is absent */
-	"mlock", "munlock",
-	/* virtio-blk's asynchronous I/O: the ring was set up, restricted to
-	 * readv/writev/fsync/fallocate on its registered disk, before this */
-	"io_uring_enter",
-	/* QMP clients and syslog */
-	"accept", "accept4", "recvmsg", "sendmsg", "recvfrom", "sendto", "shutdown",
-	"getsockopt", "getsockname", "connect",
+    /* I/O on descriptors opened during setup, and the Xen ioctls */
+    "read",
+    "write",
+    "readv",
+    "writev",
+    "pread64",
+    "pwrite64",
+    "close",
+    "ioctl",
+    "fcntl",
+    "fstat",
+    "newfstatat",
+    "statx",
+    "lseek",
+    /* memory: malloc, guest mappings */
+    "mmap",
+    "munmap",
+    "mremap",
+    "mprotect",
+    "madvise",
+    "brk",
+    /* the event loop */
+    "poll",
+    "ppoll",
+    "select",
+    "pselect6",
+    "epoll_create",
+    "epoll_create1",
+    "epoll_ctl",
+    "epoll_wait",
+    "epoll_pwait",
+    "epoll_pwait2",
+    "eventfd2",
+    "timerfd_create",
+    "timerfd_settime",
+    "timerfd_gettime",
+    /* time */
+    "clock_gettime",
+    "clock_getres",
+    "clock_nanosleep",
+    "nanosleep",
+    "gettimeofday",
+    "time",
+    /* identity, threads, signals, exit */
+    "getpid",
+    "gettid",
+    "getppid",
+    "getuid",
+    "geteuid",
+    "getgid",
+    "getegid",
+    "getresuid",
+    "getresgid",
+    "rt_sigaction",
+    "rt_sigprocmask",
+    "rt_sigreturn",
+    "sigaltstack",
+    "tgkill",
+    "restart_syscall",
+    "futex",
+    "set_robust_list",
+    "rseq",
+    "sched_yield",
+    "exit",
+    "exit_group",
+    "getrandom",
+    /* reaping the helper that removes the pidfile and socket at exit */
+    "wait4",
+    "waitid",
+    /* libxencall's hypercall buffers when /dev/xen/hypercall is absent */
+    "mlock",
+    "munlock",
+    /* virtio-blk's asynchronous I/O: the ring was set up, restricted to
+     * readv/writev/fsync/fallocate on its registered disk, before this */
+    "io_uring_enter",
+    /* QMP clients and syslog */
+    "accept",
+    "accept4",
+    "recvmsg",
+    "sendmsg",
+    "recvfrom",
+    "sendto",
+    "shutdown",
+    "getsockopt",
+    "getsockname",
+    "connect",
 };
 
 static int install_seccomp(enum ioreqd_seccomp mode, const char *const *extra)
 {
 	const struct scmp_arg_cmp unix_only = {
-		.arg = 0, .op = SCMP_CMP_EQ, .datum_a = AF_UNIX, .datum_b = 0,
+	    .arg = 0,
+	    .op = SCMP_CMP_EQ,
+	    .datum_a = AF_UNIX,
+	    .datum_b = 0,
 	};
 	scmp_filter_ctx ctx;
 	int rc = 0;
 
 	ctx = seccomp_init(mode == IOREQD_SECCOMP_KILL ? SCMP_ACT_KILL_PROCESS
-						       : SCMP_ACT_ERRNO(EPERM));
+	                                               : SCMP_ACT_ERRNO(EPERM));
 	if (!ctx) {
 		log_errx("seccomp_init failed");
 		return -ENOMEM;
@@ -224,13 +286,14 @@ static int install_seccomp(enum ioreqd_seccomp mode, const char *const *extra)
 	/* glibc's syslog() reopens its AF_UNIX socket if syslogd restarts. */
 	if (rc == 0)
 		rc = seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-					    &unix_only);
+		                            &unix_only);
 	for (; rc == 0 && extra && *extra; extra++) {
 		int nr = seccomp_syscall_resolve_name(*extra);
 
 		if (nr == __NR_SCMP_ERROR) {
 			log_errx("unknown system call '%s' in the seccomp "
-				  "allow-list", *extra);
+			         "allow-list",
+			         *extra);
 			seccomp_release(ctx);
 			return -EINVAL;
 		}
@@ -254,12 +317,12 @@ static int verify(uid_t uid, gid_t gid)
 	if (getresuid(&ru, &eu, &su) < 0 || getresgid(&rg, &eg, &sg) < 0 || ru != uid ||
 	    eu != uid || su != uid || rg != gid || eg != gid || sg != gid) {
 		log_errx("ids are not %u:%u after the drop", (unsigned)uid,
-			  (unsigned)gid);
+		         (unsigned)gid);
 		return -EPERM;
 	}
 	if (setuid(0) == 0 || seteuid(0) == 0 || setegid(0) == 0) {
 		log_errx("privilege drop failed: root could be regained "
-			  "(setuid(0) succeeded); refusing to continue");
+		         "(setuid(0) succeeded); refusing to continue");
 		return -EPERM;
 	}
 	return 0;
@@ -278,8 +341,10 @@ static int preload_unwinder(void)
 {
 	if (dlopen("libgcc_s.so.1", RTLD_NOW | RTLD_NODELETE))
 		return 0;
-	log_errx("--chroot: cannot load libgcc_s.so.1 before the chroot (%s): glibc needs it "
-		 "to stop libxenstore's thread; install libgcc-s1", dlerror());
+	log_errx(
+	    "--chroot: cannot load libgcc_s.so.1 before the chroot (%s): glibc needs it "
+	    "to stop libxenstore's thread; install libgcc-s1",
+	    dlerror());
 	return -ENOENT;
 }
 
@@ -291,7 +356,7 @@ int ioreqd_privdrop(const struct ioreqd_privdrop_opts *o)
 
 	if (o->seccomp != IOREQD_SECCOMP_OFF && !ioreqd_privdrop_seccomp_available()) {
 		log_errx("seccomp was asked for, but ioreqd was built "
-			  "without libseccomp (configure --with-seccomp)");
+		         "without libseccomp (configure --with-seccomp)");
 		return -ENOTSUP;
 	}
 	if (o->user || o->group) {
@@ -300,13 +365,15 @@ int ioreqd_privdrop(const struct ioreqd_privdrop_opts *o)
 			return rc;
 		if (uid == 0) {
 			log_errx("refusing to 'drop' privileges to uid 0 "
-				  "(user '%s')", o->user);
+			         "(user '%s')",
+			         o->user);
 			return -EINVAL;
 		}
 	}
 	if ((o->user || o->chroot_dir) && geteuid() != 0) {
 		log_errx("chroot and --user need ioreqd to start as root "
-			  "(euid is %u)", (unsigned)geteuid());
+		         "(euid is %u)",
+		         (unsigned)geteuid());
 		return -EPERM;
 	}
 	/*
@@ -332,14 +399,14 @@ int ioreqd_privdrop(const struct ioreqd_privdrop_opts *o)
 		if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 ||
 		    setresuid(uid, uid, uid) < 0) {
 			rc = -errno;
-			log_err("switching to %u:%u", (unsigned)uid,
-				 (unsigned)gid);
+			log_err("switching to %u:%u", (unsigned)uid, (unsigned)gid);
 			return rc;
 		}
 		rc = verify(uid, gid);
 		if (rc < 0)
 			return rc;
-		log_debug("ioreqd_privdrop: running as %u:%u", (unsigned)uid, (unsigned)gid);
+		log_debug("ioreqd_privdrop: running as %u:%u", (unsigned)uid,
+		          (unsigned)gid);
 	}
 #ifdef HAVE_SECCOMP
 	if (o->seccomp != IOREQD_SECCOMP_OFF)

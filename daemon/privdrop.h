@@ -25,9 +25,9 @@ enum ioreqd_seccomp {
 };
 
 struct ioreqd_privdrop_opts {
-	const char *chroot_dir;  /* NULL: no chroot */
-	const char *user;        /* name or decimal uid; NULL: keep the ids */
-	const char *group;       /* name or decimal gid; NULL: the user's login group */
+	const char *chroot_dir; /* NULL: no chroot */
+	const char *user;       /* name or decimal uid; NULL: keep the ids */
+	const char *group;      /* name or decimal gid; NULL: the user's login group */
 	enum ioreqd_seccomp seccomp;
 	/* More system calls to allow, by name (NULL-terminated), for hooks. */
 	const char *const *extra_syscalls;

@@ -37,7 +37,7 @@ struct conn;
 struct listener {
 	struct ioreqd_qmp_server *srv;
 	int fd;
-	char *path;         /* a socket file we created, removed at teardown */
+	char *path; /* a socket file we created, removed at teardown */
 	struct event *ev;
 	struct event *backoff; /* re-adds ev after running out of descriptors */
 	struct listener *next;
@@ -120,10 +120,11 @@ static void take_fds(struct conn *c, struct msghdr *msg)
 
 			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
 			if (ioreqd_qmp_session_pass_fd(c->s, fd) < 0)
-				ioreqd_log_rl(&c->srv->rl, LOG_LEVEL_WARN,
-					      "%s: QMP client sent more than %u descriptors; "
-					      "closed one",
-					      __func__, IOREQD_QMP_MAX_FDS);
+				ioreqd_log_rl(
+				    &c->srv->rl, LOG_LEVEL_WARN,
+				    "%s: QMP client sent more than %u descriptors; "
+				    "closed one",
+				    __func__, IOREQD_QMP_MAX_FDS);
 		}
 	}
 }
@@ -141,10 +142,10 @@ static void qmp_read_cb(evutil_socket_t fd, short what, void *arg)
 	for (unsigned i = 0; i < READS_PER_CB && rc == 0; i++) {
 		struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf)};
 		struct msghdr msg = {
-			.msg_iov = &iov,
-			.msg_iovlen = 1,
-			.msg_control = cmsg.buf,
-			.msg_controllen = sizeof(cmsg.buf),
+		    .msg_iov = &iov,
+		    .msg_iovlen = 1,
+		    .msg_control = cmsg.buf,
+		    .msg_controllen = sizeof(cmsg.buf),
 		};
 		ssize_t n = recvmsg(fd, &msg, MSG_CMSG_CLOEXEC);
 
@@ -154,28 +155,31 @@ static void qmp_read_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 		if (n <= 0) {
 			if (n < 0)
-				ioreqd_log_rl(&c->srv->rl, LOG_LEVEL_DEBUG, "%s: QMP client: %s",
-					      __func__, strerror(errno));
+				ioreqd_log_rl(&c->srv->rl, LOG_LEVEL_DEBUG,
+				              "%s: QMP client: %s", __func__,
+				              strerror(errno));
 			rc = -ECONNRESET;
 			break;
 		}
 		take_fds(c, &msg);
 		if (msg.msg_flags & MSG_CTRUNC)
-			ioreqd_log_rl(&c->srv->rl, LOG_LEVEL_WARN,
-				      "%s: QMP client sent too many descriptors; some were lost",
-				      __func__);
+			ioreqd_log_rl(
+			    &c->srv->rl, LOG_LEVEL_WARN,
+			    "%s: QMP client sent too many descriptors; some were lost",
+			    __func__);
 		rc = ioreqd_qmp_session_feed(c->s, buf, (size_t)n);
 		if (rc == -ENOBUFS)
-			ioreqd_log_rl(&c->srv->rl, LOG_LEVEL_WARN,
-				      "%s: QMP client does not read its replies; dropping it",
-				      __func__);
+			ioreqd_log_rl(
+			    &c->srv->rl, LOG_LEVEL_WARN,
+			    "%s: QMP client does not read its replies; dropping it",
+			    __func__);
 		if (rc == 0)
 			rc = conn_flush(c);
 	}
 	if (rc < 0) {
 		ioreqd_log_rl(&c->srv->rl, LOG_LEVEL_DEBUG,
-			      "%s: QMP client gone (%s), %lu commands answered", __func__,
-			      strerror(-rc), ioreqd_qmp_session_nr_commands(c->s));
+		              "%s: QMP client gone (%s), %lu commands answered", __func__,
+		              strerror(-rc), ioreqd_qmp_session_nr_commands(c->s));
 		conn_close(c);
 	}
 }
@@ -222,7 +226,7 @@ static void qmp_backoff_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (event_add(l->ev, NULL) < 0)
 		ioreqd_log_rl(&l->srv->rl, LOG_LEVEL_WARN,
-			      "%s: cannot watch the QMP socket again", __func__);
+		              "%s: cannot watch the QMP socket again", __func__);
 }
 
 /*
@@ -235,8 +239,8 @@ static void listen_backoff(struct listener *l, int err)
 	struct timeval tv = {0, ACCEPT_BACKOFF_MS * 1000};
 
 	ioreqd_log_rl(&l->srv->rl, LOG_LEVEL_WARN,
-		      "%s: cannot accept a QMP client: %s; retrying in %d ms", __func__,
-		      strerror(err), ACCEPT_BACKOFF_MS);
+	              "%s: cannot accept a QMP client: %s; retrying in %d ms", __func__,
+	              strerror(err), ACCEPT_BACKOFF_MS);
 	if (!l->backoff)
 		l->backoff = evtimer_new(l->srv->base, qmp_backoff_cb, l);
 	if (l->backoff && evtimer_add(l->backoff, &tv) == 0)
@@ -256,24 +260,27 @@ static void qmp_listen_cb(evutil_socket_t lfd, short what, void *arg)
 
 			if (err == EINTR)
 				continue;
-			if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM)
+			if (err == EMFILE || err == ENFILE || err == ENOBUFS ||
+			    err == ENOMEM)
 				listen_backoff(l, err);
-			else if (err != EAGAIN && err != EWOULDBLOCK && err != ECONNABORTED)
+			else if (err != EAGAIN && err != EWOULDBLOCK &&
+			         err != ECONNABORTED)
 				ioreqd_log_rl(&srv->rl, LOG_LEVEL_WARN,
-					      "%s: accept on QMP socket: %s", __func__,
-					      strerror(err));
+				              "%s: accept on QMP socket: %s", __func__,
+				              strerror(err));
 			return;
 		}
 		if (srv->nr_conns >= IOREQD_QMP_MAX_CLIENTS) {
-			ioreqd_log_rl(&srv->rl, LOG_LEVEL_WARN,
-				      "%s: %u QMP clients already connected; refusing another",
-				      __func__, srv->nr_conns);
+			ioreqd_log_rl(
+			    &srv->rl, LOG_LEVEL_WARN,
+			    "%s: %u QMP clients already connected; refusing another",
+			    __func__, srv->nr_conns);
 			close(fd);
 			continue;
 		}
 		if (conn_open(srv, fd) < 0)
 			ioreqd_log_rl(&srv->rl, LOG_LEVEL_WARN,
-				      "%s: could not set up a QMP connection", __func__);
+			              "%s: could not set up a QMP connection", __func__);
 	}
 }
 
@@ -303,7 +310,7 @@ fail:
 }
 
 struct ioreqd_qmp_server *ioreqd_qmp_server_new(struct event_base *base,
-						const struct ioreqd_qmp_vm_args *args)
+                                                const struct ioreqd_qmp_vm_args *args)
 {
 	struct ioreqd_qmp_server *srv = calloc(1, sizeof(*srv));
 
@@ -318,7 +325,7 @@ struct ioreqd_qmp_server *ioreqd_qmp_server_new(struct event_base *base,
 }
 
 int ioreqd_qmp_server_listen(struct ioreqd_qmp_server *srv, const char *label,
-			     const char *path)
+                             const char *path)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	char filename[sizeof(sun.sun_path) + 32];
@@ -397,22 +404,24 @@ int ioreqd_qmp_server_listen_fd(struct ioreqd_qmp_server *srv, const char *label
 		return rc;
 	}
 	len = sizeof(sun);
-	if (getsockname(fd, (struct sockaddr *)&sun, &len) == 0 && sun.sun_family == AF_UNIX &&
-	    len > offsetof(struct sockaddr_un, sun_path) && sun.sun_path[0])
+	if (getsockname(fd, (struct sockaddr *)&sun, &len) == 0 &&
+	    sun.sun_family == AF_UNIX && len > offsetof(struct sockaddr_un, sun_path) &&
+	    sun.sun_path[0])
 		snprintf(filename, sizeof(filename), "unix:%.*s,server=on",
-			 (int)(len - offsetof(struct sockaddr_un, sun_path)), sun.sun_path);
+		         (int)(len - offsetof(struct sockaddr_un, sun_path)),
+		         sun.sun_path);
 	else
 		snprintf(filename, sizeof(filename), "fd:%d,server=on", fd);
 	return ioreqd_qmp_vm_add_chardev(srv->vm, label, filename);
 }
 
 int ioreqd_qmp_server_listen_xlargs(struct ioreqd_qmp_server *srv,
-				    const struct ioreqd_xlargs *xa)
+                                    const struct ioreqd_xlargs *xa)
 {
 	for (unsigned i = 0; i < xa->nr_monitors; i++) {
 		const struct ioreqd_xlargs_monitor *m = &xa->monitors[i];
 		int rc = m->fd >= 0 ? ioreqd_qmp_server_listen_fd(srv, m->id, m->fd)
-				    : ioreqd_qmp_server_listen(srv, m->id, m->path);
+		                    : ioreqd_qmp_server_listen(srv, m->id, m->path);
 
 		if (rc < 0)
 			return rc;
@@ -445,7 +454,8 @@ void ioreqd_qmp_server_free(struct ioreqd_qmp_server *srv)
 		 * the socket files when it destroys the domain anyway.
 		 */
 		if (l->path && unlink(l->path) < 0)
-			log_debug("%s: unlink %s: %s", __func__, l->path, strerror(errno));
+			log_debug("%s: unlink %s: %s", __func__, l->path,
+			          strerror(errno));
 		free(l->path);
 		free(l);
 	}

@@ -33,7 +33,7 @@ struct ioreqd_qmp_server;
  * @return a server with no socket yet, or NULL (logged).
  */
 struct ioreqd_qmp_server *ioreqd_qmp_server_new(struct event_base *base,
-						const struct ioreqd_qmp_vm_args *args);
+                                                const struct ioreqd_qmp_vm_args *args);
 
 /**
  * Listen on UNIX socket @p path, replacing a stale socket there (but never
@@ -42,7 +42,7 @@ struct ioreqd_qmp_server *ioreqd_qmp_server_new(struct event_base *base,
  * another -errno from socket/bind/listen (logged).
  */
 int ioreqd_qmp_server_listen(struct ioreqd_qmp_server *srv, const char *label,
-			     const char *path);
+                             const char *path);
 
 /**
  * Serve an already listening socket @p fd (libxl's pre-opened QMP socket).
@@ -57,7 +57,7 @@ int ioreqd_qmp_server_listen_fd(struct ioreqd_qmp_server *srv, const char *label
  * @return 0 or the first error (logged); earlier sockets stay open.
  */
 int ioreqd_qmp_server_listen_xlargs(struct ioreqd_qmp_server *srv,
-				    const struct ioreqd_xlargs *xa);
+                                    const struct ioreqd_xlargs *xa);
 
 /** @return the number of connected clients. */
 unsigned ioreqd_qmp_server_nr_clients(const struct ioreqd_qmp_server *srv);

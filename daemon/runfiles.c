@@ -63,8 +63,8 @@ static void remove_ours(const struct ioreqd_runfiles *rf)
 /* The helper, after fork: only async-signal-safe calls (the daemon may have threads). */
 static __attribute__((noreturn)) void helper(const struct ioreqd_runfiles *rf, int fd)
 {
-	static const int ignored[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
-				      SIGPIPE};
+	static const int ignored[] = {SIGTERM, SIGINT,  SIGHUP, SIGQUIT,
+	                              SIGUSR1, SIGUSR2, SIGPIPE};
 	char byte;
 	ssize_t n;
 
@@ -77,8 +77,8 @@ static __attribute__((noreturn)) void helper(const struct ioreqd_runfiles *rf, i
 	if (syscall(SYS_close_range, fd + 1, ~0U, 0) < 0) {
 		struct rlimit rl;
 		int max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536
-				  ? (int)rl.rlim_cur
-				  : 65536;
+		              ? (int)rl.rlim_cur
+		              : 65536;
 
 		for (int i = fd + 1; i < max; i++)
 			close(i);
@@ -101,13 +101,13 @@ int ioreqd_runfiles_guard(struct ioreqd_runfiles *rf)
 		return 0;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
 		log_err("cannot start the helper that removes the pidfile and control "
-			"socket at exit: socketpair");
+		        "socket at exit: socketpair");
 		return -errno;
 	}
 	pid = fork();
 	if (pid < 0) {
 		log_err("cannot start the helper that removes the pidfile and control "
-			"socket at exit: fork");
+		        "socket at exit: fork");
 		close(sv[0]);
 		close(sv[1]);
 		return -errno;

@@ -38,7 +38,7 @@ unsigned ioreqd_daemon_drain(struct ioreqd_daemon *d, const char *when)
 	aborted = ioreqd_engine_abort_all(d->engine);
 	if (aborted)
 		log_info("%s: d%u: completed %u deferred access(es) %s", __func__,
-			 d->opts.domid, aborted, when);
+		         d->opts.domid, aborted, when);
 	return aborted;
 }
 
@@ -73,7 +73,8 @@ int ioreqd_daemon_load_buf(struct ioreqd_daemon *d, const char *path, const uint
 	ioreqd_daemon_drain(d, "before loading the device state");
 	rc = ioreqd_devstate_load(d->dm, buf, blen, msg, len);
 	if (rc == 0) {
-		snprintf(msg, len, "loaded the state of %u device(s) of domain %u from %s",
+		snprintf(msg, len,
+		         "loaded the state of %u device(s) of domain %u from %s",
 		         ioreqd_dm_nr_devs(d->dm), d->opts.domid, path);
 		log_info("%s: d%u: %s", __func__, d->opts.domid, msg);
 	} else {

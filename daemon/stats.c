@@ -258,7 +258,9 @@ static void emit_devices(struct stats_out *o, const struct ioreqd_daemon *d)
 			json_string(o->fp, dev->cfg->name);
 			fprintf(o->fp, ", \"irq_errors\": %" PRIu64, dev->irq_errors);
 		} else if (dev->irq_errors) {
-			fprintf(o->fp, "  device %s: %" PRIu64 " interrupt injection(s) refused\n",
+			fprintf(o->fp,
+			        "  device %s: %" PRIu64
+			        " interrupt injection(s) refused\n",
 			        dev->cfg->name, dev->irq_errors);
 		}
 		ioreqd_dm_dev_stats(dev, dev_stats_emit, &ds);

@@ -35,7 +35,10 @@ int ioreqd_xl_opts(struct ioreqd_opts *o, int argc, char *argv[])
 	memset(o, 0, sizeof(*o));
 	rc = ioreqd_xlargs_parse(argc, argv, xa, err, sizeof(err));
 	if (rc < 0) {
-		fprintf(stderr, "ioreqd: error: cannot understand the device-model arguments: %s\n", err);
+		fprintf(
+		    stderr,
+		    "ioreqd: error: cannot understand the device-model arguments: %s\n",
+		    err);
 		ioreqd_xlargs_dispose(xa);
 		free(xa);
 		return -EINVAL;
@@ -59,16 +62,17 @@ int ioreqd_xl_opts(struct ioreqd_opts *o, int argc, char *argv[])
 	o->restrict_domain = xa->own_restrict || xa->restrict_domid;
 	if (xa->seccomp && strcmp(xa->seccomp, "errno") && strcmp(xa->seccomp, "kill")) {
 		fprintf(stderr, "ioreqd: --seccomp takes errno or kill, not '%s'\n",
-			xa->seccomp);
+		        xa->seccomp);
 		return -EINVAL;
 	}
-	o->seccomp = !xa->seccomp                ? IOREQD_SECCOMP_OFF
-		     : !strcmp(xa->seccomp, "kill") ? IOREQD_SECCOMP_KILL
-						    : IOREQD_SECCOMP_ERRNO;
+	o->seccomp = !xa->seccomp                   ? IOREQD_SECCOMP_OFF
+	             : !strcmp(xa->seccomp, "kill") ? IOREQD_SECCOMP_KILL
+	                                            : IOREQD_SECCOMP_ERRNO;
 	if (!o->config) {
-		fprintf(stderr, "ioreqd: error: started by xl without a configuration file: add "
-				"device_model_args = [\"-c\", \"/etc/ioreqd/GUEST.conf\"] to the "
-				"guest's xl config\n");
+		fprintf(stderr,
+		        "ioreqd: error: started by xl without a configuration file: add "
+		        "device_model_args = [\"-c\", \"/etc/ioreqd/GUEST.conf\"] to the "
+		        "guest's xl config\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -91,7 +95,7 @@ static int xl_pause(void *arg)
 		if (d->fds[i].ev)
 			event_del(d->fds[i].ev);
 	log_info("%s: d%u: paused: guest accesses wait until continued", __func__,
-		 d->opts.domid);
+	         d->opts.domid);
 	return 0;
 }
 
@@ -127,31 +131,31 @@ static void qmp_quit(void *arg)
 }
 
 static const struct ioreqd_qmp_callbacks qmp_cb = {
-	.stop = xl_pause,
-	.cont = qmp_cont,
-	.quit = qmp_quit,
+    .stop = xl_pause,
+    .cont = qmp_cont,
+    .quit = qmp_quit,
 };
 
 static const struct ioreqd_xsstate_callbacks xss_cb = {
-	.pause = xl_pause,
-	.resume = xl_resume,
+    .pause = xl_pause,
+    .resume = xl_resume,
 };
 
 int ioreqd_xl_start(struct ioreqd_daemon *d)
 {
 	const struct ioreqd_xlargs *xa = d->opts.xl;
 	struct ioreqd_qmp_vm_args args = {
-		.name = xa->name,
-		.nr_cpus = d->nr_vcpus,
-		.initial = IOREQD_QMP_RUNNING,
-		.cb = &qmp_cb,
-		.arg = d,
+	    .name = xa->name,
+	    .nr_cpus = d->nr_vcpus,
+	    .initial = IOREQD_QMP_RUNNING,
+	    .cb = &qmp_cb,
+	    .arg = d,
 	};
 	int rc;
 
 	if (xa->start_paused)
 		args.initial = (xa->incoming || xa->loadvm) ? IOREQD_QMP_PAUSED
-							    : IOREQD_QMP_PRELAUNCH;
+		                                            : IOREQD_QMP_PRELAUNCH;
 	d->qmp = ioreqd_qmp_server_new(d->base, &args);
 	if (!d->qmp)
 		return -ENOMEM;
@@ -167,10 +171,10 @@ int ioreqd_xl_start(struct ioreqd_daemon *d)
 	if (d->opts.restrict_domain)
 		return 0;
 	d->xss = ioreqd_xsstate_new(d->base, &ioreqd_xsstate_xen_ops, d->opts.domid,
-				    xa->mode == IOREQD_XL_MODE_TRADITIONAL
-					    ? IOREQD_XSSTATE_TRADITIONAL
-					    : IOREQD_XSSTATE_QEMU_XEN,
-				    &xss_cb, d);
+	                            xa->mode == IOREQD_XL_MODE_TRADITIONAL
+	                                ? IOREQD_XSSTATE_TRADITIONAL
+	                                : IOREQD_XSSTATE_QEMU_XEN,
+	                            &xss_cb, d);
 	if (!d->xss)
 		return -EIO;
 	if (!xa->start_paused)

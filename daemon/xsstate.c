@@ -20,9 +20,9 @@
 
 #include "log.h"
 
-#define DM_DOMID 0u                /* the device model runs in dom0 */
+#define DM_DOMID 0u /* the device model runs in dom0 */
 #define WATCH_TOKEN "ioreqd-dm-command"
-#define MAX_EVENTS_PER_CB 64u      /* then let the loop breathe */
+#define MAX_EVENTS_PER_CB 64u /* then let the loop breathe */
 
 struct ioreqd_xsstate {
 	const struct ioreqd_xsstate_ops *ops;
@@ -43,7 +43,7 @@ int ioreqd_xsstate_set(struct ioreqd_xsstate *xs, const char *state)
 
 	if (rc < 0) {
 		log_warnx("%s: domain %u: writing %s = %s: %s", __func__, xs->domid,
-			  xs->state_path, state, strerror(-rc));
+		          xs->state_path, state, strerror(-rc));
 		return rc;
 	}
 	snprintf(xs->state, sizeof(xs->state), "%s", state);
@@ -65,14 +65,16 @@ static void do_save(struct ioreqd_xsstate *xs)
 		return; /* the watch fired again for a command already done */
 	if (xs->cb && xs->cb->pause && (rc = xs->cb->pause(xs->arg)) < 0)
 		log_warnx("%s: domain %u: pausing for save: %s", __func__, xs->domid,
-			  strerror(-rc));
+		          strerror(-rc));
 	snprintf(path, sizeof(path), "/var/lib/xen/qemu-save.%u", xs->domid);
 	if (!xs->cb || !xs->cb->save)
-		log_warnx("%s: domain %u: ioreqd cannot save device state yet; libxl will "
-			  "find no %s", __func__, xs->domid, path);
+		log_warnx(
+		    "%s: domain %u: ioreqd cannot save device state yet; libxl will "
+		    "find no %s",
+		    __func__, xs->domid, path);
 	else if ((rc = xs->cb->save(xs->arg, path)) < 0)
-		log_warnx("%s: domain %u: saving device state to %s: %s", __func__, xs->domid,
-			  path, strerror(-rc));
+		log_warnx("%s: domain %u: saving device state to %s: %s", __func__,
+		          xs->domid, path, strerror(-rc));
 	/* Answer in any case: libxl would otherwise wait 60 s for nothing. */
 	ioreqd_xsstate_set(xs, "paused");
 }
@@ -84,7 +86,8 @@ static void do_continue(struct ioreqd_xsstate *xs)
 	if (!strcmp(xs->state, "running"))
 		return;
 	if (xs->cb && xs->cb->resume && (rc = xs->cb->resume(xs->arg)) < 0) {
-		log_warnx("%s: domain %u: resuming: %s", __func__, xs->domid, strerror(-rc));
+		log_warnx("%s: domain %u: resuming: %s", __func__, xs->domid,
+		          strerror(-rc));
 		return; /* not "running": libxl reports the failure after its timeout */
 	}
 	ioreqd_xsstate_set(xs, "running");
@@ -97,7 +100,7 @@ static void handle_command(struct ioreqd_xsstate *xs)
 	if (!cmd) {
 		if (errno != ENOENT)
 			log_debug("%s: domain %u: reading %s: %s", __func__, xs->domid,
-				  xs->command_path, strerror(errno));
+			          xs->command_path, strerror(errno));
 		return;
 	}
 	if (!strcmp(cmd, "save"))
@@ -105,8 +108,8 @@ static void handle_command(struct ioreqd_xsstate *xs)
 	else if (!strcmp(cmd, "continue"))
 		do_continue(xs);
 	else
-		log_debug("%s: domain %u: ignoring device-model command '%.32s'", __func__,
-			  xs->domid, cmd);
+		log_debug("%s: domain %u: ignoring device-model command '%.32s'",
+		          __func__, xs->domid, cmd);
 	free(cmd);
 }
 
@@ -123,7 +126,8 @@ static void xsstate_watch_cb(evutil_socket_t fd, short what, void *arg)
 		if (rc < 0) {
 			/* Restricted or xenstored gone: the fd would stay readable. */
 			log_warnx("%s: domain %u: xenstore connection lost (%s); no more "
-				  "save/continue handling", __func__, xs->domid, strerror(-rc));
+			          "save/continue handling",
+			          __func__, xs->domid, strerror(-rc));
 			event_del(xs->ev);
 			return;
 		}
@@ -133,9 +137,10 @@ static void xsstate_watch_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct ioreqd_xsstate *ioreqd_xsstate_new(struct event_base *base,
-					  const struct ioreqd_xsstate_ops *ops, unsigned domid,
-					  enum ioreqd_xsstate_mode mode,
-					  const struct ioreqd_xsstate_callbacks *cb, void *arg)
+                                          const struct ioreqd_xsstate_ops *ops,
+                                          unsigned domid, enum ioreqd_xsstate_mode mode,
+                                          const struct ioreqd_xsstate_callbacks *cb,
+                                          void *arg)
 {
 	struct ioreqd_xsstate *xs = calloc(1, sizeof(*xs));
 	int fd, rc;
@@ -150,9 +155,9 @@ struct ioreqd_xsstate *ioreqd_xsstate_new(struct event_base *base,
 	xs->cb = cb;
 	xs->arg = arg;
 	snprintf(xs->state_path, sizeof(xs->state_path),
-		 "/local/domain/%u/device-model/%u/state", DM_DOMID, domid);
+	         "/local/domain/%u/device-model/%u/state", DM_DOMID, domid);
 	snprintf(xs->command_path, sizeof(xs->command_path),
-		 "/local/domain/%u/device-model/%u/command", DM_DOMID, domid);
+	         "/local/domain/%u/device-model/%u/command", DM_DOMID, domid);
 	xs->h = ops->open();
 	if (!xs->h) {
 		log_err("domain %u: cannot open xenstore", domid);
@@ -163,8 +168,8 @@ struct ioreqd_xsstate *ioreqd_xsstate_new(struct event_base *base,
 	rc = ops->watch(xs->h, xs->command_path, WATCH_TOKEN);
 	fd = rc < 0 ? rc : ops->fileno(xs->h);
 	if (fd < 0) {
-		log_errx("domain %u: cannot watch %s: %s", domid,
-			  xs->command_path, strerror(-fd));
+		log_errx("domain %u: cannot watch %s: %s", domid, xs->command_path,
+		         strerror(-fd));
 		goto fail;
 	}
 	xs->ev = event_new(base, fd, EV_READ | EV_PERSIST, xsstate_watch_cb, xs);
@@ -246,12 +251,12 @@ static int xen_check_watch(void *h, char *path, size_t len)
 }
 
 const struct ioreqd_xsstate_ops ioreqd_xsstate_xen_ops = {
-	.open = xen_open,
-	.close = xen_close,
-	.write = xen_write,
-	.read = xen_read,
-	.watch = xen_watch,
-	.unwatch = xen_unwatch,
-	.fileno = xen_fileno,
-	.check_watch = xen_check_watch,
+    .open = xen_open,
+    .close = xen_close,
+    .write = xen_write,
+    .read = xen_read,
+    .watch = xen_watch,
+    .unwatch = xen_unwatch,
+    .fileno = xen_fileno,
+    .check_watch = xen_check_watch,
 };

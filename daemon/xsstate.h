@@ -84,9 +84,10 @@ struct ioreqd_xsstate;
  * reached.
  */
 struct ioreqd_xsstate *ioreqd_xsstate_new(struct event_base *base,
-					  const struct ioreqd_xsstate_ops *ops, unsigned domid,
-					  enum ioreqd_xsstate_mode mode,
-					  const struct ioreqd_xsstate_callbacks *cb, void *arg);
+                                          const struct ioreqd_xsstate_ops *ops,
+                                          unsigned domid, enum ioreqd_xsstate_mode mode,
+                                          const struct ioreqd_xsstate_callbacks *cb,
+                                          void *arg);
 
 /**
  * Write the state node ("running", "paused").

@@ -27,20 +27,15 @@ extern const struct ioreqd_hook ioreqd_hook_virtio_blk;
 extern const struct ioreqd_hook ioreqd_hook_virtio_console;
 
 const struct ioreqd_hook *const ioreqd_builtin_hooks[] = {
-	&ioreqd_hook_debugcon,
-	&ioreqd_hook_override,
-	&ioreqd_hook_pl011,
-	&ioreqd_hook_rom,
-	&ioreqd_hook_scratch,
-	&ioreqd_hook_testdev,
-	&ioreqd_hook_trace,
-	&ioreqd_hook_uart16550,
-	&ioreqd_hook_virtio_rng,
+    &ioreqd_hook_debugcon,       &ioreqd_hook_override,
+    &ioreqd_hook_pl011,          &ioreqd_hook_rom,
+    &ioreqd_hook_scratch,        &ioreqd_hook_testdev,
+    &ioreqd_hook_trace,          &ioreqd_hook_uart16550,
+    &ioreqd_hook_virtio_rng,
 #ifdef HAVE_LIBURING
-	&ioreqd_hook_virtio_blk,
+    &ioreqd_hook_virtio_blk,
 #endif
-	&ioreqd_hook_virtio_console,
-	NULL,
+    &ioreqd_hook_virtio_console, NULL,
 };
 
 const struct ioreqd_hook *ioreqd_builtin_hook_find(const char *name)

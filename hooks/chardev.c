@@ -47,8 +47,8 @@ struct ioreqd_chardev {
 	ioreqd_watch_t *rx_watch;
 	ioreqd_watch_t *listen_watch;
 	ioreqd_timer_t *backoff; /* re-listens after running out of descriptors */
-	bool paused;      /* input waits for rx_kick */
-	uint64_t dropped; /* output bytes nobody could take */
+	bool paused;             /* input waits for rx_kick */
+	uint64_t dropped;        /* output bytes nobody could take */
 };
 
 static void close_client(struct ioreqd_chardev *cd)
@@ -141,7 +141,8 @@ static void listen_backoff(struct ioreqd_chardev *cd, int err)
 	                 __func__, cd->sock_path, strerror(err), CHARDEV_BACKOFF_MS);
 	if (!cd->backoff)
 		cd->backoff = cd->host->timer_new(cd->dev, chardev_backoff_cb, cd);
-	if (!cd->backoff || cd->host->timer_arm(cd->backoff, CHARDEV_BACKOFF_MS * 1000ull) < 0)
+	if (!cd->backoff ||
+	    cd->host->timer_arm(cd->backoff, CHARDEV_BACKOFF_MS * 1000ull) < 0)
 		return; /* keep watching: better a busy loop than a deaf socket */
 	cd->host->watch_free(cd->listen_watch);
 	cd->listen_watch = NULL;

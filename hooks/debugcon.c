@@ -30,18 +30,18 @@ struct debugcon {
 	const struct ioreqd_host *host;
 	ioreqd_dev_t *dev;
 	FILE *out;
-	bool own_out;      /* out is ours to close (not stdout) */
-	char prefix[96];   /* "[d7] " or "[d7] dbg0: " */
-	size_t len;        /* bytes in line */
+	bool own_out;    /* out is ours to close (not stdout) */
+	char prefix[96]; /* "[d7] " or "[d7] dbg0: " */
+	size_t len;      /* bytes in line */
 	unsigned char line[LINE_MAX_BYTES];
-	uint64_t lines;    /* written so far */
-	uint64_t errors;   /* failed writes */
+	uint64_t lines;  /* written so far */
+	uint64_t errors; /* failed writes */
 };
 
 static const struct ioreqd_hook_key debugcon_keys[] = {
-	{"file", "where output goes: a path (appended to) or '-' for stdout (default)"},
-	{"show_name", "yes: prefix each line with the device name as well (default no)"},
-	{NULL, NULL},
+    {"file", "where output goes: a path (appended to) or '-' for stdout (default)"},
+    {"show_name", "yes: prefix each line with the device name as well (default no)"},
+    {NULL, NULL},
 };
 
 static int parse_bool(const char *s, bool *out)
@@ -79,7 +79,7 @@ static void flush_line(struct debugcon *dc)
 		dc->errors++;
 		clearerr(out);
 		dc->host->log_rl(dc->dev, IOREQD_LOG_WARN, "debugcon: write failed: %s",
-				 strerror(errno));
+		                 strerror(errno));
 	}
 	dc->lines++;
 	dc->len = 0;
@@ -147,7 +147,7 @@ static int debugcon_init(const struct ioreqd_host *host, ioreqd_dev_t *dev, void
 	dc->dev = dev;
 	if (show_name)
 		snprintf(dc->prefix, sizeof(dc->prefix), "[d%u] %s: ", host->domid(dev),
-			 host->dev_name(dev));
+		         host->dev_name(dev));
 	else
 		snprintf(dc->prefix, sizeof(dc->prefix), "[d%u] ", host->domid(dev));
 	file = host->cfg_str(dev, "file");
@@ -162,7 +162,7 @@ static int debugcon_init(const struct ioreqd_host *host, ioreqd_dev_t *dev, void
 			int e = errno;
 
 			rc = host->cfg_error(dev, "file", "cannot open '%s': %s", file,
-					     strerror(e));
+			                     strerror(e));
 			goto out;
 		}
 		dc->own_out = true;
@@ -177,11 +177,11 @@ out:
 }
 
 IOREQD_HOOK_DEFINE(debugcon) = {
-	.abi = IOREQD_HOOK_ABI,
-	.name = "debugcon",
-	.summary = "Bochs/QEMU debug console (port 0xe9): guest bytes to a file, by line",
-	.keys = debugcon_keys,
-	.init = debugcon_init,
-	.fini = debugcon_fini,
-	.access = debugcon_access,
+    .abi = IOREQD_HOOK_ABI,
+    .name = "debugcon",
+    .summary = "Bochs/QEMU debug console (port 0xe9): guest bytes to a file, by line",
+    .keys = debugcon_keys,
+    .init = debugcon_init,
+    .fini = debugcon_fini,
+    .access = debugcon_access,
 };

@@ -27,12 +27,12 @@ static const char *const writes_names[] = {"drop", "pass", "latch"};
 struct override {
 	const struct ioreqd_host *host;
 	ioreqd_dev_t *dev;
-	uint64_t offset;   /* of the register from the range base */
-	unsigned width;    /* 1, 2, 4 or 8 */
+	uint64_t offset; /* of the register from the range base */
+	unsigned width;  /* 1, 2, 4 or 8 */
 	uint64_t value;
 	enum writes_mode writes;
-	uint64_t hits;     /* accesses handled */
-	uint64_t passed;   /* accesses passed on */
+	uint64_t hits;   /* accesses handled */
+	uint64_t passed; /* accesses passed on */
 };
 
 static const struct ioreqd_hook_key override_keys[] = {
@@ -103,7 +103,8 @@ static int override_load(void *priv, ioreqd_state_t *st, unsigned version)
 	if (rc < 0)
 		return rc;
 	if (v & ~width_mask(o->width)) {
-		ioreqd_state_fail(st, "value 0x%" PRIx64 " does not fit the %u-byte register",
+		ioreqd_state_fail(st,
+		                  "value 0x%" PRIx64 " does not fit the %u-byte register",
 		                  v, o->width);
 		return -EBADMSG;
 	}

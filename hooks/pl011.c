@@ -395,14 +395,26 @@ static enum ioreqd_fault_result pl011_access(ioreqd_fault_t *f, void *priv)
  */
 #define PL011_STATE_VERSION 1
 enum { TAG_REGS = 1, TAG_RX, TAG_RX_POS };
-enum { S_RSR, S_ILPR, S_IBRD, S_FBRD, S_LCR_H, S_CR, S_IFLS, S_IMSC, S_RIS, S_DMACR,
-       S_MODEM, S_NR };
+enum {
+	S_RSR,
+	S_ILPR,
+	S_IBRD,
+	S_FBRD,
+	S_LCR_H,
+	S_CR,
+	S_IFLS,
+	S_IMSC,
+	S_RIS,
+	S_DMACR,
+	S_MODEM,
+	S_NR
+};
 
 static int pl011_save(void *priv, ioreqd_state_t *st)
 {
 	struct pl011 *p = priv;
-	uint32_t r[S_NR] = {p->rsr, p->ilpr, p->ibrd, p->fbrd, p->lcr_h, p->cr,
-	                    p->ifls, p->imsc, p->ris, p->dmacr, p->modem};
+	uint32_t r[S_NR] = {p->rsr,  p->ilpr, p->ibrd, p->fbrd,  p->lcr_h, p->cr,
+	                    p->ifls, p->imsc, p->ris,  p->dmacr, p->modem};
 	uint8_t b[4 * S_NR + 2 * FIFO_DEPTH];
 	int rc;
 
@@ -416,8 +428,8 @@ static int pl011_save(void *priv, ioreqd_state_t *st)
 	if ((rc = ioreqd_state_put(st, TAG_REGS, b, 4 * S_NR)) < 0 ||
 	    (rc = ioreqd_state_put(st, TAG_RX, b + 4 * S_NR, 2 * FIFO_DEPTH)) < 0)
 		return rc;
-	return ioreqd_state_put_u32(st, TAG_RX_POS, p->rx_head | p->rx_count << 8 |
-	                                                (p->oe_next ? 1u << 16 : 0));
+	return ioreqd_state_put_u32(
+	    st, TAG_RX_POS, p->rx_head | p->rx_count << 8 | (p->oe_next ? 1u << 16 : 0));
 }
 
 static int pl011_load(void *priv, ioreqd_state_t *st, unsigned version)
@@ -439,8 +451,10 @@ static int pl011_load(void *priv, ioreqd_state_t *st, unsigned version)
 	count = (pos >> 8) & 0xff;
 	if (head >= FIFO_DEPTH || count > ((r[S_LCR_H] & LCRH_FEN) ? FIFO_DEPTH : 1) ||
 	    (pos >> 17) || (r[S_RIS] & ~INT_ALL) || (r[S_IMSC] & ~INT_ALL)) {
-		ioreqd_state_fail(st, "impossible PL011 state (FIFO %u at %u, RIS 0x%x, "
-		                  "IMSC 0x%x)", count, head, r[S_RIS], r[S_IMSC]);
+		ioreqd_state_fail(st,
+		                  "impossible PL011 state (FIFO %u at %u, RIS 0x%x, "
+		                  "IMSC 0x%x)",
+		                  count, head, r[S_RIS], r[S_IMSC]);
 		return -EBADMSG;
 	}
 	p->rsr = r[S_RSR];

@@ -30,9 +30,9 @@
 struct rom {
 	const struct ioreqd_host *host;
 	ioreqd_dev_t *dev;
-	uint64_t size;    /* bytes of the window */
-	uint64_t loaded;  /* bytes that came from the file; the rest are 0xff */
-	uint64_t writes;  /* write attempts refused */
+	uint64_t size;   /* bytes of the window */
+	uint64_t loaded; /* bytes that came from the file; the rest are 0xff */
+	uint64_t writes; /* write attempts refused */
 	uint8_t *mem;
 };
 
@@ -74,8 +74,8 @@ static void rom_fini(void *priv)
 
 	if (!r)
 		return;
-	r->host->log(r->dev, IOREQD_LOG_INFO,
-	             "rom: %" PRIu64 " write attempt(s) refused", r->writes);
+	r->host->log(r->dev, IOREQD_LOG_INFO, "rom: %" PRIu64 " write attempt(s) refused",
+	             r->writes);
 	free(r->mem);
 	free(r);
 }
@@ -91,8 +91,8 @@ static int rom_load(struct rom *r, const char *path, uint64_t offset)
 		return r->host->cfg_error(r->dev, "file", "cannot open '%s': %s", path,
 		                          strerror(errno));
 	if (offset > (uint64_t)INT64_MAX || fseeko(fp, (off_t)offset, SEEK_SET) < 0) {
-		rc = r->host->cfg_error(r->dev, "offset", "cannot seek '%s' to 0x%" PRIx64,
-		                        path, offset);
+		rc = r->host->cfg_error(r->dev, "offset",
+		                        "cannot seek '%s' to 0x%" PRIx64, path, offset);
 		goto out;
 	}
 	n = fread(r->mem, 1, (size_t)r->size, fp);

@@ -26,7 +26,7 @@ struct scratch {
 	const struct ioreqd_host *host;
 	ioreqd_dev_t *dev;
 	uint64_t size;
-	uint64_t outside;   /* accesses beyond size */
+	uint64_t outside; /* accesses beyond size */
 	uint8_t *mem;
 };
 

@@ -78,7 +78,7 @@ struct pending {
 struct testdev {
 	const struct ioreqd_host *host;
 	ioreqd_dev_t *dev;
-	int irq;            /* -1: the doorbell only counts */
+	int irq; /* -1: the doorbell only counts */
 	unsigned level;
 	uint32_t delay_ms;
 	uint32_t rings;
@@ -86,7 +86,7 @@ struct testdev {
 	uint8_t cfg[CFG_SIZE];
 	uint8_t wmask[CFG_SIZE]; /* which config bits the guest may write */
 	uint32_t bar_size;
-	bool mapped;        /* the window is claimed at map_base */
+	bool mapped; /* the window is claimed at map_base */
 	uint64_t map_base;
 	uint64_t told_base; /* where the log last said BAR0 is (0: nowhere yet) */
 	struct pending pend[TD_MAX_PENDING];
@@ -149,7 +149,8 @@ static enum ioreqd_fault_result defer_read(struct testdev *td, ioreqd_fault_t *f
 	}
 	if (p && !p->timer)
 		p->timer = td->host->timer_new(td->dev, pending_cb, p);
-	if (!p || !p->timer || td->host->timer_arm(p->timer, td->delay_ms * 1000ull) < 0) {
+	if (!p || !p->timer ||
+	    td->host->timer_arm(p->timer, td->delay_ms * 1000ull) < 0) {
 		/* No timer to wait with: answer now rather than hold the vCPU. */
 		td->host->log_rl(td->dev, IOREQD_LOG_WARN,
 		                 "testdev: v%u read 0x%" PRIx64 " answered without delay",
@@ -173,8 +174,8 @@ static void set_irq(struct testdev *td, unsigned level, ioreqd_fault_t *f)
 	if (rc < 0)
 		td->host->log_rl(td->dev, IOREQD_LOG_WARN,
 		                 "testdev: v%u 0x%" PRIx64 ": irq %d level %u: %s",
-		                 ioreqd_fault_vcpu(f), ioreqd_fault_addr(f), td->irq, level,
-		                 strerror(-rc));
+		                 ioreqd_fault_vcpu(f), ioreqd_fault_addr(f), td->irq,
+		                 level, strerror(-rc));
 }
 
 /* The 32-bit register at @p reg (4-aligned) as a read sees it. */
@@ -212,7 +213,8 @@ static enum ioreqd_fault_result mmio_access(struct testdev *td, ioreqd_fault_t *
 		for (unsigned i = size; i-- > 0;) {
 			uint64_t o = off + i;
 
-			v = (v << 8) | ((reg_read(td, o & ~3ull) >> (8 * (o & 3))) & 0xff);
+			v = (v << 8) |
+			    ((reg_read(td, o & ~3ull) >> (8 * (o & 3))) & 0xff);
 		}
 		ioreqd_fault_set_data(f, v);
 		return IOREQD_FAULT_HANDLED;
@@ -229,7 +231,8 @@ static enum ioreqd_fault_result mmio_access(struct testdev *td, ioreqd_fault_t *
 	} else if (off == REG_DELAY && size == 4) {
 		if (v > TD_MAX_DELAY_MS)
 			td->host->log_rl(td->dev, IOREQD_LOG_WARN,
-			                 "testdev: v%u delay %" PRIu64 " ms clipped to %u",
+			                 "testdev: v%u delay %" PRIu64
+			                 " ms clipped to %u",
 			                 ioreqd_fault_vcpu(f), v, TD_MAX_DELAY_MS);
 		td->delay_ms = v > TD_MAX_DELAY_MS ? TD_MAX_DELAY_MS : (uint32_t)v;
 	}
@@ -258,8 +261,8 @@ static void update_bar(struct testdev *td)
 		                         (uint64_t)bar + td->bar_size - 1);
 		if (rc < 0) {
 			td->host->log_rl(td->dev, IOREQD_LOG_WARN,
-			                 "testdev: cannot map BAR0 at 0x%" PRIx32 ": %s", bar,
-			                 strerror(-rc));
+			                 "testdev: cannot map BAR0 at 0x%" PRIx32 ": %s",
+			                 bar, strerror(-rc));
 			return;
 		}
 		td->mapped = true;
@@ -269,8 +272,8 @@ static void update_bar(struct testdev *td)
 		 * which remaps the window where it was: only a move is news.
 		 */
 		if (bar != td->told_base)
-			td->host->log_rl(td->dev, IOREQD_LOG_INFO, "testdev: BAR0 at 0x%" PRIx32,
-			                 bar);
+			td->host->log_rl(td->dev, IOREQD_LOG_INFO,
+			                 "testdev: BAR0 at 0x%" PRIx32, bar);
 		td->told_base = bar;
 	}
 }
@@ -297,7 +300,8 @@ static enum ioreqd_fault_result pci_access(struct testdev *td, ioreqd_fault_t *f
 		touches_cmd |= o == CFG_COMMAND;
 	}
 	if (touches_bar) /* the low bits say "32-bit memory", the rest is the size */
-		put32(&td->cfg[CFG_BAR0], get32(&td->cfg[CFG_BAR0]) & ~(td->bar_size - 1));
+		put32(&td->cfg[CFG_BAR0],
+		      get32(&td->cfg[CFG_BAR0]) & ~(td->bar_size - 1));
 	if (touches_bar || touches_cmd)
 		update_bar(td);
 	return IOREQD_FAULT_HANDLED;
@@ -329,7 +333,8 @@ static int testdev_save(void *priv, ioreqd_state_t *st)
 	if ((rc = ioreqd_state_put_u32(st, TAG_DELAY, td->delay_ms)) < 0 ||
 	    (rc = ioreqd_state_put_u32(st, TAG_RINGS, td->rings)) < 0 ||
 	    (rc = ioreqd_state_put_u32(st, TAG_LEVEL, td->level)) < 0 ||
-	    (rc = ioreqd_state_put(st, TAG_SCRATCH, td->scratch, sizeof(td->scratch))) < 0)
+	    (rc = ioreqd_state_put(st, TAG_SCRATCH, td->scratch, sizeof(td->scratch))) <
+	        0)
 		return rc;
 	return ioreqd_state_put(st, TAG_CFG, td->cfg, sizeof(td->cfg));
 }
@@ -348,14 +353,16 @@ static int testdev_load(void *priv, ioreqd_state_t *st, unsigned version)
 	    (rc = ioreqd_state_get(st, TAG_CFG, cfg, sizeof(cfg))) < 0)
 		return rc;
 	if (delay > TD_MAX_DELAY_MS || level > 1) {
-		ioreqd_state_fail(st, "delay %" PRIu32 " ms or irq level %" PRIu32
-		                  " out of range", delay, level);
+		ioreqd_state_fail(
+		    st, "delay %" PRIu32 " ms or irq level %" PRIu32 " out of range",
+		    delay, level);
 		return -EBADMSG;
 	}
 	/* Only what the guest could have written comes from the stream. */
 	memcpy(old, td->cfg, sizeof(old));
 	for (unsigned i = 0; i < CFG_SIZE; i++)
-		cfg[i] = (uint8_t)((td->cfg[i] & ~td->wmask[i]) | (cfg[i] & td->wmask[i]));
+		cfg[i] =
+		    (uint8_t)((td->cfg[i] & ~td->wmask[i]) | (cfg[i] & td->wmask[i]));
 	put32(&cfg[CFG_BAR0], get32(&cfg[CFG_BAR0]) & ~(td->bar_size - 1));
 	memcpy(td->cfg, cfg, sizeof(cfg));
 	update_bar(td);
@@ -373,9 +380,11 @@ static int testdev_load(void *priv, ioreqd_state_t *st, unsigned version)
 	td->rings = rings;
 	memcpy(td->scratch, scratch, sizeof(scratch));
 	td->level = level;
-	if (td->irq >= 0 && td->host->irq_set_level(td->dev, (unsigned)td->irq, level) < 0)
-		td->host->log_rl(td->dev, IOREQD_LOG_WARN, "testdev: irq %d level %" PRIu32
-		                 " not restored", td->irq, level);
+	if (td->irq >= 0 &&
+	    td->host->irq_set_level(td->dev, (unsigned)td->irq, level) < 0)
+		td->host->log_rl(td->dev, IOREQD_LOG_WARN,
+		                 "testdev: irq %d level %" PRIu32 " not restored",
+		                 td->irq, level);
 	return 0;
 }
 
@@ -387,8 +396,8 @@ static void testdev_fini(void *priv)
 		return;
 	for (unsigned i = 0; i < TD_MAX_PENDING; i++)
 		td->host->timer_free(td->pend[i].timer);
-	td->host->log(td->dev, IOREQD_LOG_INFO, "testdev: doorbell rang %" PRIu32 " time(s)",
-	              td->rings);
+	td->host->log(td->dev, IOREQD_LOG_INFO,
+	              "testdev: doorbell rang %" PRIu32 " time(s)", td->rings);
 	free(td);
 }
 
@@ -402,7 +411,7 @@ static void build_header(struct testdev *td)
 	td->cfg[0x3c] = td->irq >= 0 && td->irq < 0xff ? (uint8_t)td->irq : 0xff;
 	put16(&td->wmask[CFG_COMMAND], 0x0406); /* memory, bus master, INTx disable */
 	put32(&td->wmask[CFG_BAR0], 0xffffffffu);
-	td->wmask[0x3c] = 0xff;                 /* interrupt line: scratch for firmware */
+	td->wmask[0x3c] = 0xff; /* interrupt line: scratch for firmware */
 	put32(&td->wmask[CFG_USER], 0xffffffffu);
 }
 
@@ -417,8 +426,9 @@ static int testdev_init(const struct ioreqd_host *host, ioreqd_dev_t *dev, void 
 	if ((rc = host->cfg_u64(dev, "delay_ms", 10, &delay)) < 0)
 		return rc;
 	if (delay > TD_MAX_DELAY_MS)
-		return host->cfg_error(dev, "delay_ms", "%" PRIu64 " out of range (0..%u)",
-		                       delay, TD_MAX_DELAY_MS);
+		return host->cfg_error(dev, "delay_ms",
+		                       "%" PRIu64 " out of range (0..%u)", delay,
+		                       TD_MAX_DELAY_MS);
 	if ((rc = host->cfg_u64(dev, "bar_size", 4096, &bar_size)) < 0)
 		return rc;
 	if (bar_size < 16 || bar_size > (1ull << 30) || (bar_size & (bar_size - 1)))

@@ -41,8 +41,8 @@ struct trace {
 	ioreqd_dev_t *dev;
 	struct ioreqd_trace_writer *w;
 	char *path;
-	uint64_t t0;      /* CLOCK_MONOTONIC at start, ns */
-	uint64_t lost;    /* records not written after an error */
+	uint64_t t0;   /* CLOCK_MONOTONIC at start, ns */
+	uint64_t lost; /* records not written after an error */
 };
 
 static const struct ioreqd_hook_key trace_keys[] = {
@@ -64,14 +64,15 @@ static void record(struct trace *t, const ioreqd_fault_t *f, uint8_t result);
 static void trace_done(const ioreqd_fault_t *f, enum ioreqd_fault_result res, void *priv)
 {
 	static const uint8_t result_of[] = {
-		[IOREQD_FAULT_HANDLED] = IOREQD_TRACE_RES_HANDLED,
-		[IOREQD_FAULT_PASS] = IOREQD_TRACE_RES_UNHANDLED,
-		[IOREQD_FAULT_DEFER] = IOREQD_TRACE_RES_DEFERRED,
-		[IOREQD_FAULT_ERROR] = IOREQD_TRACE_RES_ERROR,
+	    [IOREQD_FAULT_HANDLED] = IOREQD_TRACE_RES_HANDLED,
+	    [IOREQD_FAULT_PASS] = IOREQD_TRACE_RES_UNHANDLED,
+	    [IOREQD_FAULT_DEFER] = IOREQD_TRACE_RES_DEFERRED,
+	    [IOREQD_FAULT_ERROR] = IOREQD_TRACE_RES_ERROR,
 	};
 
 	record(priv, f,
-	       (unsigned)res < sizeof(result_of) ? result_of[res] : IOREQD_TRACE_RES_UNKNOWN);
+	       (unsigned)res < sizeof(result_of) ? result_of[res]
+	                                         : IOREQD_TRACE_RES_UNKNOWN);
 }
 
 static enum ioreqd_fault_result trace_access(ioreqd_fault_t *f, void *priv)
@@ -89,13 +90,13 @@ static enum ioreqd_fault_result trace_access(ioreqd_fault_t *f, void *priv)
 static void record(struct trace *t, const ioreqd_fault_t *f, uint8_t result)
 {
 	struct ioreqd_trace_rec r = {
-		.t_ns = clock_ns(CLOCK_MONOTONIC) - t->t0,
-		.addr = ioreqd_fault_addr(f),
-		.vcpu = (uint16_t)ioreqd_fault_vcpu(f),
-		.space = (uint8_t)ioreqd_fault_space(f),
-		.size = (uint8_t)ioreqd_fault_size(f),
-		.is_read = ioreqd_fault_is_read(f),
-		.result = result,
+	    .t_ns = clock_ns(CLOCK_MONOTONIC) - t->t0,
+	    .addr = ioreqd_fault_addr(f),
+	    .vcpu = (uint16_t)ioreqd_fault_vcpu(f),
+	    .space = (uint8_t)ioreqd_fault_space(f),
+	    .size = (uint8_t)ioreqd_fault_size(f),
+	    .is_read = ioreqd_fault_is_read(f),
+	    .result = result,
 	};
 
 	/* A write's data is known up front; a read's once it is answered. */
@@ -132,8 +133,8 @@ static void trace_fini(void *priv)
 			             t->path);
 	}
 	if (t->lost)
-		t->host->log(t->dev, IOREQD_LOG_WARN, "trace: %" PRIu64 " access(es) not recorded",
-		             t->lost);
+		t->host->log(t->dev, IOREQD_LOG_WARN,
+		             "trace: %" PRIu64 " access(es) not recorded", t->lost);
 	free(t->path);
 	free(t);
 }

@@ -474,10 +474,11 @@ static int uart_save(void *priv, ioreqd_state_t *st)
 	if ((rc = ioreqd_state_put(st, TAG_REGS, r, sizeof(r))) < 0 ||
 	    (rc = ioreqd_state_put(st, TAG_RX, u->rx, sizeof(u->rx))) < 0 ||
 	    (rc = ioreqd_state_put(st, TAG_RX_ERR, u->rx_err, sizeof(u->rx_err))) < 0 ||
-	    (rc = ioreqd_state_put_u32(st, TAG_RX_POS, u->rx_head | u->rx_count << 8)) < 0)
+	    (rc = ioreqd_state_put_u32(st, TAG_RX_POS, u->rx_head | u->rx_count << 8)) <
+	        0)
 		return rc;
-	return ioreqd_state_put_u32(st, TAG_FLAGS,
-	                            (u->thri_pending ? 1u : 0) | (u->timeout_pending ? 2u : 0));
+	return ioreqd_state_put_u32(
+	    st, TAG_FLAGS, (u->thri_pending ? 1u : 0) | (u->timeout_pending ? 2u : 0));
 }
 
 static int uart_load(void *priv, ioreqd_state_t *st, unsigned version)
@@ -498,9 +499,10 @@ static int uart_load(void *priv, ioreqd_state_t *st, unsigned version)
 	count = pos >> 8;
 	if (head >= FIFO_DEPTH || count > ((r[S_FCR] & FCR_ENABLE) ? FIFO_DEPTH : 1) ||
 	    (r[S_IER] & ~0x0f) || (r[S_MCR] & ~0x1f) || (flags & ~3u)) {
-		ioreqd_state_fail(st, "impossible UART state (FIFO %u at %u, IER 0x%02x, "
-		                  "MCR 0x%02x, flags 0x%x)", count, head, r[S_IER], r[S_MCR],
-		                  flags);
+		ioreqd_state_fail(st,
+		                  "impossible UART state (FIFO %u at %u, IER 0x%02x, "
+		                  "MCR 0x%02x, flags 0x%x)",
+		                  count, head, r[S_IER], r[S_MCR], flags);
 		return -EBADMSG;
 	}
 	u->ier = r[S_IER];

@@ -33,8 +33,8 @@
  *   expect-key KEY VALUE               reg NAME V        expect-reg NAME V
  *   repeat N ... end                   the block N times on this vCPU ($i)
  *   parallel N [repeat R] ... end      the block on vCPUs 0..N-1 at once ($vcpu)
- *   virtio attach DEV mmio ADDR irq IRQ [id ID] [queues N] [qsize S] [features F] [area GPA]
- *   virtio attach DEV pci SBDF bar ADDR [msix 0|1] [id ID] [queues N] [qsize S] ...
+ *   virtio attach DEV mmio ADDR irq IRQ [id ID] [queues N] [qsize S] [features F] [area
+ * GPA] virtio attach DEV pci SBDF bar ADDR [msix 0|1] [id ID] [queues N] [qsize S] ...
  *   virtio detach DEV                  virtio rng DEV read BYTES
  */
 #include "build-config.h"
@@ -457,7 +457,8 @@ static void run_virtio(struct ctx *x, const struct sg_cmd *c)
 {
 	const struct sg_virtio_args *v = &c->vio;
 	struct guest *g = x->g;
-	uint64_t dev, addr = 0, irq = 0, id, queues, qsize, features, area, bytes, msix = 1;
+	uint64_t dev, addr = 0, irq = 0, id, queues, qsize, features, area, bytes,
+	              msix = 1;
 	struct sg_vattach a;
 	uint64_t sector = 0, count = 0, seed = 0;
 	struct sg_vdev *d;
@@ -467,23 +468,27 @@ static void run_virtio(struct ctx *x, const struct sg_cmd *c)
 	if (!eval(x, c, v->dev, 0, &dev))
 		return;
 	if (dev >= SG_VIRTIO_DEVS) {
-		check(x, c, false, "virtio %llu: devices are 0 to %u", (unsigned long long)dev,
-		      SG_VIRTIO_DEVS - 1);
+		check(x, c, false, "virtio %llu: devices are 0 to %u",
+		      (unsigned long long)dev, SG_VIRTIO_DEVS - 1);
 		return;
 	}
 	d = &g->vdev[dev];
 	switch (v->op) {
 	case SG_V_ATTACH:
-		if (!eval(x, c, c->space == IOREQD_SPACE_PCI ? v->bar : c->addr, 0, &addr) ||
+		if (!eval(x, c, c->space == IOREQD_SPACE_PCI ? v->bar : c->addr, 0,
+		          &addr) ||
 		    !eval(x, c, v->msix, 1, &msix) || !eval(x, c, v->irq, 0, &irq) ||
 		    !eval(x, c, v->id, 0, &id) || !eval(x, c, v->queues, 1, &queues) ||
-		    !eval(x, c, v->qsize, 16, &qsize) || !eval(x, c, v->features, 0, &features) ||
+		    !eval(x, c, v->qsize, 16, &qsize) ||
+		    !eval(x, c, v->features, 0, &features) ||
 		    !eval(x, c, v->area, UINT64_MAX, &area))
 			return;
-		if (queues < 1 || queues > IOREQD_VGUEST_QUEUES || qsize < 1 || qsize > 32768 ||
-		    irq >= IOREQD_SIMHV_NR_IRQS) {
-			check(x, c, false, "virtio %llu attach: queues 1-%u, qsize 1-32768, irq < %u",
-			      (unsigned long long)dev, IOREQD_VGUEST_QUEUES, IOREQD_SIMHV_NR_IRQS);
+		if (queues < 1 || queues > IOREQD_VGUEST_QUEUES || qsize < 1 ||
+		    qsize > 32768 || irq >= IOREQD_SIMHV_NR_IRQS) {
+			check(x, c, false,
+			      "virtio %llu attach: queues 1-%u, qsize 1-32768, irq < %u",
+			      (unsigned long long)dev, IOREQD_VGUEST_QUEUES,
+			      IOREQD_SIMHV_NR_IRQS);
 			return;
 		}
 		a = (struct sg_vattach){
@@ -500,14 +505,18 @@ static void run_virtio(struct ctx *x, const struct sg_cmd *c)
 		    .msix = msix != 0,
 		};
 		if (c->space == IOREQD_SPACE_PCI)
-			rc = sg_virtio_attach_pci(d, g->hv, x->vcpu, &a, err, sizeof(err));
+			rc =
+			    sg_virtio_attach_pci(d, g->hv, x->vcpu, &a, err, sizeof(err));
 		else
-			rc = sg_virtio_attach_mmio(d, g->hv, x->vcpu, &a, err, sizeof(err));
-		check(x, c, rc == 0, "virtio %llu attach %s 0x%llx: %s", (unsigned long long)dev,
-		      c->space == IOREQD_SPACE_PCI ? (msix ? "pci (MSI-X), BAR" : "pci (INTx), BAR")
-		                                   : "mmio",
+			rc = sg_virtio_attach_mmio(d, g->hv, x->vcpu, &a, err,
+			                           sizeof(err));
+		check(x, c, rc == 0, "virtio %llu attach %s 0x%llx: %s",
+		      (unsigned long long)dev,
+		      c->space == IOREQD_SPACE_PCI
+		          ? (msix ? "pci (MSI-X), BAR" : "pci (INTx), BAR")
+		          : "mmio",
 		      (unsigned long long)addr,
-		      rc                     ? err
+		      rc                    ? err
 		      : d->g.device_id == 4 ? "virtio-rng"
 		      : d->g.device_id == 2 ? "virtio-blk"
 		      : d->g.device_id == 3 ? "virtio-console"
@@ -521,41 +530,49 @@ static void run_virtio(struct ctx *x, const struct sg_cmd *c)
 		if (!eval(x, c, v->bytes, 0, &bytes))
 			return;
 		if (!d->up || d->g.device_id != 4)
-			rc = -ENODEV, snprintf(err, sizeof(err), "not a virtio-rng device");
+			rc = -ENODEV,
+			snprintf(err, sizeof(err), "not a virtio-rng device");
 		else
-			rc = sg_virtio_rng_read(d, bytes > UINT32_MAX ? 0 : (uint32_t)bytes,
+			rc = sg_virtio_rng_read(d,
+			                        bytes > UINT32_MAX ? 0 : (uint32_t)bytes,
 			                        g->timeout_ms, err, sizeof(err));
-		check(x, c, rc == 0, "virtio %llu rng read %llu%s%s", (unsigned long long)dev,
-		      (unsigned long long)bytes, rc ? ": " : " bytes", rc ? err : "");
+		check(x, c, rc == 0, "virtio %llu rng read %llu%s%s",
+		      (unsigned long long)dev, (unsigned long long)bytes,
+		      rc ? ": " : " bytes", rc ? err : "");
 		break;
 	case SG_V_BLK_WRITE:
 	case SG_V_BLK_READ:
 	case SG_V_BLK_FLUSH:
 		if (v->op != SG_V_BLK_FLUSH &&
-		    (!eval(x, c, v->sector, 0, &sector) || !eval(x, c, v->count, 0, &count) ||
-		     !eval(x, c, v->seed, 0, &seed)))
+		    (!eval(x, c, v->sector, 0, &sector) ||
+		     !eval(x, c, v->count, 0, &count) || !eval(x, c, v->seed, 0, &seed)))
 			return;
-		if (v->op != SG_V_BLK_FLUSH && (count == 0 || count > SG_VBLK_MAX_SECTORS))
-			rc = -EINVAL, snprintf(err, sizeof(err), "count 1 to %u",
-			                       SG_VBLK_MAX_SECTORS);
+		if (v->op != SG_V_BLK_FLUSH &&
+		    (count == 0 || count > SG_VBLK_MAX_SECTORS))
+			rc = -EINVAL,
+			snprintf(err, sizeof(err), "count 1 to %u", SG_VBLK_MAX_SECTORS);
 		else
-			rc = sg_virtio_blk(d, v->op == SG_V_BLK_WRITE, sector, (uint32_t)count,
-			                   v->seed != NULL, (uint8_t)seed, g->timeout_ms, err,
-			                   sizeof(err));
-		check(x, c, rc == 0, "virtio %llu blk %s %llu+%llu%s%s", (unsigned long long)dev,
-		      v->op == SG_V_BLK_WRITE ? "write" : v->op == SG_V_BLK_READ ? "read" : "flush",
-		      (unsigned long long)sector, (unsigned long long)count, rc ? ": " : "",
-		      rc ? err : "");
+			rc =
+			    sg_virtio_blk(d, v->op == SG_V_BLK_WRITE, sector,
+			                  (uint32_t)count, v->seed != NULL, (uint8_t)seed,
+			                  g->timeout_ms, err, sizeof(err));
+		check(x, c, rc == 0, "virtio %llu blk %s %llu+%llu%s%s",
+		      (unsigned long long)dev,
+		      v->op == SG_V_BLK_WRITE  ? "write"
+		      : v->op == SG_V_BLK_READ ? "read"
+		                               : "flush",
+		      (unsigned long long)sector, (unsigned long long)count,
+		      rc ? ": " : "", rc ? err : "");
 		break;
 	case SG_V_CONS_WRITE:
 		rc = sg_virtio_console_write(d, c->text, g->timeout_ms, err, sizeof(err));
-		check(x, c, rc == 0, "virtio %llu console write%s%s", (unsigned long long)dev,
-		      rc ? ": " : "", rc ? err : "");
+		check(x, c, rc == 0, "virtio %llu console write%s%s",
+		      (unsigned long long)dev, rc ? ": " : "", rc ? err : "");
 		break;
 	case SG_V_CONS_READ:
 		rc = sg_virtio_console_read(d, c->text, g->timeout_ms, err, sizeof(err));
-		check(x, c, rc == 0, "virtio %llu console read%s%s", (unsigned long long)dev,
-		      rc ? ": " : "", rc ? err : "");
+		check(x, c, rc == 0, "virtio %llu console read%s%s",
+		      (unsigned long long)dev, rc ? ": " : "", rc ? err : "");
 		break;
 	}
 }
@@ -668,9 +685,11 @@ static void usage(FILE *fp)
 {
 	fprintf(
 	    fp,
-	    "usage: ioreqd-simguest --script FILE|- [options] [--run-daemon -- CMD ARGS...]\n"
+	    "usage: ioreqd-simguest --script FILE|- [options] [--run-daemon -- CMD "
+	    "ARGS...]\n"
 	    "  --socket PATH      where the device model connects (default\n"
-	    "                     RUNDIR/sim-DOMID.sock; RUNDIR is /run/ioreqd for root,\n"
+	    "                     RUNDIR/sim-DOMID.sock; RUNDIR is /run/ioreqd for "
+	    "root,\n"
 	    "                     else $XDG_RUNTIME_DIR/ioreqd)\n"
 	    "  --domid N          the simulated domain's id (default 1)\n"
 	    "  --vcpus N          vCPUs, 1..%u (default 1)\n"
@@ -687,7 +706,8 @@ static void usage(FILE *fp)
 	    "                     e.g. -- ioreqd -f -d 1 --backend=sim -c FILE; the\n"
 	    "                     exit status then covers it too\n"
 	    "Start ioreqd --backend=sim and this in either order.  Manual:\n"
-	    "ioreqd-simguest(1); the script language: " IOREQD_DOCDIR "/README-script.md\n",
+	    "ioreqd-simguest(1); the script language: " IOREQD_DOCDIR
+	    "/README-script.md\n",
 	    IOREQD_SIMHV_MAX_VCPUS);
 }
 
@@ -820,8 +840,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 
 			while (lo->name && lo->val != ch)
 				lo++;
-			fprintf(stderr, "ioreqd-simguest: error: bad value '%s' for --%s\n", optarg,
-			        lo->name ? lo->name : "?");
+			fprintf(stderr,
+			        "ioreqd-simguest: error: bad value '%s' for --%s\n",
+			        optarg, lo->name ? lo->name : "?");
 			return rc;
 		}
 	}
@@ -829,8 +850,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 		o->daemon_argv = argv + optind;
 	else if (run_daemon || optind < argc || !o->script) {
 		fprintf(stderr, "ioreqd-simguest: error: %s\n",
-		        run_daemon ? "--run-daemon needs a command: --run-daemon -- ioreqd ..."
-		        : optind < argc ? "unexpected arguments" : "--script is required");
+		        run_daemon
+		            ? "--run-daemon needs a command: --run-daemon -- ioreqd ..."
+		        : optind < argc ? "unexpected arguments"
+		                        : "--script is required");
 		usage(stderr);
 		return -EINVAL;
 	}
@@ -862,7 +885,8 @@ static int load_script(const char *path, struct sg_script *s)
 	int rc;
 
 	if (!fp) {
-		fprintf(stderr, "ioreqd-simguest: error: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "ioreqd-simguest: error: %s: %s\n", path,
+		        strerror(errno));
 		return -errno;
 	}
 	rc = sg_parse(fp, is_stdin ? "(stdin)" : path, s, err, sizeof(err));
@@ -883,7 +907,8 @@ static pid_t spawn_daemon(char **argv)
 	pid = fork();
 	if (pid == 0) {
 		execvp(argv[0], argv);
-		fprintf(stderr, "ioreqd-simguest: error: --run-daemon: cannot run %s: %s\n",
+		fprintf(stderr,
+		        "ioreqd-simguest: error: --run-daemon: cannot run %s: %s\n",
 		        argv[0], strerror(errno));
 		_exit(127);
 	}
@@ -906,9 +931,11 @@ static int wait_ready(struct guest *g, pid_t daemon, unsigned ms, int *daemon_st
 		if (ioreqd_simhv_wait(g->hv, IOREQD_SIMHV_READY, 100) == 0)
 			return 0;
 		if (waitpid(daemon, daemon_status, WNOHANG) == daemon) {
-			fprintf(stderr, "ioreqd-simguest: error: the device model exited before "
-			                "serving the domain (status %d)\n",
-			        WIFEXITED(*daemon_status) ? WEXITSTATUS(*daemon_status) : -1);
+			fprintf(stderr,
+			        "ioreqd-simguest: error: the device model exited before "
+			        "serving the domain (status %d)\n",
+			        WIFEXITED(*daemon_status) ? WEXITSTATUS(*daemon_status)
+			                                  : -1);
 			return -ECHILD;
 		}
 	}
@@ -932,22 +959,23 @@ static int wait_for_device_model(struct guest *g, const struct options *o, pid_t
 		return rc;
 	if (rc < 0) {
 		fprintf(stderr,
-		        "ioreqd-simguest: error: no device model enabled a server and claimed a range "
+		        "ioreqd-simguest: error: no device model enabled a server and "
+		        "claimed a range "
 		        "within %lu s\n",
 		        o->timeout_s);
 		return -ETIMEDOUT;
 	}
 	if (o->wait_running && ioreqd_simhv_wait_key(g->hv, "state", "running", ms) < 0) {
-		fprintf(stderr,
-		        "ioreqd-simguest: error: the device model never published state=running "
-		        "(use --ready ranges if it does not)\n");
+		fprintf(stderr, "ioreqd-simguest: error: the device model never "
+		                "published state=running "
+		                "(use --ready ranges if it does not)\n");
 		return -ETIMEDOUT;
 	}
 	if (o->buffered && (ioreqd_simhv_server_info(g->hv, &info) < 0 ||
 	                    info.bufioreq == IOREQD_SIM_BUFIOREQ_OFF)) {
-		fprintf(stderr,
-		        "ioreqd-simguest: error: --buffered: the device model did not ask for a "
-		        "buffered ring\n");
+		fprintf(stderr, "ioreqd-simguest: error: --buffered: the device model "
+		                "did not ask for a "
+		                "buffered ring\n");
 		return -ENODEV;
 	}
 	return 0;
@@ -982,7 +1010,8 @@ int main(int argc, char **argv)
 	    .timeout_ms = g.timeout_ms,
 	});
 	if (!g.hv) {
-		fprintf(stderr, "ioreqd-simguest: error: cannot create the domain on %s: %s\n",
+		fprintf(stderr,
+		        "ioreqd-simguest: error: cannot create the domain on %s: %s\n",
 		        o.socket, strerror(errno));
 		goto out;
 	}
@@ -1002,7 +1031,8 @@ int main(int argc, char **argv)
 		        ioreqd_simhv_crashed(g.hv));
 	status = g.failed ? EX_FAILED : 0;
 out:
-	/* Reset the devices, then destroying the domain tells the device model to exit. */
+	/* Reset the devices, then destroying the domain tells the device model to exit.
+	 */
 	if (g.hv && !ioreqd_simhv_crashed(g.hv))
 		for (unsigned i = 0; i < SG_VIRTIO_DEVS; i++)
 			sg_virtio_detach(&g.vdev[i]);
@@ -1013,8 +1043,10 @@ out:
 	/* With --run-daemon the exit status covers the device model too. */
 	if (daemon > 0 && !daemon_reaped &&
 	    !(WIFEXITED(daemon_status) && WEXITSTATUS(daemon_status) == 0)) {
-		fprintf(stderr, "ioreqd-simguest: error: the device model %s exited %s %d\n",
-		        o.daemon_argv[0], WIFEXITED(daemon_status) ? "with status" : "on signal",
+		fprintf(stderr,
+		        "ioreqd-simguest: error: the device model %s exited %s %d\n",
+		        o.daemon_argv[0],
+		        WIFEXITED(daemon_status) ? "with status" : "on signal",
 		        WIFEXITED(daemon_status) ? WEXITSTATUS(daemon_status)
 		                                 : WTERMSIG(daemon_status));
 		if (status == 0)

@@ -254,7 +254,8 @@ int ioreqd_simhv_wait_irq(struct ioreqd_simhv *hv, unsigned irq, unsigned level,
 int ioreqd_simhv_intx_level(struct ioreqd_simhv *hv, uint32_t sbdf, unsigned intx,
                             unsigned *level);
 
-/** Wait until INTx @p intx of @p sbdf is at @p level.  @return 0, -EINVAL or -ETIMEDOUT. */
+/** Wait until INTx @p intx of @p sbdf is at @p level.  @return 0, -EINVAL or -ETIMEDOUT.
+ */
 int ioreqd_simhv_wait_intx(struct ioreqd_simhv *hv, uint32_t sbdf, unsigned intx,
                            unsigned level, unsigned timeout_ms);
 

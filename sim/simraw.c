@@ -175,4 +175,3 @@ int ioreqd_simhv_raw_ring_slot_write(struct ioreqd_simhv *hv, unsigned idx,
 	ioreqd_sim_server_put(s);
 	return 0;
 }
-

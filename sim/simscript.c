@@ -592,13 +592,10 @@ static int parse_block(struct parser *p, unsigned depth, bool in_parallel,
                        struct sg_cmd **cmds, unsigned *n);
 
 /*
- * virtio attach DEV mmio ADDR irq IRQ [id ID] [queues N] [qsize S] [features F] [area GPA]
- * virtio attach DEV pci SBDF bar ADDR [msix 0|1] [id ID] [queues N] [qsize S] [features F] [area GPA]
- * virtio detach DEV
- * virtio rng DEV read BYTES
- * virtio blk DEV write|read SECTOR COUNT [SEED]
- * virtio blk DEV flush
- * virtio console DEV write TEXT...
+ * virtio attach DEV mmio ADDR irq IRQ [id ID] [queues N] [qsize S] [features F] [area
+ * GPA] virtio attach DEV pci SBDF bar ADDR [msix 0|1] [id ID] [queues N] [qsize S]
+ * [features F] [area GPA] virtio detach DEV virtio rng DEV read BYTES virtio blk DEV
+ * write|read SECTOR COUNT [SEED] virtio blk DEV flush virtio console DEV write TEXT...
  * virtio console DEV read TEXT...
  */
 static int parse_virtio(struct parser *p, bool in_parallel, struct sg_cmd *c)
@@ -627,13 +624,14 @@ static int parse_virtio(struct parser *p, bool in_parallel, struct sg_cmd *c)
 	else if (!strcmp(sub, "console") && p->ntok > 4 && !strcmp(p->tok[3], "read"))
 		v->op = SG_V_CONS_READ;
 	else if (!strcmp(sub, "blk"))
-		return fail(p, "virtio blk: want virtio blk DEV write|read SECTOR COUNT [SEED] "
-		               "or virtio blk DEV flush");
+		return fail(
+		    p, "virtio blk: want virtio blk DEV write|read SECTOR COUNT [SEED] "
+		       "or virtio blk DEV flush");
 	else if (!strcmp(sub, "console"))
 		return fail(p, "virtio console: want virtio console DEV write|read TEXT");
 	else
-		return fail(p, "virtio: want attach, detach, rng, blk or console, not '%s'",
-		            sub);
+		return fail(
+		    p, "virtio: want attach, detach, rng, blk or console, not '%s'", sub);
 	rc = expr_at(p, 2, "device number", &v->dev);
 	if (rc < 0)
 		return rc;
@@ -658,8 +656,10 @@ static int parse_virtio(struct parser *p, bool in_parallel, struct sg_cmd *c)
 			return rc;
 		}
 		if (p->ntok < 4 || strcmp(p->tok[3], "mmio"))
-			return fail(p, "virtio attach: want virtio attach DEV mmio ADDR irq IRQ ... "
-			               "or virtio attach DEV pci SBDF bar ADDR ...");
+			return fail(
+			    p,
+			    "virtio attach: want virtio attach DEV mmio ADDR irq IRQ ... "
+			    "or virtio attach DEV pci SBDF bar ADDR ...");
 		c->space = IOREQD_SPACE_MMIO;
 		rc = expr_at(p, 4, "address", &c->addr);
 		if (rc == 0)
@@ -675,7 +675,8 @@ static int parse_virtio(struct parser *p, bool in_parallel, struct sg_cmd *c)
 			rc = fail(p, "virtio attach: missing irq IRQ");
 		return rc;
 	case SG_V_DETACH:
-		return p->ntok > 3 ? fail(p, "virtio detach: unexpected '%s'", p->tok[3]) : 0;
+		return p->ntok > 3 ? fail(p, "virtio detach: unexpected '%s'", p->tok[3])
+		                   : 0;
 	case SG_V_RNG:
 		if (p->ntok < 4 || strcmp(p->tok[3], "read"))
 			return fail(p, "virtio rng: want virtio rng DEV read BYTES");
@@ -696,7 +697,9 @@ static int parse_virtio(struct parser *p, bool in_parallel, struct sg_cmd *c)
 			rc = fail(p, "virtio blk: unexpected '%s'", p->tok[7]);
 		return rc;
 	case SG_V_BLK_FLUSH:
-		return p->ntok > 4 ? fail(p, "virtio blk flush: unexpected '%s'", p->tok[4]) : 0;
+		return p->ntok > 4
+		           ? fail(p, "virtio blk flush: unexpected '%s'", p->tok[4])
+		           : 0;
 	case SG_V_CONS_WRITE:
 	case SG_V_CONS_READ:
 		c->text = keep(p->s, p->rest[4], strlen(p->rest[4]));

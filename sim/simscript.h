@@ -39,9 +39,10 @@ enum sg_op {
 
 /* The virtio commands (`virtio SUBCOMMAND DEV ...`). */
 enum sg_vop {
-	SG_V_ATTACH = 0, /* space (transport), addr, vio.irq, id, queues, qsize, features, area */
+	SG_V_ATTACH =
+	    0, /* space (transport), addr, vio.irq, id, queues, qsize, features, area */
 	SG_V_DETACH,
-	SG_V_RNG, /* vio.bytes */
+	SG_V_RNG,       /* vio.bytes */
 	SG_V_BLK_WRITE, /* vio.sector, count, seed */
 	SG_V_BLK_READ,  /* vio.sector, count, seed (NULL: no data check) */
 	SG_V_BLK_FLUSH,

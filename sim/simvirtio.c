@@ -179,7 +179,8 @@ static int pci_wait_interrupt(struct sg_vdev *d, unsigned timeout_ms, uint32_t *
 	if (t->msix) {
 		rc = ioreqd_simhv_wait_msi(d->hv, d->msi_seen + 1, timeout_ms);
 		if (rc < 0)
-			return fail(err, errlen, rc, "no MSI after the kick: %s", strerror(-rc));
+			return fail(err, errlen, rc, "no MSI after the kick: %s",
+			            strerror(-rc));
 		rc = ioreqd_simhv_msi_get(d->hv, d->msi_seen++, &addr, &data);
 		if (rc < 0)
 			return fail(err, errlen, rc, "MSI %llu: %s",
@@ -329,20 +330,23 @@ int sg_virtio_blk(struct sg_vdev *d, bool write, uint64_t sector, uint32_t count
 	for (uint32_t i = 0; i < len; i++)
 		data[i] = write ? (uint8_t)(seed + i) : 0;
 	if (count == 0) /* FLUSH: header and status only */
-		rc = roundtrip(d, 0, (struct ioreqd_vdrv_buf[]){b[0], b[2]}, 1, 1, timeout_ms,
-		               err, errlen);
+		rc = roundtrip(d, 0, (struct ioreqd_vdrv_buf[]){b[0], b[2]}, 1, 1,
+		               timeout_ms, err, errlen);
 	else
-		rc = roundtrip(d, 0, b, write ? 2 : 1, write ? 1 : 2, timeout_ms, err, errlen);
+		rc = roundtrip(d, 0, b, write ? 2 : 1, write ? 1 : 2, timeout_ms, err,
+		               errlen);
 	if (rc < 0)
 		return rc;
 	if (*status != 0)
 		return fail(err, errlen, -EIO, "status %u (%s)", *status,
-		            *status == 1 ? "IOERR" : *status == 2 ? "UNSUPP" : "?");
+		            *status == 1   ? "IOERR"
+		            : *status == 2 ? "UNSUPP"
+		                           : "?");
 	for (uint32_t i = 0; check && !write && i < len; i++)
 		if (data[i] != (uint8_t)(seed + i))
 			return fail(err, errlen, -EPROTO,
-			            "byte %u of the data is 0x%02x, not 0x%02x", i, data[i],
-			            (uint8_t)(seed + i));
+			            "byte %u of the data is 0x%02x, not 0x%02x", i,
+			            data[i], (uint8_t)(seed + i));
 	return 0;
 }
 
@@ -355,7 +359,8 @@ int sg_virtio_console_write(struct sg_vdev *d, const char *text, unsigned timeou
 	struct ioreqd_vdrv_buf b = {base, (uint32_t)len + 1};
 
 	if (!d->up || d->g.device_id != 3 || d->g.nr_queues < 2)
-		return fail(err, errlen, -ENODEV, "not a virtio-console device with 2 queues");
+		return fail(err, errlen, -ENODEV,
+		            "not a virtio-console device with 2 queues");
 	if (len + 1 > SG_VIRTIO_AREA / 2)
 		return fail(err, errlen, -EINVAL, "text too long");
 	memcpy(mem + base, text, len);
@@ -371,7 +376,8 @@ int sg_virtio_console_read(struct sg_vdev *d, const char *text, unsigned timeout
 	size_t len = strlen(text), have = 0;
 
 	if (!d->up || d->g.device_id != 3 || d->g.nr_queues < 2)
-		return fail(err, errlen, -ENODEV, "not a virtio-console device with 2 queues");
+		return fail(err, errlen, -ENODEV,
+		            "not a virtio-console device with 2 queues");
 	if (len == 0 || len > SG_VIRTIO_AREA / 2)
 		return fail(err, errlen, -EINVAL, "text of 1 to %u bytes",
 		            SG_VIRTIO_AREA / 2);
@@ -386,18 +392,19 @@ int sg_virtio_console_read(struct sg_vdev *d, const char *text, unsigned timeout
 			char why[128];
 
 			snprintf(why, sizeof(why), "%s", err);
-			return fail(err, errlen, rc, "after %zu of %zu bytes: %s", have, len,
-			            why);
+			return fail(err, errlen, rc, "after %zu of %zu bytes: %s", have,
+			            len, why);
 		}
 		if (got == 0 || got > len - have)
 			return fail(err, errlen, -EPROTO,
-			            "the device wrote %u bytes into a %zu-byte buffer", got,
-			            len - have);
+			            "the device wrote %u bytes into a %zu-byte buffer",
+			            got, len - have);
 		for (uint32_t i = 0; i < got; i++, have++)
 			if (mem[base + i] != (uint8_t)text[have])
 				return fail(err, errlen, -EPROTO,
 				            "byte %zu is 0x%02x, not 0x%02x ('%c')", have,
-				            mem[base + i], (uint8_t)text[have], text[have]);
+				            mem[base + i], (uint8_t)text[have],
+				            text[have]);
 	}
 	return 0;
 }

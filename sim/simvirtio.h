@@ -114,7 +114,8 @@ int sg_virtio_rng_read(struct sg_vdev *d, uint32_t len, unsigned timeout_ms, cha
  * @return 0, or a negative errno with the reason in @p err.
  */
 int sg_virtio_blk(struct sg_vdev *d, bool write, uint64_t sector, uint32_t count,
-                  bool check, uint8_t seed, unsigned timeout_ms, char *err, size_t errlen);
+                  bool check, uint8_t seed, unsigned timeout_ms, char *err,
+                  size_t errlen);
 
 /**
  * virtio-console: send @p text and a newline through transmitq0 (queue 1)

@@ -98,10 +98,11 @@ static int rig_up(struct rig *r, bool buffered)
 		return rc;
 	if ((rc = be->map_range(r->priv, IOREQD_SPACE_PIO, 0x3f8, 0x3ff, true)) < 0)
 		return rc;
-	if ((rc = be->map_range(r->priv, IOREQD_SPACE_MMIO, 0xfeb00000, 0xfeb00fff, true)) < 0)
+	if ((rc = be->map_range(r->priv, IOREQD_SPACE_MMIO, 0xfeb00000, 0xfeb00fff,
+	                        true)) < 0)
 		return rc;
 	return be->map_range(r->priv, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(PCI_SBDF, 0),
-			     IOREQD_PCI_ADDR(PCI_SBDF, 0xfff), true);
+	                     IOREQD_PCI_ADDR(PCI_SBDF, 0xfff), true);
 }
 
 static void rig_down(struct rig *r)
@@ -111,42 +112,42 @@ static void rig_down(struct rig *r)
 }
 
 static const char *const setup_calls[] = {
-	"xendevicemodel_open",
-	"xenforeignmemory_open",
-	"xenevtchn_open",
-	"xc_interface_open",
-	"xs_open",
-	"xendevicemodel_create_ioreq_server",
-	"xs_watch",
-	"xs_fileno",
-	"xenevtchn_fd",
-	"xenforeignmemory_map_resource",
-	"xendevicemodel_set_ioreq_server_state",
-	"xendevicemodel_nr_vcpus",
-	"xenevtchn_bind_interdomain",
-	"xenevtchn_bind_interdomain",
-	"xendevicemodel_get_ioreq_server_info",
-	"xenevtchn_bind_interdomain",
-	"xendevicemodel_map_io_range_to_ioreq_server",
-	"xendevicemodel_map_io_range_to_ioreq_server",
-	"xendevicemodel_map_pcidev_to_ioreq_server",
+    "xendevicemodel_open",
+    "xenforeignmemory_open",
+    "xenevtchn_open",
+    "xc_interface_open",
+    "xs_open",
+    "xendevicemodel_create_ioreq_server",
+    "xs_watch",
+    "xs_fileno",
+    "xenevtchn_fd",
+    "xenforeignmemory_map_resource",
+    "xendevicemodel_set_ioreq_server_state",
+    "xendevicemodel_nr_vcpus",
+    "xenevtchn_bind_interdomain",
+    "xenevtchn_bind_interdomain",
+    "xendevicemodel_get_ioreq_server_info",
+    "xenevtchn_bind_interdomain",
+    "xendevicemodel_map_io_range_to_ioreq_server",
+    "xendevicemodel_map_io_range_to_ioreq_server",
+    "xendevicemodel_map_pcidev_to_ioreq_server",
 };
 #define NR_SETUP_CALLS (sizeof(setup_calls) / sizeof(setup_calls[0]))
 
 /* After a guest memory access has left one page in the cache. */
 static const char *const teardown_calls[] = {
-	"xenevtchn_unbind", /* the buffered port, bound last */
-	"xenevtchn_unbind", /* vcpu1 */
-	"xenevtchn_unbind", /* vcpu0 */
-	"xenforeignmemory_unmap",
-	"xendevicemodel_set_ioreq_server_state",
-	"xenforeignmemory_unmap_resource",
-	"xendevicemodel_destroy_ioreq_server",
-	"xs_close",
-	"xc_interface_close",
-	"xenevtchn_close",
-	"xenforeignmemory_close",
-	"xendevicemodel_close",
+    "xenevtchn_unbind", /* the buffered port, bound last */
+    "xenevtchn_unbind", /* vcpu1 */
+    "xenevtchn_unbind", /* vcpu0 */
+    "xenforeignmemory_unmap",
+    "xendevicemodel_set_ioreq_server_state",
+    "xenforeignmemory_unmap_resource",
+    "xendevicemodel_destroy_ioreq_server",
+    "xs_close",
+    "xc_interface_close",
+    "xenevtchn_close",
+    "xenforeignmemory_close",
+    "xendevicemodel_close",
 };
 #define NR_TEARDOWN_CALLS (sizeof(teardown_calls) / sizeof(teardown_calls[0]))
 
@@ -165,10 +166,12 @@ static void assert_calls(const char *const *want, unsigned n)
 	ck_assert_uint_eq(fake_xen.ncalls, n);
 	for (unsigned i = 0; i < n; i++)
 		ck_assert_msg(strcmp(fake_xen.calls[i].name, want[i]) == 0,
-			      "call %u is %s, expected %s", i, fake_xen.calls[i].name, want[i]);
+		              "call %u is %s, expected %s", i, fake_xen.calls[i].name,
+		              want[i]);
 }
 
-/* ---- setup and teardown ------------------------------------------------------------- */
+/* ---- setup and teardown -------------------------------------------------------------
+ */
 
 START_TEST(test_xen_setup_runs_in_documented_order)
 {
@@ -203,7 +206,8 @@ START_TEST(test_xen_unbuffered_maps_only_the_shared_page)
 
 	ck_assert_int_eq(rig_up(&r, false), 0);
 	ck_assert_int_eq(fake_xen.bufioreq, HVM_IOREQSRV_BUFIOREQ_OFF);
-	ck_assert_uint_eq(fake_xen.res_frame, XENMEM_resource_ioreq_server_frame_ioreq(0));
+	ck_assert_uint_eq(fake_xen.res_frame,
+	                  XENMEM_resource_ioreq_server_frame_ioreq(0));
 	ck_assert_uint_eq(fake_xen.res_nr, 1);
 	ck_assert_ptr_null(r.buf);
 	ck_assert_ptr_eq(r.sync, (void *)(fake_xen.iopages + 4096));
@@ -239,23 +243,24 @@ START_TEST(test_xen_each_setup_call_failing_is_reported_and_leaks_nothing)
 		setup_each();
 		fake_xen_fail_nth(k, INJECTED);
 		rc = rig_up(&r, true);
-		ck_assert_msg(rc == -INJECTED, "call %u (%s): rc %d", k, setup_calls[k - 1], rc);
+		ck_assert_msg(rc == -INJECTED, "call %u (%s): rc %d", k,
+		              setup_calls[k - 1], rc);
 		/* Setup stopped at the failing call: what follows only releases. */
 		ck_assert_uint_ge(fake_xen.ncalls, k);
 		for (unsigned i = 0; i < k; i++)
 			ck_assert_str_eq(fake_xen.calls[i].name, setup_calls[i]);
 		for (unsigned i = k; i < fake_xen.ncalls; i++)
 			ck_assert_msg(!is_setup_call(fake_xen.calls[i].name),
-				      "failing %s, then %s", setup_calls[k - 1],
-				      fake_xen.calls[i].name);
+			              "failing %s, then %s", setup_calls[k - 1],
+			              fake_xen.calls[i].name);
 		msg = logged(setup_calls[k - 1], strerror(INJECTED));
 		ck_assert_msg(msg != NULL, "no message names %s", setup_calls[k - 1]);
-		ck_assert_msg(strstr(msg, "domain 5") != NULL, "message lacks the domain: %s",
-			      msg);
+		ck_assert_msg(strstr(msg, "domain 5") != NULL,
+		              "message lacks the domain: %s", msg);
 		if (r.priv)
 			rig_down(&r);
-		ck_assert_msg(fake_xen_leak() == NULL, "failing %s: %s", setup_calls[k - 1],
-			      fake_xen_leak());
+		ck_assert_msg(fake_xen_leak() == NULL, "failing %s: %s",
+		              setup_calls[k - 1], fake_xen_leak());
 		teardown_each();
 	}
 }
@@ -308,9 +313,9 @@ START_TEST(test_xen_each_teardown_call_failing_still_releases_the_rest)
 		/* xs_close returns nothing: there is nothing to report. */
 		if (strcmp(teardown_calls[k - 1], "xs_close") != 0)
 			ck_assert_msg(logged(teardown_calls[k - 1], strerror(INJECTED)),
-				      "no message names %s", teardown_calls[k - 1]);
+			              "no message names %s", teardown_calls[k - 1]);
 		ck_assert_msg(fake_xen_leak() == NULL, "failing %s: %s",
-			      teardown_calls[k - 1], fake_xen_leak());
+		              teardown_calls[k - 1], fake_xen_leak());
 		teardown_each();
 	}
 }
@@ -341,12 +346,14 @@ START_TEST(test_xen_open_of_missing_domain_names_the_call)
 
 	ck_assert_int_eq(be->open(&priv, &a), -ESRCH);
 	ck_assert_ptr_null(priv);
-	ck_assert_ptr_nonnull(logged("xendevicemodel_create_ioreq_server", "no such domain"));
+	ck_assert_ptr_nonnull(
+	    logged("xendevicemodel_create_ioreq_server", "no such domain"));
 	ck_assert_ptr_null(fake_xen_leak());
 }
 END_TEST
 
-/* ---- ranges ------------------------------------------------------------------------- */
+/* ---- ranges -------------------------------------------------------------------------
+ */
 
 START_TEST(test_xen_ranges_map_inclusive_and_pci_by_sbdf_once)
 {
@@ -362,23 +369,32 @@ START_TEST(test_xen_ranges_map_inclusive_and_pci_by_sbdf_once)
 
 	/* Two ranges in one SBDF claim it once and release it with the last. */
 	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(sbdf, 0),
-				       IOREQD_PCI_ADDR(sbdf, 0x3f), true), 0);
-	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(sbdf, 0x40),
-				       IOREQD_PCI_ADDR(sbdf, 0xff), true), 0);
+	                               IOREQD_PCI_ADDR(sbdf, 0x3f), true),
+	                 0);
+	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_PCI,
+	                               IOREQD_PCI_ADDR(sbdf, 0x40),
+	                               IOREQD_PCI_ADDR(sbdf, 0xff), true),
+	                 0);
 	ck_assert_uint_eq(fake_xen.nr_pcidevs, 2);
 	ck_assert_uint_eq(fake_xen.pcidevs[1], sbdf);
 	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(sbdf, 0),
-				       IOREQD_PCI_ADDR(sbdf, 0x3f), false), 0);
-	ck_assert_uint_eq(fake_xen_count("xendevicemodel_unmap_pcidev_from_ioreq_server"), 0);
-	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(sbdf, 0x40),
-				       IOREQD_PCI_ADDR(sbdf, 0xff), false), 0);
-	ck_assert_uint_eq(fake_xen_count("xendevicemodel_unmap_pcidev_from_ioreq_server"), 1);
+	                               IOREQD_PCI_ADDR(sbdf, 0x3f), false),
+	                 0);
+	ck_assert_uint_eq(fake_xen_count("xendevicemodel_unmap_pcidev_from_ioreq_server"),
+	                  0);
+	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_PCI,
+	                               IOREQD_PCI_ADDR(sbdf, 0x40),
+	                               IOREQD_PCI_ADDR(sbdf, 0xff), false),
+	                 0);
+	ck_assert_uint_eq(fake_xen_count("xendevicemodel_unmap_pcidev_from_ioreq_server"),
+	                  1);
 	ck_assert_uint_eq(fake_xen.nr_pcidevs, 1);
 
 	/* A range spanning SBDFs, or an unknown space, reaches no Xen call. */
 	fake_xen_clear_log();
 	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(sbdf, 0),
-				       IOREQD_PCI_ADDR(sbdf + 1, 0), true), -EINVAL);
+	                               IOREQD_PCI_ADDR(sbdf + 1, 0), true),
+	                 -EINVAL);
 	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_COUNT, 0, 1, true), -EINVAL);
 	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_MMIO, 2, 1, true), -EINVAL);
 	ck_assert_uint_eq(fake_xen.ncalls, 0);
@@ -387,15 +403,18 @@ START_TEST(test_xen_ranges_map_inclusive_and_pci_by_sbdf_once)
 	ck_assert_uint_eq(fake_xen.nr_ranges, 1);
 	/* Xen refusing a claim is reported with the call and the range. */
 	fake_xen_fail_call("xendevicemodel_map_io_range_to_ioreq_server", 1, EEXIST);
-	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_PIO, 0x60, 0x64, true), -EEXIST);
-	ck_assert_ptr_nonnull(logged("xendevicemodel_map_io_range_to_ioreq_server", NULL));
+	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_PIO, 0x60, 0x64, true),
+	                 -EEXIST);
+	ck_assert_ptr_nonnull(
+	    logged("xendevicemodel_map_io_range_to_ioreq_server", NULL));
 	ck_assert_ptr_nonnull(logged("0x60-0x64", NULL));
 	rig_down(&r);
 	ck_assert_ptr_null(fake_xen_leak());
 }
 END_TEST
 
-/* ---- events ------------------------------------------------------------------------- */
+/* ---- events -------------------------------------------------------------------------
+ */
 
 struct seen {
 	unsigned n;
@@ -553,7 +572,8 @@ END_TEST
  */
 START_TEST(test_xen_teardown_of_a_vanished_domain_does_not_warn)
 {
-	static const char *const unmap = "xendevicemodel_unmap_io_range_from_ioreq_server";
+	static const char *const unmap =
+	    "xendevicemodel_unmap_io_range_from_ioreq_server";
 	static const char *const state = "xendevicemodel_set_ioreq_server_state";
 	struct seen s = {0};
 	struct rig r;
@@ -561,15 +581,17 @@ START_TEST(test_xen_teardown_of_a_vanished_domain_does_not_warn)
 	ck_assert_int_eq(rig_up(&r, false), 0);
 	/* Not seen dead yet: ENOENT and ESRCH alone say the domain is gone. */
 	fake_xen_fail_call(unmap, 1, ENOENT);
-	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_PIO, 0x3f8, 0x3ff, false), -ENOENT);
+	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_PIO, 0x3f8, 0x3ff, false),
+	                 -ENOENT);
 	fake_xen_fail_call(state, 1, ESRCH);
 	ck_assert_int_eq(be->enable(r.priv, false), -ESRCH);
 	ck_assert_ptr_null(logged(unmap, NULL));
 	ck_assert_ptr_null(logged(state, NULL));
 	/* Any other failure of the same calls is a warning. */
 	fake_xen_fail_call(unmap, 1, EACCES);
-	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_MMIO, 0xfeb00000, 0xfeb00fff, false),
-			 -EACCES);
+	ck_assert_int_eq(
+	    be->map_range(r.priv, IOREQD_SPACE_MMIO, 0xfeb00000, 0xfeb00fff, false),
+	    -EACCES);
 	ck_assert_ptr_nonnull(logged(unmap, strerror(EACCES)));
 	ck_assert_ptr_nonnull(logged("0xfeb00000", NULL));
 	rig_down(&r);
@@ -587,7 +609,8 @@ START_TEST(test_xen_teardown_of_a_vanished_domain_does_not_warn)
 	ck_assert_int_eq(s.ev[0], IOREQD_BE_EV_DOMAIN_GONE);
 	nmsgs = 0;
 	fake_xen_fail_call(unmap, 1, EACCES);
-	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_PIO, 0x3f8, 0x3ff, false), -EACCES);
+	ck_assert_int_eq(be->map_range(r.priv, IOREQD_SPACE_PIO, 0x3f8, 0x3ff, false),
+	                 -EACCES);
 	fake_xen_fail_call(state, 1, EINVAL);
 	ck_assert_int_eq(be->enable(r.priv, false), -EINVAL);
 	fake_xen_fail_call("xendevicemodel_destroy_ioreq_server", 1, ENOENT);
@@ -598,7 +621,8 @@ START_TEST(test_xen_teardown_of_a_vanished_domain_does_not_warn)
 }
 END_TEST
 
-/* ---- guest memory --------------------------------------------------------------------- */
+/* ---- guest memory ---------------------------------------------------------------------
+ */
 
 START_TEST(test_xen_guest_copy_across_a_page_boundary)
 {
@@ -671,7 +695,8 @@ START_TEST(test_xen_guest_copy_rejects_bad_ranges_without_mapping)
 	fake_xen_clear_log();
 	ck_assert_int_eq(gbe->guest_read(r.priv, UINT64_MAX - 3, buf, 8), -EFAULT);
 	ck_assert_int_eq(gbe->guest_read(r.priv, IOREQD_XEN_GPA_LIMIT, buf, 1), -EFAULT);
-	ck_assert_int_eq(gbe->guest_write(r.priv, 0, buf, IOREQD_XEN_COPY_MAX + 1), -EFAULT);
+	ck_assert_int_eq(gbe->guest_write(r.priv, 0, buf, IOREQD_XEN_COPY_MAX + 1),
+	                 -EFAULT);
 	ck_assert_uint_eq(fake_xen.ncalls, 0);
 	/* A frame the domain does not have fails cleanly, naming it. */
 	ck_assert_int_eq(gbe->guest_read(r.priv, 0x100000, buf, 1), -EFAULT);
@@ -733,11 +758,12 @@ START_TEST(test_xen_dma_map_refuses_bad_ranges_and_writes_to_read_only_pages)
 	ck_assert_int_eq(rig_up(&r, false), 0);
 	fake_xen_clear_log();
 	ck_assert_int_eq(gbe->map(r.priv, 0x1000, 0, false, &hva, &token), -EFAULT);
-	ck_assert_int_eq(gbe->map(r.priv, UINT64_MAX - 3, 8, false, &hva, &token), -EFAULT);
-	ck_assert_int_eq(gbe->map(r.priv, IOREQD_XEN_GPA_LIMIT - 1, 2, false, &hva, &token),
-			 -EFAULT);
-	ck_assert_int_eq(gbe->map(r.priv, 0, IOREQD_XEN_DMA_MAX + 1ull, false, &hva, &token),
-			 -EFAULT);
+	ck_assert_int_eq(gbe->map(r.priv, UINT64_MAX - 3, 8, false, &hva, &token),
+	                 -EFAULT);
+	ck_assert_int_eq(
+	    gbe->map(r.priv, IOREQD_XEN_GPA_LIMIT - 1, 2, false, &hva, &token), -EFAULT);
+	ck_assert_int_eq(
+	    gbe->map(r.priv, 0, IOREQD_XEN_DMA_MAX + 1ull, false, &hva, &token), -EFAULT);
 	ck_assert_ptr_null(hva);
 	ck_assert_uint_eq(fake_xen.ncalls, 0);
 	/* Frames the domain lacks: refused by Xen, named in the log, nothing kept. */
@@ -777,7 +803,8 @@ START_TEST(test_xen_dma_mappings_survive_invalidate_and_close_releases_them)
 }
 END_TEST
 
-/* ---- interrupts ---------------------------------------------------------------------- */
+/* ---- interrupts ----------------------------------------------------------------------
+ */
 
 START_TEST(test_xen_interrupts_reach_the_devicemodel)
 {
@@ -788,7 +815,8 @@ START_TEST(test_xen_interrupts_reach_the_devicemodel)
 	ck_assert_int_eq(fake_xen.isa_irq, 4);
 	ck_assert_int_eq(fake_xen.isa_level, 1);
 	ck_assert_int_eq(gbe->irq_set_level(r.priv, 16, 1), -EINVAL);
-	ck_assert_int_eq(gbe->pci_intx_set_level(r.priv, IOREQD_PCI_SBDF(1, 2, 3, 0), 2, 1), 0);
+	ck_assert_int_eq(
+	    gbe->pci_intx_set_level(r.priv, IOREQD_PCI_SBDF(1, 2, 3, 0), 2, 1), 0);
 	ck_assert_uint_eq(fake_xen.intx_sbdf, IOREQD_PCI_SBDF(1, 2, 3, 0));
 	ck_assert_int_eq(fake_xen.intx_pin, 2);
 	ck_assert_int_eq(gbe->pci_intx_set_level(r.priv, 0, 4, 1), -EINVAL);
@@ -851,7 +879,8 @@ START_TEST(test_xen_irq_check_accepts_only_isa_irqs_on_x86)
 }
 END_TEST
 
-/* ---- vCPU state ----------------------------------------------------------------------- */
+/* ---- vCPU state -----------------------------------------------------------------------
+ */
 
 START_TEST(test_xen_vcpu_get_converts_the_cpu_record)
 {
@@ -883,12 +912,14 @@ END_TEST
 
 START_TEST(test_xen_attr_conversion_round_trips)
 {
-	static const uint32_t attrs[] = {0x0, 0x093, 0x09b, 0xa9b, 0xc93, 0x08b, 0x082, 0xf9f};
+	static const uint32_t attrs[] = {0x0,   0x093, 0x09b, 0xa9b,
+	                                 0xc93, 0x08b, 0x082, 0xf9f};
 
 	for (unsigned i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
 		uint32_t ar = ioreqd_xen_attr_to_ar(attrs[i]);
 
-		ck_assert_uint_eq(!!(ar & IOREQD_AR_UNUSABLE), !(attrs[i] & IOREQD_AR_PRESENT));
+		ck_assert_uint_eq(!!(ar & IOREQD_AR_UNUSABLE),
+		                  !(attrs[i] & IOREQD_AR_PRESENT));
 		ck_assert_uint_eq(ioreqd_xen_ar_to_attr(ar), attrs[i]);
 	}
 }
@@ -897,8 +928,9 @@ END_TEST
 START_TEST(test_xen_vcpu_set_patches_one_record_of_a_paused_domain)
 {
 	static const char *const want[] = {
-		"xc_domain_pause", "xc_domain_hvm_getcontext", "xc_domain_hvm_getcontext",
-		"xc_domain_hvm_setcontext", "xc_domain_unpause",
+	    "xc_domain_pause",          "xc_domain_hvm_getcontext",
+	    "xc_domain_hvm_getcontext", "xc_domain_hvm_setcontext",
+	    "xc_domain_unpause",
 	};
 	struct hvm_hw_cpu before0 = fake_xen.cpu[0], before1 = fake_xen.cpu[1];
 	struct ioreqd_vcpu_regs regs;
@@ -920,7 +952,8 @@ START_TEST(test_xen_vcpu_set_patches_one_record_of_a_paused_domain)
 	ck_assert_uint_eq(fake_xen.cpu[1].rip, before1.rip + 2);
 	ck_assert_uint_eq(fake_xen.cpu[1].ds_arbytes, 0xc93);
 	/* What regs does not hold is left as it was. */
-	ck_assert_mem_eq(fake_xen.cpu[1].fpu_regs, before1.fpu_regs, sizeof(before1.fpu_regs));
+	ck_assert_mem_eq(fake_xen.cpu[1].fpu_regs, before1.fpu_regs,
+	                 sizeof(before1.fpu_regs));
 	ck_assert_uint_eq(fake_xen.cpu[1].tsc, before1.tsc);
 	ck_assert_uint_eq(fake_xen.cpu[1].pending_event, before1.pending_event);
 	ck_assert_uint_eq(fake_xen.cpu[1].msr_tsc_aux, before1.msr_tsc_aux);
@@ -935,7 +968,7 @@ END_TEST
 START_TEST(test_xen_vcpu_set_unpauses_when_a_step_fails)
 {
 	static const char *const steps[] = {"xc_domain_hvm_getcontext",
-					    "xc_domain_hvm_setcontext"};
+	                                    "xc_domain_hvm_setcontext"};
 	struct ioreqd_vcpu_regs regs;
 
 	for (unsigned i = 0; i < 2; i++) {
@@ -958,8 +991,8 @@ END_TEST
 START_TEST(test_xen_ctx_patch_refuses_malformed_contexts)
 {
 	uint8_t blob[64];
-	struct hvm_save_descriptor d = {.typecode = HVM_SAVE_CODE(CPU), .instance = 0,
-					.length = 1000};
+	struct hvm_save_descriptor d = {
+	    .typecode = HVM_SAVE_CODE(CPU), .instance = 0, .length = 1000};
 	struct ioreqd_vcpu_regs regs = {0};
 
 	/* A record longer than the buffer. */
@@ -1013,21 +1046,25 @@ START_TEST(test_xen_vmcs_write_reaches_the_cpu_record_on_flush)
 }
 END_TEST
 
-/* ---- xenstore and confinement --------------------------------------------------------- */
+/* ---- xenstore and confinement ---------------------------------------------------------
+ */
 
 START_TEST(test_xen_publish_writes_under_the_backend_path_and_close_removes_it)
 {
-	static const char *const bad[] = {"", "/a", "a/", "a//b", "..", "a/../b", "x y", "a\n"};
+	static const char *const bad[] = {"",   "/a",     "a/",  "a//b",
+	                                  "..", "a/../b", "x y", "a\n"};
 	struct rig r;
 
 	ck_assert_int_eq(rig_up(&r, false), 0);
 	ck_assert_int_eq(be->publish(r.priv, "state", "running"), 0);
 	ck_assert_int_eq(be->publish(r.priv, "uart0/baud", "115200"), 0);
 	ck_assert_str_eq(fake_xen_xs_get("/local/domain/0/ioreqd/5/state"), "running");
-	ck_assert_str_eq(fake_xen_xs_get("/local/domain/0/ioreqd/5/uart0/baud"), "115200");
+	ck_assert_str_eq(fake_xen_xs_get("/local/domain/0/ioreqd/5/uart0/baud"),
+	                 "115200");
 	fake_xen_clear_log();
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		ck_assert_msg(be->publish(r.priv, bad[i], "x") == -EINVAL, "key '%s'", bad[i]);
+		ck_assert_msg(be->publish(r.priv, bad[i], "x") == -EINVAL, "key '%s'",
+		              bad[i]);
 	ck_assert_uint_eq(fake_xen.ncalls, 0);
 	fake_xen_fail_call("xs_write", 1, EACCES);
 	ck_assert_int_eq(be->publish(r.priv, "state", "x"), -EACCES);
@@ -1141,8 +1178,8 @@ START_TEST(test_xen_restricted_daemon_notices_a_dying_or_vanished_domain)
 		fake_xen_fail_call("xendevicemodel_get_ioreq_server_info", 1, EACCES);
 		ck_assert_int_eq(be->pending(r.priv, 1, record, &s), 0);
 		ck_assert_uint_eq(s.n, 0);
-		ck_assert_ptr_nonnull(logged("xendevicemodel_get_ioreq_server_info",
-					     strerror(EACCES)));
+		ck_assert_ptr_nonnull(
+		    logged("xendevicemodel_get_ioreq_server_info", strerror(EACCES)));
 		fake_xen.state = (enum fake_dom_state)st;
 		ck_assert_int_eq(be->pending(r.priv, 1, record, &s), 0);
 		ck_assert_uint_eq(s.n, 1);
@@ -1172,7 +1209,8 @@ static Suite *backend_xen_suite(void)
 	tcase_add_test(tc, test_xen_setup_runs_in_documented_order);
 	tcase_add_test(tc, test_xen_unbuffered_maps_only_the_shared_page);
 	tcase_add_test(tc, test_xen_map_pages_accepts_no_buffered_page_pointer);
-	tcase_add_test(tc, test_xen_each_setup_call_failing_is_reported_and_leaks_nothing);
+	tcase_add_test(tc,
+	               test_xen_each_setup_call_failing_is_reported_and_leaks_nothing);
 	tcase_add_test(tc, test_xen_teardown_is_the_reverse_of_setup);
 	tcase_add_test(tc, test_xen_daemon_disable_then_close_disables_once);
 	tcase_add_test(tc, test_xen_each_teardown_call_failing_still_releases_the_rest);
@@ -1180,7 +1218,8 @@ static Suite *backend_xen_suite(void)
 	tcase_add_test(tc, test_xen_open_of_missing_domain_names_the_call);
 	tcase_add_test(tc, test_xen_ranges_map_inclusive_and_pci_by_sbdf_once);
 	tcase_add_test(tc, test_xen_pending_reads_once_unmasks_then_reports_the_vcpu);
-	tcase_add_test(tc, test_xen_pending_errors_are_reported_but_the_event_still_counts);
+	tcase_add_test(tc,
+	               test_xen_pending_errors_are_reported_but_the_event_still_counts);
 	tcase_add_test(tc, test_xen_notify_kicks_the_vcpus_local_port);
 	tcase_add_test(tc, test_xen_domain_death_is_reported_from_the_watch);
 	tcase_add_test(tc, test_xen_dying_or_vanished_domain_is_gone);
@@ -1191,10 +1230,13 @@ static Suite *backend_xen_suite(void)
 	tcase_add_test(tc, test_xen_guest_copy_rejects_bad_ranges_without_mapping);
 	tcase_add_test(tc, test_xen_read_only_guest_page_can_be_read_not_written);
 	tcase_add_test(tc, test_xen_dma_map_spans_pages_and_unmaps_what_it_mapped);
-	tcase_add_test(tc, test_xen_dma_map_refuses_bad_ranges_and_writes_to_read_only_pages);
-	tcase_add_test(tc, test_xen_dma_mappings_survive_invalidate_and_close_releases_them);
+	tcase_add_test(tc,
+	               test_xen_dma_map_refuses_bad_ranges_and_writes_to_read_only_pages);
+	tcase_add_test(tc,
+	               test_xen_dma_mappings_survive_invalidate_and_close_releases_them);
 	tcase_add_test(tc, test_xen_interrupts_reach_the_devicemodel);
-	tcase_add_test(tc, test_xen_spi_check_refuses_a_line_the_guest_lacks_and_says_how);
+	tcase_add_test(tc,
+	               test_xen_spi_check_refuses_a_line_the_guest_lacks_and_says_how);
 	tcase_add_test(tc, test_xen_irq_check_accepts_only_isa_irqs_on_x86);
 	tcase_add_test(tc, test_xen_vcpu_get_converts_the_cpu_record);
 	tcase_add_test(tc, test_xen_attr_conversion_round_trips);
@@ -1202,9 +1244,11 @@ static Suite *backend_xen_suite(void)
 	tcase_add_test(tc, test_xen_vcpu_set_unpauses_when_a_step_fails);
 	tcase_add_test(tc, test_xen_ctx_patch_refuses_malformed_contexts);
 	tcase_add_test(tc, test_xen_vmcs_write_reaches_the_cpu_record_on_flush);
-	tcase_add_test(tc, test_xen_publish_writes_under_the_backend_path_and_close_removes_it);
+	tcase_add_test(
+	    tc, test_xen_publish_writes_under_the_backend_path_and_close_removes_it);
 	tcase_add_test(tc, test_xen_after_restrict_no_xc_or_xenstore_call_is_made);
-	tcase_add_test(tc, test_xen_restrict_closes_xenstore_first_and_swaps_the_watch_for_a_timer);
+	tcase_add_test(
+	    tc, test_xen_restrict_closes_xenstore_first_and_swaps_the_watch_for_a_timer);
 	tcase_add_test(tc, test_xen_restricted_daemon_notices_a_dying_or_vanished_domain);
 	suite_add_tcase(s, tc);
 	return s;

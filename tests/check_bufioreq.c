@@ -159,8 +159,8 @@ static void setup(void)
 {
 	static const struct ioreqd_guest_ops ops_guest = {.notify = notify_nop};
 	static const struct ioreqd_engine_ops ops = {
-		.timeoffset = timeoffset,
-		.deferred = deferred,
+	    .timeoffset = timeoffset,
+	    .deferred = deferred,
 	};
 	struct ioreqd_handler h = {.name = "vga", .fn = dev_fn};
 
@@ -582,7 +582,8 @@ static Suite *bufioreq_suite(void)
 	tcase_add_test(tc, test_bufioreq_unhandled_and_failed_writes_counted);
 	tcase_add_test(tc, test_bufioreq_deferring_handler_is_treated_as_done);
 	tcase_add_test(tc, test_bufioreq_null_page_drains_nothing);
-	tcase_add_test(tc, test_bufioreq_drain_is_bounded_while_the_producer_keeps_filling);
+	tcase_add_test(tc,
+	               test_bufioreq_drain_is_bounded_while_the_producer_keeps_filling);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -595,19 +595,22 @@ static enum ioreqd_fault_result claim_noop(ioreqd_fault_t *f, void *opaque)
 START_TEST(test_bus_range_lives_until_its_last_claim_is_released)
 {
 	struct ioreqd_bus *cb = ioreqd_bus_new();
-	struct ioreqd_handler h = {.name = "b", .fn = claim_noop, .order = IOREQD_ORDER_NORMAL};
+	struct ioreqd_handler h = {
+	    .name = "b", .fn = claim_noop, .order = IOREQD_ORDER_NORMAL};
 	struct ioreqd_range *a, *b, *c;
 	struct ioreqd_hnode *nb;
 	const char *why;
 
 	/* Device A claims the range but has no handler yet; B joins and installs. */
-	ck_assert_int_eq(ioreqd_bus_claim(cb, IOREQD_SPACE_MMIO, 0x1000, 0x1fff, &a, &why), 0);
-	ck_assert_int_eq(ioreqd_bus_claim(cb, IOREQD_SPACE_MMIO, 0x1000, 0x1fff, &b, &why), 0);
+	ck_assert_int_eq(
+	    ioreqd_bus_claim(cb, IOREQD_SPACE_MMIO, 0x1000, 0x1fff, &a, &why), 0);
+	ck_assert_int_eq(
+	    ioreqd_bus_claim(cb, IOREQD_SPACE_MMIO, 0x1000, 0x1fff, &b, &why), 0);
 	ck_assert_ptr_eq(a, b);
 	ck_assert_int_eq(ioreqd_range_install(b, &h, &nb, NULL), 0);
 	/* A partial overlap is still refused, with the bus's reason. */
-	ck_assert_int_eq(ioreqd_bus_claim(cb, IOREQD_SPACE_MMIO, 0x1800, 0x27ff, &c, &why),
-			 -EEXIST);
+	ck_assert_int_eq(
+	    ioreqd_bus_claim(cb, IOREQD_SPACE_MMIO, 0x1800, 0x27ff, &c, &why), -EEXIST);
 	ck_assert_ptr_null(c);
 	ck_assert_ptr_nonnull(why);
 	/* B leaves: A's claim keeps the range although its chain is now empty. */

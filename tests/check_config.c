@@ -27,13 +27,13 @@ static int load(const char *text, struct ioreqd_cfg **cfg)
 }
 
 /* Load @p text, expect -EINVAL and exactly @p msg. */
-#define expect_error(text, msg)                                                        \
-	do {                                                                            \
-		struct ioreqd_cfg *c_ = (struct ioreqd_cfg *)1;                         \
-		int rc_ = load((text), &c_);                                            \
-		ck_assert_msg(rc_ == -EINVAL, "rc %d for: %s", rc_, (text));           \
-		ck_assert_ptr_null(c_);                                                 \
-		ck_assert_str_eq(err, (msg));                                           \
+#define expect_error(text, msg)                                                          \
+	do {                                                                             \
+		struct ioreqd_cfg *c_ = (struct ioreqd_cfg *)1;                          \
+		int rc_ = load((text), &c_);                                             \
+		ck_assert_msg(rc_ == -EINVAL, "rc %d for: %s", rc_, (text));             \
+		ck_assert_ptr_null(c_);                                                  \
+		ck_assert_str_eq(err, (msg));                                            \
 	} while (0)
 
 /* Load @p text and expect success. */
@@ -55,21 +55,21 @@ static struct ioreqd_cfg *expect_ok(const char *text)
 START_TEST(test_cfg_parses_every_key)
 {
 	struct ioreqd_cfg *cfg = expect_ok("; demo\n"
-					   "[global]\n"
-					   "hook_dir = /opt/hooks\n"
-					   "log_level = debug\n"
-					   "watchdog_ms = 250\n"
-					   "buffered = yes\n"
-					   "\n"
-					   "[device uart0]\n"
-					   "hook = uart16550\n"
-					   "pio = 0x3f8-0x3ff\n"
-					   "mmio = 0xfeb00000+4K\n"
-					   "pci = 0000:00:05.0\n"
-					   "irq = 4\n"
-					   "order = first\n"
-					   "optional = on\n"
-					   "baud = 115200\n");
+	                                   "[global]\n"
+	                                   "hook_dir = /opt/hooks\n"
+	                                   "log_level = debug\n"
+	                                   "watchdog_ms = 250\n"
+	                                   "buffered = yes\n"
+	                                   "\n"
+	                                   "[device uart0]\n"
+	                                   "hook = uart16550\n"
+	                                   "pio = 0x3f8-0x3ff\n"
+	                                   "mmio = 0xfeb00000+4K\n"
+	                                   "pci = 0000:00:05.0\n"
+	                                   "irq = 4\n"
+	                                   "order = first\n"
+	                                   "optional = on\n"
+	                                   "baud = 115200\n");
 	const struct ioreqd_cfg_dev *d;
 
 	ck_assert_str_eq(cfg->path, "t.conf");
@@ -165,8 +165,8 @@ END_TEST
 START_TEST(test_cfg_accepts_crlf_and_bom)
 {
 	struct ioreqd_cfg *cfg =
-		expect_ok("\xef\xbb\xbf[global]\r\nlog_level = info\r\n\r\n[device a]\r\n"
-			  "hook = h\r\npio = 1\r\n");
+	    expect_ok("\xef\xbb\xbf[global]\r\nlog_level = info\r\n\r\n[device a]\r\n"
+	              "hook = h\r\npio = 1\r\n");
 
 	ck_assert_int_eq(cfg->log_level, 1);
 	ck_assert_uint_eq(cfg->devs[0].line, 4);
@@ -204,13 +204,13 @@ END_TEST
 START_TEST(test_cfg_repeatable_range_keys_and_hook_kv_lines)
 {
 	struct ioreqd_cfg *cfg = expect_ok("[device a]\n"
-					   "hook = h\n"
-					   "pio = 0x10\n"
-					   "file = /tmp/x=y\n"
-					   "pio = 0x20+2\n"
-					   "empty =\n"
-					   "mmio = 0xfee00000\n"
-					   "x.y-z_w = 1\n");
+	                                   "hook = h\n"
+	                                   "pio = 0x10\n"
+	                                   "file = /tmp/x=y\n"
+	                                   "pio = 0x20+2\n"
+	                                   "empty =\n"
+	                                   "mmio = 0xfee00000\n"
+	                                   "x.y-z_w = 1\n");
 	const struct ioreqd_cfg_dev *d = &cfg->devs[0];
 	unsigned line = 99;
 
@@ -242,7 +242,7 @@ START_TEST(test_cfg_repeated_global_section_is_one_section)
 	ck_assert(!cfg->buffered);
 	ioreqd_cfg_free(cfg);
 	expect_error("[global]\nbuffered = no\n[global]\nbuffered = yes\n",
-		     "t.conf:4: duplicate key 'buffered' (first set at line 2)");
+	             "t.conf:4: duplicate key 'buffered' (first set at line 2)");
 }
 END_TEST
 
@@ -264,9 +264,9 @@ END_TEST
 START_TEST(test_cfg_rejects_bad_device_name)
 {
 	expect_error("[device a/b]\n",
-		     "t.conf:1: bad device name 'a/b' (1-63 of A-Z a-z 0-9 _ -)");
+	             "t.conf:1: bad device name 'a/b' (1-63 of A-Z a-z 0-9 _ -)");
 	expect_error("[device a b]\n",
-		     "t.conf:1: bad device name 'a b' (1-63 of A-Z a-z 0-9 _ -)");
+	             "t.conf:1: bad device name 'a b' (1-63 of A-Z a-z 0-9 _ -)");
 	expect_error(
 	    "[device "
 	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa]\n",
@@ -285,15 +285,15 @@ END_TEST
 START_TEST(test_cfg_rejects_unknown_global_key)
 {
 	expect_error("[global]\nlog_level = info\nhookdir = /x\n",
-		     "t.conf:3: unknown key 'hookdir' in [global] (known: hook_dir, "
-		     "log_level, watchdog_ms, buffered)");
+	             "t.conf:3: unknown key 'hookdir' in [global] (known: hook_dir, "
+	             "log_level, watchdog_ms, buffered)");
 }
 END_TEST
 
 START_TEST(test_cfg_rejects_duplicate_device)
 {
 	expect_error("[device a]\nhook = h\npio = 1\n\n[device a]\n",
-		     "t.conf:5: duplicate device 'a' (first defined at line 1)");
+	             "t.conf:5: duplicate device 'a' (first defined at line 1)");
 }
 END_TEST
 
@@ -328,9 +328,9 @@ END_TEST
 START_TEST(test_cfg_single_valued_keys_reset_per_device)
 {
 	struct ioreqd_cfg *cfg = expect_ok("[device a]\nhook = h\npio = 1\norder = last\n"
-					   "optional = yes\n"
-					   "[device b]\nhook = h\npio = 1\norder = last\n"
-					   "optional = yes\n");
+	                                   "optional = yes\n"
+	                                   "[device b]\nhook = h\npio = 1\norder = last\n"
+	                                   "optional = yes\n");
 
 	ck_assert_int_eq(cfg->devs[1].order, IOREQD_ORDER_LAST);
 	ck_assert(cfg->devs[1].optional);
@@ -341,17 +341,17 @@ END_TEST
 START_TEST(test_cfg_rejects_missing_hook_at_section_line)
 {
 	expect_error("[global]\n[device a]\npio = 1\n[device b]\nhook = h\npio = 2\n",
-		     "t.conf:2: device 'a': missing 'hook'");
+	             "t.conf:2: device 'a': missing 'hook'");
 	/* At the end of the file too, and for a section with no keys at all. */
 	expect_error("[device a]\nhook = h\npio = 1\n\n[device b]\n",
-		     "t.conf:5: device 'b': missing 'hook'");
+	             "t.conf:5: device 'b': missing 'hook'");
 }
 END_TEST
 
 START_TEST(test_cfg_rejects_device_without_range)
 {
 	expect_error("[device a]\nhook = h\nirq = 3\n\n[global]\n",
-		     "t.conf:1: device 'a': no pio, mmio or pci range");
+	             "t.conf:1: device 'a': no pio, mmio or pci range");
 	expect_error("[device a]\nhook = h\n",
 	             "t.conf:1: device 'a': no pio, mmio or pci range");
 }
@@ -359,21 +359,23 @@ END_TEST
 
 START_TEST(test_cfg_names_a_mistyped_range_key)
 {
-	expect_error("[device a]\nhook = h\nmmoi = 0x1000+0x10\n",
-	             "t.conf:3: device 'a': no pio, mmio or pci range: unknown key 'mmoi' "
-	             "(did you mean 'mmio'?)");
-	expect_error("[device a]\nhook = h\nsize = 4\n",
-	             "t.conf:1: device 'a': no pio, mmio or pci range (its other keys, such "
-	             "as 'size' at line 3, are the hook's)");
+	expect_error(
+	    "[device a]\nhook = h\nmmoi = 0x1000+0x10\n",
+	    "t.conf:3: device 'a': no pio, mmio or pci range: unknown key 'mmoi' "
+	    "(did you mean 'mmio'?)");
+	expect_error(
+	    "[device a]\nhook = h\nsize = 4\n",
+	    "t.conf:1: device 'a': no pio, mmio or pci range (its other keys, such "
+	    "as 'size' at line 3, are the hook's)");
 }
 END_TEST
 
 START_TEST(test_cfg_rejects_bad_hook_name)
 {
 	expect_error("[device a]\nhook = ../evil\n",
-		     "t.conf:2: hook: bad hook name '../evil' (1-63 of A-Z a-z 0-9 _ -)");
+	             "t.conf:2: hook: bad hook name '../evil' (1-63 of A-Z a-z 0-9 _ -)");
 	expect_error("[device a]\nhook =\n",
-		     "t.conf:2: hook: bad hook name '' (1-63 of A-Z a-z 0-9 _ -)");
+	             "t.conf:2: hook: bad hook name '' (1-63 of A-Z a-z 0-9 _ -)");
 }
 END_TEST
 
@@ -384,18 +386,18 @@ START_TEST(test_cfg_rejects_bad_numbers)
 	expect_error(DEV_HDR "irq = 1024\n",
 	             "t.conf:3: irq: 1024 out of range (0..1023)");
 	expect_error(DEV_HDR "irq = 99999999999999999999\n",
-		     "t.conf:3: irq: number too large '99999999999999999999'");
+	             "t.conf:3: irq: number too large '99999999999999999999'");
 	expect_error("[global]\nwatchdog_ms = 5s\n",
 	             "t.conf:2: watchdog_ms: bad number '5s'");
 	expect_error("[global]\nwatchdog_ms = 1G\n",
-		     "t.conf:2: watchdog_ms: 1073741824 out of range (0..86400000)");
+	             "t.conf:2: watchdog_ms: 1073741824 out of range (0..86400000)");
 }
 END_TEST
 
 START_TEST(test_cfg_irq_limits_are_inclusive)
 {
 	struct ioreqd_cfg *cfg = expect_ok("[device a]\nhook=h\npio=1\nirq=0\n"
-					   "[device b]\nhook=h\npio=1\nirq=0x3ff\n");
+	                                   "[device b]\nhook=h\npio=1\nirq=0x3ff\n");
 
 	ck_assert_int_eq(cfg->devs[0].irq, 0);
 	ck_assert_int_eq(cfg->devs[1].irq, 1023);
@@ -456,11 +458,11 @@ END_TEST
 START_TEST(test_cfg_rejects_bad_booleans_orders_and_levels)
 {
 	expect_error(DEV_HDR "optional = maybe\n",
-		     "t.conf:3: optional: bad boolean 'maybe' (use yes or no)");
+	             "t.conf:3: optional: bad boolean 'maybe' (use yes or no)");
 	expect_error("[global]\nbuffered = 2\n",
-		     "t.conf:2: buffered: bad boolean '2' (use yes or no)");
+	             "t.conf:2: buffered: bad boolean '2' (use yes or no)");
 	expect_error(DEV_HDR "order = middle\n",
-		     "t.conf:3: order: bad value 'middle' (use first, normal or last)");
+	             "t.conf:3: order: bad value 'middle' (use first, normal or last)");
 	expect_error(
 	    "[global]\nlog_level = verbose\n",
 	    "t.conf:2: log_level: bad value 'verbose' (use warn, info or debug)");
@@ -471,7 +473,7 @@ END_TEST
 START_TEST(test_cfg_order_values)
 {
 	struct ioreqd_cfg *cfg = expect_ok("[device a]\nhook=h\npio=1\norder=last\n"
-					   "[device b]\nhook=h\npio=1\norder=normal\n");
+	                                   "[device b]\nhook=h\npio=1\norder=normal\n");
 
 	ck_assert_int_eq(cfg->devs[0].order, IOREQD_ORDER_LAST);
 	ck_assert_int_eq(cfg->devs[1].order, IOREQD_ORDER_NORMAL);
@@ -482,12 +484,12 @@ END_TEST
 START_TEST(test_cfg_rejects_syntax_errors)
 {
 	expect_error("[global]\nlog_level info\n",
-		     "t.conf:2: syntax error: expected 'key = value' or '[section]'");
+	             "t.conf:2: syntax error: expected 'key = value' or '[section]'");
 	expect_error("[global\n",
 	             "t.conf:1: syntax error: section header must end with ']'");
 	expect_error("[global]\n= 3\n", "t.conf:2: syntax error: missing key before '='");
 	expect_error("[global]\nlog level = info\n",
-		     "t.conf:2: syntax error: bad key name 'log level'");
+	             "t.conf:2: syntax error: bad key name 'log level'");
 	/* An INI dialect might split "a:b = c" at the colon; we refuse the key. */
 	expect_error(DEV_HDR "a:b = c\n", "t.conf:3: syntax error: bad key name 'a:b'");
 }
@@ -509,7 +511,7 @@ END_TEST
 START_TEST(test_cfg_stops_at_first_error)
 {
 	expect_error("[global]\nlog_level = loud\nbuffered = maybe\n[nope]\n",
-		     "t.conf:2: log_level: bad value 'loud' (use warn, info or debug)");
+	             "t.conf:2: log_level: bad value 'loud' (use warn, info or debug)");
 }
 END_TEST
 
@@ -689,7 +691,8 @@ START_TEST(test_cfg_long_path_line_is_kept)
 	path[0] = '/';
 	memset(path + 1, 'p', plen - 1);
 	path[plen] = '\0';
-	sprintf(text, "[global]\nhook_dir = %s\n" DEV_HDR "pio = 1\nfile = %s\n", path, path);
+	sprintf(text, "[global]\nhook_dir = %s\n" DEV_HDR "pio = 1\nfile = %s\n", path,
+	        path);
 	cfg = expect_ok(text);
 	/* (ck_assert_str_eq's message would not fit Check's pipe.) */
 	ck_assert(strcmp(cfg->hook_dir, path) == 0);
@@ -708,22 +711,22 @@ START_TEST(test_cfg_parse_u64_bases_and_suffixes)
 		const char *s;
 		uint64_t v;
 	} ok[] = {
-		{"0", 0},
-		{"7", 7},
-		{"18446744073709551615", UINT64_MAX},
-		{"0x0", 0},
-		{"0XfF", 255},
-		{"0xffffffffffffffff", UINT64_MAX},
-		{"010", 8},
-		{"0777", 511},
-		{"1K", 1024},
-		{"4k", 4096},
-		{"16M", 16u << 20},
-		{"2G", 2ull << 30},
-		{"0x10K", 0x4000},
-		{"010K", 8192},
-		{"0K", 0},
-		{"17179869183G", 17179869183ull << 30},
+	    {"0", 0},
+	    {"7", 7},
+	    {"18446744073709551615", UINT64_MAX},
+	    {"0x0", 0},
+	    {"0XfF", 255},
+	    {"0xffffffffffffffff", UINT64_MAX},
+	    {"010", 8},
+	    {"0777", 511},
+	    {"1K", 1024},
+	    {"4k", 4096},
+	    {"16M", 16u << 20},
+	    {"2G", 2ull << 30},
+	    {"0x10K", 0x4000},
+	    {"010K", 8192},
+	    {"0K", 0},
+	    {"17179869183G", 17179869183ull << 30},
 	};
 	uint64_t v;
 
@@ -866,13 +869,13 @@ START_TEST(test_cfg_parse_range_pci_forms)
 		const char *s;
 		uint32_t sbdf;
 	} ok[] = {
-		{"0000:00:05.0", IOREQD_PCI_SBDF(0, 0, 5, 0)},
-		{"00:05.0", IOREQD_PCI_SBDF(0, 0, 5, 0)},
-		{"0:5.0", IOREQD_PCI_SBDF(0, 0, 5, 0)},
-		{"ffff:ff:1f.7", IOREQD_PCI_SBDF(0xffff, 0xff, 31, 7)},
-		{"0001:0a:1F.3", IOREQD_PCI_SBDF(1, 0x0a, 31, 3)},
-		{"FF:00.1", IOREQD_PCI_SBDF(0, 0xff, 0, 1)},
-		{" 00:03.0 ", IOREQD_PCI_SBDF(0, 0, 3, 0)},
+	    {"0000:00:05.0", IOREQD_PCI_SBDF(0, 0, 5, 0)},
+	    {"00:05.0", IOREQD_PCI_SBDF(0, 0, 5, 0)},
+	    {"0:5.0", IOREQD_PCI_SBDF(0, 0, 5, 0)},
+	    {"ffff:ff:1f.7", IOREQD_PCI_SBDF(0xffff, 0xff, 31, 7)},
+	    {"0001:0a:1F.3", IOREQD_PCI_SBDF(1, 0x0a, 31, 3)},
+	    {"FF:00.1", IOREQD_PCI_SBDF(0, 0xff, 0, 1)},
+	    {" 00:03.0 ", IOREQD_PCI_SBDF(0, 0, 3, 0)},
 	};
 	static const struct {
 		const char *s, *why;

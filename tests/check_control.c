@@ -5,8 +5,8 @@
  * with each other, names are escaped, the socket answers "stats json" and
  * refuses anything else, saves and loads the device state to and from
  * absolute paths (refusing junk with the stream's message), the default
- * paths follow the backend, and teardown removes the socket.  A forked child plays `ioreqd --stats` while the test
- * runs the daemon's event loop.
+ * paths follow the backend, and teardown removes the socket.  A forked child plays
+ * `ioreqd --stats` while the test runs the daemon's event loop.
  */
 #include <check.h>
 #include <errno.h>
@@ -45,9 +45,9 @@ static enum ioreqd_fault_result answer42(ioreqd_fault_t *f, void *opaque)
 }
 
 static const struct ioreqd_handler weird = {
-	.name = "we\"ird\n",
-	.fn = answer42,
-	.order = IOREQD_ORDER_NORMAL,
+    .name = "we\"ird\n",
+    .fn = answer42,
+    .order = IOREQD_ORDER_NORMAL,
 };
 
 static void access1(uint64_t addr, bool read)
@@ -88,7 +88,8 @@ static void setup(void)
 	d.bus = ioreqd_bus_new();
 	ck_assert_ptr_nonnull(d.base);
 	ck_assert_ptr_nonnull(d.bus);
-	ck_assert_int_eq(ioreqd_bus_add(d.bus, IOREQD_SPACE_MMIO, 0x1000, 0x1fff, &r, &why), 0);
+	ck_assert_int_eq(
+	    ioreqd_bus_add(d.bus, IOREQD_SPACE_MMIO, 0x1000, 0x1fff, &r, &why), 0);
 	ck_assert_int_eq(ioreqd_range_install(r, &weird, NULL, NULL), 0);
 	d.engine = ioreqd_engine_new(d.bus, NULL, 1, 3, &ops_guest, &d, NULL, &d);
 	ck_assert_ptr_nonnull(d.engine);
@@ -127,12 +128,14 @@ START_TEST(test_stats_json_and_table_count_the_same_accesses)
 	json = stats_text(true);
 	table = stats_text(false);
 	ck_assert_ptr_nonnull(strstr(json, "{\"domid\": 3, \"serving\": true"));
-	ck_assert_ptr_nonnull(strstr(json, "\"space\": \"mmio\", \"base\": \"0x1000\", "
-					   "\"last\": \"0x1fff\", \"accesses\": 3, \"reads\": 1, "
-					   "\"writes\": 2"));
+	ck_assert_ptr_nonnull(
+	    strstr(json, "\"space\": \"mmio\", \"base\": \"0x1000\", "
+	                 "\"last\": \"0x1fff\", \"accesses\": 3, \"reads\": 1, "
+	                 "\"writes\": 2"));
 	ck_assert_ptr_nonnull(strstr(json, "\"completed\": 3"));
 	ck_assert_ptr_nonnull(strstr(json, "]}], \"devices\": []}\n"));
-	ck_assert_ptr_nonnull(strstr(table, "(range)                3         1         2"));
+	ck_assert_ptr_nonnull(
+	    strstr(table, "(range)                3         1         2"));
 	free(json);
 	free(table);
 }
@@ -147,7 +150,7 @@ START_TEST(test_stats_count_refused_interrupts_per_device)
 	static const struct ioreqd_hook stub = {.abi = IOREQD_HOOK_ABI, .name = "stub"};
 	static const struct ioreqd_host env;
 	struct ioreqd_cfg_dev cfg[2] = {{.name = "uart0", .irq = 40},
-					{.name = "scratch0", .irq = -1}};
+	                                {.name = "scratch0", .irq = -1}};
 	struct ioreqd_cfg file = {.path = "t.conf", .devs = cfg, .nr_devs = 2};
 	struct ioreqd_dm *dm = ioreqd_dm_new(3, &env, NULL, NULL);
 	char err[256], *json, *table;
@@ -160,9 +163,11 @@ START_TEST(test_stats_count_refused_interrupts_per_device)
 	d.dm = dm;
 	json = stats_text(true);
 	table = stats_text(false);
-	ck_assert_ptr_nonnull(strstr(json, "\"devices\": [{\"name\": \"uart0\", \"irq_errors\": 3}, "
-					   "{\"name\": \"scratch0\", \"irq_errors\": 0}]}\n"));
-	ck_assert_ptr_nonnull(strstr(table, "  device uart0: 3 interrupt injection(s) refused\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(json, "\"devices\": [{\"name\": \"uart0\", \"irq_errors\": 3}, "
+	                 "{\"name\": \"scratch0\", \"irq_errors\": 0}]}\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(table, "  device uart0: 3 interrupt injection(s) refused\n"));
 	ck_assert_ptr_null(strstr(table, "scratch0"));
 	d.dm = NULL;
 	ioreqd_dm_free(dm);
@@ -222,7 +227,8 @@ static char *ask(const char *req)
 			int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
 			snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", ctl_path);
-			if (fd >= 0 && connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 &&
+			if (fd >= 0 &&
+			    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == 0 &&
 			    write(fd, req, strlen(req)) == (ssize_t)strlen(req)) {
 				while ((got = read(fd, buf, sizeof(buf))) > 0)
 					fwrite(buf, 1, (size_t)got, o);
@@ -285,7 +291,8 @@ END_TEST
 
 START_TEST(test_control_socket_saves_and_loads_the_device_state)
 {
-	static const struct ioreqd_host env = {.abi = IOREQD_HOOK_ABI, .size = sizeof(env)};
+	static const struct ioreqd_host env = {.abi = IOREQD_HOOK_ABI,
+	                                       .size = sizeof(env)};
 	char req[256], want[256], path[160], *text;
 	FILE *fp;
 
@@ -301,8 +308,8 @@ START_TEST(test_control_socket_saves_and_loads_the_device_state)
 	ck_assert_int_eq(access(path, R_OK), 0);
 	snprintf(req, sizeof(req), "load %s\n", path);
 	text = ask(req);
-	snprintf(want, sizeof(want), "ok: loaded the state of 0 device(s) of domain 3 from %s\n",
-	         path);
+	snprintf(want, sizeof(want),
+	         "ok: loaded the state of 0 device(s) of domain 3 from %s\n", path);
 	ck_assert_str_eq(text, want);
 	free(text);
 	/* Junk: the stream's own message, naming the file. */
@@ -311,8 +318,8 @@ START_TEST(test_control_socket_saves_and_loads_the_device_state)
 	fputs("junk\n", fp);
 	fclose(fp);
 	text = ask(req);
-	snprintf(want, sizeof(want), "error: %s: not an ioreqd device-state stream (bad magic)\n",
-	         path);
+	snprintf(want, sizeof(want),
+	         "error: %s: not an ioreqd device-state stream (bad magic)\n", path);
 	ck_assert_str_eq(text, want);
 	free(text);
 	unlink(path);
@@ -355,11 +362,12 @@ START_TEST(test_control_default_paths_follow_the_backend)
 {
 	char buf[108], longp[200];
 
-	ck_assert_int_eq(ioreqd_control_path(buf, sizeof(buf), NULL, SIM_CAPS, "/t/s.sock", 4), 0);
+	ck_assert_int_eq(
+	    ioreqd_control_path(buf, sizeof(buf), NULL, SIM_CAPS, "/t/s.sock", 4), 0);
 	ck_assert_str_eq(buf, "/t/s.sock.ctl");
 	/* The socket always has a value (its default is in the runtime dir). */
 	ck_assert_int_eq(ioreqd_control_path(buf, sizeof(buf), NULL, SIM_CAPS, NULL, 4),
-			 -EINVAL);
+	                 -EINVAL);
 	ck_assert_int_eq(ioreqd_control_path(buf, sizeof(buf), NULL, 0, NULL, 4), 0);
 	ck_assert_str_eq(buf, "/run/ioreqd/4.sock");
 	ck_assert_int_eq(ioreqd_control_path(buf, sizeof(buf), "/x/y", 0, NULL, 4), 0);
@@ -367,7 +375,7 @@ START_TEST(test_control_default_paths_follow_the_backend)
 	memset(longp, 'a', sizeof(longp) - 1);
 	longp[sizeof(longp) - 1] = '\0';
 	ck_assert_int_eq(ioreqd_control_path(buf, sizeof(buf), longp, 0, NULL, 4),
-			 -ENAMETOOLONG);
+	                 -ENAMETOOLONG);
 }
 END_TEST
 

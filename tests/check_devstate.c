@@ -49,14 +49,16 @@ static struct mock *make(const struct devconf *devs)
 	struct mock *m = mock_new(7);
 
 	for (const struct devconf *d = devs; d->name; d++) {
-		int rc = mock_add(m, ioreqd_builtin_hook_find(d->hook), d->name, d->conf, NULL);
+		int rc = mock_add(m, ioreqd_builtin_hook_find(d->hook), d->name, d->conf,
+		                  NULL);
 
 		ck_assert_msg(rc == 0, "%s: %d %s", d->name, rc, mock_error(m));
 	}
 	return m;
 }
 
-static void wr(struct mock *m, enum ioreqd_space sp, uint64_t a, unsigned size, uint64_t v)
+static void wr(struct mock *m, enum ioreqd_space sp, uint64_t a, unsigned size,
+               uint64_t v)
 {
 	mock_write(m, sp, a, size, v);
 }
@@ -182,7 +184,8 @@ START_TEST(test_every_hook_state_round_trips)
 	ck_assert_uint_le(na, 128);
 	ck_assert_uint_eq(na, nb);
 	for (unsigned i = 0; i < na; i++)
-		ck_assert_msg(va[i] == vb[i], "observation %u: saved 0x%llx, loaded 0x%llx", i,
+		ck_assert_msg(va[i] == vb[i],
+		              "observation %u: saved 0x%llx, loaded 0x%llx", i,
 		              (unsigned long long)va[i], (unsigned long long)vb[i]);
 	/* And the state did move: a fresh set answers differently. */
 	observe(fresh, vf);
@@ -204,8 +207,10 @@ START_TEST(test_save_is_stable_and_loads_twice)
 
 	drive(a);
 	save(a, &buf1, &len1);
-	ck_assert_int_eq(ioreqd_devstate_load(mock_dm(b), buf1, len1, err, sizeof(err)), 0);
-	ck_assert_int_eq(ioreqd_devstate_load(mock_dm(b), buf1, len1, err, sizeof(err)), 0);
+	ck_assert_int_eq(ioreqd_devstate_load(mock_dm(b), buf1, len1, err, sizeof(err)),
+	                 0);
+	ck_assert_int_eq(ioreqd_devstate_load(mock_dm(b), buf1, len1, err, sizeof(err)),
+	                 0);
 	save(b, &buf2, &len2);
 	ck_assert_uint_eq(len1, len2);
 	ck_assert_mem_eq(buf1, buf2, len1);
@@ -280,8 +285,9 @@ START_TEST(test_refuses_future_versions)
 	ck_assert_mem_eq(buf + 32 + 4 + 2 + 2 + 2, "scratch", 7);
 	buf[off] = 9;
 	reseal(buf, len);
-	expect_refused(all_devs, buf, len, -EPROTONOSUPPORT,
-	               "device s0: hook scratch state version 9 is newer than this hook's (1)");
+	expect_refused(
+	    all_devs, buf, len, -EPROTONOSUPPORT,
+	    "device s0: hook scratch state version 9 is newer than this hook's (1)");
 	free(buf);
 }
 END_TEST
@@ -314,12 +320,14 @@ START_TEST(test_refuses_other_device_sets_naming_the_difference)
 	saved(&all, &all_len);
 	expect_refused(fewer, all, all_len, -ESRCH,
 	               "device ov is in the saved state but not in the configuration");
-	expect_refused(more, buf, len, -ESRCH,
-	               "device s1 (hook scratch) is configured but not in the saved state");
+	expect_refused(
+	    more, buf, len, -ESRCH,
+	    "device s1 (hook scratch) is configured but not in the saved state");
 	expect_refused(moved, buf, len, -ESRCH,
 	               "device s0: its configured ranges differ from the saved domain's");
-	expect_refused(rehooked, buf, len, -ESRCH,
-	               "device s0: saved with hook scratch, configured with hook testdev");
+	expect_refused(
+	    rehooked, buf, len, -ESRCH,
+	    "device s0: saved with hook scratch, configured with hook testdev");
 	free(buf);
 	free(all);
 }
@@ -329,8 +337,9 @@ START_TEST(test_a_refusing_hook_leaves_every_device_unchanged)
 {
 	static const struct devconf two[] = {
 	    {"s0", "scratch", "mmio = 0xfeb00000+0x100"},
-	    {"ov", "override", "mmio = 0xfeb00000+0x100\noffset = 0x10\nwrites = latch\n"
-	                       "width = 2"},
+	    {"ov", "override",
+	     "mmio = 0xfeb00000+0x100\noffset = 0x10\nwrites = latch\n"
+	     "width = 2"},
 	    {NULL, NULL, NULL},
 	};
 	struct mock *a = make(two);
@@ -346,9 +355,10 @@ START_TEST(test_a_refusing_hook_leaves_every_device_unchanged)
 	buf[len - 4 - 8 + 2] = 0x01;
 	reseal(buf, len);
 	/* Framing is fine, so s0 is loaded first, then put back when ov refuses. */
-	expect_refused(two, buf, len, -EBADMSG,
-	               "device ov: hook override refused its state: value 0x1beef does not "
-	               "fit the 2-byte register; no device was changed");
+	expect_refused(
+	    two, buf, len, -EBADMSG,
+	    "device ov: hook override refused its state: value 0x1beef does not "
+	    "fit the 2-byte register; no device was changed");
 	free(buf);
 }
 END_TEST
@@ -406,7 +416,8 @@ START_TEST(test_file_is_written_atomically_and_read_back)
 	snprintf(path, sizeof(path), "%s/state", dir);
 	saved(&buf, &len);
 	ck_assert_int_eq(ioreqd_devstate_write_file(path, buf, len, err, sizeof(err)), 0);
-	ck_assert_int_eq(ioreqd_devstate_read_file(path, &back, &blen, err, sizeof(err)), 0);
+	ck_assert_int_eq(ioreqd_devstate_read_file(path, &back, &blen, err, sizeof(err)),
+	                 0);
 	ck_assert_uint_eq(blen, len);
 	ck_assert_mem_eq(back, buf, len);
 	free(back);

@@ -238,8 +238,8 @@ static int get_ip(void *opaque, unsigned vcpu, uint64_t *ip)
 static void setup(void)
 {
 	static const struct ioreqd_guest_ops ops_guest = {
-		.notify = notify_nop,
-		.get_ip = get_ip,
+	    .notify = notify_nop,
+	    .get_ip = get_ip,
 	};
 
 	nlogs = 0;

@@ -268,7 +268,7 @@ static void expect_cfg_error(const char *conf, const char *key, const char *what
 START_TEST(test_debugcon_config_errors_name_the_key)
 {
 	expect_cfg_error("pio = 0xe9\nshow_name = sometimes", "show_name",
-			 "bad boolean 'sometimes'");
+	                 "bad boolean 'sometimes'");
 	expect_cfg_error(
 	    "pio = 0xe9\nfile = /nonexistent/dir/out.log", "file",
 	    "cannot open '/nonexistent/dir/out.log': No such file or directory");
@@ -281,8 +281,8 @@ START_TEST(test_debugcon_rejects_undeclared_key)
 	struct mock *m = mock_new(7);
 
 	ck_assert_int_eq(mock_add(m, ioreqd_builtin_hook_find("debugcon"), "dbg",
-				  "pio = 0xe9\nfilename = x", NULL),
-			 -EINVAL);
+	                          "pio = 0xe9\nfilename = x", NULL),
+	                 -EINVAL);
 	ck_assert_str_eq(
 	    mock_error(m),
 	    "mock.conf:4: device dbg: unknown key 'filename' for hook 'debugcon' "

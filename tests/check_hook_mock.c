@@ -121,13 +121,13 @@ static int probe_init(const struct ioreqd_host *host, ioreqd_dev_t *dev, void **
 }
 
 static const struct ioreqd_hook probe_hook = {
-	.abi = IOREQD_HOOK_ABI,
-	.name = "probe",
-	.summary = "exercises the mock host",
-	.keys = probe_keys,
-	.init = probe_init,
-	.fini = probe_fini,
-	.access = probe_access,
+    .abi = IOREQD_HOOK_ABI,
+    .name = "probe",
+    .summary = "exercises the mock host",
+    .keys = probe_keys,
+    .init = probe_init,
+    .fini = probe_fini,
+    .access = probe_access,
 };
 
 static struct mock *with_probe(ioreqd_dev_t **dev)
@@ -305,8 +305,8 @@ START_TEST(test_mock_add_shares_identical_ranges_and_refuses_partial_overlap)
 
 	ck_assert_int_eq(mock_add(m, scratch, "s", "pio = 0x600-0x61f", NULL), 0);
 	ck_assert_uint_eq(ioreqd_range_chain_length(ioreqd_bus_find(
-				  mock_bus(m), IOREQD_SPACE_PIO, 0x600, 0x61f)),
-			  2);
+	                      mock_bus(m), IOREQD_SPACE_PIO, 0x600, 0x61f)),
+	                  2);
 	ck_assert_int_eq(mock_add(m, scratch, "t", "pio = 0x610-0x62f", NULL), -EEXIST);
 	ck_assert_ptr_nonnull(strstr(mock_error(m), "mock.conf:3: device t: "));
 	/* The failed device left nothing behind. */
@@ -323,7 +323,7 @@ START_TEST(test_mock_add_file_reports_unknown_hook)
 	char path[] = "/tmp/check_mock_XXXXXX";
 	int fd = mkstemp(path);
 	static const char text[] = "[device a]\nhook = scratch\npio = 0x80\n"
-				   "[device b]\nhook = nosuch\npio = 0x81\n";
+	                           "[device b]\nhook = nosuch\npio = 0x81\n";
 	struct mock *m = mock_new(5);
 
 	ck_assert_int_ge(fd, 0);

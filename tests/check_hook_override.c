@@ -54,8 +54,8 @@ static void wr(struct mock *m, uint64_t off, unsigned size, uint64_t v)
 START_TEST(test_override_after_scratch_joins_its_chain)
 {
 	struct mock *m = chain(RANGE "offset = 0x10\nvalue = 0x10ad10ad");
-	struct ioreqd_range *r = ioreqd_bus_find(mock_bus(m), IOREQD_SPACE_MMIO, BASE,
-						 BASE + 0xfff);
+	struct ioreqd_range *r =
+	    ioreqd_bus_find(mock_bus(m), IOREQD_SPACE_MMIO, BASE, BASE + 0xfff);
 
 	ck_assert_ptr_nonnull(r);
 	ck_assert_uint_eq(ioreqd_range_chain_length(r), 2);
@@ -126,8 +126,8 @@ START_TEST(test_override_drop_keeps_value_and_device_untouched)
 	mock_dev_fini(o);
 	ck_assert_uint_eq(rd(m, 0x10, 4), 0);
 	ck_assert_uint_eq(ioreqd_range_chain_length(ioreqd_bus_find(
-				  mock_bus(m), IOREQD_SPACE_MMIO, BASE, BASE + 0xfff)),
-			  1);
+	                      mock_bus(m), IOREQD_SPACE_MMIO, BASE, BASE + 0xfff)),
+	                  1);
 	mock_free(m);
 }
 END_TEST
@@ -139,8 +139,8 @@ START_TEST(test_override_pass_gives_writes_to_the_device_below)
 
 	ck_assert_int_eq(mock_add(m, hook("scratch"), "s", RANGE, NULL), 0);
 	ck_assert_int_eq(mock_add(m, hook("override"), "o",
-				  RANGE "offset = 0x10\nvalue = 7\nwrites = pass", &o),
-			 0);
+	                          RANGE "offset = 0x10\nvalue = 7\nwrites = pass", &o),
+	                 0);
 	wr(m, 0x10, 4, 0x12345678);
 	ck_assert_uint_eq(rd(m, 0x10, 4), 7);
 	mock_dev_fini(o);
@@ -265,18 +265,18 @@ START_TEST(test_override_config_errors_name_the_key)
 	expect_cfg_error(RANGE "width = 0", "width", "0 is not 1, 2, 4 or 8");
 	expect_cfg_error(RANGE "width = four", "width", "bad number");
 	expect_cfg_error(RANGE "value = 0x1ffff\nwidth = 2", "value",
-			 "0x1ffff does not fit in 2 bytes");
+	                 "0x1ffff does not fit in 2 bytes");
 	expect_cfg_error(RANGE "value = 0x100000000", "value", "does not fit in 4 bytes");
 	expect_cfg_error(RANGE "value = 1T", "value", "bad number");
 	expect_cfg_error(RANGE "offset = 0x1000", "offset",
-			 "0x1000 + width 4 is outside the range 0xfeb00000-0xfeb00fff");
+	                 "0x1000 + width 4 is outside the range 0xfeb00000-0xfeb00fff");
 	expect_cfg_error(RANGE "offset = 0xffd", "offset", "outside the range");
 	expect_cfg_error(RANGE "offset = 0xffffffffffffffff", "offset",
 	                 "outside the range");
 	expect_cfg_error("pio = 0x510-0x51f\nmmio = 0xfeb00000+8\noffset = 0xc", "offset",
-			 "outside the range 0xfeb00000-0xfeb00007");
+	                 "outside the range 0xfeb00000-0xfeb00007");
 	expect_cfg_error(RANGE "writes = keep", "writes",
-			 "bad value 'keep' (use drop, pass or latch)");
+	                 "bad value 'keep' (use drop, pass or latch)");
 }
 END_TEST
 
@@ -303,8 +303,8 @@ START_TEST(test_demo_conf_builds_the_override_chain)
 	wr(m, 0x14, 4, 0x600df00d);
 	ck_assert_uint_eq(rd(m, 0x14, 4), 0x600df00d);
 	ck_assert_uint_eq(ioreqd_range_chain_length(ioreqd_bus_find(
-				  mock_bus(m), IOREQD_SPACE_MMIO, BASE, BASE + 0xfff)),
-			  2);
+	                      mock_bus(m), IOREQD_SPACE_MMIO, BASE, BASE + 0xfff)),
+	                  2);
 	/* scratch1 on ports 0x510-0x51f; debugcon answers 0xe9 on port 0xe9. */
 	mock_write(m, IOREQD_SPACE_PIO, 0x518, 4, 0x12345678);
 	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_PIO, 0x518, 4), 0x12345678);

@@ -67,8 +67,8 @@ START_TEST(test_rom_reads_the_file_at_every_size_and_offset)
 
 			for (unsigned i = sizes[s]; i-- > 0;)
 				v = (v << 8) | pat(off + i);
-			ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + off, sizes[s]),
-			                  v);
+			ck_assert_uint_eq(
+			    mock_read(m, IOREQD_SPACE_MMIO, BASE + off, sizes[s]), v);
 		}
 	}
 	mock_free(m);
@@ -160,7 +160,8 @@ static void expect_error(const char *conf, const char *what)
 	struct mock *m = mock_new(2);
 
 	ck_assert_int_eq(mock_add(m, &ioreqd_hook_rom, "rom0", conf, NULL), -EINVAL);
-	ck_assert_msg(strstr(mock_error(m), what), "'%s' lacks '%s'", mock_error(m), what);
+	ck_assert_msg(strstr(mock_error(m), what), "'%s' lacks '%s'", mock_error(m),
+	              what);
 	mock_free(m);
 }
 

@@ -245,7 +245,7 @@ START_TEST(test_scratch_config_errors_name_the_key)
 	                 "0 out of range (1..16M)");
 	expect_cfg_error("mmio = 0xfeb00000+0x1000\nsize = 16M1", "size", "bad number");
 	expect_cfg_error("mmio = 0xfeb00000+0x1000\nsize = 0x1000001", "size",
-			 "16777217 out of range (1..16M)");
+	                 "16777217 out of range (1..16M)");
 	expect_cfg_error("mmio = 0xfeb00000+0x1000\nfill = 256", "fill",
 	                 "256 out of range (0..255)");
 	expect_cfg_error("mmio = 0xfeb00000+0x1000\nfill = -1", "fill",

@@ -200,7 +200,8 @@ START_TEST(test_testdev_without_mmio_range_maps_when_programmed)
 	struct mock *m = mock_new(1);
 
 	ck_assert_int_eq(
-	    mock_add(m, &ioreqd_hook_testdev, "t", "pci = 00:05.0\nbar_size = 64K", NULL), 0);
+	    mock_add(m, &ioreqd_hook_testdev, "t", "pci = 00:05.0\nbar_size = 64K", NULL),
+	    0);
 	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_PCI, CFG(0x10), 4), 0);
 	mock_write(m, IOREQD_SPACE_PCI, CFG(0x10), 4, 0xffffffff);
 	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_PCI, CFG(0x10), 4), 0xffff0000);
@@ -239,7 +240,8 @@ START_TEST(test_testdev_decode_toggles_do_not_log_a_move)
 	mock_write(m, IOREQD_SPACE_PCI, CFG(0x10), 4, 0xe0000000);
 	mock_write(m, IOREQD_SPACE_PCI, CFG(4), 2, 0);
 	mock_write(m, IOREQD_SPACE_PCI, CFG(4), 2, 2);
-	ck_assert_uint_eq(count_lines(m, "info testdev0: testdev: BAR0 at 0xe0000000"), 1);
+	ck_assert_uint_eq(count_lines(m, "info testdev0: testdev: BAR0 at 0xe0000000"),
+	                  1);
 	ck_assert_uint_eq(count_lines(m, "BAR0 at"), 1);
 	mock_free(m);
 }
@@ -278,7 +280,8 @@ static void expect_error(const char *conf, const char *what)
 	struct mock *m = mock_new(1);
 
 	ck_assert_int_eq(mock_add(m, &ioreqd_hook_testdev, "t", conf, NULL), -EINVAL);
-	ck_assert_msg(strstr(mock_error(m), what), "'%s' lacks '%s'", mock_error(m), what);
+	ck_assert_msg(strstr(mock_error(m), what), "'%s' lacks '%s'", mock_error(m),
+	              what);
 	mock_free(m);
 }
 

@@ -291,7 +291,8 @@ START_TEST(test_mmio_a_guest_refilling_the_ring_cannot_hold_the_loop)
 	unsigned rounds = 0;
 
 	ck_assert_int_eq(mock_add(m, ioreqd_builtin_hook_find("virtio-rng"), "rng0",
-	                          "mmio = 0x02000000+0x200\nirq = 33\nqueue_size = 16\n", &dev),
+	                          "mmio = 0x02000000+0x200\nirq = 33\nqueue_size = 16\n",
+	                          &dev),
 	                 0);
 
 	driver_up(m, &g, &t, (1ull << 29) | (1ull << 28));
@@ -352,9 +353,9 @@ static void bad_conf(const char *conf, const char *msg)
 
 START_TEST(test_mmio_bad_configurations_name_the_line)
 {
-	bad_conf(
-	    "mmio = 0x02000000+0x200\nirq = 33\ntransport = ccw\n",
-	    "mock.conf:5: device rng0: transport: unknown 'ccw' (this build has: mmio, pci)");
+	bad_conf("mmio = 0x02000000+0x200\nirq = 33\ntransport = ccw\n",
+	         "mock.conf:5: device rng0: transport: unknown 'ccw' (this build has: "
+	         "mmio, pci)");
 	bad_conf("mmio = 0x02000000+0x200\nirq = 33\nqueue_size = 48\n",
 	         "mock.conf:5: device rng0: queue_size: 48 is not a power of 2");
 	bad_conf("mmio = 0x02000000+0x200\nirq = 33\nqueue_size = 65536\n", "power of 2");
@@ -372,11 +373,13 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_mmio_identity_registers);
 	tcase_add_test(tc, test_mmio_rng_fills_buffers_and_interrupts_until_acked);
 	tcase_add_test(tc, test_mmio_bad_accesses_are_refused_and_the_device_goes_on);
-	tcase_add_test(tc, test_mmio_status_write_with_upper_bits_resets_the_transport_too);
+	tcase_add_test(tc,
+	               test_mmio_status_write_with_upper_bits_resets_the_transport_too);
 	tcase_add_test(tc, test_mmio_a_guest_refilling_the_ring_cannot_hold_the_loop);
 	tcase_add_test(tc, test_mmio_bad_configurations_name_the_line);
 	tcase_add_test(tc, test_mmio_stats_count_requests_bytes_and_bad_accesses);
-	tcase_add_test(tc, test_mmio_invalidate_drops_ring_mappings_and_the_queue_goes_on);
+	tcase_add_test(tc,
+	               test_mmio_invalidate_drops_ring_mappings_and_the_queue_goes_on);
 	suite_add_tcase(s, tc);
 	return s;
 }

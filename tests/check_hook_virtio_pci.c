@@ -82,16 +82,18 @@ static struct mock *rng_mock(const char *conf)
 static void transport(struct mock *m, struct ioreqd_vguest_pci *t, bool msix)
 {
 	memset(t, 0, sizeof(*t));
-	t->cfg = (struct ioreqd_vguest_io){.read = io_cfg_read, .write = io_cfg_write, .ctx = m};
-	t->mem = (struct ioreqd_vguest_io){.read = io_mem_read, .write = io_mem_write, .ctx = m};
+	t->cfg = (struct ioreqd_vguest_io){
+	    .read = io_cfg_read, .write = io_cfg_write, .ctx = m};
+	t->mem = (struct ioreqd_vguest_io){
+	    .read = io_mem_read, .write = io_mem_write, .ctx = m};
 	t->bar_gpa = BAR;
 	t->msix = msix;
 	t->msi_addr = MSI_ADDR;
 	t->msi_data = MSI_DATA;
 }
 
-static void driver_up(struct mock *m, struct ioreqd_vguest *g, struct ioreqd_vguest_pci *t,
-                      bool msix)
+static void driver_up(struct mock *m, struct ioreqd_vguest *g,
+                      struct ioreqd_vguest_pci *t, bool msix)
 {
 	struct ioreqd_vguest_ram ram = {
 	    .ram = mock_guest_mem(m),
@@ -103,8 +105,8 @@ static void driver_up(struct mock *m, struct ioreqd_vguest *g, struct ioreqd_vgu
 	char err[128] = "";
 
 	transport(m, t, msix);
-	ck_assert_msg(ioreqd_vguest_init(g, &ioreqd_vguest_pci_ops, t, 4, 0, 1, 16, &ram, err,
-	                                 sizeof(err)) == 0,
+	ck_assert_msg(ioreqd_vguest_init(g, &ioreqd_vguest_pci_ops, t, 4, 0, 1, 16, &ram,
+	                                 err, sizeof(err)) == 0,
 	              "%s", err);
 	ioreqd_vdrv_enable_irq(&g->q[0]);
 }
@@ -125,8 +127,8 @@ START_TEST(test_pci_header_identifies_a_modern_virtio_function)
 	struct mock *m = rng_mock(rng_conf);
 
 	ck_assert_uint_eq(cfg_read(m, 0x00, 2), 0x1af4);
-	ck_assert_uint_eq(cfg_read(m, 0x02, 2), 0x1044); /* 0x1040 + rng's 4 */
-	ck_assert_uint_eq(cfg_read(m, 0x08, 4), 0x00ff0001); /* class ff00, rev 1 */
+	ck_assert_uint_eq(cfg_read(m, 0x02, 2), 0x1044);      /* 0x1040 + rng's 4 */
+	ck_assert_uint_eq(cfg_read(m, 0x08, 4), 0x00ff0001);  /* class ff00, rev 1 */
 	ck_assert_uint_eq(cfg_read(m, 0x0e, 1), 0);           /* type 0 */
 	ck_assert_uint_eq(cfg_read(m, 0x06, 2) & 0x10, 0x10); /* capabilities */
 	ck_assert_uint_eq(cfg_read(m, 0x2c, 4), 0x00441af4);
@@ -146,7 +148,8 @@ START_TEST(test_pci_class_and_device_follow_the_device_type)
 	uint32_t con = IOREQD_PCI_SBDF(0, 0, 5, 0);
 
 	ck_assert_int_eq(mock_add(m, ioreqd_builtin_hook_find("virtio-console"), "con0",
-	                          "transport = pci\npci = 00:05.0\nbackend = none\n", NULL),
+	                          "transport = pci\npci = 00:05.0\nbackend = none\n",
+	                          NULL),
 	                 0);
 	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(con, 0x00), 4),
 	                  0x10431af4);
@@ -165,8 +168,8 @@ START_TEST(test_pci_class_and_device_follow_the_device_type)
 		ck_assert_ptr_nonnull(fp);
 		fclose(fp);
 		ck_assert_int_eq(truncate(path, 1 << 20), 0);
-		snprintf(conf, sizeof(conf), "transport = pci\npci = 00:06.0\npath = %s\n",
-		         path);
+		snprintf(conf, sizeof(conf),
+		         "transport = pci\npci = 00:06.0\npath = %s\n", path);
 		ck_assert_int_eq(mock_add(m, blk, "disk0", conf, &disk), 0);
 		ck_assert_uint_eq(
 		    mock_read(m, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(sbdf, 0x08), 4),
@@ -221,8 +224,8 @@ START_TEST(test_pci_bar_sizing_decode_and_moves)
 	ck_assert_uint_eq(cfg_read(m, 0x10, 4), 0xffff8004);
 	ck_assert_uint_eq(cfg_read(m, 0x14, 4), 0xffffffff);
 	cfg_write(m, 0x04, 2, 0x2);
-	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, 0xffffffffffff8000ull + 0x12, 2),
-	                  0xffff);
+	ck_assert_uint_eq(
+	    mock_read(m, IOREQD_SPACE_MMIO, 0xffffffffffff8000ull + 0x12, 2), 0xffff);
 	cfg_write(m, 0x04, 2, 0);
 	/* Placed with decoding off: not claimed yet. */
 	cfg_write(m, 0x10, 4, (uint32_t)BAR);
@@ -256,7 +259,8 @@ START_TEST(test_pci_bar_over_another_device_stays_unmapped)
 	                          "mmio = 0xd0004000+0x100\n", NULL),
 	                 0);
 	ck_assert_int_eq(
-	    mock_add(m, ioreqd_builtin_hook_find("virtio-rng"), "rng0", rng_conf, NULL), 0);
+	    mock_add(m, ioreqd_builtin_hook_find("virtio-rng"), "rng0", rng_conf, NULL),
+	    0);
 	mock_write(m, IOREQD_SPACE_MMIO, other + 0x4000, 4, 0x12345678);
 	cfg_write(m, 0x10, 4, (uint32_t)other);
 	cfg_write(m, 0x14, 4, 0);
@@ -460,7 +464,8 @@ static void bad_conf(const char *conf, const char *msg)
 START_TEST(test_pci_bad_configurations_name_the_line)
 {
 	bad_conf("transport = pci\nmmio = 0x02000000+0x200\n",
-	         "mock.conf:3: device rng0: transport: virtio-pci needs exactly one range: pci =");
+	         "mock.conf:3: device rng0: transport: virtio-pci needs exactly one "
+	         "range: pci =");
 	bad_conf("transport = pci\npci = 00:04.0\nmmio = 0x02000000+0x200\n",
 	         "needs exactly one range");
 	bad_conf("transport = pci\npci = 00:04.0\nirq = 5\n",

@@ -547,7 +547,8 @@ START_TEST(test_engine_vcpu_out_of_range_counted)
 	ck_assert_uint_eq(st()->rejected_by[IOREQD_REJ_VCPU], 3);
 	ck_assert_uint_eq(r.state, STATE_IOREQ_READY);
 	/* An engine without a page only serves injected requests. */
-	e2 = ioreqd_engine_new(bus, NULL, 1, DOMID, &full_ops_guest, NULL, &full_ops, NULL);
+	e2 = ioreqd_engine_new(bus, NULL, 1, DOMID, &full_ops_guest, NULL, &full_ops,
+	                       NULL);
 	ck_assert_ptr_nonnull(e2);
 	ck_assert_int_eq(ioreqd_engine_handle(e2, 0), -EINVAL);
 	ck_assert_int_eq(ioreqd_engine_inject(e2, 0, &r), 1);
@@ -559,20 +560,19 @@ END_TEST
 START_TEST(test_engine_new_rejects_bad_arguments)
 {
 	errno = 0;
-	ck_assert_ptr_null(
-	    ioreqd_engine_new(bus, page, 0, DOMID, &full_ops_guest, NULL, &full_ops, NULL));
+	ck_assert_ptr_null(ioreqd_engine_new(bus, page, 0, DOMID, &full_ops_guest, NULL,
+	                                     &full_ops, NULL));
 	ck_assert_int_eq(errno, EINVAL);
 	errno = 0;
-	ck_assert_ptr_null(
-	    ioreqd_engine_new(bus, page, IOREQD_MAX_VCPUS + 1, DOMID, &full_ops_guest, NULL,
-	                      &full_ops, NULL));
+	ck_assert_ptr_null(ioreqd_engine_new(bus, page, IOREQD_MAX_VCPUS + 1, DOMID,
+	                                     &full_ops_guest, NULL, &full_ops, NULL));
 	ck_assert_int_eq(errno, EINVAL);
-	ck_assert_ptr_null(
-	    ioreqd_engine_new(NULL, page, 1, DOMID, &full_ops_guest, NULL, &full_ops, NULL));
+	ck_assert_ptr_null(ioreqd_engine_new(NULL, page, 1, DOMID, &full_ops_guest, NULL,
+	                                     &full_ops, NULL));
 	{
-		struct ioreqd_engine *e2 = ioreqd_engine_new(bus, page, IOREQD_MAX_VCPUS,
-		                                             DOMID, &full_ops_guest, NULL,
-		                                             &full_ops, NULL);
+		struct ioreqd_engine *e2 =
+		    ioreqd_engine_new(bus, page, IOREQD_MAX_VCPUS, DOMID, &full_ops_guest,
+		                      NULL, &full_ops, NULL);
 
 		ck_assert_ptr_nonnull(e2);
 		ck_assert_uint_eq(ioreqd_engine_nr_vcpus(e2), IOREQD_MAX_VCPUS);
@@ -640,7 +640,8 @@ static Suite *ioreq_suite(void)
 	tcase_add_test(tv, test_engine_read_completes_with_data_and_notifies_once);
 	tcase_add_test(tv, test_engine_write_delivers_data_masked_to_size);
 	tcase_add_test(tv, test_engine_non_ready_slot_is_spurious_and_untouched);
-	tcase_add_test(tv, test_engine_bind_notification_before_first_request_is_not_spurious);
+	tcase_add_test(
+	    tv, test_engine_bind_notification_before_first_request_is_not_spurious);
 	tcase_add_test(tv, test_engine_poll_of_an_empty_slot_is_not_spurious);
 	tcase_add_test(tv, test_engine_unknown_slot_state_rejected_and_untouched);
 	tcase_add_test(tv, test_engine_rejects_bad_sizes_with_all_ones);

@@ -87,7 +87,8 @@ static enum ioreqd_fault_result watch_fn(ioreqd_fault_t *f, void *opaque)
 
 START_TEST(test_engine_on_done_reports_how_every_access_ended)
 {
-	struct ioreqd_handler h = {.name = "watch", .fn = watch_fn, .order = IOREQD_ORDER_FIRST};
+	struct ioreqd_handler h = {
+	    .name = "watch", .fn = watch_fn, .order = IOREQD_ORDER_FIRST};
 	ioreqd_fault_t *f;
 
 	memset(&watch, 0, sizeof(watch));

@@ -147,9 +147,10 @@ START_TEST(test_log_error_shows_the_function_only_above_debug_verbosity)
 	ck_assert_uint_eq(nmsgs, 3);
 	ck_assert_str_eq(msgs[0], "cannot read x.conf: No such file or directory");
 	ck_assert_str_eq(msgs[1], "device d0: no such hook");
-	ck_assert_str_eq(msgs[2],
-			 "test_log_error_shows_the_function_only_above_debug_verbosity_fn: device "
-			 "d0: no such hook");
+	ck_assert_str_eq(
+	    msgs[2],
+	    "test_log_error_shows_the_function_only_above_debug_verbosity_fn: device "
+	    "d0: no such hook");
 	ck_assert_int_eq(levels[0], LOG_LEVEL_WARN);
 }
 END_TEST

@@ -85,10 +85,11 @@ START_TEST(test_privdrop_bad_names_give_clear_errors)
 
 	ioreqd_log_set_sink(capture, NULL);
 	ck_assert_int_eq(ioreqd_privdrop_resolve("no-such-user-xyzzy", NULL, &uid, &gid),
-			 -ENOENT);
+	                 -ENOENT);
 	ck_assert_ptr_nonnull(strstr(logged, "unknown user 'no-such-user-xyzzy'"));
-	ck_assert_int_eq(ioreqd_privdrop_resolve("nobody", "no-such-group-xyzzy", &uid, &gid),
-			 -ENOENT);
+	ck_assert_int_eq(
+	    ioreqd_privdrop_resolve("nobody", "no-such-group-xyzzy", &uid, &gid),
+	    -ENOENT);
 	ck_assert_ptr_nonnull(strstr(logged, "unknown group 'no-such-group-xyzzy'"));
 	ck_assert_int_eq(ioreqd_privdrop_resolve("131081", NULL, &uid, &gid), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(logged, "has no passwd entry"));
@@ -96,8 +97,8 @@ START_TEST(test_privdrop_bad_names_give_clear_errors)
 	ck_assert_ptr_nonnull(strstr(logged, "needs a user"));
 	/* A bad name fails before anything changes: no fork needed. */
 	ck_assert_int_eq(ioreqd_privdrop(&(struct ioreqd_privdrop_opts){
-				 .user = "no-such-user-xyzzy", .chroot_dir = "/nonexistent"}),
-			 -ENOENT);
+	                     .user = "no-such-user-xyzzy", .chroot_dir = "/nonexistent"}),
+	                 -ENOENT);
 	ioreqd_log_set_sink(NULL, NULL);
 }
 END_TEST
@@ -108,7 +109,7 @@ START_TEST(test_privdrop_refuses_uid_zero_and_empty_is_a_no_op)
 
 	ioreqd_log_set_sink(capture, NULL);
 	ck_assert_int_eq(ioreqd_privdrop(&(struct ioreqd_privdrop_opts){.user = "root"}),
-			 -EINVAL);
+	                 -EINVAL);
 	ck_assert_ptr_nonnull(strstr(logged, "refusing"));
 	ck_assert_int_eq(ioreqd_privdrop(&none), 0);
 	ioreqd_log_set_sink(NULL, NULL);
@@ -157,7 +158,8 @@ static int chroot_and_look(void *arg)
 
 	if (ioreqd_privdrop(&o) != 0)
 		return 1;
-	if (stat("/", &root) < 0 || root.st_ino != j->st.st_ino || root.st_dev != j->st.st_dev)
+	if (stat("/", &root) < 0 || root.st_ino != j->st.st_ino ||
+	    root.st_dev != j->st.st_dev)
 		return 2;
 	if (access("/marker", F_OK) < 0)
 		return 3;
@@ -236,16 +238,17 @@ static int drop_when_not_root(void *arg)
 	if (setresuid(nobody.pw_uid, nobody.pw_uid, nobody.pw_uid) < 0)
 		return 1;
 	return ioreqd_privdrop(&(struct ioreqd_privdrop_opts){.user = "nobody"}) == -EPERM
-		       ? 0
-		       : 2;
+	           ? 0
+	           : 2;
 }
 
 START_TEST(test_privdrop_needs_root_to_start_with)
 {
 	find_nobody();
 	if (geteuid() != 0) {
-		ck_assert_int_eq(ioreqd_privdrop(&(struct ioreqd_privdrop_opts){.user = "nobody"}),
-				 -EPERM);
+		ck_assert_int_eq(
+		    ioreqd_privdrop(&(struct ioreqd_privdrop_opts){.user = "nobody"}),
+		    -EPERM);
 		return;
 	}
 	ck_assert_int_eq(in_child(drop_when_not_root, NULL), 0);
@@ -255,7 +258,7 @@ END_TEST
 static int seccomp_then_open(void *arg)
 {
 	struct ioreqd_privdrop_opts o = {.user = geteuid() == 0 ? "nobody" : NULL,
-					 .seccomp = IOREQD_SECCOMP_ERRNO};
+	                                 .seccomp = IOREQD_SECCOMP_ERRNO};
 	int fd;
 
 	if (ioreqd_privdrop(&o) != 0)
@@ -272,7 +275,7 @@ static int seccomp_unknown_extra(void *arg)
 {
 	static const char *const extra[] = {"no_such_syscall_xyzzy", NULL};
 	struct ioreqd_privdrop_opts o = {.seccomp = IOREQD_SECCOMP_KILL,
-					 .extra_syscalls = extra};
+	                                 .extra_syscalls = extra};
 
 	return ioreqd_privdrop(&o) == -EINVAL ? 0 : 1;
 }
@@ -301,7 +304,8 @@ static Suite *privdrop_suite(void)
 	tcase_add_test(tc, test_privdrop_refuses_uid_zero_and_empty_is_a_no_op);
 	tcase_add_test(tc, test_privdrop_to_nobody_makes_setuid_zero_fail);
 	tcase_add_test(tc, test_privdrop_chroot_makes_the_directory_the_root);
-	tcase_add_test(tc, test_privdrop_a_thread_can_be_cancelled_inside_an_empty_chroot);
+	tcase_add_test(tc,
+	               test_privdrop_a_thread_can_be_cancelled_inside_an_empty_chroot);
 	tcase_add_test(tc, test_privdrop_needs_root_to_start_with);
 	tcase_add_test(tc, test_privdrop_seccomp_denies_calls_off_the_list);
 	suite_add_tcase(s, tc);

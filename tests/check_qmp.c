@@ -27,7 +27,8 @@
 #include "xlargs.h"
 
 #define GREETING                                                                         \
-	"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, " \
+	"{\"QMP\": {\"version\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": "    \
+	"7}, "                                                                           \
 	"\"package\": \"ioreqd-test\"}, \"capabilities\": []}}\r\n"
 #define OK(id) "{\"return\": {}, \"id\": " id "}\r\n"
 
@@ -72,8 +73,11 @@ static int cb_load(void *arg, const char *filename)
 }
 
 static const struct ioreqd_qmp_callbacks callbacks = {
-	.stop = cb_stop, .cont = cb_cont, .quit = cb_quit, .save_state = cb_save,
-	.load_state = cb_load,
+    .stop = cb_stop,
+    .cont = cb_cont,
+    .quit = cb_quit,
+    .save_state = cb_save,
+    .load_state = cb_load,
 };
 
 static struct calls calls;
@@ -81,16 +85,16 @@ static struct calls calls;
 static struct ioreqd_qmp_vm *vm_new(enum ioreqd_qmp_runstate initial, bool with_cb)
 {
 	struct ioreqd_qmp_chardev cd = {"libxl-cmd",
-					"unix:/var/run/xen/qmp-libxl-4,server=on"};
+	                                "unix:/var/run/xen/qmp-libxl-4,server=on"};
 	struct ioreqd_qmp_vm_args a = {
-		.name = "guest\"4",
-		.nr_cpus = 2,
-		.initial = initial,
-		.package = "ioreqd-test",
-		.chardevs = &cd,
-		.nr_chardevs = 1,
-		.cb = with_cb ? &callbacks : NULL,
-		.arg = &calls,
+	    .name = "guest\"4",
+	    .nr_cpus = 2,
+	    .initial = initial,
+	    .package = "ioreqd-test",
+	    .chardevs = &cd,
+	    .nr_chardevs = 1,
+	    .cb = with_cb ? &callbacks : NULL,
+	    .arg = &calls,
 	};
 	struct ioreqd_qmp_vm *vm;
 
@@ -150,25 +154,28 @@ START_TEST(test_qmp_libxl_startup_sequence_under_dash_s)
 	ck_assert_str_eq(got, GREETING);
 	free(got);
 	exchange(s, "{\"execute\":\"qmp_capabilities\",\"id\":2020372736}\r\n",
-		 OK("2020372736"));
+	         OK("2020372736"));
 	exchange(s, "{\"execute\":\"query-status\",\"id\":2020372737}\r\n",
-		 "{\"return\": {\"status\": \"prelaunch\", \"singlestep\": false, "
-		 "\"running\": false}, \"id\": 2020372737}\r\n");
-	exchange(s, "{\"execute\":\"query-chardev\",\"id\":2020372738}\r\n",
-		 "{\"return\": [{\"frontend-open\": true, \"filename\": "
-		 "\"unix:/var/run/xen/qmp-libxl-4,server=on\", \"label\": \"libxl-cmd\"}], "
-		 "\"id\": 2020372738}\r\n");
+	         "{\"return\": {\"status\": \"prelaunch\", \"singlestep\": false, "
+	         "\"running\": false}, \"id\": 2020372737}\r\n");
+	exchange(
+	    s, "{\"execute\":\"query-chardev\",\"id\":2020372738}\r\n",
+	    "{\"return\": [{\"frontend-open\": true, \"filename\": "
+	    "\"unix:/var/run/xen/qmp-libxl-4,server=on\", \"label\": \"libxl-cmd\"}], "
+	    "\"id\": 2020372738}\r\n");
 	exchange(s, "{\"execute\":\"query-vnc\",\"id\":2020372739}\r\n",
-		 "{\"return\": {\"enabled\": false}, \"id\": 2020372739}\r\n");
-	exchange(s, "{\"execute\":\"change-vnc-password\",\"id\":2020372740,"
-		    "\"arguments\":{\"password\":\"x\"}}\r\n", OK("2020372740"));
+	         "{\"return\": {\"enabled\": false}, \"id\": 2020372739}\r\n");
+	exchange(s,
+	         "{\"execute\":\"change-vnc-password\",\"id\":2020372740,"
+	         "\"arguments\":{\"password\":\"x\"}}\r\n",
+	         OK("2020372740"));
 	ck_assert_int_eq(calls.cont, 0);
 	exchange(s, "{\"execute\":\"cont\",\"id\":2020372741}\r\n", OK("2020372741"));
 	ck_assert_int_eq(calls.cont, 1);
 	ck_assert_int_eq(ioreqd_qmp_vm_runstate(vm), IOREQD_QMP_RUNNING);
 	exchange(s, "{\"execute\":\"query-status\",\"id\":2020372742}\r\n",
-		 "{\"return\": {\"status\": \"running\", \"singlestep\": false, "
-		 "\"running\": true}, \"id\": 2020372742}\r\n");
+	         "{\"return\": {\"status\": \"running\", \"singlestep\": false, "
+	         "\"running\": true}, \"id\": 2020372742}\r\n");
 	/* A second cont while running changes nothing. */
 	exchange(s, "{\"execute\":\"cont\",\"id\":3}", OK("3"));
 	ck_assert_int_eq(calls.cont, 1);
@@ -185,17 +192,22 @@ START_TEST(test_qmp_commands_need_negotiation_exactly_once)
 
 	free(drain(s));
 	exchange(s, "{\"execute\":\"query-status\",\"id\":5}\r\n",
-		 "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Expecting capabilities "
-		 "negotiation with 'qmp_capabilities'\"}, \"id\": 5}\r\n");
-	exchange(s, "{\"execute\":\"qmp_capabilities\",\"arguments\":{\"enable\":[\"oob\"]},"
-		    "\"id\":6}",
-		 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"ioreqd offers no QMP "
-		 "capability to enable\"}, \"id\": 6}\r\n");
-	exchange(s, "{\"execute\":\"qmp_capabilities\",\"arguments\":{\"enable\":[ ]},\"id\":7}",
-		 OK("7"));
+	         "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Expecting "
+	         "capabilities "
+	         "negotiation with 'qmp_capabilities'\"}, \"id\": 5}\r\n");
+	exchange(
+	    s,
+	    "{\"execute\":\"qmp_capabilities\",\"arguments\":{\"enable\":[\"oob\"]},"
+	    "\"id\":6}",
+	    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"ioreqd offers no QMP "
+	    "capability to enable\"}, \"id\": 6}\r\n");
+	exchange(
+	    s,
+	    "{\"execute\":\"qmp_capabilities\",\"arguments\":{\"enable\":[ ]},\"id\":7}",
+	    OK("7"));
 	exchange(s, "{\"execute\":\"qmp_capabilities\",\"id\":8}",
-		 "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Capabilities "
-		 "negotiation is already complete, command ignored\"}, \"id\": 8}\r\n");
+	         "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"Capabilities "
+	         "negotiation is already complete, command ignored\"}, \"id\": 8}\r\n");
 	ioreqd_qmp_session_free(s);
 	ioreqd_qmp_vm_free(vm);
 }
@@ -205,7 +217,8 @@ START_TEST(test_qmp_partial_input_is_answered_only_when_complete)
 {
 	struct ioreqd_qmp_vm *vm = vm_new(IOREQD_QMP_RUNNING, true);
 	struct ioreqd_qmp_session *s = negotiated(vm);
-	const char *cmd = "{\"execute\": \"query-name\", \"id\": {\"x\": \"}]\\\"\"}}\r\n";
+	const char *cmd =
+	    "{\"execute\": \"query-name\", \"id\": {\"x\": \"}]\\\"\"}}\r\n";
 	size_t len;
 	char *got;
 
@@ -217,7 +230,7 @@ START_TEST(test_qmp_partial_input_is_answered_only_when_complete)
 	feed(s, cmd + strlen(cmd) - 3);
 	got = drain(s);
 	ck_assert_str_eq(got, "{\"return\": {\"name\": \"guest\\\"4\"}, \"id\": "
-			      "{\"x\":\"}]\\\"\"}}\r\n");
+	                      "{\"x\":\"}]\\\"\"}}\r\n");
 	free(got);
 	ioreqd_qmp_session_free(s);
 	ioreqd_qmp_vm_free(vm);
@@ -229,10 +242,12 @@ START_TEST(test_qmp_several_commands_in_one_read_get_replies_in_order)
 	struct ioreqd_qmp_vm *vm = vm_new(IOREQD_QMP_RUNNING, true);
 	struct ioreqd_qmp_session *s = negotiated(vm);
 
-	exchange(s, "{\"execute\":\"stop\",\"id\":1}{\"execute\":\"query-status\",\"id\":2}\n"
-		    "  {\"execute\":\"cont\",\"id\":3}",
-		 OK("1") "{\"return\": {\"status\": \"paused\", \"singlestep\": false, "
-			 "\"running\": false}, \"id\": 2}\r\n" OK("3"));
+	exchange(
+	    s,
+	    "{\"execute\":\"stop\",\"id\":1}{\"execute\":\"query-status\",\"id\":2}\n"
+	    "  {\"execute\":\"cont\",\"id\":3}",
+	    OK("1") "{\"return\": {\"status\": \"paused\", \"singlestep\": false, "
+	            "\"running\": false}, \"id\": 2}\r\n" OK("3"));
 	ck_assert_int_eq(calls.stop, 1);
 	ck_assert_int_eq(calls.cont, 1);
 	ioreqd_qmp_session_free(s);
@@ -245,15 +260,17 @@ START_TEST(test_qmp_garbage_gets_one_error_then_resyncs)
 	struct ioreqd_qmp_vm *vm = vm_new(IOREQD_QMP_RUNNING, true);
 	struct ioreqd_qmp_session *s = negotiated(vm);
 
-	exchange(s, "hello there\n\x01\r\n{\"execute\":\"query-kvm\",\"id\":9}",
-		 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
-		 "stray 'h'\"}}\r\n"
-		 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
-		 "stray byte 0x01\"}}\r\n"
-		 "{\"return\": {\"enabled\": false, \"present\": false}, \"id\": 9}\r\n");
-	exchange(s, "{\"execute\": quux}\n{\"execute\":\"stop\",\"id\":10}",
-		 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
-		 "invalid character\"}}\r\n" OK("10"));
+	exchange(
+	    s, "hello there\n\x01\r\n{\"execute\":\"query-kvm\",\"id\":9}",
+	    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
+	    "stray 'h'\"}}\r\n"
+	    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
+	    "stray byte 0x01\"}}\r\n"
+	    "{\"return\": {\"enabled\": false, \"present\": false}, \"id\": 9}\r\n");
+	exchange(
+	    s, "{\"execute\": quux}\n{\"execute\":\"stop\",\"id\":10}",
+	    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
+	    "invalid character\"}}\r\n" OK("10"));
 	ioreqd_qmp_session_free(s);
 	ioreqd_qmp_vm_free(vm);
 }
@@ -264,22 +281,25 @@ START_TEST(test_qmp_malformed_requests_get_precise_errors_with_id)
 	struct ioreqd_qmp_vm *vm = vm_new(IOREQD_QMP_RUNNING, true);
 	struct ioreqd_qmp_session *s = negotiated(vm);
 
-	exchange(s, "[1, 2]", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input "
-			       "must be a JSON object\"}}\r\n");
+	exchange(s, "[1, 2]",
+	         "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input "
+	         "must be a JSON object\"}}\r\n");
 	exchange(s, "{\"execute\": 5, \"id\": 1}",
-		 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member "
-		 "'execute' must be a string\"}, \"id\": 1}\r\n");
-	exchange(s, "{\"id\": 2}", "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP "
-				   "input lacks member 'execute'\"}, \"id\": 2}\r\n");
+	         "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member "
+	         "'execute' must be a string\"}, \"id\": 1}\r\n");
+	exchange(s, "{\"id\": 2}",
+	         "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP "
+	         "input lacks member 'execute'\"}, \"id\": 2}\r\n");
 	exchange(s, "{\"execute\": \"stop\", \"foo\": 1, \"id\": 3}",
-		 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member "
-		 "'foo' is unexpected\"}, \"id\": 3}\r\n");
+	         "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member "
+	         "'foo' is unexpected\"}, \"id\": 3}\r\n");
 	exchange(s, "{\"execute\": \"stop\", \"arguments\": [], \"id\": 4}",
-		 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member "
-		 "'arguments' must be an object\"}, \"id\": 4}\r\n");
-	exchange(s, "{\"execute\": \"stop\", \"id\": 01}",
-		 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
-		 "expected ',' or '}'\"}}\r\n");
+	         "{\"error\": {\"class\": \"GenericError\", \"desc\": \"QMP input member "
+	         "'arguments' must be an object\"}, \"id\": 4}\r\n");
+	exchange(
+	    s, "{\"execute\": \"stop\", \"id\": 01}",
+	    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, "
+	    "expected ',' or '}'\"}}\r\n");
 	ck_assert_int_eq(calls.stop, 0);
 	ioreqd_qmp_session_free(s);
 	ioreqd_qmp_vm_free(vm);
@@ -292,19 +312,24 @@ START_TEST(test_qmp_unknown_and_refused_commands)
 	struct ioreqd_qmp_session *s = negotiated(vm);
 
 	exchange(s, "{\"execute\":\"frobnicate\",\"id\":\"a\\\"b\"}",
-		 "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command "
-		 "frobnicate has not been found\"}, \"id\": \"a\\\"b\"}\r\n");
+	         "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command "
+	         "frobnicate has not been found\"}, \"id\": \"a\\\"b\"}\r\n");
 	exchange(s, "{\"execute\":\"query-cpus\",\"id\":-3.5e2}",
-		 "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command "
-		 "query-cpus has not been found\"}, \"id\": -3.5e2}\r\n");
-	exchange(s, "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"qemu64-x86_64-cpu\","
-		    "\"id\":\"cpu-1\"},\"id\":[1, null, true]}",
-		 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"ioreqd does not support "
-		 "'device_add': devices come from the ioreqd config file\"}, "
-		 "\"id\": [1,null,true]}\r\n");
-	exchange(s, "{\"execute\":\"query-hotpluggable-cpus\",\"id\":4}",
-		 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"ioreqd does not support "
-		 "'query-hotpluggable-cpus': vCPU hotplug is not emulated\"}, \"id\": 4}\r\n");
+	         "{\"error\": {\"class\": \"CommandNotFound\", \"desc\": \"The command "
+	         "query-cpus has not been found\"}, \"id\": -3.5e2}\r\n");
+	exchange(
+	    s,
+	    "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"qemu64-x86_64-cpu\","
+	    "\"id\":\"cpu-1\"},\"id\":[1, null, true]}",
+	    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"ioreqd does not "
+	    "support "
+	    "'device_add': devices come from the ioreqd config file\"}, "
+	    "\"id\": [1,null,true]}\r\n");
+	exchange(
+	    s, "{\"execute\":\"query-hotpluggable-cpus\",\"id\":4}",
+	    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"ioreqd does not "
+	    "support "
+	    "'query-hotpluggable-cpus': vCPU hotplug is not emulated\"}, \"id\": 4}\r\n");
 	ioreqd_qmp_session_free(s);
 	ioreqd_qmp_vm_free(vm);
 }
@@ -316,9 +341,11 @@ START_TEST(test_qmp_libxenstat_commands_without_id_or_newline)
 	struct ioreqd_qmp_session *s = ioreqd_qmp_session_new(vm);
 
 	free(drain(s));
-	exchange(s, "{ \"execute\": \"qmp_capabilities\" }{ \"execute\": \"query-blockstats\" }"
-		    "{ \"execute\": \"query-block\" }",
-		 "{\"return\": {}}\r\n{\"return\": []}\r\n{\"return\": []}\r\n");
+	exchange(
+	    s,
+	    "{ \"execute\": \"qmp_capabilities\" }{ \"execute\": \"query-blockstats\" }"
+	    "{ \"execute\": \"query-block\" }",
+	    "{\"return\": {}}\r\n{\"return\": []}\r\n{\"return\": []}\r\n");
 	ioreqd_qmp_session_free(s);
 	ioreqd_qmp_vm_free(vm);
 }
@@ -341,10 +368,11 @@ START_TEST(test_qmp_oversized_message_is_refused_once_and_skipped)
 	strcpy(big + head + n, "\"}{\"execute\":\"query-kvm\",\"id\":2}");
 	feed(s, big);
 	got = drain(s);
-	ck_assert_str_eq(got, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON "
-			      "parse error, message over 65536 bytes\"}}\r\n"
-			      "{\"return\": {\"enabled\": false, \"present\": false}, "
-			      "\"id\": 2}\r\n");
+	ck_assert_str_eq(got,
+	                 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON "
+	                 "parse error, message over 65536 bytes\"}}\r\n"
+	                 "{\"return\": {\"enabled\": false, \"present\": false}, "
+	                 "\"id\": 2}\r\n");
 	ck_assert_int_eq(calls.stop, 0);
 	free(got);
 	free(big);
@@ -364,8 +392,9 @@ START_TEST(test_qmp_deep_nesting_is_refused_and_skipped)
 	strcpy(deep + 200, "{\"execute\":\"stop\",\"id\":1}");
 	feed(s, deep);
 	got = drain(s);
-	ck_assert_str_eq(got, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON "
-			      "parse error, nesting over 32 levels\"}}\r\n" OK("1"));
+	ck_assert_str_eq(got,
+	                 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON "
+	                 "parse error, nesting over 32 levels\"}}\r\n" OK("1"));
 	free(got);
 	ioreqd_qmp_session_free(s);
 	ioreqd_qmp_vm_free(vm);
@@ -379,8 +408,9 @@ START_TEST(test_qmp_failed_stop_keeps_state_and_reports_error)
 
 	calls.stop_rc = -EIO;
 	exchange(s, "{\"execute\":\"stop\",\"id\":1}",
-		 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"ioreqd could not stop: "
-		 "Input/output error\"}, \"id\": 1}\r\n");
+	         "{\"error\": {\"class\": \"GenericError\", \"desc\": \"ioreqd could not "
+	         "stop: "
+	         "Input/output error\"}, \"id\": 1}\r\n");
 	ck_assert_int_eq(ioreqd_qmp_vm_runstate(vm), IOREQD_QMP_RUNNING);
 	/* Stopping a machine that never ran calls nobody (as QEMU). */
 	ioreqd_qmp_vm_set_runstate(vm, IOREQD_QMP_PRELAUNCH);
@@ -397,11 +427,13 @@ START_TEST(test_qmp_quit_replies_then_calls_back_and_ignores_the_rest)
 	struct ioreqd_qmp_vm *vm = vm_new(IOREQD_QMP_RUNNING, true);
 	struct ioreqd_qmp_session *s = negotiated(vm);
 
-	exchange(s, "{\"execute\":\"quit\",\"id\":1}{\"execute\":\"stop\",\"id\":2}", OK("1"));
+	exchange(s, "{\"execute\":\"quit\",\"id\":1}{\"execute\":\"stop\",\"id\":2}",
+	         OK("1"));
 	ck_assert_int_eq(calls.quit, 1);
 	ck_assert_int_eq(calls.stop, 0);
 	ck_assert(ioreqd_qmp_session_done(s));
-	ck_assert_str_eq(ioreqd_qmp_runstate_name(ioreqd_qmp_vm_runstate(vm)), "shutdown");
+	ck_assert_str_eq(ioreqd_qmp_runstate_name(ioreqd_qmp_vm_runstate(vm)),
+	                 "shutdown");
 	ioreqd_qmp_session_free(s);
 	ioreqd_qmp_vm_free(vm);
 }
@@ -414,30 +446,37 @@ START_TEST(test_qmp_add_fd_then_save_state_reaches_the_callback)
 	int p[2];
 	char buf[16] = "", want[64], *got;
 
-	exchange(s, "{\"execute\":\"add-fd\",\"id\":1}",
-		 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"No file descriptor "
-		 "supplied via SCM_RIGHTS\"}, \"id\": 1}\r\n");
+	exchange(
+	    s, "{\"execute\":\"add-fd\",\"id\":1}",
+	    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"No file descriptor "
+	    "supplied via SCM_RIGHTS\"}, \"id\": 1}\r\n");
 	ck_assert_int_eq(pipe(p), 0);
 	ck_assert_int_eq(ioreqd_qmp_session_pass_fd(s, p[1]), 0);
 	feed(s, "{\"execute\":\"add-fd\",\"id\":2}");
 	got = drain(s);
-	snprintf(want, sizeof(want), "{\"return\": {\"fd\": %d, \"fdset-id\": 0}, \"id\": 2}\r\n",
-		 p[1]);
+	snprintf(want, sizeof(want),
+	         "{\"return\": {\"fd\": %d, \"fdset-id\": 0}, \"id\": 2}\r\n", p[1]);
 	ck_assert_str_eq(got, want);
 	free(got);
-	exchange(s, "{\"execute\":\"xen-save-devices-state\",\"id\":3,\"arguments\":"
-		    "{\"live\":true,\"filename\":\"/dev/fdset/1\"}}",
-		 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Could not open "
-		 "'/dev/fdset/1': no such fdset\"}, \"id\": 3}\r\n");
-	exchange(s, "{\"execute\":\"xen-save-devices-state\",\"id\":4,\"arguments\":"
-		    "{\"live\":true,\"filename\":\"/dev/fdset/0\"}}", OK("4"));
+	exchange(s,
+	         "{\"execute\":\"xen-save-devices-state\",\"id\":3,\"arguments\":"
+	         "{\"live\":true,\"filename\":\"/dev/fdset/1\"}}",
+	         "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Could not open "
+	         "'/dev/fdset/1': no such fdset\"}, \"id\": 3}\r\n");
+	exchange(s,
+	         "{\"execute\":\"xen-save-devices-state\",\"id\":4,\"arguments\":"
+	         "{\"live\":true,\"filename\":\"/dev/fdset/0\"}}",
+	         OK("4"));
 	ck_assert_int_eq(calls.save, 1);
 	ck_assert(calls.live);
 	ck_assert_int_eq(read(p[0], buf, sizeof(buf)), 6);
 	ck_assert_str_eq(buf, "IOREQD");
-	exchange(s, "{\"execute\":\"xen-load-devices-state\",\"id\":5,\"arguments\":"
-		    "{\"filename\":\"/var/lib/xen/qemu-resume.4\"}}", OK("5"));
-	exchange(s, "{\"execute\":\"remove-fd\",\"id\":6,\"arguments\":{\"fdset-id\":0}}", OK("6"));
+	exchange(s,
+	         "{\"execute\":\"xen-load-devices-state\",\"id\":5,\"arguments\":"
+	         "{\"filename\":\"/var/lib/xen/qemu-resume.4\"}}",
+	         OK("5"));
+	exchange(s, "{\"execute\":\"remove-fd\",\"id\":6,\"arguments\":{\"fdset-id\":0}}",
+	         OK("6"));
 	/* The session closed the write end: the pipe reads EOF. */
 	ck_assert_int_eq(read(p[0], buf, sizeof(buf)), 0);
 	close(p[0]);
@@ -451,13 +490,16 @@ START_TEST(test_qmp_save_without_callback_is_refused_and_fds_are_bounded)
 	struct ioreqd_qmp_vm *vm = vm_new(IOREQD_QMP_PAUSED, false);
 	struct ioreqd_qmp_session *s = negotiated(vm);
 
-	exchange(s, "{\"execute\":\"xen-save-devices-state\",\"id\":1,\"arguments\":"
-		    "{\"filename\":\"/dev/fdset/0\"}}",
-		 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"ioreqd cannot save "
-		 "device state yet\"}, \"id\": 1}\r\n");
-	exchange(s, "{\"execute\":\"xen-save-devices-state\",\"id\":2}",
-		 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'filename' "
-		 "is missing\"}, \"id\": 2}\r\n");
+	exchange(
+	    s,
+	    "{\"execute\":\"xen-save-devices-state\",\"id\":1,\"arguments\":"
+	    "{\"filename\":\"/dev/fdset/0\"}}",
+	    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"ioreqd cannot save "
+	    "device state yet\"}, \"id\": 1}\r\n");
+	exchange(
+	    s, "{\"execute\":\"xen-save-devices-state\",\"id\":2}",
+	    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'filename' "
+	    "is missing\"}, \"id\": 2}\r\n");
 	for (unsigned i = 0; i < IOREQD_QMP_MAX_FDS; i++)
 		ck_assert_int_eq(ioreqd_qmp_session_pass_fd(s, dup(0)), 0);
 	ck_assert_int_eq(ioreqd_qmp_session_pass_fd(s, dup(0)), -EMFILE);
@@ -472,14 +514,17 @@ START_TEST(test_qmp_dirty_log_and_cpus_and_version)
 	struct ioreqd_qmp_session *s = negotiated(vm);
 	char *got;
 
-	exchange(s, "{\"execute\":\"xen-set-global-dirty-log\",\"id\":1,"
-		    "\"arguments\":{\"enable\":true}}", OK("1"));
-	exchange(s, "{\"execute\":\"xen-set-global-dirty-log\",\"id\":2}",
-		 "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'enable' is "
-		 "missing\"}, \"id\": 2}\r\n");
+	exchange(s,
+	         "{\"execute\":\"xen-set-global-dirty-log\",\"id\":1,"
+	         "\"arguments\":{\"enable\":true}}",
+	         OK("1"));
+	exchange(
+	    s, "{\"execute\":\"xen-set-global-dirty-log\",\"id\":2}",
+	    "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Parameter 'enable' is "
+	    "missing\"}, \"id\": 2}\r\n");
 	exchange(s, "{\"execute\":\"query-version\",\"id\":3}",
-		 "{\"return\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, "
-		 "\"package\": \"ioreqd-test\"}, \"id\": 3}\r\n");
+	         "{\"return\": {\"qemu\": {\"micro\": 0, \"minor\": 2, \"major\": 7}, "
+	         "\"package\": \"ioreqd-test\"}, \"id\": 3}\r\n");
 	ioreqd_qmp_vm_set_nr_cpus(vm, 3);
 	feed(s, "{\"execute\":\"query-cpus-fast\",\"id\":4}");
 	got = drain(s);
@@ -566,8 +611,10 @@ static char *pump(struct event_base *base, int fd, int lines)
 START_TEST(test_qmp_server_serves_a_socket_and_removes_it)
 {
 	struct event_base *base = event_base_new();
-	struct ioreqd_qmp_vm_args a = {.initial = IOREQD_QMP_PRELAUNCH, .package = "ioreqd-test",
-				       .cb = &callbacks, .arg = &calls};
+	struct ioreqd_qmp_vm_args a = {.initial = IOREQD_QMP_PRELAUNCH,
+	                               .package = "ioreqd-test",
+	                               .cb = &callbacks,
+	                               .arg = &calls};
 	struct ioreqd_qmp_server *srv;
 	char path[128];
 	int fd;
@@ -582,10 +629,11 @@ START_TEST(test_qmp_server_serves_a_socket_and_removes_it)
 	ck_assert_str_eq(pump(base, fd, 1), GREETING);
 	ck_assert_uint_eq(ioreqd_qmp_server_nr_clients(srv), 1);
 	send_str(fd, "{\"execute\":\"qmp_capabilities\",\"id\":1}\r\n"
-				   "{\"execute\":\"query-status\",\"id\":2}\r\n");
-	ck_assert_str_eq(pump(base, fd, 2),
-			 OK("1") "{\"return\": {\"status\": \"prelaunch\", \"singlestep\": "
-				 "false, \"running\": false}, \"id\": 2}\r\n");
+	             "{\"execute\":\"query-status\",\"id\":2}\r\n");
+	ck_assert_str_eq(
+	    pump(base, fd, 2),
+	    OK("1") "{\"return\": {\"status\": \"prelaunch\", \"singlestep\": "
+	            "false, \"running\": false}, \"id\": 2}\r\n");
 	send_str(fd, "{\"execute\":\"query-chardev\",\"id\":3}");
 	ck_assert_ptr_nonnull(strstr(pump(base, fd, 1), "qmp-libxl-4,server=on"));
 	close(fd);
@@ -601,16 +649,20 @@ END_TEST
 START_TEST(test_qmp_server_receives_add_fd_over_scm_rights_and_quits)
 {
 	struct event_base *base = event_base_new();
-	struct ioreqd_qmp_vm_args a = {.initial = IOREQD_QMP_RUNNING, .package = "ioreqd-test",
-				       .cb = &callbacks, .arg = &calls};
+	struct ioreqd_qmp_vm_args a = {.initial = IOREQD_QMP_RUNNING,
+	                               .package = "ioreqd-test",
+	                               .cb = &callbacks,
+	                               .arg = &calls};
 	const char *cmd = "{\"execute\":\"add-fd\",\"id\":10}\r\n";
 	union {
 		struct cmsghdr align;
 		char buf[CMSG_SPACE(sizeof(int))];
 	} cm;
 	struct iovec iov = {.iov_base = (void *)cmd, .iov_len = strlen(cmd)};
-	struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
-			     .msg_controllen = sizeof(cm.buf)};
+	struct msghdr msg = {.msg_iov = &iov,
+	                     .msg_iovlen = 1,
+	                     .msg_control = cm.buf,
+	                     .msg_controllen = sizeof(cm.buf)};
 	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 	struct ioreqd_qmp_server *srv;
 	char path[128], buf[16] = "";
@@ -634,7 +686,7 @@ START_TEST(test_qmp_server_receives_add_fd_over_scm_rights_and_quits)
 	close(p[1]); /* the server has its own copy now */
 	ck_assert_ptr_nonnull(strstr(pump(base, fd, 1), "\"fdset-id\": 0}, \"id\": 10}"));
 	send_str(fd, "{\"execute\":\"xen-save-devices-state\",\"arguments\":"
-				   "{\"filename\":\"/dev/fdset/0\"},\"id\":11}");
+	             "{\"filename\":\"/dev/fdset/0\"},\"id\":11}");
 	ck_assert_str_eq(pump(base, fd, 1), OK("11"));
 	ck_assert_int_eq(read(p[0], buf, sizeof(buf) - 1), 6);
 	send_str(fd, "{\"execute\":\"quit\",\"id\":12}");
@@ -657,7 +709,8 @@ END_TEST
 START_TEST(test_qmp_server_takes_a_listening_fd_and_leaves_its_file)
 {
 	struct event_base *base = event_base_new();
-	struct ioreqd_qmp_vm_args a = {.initial = IOREQD_QMP_PRELAUNCH, .package = "ioreqd-test"};
+	struct ioreqd_qmp_vm_args a = {.initial = IOREQD_QMP_PRELAUNCH,
+	                               .package = "ioreqd-test"};
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	struct ioreqd_qmp_server *srv;
 	int lfd, fd, notlistening;
@@ -714,7 +767,8 @@ END_TEST
 START_TEST(test_qmp_server_listens_on_every_xlargs_monitor)
 {
 	struct event_base *base = event_base_new();
-	struct ioreqd_qmp_vm_args a = {.initial = IOREQD_QMP_RUNNING, .package = "ioreqd-test"};
+	struct ioreqd_qmp_vm_args a = {.initial = IOREQD_QMP_RUNNING,
+	                               .package = "ioreqd-test"};
 	struct ioreqd_qmp_server *srv;
 	struct ioreqd_xlargs xa;
 	char c1[256], c2[256], p1[128], p2[128], err[128];
@@ -724,17 +778,28 @@ START_TEST(test_qmp_server_listens_on_every_xlargs_monitor)
 	snprintf(p1, sizeof(p1), "%s/qmp-libxl-6", tmpdir);
 	snprintf(p2, sizeof(p2), "%s/qmp-libxenstat-6", tmpdir);
 	snprintf(c1, sizeof(c1), "socket,id=libxl-cmd,path=%s,server=on,wait=off", p1);
-	snprintf(c2, sizeof(c2), "socket,id=libxenstat-cmd,path=%s,server=on,wait=off", p2);
-	char *const argv[] = {"ioreqd", "-xen-domid", "6", "-chardev", c1, "-mon",
-			      "chardev=libxl-cmd,mode=control", "-chardev", c2, "-mon",
-			      "chardev=libxenstat-cmd,mode=control", "-machine", "xenfv"};
+	snprintf(c2, sizeof(c2), "socket,id=libxenstat-cmd,path=%s,server=on,wait=off",
+	         p2);
+	char *const argv[] = {"ioreqd",
+	                      "-xen-domid",
+	                      "6",
+	                      "-chardev",
+	                      c1,
+	                      "-mon",
+	                      "chardev=libxl-cmd,mode=control",
+	                      "-chardev",
+	                      c2,
+	                      "-mon",
+	                      "chardev=libxenstat-cmd,mode=control",
+	                      "-machine",
+	                      "xenfv"};
 	ck_assert_int_eq(ioreqd_xlargs_parse(13, argv, &xa, err, sizeof(err)), 0);
 	srv = ioreqd_qmp_server_new(base, &a);
 	ck_assert_int_eq(ioreqd_qmp_server_listen_xlargs(srv, &xa), 0);
 	fd = client_connect(p2);
 	pump(base, fd, 1);
 	send_str(fd, "{ \"execute\": \"qmp_capabilities\" }"
-				   "{ \"execute\": \"query-chardev\" }");
+	             "{ \"execute\": \"query-chardev\" }");
 	ck_assert_ptr_nonnull(strstr(pump(base, fd, 2), "\"label\": \"libxenstat-cmd\""));
 	close(fd);
 	ioreqd_qmp_server_free(srv);
@@ -778,7 +843,7 @@ START_TEST(test_qmp_server_client_flood_is_rate_limited_at_every_verbosity)
 	for (int verbosity = LOG_LEVEL_WARN; verbosity <= LOG_LEVEL_DEBUG; verbosity++) {
 		struct event_base *base = event_base_new();
 		struct ioreqd_qmp_vm_args a = {.initial = IOREQD_QMP_RUNNING,
-					       .package = "ioreqd-test"};
+		                               .package = "ioreqd-test"};
 		int held[IOREQD_QMP_MAX_CLIENTS], p[2];
 		struct ioreqd_qmp_server *srv;
 		char path[128];
@@ -795,7 +860,8 @@ START_TEST(test_qmp_server_client_flood_is_rate_limited_at_every_verbosity)
 			held[i] = client_connect(path);
 			event_base_loop(base, EVLOOP_NONBLOCK);
 		}
-		ck_assert_uint_eq(ioreqd_qmp_server_nr_clients(srv), IOREQD_QMP_MAX_CLIENTS);
+		ck_assert_uint_eq(ioreqd_qmp_server_nr_clients(srv),
+		                  IOREQD_QMP_MAX_CLIENTS);
 		/* Over the cap: each one is accepted and closed at once. */
 		for (unsigned i = 0; i < flood; i++)
 			connect_and_go(base, path);
@@ -807,9 +873,10 @@ START_TEST(test_qmp_server_client_flood_is_rate_limited_at_every_verbosity)
 				char buf[CMSG_SPACE(sizeof(fds))];
 			} cm;
 			struct iovec iov = {.iov_base = (void *)" ", .iov_len = 1};
-			struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1,
-					     .msg_control = cm.buf,
-					     .msg_controllen = sizeof(cm.buf)};
+			struct msghdr msg = {.msg_iov = &iov,
+			                     .msg_iovlen = 1,
+			                     .msg_control = cm.buf,
+			                     .msg_controllen = sizeof(cm.buf)};
 			struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
 
 			for (unsigned k = 0; k < IOREQD_QMP_MAX_FDS + 2; k++)
@@ -818,7 +885,8 @@ START_TEST(test_qmp_server_client_flood_is_rate_limited_at_every_verbosity)
 			c->cmsg_type = SCM_RIGHTS;
 			c->cmsg_len = CMSG_LEN(sizeof(fds));
 			memcpy(CMSG_DATA(c), fds, sizeof(fds));
-			ck_assert_int_eq(sendmsg(held[i % IOREQD_QMP_MAX_CLIENTS], &msg, 0), 1);
+			ck_assert_int_eq(
+			    sendmsg(held[i % IOREQD_QMP_MAX_CLIENTS], &msg, 0), 1);
 			event_base_loop(base, EVLOOP_NONBLOCK);
 		}
 		/* Clients going away (a debug line each, before). */
@@ -827,9 +895,10 @@ START_TEST(test_qmp_server_client_flood_is_rate_limited_at_every_verbosity)
 		pump(base, -1, 0);
 		ck_assert_uint_eq(ioreqd_qmp_server_nr_clients(srv), 0);
 		ioreqd_log_set_sink(NULL, NULL);
-		/* A burst of 10, two a second after that; the run takes seconds at most. */
+		/* A burst of 10, two a second after that; the run takes seconds at most.
+		 */
 		ck_assert_msg(nr_logged <= 40, "verbosity %d: %u lines for a flood of %u",
-			      verbosity, nr_logged, 2 * flood);
+		              verbosity, nr_logged, 2 * flood);
 		ck_assert_uint_ge(nr_logged, 1);
 		ioreqd_qmp_server_free(srv);
 		close(p[0]);
@@ -859,7 +928,8 @@ static double cpu_seconds(void)
 START_TEST(test_qmp_server_backs_off_when_out_of_descriptors)
 {
 	struct event_base *base = event_base_new();
-	struct ioreqd_qmp_vm_args a = {.initial = IOREQD_QMP_RUNNING, .package = "ioreqd-test"};
+	struct ioreqd_qmp_vm_args a = {.initial = IOREQD_QMP_RUNNING,
+	                               .package = "ioreqd-test"};
 	struct timeval half = {0, 500000};
 	struct rlimit old, low;
 	struct ioreqd_qmp_server *srv;
@@ -890,8 +960,8 @@ START_TEST(test_qmp_server_backs_off_when_out_of_descriptors)
 	ioreqd_log_set_sink(NULL, NULL);
 	/* A spinning loop burns the whole half second; resting costs nothing. */
 	ck_assert_msg(cpu < 0.1, "%.3f s of CPU in 0.5 s", cpu);
-	ck_assert_msg(nr_logged >= 1 && nr_logged <= 5, "%u lines (%.3f s of CPU in 0.5 s)",
-		      nr_logged, cpu);
+	ck_assert_msg(nr_logged >= 1 && nr_logged <= 5,
+	              "%u lines (%.3f s of CPU in 0.5 s)", nr_logged, cpu);
 	ck_assert_uint_eq(ioreqd_qmp_server_nr_clients(srv), 0);
 	/* Descriptors again: the clients are accepted and greeted. */
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
@@ -933,7 +1003,8 @@ static Suite *qmp_suite(void)
 	tcase_add_test(ts, test_qmp_server_takes_a_listening_fd_and_leaves_its_file);
 	tcase_add_test(ts, test_qmp_server_never_replaces_a_regular_file);
 	tcase_add_test(ts, test_qmp_server_listens_on_every_xlargs_monitor);
-	tcase_add_test(ts, test_qmp_server_client_flood_is_rate_limited_at_every_verbosity);
+	tcase_add_test(ts,
+	               test_qmp_server_client_flood_is_rate_limited_at_every_verbosity);
 	tcase_add_test(ts, test_qmp_server_backs_off_when_out_of_descriptors);
 	suite_add_tcase(s, ts);
 	return s;

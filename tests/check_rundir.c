@@ -36,11 +36,13 @@ START_TEST(test_rundir_is_run_for_root_and_xdg_for_users)
 {
 	char buf[128];
 
-	ck_assert_int_eq(ioreqd_rundir_choose(buf, sizeof(buf), 0, "/run/user/0", err,
-	                                      sizeof(err)), 0);
+	ck_assert_int_eq(
+	    ioreqd_rundir_choose(buf, sizeof(buf), 0, "/run/user/0", err, sizeof(err)),
+	    0);
 	ck_assert_str_eq(buf, "/run/ioreqd");
-	ck_assert_int_eq(ioreqd_rundir_choose(buf, sizeof(buf), 1000, "/run/user/1000", err,
-	                                      sizeof(err)), 0);
+	ck_assert_int_eq(ioreqd_rundir_choose(buf, sizeof(buf), 1000, "/run/user/1000",
+	                                      err, sizeof(err)),
+	                 0);
 	ck_assert_str_eq(buf, "/run/user/1000/ioreqd");
 }
 END_TEST
@@ -50,11 +52,13 @@ START_TEST(test_rundir_without_xdg_is_an_error_not_tmp)
 {
 	char buf[128];
 
-	ck_assert_int_eq(ioreqd_rundir_choose(buf, sizeof(buf), 1000, NULL, err, sizeof(err)),
-	                 -ENOENT);
+	ck_assert_int_eq(
+	    ioreqd_rundir_choose(buf, sizeof(buf), 1000, NULL, err, sizeof(err)),
+	    -ENOENT);
 	ck_assert_ptr_nonnull(strstr(err, "XDG_RUNTIME_DIR is not set"));
-	ck_assert_int_eq(ioreqd_rundir_choose(buf, sizeof(buf), 1000, "relative", err,
-	                                      sizeof(err)), -ENOENT);
+	ck_assert_int_eq(
+	    ioreqd_rundir_choose(buf, sizeof(buf), 1000, "relative", err, sizeof(err)),
+	    -ENOENT);
 }
 END_TEST
 
@@ -79,7 +83,8 @@ START_TEST(test_rundir_writable_by_others_is_refused)
 	ck_assert_int_eq(mkdir(path, 0700), 0);
 	ck_assert_int_eq(chmod(path, 01777), 0);
 	ck_assert_int_eq(ioreqd_rundir_make(path, err, sizeof(err)), -EPERM);
-	ck_assert_msg(strstr(err, "writable by nobody else") && strstr(err, path), "%s", err);
+	ck_assert_msg(strstr(err, "writable by nobody else") && strstr(err, path), "%s",
+	              err);
 	ck_assert_int_eq(chmod(path, 0770), 0);
 	ck_assert_int_eq(ioreqd_rundir_make(path, err, sizeof(err)), -EPERM);
 }

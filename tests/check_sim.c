@@ -632,13 +632,13 @@ START_TEST(test_sim_irq_msi_keys_and_registers_reach_the_domain)
 	ck_assert_uint_eq(changes, 2);
 	ck_assert_int_eq(GBE->irq_set_level(fx.be, 4, 2), -EINVAL);
 
-	ck_assert_int_eq(GBE->pci_intx_set_level(fx.be, IOREQD_PCI_SBDF(0, 0, 5, 0), 1, 1),
-	                 0);
+	ck_assert_int_eq(
+	    GBE->pci_intx_set_level(fx.be, IOREQD_PCI_SBDF(0, 0, 5, 0), 1, 1), 0);
 	ck_assert_int_eq(
 	    ioreqd_simhv_intx_level(fx.hv, IOREQD_PCI_SBDF(0, 0, 5, 0), 1, &level), 0);
 	ck_assert_uint_eq(level, 1);
-	ck_assert_int_eq(GBE->pci_intx_set_level(fx.be, IOREQD_PCI_SBDF(0, 1, 5, 0), 0, 1),
-	                 -EINVAL);
+	ck_assert_int_eq(
+	    GBE->pci_intx_set_level(fx.be, IOREQD_PCI_SBDF(0, 1, 5, 0), 0, 1), -EINVAL);
 
 	ck_assert_int_eq(GBE->inject_msi(fx.be, 0xfee00000, 0x4041), 0);
 	ck_assert_uint_eq(ioreqd_simhv_msi_count(fx.hv), 1);
@@ -686,10 +686,10 @@ START_TEST(test_sim_backend_open_failure_names_the_call)
 	ck_assert_int_eq(BE->open(&be, &args), -ENOENT);
 	ioreqd_log_set_sink(NULL, NULL);
 	ck_assert_ptr_null(be);
-	ck_assert_str_eq(captured,
-	                 "domain 1: no simulated hypervisor on /tmp/check_sim-nothing.sock: "
-	                 "No such file or directory (start ioreqd-simguest --socket "
-	                 "/tmp/check_sim-nothing.sock --domid 1; see ioreqd-simguest(1))");
+	ck_assert_str_eq(
+	    captured, "domain 1: no simulated hypervisor on /tmp/check_sim-nothing.sock: "
+	              "No such file or directory (start ioreqd-simguest --socket "
+	              "/tmp/check_sim-nothing.sock --domid 1; see ioreqd-simguest(1))");
 }
 END_TEST
 

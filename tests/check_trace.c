@@ -19,12 +19,18 @@ extern const struct ioreqd_hook ioreqd_hook_trace;
 extern const struct ioreqd_hook ioreqd_hook_scratch;
 
 static struct ioreqd_trace_rec rec(uint64_t t, enum ioreqd_space sp, uint64_t addr,
-				   unsigned size, bool rd, uint64_t data)
+                                   unsigned size, bool rd, uint64_t data)
 {
 	struct ioreqd_trace_rec r = {
-		.t_ns = t, .addr = addr, .data = data, .vcpu = 1, .space = (uint8_t)sp,
-		.size = (uint8_t)size, .is_read = rd, .result = IOREQD_TRACE_RES_HANDLED,
-		.flags = IOREQD_TRACE_F_DATA_VALID,
+	    .t_ns = t,
+	    .addr = addr,
+	    .data = data,
+	    .vcpu = 1,
+	    .space = (uint8_t)sp,
+	    .size = (uint8_t)size,
+	    .is_read = rd,
+	    .result = IOREQD_TRACE_RES_HANDLED,
+	    .flags = IOREQD_TRACE_F_DATA_VALID,
 	};
 	return r;
 }
@@ -63,7 +69,8 @@ START_TEST(test_trace_writer_and_reader_round_trip)
 	close(fd);
 	in[0] = rec(10, IOREQD_SPACE_PIO, 0x510, 1, false, 0x41);
 	in[1] = rec(20, IOREQD_SPACE_MMIO, 0xfeb00008, 8, true, 0x1122334455667788ull);
-	in[2] = rec(20, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(0x28, 0x40), 4, true, 0xa11ce5ed);
+	in[2] =
+	    rec(20, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(0x28, 0x40), 4, true, 0xa11ce5ed);
 	w = ioreqd_trace_writer_new(fopen(path, "wb"), &h);
 	ck_assert_ptr_nonnull(w);
 	for (unsigned i = 0; i < 3; i++)
@@ -88,13 +95,14 @@ END_TEST
 START_TEST(test_trace_layout_is_little_endian_and_fixed)
 {
 	struct ioreqd_trace_header h = {.domid = 0x01020304, .start_ns = 5};
-	struct ioreqd_trace_rec r = rec(0x0807060504030201ull, IOREQD_SPACE_MMIO, 0xfeb00010,
-	                                4, false, 0xdeadbeef);
+	struct ioreqd_trace_rec r = rec(0x0807060504030201ull, IOREQD_SPACE_MMIO,
+	                                0xfeb00010, 4, false, 0xdeadbeef);
 	uint8_t hb[IOREQD_TRACE_HDR_SIZE], rb[IOREQD_TRACE_REC_SIZE];
 
 	ioreqd_trace_encode_header(&h, hb);
-	ck_assert_int_eq(memcmp(hb, "IOREQTRC\x01\x00\x20\x00\x20\x00\x00\x00\x04\x03\x02\x01",
-	                        20), 0);
+	ck_assert_int_eq(
+	    memcmp(hb, "IOREQTRC\x01\x00\x20\x00\x20\x00\x00\x00\x04\x03\x02\x01", 20),
+	    0);
 	ck_assert_uint_eq(hb[24], 5);
 	ioreqd_trace_encode_rec(&r, rb);
 	ck_assert_uint_eq(rb[0], 0x01);
@@ -176,11 +184,14 @@ START_TEST(test_trace_record_defects_are_refused)
 	r = ok;
 	r.vcpu = IOREQD_TRACE_VCPU_POSTED;
 	expect_bad(r, -1, 0, "posted read");
-	expect_bad(rec(1, IOREQD_SPACE_PIO, 0xffff, 2, true, 0), -1, 0, "port access past 0xffff");
-	expect_bad(rec(1, IOREQD_SPACE_PIO, 0x510, 8, true, 0), -1, 0, "8-byte port access");
+	expect_bad(rec(1, IOREQD_SPACE_PIO, 0xffff, 2, true, 0), -1, 0,
+	           "port access past 0xffff");
+	expect_bad(rec(1, IOREQD_SPACE_PIO, 0x510, 8, true, 0), -1, 0,
+	           "8-byte port access");
 	expect_bad(rec(1, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(8, 0xffe), 4, true, 0), -1, 0,
 	           "PCI config access past 4 KiB");
-	expect_bad(rec(1, IOREQD_SPACE_MMIO, ~0ull - 2, 4, true, 0), -1, 0, "MMIO access wraps");
+	expect_bad(rec(1, IOREQD_SPACE_MMIO, ~0ull - 2, 4, true, 0), -1, 0,
+	           "MMIO access wraps");
 	/* Edge cases that are fine. */
 	r = rec(1, IOREQD_SPACE_PIO, 0xfffe, 2, false, 0xffff);
 	ioreqd_trace_encode_rec(&r, b);
@@ -213,7 +224,8 @@ START_TEST(test_trace_reader_refuses_truncation_and_time_reversal)
 	ck_assert_int_eq(ioreqd_trace_next(&rd, &out, &why), -EBADMSG);
 	ck_assert_str_eq(why, "truncated record");
 	/* Header only: a valid empty trace. */
-	ck_assert_int_eq(ioreqd_trace_reader_init(&rd, buf, IOREQD_TRACE_HDR_SIZE, &why), 0);
+	ck_assert_int_eq(ioreqd_trace_reader_init(&rd, buf, IOREQD_TRACE_HDR_SIZE, &why),
+	                 0);
 	ck_assert_int_eq(ioreqd_trace_next(&rd, &out, &why), 0);
 }
 END_TEST
@@ -261,8 +273,11 @@ START_TEST(test_trace_hook_records_and_passes_everything_on)
 	size_t len;
 
 	close(fd);
-	ck_assert_int_eq(mock_add(m, &ioreqd_hook_scratch, "s", "mmio = 0xfeb00000+0x100\n"
-	                          "fill = 0x5a", NULL), 0);
+	ck_assert_int_eq(mock_add(m, &ioreqd_hook_scratch, "s",
+	                          "mmio = 0xfeb00000+0x100\n"
+	                          "fill = 0x5a",
+	                          NULL),
+	                 0);
 	snprintf(conf, sizeof(conf), "mmio = 0xfeb00000+0x100\norder = first\nfile = %s",
 	         path);
 	ck_assert_int_eq(mock_add(m, &ioreqd_hook_trace, "t", conf, &dev), 0);
@@ -306,9 +321,11 @@ START_TEST(test_trace_hook_needs_a_writable_file)
 	                 -EINVAL);
 	ck_assert(strstr(mock_error(m), "file: required"));
 	ck_assert_int_eq(mock_add(m, &ioreqd_hook_trace, "t",
-	                          "mmio = 0x1000+16\nfile = /nonexistent/dir/x.trace", NULL),
+	                          "mmio = 0x1000+16\nfile = /nonexistent/dir/x.trace",
+	                          NULL),
 	                 -EINVAL);
-	ck_assert(strstr(mock_error(m), "file: cannot create '/nonexistent/dir/x.trace'"));
+	ck_assert(
+	    strstr(mock_error(m), "file: cannot create '/nonexistent/dir/x.trace'"));
 	mock_free(m);
 }
 END_TEST

@@ -28,9 +28,9 @@
 
 #define BIT(n) (1ull << (n))
 #define DISK_SECTORS 2048u /* 1 MiB */
-#define HDR_GPA(i) (VMF_DATA_GPA + (uint64_t)(i) * 32u)
+#define HDR_GPA(i) (VMF_DATA_GPA + (uint64_t)(i)*32u)
 #define STATUS_GPA(i) (VMF_DATA_GPA + 0x2000u + (i))
-#define BUF_GPA(i) (VMF_DATA_GPA + 0x10000u + (uint64_t)(i) * 0x1000u)
+#define BUF_GPA(i) (VMF_DATA_GPA + 0x10000u + (uint64_t)(i)*0x1000u)
 #define BIG_GPA (VMF_DATA_GPA + 0x40000u) /* up to 0x40000 bytes */
 
 static char dir[64], disk[96];
@@ -144,7 +144,8 @@ static void add_req(unsigned i, uint32_t type, uint64_t sector, uint64_t data_gp
 }
 
 /* Run one request to completion; @return its status byte. */
-static uint8_t run_req(uint32_t type, uint64_t sector, uint64_t data_gpa, uint32_t data_len)
+static uint8_t run_req(uint32_t type, uint64_t sector, uint64_t data_gpa,
+                       uint32_t data_len)
 {
 	uint32_t len;
 
@@ -176,7 +177,8 @@ START_TEST(read_returns_the_backing_file)
 	uint8_t want[4096];
 
 	up_with(NULL);
-	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_IN, 16, BUF_GPA(0), 4096), IOREQD_VBLK_S_OK);
+	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_IN, 16, BUF_GPA(0), 4096),
+	                  IOREQD_VBLK_S_OK);
 	pread_disk(want, sizeof(want), 16 * 512);
 	ck_assert_mem_eq(vmf_hva(&f, BUF_GPA(0)), want, sizeof(want));
 	ck_assert_uint_eq(stats().bytes_read, 4096);
@@ -197,7 +199,8 @@ START_TEST(write_reaches_the_backing_file_and_reads_back)
 	pread_disk(got, sizeof(got), 100 * 512);
 	ck_assert_mem_eq(got, src, sizeof(got));
 	memset(vmf_hva(&f, BUF_GPA(4)), 0, 8192);
-	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_IN, 100, BUF_GPA(4), 8192), IOREQD_VBLK_S_OK);
+	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_IN, 100, BUF_GPA(4), 8192),
+	                  IOREQD_VBLK_S_OK);
 	ck_assert_mem_eq(vmf_hva(&f, BUF_GPA(4)), src, 8192);
 	ck_assert_uint_eq(stats().flushes, 1);
 }
@@ -217,9 +220,11 @@ START_TEST(config_space_has_capacity_blk_size_and_seg_max)
 	ck_assert(!(feat & BIT(IOREQD_VBLK_F_RO)));
 	ck_assert_int_eq(ioreqd_virtio_config_read(f.vdev, 0, &cap, 8), 0);
 	ck_assert_uint_eq(cap, DISK_SECTORS);
-	ck_assert_int_eq(ioreqd_virtio_config_read(f.vdev, IOREQD_VBLK_CFG_BLK_SIZE, &v, 4), 0);
+	ck_assert_int_eq(
+	    ioreqd_virtio_config_read(f.vdev, IOREQD_VBLK_CFG_BLK_SIZE, &v, 4), 0);
 	ck_assert_uint_eq(v, 512);
-	ck_assert_int_eq(ioreqd_virtio_config_read(f.vdev, IOREQD_VBLK_CFG_SEG_MAX, &v, 4), 0);
+	ck_assert_int_eq(
+	    ioreqd_virtio_config_read(f.vdev, IOREQD_VBLK_CFG_SEG_MAX, &v, 4), 0);
 	ck_assert_uint_eq(v, IOREQD_VBLK_QUEUE_DEFAULT - 2);
 	ck_assert_uint_eq(ioreqd_virtq_max_size(ioreqd_virtio_queue(f.vdev, 0)),
 	                  IOREQD_VBLK_QUEUE_DEFAULT);
@@ -235,10 +240,12 @@ START_TEST(readonly_offers_ro_and_refuses_writes)
 	ck_assert(!(ioreqd_virtio_device_features(f.vdev) & BIT(IOREQD_VBLK_F_DISCARD)));
 	pread_disk(before, 512, 0);
 	memset(vmf_hva(&f, BUF_GPA(0)), 0x11, 512);
-	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_OUT, 0, BUF_GPA(0), 512), IOREQD_VBLK_S_IOERR);
+	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_OUT, 0, BUF_GPA(0), 512),
+	                  IOREQD_VBLK_S_IOERR);
 	pread_disk(after, 512, 0);
 	ck_assert_mem_eq(before, after, 512);
-	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_IN, 0, BUF_GPA(1), 512), IOREQD_VBLK_S_OK);
+	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_IN, 0, BUF_GPA(1), 512),
+	                  IOREQD_VBLK_S_OK);
 	ck_assert_uint_eq(stats().bad_request, 1);
 }
 END_TEST
@@ -252,8 +259,9 @@ START_TEST(sectors_outside_the_disk_are_ioerr)
 	                  IOREQD_VBLK_S_IOERR);
 	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_OUT, UINT64_MAX, BUF_GPA(0), 512),
 	                  IOREQD_VBLK_S_IOERR);
-	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_OUT, UINT64_MAX / 512 + 1, BUF_GPA(0), 512),
-	                  IOREQD_VBLK_S_IOERR);
+	ck_assert_uint_eq(
+	    run_req(IOREQD_VBLK_T_OUT, UINT64_MAX / 512 + 1, BUF_GPA(0), 512),
+	    IOREQD_VBLK_S_IOERR);
 	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_IN, DISK_SECTORS - 1, BUF_GPA(0), 512),
 	                  IOREQD_VBLK_S_OK);
 	ck_assert_uint_eq(stats().bad_request, 4);
@@ -264,8 +272,10 @@ END_TEST
 START_TEST(lengths_not_a_multiple_of_512_are_ioerr)
 {
 	up_with(NULL);
-	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_IN, 0, BUF_GPA(0), 100), IOREQD_VBLK_S_IOERR);
-	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_OUT, 0, BUF_GPA(0), 513), IOREQD_VBLK_S_IOERR);
+	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_IN, 0, BUF_GPA(0), 100),
+	                  IOREQD_VBLK_S_IOERR);
+	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_OUT, 0, BUF_GPA(0), 513),
+	                  IOREQD_VBLK_S_IOERR);
 	ck_assert_uint_eq(stats().bad_request, 2);
 	ck_assert_uint_eq(stats().reads + stats().writes, 0);
 }
@@ -302,7 +312,8 @@ START_TEST(malformed_headers_are_refused)
 	ck_assert_uint_eq(*(uint8_t *)vmf_hva(&f, STATUS_GPA(0)), IOREQD_VBLK_S_IOERR);
 	ck_assert_uint_eq(stats().bad_request, 3);
 	/* The queue still serves. */
-	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_IN, 0, BUF_GPA(0), 512), IOREQD_VBLK_S_OK);
+	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_IN, 0, BUF_GPA(0), 512),
+	                  IOREQD_VBLK_S_OK);
 }
 END_TEST
 
@@ -339,7 +350,8 @@ START_TEST(discard_and_write_zeroes_read_back_zero)
 
 	up_with(NULL);
 	ck_assert(ioreqd_virtio_device_features(f.vdev) & BIT(IOREQD_VBLK_F_DISCARD));
-	ck_assert(ioreqd_virtio_device_features(f.vdev) & BIT(IOREQD_VBLK_F_WRITE_ZEROES));
+	ck_assert(ioreqd_virtio_device_features(f.vdev) &
+	          BIT(IOREQD_VBLK_F_WRITE_ZEROES));
 	zero_req(IOREQD_VBLK_T_WRITE_ZEROES, 8, 8, 0);
 	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_WRITE_ZEROES, 0, BUF_GPA(8), 16),
 	                  IOREQD_VBLK_S_OK);
@@ -369,14 +381,16 @@ START_TEST(eio_from_the_backing_is_ioerr_and_the_device_keeps_serving)
 {
 	up_with(NULL);
 	ioreqd_vblk_inject_error(blk(), EIO);
-	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_IN, 0, BUF_GPA(0), 4096), IOREQD_VBLK_S_IOERR);
+	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_IN, 0, BUF_GPA(0), 4096),
+	                  IOREQD_VBLK_S_IOERR);
 	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_OUT, 0, BUF_GPA(0), 4096),
 	                  IOREQD_VBLK_S_IOERR);
 	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_FLUSH, 0, 0, 0), IOREQD_VBLK_S_IOERR);
 	ck_assert_uint_eq(stats().io_errors, 3);
 	ck_assert(mock_log_contains(f.m, "Input/output error"));
 	ioreqd_vblk_inject_error(blk(), 0);
-	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_IN, 0, BUF_GPA(0), 4096), IOREQD_VBLK_S_OK);
+	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_IN, 0, BUF_GPA(0), 4096),
+	                  IOREQD_VBLK_S_OK);
 	ck_assert_uint_eq(stats().in_flight, 0);
 }
 END_TEST
@@ -395,7 +409,8 @@ START_TEST(thirty_two_requests_one_kick_fewer_interrupts)
 		got++;
 	ck_assert_uint_eq(got, 32);
 	for (unsigned i = 0; i < 32; i++)
-		ck_assert_uint_eq(*(uint8_t *)vmf_hva(&f, STATUS_GPA(i)), IOREQD_VBLK_S_OK);
+		ck_assert_uint_eq(*(uint8_t *)vmf_hva(&f, STATUS_GPA(i)),
+		                  IOREQD_VBLK_S_OK);
 	ck_assert_uint_le(f.vring_irqs[0], 1);
 	ck_assert_uint_eq(stats().reads, 32);
 }
@@ -460,8 +475,8 @@ static int hook_add(struct mock *m, const char *extra, ioreqd_dev_t **dev)
 {
 	char conf[256];
 
-	snprintf(conf, sizeof(conf), "mmio = 0x02000000+0x200\nirq = 33\npath = %s\n%s", disk,
-	         extra);
+	snprintf(conf, sizeof(conf), "mmio = 0x02000000+0x200\nirq = 33\npath = %s\n%s",
+	         disk, extra);
 	return mock_add(m, ioreqd_builtin_hook_find("virtio-blk"), "vblk0", conf, dev);
 }
 
@@ -481,7 +496,8 @@ static uint8_t hook_req(struct mock *m, struct ioreqd_vguest *g, int fd, uint32_
 
 	memcpy(ram + 0x40000, &hdr, sizeof(hdr));
 	ram[0x40100] = 0xee;
-	ck_assert_int_ge(ioreqd_vguest_submit(g, 0, b, in ? 1 : 2, in ? 2 : 1, &cookie), 0);
+	ck_assert_int_ge(ioreqd_vguest_submit(g, 0, b, in ? 1 : 2, in ? 2 : 1, &cookie),
+	                 0);
 	while (!ioreqd_vdrv_get_used(&g->q[0], &used)) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 
@@ -495,8 +511,11 @@ START_TEST(hook_over_mmio_writes_and_reads_the_disk)
 {
 	struct mock *m = mock_new(1);
 	struct ioreqd_vguest_mmio t = {{io_read, io_write, NULL}};
-	struct ioreqd_vguest_ram ram = {.ram = NULL, .ram_gpa = 0, .ram_size = MOCK_GUEST_SIZE,
-	                                .ring_gpa = 0x10000, .ring_len = 0x10000};
+	struct ioreqd_vguest_ram ram = {.ram = NULL,
+	                                .ram_gpa = 0,
+	                                .ram_size = MOCK_GUEST_SIZE,
+	                                .ring_gpa = 0x10000,
+	                                .ring_len = 0x10000};
 	struct ioreqd_vguest g;
 	ioreqd_dev_t *dev;
 	struct vdev *v;
@@ -510,7 +529,8 @@ START_TEST(hook_over_mmio_writes_and_reads_the_disk)
 	t.io.ctx = m;
 	ram.ram = mock_guest_mem(m);
 	ck_assert_msg(ioreqd_vguest_init(&g, &ioreqd_vguest_mmio_ops, &t, 2,
-	                                 BIT(IOREQD_VBLK_F_FLUSH) | BIT(IOREQD_VIRTIO_F_EVENT_IDX) |
+	                                 BIT(IOREQD_VBLK_F_FLUSH) |
+	                                     BIT(IOREQD_VIRTIO_F_EVENT_IDX) |
 	                                     BIT(IOREQD_VIRTIO_F_INDIRECT_DESC),
 	                                 1, 16, &ram, err, sizeof(err)) == 0,
 	              "%s", err);

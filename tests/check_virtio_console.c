@@ -101,10 +101,10 @@ static void up_socket(void)
 	ck_assert_int_ge(client, 0);
 	memcpy(sa.sun_path, sock, strlen(sock) + 1);
 	ck_assert_int_eq(connect(client, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	ck_assert_uint_eq(mock_fire_watch(f.m, ioreqd_chardev_listen_fd(
-	                                           ioreqd_vcons_chardev(cons())),
-	                                  IOREQD_WATCH_READ),
-	                  1);
+	ck_assert_uint_eq(
+	    mock_fire_watch(f.m, ioreqd_chardev_listen_fd(ioreqd_vcons_chardev(cons())),
+	                    IOREQD_WATCH_READ),
+	    1);
 	ck_assert_int_ge(ioreqd_chardev_rx_fd(ioreqd_vcons_chardev(cons())), 0);
 }
 

@@ -60,9 +60,9 @@ static void src_warn(void *opaque, unsigned vcpu, const char *msg)
 }
 
 static const struct ioreqd_vcpu_ops ops = {
-	.load = src_load,
-	.store = src_store,
-	.warn = src_warn,
+    .load = src_load,
+    .store = src_store,
+    .warn = src_warn,
 };
 
 static struct ioreqd_vcpu v;
@@ -72,7 +72,7 @@ static void setup_each(void)
 	memset(&src, 0, sizeof(src));
 	for (unsigned r = 0; r < IOREQD_VCPU_REG_COUNT; r++)
 		ioreqd_vcpu_regs_set(&src.state, (enum ioreqd_vcpu_reg)r,
-				     0x0101010101010101ull * (r + 1));
+		                     0x0101010101010101ull * (r + 1));
 	ioreqd_vcpu_init(&v, 3, &ops, &src);
 }
 
@@ -113,8 +113,9 @@ START_TEST(test_vmcs_every_served_encoding_round_trips)
 		ck_assert_ptr_nonnull(ioreqd_vcpu_vmcs_name(encs[i]));
 		ck_assert_int_eq(ioreqd_vcpu_vmcs_write(&v, encs[i], pattern), 0);
 		ck_assert_int_eq(ioreqd_vcpu_vmcs_read(&v, encs[i], &got), 0);
-		ck_assert_msg(got == (pattern & mask), "0x%x: wrote 0x%llx read 0x%llx", encs[i],
-			      (unsigned long long)pattern, (unsigned long long)got);
+		ck_assert_msg(got == (pattern & mask), "0x%x: wrote 0x%llx read 0x%llx",
+		              encs[i], (unsigned long long)pattern,
+		              (unsigned long long)got);
 		ck_assert_int_eq(ioreqd_vcpu_get(&v, f.reg, &reg), 0);
 		if (encs[i] & 1)
 			ck_assert_uint_eq(reg >> 32, got);
@@ -133,26 +134,26 @@ START_TEST(test_vmcs_well_known_encodings_name_the_right_registers)
 		enum ioreqd_vcpu_reg reg;
 		const char *name;
 	} known[] = {
-		{0x681E, IOREQD_VCPU_RIP, "GUEST_RIP"},
-		{0x681C, IOREQD_VCPU_RSP, "GUEST_RSP"},
-		{0x6820, IOREQD_VCPU_RFLAGS, "GUEST_RFLAGS"},
-		{0x6800, IOREQD_VCPU_CR0, "GUEST_CR0"},
-		{0x6802, IOREQD_VCPU_CR3, "GUEST_CR3"},
-		{0x6804, IOREQD_VCPU_CR4, "GUEST_CR4"},
-		{0x0800, IOREQD_VCPU_ES_SEL, "GUEST_ES_SELECTOR"},
-		{0x0802, IOREQD_VCPU_CS_SEL, "GUEST_CS_SELECTOR"},
-		{0x080C, IOREQD_VCPU_LDTR_SEL, "GUEST_LDTR_SELECTOR"},
-		{0x080E, IOREQD_VCPU_TR_SEL, "GUEST_TR_SELECTOR"},
-		{0x2806, IOREQD_VCPU_EFER, "GUEST_IA32_EFER"},
-		{0x2807, IOREQD_VCPU_EFER, "GUEST_IA32_EFER_HIGH"},
-		{0x4802, IOREQD_VCPU_CS_LIMIT, "GUEST_CS_LIMIT"},
-		{0x4816, IOREQD_VCPU_CS_AR, "GUEST_CS_AR_BYTES"},
-		{0x4810, IOREQD_VCPU_GDTR_LIMIT, "GUEST_GDTR_LIMIT"},
-		{0x482A, IOREQD_VCPU_SYSENTER_CS, "GUEST_SYSENTER_CS"},
-		{0x6808, IOREQD_VCPU_CS_BASE, "GUEST_CS_BASE"},
-		{0x6818, IOREQD_VCPU_IDTR_BASE, "GUEST_IDTR_BASE"},
-		{0x681A, IOREQD_VCPU_DR7, "GUEST_DR7"},
-		{0x6826, IOREQD_VCPU_SYSENTER_EIP, "GUEST_SYSENTER_EIP"},
+	    {0x681E, IOREQD_VCPU_RIP, "GUEST_RIP"},
+	    {0x681C, IOREQD_VCPU_RSP, "GUEST_RSP"},
+	    {0x6820, IOREQD_VCPU_RFLAGS, "GUEST_RFLAGS"},
+	    {0x6800, IOREQD_VCPU_CR0, "GUEST_CR0"},
+	    {0x6802, IOREQD_VCPU_CR3, "GUEST_CR3"},
+	    {0x6804, IOREQD_VCPU_CR4, "GUEST_CR4"},
+	    {0x0800, IOREQD_VCPU_ES_SEL, "GUEST_ES_SELECTOR"},
+	    {0x0802, IOREQD_VCPU_CS_SEL, "GUEST_CS_SELECTOR"},
+	    {0x080C, IOREQD_VCPU_LDTR_SEL, "GUEST_LDTR_SELECTOR"},
+	    {0x080E, IOREQD_VCPU_TR_SEL, "GUEST_TR_SELECTOR"},
+	    {0x2806, IOREQD_VCPU_EFER, "GUEST_IA32_EFER"},
+	    {0x2807, IOREQD_VCPU_EFER, "GUEST_IA32_EFER_HIGH"},
+	    {0x4802, IOREQD_VCPU_CS_LIMIT, "GUEST_CS_LIMIT"},
+	    {0x4816, IOREQD_VCPU_CS_AR, "GUEST_CS_AR_BYTES"},
+	    {0x4810, IOREQD_VCPU_GDTR_LIMIT, "GUEST_GDTR_LIMIT"},
+	    {0x482A, IOREQD_VCPU_SYSENTER_CS, "GUEST_SYSENTER_CS"},
+	    {0x6808, IOREQD_VCPU_CS_BASE, "GUEST_CS_BASE"},
+	    {0x6818, IOREQD_VCPU_IDTR_BASE, "GUEST_IDTR_BASE"},
+	    {0x681A, IOREQD_VCPU_DR7, "GUEST_DR7"},
+	    {0x6826, IOREQD_VCPU_SYSENTER_EIP, "GUEST_SYSENTER_EIP"},
 	};
 
 	for (unsigned i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
@@ -171,17 +172,17 @@ END_TEST
 START_TEST(test_vmcs_unknown_encodings_are_refused_with_a_message)
 {
 	static const uint32_t refused[] = {
-		0x0000, /* VPID: control */
-		0x4400, /* VM-instruction error: read-only data */
-		0x6C00, /* HOST_CR0 */
-		0x2800, /* VMCS link pointer: guest state the record lacks */
-		0x4824, /* interruptibility state */
-		0x6822, /* pending debug exceptions */
-		0x6828, /* past the end of the natural-width guest group */
-		0x0810, /* past the end of the 16-bit guest group */
-		0x4801, /* "high" access to a 32-bit field */
-		0x7800, /* reserved bit 12 */
-		0x10000, /* reserved high bits */
+	    0x0000,  /* VPID: control */
+	    0x4400,  /* VM-instruction error: read-only data */
+	    0x6C00,  /* HOST_CR0 */
+	    0x2800,  /* VMCS link pointer: guest state the record lacks */
+	    0x4824,  /* interruptibility state */
+	    0x6822,  /* pending debug exceptions */
+	    0x6828,  /* past the end of the natural-width guest group */
+	    0x0810,  /* past the end of the 16-bit guest group */
+	    0x4801,  /* "high" access to a 32-bit field */
+	    0x7800,  /* reserved bit 12 */
+	    0x10000, /* reserved high bits */
 	};
 	uint64_t val = 1;
 
@@ -195,7 +196,8 @@ START_TEST(test_vmcs_unknown_encodings_are_refused_with_a_message)
 		ck_assert_int_eq(ioreqd_vcpu_vmcs_write(&v, refused[i], 5), -ENOENT);
 		ck_assert_uint_eq(src.warnings, 2);
 		snprintf(hex, sizeof(hex), "0x%x", refused[i]);
-		ck_assert_msg(strstr(src.warning, hex), "message lacks %s: %s", hex, src.warning);
+		ck_assert_msg(strstr(src.warning, hex), "message lacks %s: %s", hex,
+		              src.warning);
 		ck_assert_ptr_null(ioreqd_vcpu_vmcs_name(refused[i]));
 	}
 	ck_assert_ptr_nonnull(strstr(src.warning, "reserved bits"));
@@ -212,10 +214,12 @@ START_TEST(test_vmcs_high_access_touches_only_the_upper_half)
 	uint64_t efer0 = src.state.efer, val;
 
 	ck_assert_int_eq(ioreqd_vcpu_vmcs_write(&v, IOREQD_VMCS_GUEST_IA32_EFER | 1,
-						0xffffffff0000beefull), 0);
+	                                        0xffffffff0000beefull),
+	                 0);
 	ck_assert_int_eq(ioreqd_vcpu_get(&v, IOREQD_VCPU_EFER, &val), 0);
 	ck_assert_uint_eq(val, (0xbeefull << 32) | (efer0 & 0xffffffffull));
-	ck_assert_int_eq(ioreqd_vcpu_vmcs_read(&v, IOREQD_VMCS_GUEST_IA32_EFER | 1, &val), 0);
+	ck_assert_int_eq(ioreqd_vcpu_vmcs_read(&v, IOREQD_VMCS_GUEST_IA32_EFER | 1, &val),
+	                 0);
 	ck_assert_uint_eq(val, 0xbeef);
 }
 END_TEST
@@ -224,7 +228,8 @@ START_TEST(test_vmcs_values_are_truncated_to_the_field_width)
 {
 	uint64_t val;
 
-	ck_assert_int_eq(ioreqd_vcpu_vmcs_write(&v, IOREQD_VMCS_GUEST_ES_SELECTOR, 0x12345), 0);
+	ck_assert_int_eq(
+	    ioreqd_vcpu_vmcs_write(&v, IOREQD_VMCS_GUEST_ES_SELECTOR, 0x12345), 0);
 	ck_assert_int_eq(ioreqd_vcpu_get(&v, IOREQD_VCPU_ES_SEL, &val), 0);
 	ck_assert_uint_eq(val, 0x2345);
 	ck_assert_int_eq(ioreqd_vcpu_set(&v, IOREQD_VCPU_CS_LIMIT, 0x1ffffffffull), 0);
@@ -373,7 +378,7 @@ START_TEST(test_vmcs_backend_failures_are_returned_and_explained)
 	ioreqd_vcpu_init(&none, 0, NULL, NULL);
 	ck_assert_int_eq(ioreqd_vcpu_get(&none, IOREQD_VCPU_RIP, &val), -ENOTSUP);
 	ck_assert_int_eq(ioreqd_vcpu_get(&v, IOREQD_VCPU_REG_COUNT, &val), -EINVAL);
-	ck_assert_int_eq(ioreqd_vcpu_set(&v, (enum ioreqd_vcpu_reg)-1, 0), -EINVAL);
+	ck_assert_int_eq(ioreqd_vcpu_set(&v, (enum ioreqd_vcpu_reg) - 1, 0), -EINVAL);
 }
 END_TEST
 

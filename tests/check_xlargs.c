@@ -25,18 +25,47 @@ static bool has_ignored(const struct ioreqd_xlargs *xa, const char *s)
 
 /* qemu-xen, HVM, no dm_restrict: QMP on a path, guest runs at once. */
 static char *const hvm_qemu_xen[] = {
-	"/usr/sbin/ioreqd", "-xen-domid", "7", "-no-shutdown",
-	"-chardev", "socket,id=libxl-cmd,path=/var/run/xen/qmp-libxl-7,server=on,wait=off",
-	"-mon", "chardev=libxl-cmd,mode=control",
-	"-chardev", "socket,id=libxenstat-cmd,path=/var/run/xen/qmp-libxenstat-7,server=on,wait=off",
-	"-mon", "chardev=libxenstat-cmd,mode=control",
-	"-nodefaults", "-no-user-config", "-name", "hvm-guest",
-	"-vnc", "127.0.0.1:0,to=99", "-display", "none", "-serial", "pty",
-	"-device", "cirrus-vga,vgamem_mb=8", "-boot", "order=cd", "-usb",
-	"-usbdevice", "tablet", "-smp", "2,maxcpus=4", "-net", "none",
-	"-c", "/etc/ioreqd/hvm.conf",
-	"-machine", "xenfv,suppress-vmdesc=on", "-m", "1016",
-	"-drive", "file=/dev/vg/hvm,if=ide,index=0,media=disk,format=raw,cache=writeback",
+    "/usr/sbin/ioreqd",
+    "-xen-domid",
+    "7",
+    "-no-shutdown",
+    "-chardev",
+    "socket,id=libxl-cmd,path=/var/run/xen/qmp-libxl-7,server=on,wait=off",
+    "-mon",
+    "chardev=libxl-cmd,mode=control",
+    "-chardev",
+    "socket,id=libxenstat-cmd,path=/var/run/xen/qmp-libxenstat-7,server=on,wait=off",
+    "-mon",
+    "chardev=libxenstat-cmd,mode=control",
+    "-nodefaults",
+    "-no-user-config",
+    "-name",
+    "hvm-guest",
+    "-vnc",
+    "127.0.0.1:0,to=99",
+    "-display",
+    "none",
+    "-serial",
+    "pty",
+    "-device",
+    "cirrus-vga,vgamem_mb=8",
+    "-boot",
+    "order=cd",
+    "-usb",
+    "-usbdevice",
+    "tablet",
+    "-smp",
+    "2,maxcpus=4",
+    "-net",
+    "none",
+    "-c",
+    "/etc/ioreqd/hvm.conf",
+    "-machine",
+    "xenfv,suppress-vmdesc=on",
+    "-m",
+    "1016",
+    "-drive",
+    "file=/dev/vg/hvm,if=ide,index=0,media=disk,format=raw,cache=writeback",
 };
 
 START_TEST(test_xlargs_qemu_xen_hvm_gives_domid_name_monitors_and_config)
@@ -45,8 +74,9 @@ START_TEST(test_xlargs_qemu_xen_hvm_gives_domid_name_monitors_and_config)
 	char err[128];
 
 	ck_assert(ioreqd_xlargs_detect(ARGC(hvm_qemu_xen), hvm_qemu_xen));
-	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(hvm_qemu_xen), hvm_qemu_xen, &xa, err,
-					     sizeof(err)), 0);
+	ck_assert_int_eq(
+	    ioreqd_xlargs_parse(ARGC(hvm_qemu_xen), hvm_qemu_xen, &xa, err, sizeof(err)),
+	    0);
 	ck_assert_int_eq(xa.mode, IOREQD_XL_MODE_QEMU_XEN);
 	ck_assert_uint_eq(xa.domid, 7);
 	ck_assert_str_eq(xa.name, "hvm-guest");
@@ -75,15 +105,39 @@ END_TEST
  * (copied from `make check-xen`'s xl case), where ioreqd served the guest.
  */
 static char *const hvm_libxl_4_17_captured[] = {
-	"/usr/sbin/ioreqd", "-xen-domid", "1", "-no-shutdown",
-	"-chardev", "socket,id=libxl-cmd,path=/var/run/xen/qmp-libxl-1,server=on,wait=off",
-	"-mon", "chardev=libxl-cmd,mode=control",
-	"-chardev", "socket,id=libxenstat-cmd,path=/var/run/xen/qmp-libxenstat-1,server=on,wait=off",
-	"-mon", "chardev=libxenstat-cmd,mode=control",
-	"-nodefaults", "-no-user-config", "-name", "xltest", "-vnc", "none", "-display", "none",
-	"-serial", "none", "-boot", "order=cda", "-net", "none",
-	"-c", "/etc/ioreqd/xentest.conf", "-v",
-	"-machine", "xenfv,suppress-vmdesc=on", "-m", "32",
+    "/usr/sbin/ioreqd",
+    "-xen-domid",
+    "1",
+    "-no-shutdown",
+    "-chardev",
+    "socket,id=libxl-cmd,path=/var/run/xen/qmp-libxl-1,server=on,wait=off",
+    "-mon",
+    "chardev=libxl-cmd,mode=control",
+    "-chardev",
+    "socket,id=libxenstat-cmd,path=/var/run/xen/qmp-libxenstat-1,server=on,wait=off",
+    "-mon",
+    "chardev=libxenstat-cmd,mode=control",
+    "-nodefaults",
+    "-no-user-config",
+    "-name",
+    "xltest",
+    "-vnc",
+    "none",
+    "-display",
+    "none",
+    "-serial",
+    "none",
+    "-boot",
+    "order=cda",
+    "-net",
+    "none",
+    "-c",
+    "/etc/ioreqd/xentest.conf",
+    "-v",
+    "-machine",
+    "xenfv,suppress-vmdesc=on",
+    "-m",
+    "32",
 };
 
 START_TEST(test_xlargs_argv_captured_from_libxl_4_17_parses)
@@ -91,10 +145,12 @@ START_TEST(test_xlargs_argv_captured_from_libxl_4_17_parses)
 	struct ioreqd_xlargs xa;
 	char err[128];
 
-	ck_assert(ioreqd_xlargs_detect(ARGC(hvm_libxl_4_17_captured), hvm_libxl_4_17_captured));
+	ck_assert(
+	    ioreqd_xlargs_detect(ARGC(hvm_libxl_4_17_captured), hvm_libxl_4_17_captured));
 	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(hvm_libxl_4_17_captured),
-					     hvm_libxl_4_17_captured, &xa, err, sizeof(err)),
-			 0);
+	                                     hvm_libxl_4_17_captured, &xa, err,
+	                                     sizeof(err)),
+	                 0);
 	ck_assert_int_eq(xa.mode, IOREQD_XL_MODE_QEMU_XEN);
 	ck_assert_uint_eq(xa.domid, 1);
 	ck_assert_str_eq(xa.name, "xltest");
@@ -116,15 +172,38 @@ END_TEST
 
 /* qemu-xen for a PVH (or PV) guest: "-xen-attach ... -machine xenpv". */
 static char *const pvh_qemu_xen[] = {
-	"/usr/sbin/ioreqd", "-xen-domid", "3", "-no-shutdown",
-	"-chardev", "socket,id=libxl-cmd,path=/var/run/xen/qmp-libxl-3,server=on,wait=off",
-	"-mon", "chardev=libxl-cmd,mode=control",
-	"-chardev", "socket,id=libxenstat-cmd,path=/var/run/xen/qmp-libxenstat-3,server=on,wait=off",
-	"-mon", "chardev=libxenstat-cmd,mode=control",
-	"-nodefaults", "-no-user-config", "-xen-attach", "-name", "pvh-guest",
-	"-vnc", "none", "-display", "none", "-nographic",
-	"--config=/etc/ioreqd/pvh.conf", "--hook-dir", "/opt/hooks", "-v", "-f", "-v",
-	"-machine", "xenpv", "-m", "512",
+    "/usr/sbin/ioreqd",
+    "-xen-domid",
+    "3",
+    "-no-shutdown",
+    "-chardev",
+    "socket,id=libxl-cmd,path=/var/run/xen/qmp-libxl-3,server=on,wait=off",
+    "-mon",
+    "chardev=libxl-cmd,mode=control",
+    "-chardev",
+    "socket,id=libxenstat-cmd,path=/var/run/xen/qmp-libxenstat-3,server=on,wait=off",
+    "-mon",
+    "chardev=libxenstat-cmd,mode=control",
+    "-nodefaults",
+    "-no-user-config",
+    "-xen-attach",
+    "-name",
+    "pvh-guest",
+    "-vnc",
+    "none",
+    "-display",
+    "none",
+    "-nographic",
+    "--config=/etc/ioreqd/pvh.conf",
+    "--hook-dir",
+    "/opt/hooks",
+    "-v",
+    "-f",
+    "-v",
+    "-machine",
+    "xenpv",
+    "-m",
+    "512",
 };
 
 START_TEST(test_xlargs_qemu_xen_pvh_is_xenpv_with_inline_own_options)
@@ -132,8 +211,9 @@ START_TEST(test_xlargs_qemu_xen_pvh_is_xenpv_with_inline_own_options)
 	struct ioreqd_xlargs xa;
 	char err[128];
 
-	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(pvh_qemu_xen), pvh_qemu_xen, &xa, err,
-					     sizeof(err)), 0);
+	ck_assert_int_eq(
+	    ioreqd_xlargs_parse(ARGC(pvh_qemu_xen), pvh_qemu_xen, &xa, err, sizeof(err)),
+	    0);
 	ck_assert_uint_eq(xa.domid, 3);
 	ck_assert_int_eq(xa.machine, IOREQD_XL_MACHINE_XENPV);
 	ck_assert_str_eq(xa.name, "pvh-guest");
@@ -150,16 +230,39 @@ END_TEST
 
 /* dm_restrict=1: pre-opened QMP fd, -S, chroot and a uid from the range. */
 static char *const hvm_restricted[] = {
-	"/usr/sbin/ioreqd", "-xen-domid", "9", "-no-shutdown",
-	"-chardev", "socket,id=libxl-cmd,fd=5,server=on,wait=off", "-S",
-	"-mon", "chardev=libxl-cmd,mode=control",
-	"-chardev", "socket,id=libxenstat-cmd,path=/var/run/xen/qmp-libxenstat-9,server=on,wait=off",
-	"-mon", "chardev=libxenstat-cmd,mode=control",
-	"-nodefaults", "-no-user-config", "-name", "locked", "-vnc", "none",
-	"-display", "none", "-nographic", "-net", "none",
-	"-xen-domid-restrict", "-chroot", "/var/run/xen/qemu-root-9",
-	"-machine", "xenfv,suppress-vmdesc=on", "-m", "256",
-	"-runas", "131081:131072",
+    "/usr/sbin/ioreqd",
+    "-xen-domid",
+    "9",
+    "-no-shutdown",
+    "-chardev",
+    "socket,id=libxl-cmd,fd=5,server=on,wait=off",
+    "-S",
+    "-mon",
+    "chardev=libxl-cmd,mode=control",
+    "-chardev",
+    "socket,id=libxenstat-cmd,path=/var/run/xen/qmp-libxenstat-9,server=on,wait=off",
+    "-mon",
+    "chardev=libxenstat-cmd,mode=control",
+    "-nodefaults",
+    "-no-user-config",
+    "-name",
+    "locked",
+    "-vnc",
+    "none",
+    "-display",
+    "none",
+    "-nographic",
+    "-net",
+    "none",
+    "-xen-domid-restrict",
+    "-chroot",
+    "/var/run/xen/qemu-root-9",
+    "-machine",
+    "xenfv,suppress-vmdesc=on",
+    "-m",
+    "256",
+    "-runas",
+    "131081:131072",
 };
 
 START_TEST(test_xlargs_dm_restrict_gives_fd_monitor_paused_chroot_and_runas)
@@ -167,8 +270,9 @@ START_TEST(test_xlargs_dm_restrict_gives_fd_monitor_paused_chroot_and_runas)
 	struct ioreqd_xlargs xa;
 	char err[128];
 
-	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(hvm_restricted), hvm_restricted, &xa, err,
-					     sizeof(err)), 0);
+	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(hvm_restricted), hvm_restricted, &xa,
+	                                     err, sizeof(err)),
+	                 0);
 	ck_assert_uint_eq(xa.domid, 9);
 	ck_assert_uint_eq(xa.nr_monitors, 2);
 	ck_assert_int_eq(xa.monitors[0].fd, 5);
@@ -185,11 +289,36 @@ END_TEST
 
 /* qemu-xen-traditional, HVM: "-d DOMID -domain-name NAME ... -M xenfv". */
 static char *const hvm_trad[] = {
-	"/usr/sbin/ioreqd", "-d", "12", "-domain-name", "trad-hvm",
-	"-vnc", "127.0.0.1:0", "-vncunused", "-k", "en-us", "-serial", "pty",
-	"-videoram", "8", "-boot", "cda", "-usb", "-usbdevice", "tablet", "-acpi",
-	"-vcpus", "2", "-vcpu_avail", "0x3", "-net", "none",
-	"-c", "/etc/ioreqd/trad.conf", "-M", "xenfv",
+    "/usr/sbin/ioreqd",
+    "-d",
+    "12",
+    "-domain-name",
+    "trad-hvm",
+    "-vnc",
+    "127.0.0.1:0",
+    "-vncunused",
+    "-k",
+    "en-us",
+    "-serial",
+    "pty",
+    "-videoram",
+    "8",
+    "-boot",
+    "cda",
+    "-usb",
+    "-usbdevice",
+    "tablet",
+    "-acpi",
+    "-vcpus",
+    "2",
+    "-vcpu_avail",
+    "0x3",
+    "-net",
+    "none",
+    "-c",
+    "/etc/ioreqd/trad.conf",
+    "-M",
+    "xenfv",
 };
 
 START_TEST(test_xlargs_traditional_hvm_takes_d_as_domid)
@@ -198,8 +327,8 @@ START_TEST(test_xlargs_traditional_hvm_takes_d_as_domid)
 	char err[128];
 
 	ck_assert(ioreqd_xlargs_detect(ARGC(hvm_trad), hvm_trad));
-	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(hvm_trad), hvm_trad, &xa, err, sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+	    ioreqd_xlargs_parse(ARGC(hvm_trad), hvm_trad, &xa, err, sizeof(err)), 0);
 	ck_assert_int_eq(xa.mode, IOREQD_XL_MODE_TRADITIONAL);
 	ck_assert_uint_eq(xa.domid, 12);
 	ck_assert_str_eq(xa.name, "trad-hvm");
@@ -215,10 +344,12 @@ END_TEST
 
 START_TEST(test_xlargs_traditional_pv_and_restore)
 {
-	char *const pv[] = {"ioreqd", "-d", "4", "-domain-name", "trad-pv", "-nographic",
-			    "-M", "xenpv"};
-	char *const restore[] = {"ioreqd", "-d", "13", "-domain-name", "back", "-nographic",
-				 "-loadvm", "/var/lib/xen/qemu-resume.13", "-M", "xenfv"};
+	char *const pv[] = {"ioreqd",  "-d",         "4",  "-domain-name",
+	                    "trad-pv", "-nographic", "-M", "xenpv"};
+	char *const restore[] = {
+	    "ioreqd", "-d",         "13",      "-domain-name",
+	    "back",   "-nographic", "-loadvm", "/var/lib/xen/qemu-resume.13",
+	    "-M",     "xenfv"};
 	struct ioreqd_xlargs xa;
 	char err[128];
 
@@ -228,7 +359,8 @@ START_TEST(test_xlargs_traditional_pv_and_restore)
 	ck_assert_ptr_null(xa.loadvm);
 	ioreqd_xlargs_dispose(&xa);
 
-	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(restore), restore, &xa, err, sizeof(err)), 0);
+	ck_assert_int_eq(
+	    ioreqd_xlargs_parse(ARGC(restore), restore, &xa, err, sizeof(err)), 0);
 	ck_assert_str_eq(xa.loadvm, "/var/lib/xen/qemu-resume.13");
 	ioreqd_xlargs_dispose(&xa);
 }
@@ -236,8 +368,9 @@ END_TEST
 
 START_TEST(test_xlargs_qemu_xen_d_is_a_debug_mask_not_a_domid)
 {
-	char *const argv[] = {"ioreqd", "-xen-domid", "5", "-d", "guest_errors",
-			      "-incoming", "fd:17", "-S", "-machine", "pc,accel=xen"};
+	char *const argv[] = {"ioreqd",       "-xen-domid",  "5",     "-d",
+	                      "guest_errors", "-incoming",   "fd:17", "-S",
+	                      "-machine",     "pc,accel=xen"};
 	struct ioreqd_xlargs xa;
 	char err[128];
 
@@ -256,7 +389,8 @@ START_TEST(test_xlargs_missing_domid_fails_with_reason)
 	struct ioreqd_xlargs xa;
 	char err[128];
 
-	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(argv), argv, &xa, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(argv), argv, &xa, err, sizeof(err)),
+	                 -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "no domain id"));
 	ioreqd_xlargs_dispose(&xa);
 }
@@ -264,16 +398,18 @@ END_TEST
 
 START_TEST(test_xlargs_malformed_domids_fail)
 {
-	const char *bad[] = {"abc", "", "-1", "5x", "0x5", "32752", "99999999999999999999"};
+	const char *bad[] = {
+	    "abc", "", "-1", "5x", "0x5", "32752", "99999999999999999999"};
 	struct ioreqd_xlargs xa;
 	char err[128];
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char *const argv[] = {"ioreqd", "-xen-domid", (char *)bad[i], "-machine",
-				      "xenfv"};
+		                      "xenfv"};
 
-		ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(argv), argv, &xa, err, sizeof(err)),
-				 -EINVAL);
+		ck_assert_int_eq(
+		    ioreqd_xlargs_parse(ARGC(argv), argv, &xa, err, sizeof(err)),
+		    -EINVAL);
 		ck_assert_ptr_nonnull(strstr(err, "domain id"));
 		ioreqd_xlargs_dispose(&xa);
 	}
@@ -291,20 +427,23 @@ START_TEST(test_xlargs_domid_at_end_without_value_fails)
 	struct ioreqd_xlargs xa;
 	char err[128];
 
-	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(argv), argv, &xa, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(argv), argv, &xa, err, sizeof(err)),
+	                 -EINVAL);
 	ioreqd_xlargs_dispose(&xa);
 }
 END_TEST
 
 START_TEST(test_xlargs_conflicting_domids_fail)
 {
-	char *const argv[] = {"ioreqd", "-xen-domid", "5", "--domain", "6", "-machine",
-			      "xenfv"};
-	char *const same[] = {"ioreqd", "-xen-domid", "5", "--domain=5", "-machine", "xenfv"};
+	char *const argv[] = {"ioreqd", "-xen-domid", "5",    "--domain",
+	                      "6",      "-machine",   "xenfv"};
+	char *const same[] = {"ioreqd",     "-xen-domid", "5",
+	                      "--domain=5", "-machine",   "xenfv"};
 	struct ioreqd_xlargs xa;
 	char err[128];
 
-	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(argv), argv, &xa, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(argv), argv, &xa, err, sizeof(err)),
+	                 -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "contradicts"));
 	ioreqd_xlargs_dispose(&xa);
 	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(same), same, &xa, err, sizeof(err)), 0);
@@ -314,9 +453,10 @@ END_TEST
 
 START_TEST(test_xlargs_unknown_options_are_ignored_not_fatal)
 {
-	char *const argv[] = {"ioreqd", "-xen-domid", "8", "-future-flag",
-			      "-future-opt", "value", "stray", "--no-such-ioreqd-opt",
-			      "-machine", "xenfv"};
+	char *const argv[] = {"ioreqd",       "-xen-domid",           "8",
+	                      "-future-flag", "-future-opt",          "value",
+	                      "stray",        "--no-such-ioreqd-opt", "-machine",
+	                      "xenfv"};
 	struct ioreqd_xlargs xa;
 	char err[128];
 
@@ -332,7 +472,8 @@ END_TEST
 
 START_TEST(test_xlargs_known_option_consumes_dash_value)
 {
-	char *const argv[] = {"ioreqd", "-xen-domid", "8", "-name", "-S", "-machine", "xenfv"};
+	char *const argv[] = {"ioreqd", "-xen-domid", "8",    "-name",
+	                      "-S",     "-machine",   "xenfv"};
 	struct ioreqd_xlargs xa;
 	char err[128];
 
@@ -350,25 +491,29 @@ START_TEST(test_xlargs_own_option_without_value_fails)
 	struct ioreqd_xlargs xa;
 	char err[128];
 
-	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(argv), argv, &xa, err, sizeof(err)), -EINVAL);
+	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(argv), argv, &xa, err, sizeof(err)),
+	                 -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err, "-c needs a value"));
 	ioreqd_xlargs_dispose(&xa);
-	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(flagval), flagval, &xa, err, sizeof(err)),
-			 -EINVAL);
+	ck_assert_int_eq(
+	    ioreqd_xlargs_parse(ARGC(flagval), flagval, &xa, err, sizeof(err)), -EINVAL);
 	ioreqd_xlargs_dispose(&xa);
 }
 END_TEST
 
 START_TEST(test_xlargs_seccomp_from_device_model_args)
 {
-	char *const plain[] = {"ioreqd", "-xen-domid", "8", "--seccomp", "-machine", "xenfv"};
-	char *const kill[] = {"ioreqd", "-xen-domid", "8", "--seccomp=kill", "-machine", "xenfv"};
+	char *const plain[] = {"ioreqd",    "-xen-domid", "8",
+	                       "--seccomp", "-machine",   "xenfv"};
+	char *const kill[] = {"ioreqd",         "-xen-domid", "8",
+	                      "--seccomp=kill", "-machine",   "xenfv"};
 	char *const none[] = {"ioreqd", "-xen-domid", "8", "-machine", "xenfv"};
 	struct ioreqd_xlargs xa;
 	char err[128];
 
 	/* The value is optional, so "--seccomp -machine" must not eat -machine. */
-	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(plain), plain, &xa, err, sizeof(err)), 0);
+	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(plain), plain, &xa, err, sizeof(err)),
+	                 0);
 	ck_assert_str_eq(xa.seccomp, "errno");
 	ck_assert_int_eq(xa.machine, IOREQD_XL_MACHINE_XENFV);
 	ioreqd_xlargs_dispose(&xa);
@@ -383,15 +528,25 @@ END_TEST
 
 START_TEST(test_xlargs_chardev_escaped_comma_and_human_monitor)
 {
-	char *const argv[] = {"ioreqd", "-xen-domid", "2",
-			      "-chardev", "socket,id=q,path=/tmp/a,,b,server=on,wait=off",
-			      "-mon", "chardev=q,mode=control",
-			      "-chardev", "socket,id=h,path=/tmp/hmp,server=on,wait=off",
-			      "-mon", "chardev=h,mode=readline",
-			      "-chardev", "socket,id=c,path=/tmp/client",
-			      "-mon", "chardev=c,mode=control",
-			      "-qmp", "unix:/tmp/extra.sock,server=on,wait=off",
-			      "-machine", "xenfv"};
+	char *const argv[] = {"ioreqd",
+	                      "-xen-domid",
+	                      "2",
+	                      "-chardev",
+	                      "socket,id=q,path=/tmp/a,,b,server=on,wait=off",
+	                      "-mon",
+	                      "chardev=q,mode=control",
+	                      "-chardev",
+	                      "socket,id=h,path=/tmp/hmp,server=on,wait=off",
+	                      "-mon",
+	                      "chardev=h,mode=readline",
+	                      "-chardev",
+	                      "socket,id=c,path=/tmp/client",
+	                      "-mon",
+	                      "chardev=c,mode=control",
+	                      "-qmp",
+	                      "unix:/tmp/extra.sock,server=on,wait=off",
+	                      "-machine",
+	                      "xenfv"};
 	struct ioreqd_xlargs xa;
 	char err[128];
 
@@ -428,8 +583,9 @@ START_TEST(test_xlargs_dispose_twice_is_safe)
 	struct ioreqd_xlargs xa;
 	char err[128];
 
-	ck_assert_int_eq(ioreqd_xlargs_parse(ARGC(hvm_qemu_xen), hvm_qemu_xen, &xa, err,
-					     sizeof(err)), 0);
+	ck_assert_int_eq(
+	    ioreqd_xlargs_parse(ARGC(hvm_qemu_xen), hvm_qemu_xen, &xa, err, sizeof(err)),
+	    0);
 	ioreqd_xlargs_dispose(&xa);
 	ioreqd_xlargs_dispose(&xa);
 	ck_assert_ptr_null(xa.monitors);
@@ -445,7 +601,8 @@ static Suite *xlargs_suite(void)
 	tcase_add_test(tc, test_xlargs_qemu_xen_hvm_gives_domid_name_monitors_and_config);
 	tcase_add_test(tc, test_xlargs_argv_captured_from_libxl_4_17_parses);
 	tcase_add_test(tc, test_xlargs_qemu_xen_pvh_is_xenpv_with_inline_own_options);
-	tcase_add_test(tc, test_xlargs_dm_restrict_gives_fd_monitor_paused_chroot_and_runas);
+	tcase_add_test(tc,
+	               test_xlargs_dm_restrict_gives_fd_monitor_paused_chroot_and_runas);
 	tcase_add_test(tc, test_xlargs_traditional_hvm_takes_d_as_domid);
 	tcase_add_test(tc, test_xlargs_traditional_pv_and_restore);
 	tcase_add_test(tc, test_xlargs_qemu_xen_d_is_a_debug_mask_not_a_domid);

@@ -111,7 +111,8 @@ static int f_check_watch(void *h, char *path, size_t len)
 
 	fake.checks++;
 	if (fake.broken)
-		return -EBADF; /* the fd stays readable, like /dev/null after a restrict */
+		return -EBADF; /* the fd stays readable, like /dev/null after a restrict
+		                */
 	if (!fake.nr_fired)
 		return 0;
 	ck_assert_int_eq(read(fake.pipe[0], &c, 1), 1);
@@ -121,9 +122,14 @@ static int f_check_watch(void *h, char *path, size_t len)
 }
 
 static const struct ioreqd_xsstate_ops fake_ops = {
-	.open = f_open, .close = f_close, .write = f_write, .read = f_read,
-	.watch = f_watch, .unwatch = f_unwatch, .fileno = f_fileno,
-	.check_watch = f_check_watch,
+    .open = f_open,
+    .close = f_close,
+    .write = f_write,
+    .read = f_read,
+    .watch = f_watch,
+    .unwatch = f_unwatch,
+    .fileno = f_fileno,
+    .check_watch = f_check_watch,
 };
 
 static struct calls {
@@ -152,7 +158,9 @@ static int cb_resume(void *arg)
 }
 
 static const struct ioreqd_xsstate_callbacks callbacks = {
-	.pause = cb_pause, .save = cb_save, .resume = cb_resume,
+    .pause = cb_pause,
+    .save = cb_save,
+    .resume = cb_resume,
 };
 
 static struct event_base *base;
@@ -181,8 +189,8 @@ static void run_loop(void)
 
 START_TEST(test_xsstate_set_writes_libxl_state_node)
 {
-	struct ioreqd_xsstate *xs = ioreqd_xsstate_new(base, &fake_ops, 5,
-						       IOREQD_XSSTATE_QEMU_XEN, NULL, NULL);
+	struct ioreqd_xsstate *xs =
+	    ioreqd_xsstate_new(base, &fake_ops, 5, IOREQD_XSSTATE_QEMU_XEN, NULL, NULL);
 
 	ck_assert_ptr_nonnull(xs);
 	ck_assert_ptr_null(ioreqd_xsstate_get(xs));
@@ -198,13 +206,14 @@ END_TEST
 
 START_TEST(test_xsstate_traditional_save_then_continue)
 {
-	struct ioreqd_xsstate *xs = ioreqd_xsstate_new(base, &fake_ops, 5,
-						       IOREQD_XSSTATE_TRADITIONAL, &callbacks, NULL);
+	struct ioreqd_xsstate *xs = ioreqd_xsstate_new(
+	    base, &fake_ops, 5, IOREQD_XSSTATE_TRADITIONAL, &callbacks, NULL);
 
 	ck_assert_ptr_nonnull(xs);
 	ck_assert_str_eq(fake.watched, COMMAND);
 	ck_assert_int_eq(ioreqd_xsstate_set(xs, "running"), 0);
-	f_write(NULL, COMMAND, "save"); /* libxl__qemu_traditional_cmd(gc, domid, "save") */
+	f_write(NULL, COMMAND,
+	        "save"); /* libxl__qemu_traditional_cmd(gc, domid, "save") */
 	run_loop();
 	ck_assert_int_eq(calls.pause, 1);
 	ck_assert_int_eq(calls.save, 1);
@@ -220,8 +229,8 @@ END_TEST
 
 START_TEST(test_xsstate_repeated_fire_does_not_save_twice)
 {
-	struct ioreqd_xsstate *xs = ioreqd_xsstate_new(base, &fake_ops, 5,
-						       IOREQD_XSSTATE_TRADITIONAL, &callbacks, NULL);
+	struct ioreqd_xsstate *xs = ioreqd_xsstate_new(
+	    base, &fake_ops, 5, IOREQD_XSSTATE_TRADITIONAL, &callbacks, NULL);
 
 	ioreqd_xsstate_set(xs, "running");
 	f_write(NULL, COMMAND, "save");
@@ -235,9 +244,10 @@ END_TEST
 
 START_TEST(test_xsstate_failed_or_missing_save_still_answers_paused)
 {
-	struct ioreqd_xsstate_callbacks no_save = {.pause = cb_pause, .resume = cb_resume};
-	struct ioreqd_xsstate *xs = ioreqd_xsstate_new(base, &fake_ops, 5,
-						       IOREQD_XSSTATE_TRADITIONAL, &no_save, NULL);
+	struct ioreqd_xsstate_callbacks no_save = {.pause = cb_pause,
+	                                           .resume = cb_resume};
+	struct ioreqd_xsstate *xs = ioreqd_xsstate_new(
+	    base, &fake_ops, 5, IOREQD_XSSTATE_TRADITIONAL, &no_save, NULL);
 
 	ioreqd_xsstate_set(xs, "running");
 	f_write(NULL, COMMAND, "save");
@@ -247,8 +257,8 @@ START_TEST(test_xsstate_failed_or_missing_save_still_answers_paused)
 	ioreqd_xsstate_free(xs);
 
 	calls.save_rc = -ENOSPC;
-	xs = ioreqd_xsstate_new(base, &fake_ops, 5, IOREQD_XSSTATE_TRADITIONAL, &callbacks,
-				NULL);
+	xs = ioreqd_xsstate_new(base, &fake_ops, 5, IOREQD_XSSTATE_TRADITIONAL,
+	                        &callbacks, NULL);
 	ioreqd_xsstate_set(xs, "running");
 	f_write(NULL, COMMAND, "continue"); /* already running: nothing to do */
 	f_write(NULL, COMMAND, "save");
@@ -262,8 +272,8 @@ END_TEST
 
 START_TEST(test_xsstate_unknown_command_changes_nothing)
 {
-	struct ioreqd_xsstate *xs = ioreqd_xsstate_new(base, &fake_ops, 5,
-						       IOREQD_XSSTATE_TRADITIONAL, &callbacks, NULL);
+	struct ioreqd_xsstate *xs = ioreqd_xsstate_new(
+	    base, &fake_ops, 5, IOREQD_XSSTATE_TRADITIONAL, &callbacks, NULL);
 
 	ioreqd_xsstate_set(xs, "running");
 	f_write(NULL, COMMAND, "pci-ins");
@@ -276,8 +286,8 @@ END_TEST
 
 START_TEST(test_xsstate_broken_connection_stops_the_watch)
 {
-	struct ioreqd_xsstate *xs = ioreqd_xsstate_new(base, &fake_ops, 5,
-						       IOREQD_XSSTATE_TRADITIONAL, &callbacks, NULL);
+	struct ioreqd_xsstate *xs = ioreqd_xsstate_new(
+	    base, &fake_ops, 5, IOREQD_XSSTATE_TRADITIONAL, &callbacks, NULL);
 	unsigned checks;
 
 	fake.broken = true;
@@ -294,8 +304,8 @@ END_TEST
 START_TEST(test_xsstate_open_failure_returns_null)
 {
 	fake.fail_open = true;
-	ck_assert_ptr_null(ioreqd_xsstate_new(base, &fake_ops, 5, IOREQD_XSSTATE_TRADITIONAL,
-					      &callbacks, NULL));
+	ck_assert_ptr_null(ioreqd_xsstate_new(
+	    base, &fake_ops, 5, IOREQD_XSSTATE_TRADITIONAL, &callbacks, NULL));
 }
 END_TEST
 

@@ -190,8 +190,8 @@ void fixture_setup(void)
 
 void fixture_start_engine(void)
 {
-	eng = ioreqd_engine_new(bus, page, NR_VCPUS, DOMID, &full_ops_guest, NULL, &full_ops,
-				NULL);
+	eng = ioreqd_engine_new(bus, page, NR_VCPUS, DOMID, &full_ops_guest, NULL,
+	                        &full_ops, NULL);
 	ck_assert_ptr_nonnull(eng);
 }
 

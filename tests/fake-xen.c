@@ -26,12 +26,24 @@
 struct fake_xen fake_xen;
 
 /* The opaque handles: only their addresses matter. */
-struct xendevicemodel_handle { int magic; };
-struct xenforeignmemory_handle { int magic; };
-struct xenforeignmemory_resource_handle { void *addr; };
-struct xenevtchn_handle { int magic; };
-struct xc_interface_core { int magic; };
-struct xs_handle { int magic; };
+struct xendevicemodel_handle {
+	int magic;
+};
+struct xenforeignmemory_handle {
+	int magic;
+};
+struct xenforeignmemory_resource_handle {
+	void *addr;
+};
+struct xenevtchn_handle {
+	int magic;
+};
+struct xc_interface_core {
+	int magic;
+};
+struct xs_handle {
+	int magic;
+};
 
 static struct xendevicemodel_handle the_dmod;
 static struct xenforeignmemory_handle the_fmem;
@@ -158,8 +170,8 @@ void fake_xen_reset(unsigned domid, unsigned nr_vcpus)
 		for (size_t b = 0; b < sizeof(*c); b++)
 			((uint8_t *)c)[b] = (uint8_t)(b + 16 * v);
 		c->cr0 = 0x80050033;
-		c->cs_arbytes = 0xa9b;  /* 64-bit code: G L P S type b */
-		c->ldtr_arbytes = 0;    /* unusable */
+		c->cs_arbytes = 0xa9b; /* 64-bit code: G L P S type b */
+		c->ldtr_arbytes = 0;   /* unusable */
 		c->rip = 0xffff800000001000ull + v;
 		c->pad0 = 0;
 	}
@@ -237,7 +249,7 @@ static bool wrong_domain(domid_t domid)
 /* ---- libxendevicemodel ------------------------------------------------------------- */
 
 xendevicemodel_handle *xendevicemodel_open(struct xentoollog_logger *logger,
-					   unsigned int open_flags)
+                                           unsigned int open_flags)
 {
 	if (call(__func__, 0))
 		return NULL;
@@ -255,7 +267,7 @@ int xendevicemodel_close(xendevicemodel_handle *dmod)
 }
 
 int xendevicemodel_create_ioreq_server(xendevicemodel_handle *dmod, domid_t domid,
-				       int handle_bufioreq, ioservid_t *id)
+                                       int handle_bufioreq, ioservid_t *id)
 {
 	if (call(__func__, (uint64_t)handle_bufioreq) || wrong_domain(domid))
 		return -1;
@@ -270,13 +282,15 @@ int xendevicemodel_create_ioreq_server(xendevicemodel_handle *dmod, domid_t domi
 }
 
 int xendevicemodel_get_ioreq_server_info(xendevicemodel_handle *dmod, domid_t domid,
-					 ioservid_t id, xen_pfn_t *ioreq_gfn,
-					 xen_pfn_t *bufioreq_gfn, evtchn_port_t *bufioreq_port)
+                                         ioservid_t id, xen_pfn_t *ioreq_gfn,
+                                         xen_pfn_t *bufioreq_gfn,
+                                         evtchn_port_t *bufioreq_port)
 {
 	if (call(__func__, 0) || wrong_domain(domid))
 		return -1;
 	/* domain_kill() destroys every ioreq server of a dying domain at once. */
-	if (id != FAKE_IOSERVID || !fake_xen.live_servers || fake_xen.state == FAKE_DOM_DYING) {
+	if (id != FAKE_IOSERVID || !fake_xen.live_servers ||
+	    fake_xen.state == FAKE_DOM_DYING) {
 		errno = ENOENT;
 		return -1;
 	}
@@ -291,7 +305,7 @@ int xendevicemodel_get_ioreq_server_info(xendevicemodel_handle *dmod, domid_t do
 }
 
 static int range_op(const char *name, domid_t domid, ioservid_t id, int is_mmio,
-		    uint64_t start, uint64_t end, bool map)
+                    uint64_t start, uint64_t end, bool map)
 {
 	struct fake_xen *f = &fake_xen;
 
@@ -321,26 +335,27 @@ static int range_op(const char *name, domid_t domid, ioservid_t id, int is_mmio,
 	return 0;
 }
 
-int xendevicemodel_map_io_range_to_ioreq_server(xendevicemodel_handle *dmod, domid_t domid,
-						ioservid_t id, int is_mmio, uint64_t start,
-						uint64_t end)
+int xendevicemodel_map_io_range_to_ioreq_server(xendevicemodel_handle *dmod,
+                                                domid_t domid, ioservid_t id, int is_mmio,
+                                                uint64_t start, uint64_t end)
 {
 	return range_op(__func__, domid, id, is_mmio, start, end, true);
 }
 
 int xendevicemodel_unmap_io_range_from_ioreq_server(xendevicemodel_handle *dmod,
-						    domid_t domid, ioservid_t id, int is_mmio,
-						    uint64_t start, uint64_t end)
+                                                    domid_t domid, ioservid_t id,
+                                                    int is_mmio, uint64_t start,
+                                                    uint64_t end)
 {
 	return range_op(__func__, domid, id, is_mmio, start, end, false);
 }
 
 static int pcidev_op(const char *name, domid_t domid, uint16_t segment, uint8_t bus,
-		     uint8_t device, uint8_t function, bool map)
+                     uint8_t device, uint8_t function, bool map)
 {
 	struct fake_xen *f = &fake_xen;
 	uint32_t sbdf = ((uint32_t)segment << 16) | ((uint32_t)bus << 8) |
-			((uint32_t)device << 3) | function;
+	                ((uint32_t)device << 3) | function;
 
 	if (call(name, sbdf) || wrong_domain(domid))
 		return -1;
@@ -367,21 +382,23 @@ static int pcidev_op(const char *name, domid_t domid, uint16_t segment, uint8_t 
 }
 
 int xendevicemodel_map_pcidev_to_ioreq_server(xendevicemodel_handle *dmod, domid_t domid,
-					      ioservid_t id, uint16_t segment, uint8_t bus,
-					      uint8_t device, uint8_t function)
+                                              ioservid_t id, uint16_t segment,
+                                              uint8_t bus, uint8_t device,
+                                              uint8_t function)
 {
 	return pcidev_op(__func__, domid, segment, bus, device, function, true);
 }
 
-int xendevicemodel_unmap_pcidev_from_ioreq_server(xendevicemodel_handle *dmod, domid_t domid,
-						  ioservid_t id, uint16_t segment, uint8_t bus,
-						  uint8_t device, uint8_t function)
+int xendevicemodel_unmap_pcidev_from_ioreq_server(xendevicemodel_handle *dmod,
+                                                  domid_t domid, ioservid_t id,
+                                                  uint16_t segment, uint8_t bus,
+                                                  uint8_t device, uint8_t function)
 {
 	return pcidev_op(__func__, domid, segment, bus, device, function, false);
 }
 
 int xendevicemodel_destroy_ioreq_server(xendevicemodel_handle *dmod, domid_t domid,
-					ioservid_t id)
+                                        ioservid_t id)
 {
 	bool fail = call(__func__, id);
 
@@ -396,7 +413,7 @@ int xendevicemodel_destroy_ioreq_server(xendevicemodel_handle *dmod, domid_t dom
 }
 
 int xendevicemodel_set_ioreq_server_state(xendevicemodel_handle *dmod, domid_t domid,
-					  ioservid_t id, int enabled)
+                                          ioservid_t id, int enabled)
 {
 	bool fail = call(__func__, (uint64_t)enabled);
 
@@ -421,20 +438,20 @@ int xendevicemodel_set_ioreq_server_state(xendevicemodel_handle *dmod, domid_t d
 }
 
 int xendevicemodel_set_pci_intx_level(xendevicemodel_handle *dmod, domid_t domid,
-				      uint16_t segment, uint8_t bus, uint8_t device,
-				      uint8_t intx, unsigned int level)
+                                      uint16_t segment, uint8_t bus, uint8_t device,
+                                      uint8_t intx, unsigned int level)
 {
 	if (call(__func__, intx) || wrong_domain(domid))
 		return -1;
-	fake_xen.intx_sbdf = ((uint32_t)segment << 16) | ((uint32_t)bus << 8) |
-			     ((uint32_t)device << 3);
+	fake_xen.intx_sbdf =
+	    ((uint32_t)segment << 16) | ((uint32_t)bus << 8) | ((uint32_t)device << 3);
 	fake_xen.intx_pin = intx;
 	fake_xen.intx_level = (int)level;
 	return 0;
 }
 
-int xendevicemodel_set_isa_irq_level(xendevicemodel_handle *dmod, domid_t domid, uint8_t irq,
-				     unsigned int level)
+int xendevicemodel_set_isa_irq_level(xendevicemodel_handle *dmod, domid_t domid,
+                                     uint8_t irq, unsigned int level)
 {
 	if (call(__func__, irq) || wrong_domain(domid))
 		return -1;
@@ -443,8 +460,8 @@ int xendevicemodel_set_isa_irq_level(xendevicemodel_handle *dmod, domid_t domid,
 	return 0;
 }
 
-int xendevicemodel_set_irq_level(xendevicemodel_handle *dmod, domid_t domid, unsigned int irq,
-				 unsigned int level)
+int xendevicemodel_set_irq_level(xendevicemodel_handle *dmod, domid_t domid,
+                                 unsigned int irq, unsigned int level)
 {
 	if (call(__func__, irq) || wrong_domain(domid))
 		return -1;
@@ -458,8 +475,8 @@ int xendevicemodel_set_irq_level(xendevicemodel_handle *dmod, domid_t domid, uns
 	return 0;
 }
 
-int xendevicemodel_inject_msi(xendevicemodel_handle *dmod, domid_t domid, uint64_t msi_addr,
-			      uint32_t msi_data)
+int xendevicemodel_inject_msi(xendevicemodel_handle *dmod, domid_t domid,
+                              uint64_t msi_addr, uint32_t msi_data)
 {
 	if (call(__func__, msi_addr) || wrong_domain(domid))
 		return -1;
@@ -468,7 +485,8 @@ int xendevicemodel_inject_msi(xendevicemodel_handle *dmod, domid_t domid, uint64
 	return 0;
 }
 
-int xendevicemodel_nr_vcpus(xendevicemodel_handle *dmod, domid_t domid, unsigned int *vcpus)
+int xendevicemodel_nr_vcpus(xendevicemodel_handle *dmod, domid_t domid,
+                            unsigned int *vcpus)
 {
 	if (call(__func__, 0) || wrong_domain(domid))
 		return -1;
@@ -476,10 +494,11 @@ int xendevicemodel_nr_vcpus(xendevicemodel_handle *dmod, domid_t domid, unsigned
 	return 0;
 }
 
-/* ---- libxenforeignmemory ---------------------------------------------------------------- */
+/* ---- libxenforeignmemory
+ * ---------------------------------------------------------------- */
 
 xenforeignmemory_handle *xenforeignmemory_open(struct xentoollog_logger *logger,
-					       unsigned open_flags)
+                                               unsigned open_flags)
 {
 	if (call(__func__, 0))
 		return NULL;
@@ -497,7 +516,7 @@ int xenforeignmemory_close(xenforeignmemory_handle *fmem)
 }
 
 void *xenforeignmemory_map(xenforeignmemory_handle *fmem, uint32_t dom, int prot,
-			   size_t pages, const xen_pfn_t arr[], int err[])
+                           size_t pages, const xen_pfn_t arr[], int err[])
 {
 	struct fake_xen *f = &fake_xen;
 
@@ -530,7 +549,8 @@ void *xenforeignmemory_map(xenforeignmemory_handle *fmem, uint32_t dom, int prot
 int xenforeignmemory_unmap(xenforeignmemory_handle *fmem, void *addr, size_t pages)
 {
 	struct fake_xen *f = &fake_xen;
-	bool fail = call(__func__, addr ? (uint64_t)((uint8_t *)addr - f->guest) / PAGE : 0);
+	bool fail =
+	    call(__func__, addr ? (uint64_t)((uint8_t *)addr - f->guest) / PAGE : 0);
 
 	for (unsigned i = 0; i < FAKE_MAX_MAPS; i++) {
 		if (f->map_va[i] != addr || f->map_pages[i] != pages)
@@ -543,16 +563,17 @@ int xenforeignmemory_unmap(xenforeignmemory_handle *fmem, void *addr, size_t pag
 	return -1;
 }
 
-xenforeignmemory_resource_handle *xenforeignmemory_map_resource(
-	xenforeignmemory_handle *fmem, domid_t domid, unsigned int type, unsigned int id,
-	unsigned long frame, unsigned long nr_frames, void **paddr, int prot, int flags)
+xenforeignmemory_resource_handle *
+xenforeignmemory_map_resource(xenforeignmemory_handle *fmem, domid_t domid,
+                              unsigned int type, unsigned int id, unsigned long frame,
+                              unsigned long nr_frames, void **paddr, int prot, int flags)
 {
 	struct fake_xen *f = &fake_xen;
 
 	if (call(__func__, frame) || wrong_domain(domid))
 		return NULL;
-	if (type != XENMEM_resource_ioreq_server || id != FAKE_IOSERVID || !f->live_servers ||
-	    f->live_resources) {
+	if (type != XENMEM_resource_ioreq_server || id != FAKE_IOSERVID ||
+	    !f->live_servers || f->live_resources) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -573,7 +594,7 @@ xenforeignmemory_resource_handle *xenforeignmemory_map_resource(
 }
 
 int xenforeignmemory_unmap_resource(xenforeignmemory_handle *fmem,
-				    xenforeignmemory_resource_handle *fres)
+                                    xenforeignmemory_resource_handle *fres)
 {
 	bool fail = call(__func__, 0);
 
@@ -582,7 +603,8 @@ int xenforeignmemory_unmap_resource(xenforeignmemory_handle *fmem,
 	return fail ? -1 : 0;
 }
 
-/* ---- libxenevtchn ----------------------------------------------------------------------- */
+/* ---- libxenevtchn
+ * ----------------------------------------------------------------------- */
 
 xenevtchn_handle *xenevtchn_open(struct xentoollog_logger *logger, unsigned int flags)
 {
@@ -629,12 +651,13 @@ int xenevtchn_notify(xenevtchn_handle *xce, evtchn_port_t port)
 	return 0;
 }
 
-xenevtchn_port_or_error_t xenevtchn_bind_interdomain(xenevtchn_handle *xce, uint32_t domid,
-						     evtchn_port_t remote_port)
+xenevtchn_port_or_error_t xenevtchn_bind_interdomain(xenevtchn_handle *xce,
+                                                     uint32_t domid,
+                                                     evtchn_port_t remote_port)
 {
 	uint32_t local = FAKE_LOCAL_PORT(remote_port);
 	bool known = remote_port == FAKE_BUF_REMOTE_PORT &&
-		     fake_xen.bufioreq != HVM_IOREQSRV_BUFIOREQ_OFF;
+	             fake_xen.bufioreq != HVM_IOREQSRV_BUFIOREQ_OFF;
 
 	if (call(__func__, remote_port) || wrong_domain((domid_t)domid))
 		return -1;
@@ -699,10 +722,11 @@ int xenevtchn_unmask(xenevtchn_handle *xce, evtchn_port_t port)
 	return 0;
 }
 
-/* ---- libxenctrl ------------------------------------------------------------------------- */
+/* ---- libxenctrl
+ * ------------------------------------------------------------------------- */
 
-xc_interface *xc_interface_open(xentoollog_logger *logger, xentoollog_logger *dombuild_logger,
-				unsigned open_flags)
+xc_interface *xc_interface_open(xentoollog_logger *logger,
+                                xentoollog_logger *dombuild_logger, unsigned open_flags)
 {
 	if (call(__func__, 0))
 		return NULL;
@@ -719,8 +743,8 @@ int xc_interface_close(xc_interface *xch)
 	return fail ? -1 : 0;
 }
 
-int xc_domain_getinfolist(xc_interface *xch, uint32_t first_domain, unsigned int max_domains,
-			  xc_domaininfo_t *info)
+int xc_domain_getinfolist(xc_interface *xch, uint32_t first_domain,
+                          unsigned int max_domains, xc_domaininfo_t *info)
 {
 	struct fake_xen *f = &fake_xen;
 
@@ -740,7 +764,7 @@ int xc_domain_getinfolist(xc_interface *xch, uint32_t first_domain, unsigned int
 		info->flags |= XEN_DOMINF_dying;
 	if (f->state == FAKE_DOM_SHUTDOWN)
 		info->flags |= XEN_DOMINF_shutdown |
-			       (f->shutdown_reason << XEN_DOMINF_shutdownshift);
+		               (f->shutdown_reason << XEN_DOMINF_shutdownshift);
 	return 1;
 }
 
@@ -774,14 +798,15 @@ static size_t blob_size(void)
 
 static uint8_t *put_desc(uint8_t *p, uint16_t type, uint16_t inst, uint32_t len)
 {
-	struct hvm_save_descriptor d = {.typecode = type, .instance = inst, .length = len};
+	struct hvm_save_descriptor d = {
+	    .typecode = type, .instance = inst, .length = len};
 
 	memcpy(p, &d, sizeof(d));
 	return p + sizeof(d);
 }
 
 int xc_domain_hvm_getcontext(xc_interface *xch, uint32_t domid, uint8_t *ctxt_buf,
-			     uint32_t size)
+                             uint32_t size)
 {
 	struct hvm_save_header h = {.magic = HVM_FILE_MAGIC, .version = HVM_FILE_VERSION};
 	uint8_t *p = ctxt_buf;
@@ -801,7 +826,8 @@ int xc_domain_hvm_getcontext(xc_interface *xch, uint32_t domid, uint8_t *ctxt_bu
 	memset(p, 0x5a, ODD_RECORD_LEN);
 	p += ODD_RECORD_LEN;
 	for (unsigned v = 0; v < fake_xen.nr_vcpus; v++) {
-		p = put_desc(p, HVM_SAVE_CODE(CPU), (uint16_t)v, sizeof(struct hvm_hw_cpu));
+		p = put_desc(p, HVM_SAVE_CODE(CPU), (uint16_t)v,
+		             sizeof(struct hvm_hw_cpu));
 		memcpy(p, &fake_xen.cpu[v], sizeof(struct hvm_hw_cpu));
 		p += sizeof(struct hvm_hw_cpu);
 	}
@@ -810,7 +836,7 @@ int xc_domain_hvm_getcontext(xc_interface *xch, uint32_t domid, uint8_t *ctxt_bu
 }
 
 int xc_domain_hvm_getcontext_partial(xc_interface *xch, uint32_t domid, uint16_t typecode,
-				     uint16_t instance, void *ctxt_buf, uint32_t size)
+                                     uint16_t instance, void *ctxt_buf, uint32_t size)
 {
 	if (call(__func__, instance) || wrong_domain((domid_t)domid))
 		return -1;
@@ -827,7 +853,7 @@ int xc_domain_hvm_getcontext_partial(xc_interface *xch, uint32_t domid, uint16_t
 }
 
 int xc_domain_hvm_setcontext(xc_interface *xch, uint32_t domid, uint8_t *hvm_ctxt,
-			     uint32_t size)
+                             uint32_t size)
 {
 	struct hvm_save_descriptor d;
 	struct hvm_hw_cpu cpu[FAKE_MAX_VCPUS];
@@ -853,7 +879,8 @@ int xc_domain_hvm_setcontext(xc_interface *xch, uint32_t domid, uint8_t *hvm_ctx
 			return -1;
 		}
 		if (d.typecode == HVM_SAVE_CODE(CPU)) {
-			if (d.instance >= fake_xen.nr_vcpus || d.length != sizeof(cpu[0])) {
+			if (d.instance >= fake_xen.nr_vcpus ||
+			    d.length != sizeof(cpu[0])) {
 				errno = EINVAL;
 				return -1;
 			}
@@ -876,7 +903,8 @@ int xc_domain_hvm_setcontext(xc_interface *xch, uint32_t domid, uint8_t *hvm_ctx
 	return 0;
 }
 
-/* ---- libxenstore ---------------------------------------------------------------------- */
+/* ---- libxenstore ----------------------------------------------------------------------
+ */
 
 /*
  * After xentoolcore_restrict_all the xenstore fd is /dev/null: a request
@@ -971,7 +999,7 @@ char **xs_check_watch(struct xs_handle *h)
 }
 
 bool xs_write(struct xs_handle *h, xs_transaction_t t, const char *path, const void *data,
-	      unsigned int len)
+              unsigned int len)
 {
 	struct fake_xen *f = &fake_xen;
 	int slot = -1;
@@ -1017,7 +1045,8 @@ bool xs_rm(struct xs_handle *h, xs_transaction_t t, const char *path)
 	return true;
 }
 
-/* ---- libxentoolcore ------------------------------------------------------------------- */
+/* ---- libxentoolcore -------------------------------------------------------------------
+ */
 
 int xentoolcore_restrict_all(domid_t domid)
 {

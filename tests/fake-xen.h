@@ -61,12 +61,12 @@ struct fake_xen {
 	/* The log and the failure rules. */
 	struct fake_call calls[FAKE_MAX_CALLS];
 	unsigned ncalls;
-	unsigned fail_nth;      /* fail the call with this 1-based position (0: none) */
-	const char *fail_name;  /* or the fail_occurrence-th call of this name */
+	unsigned fail_nth;     /* fail the call with this 1-based position (0: none) */
+	const char *fail_name; /* or the fail_occurrence-th call of this name */
 	unsigned fail_occurrence;
 	unsigned name_seen;
 	int fail_errno;
-	unsigned failed;        /* how many calls were failed */
+	unsigned failed; /* how many calls were failed */
 
 	/* The domain. */
 	unsigned domid;
@@ -83,8 +83,8 @@ struct fake_xen {
 	bool enabled;
 
 	/* The ioreq server. */
-	int bufioreq;           /* HVM_IOREQSRV_BUFIOREQ_* it was created with */
-	uint8_t *iopages;       /* [buffered page][shared page] */
+	int bufioreq;     /* HVM_IOREQSRV_BUFIOREQ_* it was created with */
+	uint8_t *iopages; /* [buffered page][shared page] */
 	unsigned long res_frame, res_nr;
 	int res_prot;
 
@@ -113,7 +113,7 @@ struct fake_xen {
 	uint32_t msi_data;
 
 	/* Guest memory and foreign mappings. */
-	uint8_t *guest;          /* FAKE_GUEST_PAGES pages */
+	uint8_t *guest; /* FAKE_GUEST_PAGES pages */
 	bool readonly[FAKE_GUEST_PAGES];
 	void *map_va[FAKE_MAX_MAPS];
 	size_t map_pages[FAKE_MAX_MAPS];
@@ -127,12 +127,12 @@ struct fake_xen {
 
 	/* xenstore. */
 	int watch_pipe[2];
-	unsigned watch_events;   /* queued @releaseDomain events */
+	unsigned watch_events; /* queued @releaseDomain events */
 	bool watching;
 	char *keys[FAKE_MAX_KEYS];
 	char *values[FAKE_MAX_KEYS];
 
-	int restricted_domid;    /* -1: not restricted */
+	int restricted_domid; /* -1: not restricted */
 };
 
 extern struct fake_xen fake_xen;

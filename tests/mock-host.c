@@ -82,7 +82,7 @@ struct mock {
 	struct ioreqd_timer *timers;
 	struct ioreqd_watch *watches;
 	struct ioreqd_gmem gmem;
-	unsigned maps_live; /* DMA mappings not yet unmapped */
+	unsigned maps_live;          /* DMA mappings not yet unmapped */
 	void (*map_hook)(void *arg); /* mock_set_map_hook */
 	void *map_hook_arg;
 };
@@ -165,7 +165,7 @@ static struct mock *mock_of(ioreqd_dev_t *dev)
 }
 
 __attribute__((format(printf, 3, 0))) static void vlog_dev(ioreqd_dev_t *dev, int level,
-							    const char *fmt, va_list ap)
+                                                           const char *fmt, va_list ap)
 {
 	char buf[1024];
 
@@ -173,9 +173,8 @@ __attribute__((format(printf, 3, 0))) static void vlog_dev(ioreqd_dev_t *dev, in
 	add_log(mock_of(dev), level, dev->cfg->name, buf);
 }
 
-__attribute__((format(printf, 3, 4))) static void host_log(ioreqd_dev_t *dev,
-							    enum ioreqd_log_level level,
-							    const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void
+host_log(ioreqd_dev_t *dev, enum ioreqd_log_level level, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -194,7 +193,7 @@ static int host_irq_set_level(ioreqd_dev_t *dev, unsigned irq, unsigned level)
 }
 
 static int host_pci_intx_set_level(ioreqd_dev_t *dev, uint32_t sbdf, unsigned intx,
-				   unsigned level)
+                                   unsigned level)
 {
 	struct mock *m = mock_of(dev);
 
@@ -243,7 +242,7 @@ static int mem_write(struct mock *m, uint64_t gpa, const void *buf, size_t len)
 }
 
 static int gmem_map(void *ctx, uint64_t gpa, uint64_t len, bool write, void **hva,
-		    uintptr_t *token)
+                    uintptr_t *token)
 {
 	struct mock *m = ctx;
 
@@ -272,11 +271,13 @@ static void gmem_unmap(void *ctx, void *hva, uint64_t len, uintptr_t token)
 
 	(void)hva;
 	(void)len;
-	ck_assert_msg(token == 1 && m->maps_live > 0, "mock: unmap of a mapping never made");
+	ck_assert_msg(token == 1 && m->maps_live > 0,
+	              "mock: unmap of a mapping never made");
 	m->maps_live--;
 }
 
-static const struct ioreqd_gmem_ops mock_gmem_ops = {.map = gmem_map, .unmap = gmem_unmap};
+static const struct ioreqd_gmem_ops mock_gmem_ops = {.map = gmem_map,
+                                                     .unmap = gmem_unmap};
 
 static const struct ioreqd_gmem *host_gmem(ioreqd_dev_t *dev)
 {
@@ -368,7 +369,8 @@ static int host_publish(ioreqd_dev_t *dev, const char *key, const char *value)
 	if (!key || !value)
 		return -EINVAL;
 	for (unsigned i = 0; i < m->nr_pub; i++) {
-		if (!strcmp(m->pub[i].dev, dev->cfg->name) && !strcmp(m->pub[i].key, key)) {
+		if (!strcmp(m->pub[i].dev, dev->cfg->name) &&
+		    !strcmp(m->pub[i].key, key)) {
 			free(m->pub[i].value);
 			m->pub[i].value = xstrdup(value);
 			return 0;
@@ -382,21 +384,21 @@ static int host_publish(ioreqd_dev_t *dev, const char *key, const char *value)
 
 /* The environment services; ioreqd_dm_new() adds the device model's own. */
 static const struct ioreqd_host mock_env = {
-	.log = host_log,
-	.log_rl = host_log, /* the mock records everything */
-	.irq_set_level = host_irq_set_level,
-	.pci_intx_set_level = host_pci_intx_set_level,
-	.inject_msi = host_inject_msi,
-	.guest_read = host_guest_read,
-	.guest_write = host_guest_write,
-	.gmem = host_gmem,
-	.timer_new = host_timer_new,
-	.timer_arm = host_timer_arm,
-	.timer_cancel = host_timer_cancel,
-	.timer_free = host_timer_free,
-	.watch_new = host_watch_new,
-	.watch_free = host_watch_free,
-	.publish = host_publish,
+    .log = host_log,
+    .log_rl = host_log, /* the mock records everything */
+    .irq_set_level = host_irq_set_level,
+    .pci_intx_set_level = host_pci_intx_set_level,
+    .inject_msi = host_inject_msi,
+    .guest_read = host_guest_read,
+    .guest_write = host_guest_write,
+    .gmem = host_gmem,
+    .timer_new = host_timer_new,
+    .timer_arm = host_timer_arm,
+    .timer_cancel = host_timer_cancel,
+    .timer_free = host_timer_free,
+    .watch_new = host_watch_new,
+    .watch_free = host_watch_free,
+    .publish = host_publish,
 };
 
 const struct ioreqd_host *mock_host(const struct mock *m)
@@ -442,10 +444,10 @@ static void eng_deferred(void *opaque, ioreqd_fault_t *f, const char *handler)
 }
 
 static const struct ioreqd_guest_ops mock_guest_ops = {
-	.notify = eng_notify,
-	.guest_read = eng_guest_read,
-	.guest_write = eng_guest_write,
-	.get_ip = eng_get_ip,
+    .notify = eng_notify,
+    .guest_read = eng_guest_read,
+    .guest_write = eng_guest_write,
+    .get_ip = eng_get_ip,
 };
 static void eng_invalidate(void *opaque)
 {
@@ -455,8 +457,8 @@ static void eng_invalidate(void *opaque)
 }
 
 static const struct ioreqd_engine_ops mock_engine_ops = {
-	.deferred = eng_deferred,
-	.invalidate = eng_invalidate,
+    .deferred = eng_deferred,
+    .invalidate = eng_invalidate,
 };
 
 /* ---- lifecycle ------------------------------------------------------------- */
@@ -476,7 +478,7 @@ struct mock *mock_new(unsigned domid)
 	if (!m->dm)
 		ck_abort_msg("mock: ioreqd_dm_new failed");
 	if (!ioreqd_dm_engine_new(m->dm, NULL, MOCK_NR_VCPUS, &mock_guest_ops, m,
-				  &mock_engine_ops, m))
+	                          &mock_engine_ops, m))
 		ck_abort_msg("mock: ioreqd_dm_engine_new failed");
 	ioreqd_log_set_sink(engine_log_sink, m);
 	return m;
@@ -537,7 +539,7 @@ static void keep_cfg(struct mock *m, struct ioreqd_cfg *cfg)
  * ranges, init and handlers.  A device that fails is taken off the bus again.
  */
 static int add_dev(struct mock *m, const struct ioreqd_hook *hook,
-		   const struct ioreqd_cfg *cfg, unsigned idx, ioreqd_dev_t **out)
+                   const struct ioreqd_cfg *cfg, unsigned idx, ioreqd_dev_t **out)
 {
 	ioreqd_dev_t *dev;
 	int rc;
@@ -549,7 +551,8 @@ static int add_dev(struct mock *m, const struct ioreqd_hook *hook,
 	if (rc == 0) {
 		rc = ioreqd_dm_init(m->dm);
 		if (rc < 0)
-			snprintf(m->error, sizeof(m->error), "%s", ioreqd_dm_error(m->dm));
+			snprintf(m->error, sizeof(m->error), "%s",
+			         ioreqd_dm_error(m->dm));
 	}
 	if (rc < 0) {
 		ioreqd_dm_disable(dev);
@@ -561,7 +564,7 @@ static int add_dev(struct mock *m, const struct ioreqd_hook *hook,
 }
 
 int mock_add(struct mock *m, const struct ioreqd_hook *hook, const char *name,
-	     const char *conf, ioreqd_dev_t **out)
+             const char *conf, ioreqd_dev_t **out)
 {
 	struct ioreqd_cfg *cfg = NULL;
 	char *text = NULL;
@@ -571,9 +574,9 @@ int mock_add(struct mock *m, const struct ioreqd_hook *hook, const char *name,
 		*out = NULL;
 	m->error[0] = '\0';
 	text = xprintf(&len, "[device %s]\nhook = %s\n%s\n", name, hook->name,
-		       conf ? conf : "");
+	               conf ? conf : "");
 	rc = ioreqd_cfg_load_string(text, (size_t)len, "mock.conf", &cfg, m->error,
-				    sizeof(m->error));
+	                            sizeof(m->error));
 	free(text);
 	if (rc < 0)
 		return rc;
@@ -582,7 +585,7 @@ int mock_add(struct mock *m, const struct ioreqd_hook *hook, const char *name,
 }
 
 int mock_add_file(struct mock *m, const char *path,
-		  const struct ioreqd_hook *(*find)(const char *name))
+                  const struct ioreqd_hook *(*find)(const char *name))
 {
 	struct ioreqd_cfg *cfg = NULL;
 	int rc;
@@ -621,7 +624,7 @@ void *mock_dev_priv(ioreqd_dev_t *dev)
 /* ---- guest accesses ------------------------------------------------------- */
 
 ioreq_t mock_req(enum ioreqd_space space, uint64_t addr, unsigned size, bool is_read,
-		 uint64_t data)
+                 uint64_t data)
 {
 	ioreq_t r;
 
@@ -633,8 +636,8 @@ ioreq_t mock_req(enum ioreqd_space space, uint64_t addr, unsigned size, bool is_
 	r.state = STATE_IOREQ_READY;
 	r.dir = is_read ? IOREQ_READ : IOREQ_WRITE;
 	r.type = space == IOREQD_SPACE_PIO    ? IOREQ_TYPE_PIO
-		 : space == IOREQD_SPACE_MMIO ? IOREQ_TYPE_COPY
-					      : IOREQ_TYPE_PCI_CONFIG;
+	         : space == IOREQD_SPACE_MMIO ? IOREQ_TYPE_COPY
+	                                      : IOREQ_TYPE_PCI_CONFIG;
 	return r;
 }
 
@@ -649,19 +652,19 @@ uint64_t mock_read(struct mock *m, enum ioreqd_space space, uint64_t addr, unsig
 	int rc = ioreqd_engine_inject(ioreqd_dm_engine(m->dm), 0, &r);
 
 	ck_assert_msg(rc == 1, "mock_read 0x%llx/%u: inject returned %d",
-		      (unsigned long long)addr, size, rc);
+	              (unsigned long long)addr, size, rc);
 	ck_assert_uint_eq(r.state, STATE_IORESP_READY);
 	return r.data;
 }
 
 void mock_write(struct mock *m, enum ioreqd_space space, uint64_t addr, unsigned size,
-		uint64_t data)
+                uint64_t data)
 {
 	ioreq_t r = mock_req(space, addr, size, false, data);
 	int rc = ioreqd_engine_inject(ioreqd_dm_engine(m->dm), 0, &r);
 
 	ck_assert_msg(rc == 1, "mock_write 0x%llx/%u: inject returned %d",
-		      (unsigned long long)addr, size, rc);
+	              (unsigned long long)addr, size, rc);
 	ck_assert_uint_eq(r.state, STATE_IORESP_READY);
 }
 

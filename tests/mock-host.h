@@ -58,7 +58,7 @@ const struct ioreqd_host *mock_host(const struct mock *m);
  * mock_error()); -EEXIST for a range partly overlapping another device's.
  */
 int mock_add(struct mock *m, const struct ioreqd_hook *hook, const char *name,
-	     const char *conf, ioreqd_dev_t **out);
+             const char *conf, ioreqd_dev_t **out);
 
 /**
  * Add every device of configuration file @p path, in file order, finding each
@@ -66,7 +66,7 @@ int mock_add(struct mock *m, const struct ioreqd_hook *hook, const char *name,
  * @return 0, or the first failure as for mock_add (-ENOENT: no such hook).
  */
 int mock_add_file(struct mock *m, const char *path,
-		  const struct ioreqd_hook *(*find)(const char *name));
+                  const struct ioreqd_hook *(*find)(const char *name));
 
 /** @return the last configuration error reported ("" if none). */
 const char *mock_error(const struct mock *m);
@@ -87,7 +87,7 @@ uint64_t mock_read(struct mock *m, enum ioreqd_space space, uint64_t addr, unsig
 
 /** Write @p data as vCPU 0; the test fails if the access is deferred. */
 void mock_write(struct mock *m, enum ioreqd_space space, uint64_t addr, unsigned size,
-		uint64_t data);
+                uint64_t data);
 
 /**
  * Run any request as vCPU @p vcpu (see ioreqd_engine_inject): @p req must stay
@@ -98,7 +98,7 @@ int mock_submit(struct mock *m, unsigned vcpu, ioreq_t *req);
 
 /** @return a single-access request (state READY) for mock_submit. */
 ioreq_t mock_req(enum ioreqd_space space, uint64_t addr, unsigned size, bool is_read,
-		 uint64_t data);
+                 uint64_t data);
 
 struct ioreqd_engine *mock_engine(struct mock *m);
 struct ioreqd_bus *mock_bus(struct mock *m);

@@ -26,10 +26,10 @@ struct worker {
 	struct ioreqd_simhv *hv;
 	unsigned vcpu;
 	pthread_t thread;
-	uint64_t ok;       /* write + read pairs that completed and matched */
-	uint64_t mismatch; /* read back something else */
+	uint64_t ok;                /* write + read pairs that completed and matched */
+	uint64_t mismatch;          /* read back something else */
 	uint64_t bad_got, bad_want; /* the first mismatch */
-	int stop_rc;       /* the error that ended the loop */
+	int stop_rc;                /* the error that ended the loop */
 };
 
 static atomic_bool stop_all;
@@ -41,10 +41,12 @@ static void *worker_run(void *arg)
 
 	for (uint64_t i = 1; !atomic_load(&stop_all); i++) {
 		uint64_t want = (i << 8) | w->vcpu, got = 0;
-		int rc = ioreqd_simhv_write(w->hv, w->vcpu, IOREQD_SPACE_MMIO, addr, 8, want);
+		int rc =
+		    ioreqd_simhv_write(w->hv, w->vcpu, IOREQD_SPACE_MMIO, addr, 8, want);
 
 		if (rc == 0)
-			rc = ioreqd_simhv_read(w->hv, w->vcpu, IOREQD_SPACE_MMIO, addr, 8, &got);
+			rc = ioreqd_simhv_read(w->hv, w->vcpu, IOREQD_SPACE_MMIO, addr, 8,
+			                       &got);
 		if (rc < 0) {
 			w->stop_rc = rc;
 			break;
@@ -88,11 +90,11 @@ int main(int argc, char *argv[])
 	int c;
 
 	static const struct option opts[] = {
-		{"socket", required_argument, NULL, 's'},
-		{"vcpus", required_argument, NULL, 'n'},
-		{"daemon-pid", required_argument, NULL, 'p'},
-		{"kill-after-ms", required_argument, NULL, 'k'},
-		{NULL, 0, NULL, 0},
+	    {"socket", required_argument, NULL, 's'},
+	    {"vcpus", required_argument, NULL, 'n'},
+	    {"daemon-pid", required_argument, NULL, 'p'},
+	    {"kill-after-ms", required_argument, NULL, 'k'},
+	    {NULL, 0, NULL, 0},
 	};
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
@@ -109,18 +111,23 @@ int main(int argc, char *argv[])
 			kill_after_ms = (unsigned)strtoul(optarg, NULL, 0);
 			break;
 		default:
-			fprintf(stderr, "usage: %s --socket PATH --daemon-pid PID [--vcpus N] "
-					"[--kill-after-ms MS]\n", argv[0]);
+			fprintf(stderr,
+			        "usage: %s --socket PATH --daemon-pid PID [--vcpus N] "
+			        "[--kill-after-ms MS]\n",
+			        argv[0]);
 			return 2;
 		}
 	}
-	if (!cfg.socket_path || cfg.nr_vcpus == 0 || cfg.nr_vcpus > IOREQD_SIMHV_MAX_VCPUS) {
-		fprintf(stderr, "sigterm-guest: --socket and 1..128 --vcpus are required\n");
+	if (!cfg.socket_path || cfg.nr_vcpus == 0 ||
+	    cfg.nr_vcpus > IOREQD_SIMHV_MAX_VCPUS) {
+		fprintf(stderr,
+		        "sigterm-guest: --socket and 1..128 --vcpus are required\n");
 		return 2;
 	}
 	hv = ioreqd_simhv_new(&cfg);
 	if (!hv) {
-		fprintf(stderr, "sigterm-guest: cannot create the domain: %s\n", strerror(errno));
+		fprintf(stderr, "sigterm-guest: cannot create the domain: %s\n",
+		        strerror(errno));
 		return 2;
 	}
 	/* The daemon's pid arrives on stdin once it is started (it needs our socket). */
@@ -157,16 +164,16 @@ int main(int argc, char *argv[])
 		pthread_join(w[v].thread, NULL);
 	ioreqd_simhv_stats(hv, &st);
 
-#define CHECK(cond, ...)                                                                   \
-	do {                                                                               \
-		if (cond) {                                                                \
-			passed++;                                                          \
-			printf("ok - " __VA_ARGS__);                                       \
-		} else {                                                                   \
-			failed++;                                                          \
-			printf("FAIL - " __VA_ARGS__);                                     \
-		}                                                                          \
-		printf("\n");                                                              \
+#define CHECK(cond, ...)                                                                 \
+	do {                                                                             \
+		if (cond) {                                                              \
+			passed++;                                                        \
+			printf("ok - " __VA_ARGS__);                                     \
+		} else {                                                                 \
+			failed++;                                                        \
+			printf("FAIL - " __VA_ARGS__);                                   \
+		}                                                                        \
+		printf("\n");                                                            \
 	} while (0)
 
 	for (unsigned v = 0; v < cfg.nr_vcpus; v++) {
@@ -176,21 +183,26 @@ int main(int argc, char *argv[])
 		 * all-ones read from the null handler once the server was disabled
 		 * or destroyed ends the worker instead: see worker_run.)
 		 */
-		CHECK(!w[v].mismatch,
-		      "vcpu %u: every read returned what was written (%llu did not; first: "
-		      "got 0x%llx, wrote 0x%llx)",
-		      v, (unsigned long long)w[v].mismatch, (unsigned long long)w[v].bad_got,
-		      (unsigned long long)w[v].bad_want);
+		CHECK(
+		    !w[v].mismatch,
+		    "vcpu %u: every read returned what was written (%llu did not; first: "
+		    "got 0x%llx, wrote 0x%llx)",
+		    v, (unsigned long long)w[v].mismatch,
+		    (unsigned long long)w[v].bad_got, (unsigned long long)w[v].bad_want);
 		CHECK(w[v].stop_rc != -ETIMEDOUT && w[v].stop_rc != -EBUSY,
 		      "vcpu %u: %llu round trips, ended with '%s', not a hang", v,
-		      (unsigned long long)w[v].ok, w[v].stop_rc ? strerror(-w[v].stop_rc) : "stop");
+		      (unsigned long long)w[v].ok,
+		      w[v].stop_rc ? strerror(-w[v].stop_rc) : "stop");
 	}
-	CHECK(total_ok > 0, "the guest made progress before the signal (%llu round trips)",
+	CHECK(total_ok > 0,
+	      "the guest made progress before the signal (%llu round trips)",
 	      (unsigned long long)total_ok);
 	CHECK(st.sent == st.completed,
-	      "every request handed to the daemon was completed (sent %llu, completed %llu)",
+	      "every request handed to the daemon was completed (sent %llu, completed "
+	      "%llu)",
 	      (unsigned long long)st.sent, (unsigned long long)st.completed);
-	printf("# simulated hypervisor: sent %llu, completed %llu, null-handled %llu, gone %llu, "
+	printf("# simulated hypervisor: sent %llu, completed %llu, null-handled %llu, "
+	       "gone %llu, "
 	       "busy %llu, spurious wake-ups %llu, late %llu\n",
 	       (unsigned long long)st.sent, (unsigned long long)st.completed,
 	       (unsigned long long)st.null_handled, (unsigned long long)st.gone,

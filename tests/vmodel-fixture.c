@@ -9,8 +9,8 @@
 #include <string.h>
 
 #define BIT(n) (1ull << (n))
-#define RING_GPA(q) (0x1000ull + (q) * 0x10000ull)
-#define INDIRECT_GPA(q) (0x40000ull + (q) * 0x10000ull)
+#define RING_GPA(q) (0x1000ull + (q)*0x10000ull)
+#define INDIRECT_GPA(q) (0x40000ull + (q)*0x10000ull)
 
 /* The model being added: the test hook's init reaches it through here. */
 static const struct vmf_model *cur_model;
@@ -162,7 +162,8 @@ void vmf_up(struct vmf *f, uint64_t features, unsigned nq, uint32_t qsize)
 		                                 .desc = f->drv[q].desc_gpa,
 		                                 .avail = f->drv[q].avail_gpa,
 		                                 .used = f->drv[q].used_gpa};
-		ck_assert_int_eq(ioreqd_virtq_enable(ioreqd_virtio_queue(f->vdev, q), &l), 0);
+		ck_assert_int_eq(ioreqd_virtq_enable(ioreqd_virtio_queue(f->vdev, q), &l),
+		                 0);
 	}
 	s |= IOREQD_VIRTIO_S_DRIVER_OK;
 	ck_assert_int_eq(ioreqd_virtio_set_status(f->vdev, s), 0);

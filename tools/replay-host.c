@@ -40,21 +40,21 @@ static struct replay *replay_of(ioreqd_dev_t *dev)
 }
 
 static void vlog_dev(ioreqd_dev_t *dev, enum ioreqd_log_level level, const char *fmt,
-		     va_list ap, bool rl)
+                     va_list ap, bool rl)
 {
 	char msg[512];
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (rl)
-		ioreqd_log_rl(&dev->rl, (int)level, "d%u %s: %s", ioreqd_dm_domid(dev->dm), dev->cfg->name,
-			      msg);
+		ioreqd_log_rl(&dev->rl, (int)level, "d%u %s: %s",
+		              ioreqd_dm_domid(dev->dm), dev->cfg->name, msg);
 	else
-		ioreqd_log((int)level, "d%u %s: %s", ioreqd_dm_domid(dev->dm), dev->cfg->name, msg);
+		ioreqd_log((int)level, "d%u %s: %s", ioreqd_dm_domid(dev->dm),
+		           dev->cfg->name, msg);
 }
 
-__attribute__((format(printf, 3, 4))) static void host_log(ioreqd_dev_t *dev,
-							  enum ioreqd_log_level level,
-							  const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void
+host_log(ioreqd_dev_t *dev, enum ioreqd_log_level level, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -63,9 +63,8 @@ __attribute__((format(printf, 3, 4))) static void host_log(ioreqd_dev_t *dev,
 	va_end(ap);
 }
 
-__attribute__((format(printf, 3, 4))) static void host_log_rl(ioreqd_dev_t *dev,
-							     enum ioreqd_log_level level,
-							     const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void
+host_log_rl(ioreqd_dev_t *dev, enum ioreqd_log_level level, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -143,8 +142,8 @@ static void host_timer_free(ioreqd_timer_t *t)
 }
 
 static ioreqd_watch_t *host_watch_new(ioreqd_dev_t *dev, int fd, unsigned events,
-				      void (*cb)(int fd, unsigned events, void *arg),
-				      void *arg)
+                                      void (*cb)(int fd, unsigned events, void *arg),
+                                      void *arg)
 {
 	return NULL;
 }
@@ -155,26 +154,27 @@ static void host_watch_free(ioreqd_watch_t *w)
 
 static int host_publish(ioreqd_dev_t *dev, const char *key, const char *value)
 {
-	log_debug("d%u %s: %s = %s", ioreqd_dm_domid(dev->dm), dev->cfg->name, key, value);
+	log_debug("d%u %s: %s = %s", ioreqd_dm_domid(dev->dm), dev->cfg->name, key,
+	          value);
 	return 0;
 }
 
 /* The environment services; ioreqd_dm_new() adds the device model's own. */
 static const struct ioreqd_host replay_env = {
-	.log = host_log,
-	.log_rl = host_log_rl,
-	.irq_set_level = host_irq_set_level,
-	.pci_intx_set_level = host_pci_intx,
-	.inject_msi = host_inject_msi,
-	.guest_read = host_guest_read,
-	.guest_write = host_guest_write,
-	.timer_new = host_timer_new,
-	.timer_arm = host_timer_arm,
-	.timer_cancel = host_timer_cancel,
-	.timer_free = host_timer_free,
-	.watch_new = host_watch_new,
-	.watch_free = host_watch_free,
-	.publish = host_publish,
+    .log = host_log,
+    .log_rl = host_log_rl,
+    .irq_set_level = host_irq_set_level,
+    .pci_intx_set_level = host_pci_intx,
+    .inject_msi = host_inject_msi,
+    .guest_read = host_guest_read,
+    .guest_write = host_guest_write,
+    .timer_new = host_timer_new,
+    .timer_arm = host_timer_arm,
+    .timer_cancel = host_timer_cancel,
+    .timer_free = host_timer_free,
+    .watch_new = host_watch_new,
+    .watch_free = host_watch_free,
+    .publish = host_publish,
 };
 
 static int engine_notify(void *opaque, unsigned vcpu)
@@ -183,11 +183,11 @@ static int engine_notify(void *opaque, unsigned vcpu)
 }
 
 static const struct ioreqd_guest_ops replay_guest_ops = {
-	.notify = engine_notify,
+    .notify = engine_notify,
 };
 
 struct replay *replay_new(const struct ioreqd_cfg *cfg, unsigned domid, char *err,
-			  size_t errlen)
+                          size_t errlen)
 {
 	struct replay *rp = calloc(1, sizeof(*rp));
 	int rc;
@@ -197,7 +197,7 @@ struct replay *replay_new(const struct ioreqd_cfg *cfg, unsigned domid, char *er
 		goto out;
 	}
 	if (!ioreqd_dm_engine_new(rp->dm, NULL, IOREQD_MAX_VCPUS, &replay_guest_ops, rp,
-				  NULL, NULL)) {
+	                          NULL, NULL)) {
 		snprintf(err, errlen, "cannot create the engine");
 		goto out;
 	}
@@ -210,8 +210,9 @@ struct replay *replay_new(const struct ioreqd_cfg *cfg, unsigned domid, char *er
 			continue;
 		h = ioreqd_builtin_hook_find(c->hook);
 		if (!h) {
-			snprintf(err, errlen, "%s:%u: device %s: hook '%s' is not built in",
-				 cfg->path, c->hook_line, c->name, c->hook);
+			snprintf(err, errlen,
+			         "%s:%u: device %s: hook '%s' is not built in", cfg->path,
+			         c->hook_line, c->name, c->hook);
 			goto out;
 		}
 		if (ioreqd_dm_add(rp->dm, cfg, i, h, NULL, err, errlen) < 0)

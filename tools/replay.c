@@ -50,11 +50,11 @@ struct opts {
 static void usage(FILE *fp)
 {
 	fprintf(fp, "usage: ioreqd-replay -c CONFIG [-r OUT] [-q] [-v] TRACE\n"
-		    "  -c CONFIG  the devices to replay against (ioreqd.conf format)\n"
-		    "  -r OUT     write the trace again with this replay's results\n"
-		    "  -q         print only the summary\n"
-		    "  -v         more logging from the hooks (repeat for debug)\n"
-		    "exit: 0 no differences, 1 differences, 2 error\n");
+	            "  -c CONFIG  the devices to replay against (ioreqd.conf format)\n"
+	            "  -r OUT     write the trace again with this replay's results\n"
+	            "  -q         print only the summary\n"
+	            "  -v         more logging from the hooks (repeat for debug)\n"
+	            "exit: 0 no differences, 1 differences, 2 error\n");
 }
 
 /* Read a whole file.  @return 0 or a negative errno. */
@@ -69,7 +69,8 @@ static int slurp(const char *path, uint8_t **buf, size_t *len)
 	*len = 0;
 	if (!fp)
 		return -errno;
-	if (fseek(fp, 0, SEEK_END) < 0 || (n = ftell(fp)) < 0 || fseek(fp, 0, SEEK_SET) < 0) {
+	if (fseek(fp, 0, SEEK_END) < 0 || (n = ftell(fp)) < 0 ||
+	    fseek(fp, 0, SEEK_SET) < 0) {
 		rc = -EIO;
 		goto out;
 	}
@@ -107,8 +108,8 @@ static ioreq_t make_req(const struct ioreqd_trace_rec *r)
 	q.state = STATE_IOREQ_READY;
 	q.dir = r->is_read ? IOREQ_READ : IOREQ_WRITE;
 	q.type = r->space == IOREQD_SPACE_PIO    ? IOREQ_TYPE_PIO
-		 : r->space == IOREQD_SPACE_MMIO ? IOREQ_TYPE_COPY
-						 : IOREQ_TYPE_PCI_CONFIG;
+	         : r->space == IOREQD_SPACE_MMIO ? IOREQ_TYPE_COPY
+	                                         : IOREQ_TYPE_PCI_CONFIG;
 	return q;
 }
 
@@ -116,7 +117,8 @@ static ioreq_t make_req(const struct ioreqd_trace_rec *r)
  * Replay one record.  @return the result, with the read value in *data;
  * IOREQD_TRACE_RES_COUNT if the engine refused the request.
  */
-static unsigned replay_one(struct replay *rp, const struct ioreqd_trace_rec *r, uint64_t *data)
+static unsigned replay_one(struct replay *rp, const struct ioreqd_trace_rec *r,
+                           uint64_t *data)
 {
 	struct ioreqd_engine *e = replay_engine(rp);
 	const struct ioreqd_engine_stats *st = ioreqd_engine_stats(e);
@@ -212,7 +214,7 @@ int main(int argc, char **argv)
 	ioreqd_log_init("ioreqd-replay", IOREQD_LOG_TO_STDERR, o.verbose);
 	if ((rc = ioreqd_cfg_load(o.config, &cfg, err, sizeof(err))) < 0) {
 		fprintf(stderr, "ioreqd-replay: error: %s\n",
-			rc == -EINVAL ? err : strerror(-rc));
+		        rc == -EINVAL ? err : strerror(-rc));
 		goto out;
 	}
 	if ((rc = slurp(o.trace, &buf, &len)) < 0) {
@@ -231,7 +233,8 @@ int main(int argc, char **argv)
 	if (o.record) {
 		w = ioreqd_trace_writer_new(fopen(o.record, "wb"), &rd.hdr);
 		if (!w) {
-			fprintf(stderr, "ioreqd-replay: error: %s: %s\n", o.record, strerror(errno));
+			fprintf(stderr, "ioreqd-replay: error: %s: %s\n", o.record,
+			        strerror(errno));
 			goto out;
 		}
 	}
@@ -241,24 +244,28 @@ int main(int argc, char **argv)
 		bool differs = false;
 
 		if (res == IOREQD_TRACE_RES_COUNT) {
-			fprintf(stderr, "ioreqd-replay: error: %s: record %" PRIu64
-				": the engine refused the request\n", o.trace, rd.index - 1);
+			fprintf(stderr,
+			        "ioreqd-replay: error: %s: record %" PRIu64
+			        ": the engine refused the request\n",
+			        o.trace, rd.index - 1);
 			goto out;
 		}
-		if (r.result != IOREQD_TRACE_RES_UNKNOWN || (r.is_read &&
-		    (r.flags & IOREQD_TRACE_F_DATA_VALID))) {
+		if (r.result != IOREQD_TRACE_RES_UNKNOWN ||
+		    (r.is_read && (r.flags & IOREQD_TRACE_F_DATA_VALID))) {
 			compared++;
-			differs = !same_result(r.result, res) && r.result != IOREQD_TRACE_RES_UNKNOWN;
+			differs = !same_result(r.result, res) &&
+			          r.result != IOREQD_TRACE_RES_UNKNOWN;
 			differs |= r.is_read && (r.flags & IOREQD_TRACE_F_DATA_VALID) &&
-				   r.data != data;
+			           r.data != data;
 		}
 		if (differs) {
 			if (!o.quiet && diffs < REPLAY_MAX_SHOWN)
-				printf("record %" PRIu64 ": v%u %s %s 0x%" PRIx64 "/%u: recorded 0x%"
-				       PRIx64 " (%s), replayed 0x%" PRIx64 " (%s)\n",
+				printf("record %" PRIu64 ": v%u %s %s 0x%" PRIx64
+				       "/%u: recorded 0x%" PRIx64
+				       " (%s), replayed 0x%" PRIx64 " (%s)\n",
 				       rd.index - 1, r.vcpu, ioreqd_space_name(r.space),
-				       r.is_read ? "read" : "write", r.addr, r.size, r.data,
-				       ioreqd_trace_result_name(r.result), data,
+				       r.is_read ? "read" : "write", r.addr, r.size,
+				       r.data, ioreqd_trace_result_name(r.result), data,
 				       ioreqd_trace_result_name(res));
 			diffs++;
 		}
@@ -269,28 +276,32 @@ int main(int argc, char **argv)
 			out.result = (uint8_t)res;
 			out.flags = IOREQD_TRACE_F_DATA_VALID;
 			if (ioreqd_trace_writer_add(w, &out) < 0) {
-				fprintf(stderr, "ioreqd-replay: error: %s: write error\n", o.record);
+				fprintf(stderr, "ioreqd-replay: error: %s: write error\n",
+				        o.record);
 				goto out;
 			}
 		}
 	}
 	if (rc < 0) {
-		fprintf(stderr, "ioreqd-replay: error: %s: record %" PRIu64 ": %s\n", o.trace, rd.index,
-			why);
+		fprintf(stderr, "ioreqd-replay: error: %s: record %" PRIu64 ": %s\n",
+		        o.trace, rd.index, why);
 		goto out;
 	}
 	if (w) {
 		rc = ioreqd_trace_writer_free(w);
 		w = NULL;
 		if (rc < 0) {
-			fprintf(stderr, "ioreqd-replay: error: %s: write error\n", o.record);
+			fprintf(stderr, "ioreqd-replay: error: %s: write error\n",
+			        o.record);
 			goto out;
 		}
 	}
 	if (diffs > REPLAY_MAX_SHOWN && !o.quiet)
-		printf("(%" PRIu64 " more differences not shown)\n", diffs - REPLAY_MAX_SHOWN);
+		printf("(%" PRIu64 " more differences not shown)\n",
+		       diffs - REPLAY_MAX_SHOWN);
 	printf("ioreqd-replay: %" PRIu64 " records, %" PRIu64 " compared, %" PRIu64
-	       " differ\n", rd.index, compared, diffs);
+	       " differ\n",
+	       rd.index, compared, diffs);
 	status = diffs ? 1 : 0;
 out:
 	ioreqd_trace_writer_free(w);

@@ -31,7 +31,7 @@ struct replay;
  * @return the replay state, or NULL.
  */
 struct replay *replay_new(const struct ioreqd_cfg *cfg, unsigned domid, char *err,
-			  size_t errlen);
+                          size_t errlen);
 
 /** Run every device's fini and free everything (NULL is fine). */
 void replay_free(struct replay *rp);

@@ -185,7 +185,8 @@ static void start_io(struct ioreqd_vblk *b, ioreqd_virtq_req_t *req, uint32_t ty
 		r->data_len = in_len - 1;
 		k = take_iov(r, in, n, 0, r->data_len);
 		rc = k < 0 ? k
-		           : ioreqd_blkio_readv(b->io, r->iov, (unsigned)k, sector * SECTOR, r);
+		           : ioreqd_blkio_readv(b->io, r->iov, (unsigned)k,
+		                                sector * SECTOR, r);
 		b->st.reads++;
 	} else if (type == IOREQD_VBLK_T_OUT) {
 		const struct iovec *out = ioreqd_virtq_req_out(req, &n);
@@ -193,8 +194,8 @@ static void start_io(struct ioreqd_vblk *b, ioreqd_virtq_req_t *req, uint32_t ty
 		r->data_len = out_len - 16;
 		k = take_iov(r, out, n, 16, r->data_len);
 		rc = k < 0 ? k
-		           : ioreqd_blkio_writev(b->io, r->iov, (unsigned)k, sector * SECTOR,
-		                                 r);
+		           : ioreqd_blkio_writev(b->io, r->iov, (unsigned)k,
+		                                 sector * SECTOR, r);
 		b->st.writes++;
 	} else {
 		r->iov = r->inl;
@@ -225,7 +226,8 @@ static void start_zero(struct ioreqd_vblk *b, ioreqd_virtq_req_t *req, uint32_t 
 	int mode, rc;
 
 	if (discard ? !b->can_punch : !(b->can_zero || b->can_punch)) {
-		refuse(b, req, IOREQD_VBLK_S_UNSUPP, "not supported by the backing", type);
+		refuse(b, req, IOREQD_VBLK_S_UNSUPP, "not supported by the backing",
+		       type);
 		return;
 	}
 	if (b->ro) {
@@ -242,7 +244,8 @@ static void start_zero(struct ioreqd_vblk *b, ioreqd_virtq_req_t *req, uint32_t 
 		return;
 	}
 	if (seg.num_sectors == 0 || !in_range(b, seg.sector, seg.num_sectors)) {
-		refuse(b, req, IOREQD_VBLK_S_IOERR, "sector range outside the disk", type);
+		refuse(b, req, IOREQD_VBLK_S_IOERR, "sector range outside the disk",
+		       type);
 		return;
 	}
 	/* A punched hole reads back as zeroes too: the unmap flag allows it. */
@@ -292,7 +295,8 @@ static void handle(struct ioreqd_vblk *b, ioreqd_virtq_req_t *req)
 		return;
 	}
 	if (out_len < sizeof(hdr)) {
-		refuse(b, req, IOREQD_VBLK_S_IOERR, "header shorter than 16 bytes", UINT32_MAX);
+		refuse(b, req, IOREQD_VBLK_S_IOERR, "header shorter than 16 bytes",
+		       UINT32_MAX);
 		return;
 	}
 	ioreqd_virtq_req_read(req, 0, &hdr, sizeof(hdr));
@@ -320,8 +324,8 @@ static void handle(struct ioreqd_vblk *b, ioreqd_virtq_req_t *req)
 			return;
 		}
 		if (!in_range(b, hdr.sector, data / SECTOR)) {
-			refuse(b, req, IOREQD_VBLK_S_IOERR, "sector range outside the disk",
-			       hdr.type);
+			refuse(b, req, IOREQD_VBLK_S_IOERR,
+			       "sector range outside the disk", hdr.type);
 			return;
 		}
 		if (data == 0) {
@@ -445,13 +449,13 @@ static int open_disk(struct ioreqd_vblk *b, const char *path)
 		if (ioctl(b->fd, BLKSSZGET, &ssz) == 0 && ssz >= (int)SECTOR)
 			b->blk_size = (uint32_t)ssz;
 	} else {
-		return b->host->cfg_error(b->dev, "path",
-		                          "'%s' is neither a file nor a block device", path);
+		return b->host->cfg_error(
+		    b->dev, "path", "'%s' is neither a file nor a block device", path);
 	}
 	b->sectors = bytes / SECTOR;
 	if (b->sectors == 0)
-		return b->host->cfg_error(b->dev, "path",
-		                          "'%s' is smaller than one 512-byte sector", path);
+		return b->host->cfg_error(
+		    b->dev, "path", "'%s' is smaller than one 512-byte sector", path);
 	if (bytes % SECTOR)
 		b->host->log(b->dev, IOREQD_LOG_WARN,
 		             "'%s': the last %" PRIu64 " bytes are not a whole sector; "
@@ -476,7 +480,8 @@ static int read_config(struct ioreqd_vblk *b)
 		                          IOREQD_VBLK_ID_BYTES);
 	strncpy(b->serial, serial, sizeof(b->serial));
 	if (!path || !*path)
-		return b->host->cfg_error(b->dev, "path", "required: the disk file or device");
+		return b->host->cfg_error(b->dev, "path",
+		                          "required: the disk file or device");
 	return open_disk(b, path);
 }
 
@@ -522,11 +527,12 @@ int ioreqd_vblk_new(const struct ioreqd_host *host, ioreqd_dev_t *dev,
 		goto out;
 	rc = ioreqd_blkio_new(b->fd, b->queue_max, vblk_done, b, &b->io);
 	if (rc < 0) {
-		rc = host->cfg_error(dev, NULL, "cannot set up io_uring: %s%s", strerror(-rc),
-		                     rc == -EPERM || rc == -ENOSYS
-		                         ? " (is kernel.io_uring_disabled set, or io_uring "
-		                           "blocked by a container?)"
-		                         : "");
+		rc = host->cfg_error(
+		    dev, NULL, "cannot set up io_uring: %s%s", strerror(-rc),
+		    rc == -EPERM || rc == -ENOSYS
+		        ? " (is kernel.io_uring_disabled set, or io_uring "
+		          "blocked by a container?)"
+		        : "");
 		goto out;
 	}
 	b->watch = host->watch_new(dev, ioreqd_blkio_event_fd(b->io), IOREQD_WATCH_READ,

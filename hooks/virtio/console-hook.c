@@ -36,7 +36,8 @@ static void cons_stats(void *state, ioreqd_stats_emit_fn emit, void *ctx)
 	emit(ctx, "device", "tx_bytes", st.tx_bytes);
 	emit(ctx, "device", "rx_waits", st.rx_waits);
 	emit(ctx, "device", "bad_buffer", st.bad_buffer);
-	emit(ctx, "device", "dropped", ioreqd_chardev_dropped(ioreqd_vcons_chardev(state)));
+	emit(ctx, "device", "dropped",
+	     ioreqd_chardev_dropped(ioreqd_vcons_chardev(state)));
 }
 
 static const struct vdev_model cons_model = {

@@ -59,12 +59,12 @@
 #define STATUS_CAP_LIST 0x0010u
 
 /* Capabilities, in the order of the list. */
-#define CAP_MSIX 0x40     /* 12 bytes */
-#define CAP_COMMON 0x50   /* 16 */
-#define CAP_NOTIFY 0x60   /* 20 */
-#define CAP_ISR 0x74      /* 16 */
-#define CAP_DEVICE 0x84   /* 16 */
-#define CAP_PCI_CFG 0x94  /* 20 */
+#define CAP_MSIX 0x40    /* 12 bytes */
+#define CAP_COMMON 0x50  /* 16 */
+#define CAP_NOTIFY 0x60  /* 20 */
+#define CAP_ISR 0x74     /* 16 */
+#define CAP_DEVICE 0x84  /* 16 */
+#define CAP_PCI_CFG 0x94 /* 20 */
 #define MSIX_CTRL (CAP_MSIX + 2)
 #define MSIX_ENABLE 0x8000u
 #define MSIX_FMASK 0x4000u
@@ -74,7 +74,13 @@
 #define PCI_CFG_DATA (CAP_PCI_CFG + 16)
 
 /* virtio_pci_cap.cfg_type */
-enum { VCAP_COMMON = 1, VCAP_NOTIFY = 2, VCAP_ISR = 3, VCAP_DEVICE = 4, VCAP_PCI_CFG = 5 };
+enum {
+	VCAP_COMMON = 1,
+	VCAP_NOTIFY = 2,
+	VCAP_ISR = 3,
+	VCAP_DEVICE = 4,
+	VCAP_PCI_CFG = 5
+};
 
 /* Regions of the BAR. */
 #define BAR_COMMON 0x0000u
@@ -136,7 +142,7 @@ struct vpci {
 	/* BAR0/1 as it is claimed */
 	bool mapped;
 	uint64_t map_base;
-	uint64_t told_base; /* where the log last put it (0: nowhere yet) */
+	uint64_t told_base;    /* where the log last put it (0: nowhere yet) */
 	uint64_t refused_base; /* the last overlap reported */
 	/* common configuration */
 	uint32_t dfselect, gfselect;
@@ -155,7 +161,7 @@ struct vpci {
 	uint64_t bad_access;
 	uint64_t irq_errors;
 	uint64_t msi_sent;
-	uint64_t msi_pended; /* events held back by a mask */
+	uint64_t msi_pended;  /* events held back by a mask */
 	uint64_t bar_refused; /* BAR placements range_map refused */
 };
 
@@ -352,7 +358,9 @@ static ioreqd_virtq_t *sel_queue(struct vpci *p, struct pci_queue **pq)
 
 static uint64_t *queue_addr(struct pci_queue *pq, uint32_t field)
 {
-	return field == C_QDESC ? &pq->desc : field == C_QDRIVER ? &pq->driver : &pq->device;
+	return field == C_QDESC     ? &pq->desc
+	       : field == C_QDRIVER ? &pq->driver
+	                            : &pq->device;
 }
 
 static uint64_t common_read(struct vpci *p, uint32_t field, unsigned shift)
@@ -365,13 +373,15 @@ static uint64_t common_read(struct vpci *p, uint32_t field, unsigned shift)
 	case C_DFSELECT:
 		return p->dfselect;
 	case C_DF:
-		return p->dfselect > 1
-		           ? 0
-		           : (uint32_t)(ioreqd_virtio_device_features(d) >> (32 * p->dfselect));
+		return p->dfselect > 1 ? 0
+		                       : (uint32_t)(ioreqd_virtio_device_features(d) >>
+		                                    (32 * p->dfselect));
 	case C_GFSELECT:
 		return p->gfselect;
 	case C_GF:
-		return p->gfselect > 1 ? 0 : (uint32_t)(p->drv_features >> (32 * p->gfselect));
+		return p->gfselect > 1
+		           ? 0
+		           : (uint32_t)(p->drv_features >> (32 * p->gfselect));
 	case C_MSIX:
 		return p->config_vector;
 	case C_NUMQ:
@@ -432,7 +442,8 @@ static const char *common_write(struct vpci *p, uint32_t field, unsigned shift,
 		if (p->gfselect <= 1) {
 			uint64_t mask = 0xffffffffull << (32 * p->gfselect);
 
-			p->drv_features = (p->drv_features & ~mask) | (val << (32 * p->gfselect));
+			p->drv_features =
+			    (p->drv_features & ~mask) | (val << (32 * p->gfselect));
 			ioreqd_virtio_set_driver_features(d, p->drv_features);
 		}
 		return NULL;
@@ -628,19 +639,21 @@ static bool bar_access(struct vpci *p, uint32_t off, unsigned size, bool is_read
 		return true;
 	}
 	case BAR_NOTIFY:
-		if (roff % NOTIFY_MULT || roff / NOTIFY_MULT >= p->nr_queues || size != 2 ||
-		    is_read) {
-			bad(p, where, is_read, size, off, "notify takes 16-bit writes of a queue");
+		if (roff % NOTIFY_MULT || roff / NOTIFY_MULT >= p->nr_queues ||
+		    size != 2 || is_read) {
+			bad(p, where, is_read, size, off,
+			    "notify takes 16-bit writes of a queue");
 			return false;
 		}
-		/* The queue is the one whose notify_off this is; the data is its index. */
+		/* The queue is the one whose notify_off this is; the data is its index.
+		 */
 		vdev_queue_notify(p->v, roff / NOTIFY_MULT);
 		return true;
 	case BAR_TABLE:
 		return table_access(p, roff, size, is_read, val, where);
 	case BAR_PBA:
-		if (roff + size > 8 * ((p->nr_vectors + 63) / 64) || (roff & (size - 1)) ||
-		    size < 4)
+		if (roff + size > 8 * ((p->nr_vectors + 63) / 64) ||
+		    (roff & (size - 1)) || size < 4)
 			break;
 		if (!is_read) {
 			bad(p, where, is_read, size, off, "the PBA is read-only");
@@ -670,7 +683,7 @@ static void update_bar(struct vpci *p)
 {
 	const struct ioreqd_host *host = p->v->host;
 	uint64_t bar = bar_address(p);
-	bool probing = (uint32_t)bar == (uint32_t)~(PCI_BAR_SIZE - 1) ||
+	bool probing = (uint32_t)bar == (uint32_t) ~(PCI_BAR_SIZE - 1) ||
 	               get32(&p->cfg[CFG_BAR1]) == 0xffffffffu;
 	bool want = (get16(&p->cfg[CFG_COMMAND]) & CMD_MEM) && bar && !probing &&
 	            bar <= UINT64_MAX - (PCI_BAR_SIZE - 1);
@@ -681,8 +694,8 @@ static void update_bar(struct vpci *p)
 		                       p->map_base + PCI_BAR_SIZE - 1);
 		if (rc < 0)
 			host->log_rl(p->v->dev, IOREQD_LOG_WARN,
-			             "virtio-pci: unmap BAR0 at 0x%" PRIx64 ": %s", p->map_base,
-			             strerror(-rc));
+			             "virtio-pci: unmap BAR0 at 0x%" PRIx64 ": %s",
+			             p->map_base, strerror(-rc));
 		p->mapped = false;
 	}
 	if (!want || p->mapped)
@@ -736,7 +749,8 @@ static enum ioreqd_fault_result cfg_access(struct vpci *p, ioreqd_fault_t *f)
 	uint16_t old_ctrl = get16(&p->cfg[MSIX_CTRL]);
 
 	if ((size != 1 && size != 2 && size != 4) || (off & 3) + size > 4) {
-		bad(p, "config space", is_read, size, off, "not 1, 2 or 4 bytes within a dword");
+		bad(p, "config space", is_read, size, off,
+		    "not 1, 2 or 4 bytes within a dword");
 		return IOREQD_FAULT_ERROR;
 	}
 	if (off >= PCI_CFG_SIZE) {
@@ -777,7 +791,8 @@ static enum ioreqd_fault_result cfg_access(struct vpci *p, ioreqd_fault_t *f)
 		touches_msix |= o == MSIX_CTRL + 1;
 	}
 	if (touches_bar) /* bits 3:0 say "64-bit memory", the rest is the size */
-		put32(&p->cfg[CFG_BAR0], (get32(&p->cfg[CFG_BAR0]) & ~(PCI_BAR_SIZE - 1)) | 0x4);
+		put32(&p->cfg[CFG_BAR0],
+		      (get32(&p->cfg[CFG_BAR0]) & ~(PCI_BAR_SIZE - 1)) | 0x4);
 	if (touches_bar || touches_cmd)
 		update_bar(p);
 	if (touches_msix || touches_cmd) {
@@ -919,18 +934,21 @@ static int vpci_init(struct vdev *v, void **tstate)
 
 	*tstate = NULL;
 	if (host->range_get(v->dev, 0, &space, &base, &last) < 0 ||
-	    space != IOREQD_SPACE_PCI || host->range_get(v->dev, 1, &space, &base, &last) == 0)
-		return host->cfg_error(v->dev, "transport",
-		                       "virtio-pci needs exactly one range: "
-		                       "pci = [SSSS:]BB:DD.F (the BAR is placed by the guest)");
+	    space != IOREQD_SPACE_PCI ||
+	    host->range_get(v->dev, 1, &space, &base, &last) == 0)
+		return host->cfg_error(
+		    v->dev, "transport",
+		    "virtio-pci needs exactly one range: "
+		    "pci = [SSSS:]BB:DD.F (the BAR is placed by the guest)");
 	host->range_get(v->dev, 0, &space, &base, &last);
 	if (host->cfg_irq(v->dev) >= 0)
-		return host->cfg_error(v->dev, "irq",
-		                       "virtio-pci takes no irq: it uses MSI-X, or INTx A of "
-		                       "its function");
+		return host->cfg_error(
+		    v->dev, "irq",
+		    "virtio-pci takes no irq: it uses MSI-X, or INTx A of "
+		    "its function");
 	if (v->params.num_queues > PCI_MAX_QUEUES)
-		return host->cfg_error(v->dev, NULL, "virtio-pci serves at most %u queues",
-		                       PCI_MAX_QUEUES);
+		return host->cfg_error(
+		    v->dev, NULL, "virtio-pci serves at most %u queues", PCI_MAX_QUEUES);
 	if (v->params.config_size > REGION)
 		return host->cfg_error(v->dev, NULL,
 		                       "virtio-pci: device config of %u bytes over 4 KiB",

@@ -44,9 +44,9 @@ enum ioreqd_space {
 /** What a handler tells the engine. */
 enum ioreqd_fault_result {
 	IOREQD_FAULT_HANDLED = 0, /**< done; a read's data has been set */
-	IOREQD_FAULT_PASS,        /**< not mine: give it to the handler installed before me */
-	IOREQD_FAULT_DEFER,       /**< I will complete it later (ioreqd_fault_advance) */
-	IOREQD_FAULT_ERROR,       /**< failed: a read returns all-ones, the error is counted */
+	IOREQD_FAULT_PASS,  /**< not mine: give it to the handler installed before me */
+	IOREQD_FAULT_DEFER, /**< I will complete it later (ioreqd_fault_advance) */
+	IOREQD_FAULT_ERROR, /**< failed: a read returns all-ones, the error is counted */
 };
 
 /** @return the guest address of the access (port, guest-physical, or PCI encoding). */
@@ -126,7 +126,7 @@ uint64_t ioreqd_fault_emulate(const ioreqd_fault_t *f, uint64_t old);
  * then holds what a read returned (or the write's data).
  */
 typedef void (*ioreqd_fault_done_fn)(const ioreqd_fault_t *f,
-				     enum ioreqd_fault_result res, void *arg);
+                                     enum ioreqd_fault_result res, void *arg);
 
 /**
  * Watch an access to its end (a chain-head tracer records what the handlers

@@ -61,18 +61,18 @@ struct ioreqd_hook_key {
 
 /** Services the daemon provides to hooks.  All calls are from the event loop thread. */
 struct ioreqd_host {
-	unsigned abi;  /**< IOREQD_HOOK_ABI of the daemon */
-	size_t size;   /**< sizeof(struct ioreqd_host) of the daemon */
+	unsigned abi; /**< IOREQD_HOOK_ABI of the daemon */
+	size_t size;  /**< sizeof(struct ioreqd_host) of the daemon */
 
 	/** Log a message prefixed with the domain and device name. */
 	void (*log)(ioreqd_dev_t *dev, enum ioreqd_log_level level, const char *fmt, ...)
-		__attribute__((format(printf, 3, 4)));
+	    __attribute__((format(printf, 3, 4)));
 	/**
 	 * Log at most a few messages per second for this device; use it for
 	 * anything a guest can trigger.
 	 */
-	void (*log_rl)(ioreqd_dev_t *dev, enum ioreqd_log_level level, const char *fmt, ...)
-		__attribute__((format(printf, 3, 4)));
+	void (*log_rl)(ioreqd_dev_t *dev, enum ioreqd_log_level level, const char *fmt,
+	               ...) __attribute__((format(printf, 3, 4)));
 
 	/** @return the device instance name ("uart0"). */
 	const char *(*dev_name)(ioreqd_dev_t *dev);
@@ -97,7 +97,7 @@ struct ioreqd_host {
 	 * @return -EINVAL, so a hook can `return host->cfg_error(...)`.
 	 */
 	int (*cfg_error)(ioreqd_dev_t *dev, const char *key, const char *fmt, ...)
-		__attribute__((format(printf, 3, 4)));
+	    __attribute__((format(printf, 3, 4)));
 	/** @return the device's "irq = N" value, or -1 when it has none. */
 	int (*cfg_irq)(ioreqd_dev_t *dev);
 
@@ -106,26 +106,26 @@ struct ioreqd_host {
 	 * section.  @return 0, or -ENOENT past the last one.
 	 */
 	int (*range_get)(ioreqd_dev_t *dev, unsigned idx, enum ioreqd_space *space,
-			 uint64_t *base, uint64_t *last);
+	                 uint64_t *base, uint64_t *last);
 	/**
 	 * Claim [base, last] for this device while running (a BAR moved) and
 	 * install the device's handler on it.  @return 0 or a negative errno.
 	 */
 	int (*range_map)(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t base,
-			 uint64_t last);
+	                 uint64_t last);
 	/**
 	 * Release a range claimed with range_map.  @return 0, -ENOENT, or
 	 * -EBUSY when called from an access on that very range (unmap it from
 	 * a timer instead).
 	 */
 	int (*range_unmap)(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t base,
-			   uint64_t last);
+	                   uint64_t last);
 
 	/** Set an ISA IRQ (x86) or SPI (Arm) line.  @return 0 or a negative errno. */
 	int (*irq_set_level)(ioreqd_dev_t *dev, unsigned irq, unsigned level);
 	/** Set a PCI INTx line of an SBDF.  @return 0 or a negative errno. */
 	int (*pci_intx_set_level)(ioreqd_dev_t *dev, uint32_t sbdf, unsigned intx,
-				  unsigned level);
+	                          unsigned level);
 	/** Inject an MSI.  @return 0 or a negative errno. */
 	int (*inject_msi)(ioreqd_dev_t *dev, uint64_t addr, uint32_t data);
 
@@ -148,7 +148,8 @@ struct ioreqd_host {
 	 * the watch is freed.  @return the watch or NULL.
 	 */
 	ioreqd_watch_t *(*watch_new)(ioreqd_dev_t *dev, int fd, unsigned events,
-				     void (*cb)(int fd, unsigned events, void *arg), void *arg);
+	                             void (*cb)(int fd, unsigned events, void *arg),
+	                             void *arg);
 	/** Stop and free a watch (NULL is fine). */
 	void (*watch_free)(ioreqd_watch_t *w);
 
@@ -196,11 +197,11 @@ struct ioreqd_host {
 	 * @return 0 or a negative errno.
 	 */
 	int (*stats_register)(ioreqd_dev_t *dev,
-			      void (*fn)(void *arg,
-					 void (*emit)(void *ctx, const char *group,
-						      const char *name, uint64_t value),
-					 void *ctx),
-			      void *arg);
+	                      void (*fn)(void *arg,
+	                                 void (*emit)(void *ctx, const char *group,
+	                                              const char *name, uint64_t value),
+	                                 void *ctx),
+	                      void *arg);
 
 	/**
 	 * Call @p fn (from the event loop) whenever the hypervisor says the
@@ -216,7 +217,7 @@ struct ioreqd_host {
 
 /** The emitter a statistics function of host->stats_register gets. */
 typedef void (*ioreqd_stats_emit_fn)(void *ctx, const char *group, const char *name,
-				     uint64_t value);
+                                     uint64_t value);
 
 /** The one symbol a hook exports. */
 struct ioreqd_hook {
@@ -280,7 +281,8 @@ struct ioreqd_hook {
 #define IOREQD_HOOK_DEFINE(name) const struct ioreqd_hook ioreqd_hook_##name
 #else
 #define IOREQD_HOOK_DEFINE(name)                                                         \
-	extern const struct ioreqd_hook ioreqd_hook __attribute__((visibility("default"))); \
+	extern const struct ioreqd_hook ioreqd_hook                                      \
+	    __attribute__((visibility("default")));                                      \
 	const struct ioreqd_hook ioreqd_hook
 #endif
 

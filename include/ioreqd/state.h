@@ -63,7 +63,7 @@ long ioreqd_state_len(ioreqd_state_t *st, uint16_t tag);
  * accept; the get calls set it themselves.
  */
 void ioreqd_state_fail(ioreqd_state_t *st, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* ---- for the daemon and tests: making and opening blobs ---- */
 

@@ -48,9 +48,9 @@
 enum ioreqd_trace_result {
 	IOREQD_TRACE_RES_UNKNOWN = 0, /* recorded before any handler decided */
 	IOREQD_TRACE_RES_HANDLED,
-	IOREQD_TRACE_RES_DEFERRED,    /* handled later, from a timer or event */
-	IOREQD_TRACE_RES_ERROR,       /* a handler failed: a read returned all-ones */
-	IOREQD_TRACE_RES_UNHANDLED,   /* nobody claimed it: a read returned all-ones */
+	IOREQD_TRACE_RES_DEFERRED,  /* handled later, from a timer or event */
+	IOREQD_TRACE_RES_ERROR,     /* a handler failed: a read returned all-ones */
+	IOREQD_TRACE_RES_UNHANDLED, /* nobody claimed it: a read returned all-ones */
 	IOREQD_TRACE_RES_COUNT
 };
 
@@ -64,7 +64,7 @@ struct ioreqd_trace_rec {
 	uint64_t addr;
 	uint64_t data;
 	uint16_t vcpu;
-	uint8_t space;  /* enum ioreqd_space */
+	uint8_t space; /* enum ioreqd_space */
 	uint8_t size;
 	uint8_t is_read;
 	uint8_t result; /* enum ioreqd_trace_result */
@@ -83,15 +83,15 @@ void ioreqd_trace_encode_rec(const struct ioreqd_trace_rec *r, uint8_t *out);
  * @return 0, or -EBADMSG (bad magic, short buffer, a field out of range) or
  * -EPROTONOSUPPORT (another version).
  */
-int ioreqd_trace_decode_header(const uint8_t *buf, size_t len, struct ioreqd_trace_header *h,
-			       const char **why);
+int ioreqd_trace_decode_header(const uint8_t *buf, size_t len,
+                               struct ioreqd_trace_header *h, const char **why);
 
 /**
  * Decode and validate one record on its own (time order is the reader's job).
  * @return 0 or -EBADMSG with a static reason in *why.
  */
 int ioreqd_trace_decode_rec(const uint8_t *buf, size_t len, struct ioreqd_trace_rec *r,
-			    const char **why);
+                            const char **why);
 
 /** @return "handled", "unhandled", ... for a result (or "?"). */
 const char *ioreqd_trace_result_name(unsigned result);
@@ -102,7 +102,7 @@ struct ioreqd_trace_reader {
 	size_t len;
 	size_t pos;
 	uint64_t last_ns;
-	uint64_t index;     /* records returned so far */
+	uint64_t index; /* records returned so far */
 	struct ioreqd_trace_header hdr;
 };
 
@@ -110,8 +110,8 @@ struct ioreqd_trace_reader {
  * Start reading a trace of @p len bytes at @p buf (kept, not copied).
  * @return 0 or an error from ioreqd_trace_decode_header.
  */
-int ioreqd_trace_reader_init(struct ioreqd_trace_reader *rd, const uint8_t *buf, size_t len,
-			     const char **why);
+int ioreqd_trace_reader_init(struct ioreqd_trace_reader *rd, const uint8_t *buf,
+                             size_t len, const char **why);
 
 /**
  * Read the next record.
@@ -120,7 +120,7 @@ int ioreqd_trace_reader_init(struct ioreqd_trace_reader *rd, const uint8_t *buf,
  * record's index is rd->index).
  */
 int ioreqd_trace_next(struct ioreqd_trace_reader *rd, struct ioreqd_trace_rec *r,
-		      const char **why);
+                      const char **why);
 
 /** A trace writer: buffered, owned. */
 struct ioreqd_trace_writer;
@@ -130,13 +130,15 @@ struct ioreqd_trace_writer;
  * now on and closes it in _free) and write its header.
  * @return the writer, or NULL (errno set; @p fp is closed).
  */
-struct ioreqd_trace_writer *ioreqd_trace_writer_new(FILE *fp, const struct ioreqd_trace_header *h);
+struct ioreqd_trace_writer *ioreqd_trace_writer_new(FILE *fp,
+                                                    const struct ioreqd_trace_header *h);
 
 /**
  * Append one record (its time is clamped so that it never decreases).
  * @return 0 or -EIO after a write error (later calls keep failing).
  */
-int ioreqd_trace_writer_add(struct ioreqd_trace_writer *w, const struct ioreqd_trace_rec *r);
+int ioreqd_trace_writer_add(struct ioreqd_trace_writer *w,
+                            const struct ioreqd_trace_rec *r);
 
 /** Flush buffered records.  @return 0 or -EIO. */
 int ioreqd_trace_writer_flush(struct ioreqd_trace_writer *w);

@@ -25,7 +25,7 @@
 _Static_assert(sizeof(buf_ioreq_t) == 8, "buf_ioreq_t must be Xen's 8-byte layout");
 _Static_assert(sizeof(buffered_iopage_t) <= 4096, "buffered_iopage_t must fit a page");
 _Static_assert(offsetof(buffered_iopage_t, write_pointer) == 4,
-	       "read_pointer and write_pointer must form one 64-bit word");
+               "read_pointer and write_pointer must form one 64-bit word");
 
 /* Addresses Xen will buffer (hvm_buffered_io_send): the low MiB. */
 #define BUF_ADDR_LIMIT 0xfffffull
@@ -65,21 +65,22 @@ static void resync(buffered_iopage_t *bp, uint32_t rd, uint32_t wr)
 	uint64_t next = ((uint64_t)wr << 32) | wr;
 
 	/* If Xen moved the pointers meanwhile, the next drain looks again. */
-	__atomic_compare_exchange_n((ptr_pair_t *)bp, &want, next, false, __ATOMIC_ACQ_REL,
-				    __ATOMIC_ACQUIRE);
+	__atomic_compare_exchange_n((ptr_pair_t *)bp, &want, next, false,
+	                            __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
 }
 
 static bool entry_valid(struct ioreqd_engine *e, const buf_ioreq_t *s, unsigned size)
 {
 	if (s->dir != IOREQ_WRITE) {
 		ioreqd_engine_reject(e, IOREQD_REJ_BUFRING, IOREQD_VCPU_NONE, s->addr,
-				     "buffered read");
+		                     "buffered read");
 		return false;
 	}
 	if (s->type == IOREQ_TYPE_PIO) {
 		if (size > 4 || s->addr + size - 1 > 0xffff) {
-			ioreqd_engine_reject(e, IOREQD_REJ_BUFRING, IOREQD_VCPU_NONE, s->addr,
-					     "buffered port write of size %u", size);
+			ioreqd_engine_reject(e, IOREQD_REJ_BUFRING, IOREQD_VCPU_NONE,
+			                     s->addr, "buffered port write of size %u",
+			                     size);
 			return false;
 		}
 		return true;
@@ -88,12 +89,12 @@ static bool entry_valid(struct ioreqd_engine *e, const buf_ioreq_t *s, unsigned 
 	if (s->type == IOREQ_TYPE_COPY || s->type == IOREQ_TYPE_TIMEOFFSET)
 		return true;
 	ioreqd_engine_reject(e, IOREQD_REJ_BUFRING, IOREQD_VCPU_NONE, s->addr,
-			     "buffered entry of type %u", s->type);
+	                     "buffered entry of type %u", s->type);
 	return false;
 }
 
 static void dispatch_entry(struct ioreqd_engine *e, const buf_ioreq_t *s, unsigned size,
-			   uint64_t data)
+                           uint64_t data)
 {
 	if (s->type == IOREQ_TYPE_TIMEOFFSET) {
 		e->stats.timeoffset++;
@@ -101,8 +102,9 @@ static void dispatch_entry(struct ioreqd_engine *e, const buf_ioreq_t *s, unsign
 			e->ops.timeoffset(e->opaque, (int64_t)data);
 		return;
 	}
-	ioreqd_engine_post_write(e, s->type == IOREQ_TYPE_PIO ? IOREQD_SPACE_PIO : IOREQD_SPACE_MMIO,
-				 s->addr & BUF_ADDR_LIMIT, size, data);
+	ioreqd_engine_post_write(
+	    e, s->type == IOREQ_TYPE_PIO ? IOREQD_SPACE_PIO : IOREQD_SPACE_MMIO,
+	    s->addr & BUF_ADDR_LIMIT, size, data);
 }
 
 unsigned ioreqd_engine_drain_buffered(struct ioreqd_engine *e, buffered_iopage_t *bp)
@@ -118,8 +120,8 @@ unsigned ioreqd_engine_drain_buffered(struct ioreqd_engine *e, buffered_iopage_t
 		return 0;
 	if (avail > IOREQ_BUFFER_SLOT_NUM) {
 		ioreqd_engine_reject(e, IOREQD_REJ_BUFRING, IOREQD_VCPU_NONE, 0,
-				     "ring pointers rd %u wr %u are %u apart (max %u)", rd, wr,
-				     avail, IOREQ_BUFFER_SLOT_NUM);
+		                     "ring pointers rd %u wr %u are %u apart (max %u)",
+		                     rd, wr, avail, IOREQ_BUFFER_SLOT_NUM);
 		resync(bp, rd, wr);
 		return 0;
 	}

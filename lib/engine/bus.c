@@ -116,7 +116,7 @@ static const char *check_bounds(enum ioreqd_space space, uint64_t base, uint64_t
 }
 
 int ioreqd_bus_add(struct ioreqd_bus *bus, enum ioreqd_space space, uint64_t base,
-		   uint64_t last, struct ioreqd_range **out, const char **why)
+                   uint64_t last, struct ioreqd_range **out, const char **why)
 {
 	const char *reason = NULL;
 	struct ioreqd_range *r = NULL;
@@ -185,20 +185,22 @@ out:
 }
 
 int ioreqd_bus_add_sized(struct ioreqd_bus *bus, enum ioreqd_space space, uint64_t base,
-			 uint64_t size, struct ioreqd_range **out, const char **why)
+                         uint64_t size, struct ioreqd_range **out, const char **why)
 {
 	if (size == 0 || base + (size - 1) < base) {
 		if (out)
 			*out = NULL;
 		if (why)
-			*why = size == 0 ? "range has size 0" : "range wraps around the address space";
+			*why = size == 0 ? "range has size 0"
+			                 : "range wraps around the address space";
 		return -EINVAL;
 	}
 	return ioreqd_bus_add(bus, space, base, base + (size - 1), out, why);
 }
 
-struct ioreqd_range *ioreqd_bus_find(const struct ioreqd_bus *bus, enum ioreqd_space space,
-				     uint64_t base, uint64_t last)
+struct ioreqd_range *ioreqd_bus_find(const struct ioreqd_bus *bus,
+                                     enum ioreqd_space space, uint64_t base,
+                                     uint64_t last)
 {
 	const struct space_map *m;
 	long at;
@@ -233,7 +235,7 @@ int ioreqd_bus_remove(struct ioreqd_bus *bus, struct ioreqd_range *range)
 }
 
 int ioreqd_bus_claim(struct ioreqd_bus *bus, enum ioreqd_space space, uint64_t base,
-		     uint64_t last, struct ioreqd_range **out, const char **why)
+                     uint64_t last, struct ioreqd_range **out, const char **why)
 {
 	struct ioreqd_range *r = ioreqd_bus_find(bus, space, base, last);
 
@@ -258,7 +260,7 @@ int ioreqd_bus_claim(struct ioreqd_bus *bus, enum ioreqd_space space, uint64_t b
 }
 
 int ioreqd_bus_release(struct ioreqd_bus *bus, struct ioreqd_range *range,
-		       struct ioreqd_hnode *node)
+                       struct ioreqd_hnode *node)
 {
 	int rc;
 
@@ -275,8 +277,9 @@ int ioreqd_bus_release(struct ioreqd_bus *bus, struct ioreqd_range *range,
 	return rc < 0 ? rc : 1;
 }
 
-struct ioreqd_range *ioreqd_bus_lookup(const struct ioreqd_bus *bus, enum ioreqd_space space,
-				       uint64_t addr, unsigned size)
+struct ioreqd_range *ioreqd_bus_lookup(const struct ioreqd_bus *bus,
+                                       enum ioreqd_space space, uint64_t addr,
+                                       unsigned size)
 {
 	const struct space_map *m;
 	uint64_t end;
@@ -300,7 +303,7 @@ unsigned ioreqd_bus_count(const struct ioreqd_bus *bus, enum ioreqd_space space)
 }
 
 int ioreqd_bus_foreach(const struct ioreqd_bus *bus,
-		       int (*fn)(struct ioreqd_range *r, void *arg), void *arg)
+                       int (*fn)(struct ioreqd_range *r, void *arg), void *arg)
 {
 	for (unsigned s = 0; s < IOREQD_SPACE_COUNT; s++) {
 		const struct space_map *m = &bus->map[s];

@@ -35,9 +35,9 @@ typedef enum ioreqd_fault_result (*ioreqd_handler_fn)(ioreqd_fault_t *f, void *o
 
 /** What a caller installs on a range. */
 struct ioreqd_handler {
-	const char *name;       /* for statistics and logs; must outlive the node */
+	const char *name; /* for statistics and logs; must outlive the node */
 	ioreqd_handler_fn fn;
-	void *opaque;           /* passed to fn */
+	void *opaque; /* passed to fn */
 	enum ioreqd_order order;
 };
 
@@ -52,16 +52,16 @@ struct ioreqd_counters {
 };
 
 /** PCI helpers: Xen's SBDF/config address encoding. */
-#define IOREQD_PCI_SBDF(seg, bus, dev, fn)                                                \
-	((uint32_t)(((uint32_t)(seg) << 16) | ((uint32_t)(bus) << 8) | ((uint32_t)(dev) << 3) | \
-		    (uint32_t)(fn)))
+#define IOREQD_PCI_SBDF(seg, bus, dev, fn)                                               \
+	((uint32_t)(((uint32_t)(seg) << 16) | ((uint32_t)(bus) << 8) |                   \
+	            ((uint32_t)(dev) << 3) | (uint32_t)(fn)))
 #define IOREQD_PCI_ADDR(sbdf, reg) (((uint64_t)(sbdf) << 32) | (uint32_t)(reg))
 
 struct ioreqd_pci_addr {
 	uint16_t seg;
 	uint8_t bus;
-	uint8_t dev;  /* 0..31 */
-	uint8_t fn;   /* 0..7 */
+	uint8_t dev; /* 0..31 */
+	uint8_t fn;  /* 0..7 */
 	uint32_t reg;
 };
 
@@ -88,11 +88,11 @@ void ioreqd_bus_free(struct ioreqd_bus *bus);
  * @return 0 or a negative errno.
  */
 int ioreqd_bus_add(struct ioreqd_bus *bus, enum ioreqd_space space, uint64_t base,
-		   uint64_t last, struct ioreqd_range **out, const char **why);
+                   uint64_t last, struct ioreqd_range **out, const char **why);
 
 /** Same as ioreqd_bus_add but with (base, size); size 0 and overflow are rejected. */
 int ioreqd_bus_add_sized(struct ioreqd_bus *bus, enum ioreqd_space space, uint64_t base,
-			 uint64_t size, struct ioreqd_range **out, const char **why);
+                         uint64_t size, struct ioreqd_range **out, const char **why);
 
 /**
  * Claim [base, last] for one more user: the identical existing range (its
@@ -102,7 +102,7 @@ int ioreqd_bus_add_sized(struct ioreqd_bus *bus, enum ioreqd_space space, uint64
  * @return 0 or a negative errno (with *why as for ioreqd_bus_add).
  */
 int ioreqd_bus_claim(struct ioreqd_bus *bus, enum ioreqd_space space, uint64_t base,
-		     uint64_t last, struct ioreqd_range **out, const char **why);
+                     uint64_t last, struct ioreqd_range **out, const char **why);
 
 /**
  * Undo one claim: uninstall @p node (NULL if none was installed) and remove
@@ -112,11 +112,12 @@ int ioreqd_bus_claim(struct ioreqd_bus *bus, enum ioreqd_space space, uint64_t b
  * chain is running for an access.
  */
 int ioreqd_bus_release(struct ioreqd_bus *bus, struct ioreqd_range *range,
-		       struct ioreqd_hnode *node);
+                       struct ioreqd_hnode *node);
 
 /** @return the range exactly [base, last] in @p space, or NULL. */
-struct ioreqd_range *ioreqd_bus_find(const struct ioreqd_bus *bus, enum ioreqd_space space,
-				     uint64_t base, uint64_t last);
+struct ioreqd_range *ioreqd_bus_find(const struct ioreqd_bus *bus,
+                                     enum ioreqd_space space, uint64_t base,
+                                     uint64_t last);
 
 /**
  * Remove a range and free its chain.  @return 0, -ENOENT, or -EBUSY while the
@@ -129,15 +130,16 @@ int ioreqd_bus_remove(struct ioreqd_bus *bus, struct ioreqd_range *range);
  * An access that straddles a range boundary, or wraps, finds nothing.
  * @return the range or NULL.  O(log n).
  */
-struct ioreqd_range *ioreqd_bus_lookup(const struct ioreqd_bus *bus, enum ioreqd_space space,
-				       uint64_t addr, unsigned size);
+struct ioreqd_range *ioreqd_bus_lookup(const struct ioreqd_bus *bus,
+                                       enum ioreqd_space space, uint64_t addr,
+                                       unsigned size);
 
 /** @return how many ranges @p space holds. */
 unsigned ioreqd_bus_count(const struct ioreqd_bus *bus, enum ioreqd_space space);
 
 /** Call @p fn for every range of every space, in address order. Stops on non-zero. */
 int ioreqd_bus_foreach(const struct ioreqd_bus *bus,
-		       int (*fn)(struct ioreqd_range *r, void *arg), void *arg);
+                       int (*fn)(struct ioreqd_range *r, void *arg), void *arg);
 
 /** @return "pio", "mmio" or "pci" (the config file's words), "?" out of range. */
 const char *ioreqd_space_name(enum ioreqd_space space);
@@ -157,7 +159,7 @@ void *ioreqd_range_owner(const struct ioreqd_range *r);
  * @return 0, -EINVAL for a NULL fn or bad order, -ENOMEM.
  */
 int ioreqd_range_install(struct ioreqd_range *r, const struct ioreqd_handler *h,
-			 struct ioreqd_hnode **out, bool *had_prev);
+                         struct ioreqd_hnode **out, bool *had_prev);
 
 /**
  * Remove one handler, wherever it sits in the chain.  @return 0, -ENOENT, or

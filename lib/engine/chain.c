@@ -16,7 +16,7 @@
 #include "engine-internal.h"
 
 int ioreqd_range_install(struct ioreqd_range *r, const struct ioreqd_handler *h,
-			 struct ioreqd_hnode **out, bool *had_prev)
+                         struct ioreqd_hnode **out, bool *had_prev)
 {
 	struct ioreqd_hnode *n, **pp;
 
@@ -108,7 +108,7 @@ unsigned ioreqd_range_chain_length(const struct ioreqd_range *r)
 }
 
 enum ioreqd_fault_result ioreqd_chain_run(struct ioreqd_hnode *start, ioreqd_fault_t *f,
-					  struct ioreqd_hnode **decider)
+                                          struct ioreqd_hnode **decider)
 {
 	for (struct ioreqd_hnode *n = start; n; n = n->next) {
 		enum ioreqd_fault_result res;

@@ -47,7 +47,7 @@ struct stream {
 };
 
 static void say(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void say(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -273,7 +273,8 @@ static int parse(const uint8_t *buf, size_t len, struct stream *s, char *err,
 	version = (uint32_t)get_le(buf + 8, 4);
 	if (version != IOREQD_DEVSTATE_VERSION) {
 		say(err, errlen,
-		    "stream format version %" PRIu32 " is not this ioreqd's (%u): save it "
+		    "stream format version %" PRIu32
+		    " is not this ioreqd's (%u): save it "
 		    "again with the ioreqd that will load it",
 		    version, IOREQD_DEVSTATE_VERSION);
 		return -EPROTONOSUPPORT;
@@ -305,15 +306,18 @@ static int parse(const uint8_t *buf, size_t len, struct stream *s, char *err,
 		struct record *r = &s->recs[i];
 		size_t rlen, p;
 
-		if (end - off < 4 || (rlen = (size_t)get_le(buf + off, 4)) > end - off - 4)
+		if (end - off < 4 ||
+		    (rlen = (size_t)get_le(buf + off, 4)) > end - off - 4)
 			goto bad;
 		p = off + 4;
 		off = p + rlen;
-		if (off - p < 2 || (r->name_len = (size_t)get_le(buf + p, 2)) > off - p - 2)
+		if (off - p < 2 ||
+		    (r->name_len = (size_t)get_le(buf + p, 2)) > off - p - 2)
 			goto bad;
 		r->name = (const char *)buf + p + 2;
 		p += 2 + r->name_len;
-		if (off - p < 2 || (r->hook_len = (size_t)get_le(buf + p, 2)) > off - p - 2)
+		if (off - p < 2 ||
+		    (r->hook_len = (size_t)get_le(buf + p, 2)) > off - p - 2)
 			goto bad;
 		r->hook = (const char *)buf + p + 2;
 		p += 2 + r->hook_len;
@@ -330,7 +334,7 @@ static int parse(const uint8_t *buf, size_t len, struct stream *s, char *err,
 		    memchr(r->hook, 0, r->hook_len))
 			goto bad;
 		continue;
-bad:
+	bad:
 		say(err, errlen, "corrupt: record %" PRIu32 " is malformed", i + 1);
 		return -EBADMSG;
 	}
@@ -363,7 +367,8 @@ static int match(struct ioreqd_dm *dm, struct stream *s, char *err, size_t errle
 		}
 		if (!dev) {
 			say(err, errlen,
-			    "device %.*s is in the saved state but not in the configuration",
+			    "device %.*s is in the saved state but not in the "
+			    "configuration",
 			    (int)r->name_len, r->name);
 			return -ESRCH;
 		}
@@ -375,32 +380,38 @@ static int match(struct ioreqd_dm *dm, struct stream *s, char *err, size_t errle
 			}
 		}
 		if (!str_is(r->hook, r->hook_len, dev->hook->name)) {
-			say(err, errlen, "device %s: saved with hook %.*s, configured with hook %s",
+			say(err, errlen,
+			    "device %s: saved with hook %.*s, configured with hook %s",
 			    dev->cfg->name, (int)r->hook_len, r->hook, dev->hook->name);
 			return -ESRCH;
 		}
 		if (!live(dev)) {
-			say(err, errlen, "device %s is saved but disabled here (its init failed)",
+			say(err, errlen,
+			    "device %s is saved but disabled here (its init failed)",
 			    dev->cfg->name);
 			return -ESRCH;
 		}
 		if (r->fp != dev_fingerprint(dev->cfg)) {
 			say(err, errlen,
-			    "device %s: its configured ranges differ from the saved domain's",
+			    "device %s: its configured ranges differ from the saved "
+			    "domain's",
 			    dev->cfg->name);
 			return -ESRCH;
 		}
 		if (r->version > dev->hook->state_version) {
 			say(err, errlen,
-			    "device %s: hook %s state version %" PRIu32 " is newer than this "
+			    "device %s: hook %s state version %" PRIu32
+			    " is newer than this "
 			    "hook's (%u): load it with the hook that saved it",
 			    dev->cfg->name, dev->hook->name, r->version,
 			    dev->hook->state_version);
 			return -EPROTONOSUPPORT;
 		}
 		if (r->blob_len && !dev->hook->load) {
-			say(err, errlen, "device %s: hook %s keeps no state, the stream has %zu "
-			    "bytes for it", dev->cfg->name, dev->hook->name, r->blob_len);
+			say(err, errlen,
+			    "device %s: hook %s keeps no state, the stream has %zu "
+			    "bytes for it",
+			    dev->cfg->name, dev->hook->name, r->blob_len);
 			return -ESRCH;
 		}
 		rc = ioreqd_state_open(r->blob, r->blob_len, &st);
@@ -419,14 +430,17 @@ static int match(struct ioreqd_dm *dm, struct stream *s, char *err, size_t errle
 		for (uint32_t i = 0; i < s->nr && !found; i++)
 			found = s->recs[i].dev == d;
 		if (live(d) && !found) {
-			say(err, errlen, "device %s (hook %s) is configured but not in the saved "
-			    "state", d->cfg->name, d->hook->name);
+			say(err, errlen,
+			    "device %s (hook %s) is configured but not in the saved "
+			    "state",
+			    d->cfg->name, d->hook->name);
 			return -ESRCH;
 		}
 	}
 	if (s->fp != dm_fingerprint(dm)) {
 		/* Same live devices: a disabled or renamed-away one differs. */
-		say(err, errlen, "the configuration's device list differs from the saved "
+		say(err, errlen,
+		    "the configuration's device list differs from the saved "
 		    "domain's (an optional device, or one's name or hook)");
 		return -ESRCH;
 	}
@@ -446,8 +460,8 @@ static int check(struct ioreqd_dm *dm, const uint8_t *buf, size_t len, struct st
 	return rc;
 }
 
-int ioreqd_devstate_check(struct ioreqd_dm *dm, const uint8_t *buf, size_t len,
-                          char *err, size_t errlen)
+int ioreqd_devstate_check(struct ioreqd_dm *dm, const uint8_t *buf, size_t len, char *err,
+                          size_t errlen)
 {
 	struct stream s;
 	int rc = check(dm, buf, len, &s, err, errlen);
@@ -469,9 +483,10 @@ static int load_blob(ioreqd_dev_t *dev, const void *blob, size_t len, unsigned v
 	if (rc == 0)
 		rc = dev->hook->load(dev->priv, st, version);
 	if (rc < 0)
-		say(err, errlen, "device %s: hook %s refused its state: %s", dev->cfg->name,
-		    dev->hook->name,
-		    st && ioreqd_state_error(st)[0] ? ioreqd_state_error(st) : strerror(-rc));
+		say(err, errlen, "device %s: hook %s refused its state: %s",
+		    dev->cfg->name, dev->hook->name,
+		    st && ioreqd_state_error(st)[0] ? ioreqd_state_error(st)
+		                                    : strerror(-rc));
 	ioreqd_state_free(st);
 	return rc;
 }
@@ -526,8 +541,8 @@ out:
 	return rc;
 }
 
-int ioreqd_devstate_write_file(const char *path, const uint8_t *buf, size_t len, char *err,
-                               size_t errlen)
+int ioreqd_devstate_write_file(const char *path, const uint8_t *buf, size_t len,
+                               char *err, size_t errlen)
 {
 	char *tmp = NULL;
 	size_t off = 0;
@@ -612,7 +627,8 @@ int ioreqd_devstate_read_file(const char *path, uint8_t **out, size_t *len, char
 			continue;
 		if (n <= 0) {
 			rc = n < 0 ? -errno : -EIO;
-			say(err, errlen, "%s: %s", path, n < 0 ? strerror(-rc) : "shrank while read");
+			say(err, errlen, "%s: %s", path,
+			    n < 0 ? strerror(-rc) : "shrank while read");
 			goto out;
 		}
 		off += (size_t)n;

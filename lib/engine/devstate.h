@@ -49,8 +49,8 @@ int ioreqd_devstate_save(struct ioreqd_dm *dm, uint8_t **out, size_t *len, char 
  * newer format or hook state version) or -ESRCH (the devices differ), with
  * the message in @p err.
  */
-int ioreqd_devstate_check(struct ioreqd_dm *dm, const uint8_t *buf, size_t len,
-                          char *err, size_t errlen);
+int ioreqd_devstate_check(struct ioreqd_dm *dm, const uint8_t *buf, size_t len, char *err,
+                          size_t errlen);
 
 /**
  * Check, then load every device (all or none; see above).
@@ -64,8 +64,8 @@ int ioreqd_devstate_load(struct ioreqd_dm *dm, const uint8_t *buf, size_t len, c
  * Write @p len bytes to @p path atomically: a temporary file beside it,
  * fsync, rename.  @return 0 or a negative errno (message in @p err).
  */
-int ioreqd_devstate_write_file(const char *path, const uint8_t *buf, size_t len, char *err,
-                               size_t errlen);
+int ioreqd_devstate_write_file(const char *path, const uint8_t *buf, size_t len,
+                               char *err, size_t errlen);
 
 /**
  * Read the whole of @p path (at most 1 GiB).

@@ -57,17 +57,17 @@ static int find_overlap(struct ioreqd_range *r, void *arg)
 static int install(ioreqd_dev_t *dev, struct ioreqd_dev_range *dr)
 {
 	struct ioreqd_handler h = {
-		.name = dev->cfg->name,
-		.fn = dev->hook->access,
-		.opaque = dev->priv,
-		.order = dev->cfg->order,
+	    .name = dev->cfg->name,
+	    .fn = dev->hook->access,
+	    .opaque = dev->priv,
+	    .order = dev->cfg->order,
 	};
 
 	return ioreqd_range_install(dr->range, &h, &dr->node, NULL);
 }
 
 static int add_range(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t base,
-		     uint64_t last, unsigned line, const char **why)
+                     uint64_t last, unsigned line, const char **why)
 {
 	struct ioreqd_dm *dm = dev->dm;
 	struct ioreqd_range *r;
@@ -98,7 +98,7 @@ static int add_range(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t base,
 		ioreqd_range_set_owner(r, dev);
 	dr = &dev->ranges[dev->nr_ranges++];
 	*dr = (struct ioreqd_dev_range){
-		.space = space, .base = base, .last = last, .line = line, .range = r};
+	    .space = space, .base = base, .last = last, .line = line, .range = r};
 	if (dev->initialised) {
 		rc = install(dev, dr);
 		if (rc < 0) {
@@ -138,7 +138,7 @@ static void drop_all_ranges(ioreqd_dev_t *dev)
 }
 
 static int remove_range(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t base,
-			uint64_t last)
+                        uint64_t last)
 {
 	for (unsigned i = 0; i < dev->nr_ranges; i++) {
 		struct ioreqd_dev_range *dr = &dev->ranges[i];
@@ -159,7 +159,7 @@ static bool key_known(const struct ioreqd_hook *hook, const char *key)
 
 /* A typo in a hook key is a configuration error with its line. */
 static int check_keys(const struct ioreqd_cfg *cfg, const struct ioreqd_cfg_dev *dev,
-		      const struct ioreqd_hook *hook, char *err, size_t errlen)
+                      const struct ioreqd_hook *hook, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < dev->nr_kv; i++) {
 		const struct ioreqd_cfg_kv *kv = &dev->kv[i];
@@ -170,23 +170,24 @@ static int check_keys(const struct ioreqd_cfg *cfg, const struct ioreqd_cfg_dev 
 			continue;
 		for (const struct ioreqd_hook_key *k = hook->keys; k && k->name; k++) {
 			int n = snprintf(known + len, sizeof(known) - len, "%s%s",
-					 len ? ", " : "", k->name);
+			                 len ? ", " : "", k->name);
 
 			if (n < 0 || (size_t)n >= sizeof(known) - len)
 				break;
 			len += (size_t)n;
 		}
-		snprintf(err, errlen, "%s:%u: device %s: unknown key '%s' for hook '%s' (%s%s)",
-			 cfg->path, kv->line, dev->name, kv->key, hook->name,
-			 len ? "it takes: " : "it takes no keys of its own", known);
+		snprintf(err, errlen,
+		         "%s:%u: device %s: unknown key '%s' for hook '%s' (%s%s)",
+		         cfg->path, kv->line, dev->name, kv->key, hook->name,
+		         len ? "it takes: " : "it takes no keys of its own", known);
 		return -EINVAL;
 	}
 	return 0;
 }
 
 int ioreqd_dm_add(struct ioreqd_dm *dm, const struct ioreqd_cfg *cfg, unsigned idx,
-		  const struct ioreqd_hook *hook, ioreqd_dev_t **out, char *err,
-		  size_t errlen)
+                  const struct ioreqd_hook *hook, ioreqd_dev_t **out, char *err,
+                  size_t errlen)
 {
 	ioreqd_dev_t *dev;
 	int rc;
@@ -211,11 +212,11 @@ int ioreqd_dm_add(struct ioreqd_dm *dm, const struct ioreqd_cfg *cfg, unsigned i
 	if (!dev)
 		return -ENOMEM;
 	*dev = (struct ioreqd_dev){
-		.dm = dm,
-		.file = cfg,
-		.cfg = &cfg->devs[idx],
-		.hook = hook,
-		.rl = IOREQD_RATELIMIT_INIT(10, 2),
+	    .dm = dm,
+	    .file = cfg,
+	    .cfg = &cfg->devs[idx],
+	    .hook = hook,
+	    .rl = IOREQD_RATELIMIT_INIT(10, 2),
 	};
 	dm->devs[dm->nr_devs++] = dev;
 	if (out)
@@ -239,20 +240,22 @@ static int build_dev(struct ioreqd_dm *dm, ioreqd_dev_t *dev, char *err, size_t 
 			ioreqd_bus_foreach(dm->bus, find_overlap, &p);
 			other = p.hit ? ioreqd_range_owner(p.hit) : NULL;
 			snprintf(err, errlen,
-				 "%s:%u: device %s: %s range 0x%" PRIx64 "-0x%" PRIx64
-				 " overlaps device %s's range 0x%" PRIx64 "-0x%" PRIx64
-				 " (a chain needs the identical range)",
-				 path, cr->line, dev->cfg->name, ioreqd_space_name(cr->space),
-				 cr->base, cr->last, other ? other->cfg->name : "?",
-				 p.hit ? ioreqd_range_base(p.hit) : 0,
-				 p.hit ? ioreqd_range_last(p.hit) : 0);
+			         "%s:%u: device %s: %s range 0x%" PRIx64 "-0x%" PRIx64
+			         " overlaps device %s's range 0x%" PRIx64 "-0x%" PRIx64
+			         " (a chain needs the identical range)",
+			         path, cr->line, dev->cfg->name,
+			         ioreqd_space_name(cr->space), cr->base, cr->last,
+			         other ? other->cfg->name : "?",
+			         p.hit ? ioreqd_range_base(p.hit) : 0,
+			         p.hit ? ioreqd_range_last(p.hit) : 0);
 			return rc;
 		}
 		if (rc < 0) {
-			snprintf(err, errlen,
-				 "%s:%u: device %s: %s range 0x%" PRIx64 "-0x%" PRIx64 ": %s",
-				 path, cr->line, dev->cfg->name, ioreqd_space_name(cr->space),
-				 cr->base, cr->last, why ? why : strerror(-rc));
+			snprintf(
+			    err, errlen,
+			    "%s:%u: device %s: %s range 0x%" PRIx64 "-0x%" PRIx64 ": %s",
+			    path, cr->line, dev->cfg->name, ioreqd_space_name(cr->space),
+			    cr->base, cr->last, why ? why : strerror(-rc));
 			return rc;
 		}
 	}
@@ -297,9 +300,11 @@ int ioreqd_dm_init(struct ioreqd_dm *dm)
 		rc = dev->hook->init(&dm->host, dev, &dev->priv);
 		if (rc < 0) {
 			if (dev->cfg->optional) {
-				log_warnx("%s: device %s (hook %s) failed to initialise (%s); "
-					  "it is optional, continuing without it",
-					  __func__, dev->cfg->name, dev->hook->name, strerror(-rc));
+				log_warnx(
+				    "%s: device %s (hook %s) failed to initialise (%s); "
+				    "it is optional, continuing without it",
+				    __func__, dev->cfg->name, dev->hook->name,
+				    strerror(-rc));
 				hook_fini(dev);
 				dev->disabled = true;
 				/* Nothing runs during init, so no range is busy. */
@@ -307,16 +312,19 @@ int ioreqd_dm_init(struct ioreqd_dm *dm)
 				continue;
 			}
 			if (!dev->init_error_said)
-				log_errx("%s:%u: device %s: hook %s failed to initialise: %s "
-					 "(run with -vv for the hook's messages)",
-					 dev->file->path, dev->cfg->hook_line, dev->cfg->name,
-					 dev->hook->name, strerror(-rc));
+				log_errx(
+				    "%s:%u: device %s: hook %s failed to initialise: %s "
+				    "(run with -vv for the hook's messages)",
+				    dev->file->path, dev->cfg->hook_line, dev->cfg->name,
+				    dev->hook->name, strerror(-rc));
 			if (!dm->err[0])
-				snprintf(dm->err, sizeof(dm->err),
-					 "%s:%u: device %s: hook %s failed to initialise: %s",
-					 dev->file->path, dev->cfg->hook_line, dev->cfg->name,
-					 dev->hook->name, strerror(-rc));
-			/* fini for this one too: init may have allocated before failing */
+				snprintf(
+				    dm->err, sizeof(dm->err),
+				    "%s:%u: device %s: hook %s failed to initialise: %s",
+				    dev->file->path, dev->cfg->hook_line, dev->cfg->name,
+				    dev->hook->name, strerror(-rc));
+			/* fini for this one too: init may have allocated before failing
+			 */
 			hook_fini(dev);
 			return rc;
 		}
@@ -325,12 +333,12 @@ int ioreqd_dm_init(struct ioreqd_dm *dm)
 			rc = install(dev, &dev->ranges[j]);
 			if (rc < 0) {
 				log_warnx("%s: device %s: cannot install its handler: %s",
-					  __func__, dev->cfg->name, strerror(-rc));
+				          __func__, dev->cfg->name, strerror(-rc));
 				return rc;
 			}
 		}
 		log_debug("%s: device %s (hook %s) ready, %u range(s)", __func__,
-			  dev->cfg->name, dev->hook->name, dev->nr_ranges);
+		          dev->cfg->name, dev->hook->name, dev->nr_ranges);
 	}
 	return 0;
 }
@@ -364,13 +372,13 @@ static int map_cb(struct ioreqd_range *r, void *arg)
 	int rc;
 
 	rc = dm->ops.map_range(dm->opaque, ioreqd_range_space(r), ioreqd_range_base(r),
-			       ioreqd_range_last(r), true);
+	                       ioreqd_range_last(r), true);
 	if (rc < 0) {
 		log_errx("domain %u: cannot claim %s 0x%" PRIx64 "-0x%" PRIx64
-			 " for device %s: %s",
-			 dm->domid, ioreqd_space_name(ioreqd_range_space(r)),
-			 ioreqd_range_base(r), ioreqd_range_last(r),
-			 owner ? owner->cfg->name : "?", strerror(-rc));
+		         " for device %s: %s",
+		         dm->domid, ioreqd_space_name(ioreqd_range_space(r)),
+		         ioreqd_range_base(r), ioreqd_range_last(r),
+		         owner ? owner->cfg->name : "?", strerror(-rc));
 		return rc;
 	}
 	/* Every device range on this bus range is now claimed. */
@@ -397,12 +405,13 @@ static int unmap_cb(struct ioreqd_range *r, void *arg)
 	/* Only release what was claimed (start-up may have failed half way). */
 	for (unsigned i = 0; i < dm->nr_devs && !mapped; i++)
 		for (unsigned j = 0; j < dm->devs[i]->nr_ranges; j++)
-			if (dm->devs[i]->ranges[j].range == r && dm->devs[i]->ranges[j].mapped)
+			if (dm->devs[i]->ranges[j].range == r &&
+			    dm->devs[i]->ranges[j].mapped)
 				mapped = true;
 	if (!mapped)
 		return 0;
 	dm->ops.map_range(dm->opaque, ioreqd_range_space(r), ioreqd_range_base(r),
-			  ioreqd_range_last(r), false);
+	                  ioreqd_range_last(r), false);
 	return 0;
 }
 
@@ -421,8 +430,9 @@ void ioreqd_dm_unmap(struct ioreqd_dm *dm)
 /* ---- the host API's device-set services ------------------------------------ */
 
 static int host_stats_register(ioreqd_dev_t *dev,
-			       void (*fn)(void *arg, ioreqd_stats_emit_fn emit, void *ctx),
-			       void *arg)
+                               void (*fn)(void *arg, ioreqd_stats_emit_fn emit,
+                                          void *ctx),
+                               void *arg)
 {
 	dev->stats_fn = fn;
 	dev->stats_arg = arg;
@@ -494,8 +504,8 @@ static int host_cfg_error(ioreqd_dev_t *dev, const char *key, const char *fmt, .
 	int rc;
 
 	va_start(ap, fmt);
-	rc = ioreqd_hostcfg_verror(dev->file, dev->cfg, key, dm->err, sizeof(dm->err), fmt,
-				   ap);
+	rc = ioreqd_hostcfg_verror(dev->file, dev->cfg, key, dm->err, sizeof(dm->err),
+	                           fmt, ap);
 	va_end(ap);
 	report_cfg_error(dev);
 	return rc;
@@ -506,7 +516,8 @@ static int host_cfg_u64(ioreqd_dev_t *dev, const char *key, uint64_t def, uint64
 	struct ioreqd_dm *dm = dev->dm;
 	int rc;
 
-	rc = ioreqd_hostcfg_u64(dev->file, dev->cfg, key, def, out, dm->err, sizeof(dm->err));
+	rc = ioreqd_hostcfg_u64(dev->file, dev->cfg, key, def, out, dm->err,
+	                        sizeof(dm->err));
 	if (rc < 0)
 		report_cfg_error(dev);
 	return rc;
@@ -518,7 +529,7 @@ static int host_cfg_irq(ioreqd_dev_t *dev)
 }
 
 static int host_range_get(ioreqd_dev_t *dev, unsigned idx, enum ioreqd_space *space,
-			  uint64_t *base, uint64_t *last)
+                          uint64_t *base, uint64_t *last)
 {
 	if (idx >= dev->nr_ranges)
 		return -ENOENT;
@@ -529,7 +540,7 @@ static int host_range_get(ioreqd_dev_t *dev, unsigned idx, enum ioreqd_space *sp
 }
 
 static int host_range_map(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t base,
-			  uint64_t last)
+                          uint64_t last)
 {
 	struct ioreqd_dm *dm = dev->dm;
 	const char *why = NULL;
@@ -539,9 +550,10 @@ static int host_range_map(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t b
 	if (rc < 0) {
 		/* Hooks map on guest writes (a BAR move): rate-limited. */
 		ioreqd_log_rl(&dev->rl, LOG_LEVEL_WARN,
-			      "%s: d%u %s: cannot add range 0x%" PRIx64 "-0x%" PRIx64 ": %s",
-			      __func__, dm->domid, dev->cfg->name, base, last,
-			      why ? why : strerror(-rc));
+		              "%s: d%u %s: cannot add range 0x%" PRIx64 "-0x%" PRIx64
+		              ": %s",
+		              __func__, dm->domid, dev->cfg->name, base, last,
+		              why ? why : strerror(-rc));
 		return rc;
 	}
 	if (dm->mapped && dm->ops.map_range) {
@@ -558,7 +570,7 @@ static int host_range_map(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t b
 }
 
 static int host_range_unmap(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t base,
-			    uint64_t last)
+                            uint64_t last)
 {
 	return remove_range(dev, space, base, last);
 }
@@ -573,7 +585,7 @@ static ioreqd_fault_t *host_fault_resume(ioreqd_dev_t *dev, ioreqd_ticket_t tick
 /* ---- life cycle and accessors ---------------------------------------------- */
 
 struct ioreqd_dm *ioreqd_dm_new(unsigned domid, const struct ioreqd_host *env,
-				const struct ioreqd_dm_ops *ops, void *opaque)
+                                const struct ioreqd_dm_ops *ops, void *opaque)
 {
 	struct ioreqd_dm *dm = calloc(1, sizeof(*dm));
 
@@ -606,15 +618,15 @@ struct ioreqd_dm *ioreqd_dm_new(unsigned domid, const struct ioreqd_host *env,
 	return dm;
 }
 
-struct ioreqd_engine *ioreqd_dm_engine_new(struct ioreqd_dm *dm, shared_iopage_t *page,
-					   unsigned nr_vcpus,
-					   const struct ioreqd_guest_ops *guest, void *guest_priv,
-					   const struct ioreqd_engine_ops *ops, void *opaque)
+struct ioreqd_engine *
+ioreqd_dm_engine_new(struct ioreqd_dm *dm, shared_iopage_t *page, unsigned nr_vcpus,
+                     const struct ioreqd_guest_ops *guest, void *guest_priv,
+                     const struct ioreqd_engine_ops *ops, void *opaque)
 {
 	if (dm->engine)
 		return NULL;
-	dm->engine = ioreqd_engine_new(dm->bus, page, nr_vcpus, dm->domid, guest, guest_priv,
-				       ops, opaque);
+	dm->engine = ioreqd_engine_new(dm->bus, page, nr_vcpus, dm->domid, guest,
+	                               guest_priv, ops, opaque);
 	return dm->engine;
 }
 

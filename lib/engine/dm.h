@@ -54,13 +54,13 @@ struct ioreqd_dev_range {
 /** A device instance; the hooks see it as the opaque ioreqd_dev_t. */
 struct ioreqd_dev {
 	struct ioreqd_dm *dm;
-	const struct ioreqd_cfg *file;  /* the configuration it comes from */
+	const struct ioreqd_cfg *file; /* the configuration it comes from */
 	const struct ioreqd_cfg_dev *cfg;
 	const struct ioreqd_hook *hook;
 	void *priv;
-	bool built;       /* its configured ranges are on the bus */
-	bool initialised; /* init succeeded and fini has not run */
-	bool disabled;    /* optional device whose init failed */
+	bool built;           /* its configured ranges are on the bus */
+	bool initialised;     /* init succeeded and fini has not run */
+	bool disabled;        /* optional device whose init failed */
 	bool init_error_said; /* its init reported a config error: say it once */
 	struct ioreqd_dev_range *ranges;
 	unsigned nr_ranges;
@@ -81,8 +81,8 @@ struct ioreqd_dm_ops {
 	 * Claim (@p on) or release an inclusive range from the hypervisor.
 	 * @return 0 or a negative errno (the claim is then undone on the bus).
 	 */
-	int (*map_range)(void *opaque, enum ioreqd_space space, uint64_t base, uint64_t last,
-			 bool on);
+	int (*map_range)(void *opaque, enum ioreqd_space space, uint64_t base,
+	                 uint64_t last, bool on);
 };
 
 /**
@@ -94,14 +94,14 @@ struct ioreqd_dm_ops {
  * @return the device model, or NULL on ENOMEM.
  */
 struct ioreqd_dm *ioreqd_dm_new(unsigned domid, const struct ioreqd_host *env,
-				const struct ioreqd_dm_ops *ops, void *opaque);
+                                const struct ioreqd_dm_ops *ops, void *opaque);
 
 /**
  * Tear down what is left, in reverse order of setup: run every live device's
  * fini (newest first; a hook may still resume a ticket from its fini), free
  * the engine, the bus and the devices.  Deferred accesses still pending are
- * the caller's to abort first (ioreqd_engine_abort_all).  Ranges still claimed are not released (call
- * ioreqd_dm_unmap first).  NULL is fine.
+ * the caller's to abort first (ioreqd_engine_abort_all).  Ranges still claimed are not
+ * released (call ioreqd_dm_unmap first).  NULL is fine.
  */
 void ioreqd_dm_free(struct ioreqd_dm *dm);
 
@@ -113,8 +113,8 @@ void ioreqd_dm_free(struct ioreqd_dm *dm);
  * @return 0, or -EINVAL with "FILE:LINE: device NAME: unknown key ..." in @p err.
  */
 int ioreqd_dm_add(struct ioreqd_dm *dm, const struct ioreqd_cfg *cfg, unsigned idx,
-		  const struct ioreqd_hook *hook, ioreqd_dev_t **out, char *err,
-		  size_t errlen);
+                  const struct ioreqd_hook *hook, ioreqd_dev_t **out, char *err,
+                  size_t errlen);
 
 /**
  * Place the configured ranges of every device added since the last build.
@@ -146,10 +146,10 @@ void ioreqd_dm_disable(ioreqd_dev_t *dev);
  * @p guest with @p guest_priv directly (see ioreqd_engine_new); the device
  * model owns it.  @return the engine, or NULL.
  */
-struct ioreqd_engine *ioreqd_dm_engine_new(struct ioreqd_dm *dm, shared_iopage_t *page,
-					   unsigned nr_vcpus,
-					   const struct ioreqd_guest_ops *guest, void *guest_priv,
-					   const struct ioreqd_engine_ops *ops, void *opaque);
+struct ioreqd_engine *
+ioreqd_dm_engine_new(struct ioreqd_dm *dm, shared_iopage_t *page, unsigned nr_vcpus,
+                     const struct ioreqd_guest_ops *guest, void *guest_priv,
+                     const struct ioreqd_engine_ops *ops, void *opaque);
 
 /**
  * Claim every bus range from the hypervisor (ops->map_range); from then on a

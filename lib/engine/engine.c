@@ -34,16 +34,16 @@
 _Static_assert(sizeof(ioreq_t) == 32, "ioreq_t must be Xen's 32-byte layout");
 _Static_assert(offsetof(ioreq_t, type) == 31, "ioreq_t.type must be the last byte");
 _Static_assert(IOREQD_MAX_VCPUS * sizeof(ioreq_t) <= 4096,
-	       "shared_iopage_t slots must fit one page");
+               "shared_iopage_t slots must fit one page");
 
 #define PIO_LAST 0xffffull
 #define PCI_REG_LIMIT 0x1000ull /* extended config space: 4 KiB per function */
 
 static const char *const reject_names[IOREQD_REJ_COUNT_] = {
-	[IOREQD_REJ_STATE] = "state",   [IOREQD_REJ_TYPE] = "type",
-	[IOREQD_REJ_SIZE] = "size",     [IOREQD_REJ_COUNT] = "count",
-	[IOREQD_REJ_RANGE] = "range",   [IOREQD_REJ_PTR] = "data_is_ptr",
-	[IOREQD_REJ_BUFRING] = "bufring", [IOREQD_REJ_VCPU] = "vcpu",
+    [IOREQD_REJ_STATE] = "state",     [IOREQD_REJ_TYPE] = "type",
+    [IOREQD_REJ_SIZE] = "size",       [IOREQD_REJ_COUNT] = "count",
+    [IOREQD_REJ_RANGE] = "range",     [IOREQD_REJ_PTR] = "data_is_ptr",
+    [IOREQD_REJ_BUFRING] = "bufring", [IOREQD_REJ_VCPU] = "vcpu",
 };
 
 const char *ioreqd_reject_name(enum ioreqd_reject r)
@@ -56,23 +56,25 @@ static int fault_restart_cb(ioreqd_fault_t *f);
 static int fault_get_ip_cb(ioreqd_fault_t *f, uint64_t *ip);
 
 static const struct ioreqd_fault_ops fault_ops = {
-	.advance = fault_advance_cb,
-	.restart = fault_restart_cb,
-	.get_ip = fault_get_ip_cb,
+    .advance = fault_advance_cb,
+    .restart = fault_restart_cb,
+    .get_ip = fault_get_ip_cb,
 };
 
 static int vctx_load(void *opaque, unsigned vcpu, struct ioreqd_vcpu_regs *regs)
 {
 	struct ioreqd_engine *e = opaque;
 
-	return e->guest.vcpu_get ? e->guest.vcpu_get(e->guest_priv, vcpu, regs) : -ENOTSUP;
+	return e->guest.vcpu_get ? e->guest.vcpu_get(e->guest_priv, vcpu, regs)
+	                         : -ENOTSUP;
 }
 
 static int vctx_store(void *opaque, unsigned vcpu, const struct ioreqd_vcpu_regs *regs)
 {
 	struct ioreqd_engine *e = opaque;
 
-	return e->guest.vcpu_set ? e->guest.vcpu_set(e->guest_priv, vcpu, regs) : -ENOTSUP;
+	return e->guest.vcpu_set ? e->guest.vcpu_set(e->guest_priv, vcpu, regs)
+	                         : -ENOTSUP;
 }
 
 static void vctx_warn(void *opaque, unsigned vcpu, const char *msg)
@@ -80,13 +82,13 @@ static void vctx_warn(void *opaque, unsigned vcpu, const char *msg)
 	struct ioreqd_engine *e = opaque;
 
 	ioreqd_log_rl(&e->rl_vcpu, LOG_LEVEL_WARN, "ioreqd_engine: d%u v%u: %s", e->domid,
-		      vcpu, msg);
+	              vcpu, msg);
 }
 
 static const struct ioreqd_vcpu_ops vctx_ops = {
-	.load = vctx_load,
-	.store = vctx_store,
-	.warn = vctx_warn,
+    .load = vctx_load,
+    .store = vctx_store,
+    .warn = vctx_warn,
 };
 
 static struct vcpu_ctx *ctx_of(ioreqd_fault_t *f)
@@ -95,9 +97,10 @@ static struct vcpu_ctx *ctx_of(ioreqd_fault_t *f)
 }
 
 struct ioreqd_engine *ioreqd_engine_new(struct ioreqd_bus *bus, shared_iopage_t *page,
-					unsigned nr_vcpus, unsigned domid,
-					const struct ioreqd_guest_ops *guest, void *guest_priv,
-					const struct ioreqd_engine_ops *ops, void *opaque)
+                                        unsigned nr_vcpus, unsigned domid,
+                                        const struct ioreqd_guest_ops *guest,
+                                        void *guest_priv,
+                                        const struct ioreqd_engine_ops *ops, void *opaque)
 {
 	struct ioreqd_engine *e = NULL;
 
@@ -154,7 +157,7 @@ void ioreqd_engine_free(struct ioreqd_engine *e)
 }
 
 void ioreqd_engine_reject(struct ioreqd_engine *e, enum ioreqd_reject why, unsigned vcpu,
-			  uint64_t addr, const char *fmt, ...)
+                          uint64_t addr, const char *fmt, ...)
 {
 	char detail[160];
 	va_list ap;
@@ -165,8 +168,8 @@ void ioreqd_engine_reject(struct ioreqd_engine *e, enum ioreqd_reject why, unsig
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
 	ioreqd_log_rl(&e->rl_reject, LOG_LEVEL_WARN,
-		      "ioreqd_engine: d%u v%u addr 0x%llx: rejected (%s): %s", e->domid, vcpu,
-		      (unsigned long long)addr, ioreqd_reject_name(why), detail);
+	              "ioreqd_engine: d%u v%u addr 0x%llx: rejected (%s): %s", e->domid,
+	              vcpu, (unsigned long long)addr, ioreqd_reject_name(why), detail);
 }
 
 /* Step a rep address by i elements in the direction of df. */
@@ -195,9 +198,9 @@ static bool rep_span_ok(uint64_t base, uint32_t count, uint32_t size, bool df)
 
 static enum ioreqd_space space_of(uint8_t type)
 {
-	return type == IOREQ_TYPE_PIO ? IOREQD_SPACE_PIO
+	return type == IOREQ_TYPE_PIO    ? IOREQD_SPACE_PIO
 	       : type == IOREQ_TYPE_COPY ? IOREQD_SPACE_MMIO
-					 : IOREQD_SPACE_PCI;
+	                                 : IOREQD_SPACE_PCI;
 }
 
 /* @return true if the private copy describes a request we can run. */
@@ -208,7 +211,7 @@ static bool validate(struct ioreqd_engine *e, unsigned vcpu, const ioreq_t *r)
 	if (r->type != IOREQ_TYPE_PIO && r->type != IOREQ_TYPE_COPY &&
 	    r->type != IOREQ_TYPE_PCI_CONFIG) {
 		ioreqd_engine_reject(e, IOREQD_REJ_TYPE, vcpu, r->addr, "unknown type %u",
-				     r->type);
+		                     r->type);
 		return false;
 	}
 	if (size != 1 && size != 2 && size != 4 && size != 8) {
@@ -218,47 +221,47 @@ static bool validate(struct ioreqd_engine *e, unsigned vcpu, const ioreq_t *r)
 	if (size == 8 && r->type != IOREQ_TYPE_COPY) {
 		/* x86 port I/O and PCI config cycles are at most 4 bytes wide. */
 		ioreqd_engine_reject(e, IOREQD_REJ_SIZE, vcpu, r->addr, "size 8 for %s",
-				     ioreqd_space_name(space_of(r->type)));
+		                     ioreqd_space_name(space_of(r->type)));
 		return false;
 	}
 	if (r->count == 0 || r->count > IOREQD_MAX_COUNT) {
-		ioreqd_engine_reject(e, IOREQD_REJ_COUNT, vcpu, r->addr, "count %u (1..%u)",
-				     r->count, IOREQD_MAX_COUNT);
+		ioreqd_engine_reject(e, IOREQD_REJ_COUNT, vcpu, r->addr,
+		                     "count %u (1..%u)", r->count, IOREQD_MAX_COUNT);
 		return false;
 	}
 	switch (r->type) {
 	case IOREQ_TYPE_PIO:
 		if (r->addr > PIO_LAST || r->addr + size - 1 > PIO_LAST) {
 			ioreqd_engine_reject(e, IOREQD_REJ_RANGE, vcpu, r->addr,
-					     "port access past 0xffff");
+			                     "port access past 0xffff");
 			return false;
 		}
 		break;
 	case IOREQ_TYPE_COPY:
 		if (!rep_span_ok(r->addr, r->count, size, r->df)) {
 			ioreqd_engine_reject(e, IOREQD_REJ_RANGE, vcpu, r->addr,
-					     "addr + size x count %u wraps", r->count);
+			                     "addr + size x count %u wraps", r->count);
 			return false;
 		}
 		break;
 	case IOREQ_TYPE_PCI_CONFIG:
 		if (r->count != 1 || r->data_is_ptr) {
 			ioreqd_engine_reject(e, IOREQD_REJ_COUNT, vcpu, r->addr,
-					     "PCI config with count %u data_is_ptr %u", r->count,
-					     r->data_is_ptr);
+			                     "PCI config with count %u data_is_ptr %u",
+			                     r->count, r->data_is_ptr);
 			return false;
 		}
 		if ((r->addr & 0xffffffffull) + size > PCI_REG_LIMIT) {
 			ioreqd_engine_reject(e, IOREQD_REJ_RANGE, vcpu, r->addr,
-					     "PCI config register past 4 KiB");
+			                     "PCI config register past 4 KiB");
 			return false;
 		}
 		break;
 	}
 	if (r->data_is_ptr && !rep_span_ok(r->data, r->count, size, r->df)) {
 		ioreqd_engine_reject(e, IOREQD_REJ_PTR, vcpu, r->addr,
-				     "buffer 0x%llx x %u wraps", (unsigned long long)r->data,
-				     r->count);
+		                     "buffer 0x%llx x %u wraps",
+		                     (unsigned long long)r->data, r->count);
 		return false;
 	}
 	return true;
@@ -307,19 +310,21 @@ static void complete_invalid(struct ioreqd_engine *e, struct vcpu_ctx *vc)
 	unsigned size = vc->req.size;
 
 	if (vc->req.dir == IOREQ_READ && !vc->req.data_is_ptr)
-		vc->req.data = (size == 1 || size == 2 || size == 4) ? ioreqd_size_mask(size)
-								     : ~0ull;
+		vc->req.data = (size == 1 || size == 2 || size == 4)
+		                   ? ioreqd_size_mask(size)
+		                   : ~0ull;
 	complete(e, vc);
 }
 
 static void log_unhandled(struct ioreqd_engine *e, const ioreqd_fault_t *f,
-			  const char *what)
+                          const char *what)
 {
 	ioreqd_log_rl(what ? &e->rl_error : &e->rl_unhandled, LOG_LEVEL_WARN,
-		      "ioreqd_engine: d%u v%u: %s %s 0x%llx/%u %s", e->domid, f->vcpu,
-		      what ? "handler error on" : "unhandled", f->is_read ? "read" : "write",
-		      (unsigned long long)f->addr, f->size,
-		      what ? what : (f->is_read ? "(reads all-ones)" : "(write dropped)"));
+	              "ioreqd_engine: d%u v%u: %s %s 0x%llx/%u %s", e->domid, f->vcpu,
+	              what ? "handler error on" : "unhandled",
+	              f->is_read ? "read" : "write", (unsigned long long)f->addr, f->size,
+	              what ? what
+	                   : (f->is_read ? "(reads all-ones)" : "(write dropped)"));
 }
 
 /* Tell the access's watcher (if any) how it ended; the watcher is one-shot. */
@@ -342,7 +347,7 @@ static void notify_done(ioreqd_fault_t *f, enum ioreqd_fault_result res)
  */
 static inline __attribute__((always_inline)) enum ioreqd_fault_result
 dispatch(struct ioreqd_engine *e, ioreqd_fault_t *f, struct ioreqd_range *range,
-	 struct ioreqd_hnode **decider)
+         struct ioreqd_hnode **decider)
 {
 	enum ioreqd_fault_result res = IOREQD_FAULT_PASS;
 
@@ -381,7 +386,7 @@ dispatch(struct ioreqd_engine *e, ioreqd_fault_t *f, struct ioreqd_range *range,
 
 /* Run the chain for the current access and apply a synchronous verdict. */
 static enum ioreqd_fault_result run_access(struct ioreqd_engine *e, struct vcpu_ctx *vc,
-					   struct ioreqd_range *range)
+                                           struct ioreqd_range *range)
 {
 	ioreqd_fault_t *f = &vc->fault;
 	struct ioreqd_hnode *decider;
@@ -408,7 +413,7 @@ static enum ioreqd_fault_result run_access(struct ioreqd_engine *e, struct vcpu_
  * @return the range it hits (NULL: none), or sets *bad on a guest memory fault.
  */
 static struct ioreqd_range *begin_element(struct ioreqd_engine *e, struct vcpu_ctx *vc,
-					  bool *bad)
+                                          bool *bad)
 {
 	const ioreq_t *r = &vc->req;
 	ioreqd_fault_t *f = &vc->fault;
@@ -431,10 +436,11 @@ static struct ioreqd_range *begin_element(struct ioreqd_engine *e, struct vcpu_c
 			uint64_t gpa = rep_step(r, r->data, vc->idx);
 
 			/* Little-endian guest: the low bytes of v are the first bytes. */
-			if (!e->guest.guest_read || e->guest.guest_read(e->guest_priv, gpa, &v, r->size)) {
+			if (!e->guest.guest_read ||
+			    e->guest.guest_read(e->guest_priv, gpa, &v, r->size)) {
 				ioreqd_engine_reject(e, IOREQD_REJ_PTR, f->vcpu, f->addr,
-						     "cannot read guest buffer 0x%llx",
-						     (unsigned long long)gpa);
+				                     "cannot read guest buffer 0x%llx",
+				                     (unsigned long long)gpa);
 				*bad = true;
 				return NULL;
 			}
@@ -469,10 +475,11 @@ static bool finish_element(struct ioreqd_engine *e, struct vcpu_ctx *vc)
 			uint64_t gpa = rep_step(r, r->data, vc->idx);
 			uint64_t v = f->data;
 
-			if (!e->guest.guest_write || e->guest.guest_write(e->guest_priv, gpa, &v, r->size)) {
+			if (!e->guest.guest_write ||
+			    e->guest.guest_write(e->guest_priv, gpa, &v, r->size)) {
 				ioreqd_engine_reject(e, IOREQD_REJ_PTR, f->vcpu, f->addr,
-						     "cannot write guest buffer 0x%llx",
-						     (unsigned long long)gpa);
+				                     "cannot write guest buffer 0x%llx",
+				                     (unsigned long long)gpa);
 				return false;
 			}
 		} else {
@@ -552,8 +559,8 @@ static int take(struct ioreqd_engine *e, unsigned vcpu, bool notified)
 	unsigned state;
 
 	if (vcpu >= e->nr_vcpus || !e->page) {
-		ioreqd_engine_reject(e, IOREQD_REJ_VCPU, vcpu, 0, "no such vCPU (%u served)",
-				     e->nr_vcpus);
+		ioreqd_engine_reject(e, IOREQD_REJ_VCPU, vcpu, 0,
+		                     "no such vCPU (%u served)", e->nr_vcpus);
 		return -EINVAL;
 	}
 	vc = &e->vcpus[vcpu];
@@ -562,7 +569,7 @@ static int take(struct ioreqd_engine *e, unsigned vcpu, bool notified)
 	if (state != STATE_IOREQ_READY) {
 		if (state > STATE_IORESP_READY)
 			ioreqd_engine_reject(e, IOREQD_REJ_STATE, vcpu, slot->addr,
-					     "unknown slot state %u", state);
+			                     "unknown slot state %u", state);
 		else if (!notified)
 			; /* a look of our own, not a notification */
 		else if (vc->served || vc->bind_kick_seen)
@@ -580,7 +587,7 @@ static int take(struct ioreqd_engine *e, unsigned vcpu, bool notified)
 	if (vc->busy) {
 		/* A vCPU blocked on a deferred access cannot issue another. */
 		ioreqd_engine_reject(e, IOREQD_REJ_STATE, vcpu, slot->addr,
-				     "READY while a deferred request is in flight");
+		                     "READY while a deferred request is in flight");
 		return 0;
 	}
 	/*
@@ -614,7 +621,7 @@ int ioreqd_engine_inject(struct ioreqd_engine *e, unsigned vcpu, ioreq_t *req)
 
 	if (vcpu >= e->nr_vcpus) {
 		ioreqd_engine_reject(e, IOREQD_REJ_VCPU, vcpu, req->addr,
-				     "no such vCPU (%u served)", e->nr_vcpus);
+		                     "no such vCPU (%u served)", e->nr_vcpus);
 		return -EINVAL;
 	}
 	vc = &e->vcpus[vcpu];
@@ -622,7 +629,7 @@ int ioreqd_engine_inject(struct ioreqd_engine *e, unsigned vcpu, ioreq_t *req)
 		return -EBUSY;
 	if (req->state != STATE_IOREQ_READY) {
 		ioreqd_engine_reject(e, IOREQD_REJ_STATE, vcpu, req->addr,
-				     "injected request in state %u", req->state);
+		                     "injected request in state %u", req->state);
 		return -EINVAL;
 	}
 	vc->req = *req;
@@ -633,7 +640,7 @@ int ioreqd_engine_inject(struct ioreqd_engine *e, unsigned vcpu, ioreq_t *req)
 }
 
 void ioreqd_engine_post_write(struct ioreqd_engine *e, enum ioreqd_space space,
-			      uint64_t addr, unsigned size, uint64_t data)
+                              uint64_t addr, unsigned size, uint64_t data)
 {
 	ioreqd_fault_t *f = &e->posted;
 	struct ioreqd_hnode *decider;
@@ -791,7 +798,8 @@ const char *ioreqd_engine_fault_owner(const ioreqd_fault_t *f)
 
 	if (f->posted || f->state != FAULT_DEFERRED)
 		return NULL;
-	vc = (const struct vcpu_ctx *)((const char *)f - offsetof(struct vcpu_ctx, fault));
+	vc =
+	    (const struct vcpu_ctx *)((const char *)f - offsetof(struct vcpu_ctx, fault));
 	return vc->owner ? vc->owner->h.name : NULL;
 }
 

@@ -57,33 +57,35 @@ struct ioreqd_engine_ops {
 
 /** Why requests were rejected; indexes ioreqd_engine_stats.rejected_by. */
 enum ioreqd_reject {
-	IOREQD_REJ_STATE = 0,  /* slot not READY when it should be, or unknown state */
-	IOREQD_REJ_TYPE,       /* unknown type */
-	IOREQD_REJ_SIZE,       /* size not 1/2/4/8, or too big for the space */
-	IOREQD_REJ_COUNT,      /* count 0 or > IOREQD_MAX_COUNT, or rep where none is allowed */
-	IOREQD_REJ_RANGE,      /* addr + size * count overflows or leaves the space */
-	IOREQD_REJ_PTR,        /* data_is_ptr buffer wraps or lies outside guest memory */
-	IOREQD_REJ_BUFRING,    /* buffered ring pointers or slot contents invalid */
-	IOREQD_REJ_VCPU,       /* notification for a vCPU the engine does not serve */
+	IOREQD_REJ_STATE = 0, /* slot not READY when it should be, or unknown state */
+	IOREQD_REJ_TYPE,      /* unknown type */
+	IOREQD_REJ_SIZE,      /* size not 1/2/4/8, or too big for the space */
+	IOREQD_REJ_COUNT,   /* count 0 or > IOREQD_MAX_COUNT, or rep where none is allowed
+	                     */
+	IOREQD_REJ_RANGE,   /* addr + size * count overflows or leaves the space */
+	IOREQD_REJ_PTR,     /* data_is_ptr buffer wraps or lies outside guest memory */
+	IOREQD_REJ_BUFRING, /* buffered ring pointers or slot contents invalid */
+	IOREQD_REJ_VCPU,    /* notification for a vCPU the engine does not serve */
 	IOREQD_REJ_COUNT_
 };
 
 /** Engine-wide counters. */
 struct ioreqd_engine_stats {
-	uint64_t requests;      /* synchronous requests seen in READY */
-	uint64_t accesses;      /* single accesses dispatched (after rep expansion) */
-	uint64_t completed;     /* requests completed (IORESP_READY written) */
-	uint64_t unhandled;     /* accesses no handler claimed (read all-ones / write dropped) */
-	uint64_t handler_errors;/* accesses a handler failed */
-	uint64_t deferred;      /* accesses a handler deferred */
-	uint64_t aborted;       /* deferred accesses completed by abort (watchdog, shutdown) */
-	uint64_t spurious;      /* notifications with no READY request (not counting
-	                           the one Xen raises when a vCPU's port is bound) */
+	uint64_t requests;  /* synchronous requests seen in READY */
+	uint64_t accesses;  /* single accesses dispatched (after rep expansion) */
+	uint64_t completed; /* requests completed (IORESP_READY written) */
+	uint64_t
+	    unhandled; /* accesses no handler claimed (read all-ones / write dropped) */
+	uint64_t handler_errors; /* accesses a handler failed */
+	uint64_t deferred;       /* accesses a handler deferred */
+	uint64_t aborted;  /* deferred accesses completed by abort (watchdog, shutdown) */
+	uint64_t spurious; /* notifications with no READY request (not counting
+	                      the one Xen raises when a vCPU's port is bound) */
 	uint64_t timeoffset;
 	uint64_t invalidate;
-	uint64_t buffered;      /* buffered writes dispatched */
-	uint64_t buffered_slots;/* buffered slots consumed */
-	uint64_t rejected;      /* sum of rejected_by */
+	uint64_t buffered;       /* buffered writes dispatched */
+	uint64_t buffered_slots; /* buffered slots consumed */
+	uint64_t rejected;       /* sum of rejected_by */
 	uint64_t rejected_by[IOREQD_REJ_COUNT_];
 };
 
@@ -96,10 +98,10 @@ struct ioreqd_engine_stats {
  * @param ops         the owner's callbacks (copied; may be NULL), with @p opaque
  * @return the engine or NULL (-EINVAL for nr_vcpus 0 or > 128).
  */
-struct ioreqd_engine *ioreqd_engine_new(struct ioreqd_bus *bus, shared_iopage_t *page,
-					unsigned nr_vcpus, unsigned domid,
-					const struct ioreqd_guest_ops *guest, void *guest_priv,
-					const struct ioreqd_engine_ops *ops, void *opaque);
+struct ioreqd_engine *
+ioreqd_engine_new(struct ioreqd_bus *bus, shared_iopage_t *page, unsigned nr_vcpus,
+                  unsigned domid, const struct ioreqd_guest_ops *guest, void *guest_priv,
+                  const struct ioreqd_engine_ops *ops, void *opaque);
 void ioreqd_engine_free(struct ioreqd_engine *e);
 
 /**

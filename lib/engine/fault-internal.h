@@ -29,8 +29,8 @@ enum ioreqd_fault_state {
 
 struct ioreqd_fault {
 	const struct ioreqd_fault_ops *ops;
-	void *engine;    /* opaque back pointer for ops */
-	struct ioreqd_vcpu *vctx; /* the vCPU's register cache (lib/vmcs.h) */
+	void *engine;              /* opaque back pointer for ops */
+	struct ioreqd_vcpu *vctx;  /* the vCPU's register cache (lib/vmcs.h) */
 	ioreqd_fault_done_fn done; /* watcher of this access's end, or NULL */
 	void *done_arg;
 	uint64_t addr;   /* guest address of this single access */
@@ -40,11 +40,11 @@ struct ioreqd_fault {
 	uint32_t gen;    /* bumped for every access on this vCPU: names the ticket */
 	uint16_t vcpu;
 	uint8_t size;
-	uint8_t space;   /* enum ioreqd_space */
+	uint8_t space; /* enum ioreqd_space */
 	uint8_t is_read;
-	uint8_t state;   /* enum ioreqd_fault_state */
+	uint8_t state; /* enum ioreqd_fault_state */
 	uint8_t ip_valid;
-	uint8_t posted;  /* a buffered write: nobody waits, deferral is moot */
+	uint8_t posted; /* a buffered write: nobody waits, deferral is moot */
 };
 
 /* Ticket layout: generation in the high 32 bits, vCPU in the low 16. */

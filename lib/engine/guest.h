@@ -43,7 +43,8 @@ struct ioreqd_guest_ops {
 
 	/** Interrupts.  @return 0 or a negative errno. */
 	int (*irq_set_level)(void *priv, unsigned irq, unsigned level);
-	int (*pci_intx_set_level)(void *priv, uint32_t sbdf, unsigned intx, unsigned level);
+	int (*pci_intx_set_level)(void *priv, uint32_t sbdf, unsigned intx,
+	                          unsigned level);
 	int (*inject_msi)(void *priv, uint64_t addr, uint32_t data);
 
 	/** vCPU context.  @return 0 or a negative errno. */
@@ -57,7 +58,7 @@ struct ioreqd_guest_ops {
 	 * read-only page and @p write) or another negative errno.
 	 */
 	int (*map)(void *priv, uint64_t gpa, uint64_t len, bool write, void **hva,
-		   uintptr_t *token);
+	           uintptr_t *token);
 	/** Release a mapping from map (ioreqd_gmem_ops.unmap). */
 	void (*unmap)(void *priv, void *hva, uint64_t len, uintptr_t token);
 };

@@ -88,7 +88,8 @@ int ioreqd_state_put(ioreqd_state_t *st, uint16_t tag, const void *data, size_t 
 		return -EINVAL;
 	if (find(st, tag))
 		return -EEXIST;
-	if (len > IOREQD_STATE_MAX_LEN || st->len + FIELD_HDR + len > IOREQD_STATE_MAX_LEN)
+	if (len > IOREQD_STATE_MAX_LEN ||
+	    st->len + FIELD_HDR + len > IOREQD_STATE_MAX_LEN)
 		return -EFBIG;
 	need = st->len + FIELD_HDR + len;
 	if (need > st->cap) {
@@ -202,8 +203,8 @@ int ioreqd_state_open(const void *blob, size_t len, ioreqd_state_t **out)
 		tag = (uint16_t)get_le(p + off, 2);
 		flen = get_le(p + off + 2, 4);
 		if (flen > len - off - FIELD_HDR) {
-			ioreqd_state_fail(st, "field %u at byte %zu runs past the end", tag,
-			                  off);
+			ioreqd_state_fail(st, "field %u at byte %zu runs past the end",
+			                  tag, off);
 			rc = -EBADMSG;
 			break;
 		}

@@ -55,10 +55,10 @@ struct ioreqd_vcpu {
 	const struct ioreqd_vcpu_ops *ops;
 	void *opaque;
 	unsigned vcpu;
-	bool loaded;                               /* regs holds the current state */
-	uint64_t dirty[IOREQD_VCPU_DIRTY_WORDS];   /* bit per enum ioreqd_vcpu_reg */
-	struct ioreqd_vcpu_regs regs;              /* the cache, as the handlers see it */
-	struct ioreqd_vcpu_regs base;              /* the state as fetched */
+	bool loaded;                             /* regs holds the current state */
+	uint64_t dirty[IOREQD_VCPU_DIRTY_WORDS]; /* bit per enum ioreqd_vcpu_reg */
+	struct ioreqd_vcpu_regs regs;            /* the cache, as the handlers see it */
+	struct ioreqd_vcpu_regs base;            /* the state as fetched */
 	struct ioreqd_vcpu_stats stats;
 };
 
@@ -68,8 +68,8 @@ struct ioreqd_vcpu_snapshot {
 };
 
 /** Set up the context of @p vcpu, empty and clean. */
-void ioreqd_vcpu_init(struct ioreqd_vcpu *v, unsigned vcpu, const struct ioreqd_vcpu_ops *ops,
-		      void *opaque);
+void ioreqd_vcpu_init(struct ioreqd_vcpu *v, unsigned vcpu,
+                      const struct ioreqd_vcpu_ops *ops, void *opaque);
 
 /**
  * Forget the cached state (a new request started).  Dirty fields that were
@@ -136,7 +136,8 @@ unsigned ioreqd_vmcs_encodings(uint32_t *out, unsigned max);
 
 /** Register access on a plain struct (backends and tests). */
 uint64_t ioreqd_vcpu_regs_get(const struct ioreqd_vcpu_regs *r, enum ioreqd_vcpu_reg reg);
-void ioreqd_vcpu_regs_set(struct ioreqd_vcpu_regs *r, enum ioreqd_vcpu_reg reg, uint64_t val);
+void ioreqd_vcpu_regs_set(struct ioreqd_vcpu_regs *r, enum ioreqd_vcpu_reg reg,
+                          uint64_t val);
 /** @return the width of a register in bytes (2, 4 or 8), 0 if unknown. */
 unsigned ioreqd_vcpu_reg_size(enum ioreqd_vcpu_reg reg);
 

@@ -25,7 +25,7 @@
 struct ioreqd_vcpu_seg {
 	uint64_t base;
 	uint32_t limit;
-	uint32_t ar;  /* VMX access-rights layout, see above */
+	uint32_t ar; /* VMX access-rights layout, see above */
 	uint16_t sel;
 };
 

@@ -35,63 +35,64 @@ struct reg_desc {
 	const char *name;
 };
 
-#define REG(id, member, str)                                                         \
-	[IOREQD_VCPU_##id] = {offsetof(struct ioreqd_vcpu_regs, member),              \
-			      sizeof(((struct ioreqd_vcpu_regs *)0)->member), str}
-#define SEGREGS(SEG, seg)                                                              \
-	REG(SEG##_SEL, seg.sel, #seg "_sel"), REG(SEG##_BASE, seg.base, #seg "_base"),  \
-		REG(SEG##_LIMIT, seg.limit, #seg "_limit"), REG(SEG##_AR, seg.ar, #seg "_ar")
+#define REG(id, member, str)                                                             \
+	[IOREQD_VCPU_##id] = {offsetof(struct ioreqd_vcpu_regs, member),                 \
+	                      sizeof(((struct ioreqd_vcpu_regs *)0)->member), str}
+#define SEGREGS(SEG, seg)                                                                \
+	REG(SEG##_SEL, seg.sel, #seg "_sel"), REG(SEG##_BASE, seg.base, #seg "_base"),   \
+	    REG(SEG##_LIMIT, seg.limit, #seg "_limit"),                                  \
+	    REG(SEG##_AR, seg.ar, #seg "_ar")
 
 static const struct reg_desc regs[IOREQD_VCPU_REG_COUNT] = {
-	REG(RAX, rax, "rax"),
-	REG(RBX, rbx, "rbx"),
-	REG(RCX, rcx, "rcx"),
-	REG(RDX, rdx, "rdx"),
-	REG(RSI, rsi, "rsi"),
-	REG(RDI, rdi, "rdi"),
-	REG(RBP, rbp, "rbp"),
-	REG(RSP, rsp, "rsp"),
-	REG(R8, r8, "r8"),
-	REG(R9, r9, "r9"),
-	REG(R10, r10, "r10"),
-	REG(R11, r11, "r11"),
-	REG(R12, r12, "r12"),
-	REG(R13, r13, "r13"),
-	REG(R14, r14, "r14"),
-	REG(R15, r15, "r15"),
-	REG(RIP, rip, "rip"),
-	REG(RFLAGS, rflags, "rflags"),
-	REG(CR0, cr0, "cr0"),
-	REG(CR2, cr2, "cr2"),
-	REG(CR3, cr3, "cr3"),
-	REG(CR4, cr4, "cr4"),
-	REG(EFER, efer, "efer"),
-	REG(DR0, dr0, "dr0"),
-	REG(DR1, dr1, "dr1"),
-	REG(DR2, dr2, "dr2"),
-	REG(DR3, dr3, "dr3"),
-	REG(DR6, dr6, "dr6"),
-	REG(DR7, dr7, "dr7"),
-	SEGREGS(ES, es),
-	SEGREGS(CS, cs),
-	SEGREGS(SS, ss),
-	SEGREGS(DS, ds),
-	SEGREGS(FS, fs),
-	SEGREGS(GS, gs),
-	SEGREGS(LDTR, ldtr),
-	SEGREGS(TR, tr),
-	REG(GDTR_BASE, gdtr.base, "gdtr_base"),
-	REG(GDTR_LIMIT, gdtr.limit, "gdtr_limit"),
-	REG(IDTR_BASE, idtr.base, "idtr_base"),
-	REG(IDTR_LIMIT, idtr.limit, "idtr_limit"),
-	REG(SYSENTER_CS, sysenter_cs, "sysenter_cs"),
-	REG(SYSENTER_ESP, sysenter_esp, "sysenter_esp"),
-	REG(SYSENTER_EIP, sysenter_eip, "sysenter_eip"),
-	REG(STAR, star, "star"),
-	REG(LSTAR, lstar, "lstar"),
-	REG(CSTAR, cstar, "cstar"),
-	REG(SFMASK, sfmask, "sfmask"),
-	REG(KERNEL_GS_BASE, kernel_gs_base, "kernel_gs_base"),
+    REG(RAX, rax, "rax"),
+    REG(RBX, rbx, "rbx"),
+    REG(RCX, rcx, "rcx"),
+    REG(RDX, rdx, "rdx"),
+    REG(RSI, rsi, "rsi"),
+    REG(RDI, rdi, "rdi"),
+    REG(RBP, rbp, "rbp"),
+    REG(RSP, rsp, "rsp"),
+    REG(R8, r8, "r8"),
+    REG(R9, r9, "r9"),
+    REG(R10, r10, "r10"),
+    REG(R11, r11, "r11"),
+    REG(R12, r12, "r12"),
+    REG(R13, r13, "r13"),
+    REG(R14, r14, "r14"),
+    REG(R15, r15, "r15"),
+    REG(RIP, rip, "rip"),
+    REG(RFLAGS, rflags, "rflags"),
+    REG(CR0, cr0, "cr0"),
+    REG(CR2, cr2, "cr2"),
+    REG(CR3, cr3, "cr3"),
+    REG(CR4, cr4, "cr4"),
+    REG(EFER, efer, "efer"),
+    REG(DR0, dr0, "dr0"),
+    REG(DR1, dr1, "dr1"),
+    REG(DR2, dr2, "dr2"),
+    REG(DR3, dr3, "dr3"),
+    REG(DR6, dr6, "dr6"),
+    REG(DR7, dr7, "dr7"),
+    SEGREGS(ES, es),
+    SEGREGS(CS, cs),
+    SEGREGS(SS, ss),
+    SEGREGS(DS, ds),
+    SEGREGS(FS, fs),
+    SEGREGS(GS, gs),
+    SEGREGS(LDTR, ldtr),
+    SEGREGS(TR, tr),
+    REG(GDTR_BASE, gdtr.base, "gdtr_base"),
+    REG(GDTR_LIMIT, gdtr.limit, "gdtr_limit"),
+    REG(IDTR_BASE, idtr.base, "idtr_base"),
+    REG(IDTR_LIMIT, idtr.limit, "idtr_limit"),
+    REG(SYSENTER_CS, sysenter_cs, "sysenter_cs"),
+    REG(SYSENTER_ESP, sysenter_esp, "sysenter_esp"),
+    REG(SYSENTER_EIP, sysenter_eip, "sysenter_eip"),
+    REG(STAR, star, "star"),
+    REG(LSTAR, lstar, "lstar"),
+    REG(CSTAR, cstar, "cstar"),
+    REG(SFMASK, sfmask, "sfmask"),
+    REG(KERNEL_GS_BASE, kernel_gs_base, "kernel_gs_base"),
 };
 
 static bool reg_valid(enum ioreqd_vcpu_reg reg)
@@ -132,7 +133,8 @@ uint64_t ioreqd_vcpu_regs_get(const struct ioreqd_vcpu_regs *r, enum ioreqd_vcpu
 	}
 }
 
-void ioreqd_vcpu_regs_set(struct ioreqd_vcpu_regs *r, enum ioreqd_vcpu_reg reg, uint64_t val)
+void ioreqd_vcpu_regs_set(struct ioreqd_vcpu_regs *r, enum ioreqd_vcpu_reg reg,
+                          uint64_t val)
 {
 	unsigned char *p = (unsigned char *)r;
 	uint16_t v16 = (uint16_t)val;
@@ -163,46 +165,121 @@ void ioreqd_vcpu_regs_set(struct ioreqd_vcpu_regs *r, enum ioreqd_vcpu_reg reg, 
  * field of a served group that the saved state does not hold.
  */
 static const uint8_t slot_reg[] = {
-	/* 16-bit guest state, 0x0800 + 2 * index */
-	IOREQD_VCPU_ES_SEL, IOREQD_VCPU_CS_SEL, IOREQD_VCPU_SS_SEL, IOREQD_VCPU_DS_SEL,
-	IOREQD_VCPU_FS_SEL, IOREQD_VCPU_GS_SEL, IOREQD_VCPU_LDTR_SEL, IOREQD_VCPU_TR_SEL,
-	/* 64-bit guest state, 0x2800: VMCS link pointer, DEBUGCTL, PAT, EFER */
-	NONE, NONE, NONE, IOREQD_VCPU_EFER,
-	/* 32-bit guest state, 0x4800: limits, GDTR/IDTR limits, access rights, ... */
-	IOREQD_VCPU_ES_LIMIT, IOREQD_VCPU_CS_LIMIT, IOREQD_VCPU_SS_LIMIT,
-	IOREQD_VCPU_DS_LIMIT, IOREQD_VCPU_FS_LIMIT, IOREQD_VCPU_GS_LIMIT,
-	IOREQD_VCPU_LDTR_LIMIT, IOREQD_VCPU_TR_LIMIT, IOREQD_VCPU_GDTR_LIMIT,
-	IOREQD_VCPU_IDTR_LIMIT, IOREQD_VCPU_ES_AR, IOREQD_VCPU_CS_AR, IOREQD_VCPU_SS_AR,
-	IOREQD_VCPU_DS_AR, IOREQD_VCPU_FS_AR, IOREQD_VCPU_GS_AR, IOREQD_VCPU_LDTR_AR,
-	IOREQD_VCPU_TR_AR,
-	NONE, /* interruptibility state */
-	NONE, /* activity state */
-	NONE, /* SMBASE */
-	IOREQD_VCPU_SYSENTER_CS,
-	/* natural-width guest state, 0x6800 */
-	IOREQD_VCPU_CR0, IOREQD_VCPU_CR3, IOREQD_VCPU_CR4, IOREQD_VCPU_ES_BASE,
-	IOREQD_VCPU_CS_BASE, IOREQD_VCPU_SS_BASE, IOREQD_VCPU_DS_BASE, IOREQD_VCPU_FS_BASE,
-	IOREQD_VCPU_GS_BASE, IOREQD_VCPU_LDTR_BASE, IOREQD_VCPU_TR_BASE,
-	IOREQD_VCPU_GDTR_BASE, IOREQD_VCPU_IDTR_BASE, IOREQD_VCPU_DR7, IOREQD_VCPU_RSP,
-	IOREQD_VCPU_RIP, IOREQD_VCPU_RFLAGS,
-	NONE, /* pending debug exceptions */
-	IOREQD_VCPU_SYSENTER_ESP, IOREQD_VCPU_SYSENTER_EIP,
+    /* 16-bit guest state, 0x0800 + 2 * index */
+    IOREQD_VCPU_ES_SEL,
+    IOREQD_VCPU_CS_SEL,
+    IOREQD_VCPU_SS_SEL,
+    IOREQD_VCPU_DS_SEL,
+    IOREQD_VCPU_FS_SEL,
+    IOREQD_VCPU_GS_SEL,
+    IOREQD_VCPU_LDTR_SEL,
+    IOREQD_VCPU_TR_SEL,
+    /* 64-bit guest state, 0x2800: VMCS link pointer, DEBUGCTL, PAT, EFER */
+    NONE,
+    NONE,
+    NONE,
+    IOREQD_VCPU_EFER,
+    /* 32-bit guest state, 0x4800: limits, GDTR/IDTR limits, access rights, ... */
+    IOREQD_VCPU_ES_LIMIT,
+    IOREQD_VCPU_CS_LIMIT,
+    IOREQD_VCPU_SS_LIMIT,
+    IOREQD_VCPU_DS_LIMIT,
+    IOREQD_VCPU_FS_LIMIT,
+    IOREQD_VCPU_GS_LIMIT,
+    IOREQD_VCPU_LDTR_LIMIT,
+    IOREQD_VCPU_TR_LIMIT,
+    IOREQD_VCPU_GDTR_LIMIT,
+    IOREQD_VCPU_IDTR_LIMIT,
+    IOREQD_VCPU_ES_AR,
+    IOREQD_VCPU_CS_AR,
+    IOREQD_VCPU_SS_AR,
+    IOREQD_VCPU_DS_AR,
+    IOREQD_VCPU_FS_AR,
+    IOREQD_VCPU_GS_AR,
+    IOREQD_VCPU_LDTR_AR,
+    IOREQD_VCPU_TR_AR,
+    NONE, /* interruptibility state */
+    NONE, /* activity state */
+    NONE, /* SMBASE */
+    IOREQD_VCPU_SYSENTER_CS,
+    /* natural-width guest state, 0x6800 */
+    IOREQD_VCPU_CR0,
+    IOREQD_VCPU_CR3,
+    IOREQD_VCPU_CR4,
+    IOREQD_VCPU_ES_BASE,
+    IOREQD_VCPU_CS_BASE,
+    IOREQD_VCPU_SS_BASE,
+    IOREQD_VCPU_DS_BASE,
+    IOREQD_VCPU_FS_BASE,
+    IOREQD_VCPU_GS_BASE,
+    IOREQD_VCPU_LDTR_BASE,
+    IOREQD_VCPU_TR_BASE,
+    IOREQD_VCPU_GDTR_BASE,
+    IOREQD_VCPU_IDTR_BASE,
+    IOREQD_VCPU_DR7,
+    IOREQD_VCPU_RSP,
+    IOREQD_VCPU_RIP,
+    IOREQD_VCPU_RFLAGS,
+    NONE, /* pending debug exceptions */
+    IOREQD_VCPU_SYSENTER_ESP,
+    IOREQD_VCPU_SYSENTER_EIP,
 };
 
 static const char *const slot_name[ARRAY_SIZE(slot_reg)] = {
-	"GUEST_ES_SELECTOR", "GUEST_CS_SELECTOR", "GUEST_SS_SELECTOR", "GUEST_DS_SELECTOR",
-	"GUEST_FS_SELECTOR", "GUEST_GS_SELECTOR", "GUEST_LDTR_SELECTOR", "GUEST_TR_SELECTOR",
-	NULL, NULL, NULL, "GUEST_IA32_EFER",
-	"GUEST_ES_LIMIT", "GUEST_CS_LIMIT", "GUEST_SS_LIMIT", "GUEST_DS_LIMIT",
-	"GUEST_FS_LIMIT", "GUEST_GS_LIMIT", "GUEST_LDTR_LIMIT", "GUEST_TR_LIMIT",
-	"GUEST_GDTR_LIMIT", "GUEST_IDTR_LIMIT", "GUEST_ES_AR_BYTES", "GUEST_CS_AR_BYTES",
-	"GUEST_SS_AR_BYTES", "GUEST_DS_AR_BYTES", "GUEST_FS_AR_BYTES", "GUEST_GS_AR_BYTES",
-	"GUEST_LDTR_AR_BYTES", "GUEST_TR_AR_BYTES", NULL, NULL, NULL, "GUEST_SYSENTER_CS",
-	"GUEST_CR0", "GUEST_CR3", "GUEST_CR4", "GUEST_ES_BASE", "GUEST_CS_BASE",
-	"GUEST_SS_BASE", "GUEST_DS_BASE", "GUEST_FS_BASE", "GUEST_GS_BASE",
-	"GUEST_LDTR_BASE", "GUEST_TR_BASE", "GUEST_GDTR_BASE", "GUEST_IDTR_BASE",
-	"GUEST_DR7", "GUEST_RSP", "GUEST_RIP", "GUEST_RFLAGS", NULL, "GUEST_SYSENTER_ESP",
-	"GUEST_SYSENTER_EIP",
+    "GUEST_ES_SELECTOR",
+    "GUEST_CS_SELECTOR",
+    "GUEST_SS_SELECTOR",
+    "GUEST_DS_SELECTOR",
+    "GUEST_FS_SELECTOR",
+    "GUEST_GS_SELECTOR",
+    "GUEST_LDTR_SELECTOR",
+    "GUEST_TR_SELECTOR",
+    NULL,
+    NULL,
+    NULL,
+    "GUEST_IA32_EFER",
+    "GUEST_ES_LIMIT",
+    "GUEST_CS_LIMIT",
+    "GUEST_SS_LIMIT",
+    "GUEST_DS_LIMIT",
+    "GUEST_FS_LIMIT",
+    "GUEST_GS_LIMIT",
+    "GUEST_LDTR_LIMIT",
+    "GUEST_TR_LIMIT",
+    "GUEST_GDTR_LIMIT",
+    "GUEST_IDTR_LIMIT",
+    "GUEST_ES_AR_BYTES",
+    "GUEST_CS_AR_BYTES",
+    "GUEST_SS_AR_BYTES",
+    "GUEST_DS_AR_BYTES",
+    "GUEST_FS_AR_BYTES",
+    "GUEST_GS_AR_BYTES",
+    "GUEST_LDTR_AR_BYTES",
+    "GUEST_TR_AR_BYTES",
+    NULL,
+    NULL,
+    NULL,
+    "GUEST_SYSENTER_CS",
+    "GUEST_CR0",
+    "GUEST_CR3",
+    "GUEST_CR4",
+    "GUEST_ES_BASE",
+    "GUEST_CS_BASE",
+    "GUEST_SS_BASE",
+    "GUEST_DS_BASE",
+    "GUEST_FS_BASE",
+    "GUEST_GS_BASE",
+    "GUEST_LDTR_BASE",
+    "GUEST_TR_BASE",
+    "GUEST_GDTR_BASE",
+    "GUEST_IDTR_BASE",
+    "GUEST_DR7",
+    "GUEST_RSP",
+    "GUEST_RIP",
+    "GUEST_RFLAGS",
+    NULL,
+    "GUEST_SYSENTER_ESP",
+    "GUEST_SYSENTER_EIP",
 };
 
 /* The one 64-bit field served has a "high" form too. */
@@ -215,10 +292,10 @@ struct vmcs_group {
 
 /* [width][type]; groups not listed serve nothing (limit 0). */
 static const struct vmcs_group groups[4][4] = {
-	[IOREQD_VMCS_W16][IOREQD_VMCS_GUEST] = {0, 8},
-	[IOREQD_VMCS_W64][IOREQD_VMCS_GUEST] = {8, 4},
-	[IOREQD_VMCS_W32][IOREQD_VMCS_GUEST] = {12, 22},
-	[IOREQD_VMCS_WNAT][IOREQD_VMCS_GUEST] = {34, 20},
+    [IOREQD_VMCS_W16][IOREQD_VMCS_GUEST] = {0, 8},
+    [IOREQD_VMCS_W64][IOREQD_VMCS_GUEST] = {8, 4},
+    [IOREQD_VMCS_W32][IOREQD_VMCS_GUEST] = {12, 22},
+    [IOREQD_VMCS_WNAT][IOREQD_VMCS_GUEST] = {34, 20},
 };
 
 _Static_assert(34 + 20 == ARRAY_SIZE(slot_reg), "the offset table covers the slot table");
@@ -228,7 +305,7 @@ _Static_assert(34 + 20 == ARRAY_SIZE(slot_reg), "the offset table covers the slo
 
 static const char *const width_name[] = {"16-bit", "64-bit", "32-bit", "natural-width"};
 static const char *const type_name[] = {"control", "read-only data", "guest-state",
-					"host-state"};
+                                        "host-state"};
 
 int ioreqd_vmcs_lookup(uint32_t enc, struct ioreqd_vmcs_field *f, const char **why)
 {
@@ -275,7 +352,8 @@ unsigned ioreqd_vmcs_encodings(uint32_t *out, unsigned max)
 
 				if (slot_reg[g->first + i] == NONE)
 					continue;
-				for (unsigned hi = 0; hi <= (w == IOREQD_VMCS_W64); hi++) {
+				for (unsigned hi = 0; hi <= (w == IOREQD_VMCS_W64);
+				     hi++) {
 					if (out && n < max)
 						out[n] = enc | hi;
 					n++;
@@ -299,7 +377,8 @@ const char *ioreqd_vcpu_vmcs_name(uint32_t enc)
 
 /* ---- the cache --------------------------------------------------------------- */
 
-static void warn(struct ioreqd_vcpu *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void warn(struct ioreqd_vcpu *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void warn(struct ioreqd_vcpu *v, const char *fmt, ...)
 {
@@ -330,8 +409,8 @@ static bool dirty_test(const struct ioreqd_vcpu *v, unsigned reg)
 	return (v->dirty[reg / 64] >> (reg % 64)) & 1;
 }
 
-void ioreqd_vcpu_init(struct ioreqd_vcpu *v, unsigned vcpu, const struct ioreqd_vcpu_ops *ops,
-		      void *opaque)
+void ioreqd_vcpu_init(struct ioreqd_vcpu *v, unsigned vcpu,
+                      const struct ioreqd_vcpu_ops *ops, void *opaque)
 {
 	memset(v, 0, sizeof(*v));
 	v->ops = ops;
@@ -409,7 +488,8 @@ static void put(struct ioreqd_vcpu *v, enum ioreqd_vcpu_reg reg, uint64_t val)
 {
 	ioreqd_vcpu_regs_set(&v->regs, reg, val);
 	dirty_set(v, reg,
-		  ioreqd_vcpu_regs_get(&v->regs, reg) != ioreqd_vcpu_regs_get(&v->base, reg));
+	          ioreqd_vcpu_regs_get(&v->regs, reg) !=
+	              ioreqd_vcpu_regs_get(&v->base, reg));
 }
 
 /*
@@ -454,18 +534,20 @@ int ioreqd_vcpu_set(ioreqd_vcpu_t *v, enum ioreqd_vcpu_reg reg, uint64_t val)
  * caller in messages.  @return 0, -ENOENT or ensure_loaded's error.
  */
 static int vmcs_prepare(struct ioreqd_vcpu *v, const char *fn, uint32_t enc,
-			struct ioreqd_vmcs_field *f)
+                        struct ioreqd_vmcs_field *f)
 {
 	const char *why;
 	int rc = ioreqd_vmcs_lookup(enc, f, &why);
 
 	if (rc == -EINVAL) {
-		warn(v, "%s: vcpu%u: VMCS encoding 0x%x refused: %s", fn, v->vcpu, enc, why);
+		warn(v, "%s: vcpu%u: VMCS encoding 0x%x refused: %s", fn, v->vcpu, enc,
+		     why);
 		return -ENOENT;
 	}
 	if (rc < 0) {
-		warn(v, "%s: vcpu%u: VMCS field 0x%x (%s %s field, index %u) refused: %s", fn,
-		     v->vcpu, enc, width_name[f->width], type_name[f->type], f->index, why);
+		warn(v, "%s: vcpu%u: VMCS field 0x%x (%s %s field, index %u) refused: %s",
+		     fn, v->vcpu, enc, width_name[f->width], type_name[f->type], f->index,
+		     why);
 		return -ENOENT;
 	}
 	return ensure_loaded(v, fn);
@@ -527,7 +609,8 @@ int ioreqd_vcpu_restore(ioreqd_vcpu_t *v, const ioreqd_vcpu_snapshot_t *s)
 	int rc;
 
 	if (!s || s->vcpu != v->vcpu) {
-		warn(v, "%s: vcpu%u: the snapshot belongs to another vCPU", __func__, v->vcpu);
+		warn(v, "%s: vcpu%u: the snapshot belongs to another vCPU", __func__,
+		     v->vcpu);
 		return -EINVAL;
 	}
 	rc = ensure_loaded(v, __func__);
@@ -556,8 +639,11 @@ int ioreqd_vcpu_flush(struct ioreqd_vcpu *v)
 	if (n == 0)
 		return 0;
 	if (!v->ops || !v->ops->load || !v->ops->store) {
-		warn(v, "%s: vcpu%u: %u changed register(s) dropped: this backend cannot write "
-			"vCPU state", __func__, v->vcpu, n);
+		warn(v,
+		     "%s: vcpu%u: %u changed register(s) dropped: this backend cannot "
+		     "write "
+		     "vCPU state",
+		     __func__, v->vcpu, n);
 		rc = -ENOTSUP;
 		goto out;
 	}
@@ -574,14 +660,14 @@ int ioreqd_vcpu_flush(struct ioreqd_vcpu *v)
 	}
 	for (unsigned r = 0; r < IOREQD_VCPU_REG_COUNT; r++)
 		if (dirty_test(v, r))
-			ioreqd_vcpu_regs_set(&fresh, (enum ioreqd_vcpu_reg)r,
-					     ioreqd_vcpu_regs_get(&v->regs,
-								  (enum ioreqd_vcpu_reg)r));
+			ioreqd_vcpu_regs_set(
+			    &fresh, (enum ioreqd_vcpu_reg)r,
+			    ioreqd_vcpu_regs_get(&v->regs, (enum ioreqd_vcpu_reg)r));
 	v->stats.stores++;
 	rc = v->ops->store(v->opaque, v->vcpu, &fresh);
 	if (rc < 0) {
-		warn(v, "%s: vcpu%u: cannot write %u changed register(s) back: %s", __func__,
-		     v->vcpu, n, strerror(-rc));
+		warn(v, "%s: vcpu%u: cannot write %u changed register(s) back: %s",
+		     __func__, v->vcpu, n, strerror(-rc));
 		goto out;
 	}
 	v->stats.flushed += n;

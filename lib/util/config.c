@@ -26,9 +26,9 @@
 /* Limits that keep a hostile file from costing more than a little CPU. */
 #define MAX_FILE_SIZE (1u << 20) /* a real file is a few KiB */
 #define MAX_DEVS 256u
-#define MAX_RANGES 256u          /* per device */
-#define MAX_KV 64u               /* hook keys per device */
-#define MAX_NAME 63u             /* device and hook names */
+#define MAX_RANGES 256u /* per device */
+#define MAX_KV 64u      /* hook keys per device */
+#define MAX_NAME 63u    /* device and hook names */
 #define PIO_LAST 0xffffull
 
 #define WATCHDOG_MS_DEFAULT 5000u
@@ -39,11 +39,11 @@ enum section { SEC_NONE = 0, SEC_GLOBAL, SEC_DEVICE };
 /* Parser state: one per load. */
 struct parser {
 	struct ioreqd_cfg *cfg;
-	const char *text;  /* the whole file */
+	const char *text; /* the whole file */
 	size_t len;
-	size_t pos;        /* start of the next line */
-	unsigned lineno;   /* line being parsed */
-	int rc;            /* first error, 0 while all is well */
+	size_t pos;      /* start of the next line */
+	unsigned lineno; /* line being parsed */
+	int rc;          /* first error, 0 while all is well */
 	char *err;
 	size_t errlen;
 	enum section sec;
@@ -57,7 +57,7 @@ struct parser {
  * @return 0, which is what a failing line handler returns.
  */
 __attribute__((format(printf, 4, 5))) static int fail(struct parser *p, unsigned line,
-						       int rc, const char *fmt, ...)
+                                                      int rc, const char *fmt, ...)
 {
 	char msg[IOREQD_CFG_ERRLEN];
 	va_list ap;
@@ -123,10 +123,20 @@ static int parse_u64_n(const char *s, size_t n, uint64_t *out)
 		return -EINVAL;
 	if (i < n) {
 		switch (s[i]) {
-		case 'K': case 'k': shift = 10; break;
-		case 'M': case 'm': shift = 20; break;
-		case 'G': case 'g': shift = 30; break;
-		default: return -EINVAL;
+		case 'K':
+		case 'k':
+			shift = 10;
+			break;
+		case 'M':
+		case 'm':
+			shift = 20;
+			break;
+		case 'G':
+		case 'g':
+			shift = 30;
+			break;
+		default:
+			return -EINVAL;
 		}
 		if (i + 1 != n)
 			return -EINVAL;
@@ -206,7 +216,7 @@ static long hex_field(const char **pp, unsigned maxdigits)
 
 /* "SSSS:BB:DD.F" or "BB:DD.F" -> the 4 KiB config space of that SBDF. */
 static int parse_pci(const char *s, size_t n, uint64_t *base, uint64_t *last,
-		     const char **why)
+                     const char **why)
 {
 	char buf[32];
 	const char *p = buf;
@@ -250,7 +260,7 @@ static int parse_pci(const char *s, size_t n, uint64_t *base, uint64_t *last,
 }
 
 int ioreqd_cfg_parse_range(enum ioreqd_space space, const char *s, uint64_t *base,
-			   uint64_t *last, const char **why)
+                           uint64_t *last, const char **why)
 {
 	const char *dummy, *sep, *a;
 	size_t n, an, bn;
@@ -346,7 +356,7 @@ void ioreqd_cfg_free(struct ioreqd_cfg *cfg)
 }
 
 const char *ioreqd_cfg_dev_get(const struct ioreqd_cfg_dev *dev, const char *key,
-			       unsigned *line)
+                               unsigned *line)
 {
 	if (line)
 		*line = 0;
@@ -435,10 +445,11 @@ static int fail_no_range(struct parser *p, const struct ioreqd_cfg_dev *dev)
 		for (unsigned k = 0; k < IOREQD_SPACE_COUNT; k++)
 			if (key_distance(dev->kv[i].key, ioreqd_space_name(k)) <=
 			    (strlen(dev->kv[i].key) <= 3 ? 1u : 2u))
-				return fail(p, dev->kv[i].line, -EINVAL,
-				            "device '%s': no pio, mmio or pci range: unknown "
-				            "key '%s' (did you mean '%s'?)",
-				            dev->name, dev->kv[i].key, ioreqd_space_name(k));
+				return fail(
+				    p, dev->kv[i].line, -EINVAL,
+				    "device '%s': no pio, mmio or pci range: unknown "
+				    "key '%s' (did you mean '%s'?)",
+				    dev->name, dev->kv[i].key, ioreqd_space_name(k));
 	if (dev->nr_kv)
 		return fail(p, dev->line, -EINVAL,
 		            "device '%s': no pio, mmio or pci range (its other keys, "
@@ -481,20 +492,20 @@ static int begin_section(struct parser *p, const char *s, size_t n)
 	}
 	if (n < 7 || memcmp(s, "device", 6) != 0 || !is_blank(s[6]))
 		return fail(p, p->lineno, -EINVAL,
-			    "unknown section [%.*s] (expected [global] or [device NAME])",
-			    (int)(n > 64 ? 64 : n), s);
+		            "unknown section [%.*s] (expected [global] or [device NAME])",
+		            (int)(n > 64 ? 64 : n), s);
 	nn = n - 6;
 	name = trim(s + 6, &nn);
 	if (!valid_name(name, nn))
 		return fail(p, p->lineno, -EINVAL,
-			    "bad device name '%.*s' (1-%u of A-Z a-z 0-9 _ -)",
-			    (int)(nn > 64 ? 64 : nn), name, MAX_NAME);
+		            "bad device name '%.*s' (1-%u of A-Z a-z 0-9 _ -)",
+		            (int)(nn > 64 ? 64 : nn), name, MAX_NAME);
 	for (unsigned i = 0; i < cfg->nr_devs; i++) {
 		if (strlen(cfg->devs[i].name) == nn &&
 		    memcmp(cfg->devs[i].name, name, nn) == 0)
 			return fail(p, p->lineno, -EINVAL,
-				    "duplicate device '%s' (first defined at line %u)",
-				    cfg->devs[i].name, cfg->devs[i].line);
+			            "duplicate device '%s' (first defined at line %u)",
+			            cfg->devs[i].name, cfg->devs[i].line);
 	}
 	if (cfg->nr_devs >= MAX_DEVS)
 		return fail(p, p->lineno, -EINVAL, "too many devices (at most %u)",
@@ -537,7 +548,7 @@ static int bad_bool(struct parser *p, const char *key, const char *value)
 static int bad_number(struct parser *p, const char *key, const char *value, int rc)
 {
 	return fail(p, p->lineno, -EINVAL, "%s: %s '%s'", key,
-		    rc == -ERANGE ? "number too large" : "bad number", value);
+	            rc == -ERANGE ? "number too large" : "bad number", value);
 }
 
 static int global_key(struct parser *p, const char *key, const char *value)
@@ -568,7 +579,7 @@ static int global_key(struct parser *p, const char *key, const char *value)
 			}
 		}
 		return fail(p, p->lineno, -EINVAL,
-			    "log_level: bad value '%s' (use warn, info or debug)", value);
+		            "log_level: bad value '%s' (use warn, info or debug)", value);
 	}
 	if (strcmp(key, "watchdog_ms") == 0) {
 		if (duplicate(p, key, &p->g_watchdog))
@@ -577,8 +588,8 @@ static int global_key(struct parser *p, const char *key, const char *value)
 			return bad_number(p, key, value, rc);
 		if (v > WATCHDOG_MS_MAX)
 			return fail(p, p->lineno, -EINVAL,
-				    "watchdog_ms: %llu out of range (0..%u)",
-				    (unsigned long long)v, WATCHDOG_MS_MAX);
+			            "watchdog_ms: %llu out of range (0..%u)",
+			            (unsigned long long)v, WATCHDOG_MS_MAX);
 		cfg->watchdog_ms = v;
 		return 1;
 	}
@@ -590,9 +601,9 @@ static int global_key(struct parser *p, const char *key, const char *value)
 		return 1;
 	}
 	return fail(p, p->lineno, -EINVAL,
-		    "unknown key '%s' in [global] (known: hook_dir, log_level, "
-		    "watchdog_ms, buffered)",
-		    key);
+	            "unknown key '%s' in [global] (known: hook_dir, log_level, "
+	            "watchdog_ms, buffered)",
+	            key);
 }
 
 static int range_key(struct parser *p, struct ioreqd_cfg_dev *dev,
@@ -632,7 +643,7 @@ static int range_key(struct parser *p, struct ioreqd_cfg_dev *dev,
 }
 
 static int hook_kv(struct parser *p, struct ioreqd_cfg_dev *dev, const char *key,
-		   const char *value)
+                   const char *value)
 {
 	struct ioreqd_cfg_kv *kv;
 	unsigned line;
@@ -786,8 +797,8 @@ static int read_line(struct parser *p, char *buf)
 	if (n == 0)
 		return 1;
 	if (n > IOREQD_CFG_MAX_LINE)
-		return fail(p, p->lineno, -EINVAL, "line too long (at most %u characters)",
-		            IOREQD_CFG_MAX_LINE);
+		return fail(p, p->lineno, -EINVAL,
+		            "line too long (at most %u characters)", IOREQD_CFG_MAX_LINE);
 	if (s[0] == '[') {
 		if (s[n - 1] != ']')
 			return fail(p, p->lineno, -EINVAL,
@@ -804,11 +815,13 @@ static int read_line(struct parser *p, char *buf)
 	s = trim(s, &kn);
 	for (size_t i = 0; i < kn; i++) {
 		if (!key_char(s[i]))
-			return fail(p, p->lineno, -EINVAL, "syntax error: bad key name '%.*s'",
+			return fail(p, p->lineno, -EINVAL,
+			            "syntax error: bad key name '%.*s'",
 			            (int)(kn > 64 ? 64 : kn), s);
 	}
 	if (kn == 0)
-		return fail(p, p->lineno, -EINVAL, "syntax error: missing key before '='");
+		return fail(p, p->lineno, -EINVAL,
+		            "syntax error: missing key before '='");
 	vn = n - (size_t)(eq + 1 - s);
 	v = trim(eq + 1, &vn);
 	/* kn + vn <= n - 1, so both strings and their NULs fit in n + 2 bytes. */
@@ -822,10 +835,12 @@ static int read_line(struct parser *p, char *buf)
 /* ---- entry points -------------------------------------------------------- */
 
 int ioreqd_cfg_load_string(const char *text, size_t len, const char *name,
-			   struct ioreqd_cfg **out, char *err, size_t errlen)
+                           struct ioreqd_cfg **out, char *err, size_t errlen)
 {
-	struct parser p = {.text = text ? text : "", .len = text ? len : 0, .err = err,
-			   .errlen = errlen};
+	struct parser p = {.text = text ? text : "",
+	                   .len = text ? len : 0,
+	                   .err = err,
+	                   .errlen = errlen};
 	struct ioreqd_cfg *cfg = NULL;
 	char *buf = NULL;
 	int rc;
@@ -926,7 +941,8 @@ static int slurp(const char *path, char **text, size_t *len, const char **why)
 		got = fread(buf + n, 1, cap - n, fp);
 		n += got;
 		if (got == 0) {
-			/* fread keeps errno: report it rather than a generic I/O error. */
+			/* fread keeps errno: report it rather than a generic I/O error.
+			 */
 			if (ferror(fp))
 				rc = errno ? -errno : -EIO;
 			break;
@@ -960,9 +976,9 @@ int ioreqd_cfg_load(const char *path, struct ioreqd_cfg **out, char *err, size_t
 	if (rc < 0) {
 		if (err && errlen)
 			snprintf(err, errlen, "%s: %s", path,
-			         why                ? why
-			         : rc == -EFBIG     ? "file too large (over 1 MiB)"
-			                            : strerror(-rc));
+			         why            ? why
+			         : rc == -EFBIG ? "file too large (over 1 MiB)"
+			                        : strerror(-rc));
 		return rc;
 	}
 	rc = ioreqd_cfg_load_string(text, len, path, out, err, errlen);

@@ -11,13 +11,11 @@
  *
  *   [device uart0]
  *   hook = uart16550
- *   pio = 0x3f8-0x3ff         ; inclusive range  (also: 0x3f8+8 = base+size, 0x3f8 = one byte)
- *   mmio = 0xfeb00000+0x1000  ; may repeat; pio/mmio/pci may be mixed
- *   pci = 0000:00:05.0        ; whole config space of one SBDF (also 00:05.0)
- *   irq = 4
- *   order = first|normal|last
- *   optional = yes|no         ; a failing init only warns
- *   <any key the hook declares>
+ *   pio = 0x3f8-0x3ff         ; inclusive range  (also: 0x3f8+8 = base+size, 0x3f8 = one
+ * byte) mmio = 0xfeb00000+0x1000  ; may repeat; pio/mmio/pci may be mixed pci =
+ * 0000:00:05.0        ; whole config space of one SBDF (also 00:05.0) irq = 4 order =
+ * first|normal|last optional = yes|no         ; a failing init only warns <any key the
+ * hook declares>
  *
  * Every error names the file and line: "demo.conf:12: pio: bad range '0x3f8-'".
  * Pure logic: no hooks are loaded and nothing is registered here.
@@ -53,12 +51,12 @@ struct ioreqd_cfg_kv {
 
 struct ioreqd_cfg_dev {
 	char *name;
-	unsigned line;      /* of the section header */
+	unsigned line; /* of the section header */
 	char *hook;
 	unsigned hook_line;
 	struct ioreqd_cfg_range *ranges;
 	unsigned nr_ranges;
-	int irq;            /* -1 when absent */
+	int irq; /* -1 when absent */
 	unsigned irq_line;
 	enum ioreqd_order order;
 	bool optional;
@@ -67,9 +65,9 @@ struct ioreqd_cfg_dev {
 };
 
 struct ioreqd_cfg {
-	char *path;         /* as given, for messages */
-	char *hook_dir;     /* NULL: the built-in default */
-	int log_level;      /* -1: not set */
+	char *path;     /* as given, for messages */
+	char *hook_dir; /* NULL: the built-in default */
+	int log_level;  /* -1: not set */
 	uint64_t watchdog_ms;
 	bool buffered;
 	struct ioreqd_cfg_dev *devs;
@@ -87,7 +85,7 @@ int ioreqd_cfg_load(const char *path, struct ioreqd_cfg **out, char *err, size_t
 
 /** Same as ioreqd_cfg_load, from memory; @p name stands for the file in messages. */
 int ioreqd_cfg_load_string(const char *text, size_t len, const char *name,
-			   struct ioreqd_cfg **out, char *err, size_t errlen);
+                           struct ioreqd_cfg **out, char *err, size_t errlen);
 
 /** Free a configuration (NULL is fine). */
 void ioreqd_cfg_free(struct ioreqd_cfg *cfg);
@@ -97,7 +95,7 @@ void ioreqd_cfg_free(struct ioreqd_cfg *cfg);
  * *line if not NULL), or NULL if absent.
  */
 const char *ioreqd_cfg_dev_get(const struct ioreqd_cfg_dev *dev, const char *key,
-			       unsigned *line);
+                               unsigned *line);
 
 /**
  * Parse an unsigned number: decimal, 0x hex, 0 octal, with an optional K, M or
@@ -116,6 +114,6 @@ int ioreqd_cfg_parse_bool(const char *s, bool *out);
  * @return 0 or -EINVAL.
  */
 int ioreqd_cfg_parse_range(enum ioreqd_space space, const char *s, uint64_t *base,
-			   uint64_t *last, const char **why);
+                           uint64_t *last, const char **why);
 
 #endif /* IOREQD_CONFIG_H */

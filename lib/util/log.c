@@ -225,7 +225,8 @@ static void verror(const char *func, bool with_errno, const char *fmt, va_list a
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (func && log_verbose > LOG_LEVEL_DEBUG) {
 		if (with_errno)
-			ioreqd_log(LOG_LEVEL_ERR, "%s: %s: %s", func, buf, strerror(saved));
+			ioreqd_log(LOG_LEVEL_ERR, "%s: %s: %s", func, buf,
+			           strerror(saved));
 		else
 			ioreqd_log(LOG_LEVEL_ERR, "%s: %s", func, buf);
 	} else if (with_errno) {
@@ -306,7 +307,7 @@ void ioreqd_vlog_rl(struct ioreqd_ratelimit *rl, int level, const char *fmt, va_
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (dropped)
 		ioreqd_log(level, "%s (%llu similar suppressed)", buf,
-			   (unsigned long long)dropped);
+		           (unsigned long long)dropped);
 	else
 		ioreqd_log(level, "%s", buf);
 }

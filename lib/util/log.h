@@ -3,8 +3,9 @@
  * Logging, in the manner of the OpenBSD daemons: log_warn appends strerror,
  * log_warnx does not, fatal/fatalx exit.  Warnings and debug messages
  * start with __func__ by convention; errors (log_err, log_errx) are plain
- * sentences for the operator and carry the function name separately.  Output goes to stderr, syslog, or a capture callback (tests).
- * Anything a guest can trigger goes through a struct ioreqd_ratelimit.
+ * sentences for the operator and carry the function name separately.  Output goes to
+ * stderr, syslog, or a capture callback (tests). Anything a guest can trigger goes
+ * through a struct ioreqd_ratelimit.
  */
 #ifndef IOREQD_LOG_H
 #define IOREQD_LOG_H
@@ -84,7 +85,7 @@ void log_debug(const char *fmt, ...) IOREQD_PRINTF(1, 2);
  * log_err/log_errx.
  */
 void ioreqd_log_error(const char *func, bool with_errno, const char *fmt, ...)
-	IOREQD_PRINTF(3, 4);
+    IOREQD_PRINTF(3, 4);
 #define log_err(...) ioreqd_log_error(__func__, true, __VA_ARGS__)
 #define log_errx(...) ioreqd_log_error(__func__, false, __VA_ARGS__)
 /* log_err/log_errx, then exit(1). */
@@ -104,10 +105,10 @@ struct ioreqd_ratelimit {
 	uint64_t suppressed; /* dropped since the last emitted message */
 };
 
-#define IOREQD_RATELIMIT_INIT(burst_, per_sec_)                                           \
-	{                                                                                    \
-		.last_ns = 0, .tokens = (burst_), .burst = (burst_), .per_sec = (per_sec_), \
-		.suppressed = 0                                                              \
+#define IOREQD_RATELIMIT_INIT(burst_, per_sec_)                                          \
+	{                                                                                \
+		.last_ns = 0, .tokens = (burst_), .burst = (burst_),                     \
+		.per_sec = (per_sec_), .suppressed = 0                                   \
 	}
 
 /**
@@ -118,9 +119,9 @@ bool ioreqd_ratelimit_allow(struct ioreqd_ratelimit *rl, uint64_t *suppressed);
 
 /** Log through a rate limit; appends "(N similar suppressed)" when due. */
 void ioreqd_log_rl(struct ioreqd_ratelimit *rl, int level, const char *fmt, ...)
-	IOREQD_PRINTF(3, 4);
+    IOREQD_PRINTF(3, 4);
 void ioreqd_vlog_rl(struct ioreqd_ratelimit *rl, int level, const char *fmt, va_list ap)
-	IOREQD_PRINTF(3, 0);
+    IOREQD_PRINTF(3, 0);
 
 /** Monotonic time in nanoseconds. */
 uint64_t ioreqd_now_ns(void);

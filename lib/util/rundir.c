@@ -24,10 +24,11 @@ int ioreqd_rundir_choose(char *buf, size_t len, uid_t euid, const char *xdg, cha
 	} else if (xdg && xdg[0] == '/') {
 		n = snprintf(buf, len, "%s/ioreqd", xdg);
 	} else {
-		snprintf(err, errlen,
-		         "XDG_RUNTIME_DIR is not set (or not an absolute path), so there is "
-		         "no private directory for the sockets; set it or name the socket "
-		         "(--sim-socket, --socket)");
+		snprintf(
+		    err, errlen,
+		    "XDG_RUNTIME_DIR is not set (or not an absolute path), so there is "
+		    "no private directory for the sockets; set it or name the socket "
+		    "(--sim-socket, --socket)");
 		return -ENOENT;
 	}
 	if (n < 0 || (size_t)n >= len) {
@@ -55,7 +56,8 @@ int ioreqd_rundir_make(const char *path, char *err, size_t errlen)
 		return rc;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "%s exists and is not a directory; remove it", path);
+		snprintf(err, errlen, "%s exists and is not a directory; remove it",
+		         path);
 		return -ENOTDIR;
 	}
 	/*
@@ -63,11 +65,12 @@ int ioreqd_rundir_make(const char *path, char *err, size_t errlen)
 	 * should be.  (0755 is fine: systemd's RuntimeDirectory= makes that.)
 	 */
 	if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		snprintf(err, errlen,
-		         "%s is owned by uid %lu with mode %03o; it must belong to uid %lu "
-		         "and be writable by nobody else: fix or remove it",
-		         path, (unsigned long)st.st_uid, (unsigned)(st.st_mode & 07777),
-		         (unsigned long)geteuid());
+		snprintf(
+		    err, errlen,
+		    "%s is owned by uid %lu with mode %03o; it must belong to uid %lu "
+		    "and be writable by nobody else: fix or remove it",
+		    path, (unsigned long)st.st_uid, (unsigned)(st.st_mode & 07777),
+		    (unsigned long)geteuid());
 		return -EPERM;
 	}
 	return 0;

@@ -21,7 +21,7 @@ struct ioreqd_trace_writer {
 };
 
 static const char *const result_names[IOREQD_TRACE_RES_COUNT] = {
-	"unknown", "handled", "deferred", "error", "unhandled",
+    "unknown", "handled", "deferred", "error", "unhandled",
 };
 
 const char *ioreqd_trace_result_name(unsigned result)
@@ -87,8 +87,8 @@ void ioreqd_trace_encode_rec(const struct ioreqd_trace_rec *r, uint8_t *out)
 	put16(out + 30, r->flags);
 }
 
-int ioreqd_trace_decode_header(const uint8_t *buf, size_t len, struct ioreqd_trace_header *h,
-			       const char **why)
+int ioreqd_trace_decode_header(const uint8_t *buf, size_t len,
+                               struct ioreqd_trace_header *h, const char **why)
 {
 	memset(h, 0, sizeof(*h));
 	*why = NULL;
@@ -104,7 +104,8 @@ int ioreqd_trace_decode_header(const uint8_t *buf, size_t len, struct ioreqd_tra
 		*why = "unsupported trace version";
 		return -EPROTONOSUPPORT;
 	}
-	if (get16(buf + 10) != IOREQD_TRACE_HDR_SIZE || get16(buf + 12) != IOREQD_TRACE_REC_SIZE) {
+	if (get16(buf + 10) != IOREQD_TRACE_HDR_SIZE ||
+	    get16(buf + 12) != IOREQD_TRACE_REC_SIZE) {
 		*why = "bad header or record size";
 		return -EBADMSG;
 	}
@@ -118,7 +119,7 @@ int ioreqd_trace_decode_header(const uint8_t *buf, size_t len, struct ioreqd_tra
 }
 
 int ioreqd_trace_decode_rec(const uint8_t *buf, size_t len, struct ioreqd_trace_rec *r,
-			    const char **why)
+                            const char **why)
 {
 	uint64_t mask;
 
@@ -153,11 +154,13 @@ int ioreqd_trace_decode_rec(const uint8_t *buf, size_t len, struct ioreqd_trace_
 		*why = "posted read";
 	else if (r->vcpu != IOREQD_TRACE_VCPU_POSTED && r->vcpu >= 128)
 		*why = "vCPU out of range";
-	else if (r->space == IOREQD_SPACE_PIO && (r->addr > 0xffff || r->addr + r->size > 0x10000))
+	else if (r->space == IOREQD_SPACE_PIO &&
+	         (r->addr > 0xffff || r->addr + r->size > 0x10000))
 		*why = "port access past 0xffff";
 	else if (r->space == IOREQD_SPACE_PIO && r->size == 8)
 		*why = "8-byte port access";
-	else if (r->space == IOREQD_SPACE_PCI && (r->addr & 0xffffffffull) + r->size > 0x1000)
+	else if (r->space == IOREQD_SPACE_PCI &&
+	         (r->addr & 0xffffffffull) + r->size > 0x1000)
 		*why = "PCI config access past 4 KiB";
 	else if (r->space == IOREQD_SPACE_MMIO && r->addr + (r->size - 1) < r->addr)
 		*why = "MMIO access wraps";
@@ -171,8 +174,8 @@ int ioreqd_trace_decode_rec(const uint8_t *buf, size_t len, struct ioreqd_trace_
 	return 0;
 }
 
-int ioreqd_trace_reader_init(struct ioreqd_trace_reader *rd, const uint8_t *buf, size_t len,
-			     const char **why)
+int ioreqd_trace_reader_init(struct ioreqd_trace_reader *rd, const uint8_t *buf,
+                             size_t len, const char **why)
 {
 	int rc;
 
@@ -187,7 +190,7 @@ int ioreqd_trace_reader_init(struct ioreqd_trace_reader *rd, const uint8_t *buf,
 }
 
 int ioreqd_trace_next(struct ioreqd_trace_reader *rd, struct ioreqd_trace_rec *r,
-		      const char **why)
+                      const char **why)
 {
 	int rc;
 
@@ -208,7 +211,8 @@ int ioreqd_trace_next(struct ioreqd_trace_reader *rd, struct ioreqd_trace_rec *r
 	return 1;
 }
 
-struct ioreqd_trace_writer *ioreqd_trace_writer_new(FILE *fp, const struct ioreqd_trace_header *h)
+struct ioreqd_trace_writer *ioreqd_trace_writer_new(FILE *fp,
+                                                    const struct ioreqd_trace_header *h)
 {
 	struct ioreqd_trace_writer *w = NULL;
 	uint8_t hdr[IOREQD_TRACE_HDR_SIZE];
@@ -236,7 +240,8 @@ out:
 	return NULL;
 }
 
-int ioreqd_trace_writer_add(struct ioreqd_trace_writer *w, const struct ioreqd_trace_rec *r)
+int ioreqd_trace_writer_add(struct ioreqd_trace_writer *w,
+                            const struct ioreqd_trace_rec *r)
 {
 	struct ioreqd_trace_rec c = *r;
 	uint8_t buf[IOREQD_TRACE_REC_SIZE];

@@ -60,9 +60,12 @@ static int place_bar(struct ioreqd_vguest_pci *p)
 	int rc;
 
 	/* Decoding off while the BAR holds the size probe, as firmware does. */
-	if ((rc = cfg_rd(p, 0x04, 2, &cmd)) < 0 || (rc = cfg_wr(p, 0x04, 2, cmd & ~2u)) < 0 ||
-	    (rc = cfg_wr(p, 0x10, 4, 0xffffffffu)) < 0 || (rc = cfg_rd(p, 0x10, 4, &lo)) < 0 ||
-	    (rc = cfg_wr(p, 0x14, 4, 0xffffffffu)) < 0 || (rc = cfg_rd(p, 0x14, 4, &hi)) < 0)
+	if ((rc = cfg_rd(p, 0x04, 2, &cmd)) < 0 ||
+	    (rc = cfg_wr(p, 0x04, 2, cmd & ~2u)) < 0 ||
+	    (rc = cfg_wr(p, 0x10, 4, 0xffffffffu)) < 0 ||
+	    (rc = cfg_rd(p, 0x10, 4, &lo)) < 0 ||
+	    (rc = cfg_wr(p, 0x14, 4, 0xffffffffu)) < 0 ||
+	    (rc = cfg_rd(p, 0x14, 4, &hi)) < 0)
 		return rc;
 	if ((lo & 0x7) != 0x4) /* memory, 64-bit */
 		return -ENODEV;
@@ -119,7 +122,8 @@ static int walk_caps(struct ioreqd_vguest_pci *p)
 			if ((rc = cfg_rd(p, ptr + 4, 1, &bar)) < 0 ||
 			    (rc = cfg_rd(p, ptr + 8, 4, &off)) < 0)
 				return rc;
-			if (((hdr >> 24) & 0xff) == 2 && (rc = cfg_rd(p, ptr + 16, 4, &extra)) < 0)
+			if (((hdr >> 24) & 0xff) == 2 &&
+			    (rc = cfg_rd(p, ptr + 16, 4, &extra)) < 0)
 				return rc;
 			vendor_cap(p, (hdr >> 24) & 0xff, bar, off, extra);
 		} else if ((hdr & 0xff) == 0x11) {

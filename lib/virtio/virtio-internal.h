@@ -48,7 +48,7 @@ struct ioreqd_virtq {
 	/* A bounded notification: pops left, and entries left for a resume. */
 	bool bounded, more;
 	uint32_t budget;
-	uint8_t *busy;        /* bitmap: heads in flight (this generation) */
+	uint8_t *busy; /* bitmap: heads in flight (this generation) */
 
 	struct ioreqd_virtq_req *inflight; /* every generation's outstanding requests */
 	struct ioreqd_virtq_req *free;     /* released requests for reuse */

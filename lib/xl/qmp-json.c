@@ -28,7 +28,7 @@ struct jparse {
 static void j_ws(struct jparse *j)
 {
 	while (j->pos < j->n && (j->s[j->pos] == ' ' || j->s[j->pos] == '\t' ||
-				 j->s[j->pos] == '\n' || j->s[j->pos] == '\r'))
+	                         j->s[j->pos] == '\n' || j->s[j->pos] == '\r'))
 		j->pos++;
 }
 
@@ -54,7 +54,14 @@ static int j_string(struct jparse *j)
 		if (j->pos >= j->n)
 			break;
 		switch (j->s[j->pos++]) {
-		case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+		case '"':
+		case '\\':
+		case '/':
+		case 'b':
+		case 'f':
+		case 'n':
+		case 'r':
+		case 't':
 			break;
 		case 'u':
 			for (int k = 0; k < 4; k++, j->pos++) {
@@ -252,23 +259,37 @@ int ioreqd_json_string(const struct ioreqd_json *v, char *out, size_t outlen)
 		}
 		s++;
 		switch (*s++) {
-		case 'b': cp = '\b'; break;
-		case 'f': cp = '\f'; break;
-		case 'n': cp = '\n'; break;
-		case 'r': cp = '\r'; break;
-		case 't': cp = '\t'; break;
+		case 'b':
+			cp = '\b';
+			break;
+		case 'f':
+			cp = '\f';
+			break;
+		case 'n':
+			cp = '\n';
+			break;
+		case 'r':
+			cp = '\r';
+			break;
+		case 't':
+			cp = '\t';
+			break;
 		case 'u':
 			cp = hex4(s);
 			s += 4;
 			if (cp >= 0xd800 && cp < 0xdc00 && e - s >= 6 && s[0] == '\\' &&
-			    s[1] == 'u' && hex4(s + 2) >= 0xdc00 && hex4(s + 2) < 0xe000) {
-				cp = 0x10000 + ((cp - 0xd800) << 10) + (hex4(s + 2) - 0xdc00);
+			    s[1] == 'u' && hex4(s + 2) >= 0xdc00 &&
+			    hex4(s + 2) < 0xe000) {
+				cp = 0x10000 + ((cp - 0xd800) << 10) +
+				     (hex4(s + 2) - 0xdc00);
 				s += 6;
 			} else if (cp >= 0xd800 && cp < 0xe000) {
 				cp = 0xfffd; /* a lone surrogate */
 			}
 			break;
-		default: cp = (unsigned char)s[-1]; break; /* " \ / */
+		default:
+			cp = (unsigned char)s[-1];
+			break; /* " \ / */
 		}
 		if (cp == 0)
 			return -EINVAL;
@@ -308,7 +329,7 @@ void ioreqd_json_iter_init(struct ioreqd_json_iter *it, const struct ioreqd_json
 }
 
 bool ioreqd_json_iter_next(struct ioreqd_json_iter *it, struct ioreqd_json *key,
-			   struct ioreqd_json *val)
+                           struct ioreqd_json *val)
 {
 	/* The object was validated: only the depth limit could fail here. */
 	struct jparse j = {it->s, it->n, it->pos, UINT_MAX, NULL};
@@ -328,7 +349,7 @@ bool ioreqd_json_iter_next(struct ioreqd_json_iter *it, struct ioreqd_json *key,
 }
 
 bool ioreqd_json_member(const struct ioreqd_json *obj, const char *name,
-			struct ioreqd_json *val)
+                        struct ioreqd_json *val)
 {
 	struct ioreqd_json_iter it;
 	struct ioreqd_json k;
@@ -353,8 +374,8 @@ bool ioreqd_json_array_empty(const struct ioreqd_json *v)
 	return j.pos < j.n && j.s[j.pos] == ']';
 }
 
-int ioreqd_json_parse(const char *s, size_t n, unsigned max_depth, struct ioreqd_json *out,
-		      const char **why)
+int ioreqd_json_parse(const char *s, size_t n, unsigned max_depth,
+                      struct ioreqd_json *out, const char **why)
 {
 	struct jparse j = {s, n, 0, max_depth, NULL};
 
@@ -369,14 +390,15 @@ int ioreqd_json_parse(const char *s, size_t n, unsigned max_depth, struct ioreqd
 }
 
 int ioreqd_json_int(const struct ioreqd_json *v, long long min, long long max,
-		    long long *out)
+                    long long *out)
 {
 	char buf[24];
 	char *end;
 	long long x;
 
-	if (v->type != IOREQD_JSON_NUMBER || v->len >= sizeof(buf) || memchr(v->p, '.', v->len) ||
-	    memchr(v->p, 'e', v->len) || memchr(v->p, 'E', v->len))
+	if (v->type != IOREQD_JSON_NUMBER || v->len >= sizeof(buf) ||
+	    memchr(v->p, '.', v->len) || memchr(v->p, 'e', v->len) ||
+	    memchr(v->p, 'E', v->len))
 		return -EINVAL;
 	memcpy(buf, v->p, v->len);
 	buf[v->len] = '\0';
@@ -437,7 +459,8 @@ void ioreqd_json_out_printf(struct ioreqd_json_out *b, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	ioreqd_json_out_raw(b, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+	ioreqd_json_out_raw(b, buf,
+	                    (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
 }
 
 void ioreqd_json_out_str(struct ioreqd_json_out *b, const char *s)

@@ -41,17 +41,17 @@ struct ioreqd_json_iter {
  * @param why  receives a static reason on failure.
  * @return 0 or -EINVAL.
  */
-int ioreqd_json_parse(const char *s, size_t n, unsigned max_depth, struct ioreqd_json *out,
-		      const char **why);
+int ioreqd_json_parse(const char *s, size_t n, unsigned max_depth,
+                      struct ioreqd_json *out, const char **why);
 
 void ioreqd_json_iter_init(struct ioreqd_json_iter *it, const struct ioreqd_json *obj);
 /** @return false after the last member of the object. */
 bool ioreqd_json_iter_next(struct ioreqd_json_iter *it, struct ioreqd_json *key,
-			   struct ioreqd_json *val);
+                           struct ioreqd_json *val);
 
 /** Find member @p name of @p obj (NULL or not an object: not found). */
 bool ioreqd_json_member(const struct ioreqd_json *obj, const char *name,
-			struct ioreqd_json *val);
+                        struct ioreqd_json *val);
 
 /**
  * Decode string @p v into @p out (UTF-8, NUL-terminated).
@@ -62,7 +62,7 @@ int ioreqd_json_string(const struct ioreqd_json *v, char *out, size_t outlen);
 
 /** An integer (no fraction or exponent) in [min, max]. @return 0 or -EINVAL/-ERANGE. */
 int ioreqd_json_int(const struct ioreqd_json *v, long long min, long long max,
-		    long long *out);
+                    long long *out);
 
 /** @return true for an array with no element. */
 bool ioreqd_json_array_empty(const struct ioreqd_json *v);
@@ -72,13 +72,13 @@ struct ioreqd_json_out {
 	char *p;
 	size_t head, len, cap; /* unsent bytes are p[head, len) */
 	size_t max;
-	int err;               /* -ENOBUFS (over max) or -ENOMEM once output is lost */
+	int err; /* -ENOBUFS (over max) or -ENOMEM once output is lost */
 };
 
 void ioreqd_json_out_raw(struct ioreqd_json_out *b, const char *d, size_t n);
 void ioreqd_json_out_puts(struct ioreqd_json_out *b, const char *s);
 void ioreqd_json_out_printf(struct ioreqd_json_out *b, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /** @p s as a JSON string, escaped. */
 void ioreqd_json_out_str(struct ioreqd_json_out *b, const char *s);
 /** Echo a parsed value byte for byte, minus whitespace outside strings. */

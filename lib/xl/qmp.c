@@ -118,7 +118,8 @@ static void reply_end(struct ioreqd_qmp_session *s, const struct ioreqd_json *id
 	put(s, "}\r\n");
 }
 
-static void reply_ok(struct ioreqd_qmp_session *s, const struct ioreqd_json *id, const char *json)
+static void reply_ok(struct ioreqd_qmp_session *s, const struct ioreqd_json *id,
+                     const char *json)
 {
 	reply_begin(s);
 	put(s, json);
@@ -127,7 +128,7 @@ static void reply_ok(struct ioreqd_qmp_session *s, const struct ioreqd_json *id,
 
 __attribute__((format(printf, 4, 5))) static void
 reply_error(struct ioreqd_qmp_session *s, const struct ioreqd_json *id, const char *cls,
-	    const char *fmt, ...)
+            const char *fmt, ...)
 {
 	char desc[256];
 	va_list ap;
@@ -146,9 +147,9 @@ reply_error(struct ioreqd_qmp_session *s, const struct ioreqd_json *id, const ch
 static void greeting(struct ioreqd_qmp_session *s)
 {
 	putf(s,
-		  "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": %d, \"minor\": %d, "
-		  "\"major\": %d}, \"package\": ",
-		  IOREQD_QMP_QEMU_MICRO, IOREQD_QMP_QEMU_MINOR, IOREQD_QMP_QEMU_MAJOR);
+	     "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": %d, \"minor\": %d, "
+	     "\"major\": %d}, \"package\": ",
+	     IOREQD_QMP_QEMU_MICRO, IOREQD_QMP_QEMU_MINOR, IOREQD_QMP_QEMU_MAJOR);
 	putstr(s, s->vm->package);
 	put(s, "}, \"capabilities\": []}}\r\n");
 }
@@ -158,11 +159,11 @@ static void greeting(struct ioreqd_qmp_session *s)
 struct cmd {
 	const char *name;
 	void (*fn)(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
-		   const struct ioreqd_json *id);
+	           const struct ioreqd_json *id);
 };
 
 static void cmd_capabilities(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
-			     const struct ioreqd_json *id)
+                             const struct ioreqd_json *id)
 {
 	struct ioreqd_json en;
 
@@ -170,7 +171,7 @@ static void cmd_capabilities(struct ioreqd_qmp_session *s, const struct ioreqd_j
 	if (ioreqd_json_member(args, "enable", &en)) {
 		if (!ioreqd_json_array_empty(&en)) {
 			reply_error(s, id, "GenericError",
-				    "ioreqd offers no QMP capability to enable");
+			            "ioreqd offers no QMP capability to enable");
 			return;
 		}
 	}
@@ -179,30 +180,32 @@ static void cmd_capabilities(struct ioreqd_qmp_session *s, const struct ioreqd_j
 }
 
 static void cmd_query_status(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
-			     const struct ioreqd_json *id)
+                             const struct ioreqd_json *id)
 {
 	enum ioreqd_qmp_runstate st = s->vm->state;
 
 	reply_begin(s);
 	putf(s, "{\"status\": \"%s\", \"singlestep\": false, \"running\": %s}",
-		  ioreqd_qmp_runstate_name(st), st == IOREQD_QMP_RUNNING ? "true" : "false");
+	     ioreqd_qmp_runstate_name(st), st == IOREQD_QMP_RUNNING ? "true" : "false");
 	reply_end(s, id);
 }
 
-static void cmd_query_version(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
-			      const struct ioreqd_json *id)
+static void cmd_query_version(struct ioreqd_qmp_session *s,
+                              const struct ioreqd_json *args,
+                              const struct ioreqd_json *id)
 {
 	reply_begin(s);
-	putf(s, "{\"qemu\": {\"micro\": %d, \"minor\": %d, \"major\": %d}, "
-		  "\"package\": ", IOREQD_QMP_QEMU_MICRO, IOREQD_QMP_QEMU_MINOR,
-		  IOREQD_QMP_QEMU_MAJOR);
+	putf(s,
+	     "{\"qemu\": {\"micro\": %d, \"minor\": %d, \"major\": %d}, "
+	     "\"package\": ",
+	     IOREQD_QMP_QEMU_MICRO, IOREQD_QMP_QEMU_MINOR, IOREQD_QMP_QEMU_MAJOR);
 	putstr(s, s->vm->package);
 	put(s, "}");
 	reply_end(s, id);
 }
 
 static void cmd_query_name(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
-			   const struct ioreqd_json *id)
+                           const struct ioreqd_json *id)
 {
 	reply_begin(s);
 	if (s->vm->name) {
@@ -215,14 +218,15 @@ static void cmd_query_name(struct ioreqd_qmp_session *s, const struct ioreqd_jso
 	reply_end(s, id);
 }
 
-static void cmd_query_chardev(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
-			      const struct ioreqd_json *id)
+static void cmd_query_chardev(struct ioreqd_qmp_session *s,
+                              const struct ioreqd_json *args,
+                              const struct ioreqd_json *id)
 {
 	reply_begin(s);
 	put(s, "[");
 	for (unsigned i = 0; i < s->vm->nr_chardevs; i++) {
 		put(s, i ? ", {\"frontend-open\": true, \"filename\": "
-				   : "{\"frontend-open\": true, \"filename\": ");
+		         : "{\"frontend-open\": true, \"filename\": ");
 		putstr(s, s->vm->chardevs[i].filename);
 		put(s, ", \"label\": ");
 		putstr(s, s->vm->chardevs[i].label);
@@ -232,8 +236,9 @@ static void cmd_query_chardev(struct ioreqd_qmp_session *s, const struct ioreqd_
 	reply_end(s, id);
 }
 
-static void cmd_query_cpus_fast(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
-				const struct ioreqd_json *id)
+static void cmd_query_cpus_fast(struct ioreqd_qmp_session *s,
+                                const struct ioreqd_json *args,
+                                const struct ioreqd_json *id)
 {
 #if defined(__aarch64__)
 	const char *target = "aarch64";
@@ -246,16 +251,18 @@ static void cmd_query_cpus_fast(struct ioreqd_qmp_session *s, const struct ioreq
 	put(s, "[");
 	for (unsigned i = 0; i < n; i++)
 		putf(s,
-			  "%s{\"thread-id\": %ld, \"props\": {\"core-id\": 0, \"thread-id\": 0, "
-			  "\"socket-id\": %u}, \"qom-path\": \"/machine/unattached/device[%u]\", "
-			  "\"cpu-index\": %u, \"target\": \"%s\"}",
-			  i ? ", " : "", (long)getpid(), i, i, i, target);
+		     "%s{\"thread-id\": %ld, \"props\": {\"core-id\": 0, \"thread-id\": "
+		     "0, "
+		     "\"socket-id\": %u}, \"qom-path\": "
+		     "\"/machine/unattached/device[%u]\", "
+		     "\"cpu-index\": %u, \"target\": \"%s\"}",
+		     i ? ", " : "", (long)getpid(), i, i, i, target);
 	put(s, "]");
 	reply_end(s, id);
 }
 
 static void cmd_stop(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
-		     const struct ioreqd_json *id)
+                     const struct ioreqd_json *id)
 {
 	struct ioreqd_qmp_vm *vm = s->vm;
 	int rc = 0;
@@ -266,7 +273,7 @@ static void cmd_stop(struct ioreqd_qmp_session *s, const struct ioreqd_json *arg
 			rc = vm->cb->stop(vm->arg);
 		if (rc < 0) {
 			reply_error(s, id, "GenericError", "ioreqd could not stop: %s",
-				    strerror(-rc));
+			            strerror(-rc));
 			return;
 		}
 		vm->state = IOREQD_QMP_PAUSED;
@@ -275,7 +282,7 @@ static void cmd_stop(struct ioreqd_qmp_session *s, const struct ioreqd_json *arg
 }
 
 static void cmd_cont(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
-		     const struct ioreqd_json *id)
+                     const struct ioreqd_json *id)
 {
 	struct ioreqd_qmp_vm *vm = s->vm;
 	int rc = 0;
@@ -284,8 +291,8 @@ static void cmd_cont(struct ioreqd_qmp_session *s, const struct ioreqd_json *arg
 		if (vm->cb->cont)
 			rc = vm->cb->cont(vm->arg);
 		if (rc < 0) {
-			reply_error(s, id, "GenericError", "ioreqd could not continue: %s",
-				    strerror(-rc));
+			reply_error(s, id, "GenericError",
+			            "ioreqd could not continue: %s", strerror(-rc));
 			return;
 		}
 		vm->state = IOREQD_QMP_RUNNING;
@@ -297,7 +304,7 @@ static void cmd_cont(struct ioreqd_qmp_session *s, const struct ioreqd_json *arg
 }
 
 static void cmd_quit(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
-		     const struct ioreqd_json *id)
+                     const struct ioreqd_json *id)
 {
 	reply_ok(s, id, "{}");
 	s->done = true;
@@ -307,14 +314,15 @@ static void cmd_quit(struct ioreqd_qmp_session *s, const struct ioreqd_json *arg
 }
 
 static void cmd_query_vnc(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
-			  const struct ioreqd_json *id)
+                          const struct ioreqd_json *id)
 {
 	/* No VNC server: libxl then writes no console/vnc-* keys. */
 	reply_ok(s, id, "{\"enabled\": false}");
 }
 
-static void cmd_change_vnc_password(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
-				    const struct ioreqd_json *id)
+static void cmd_change_vnc_password(struct ioreqd_qmp_session *s,
+                                    const struct ioreqd_json *args,
+                                    const struct ioreqd_json *id)
 {
 	/*
 	 * libxl sends this whenever the config has a vncpasswd, and fails the
@@ -325,20 +333,20 @@ static void cmd_change_vnc_password(struct ioreqd_qmp_session *s, const struct i
 }
 
 static void cmd_query_kvm(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
-			  const struct ioreqd_json *id)
+                          const struct ioreqd_json *id)
 {
 	reply_ok(s, id, "{\"enabled\": false, \"present\": false}");
 }
 
 static void cmd_empty_list(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
-			   const struct ioreqd_json *id)
+                           const struct ioreqd_json *id)
 {
 	/* query-block / query-blockstats (libxenstat): ioreqd has no disks. */
 	reply_ok(s, id, "[]");
 }
 
 static void cmd_dirty_log(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
-			  const struct ioreqd_json *id)
+                          const struct ioreqd_json *id)
 {
 	struct ioreqd_json en;
 
@@ -348,7 +356,7 @@ static void cmd_dirty_log(struct ioreqd_qmp_session *s, const struct ioreqd_json
 	}
 	if (en.type != IOREQD_JSON_TRUE && en.type != IOREQD_JSON_FALSE) {
 		reply_error(s, id, "GenericError",
-			    "Invalid parameter type for 'enable', expected: boolean");
+		            "Invalid parameter type for 'enable', expected: boolean");
 		return;
 	}
 	/*
@@ -368,23 +376,25 @@ static struct fdset *find_fdset(struct ioreqd_qmp_session *s, long long idv)
 }
 
 static void cmd_add_fd(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
-		       const struct ioreqd_json *id)
+                       const struct ioreqd_json *id)
 {
 	struct ioreqd_json v;
 	long long want = -1;
 	struct fdset *set;
 
-	if (ioreqd_json_member(args, "fdset-id", &v) && ioreqd_json_int(&v, 0, INT32_MAX, &want) < 0) {
+	if (ioreqd_json_member(args, "fdset-id", &v) &&
+	    ioreqd_json_int(&v, 0, INT32_MAX, &want) < 0) {
 		reply_error(s, id, "GenericError", "Invalid parameter 'fdset-id'");
 		return;
 	}
 	if (!s->nr_pending) {
-		reply_error(s, id, "GenericError", "No file descriptor supplied via SCM_RIGHTS");
+		reply_error(s, id, "GenericError",
+		            "No file descriptor supplied via SCM_RIGHTS");
 		return;
 	}
 	if (want >= 0 && find_fdset(s, want)) {
-		reply_error(s, id, "GenericError", "fdset %lld already holds a descriptor",
-			    want);
+		reply_error(s, id, "GenericError",
+		            "fdset %lld already holds a descriptor", want);
 		return;
 	}
 	set = &s->sets[s->nr_sets++];
@@ -405,20 +415,23 @@ static void drop_fdset(struct ioreqd_qmp_session *s, struct fdset *set)
 }
 
 static void cmd_remove_fd(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
-			  const struct ioreqd_json *id)
+                          const struct ioreqd_json *id)
 {
 	struct ioreqd_json v;
 	long long want;
 	struct fdset *set;
 
-	if (!ioreqd_json_member(args, "fdset-id", &v) || ioreqd_json_int(&v, 0, INT32_MAX, &want) < 0) {
+	if (!ioreqd_json_member(args, "fdset-id", &v) ||
+	    ioreqd_json_int(&v, 0, INT32_MAX, &want) < 0) {
 		reply_error(s, id, "GenericError", "Parameter 'fdset-id' is missing");
 		return;
 	}
 	set = find_fdset(s, want);
 	if (!set) {
-		reply_error(s, id, "GenericError", "File descriptor named 'fdset-id:%lld' "
-			    "not found", want);
+		reply_error(s, id, "GenericError",
+		            "File descriptor named 'fdset-id:%lld' "
+		            "not found",
+		            want);
 		return;
 	}
 	drop_fdset(s, set);
@@ -427,7 +440,8 @@ static void cmd_remove_fd(struct ioreqd_qmp_session *s, const struct ioreqd_json
 
 /* Read a string argument; replies with an error and returns false if absent. */
 static bool string_arg(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
-		       const struct ioreqd_json *id, const char *name, char *buf, size_t len)
+                       const struct ioreqd_json *id, const char *name, char *buf,
+                       size_t len)
 {
 	struct ioreqd_json v;
 
@@ -437,19 +451,19 @@ static bool string_arg(struct ioreqd_qmp_session *s, const struct ioreqd_json *a
 	}
 	if (v.type != IOREQD_JSON_STRING) {
 		reply_error(s, id, "GenericError",
-			    "Invalid parameter type for '%s', expected: string", name);
+		            "Invalid parameter type for '%s', expected: string", name);
 		return false;
 	}
 	if (ioreqd_json_string(&v, buf, len) < 0) {
-		reply_error(s, id, "GenericError", "Parameter '%s' is too long or has a NUL",
-			    name);
+		reply_error(s, id, "GenericError",
+		            "Parameter '%s' is too long or has a NUL", name);
 		return false;
 	}
 	return true;
 }
 
 static void cmd_save_state(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
-			   const struct ioreqd_json *id)
+                           const struct ioreqd_json *id)
 {
 	char file[MAX_PATH];
 	struct ioreqd_json v;
@@ -470,27 +484,28 @@ static void cmd_save_state(struct ioreqd_qmp_session *s, const struct ioreqd_jso
 	/* libxl 4.17 always passes "/dev/fdset/N" after an add-fd. */
 	if (strncmp(file, "/dev/fdset/", 11) || !file[11]) {
 		reply_error(s, id, "GenericError",
-			    "ioreqd saves only to /dev/fdset/N, not '%s'", file);
+		            "ioreqd saves only to /dev/fdset/N, not '%s'", file);
 		return;
 	}
 	errno = 0;
 	n = strtoll(file + 11, &end, 10);
 	set = (!errno && !*end) ? find_fdset(s, n) : NULL;
 	if (!set) {
-		reply_error(s, id, "GenericError", "Could not open '%s': no such fdset", file);
+		reply_error(s, id, "GenericError", "Could not open '%s': no such fdset",
+		            file);
 		return;
 	}
 	rc = s->vm->cb->save_state(s->vm->arg, set->fd, live);
 	if (rc < 0) {
 		reply_error(s, id, "GenericError", "ioreqd could not save state: %s",
-			    strerror(-rc));
+		            strerror(-rc));
 		return;
 	}
 	reply_ok(s, id, "{}");
 }
 
 static void cmd_load_state(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
-			   const struct ioreqd_json *id)
+                           const struct ioreqd_json *id)
 {
 	char file[MAX_PATH];
 	int rc;
@@ -504,36 +519,37 @@ static void cmd_load_state(struct ioreqd_qmp_session *s, const struct ioreqd_jso
 	rc = s->vm->cb->load_state(s->vm->arg, file);
 	if (rc < 0) {
 		reply_error(s, id, "GenericError", "ioreqd could not load '%s': %s", file,
-			    strerror(-rc));
+		            strerror(-rc));
 		return;
 	}
 	reply_ok(s, id, "{}");
 }
 
-static void cmd_query_commands(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
-			       const struct ioreqd_json *id);
+static void cmd_query_commands(struct ioreqd_qmp_session *s,
+                               const struct ioreqd_json *args,
+                               const struct ioreqd_json *id);
 
 static const struct cmd commands[] = {
-	{"qmp_capabilities", cmd_capabilities},
-	{"query-status", cmd_query_status},
-	{"query-version", cmd_query_version},
-	{"query-name", cmd_query_name},
-	{"query-commands", cmd_query_commands},
-	{"query-chardev", cmd_query_chardev},
-	{"query-cpus-fast", cmd_query_cpus_fast},
-	{"query-vnc", cmd_query_vnc},
-	{"change-vnc-password", cmd_change_vnc_password},
-	{"query-kvm", cmd_query_kvm},
-	{"query-block", cmd_empty_list},
-	{"query-blockstats", cmd_empty_list},
-	{"stop", cmd_stop},
-	{"cont", cmd_cont},
-	{"quit", cmd_quit},
-	{"xen-set-global-dirty-log", cmd_dirty_log},
-	{"add-fd", cmd_add_fd},
-	{"remove-fd", cmd_remove_fd},
-	{"xen-save-devices-state", cmd_save_state},
-	{"xen-load-devices-state", cmd_load_state},
+    {"qmp_capabilities", cmd_capabilities},
+    {"query-status", cmd_query_status},
+    {"query-version", cmd_query_version},
+    {"query-name", cmd_query_name},
+    {"query-commands", cmd_query_commands},
+    {"query-chardev", cmd_query_chardev},
+    {"query-cpus-fast", cmd_query_cpus_fast},
+    {"query-vnc", cmd_query_vnc},
+    {"change-vnc-password", cmd_change_vnc_password},
+    {"query-kvm", cmd_query_kvm},
+    {"query-block", cmd_empty_list},
+    {"query-blockstats", cmd_empty_list},
+    {"stop", cmd_stop},
+    {"cont", cmd_cont},
+    {"quit", cmd_quit},
+    {"xen-set-global-dirty-log", cmd_dirty_log},
+    {"add-fd", cmd_add_fd},
+    {"remove-fd", cmd_remove_fd},
+    {"xen-save-devices-state", cmd_save_state},
+    {"xen-load-devices-state", cmd_load_state},
 };
 
 /* Commands libxl may send that ioreqd knowingly refuses, and why. */
@@ -541,27 +557,28 @@ static const struct {
 	const char *name;
 	const char *why;
 } refused[] = {
-	{"device_add", "devices come from the ioreqd config file"},
-	{"device_del", "devices come from the ioreqd config file"},
-	{"query-pci", "PCI passthrough is not supported"},
-	{"query-hotpluggable-cpus", "vCPU hotplug is not emulated"},
-	{"cpu-add", "vCPU hotplug is not emulated"},
-	{"system_wakeup", "ACPI S3 is not emulated"},
-	{"eject", "there are no emulated disks"},
-	{"change", "there are no emulated disks"},
-	{"blockdev-change-medium", "there are no emulated disks"},
-	{"human-monitor-command", "there is no human monitor"},
-	{"xen-set-replication", "COLO is not supported"},
-	{"query-xen-replication-status", "COLO is not supported"},
-	{"xen-colo-do-checkpoint", "COLO is not supported"},
-	{"x-blockdev-change", "COLO is not supported"},
-	{"nbd-server-start", "there are no emulated disks"},
-	{"nbd-server-add", "there are no emulated disks"},
-	{"nbd-server-stop", "there are no emulated disks"},
+    {"device_add", "devices come from the ioreqd config file"},
+    {"device_del", "devices come from the ioreqd config file"},
+    {"query-pci", "PCI passthrough is not supported"},
+    {"query-hotpluggable-cpus", "vCPU hotplug is not emulated"},
+    {"cpu-add", "vCPU hotplug is not emulated"},
+    {"system_wakeup", "ACPI S3 is not emulated"},
+    {"eject", "there are no emulated disks"},
+    {"change", "there are no emulated disks"},
+    {"blockdev-change-medium", "there are no emulated disks"},
+    {"human-monitor-command", "there is no human monitor"},
+    {"xen-set-replication", "COLO is not supported"},
+    {"query-xen-replication-status", "COLO is not supported"},
+    {"xen-colo-do-checkpoint", "COLO is not supported"},
+    {"x-blockdev-change", "COLO is not supported"},
+    {"nbd-server-start", "there are no emulated disks"},
+    {"nbd-server-add", "there are no emulated disks"},
+    {"nbd-server-stop", "there are no emulated disks"},
 };
 
-static void cmd_query_commands(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
-			       const struct ioreqd_json *id)
+static void cmd_query_commands(struct ioreqd_qmp_session *s,
+                               const struct ioreqd_json *args,
+                               const struct ioreqd_json *id)
 {
 	reply_begin(s);
 	put(s, "[");
@@ -574,18 +591,19 @@ static void cmd_query_commands(struct ioreqd_qmp_session *s, const struct ioreqd
 	reply_end(s, id);
 }
 
-static void dispatch(struct ioreqd_qmp_session *s, const char *name, const struct ioreqd_json *args,
-		     const struct ioreqd_json *id)
+static void dispatch(struct ioreqd_qmp_session *s, const char *name,
+                     const struct ioreqd_json *args, const struct ioreqd_json *id)
 {
 	s->nr_commands++;
 	if (!s->negotiated && strcmp(name, "qmp_capabilities")) {
 		reply_error(s, id, "CommandNotFound",
-			    "Expecting capabilities negotiation with 'qmp_capabilities'");
+		            "Expecting capabilities negotiation with 'qmp_capabilities'");
 		return;
 	}
 	if (s->negotiated && !strcmp(name, "qmp_capabilities")) {
-		reply_error(s, id, "CommandNotFound",
-			    "Capabilities negotiation is already complete, command ignored");
+		reply_error(
+		    s, id, "CommandNotFound",
+		    "Capabilities negotiation is already complete, command ignored");
 		return;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
@@ -596,8 +614,9 @@ static void dispatch(struct ioreqd_qmp_session *s, const char *name, const struc
 	}
 	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
 		if (!strcmp(refused[i].name, name)) {
-			reply_error(s, id, "GenericError", "ioreqd does not support '%s': %s",
-				    name, refused[i].why);
+			reply_error(s, id, "GenericError",
+			            "ioreqd does not support '%s': %s", name,
+			            refused[i].why);
 			return;
 		}
 	}
@@ -634,23 +653,24 @@ static void handle_message(struct ioreqd_qmp_session *s, const char *msg, size_t
 			have_args = true;
 		} else if (strcmp(key, "id")) {
 			reply_error(s, have_id ? &id : NULL, "GenericError",
-				    "QMP input member '%s' is unexpected", key);
+			            "QMP input member '%s' is unexpected", key);
 			return;
 		}
 	}
 	if (!have_exec) {
 		reply_error(s, have_id ? &id : NULL, "GenericError",
-			    "QMP input lacks member 'execute'");
+		            "QMP input lacks member 'execute'");
 		return;
 	}
-	if (exec.type != IOREQD_JSON_STRING || ioreqd_json_string(&exec, name, sizeof(name)) < 0) {
+	if (exec.type != IOREQD_JSON_STRING ||
+	    ioreqd_json_string(&exec, name, sizeof(name)) < 0) {
 		reply_error(s, have_id ? &id : NULL, "GenericError",
-			    "QMP input member 'execute' must be a string");
+		            "QMP input member 'execute' must be a string");
 		return;
 	}
 	if (have_args && args.type != IOREQD_JSON_OBJECT) {
 		reply_error(s, have_id ? &id : NULL, "GenericError",
-			    "QMP input member 'arguments' must be an object");
+		            "QMP input member 'arguments' must be an object");
 		return;
 	}
 	dispatch(s, name, have_args ? &args : NULL, have_id ? &id : NULL);
@@ -663,7 +683,8 @@ static void stray(struct ioreqd_qmp_session *s, unsigned char c)
 	if (c >= 0x20 && c < 0x7f)
 		reply_error(s, NULL, "GenericError", "JSON parse error, stray '%c'", c);
 	else
-		reply_error(s, NULL, "GenericError", "JSON parse error, stray byte 0x%02x", c);
+		reply_error(s, NULL, "GenericError",
+		            "JSON parse error, stray byte 0x%02x", c);
 }
 
 /* Track strings and brackets; @return true when the message just closed. */
@@ -718,7 +739,8 @@ static void frame_byte(struct ioreqd_qmp_session *s, char c)
 	case F_MSG:
 		if (s->msg_len == IOREQD_QMP_MAX_MSG) {
 			reply_error(s, NULL, "GenericError",
-				    "JSON parse error, message over %u bytes", IOREQD_QMP_MAX_MSG);
+			            "JSON parse error, message over %u bytes",
+			            IOREQD_QMP_MAX_MSG);
 			s->mode = F_DISCARD;
 			if (track(s, c))
 				s->mode = F_TOP;
@@ -730,7 +752,8 @@ static void frame_byte(struct ioreqd_qmp_session *s, char c)
 			handle_message(s, s->msg, s->msg_len);
 		} else if (s->depth > IOREQD_QMP_MAX_DEPTH) {
 			reply_error(s, NULL, "GenericError",
-				    "JSON parse error, nesting over %u levels", IOREQD_QMP_MAX_DEPTH);
+			            "JSON parse error, nesting over %u levels",
+			            IOREQD_QMP_MAX_DEPTH);
 			s->mode = F_DISCARD;
 		}
 		return;
@@ -758,7 +781,7 @@ struct ioreqd_qmp_vm *ioreqd_qmp_vm_new(const struct ioreqd_qmp_vm_args *a)
 		goto fail;
 	for (unsigned i = 0; i < a->nr_chardevs; i++)
 		if (ioreqd_qmp_vm_add_chardev(vm, a->chardevs[i].label,
-					      a->chardevs[i].filename) < 0)
+		                              a->chardevs[i].filename) < 0)
 			goto fail;
 	return vm;
 fail:
@@ -767,7 +790,7 @@ fail:
 }
 
 int ioreqd_qmp_vm_add_chardev(struct ioreqd_qmp_vm *vm, const char *label,
-			      const char *filename)
+                              const char *filename)
 {
 	struct ioreqd_qmp_chardev *n;
 	char *l = strdup(label), *f = strdup(filename);

@@ -24,10 +24,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define IOREQD_QMP_MAX_MSG (64u * 1024u)  /* one command, bytes */
-#define IOREQD_QMP_MAX_DEPTH 32u          /* JSON nesting */
+#define IOREQD_QMP_MAX_MSG (64u * 1024u)   /* one command, bytes */
+#define IOREQD_QMP_MAX_DEPTH 32u           /* JSON nesting */
 #define IOREQD_QMP_MAX_OUT (1024u * 1024u) /* unsent output before we give up */
-#define IOREQD_QMP_MAX_FDS 4u             /* fds held by one session (add-fd) */
+#define IOREQD_QMP_MAX_FDS 4u              /* fds held by one session (add-fd) */
 
 /* The QEMU version the greeting announces: libxl picks command variants by
  * it (e.g. "live" for xen-save-devices-state needs >= 2.11).  We speak the
@@ -70,14 +70,15 @@ struct ioreqd_qmp_chardev {
 };
 
 struct ioreqd_qmp_vm_args {
-	const char *name;                 /* query-name; NULL: none */
-	unsigned nr_cpus;                 /* query-cpus-fast; 0 counts as 1 */
-	enum ioreqd_qmp_runstate initial; /* PRELAUNCH with -S, PAUSED with -S and a restore */
-	const char *package;              /* greeting/query-version; NULL: "ioreqd" */
+	const char *name; /* query-name; NULL: none */
+	unsigned nr_cpus; /* query-cpus-fast; 0 counts as 1 */
+	enum ioreqd_qmp_runstate
+	    initial;         /* PRELAUNCH with -S, PAUSED with -S and a restore */
+	const char *package; /* greeting/query-version; NULL: "ioreqd" */
 	const struct ioreqd_qmp_chardev *chardevs; /* copied */
 	unsigned nr_chardevs;
 	const struct ioreqd_qmp_callbacks *cb; /* NULL: no callbacks; not copied */
-	void *arg;                        /* passed to every callback */
+	void *arg;                             /* passed to every callback */
 };
 
 struct ioreqd_qmp_vm;
@@ -95,7 +96,7 @@ void ioreqd_qmp_vm_set_runstate(struct ioreqd_qmp_vm *vm, enum ioreqd_qmp_runsta
 void ioreqd_qmp_vm_set_nr_cpus(struct ioreqd_qmp_vm *vm, unsigned nr_cpus);
 /** Add a chardev to what query-chardev lists.  @return 0 or -ENOMEM. */
 int ioreqd_qmp_vm_add_chardev(struct ioreqd_qmp_vm *vm, const char *label,
-			      const char *filename);
+                              const char *filename);
 /** @return "prelaunch", "running", "paused" or "shutdown". */
 const char *ioreqd_qmp_runstate_name(enum ioreqd_qmp_runstate st);
 

@@ -27,55 +27,117 @@ struct qemu_opt {
 };
 
 static const struct qemu_opt qemu_opts[] = {
-	/* qemu-xen-traditional (libxl__build_device_model_args_old) */
-	{"d", true}, {"domain-name", true}, {"videoram", true}, {"vnc", true},
-	{"vncunused", false}, {"nographic", false}, {"sdl", false},
-	{"disable-opengl", false}, {"k", true}, {"serial", true}, {"std-vga", false},
-	{"vga", true}, {"boot", true}, {"usb", false}, {"usbdevice", true},
-	{"soundhw", true}, {"acpi", false}, {"vcpus", true}, {"vcpu_avail", true},
-	{"net", true}, {"gfx_passthru", false}, {"loadvm", true}, {"M", true},
-	/* qemu-xen (libxl__build_device_model_args_new) */
-	{"xen-domid", true}, {"no-shutdown", false}, {"chardev", true}, {"S", false},
-	{"mon", true}, {"nodefaults", false}, {"no-user-config", false},
-	{"xen-attach", false}, {"name", true}, {"display", true}, {"kernel", true},
-	{"initrd", true}, {"append", true}, {"device", true}, {"spice", true},
-	{"no-acpi", false}, {"smp", true}, {"netdev", true}, {"object", true},
-	{"xen-domid-restrict", false}, {"chroot", true}, {"incoming", true},
-	{"machine", true}, {"m", true}, {"drive", true}, {"runas", true},
-	/* Seen in device_model_args in the wild. */
-	{"qmp", true}, {"monitor", true}, {"global", true}, {"cpu", true},
-	{"bios", true}, {"L", true}, {"D", true}, {"trace", true}, {"accel", true},
-	{"rtc", true}, {"parallel", true}, {"pidfile", true}, {"daemonize", false},
-	{"snapshot", false}, {"no-reboot", false}, {"no-hpet", false}, {"s", false},
-	{"enable-kvm", false}, {"msg", true}, {"sandbox", true}, {"overcommit", true},
+    /* qemu-xen-traditional (libxl__build_device_model_args_old) */
+    {"d", true},
+    {"domain-name", true},
+    {"videoram", true},
+    {"vnc", true},
+    {"vncunused", false},
+    {"nographic", false},
+    {"sdl", false},
+    {"disable-opengl", false},
+    {"k", true},
+    {"serial", true},
+    {"std-vga", false},
+    {"vga", true},
+    {"boot", true},
+    {"usb", false},
+    {"usbdevice", true},
+    {"soundhw", true},
+    {"acpi", false},
+    {"vcpus", true},
+    {"vcpu_avail", true},
+    {"net", true},
+    {"gfx_passthru", false},
+    {"loadvm", true},
+    {"M", true},
+    /* qemu-xen (libxl__build_device_model_args_new) */
+    {"xen-domid", true},
+    {"no-shutdown", false},
+    {"chardev", true},
+    {"S", false},
+    {"mon", true},
+    {"nodefaults", false},
+    {"no-user-config", false},
+    {"xen-attach", false},
+    {"name", true},
+    {"display", true},
+    {"kernel", true},
+    {"initrd", true},
+    {"append", true},
+    {"device", true},
+    {"spice", true},
+    {"no-acpi", false},
+    {"smp", true},
+    {"netdev", true},
+    {"object", true},
+    {"xen-domid-restrict", false},
+    {"chroot", true},
+    {"incoming", true},
+    {"machine", true},
+    {"m", true},
+    {"drive", true},
+    {"runas", true},
+    /* Seen in device_model_args in the wild. */
+    {"qmp", true},
+    {"monitor", true},
+    {"global", true},
+    {"cpu", true},
+    {"bios", true},
+    {"L", true},
+    {"D", true},
+    {"trace", true},
+    {"accel", true},
+    {"rtc", true},
+    {"parallel", true},
+    {"pidfile", true},
+    {"daemonize", false},
+    {"snapshot", false},
+    {"no-reboot", false},
+    {"no-hpet", false},
+    {"s", false},
+    {"enable-kvm", false},
+    {"msg", true},
+    {"sandbox", true},
+    {"overcommit", true},
 };
 
 /* ioreqd's own options that may ride in device_model_args. */
-enum own_kind { OWN_STR, OWN_DOMAIN, OWN_VERBOSE, OWN_RESTRICT, OWN_FOREGROUND, OWN_SECCOMP };
+enum own_kind {
+	OWN_STR,
+	OWN_DOMAIN,
+	OWN_VERBOSE,
+	OWN_RESTRICT,
+	OWN_FOREGROUND,
+	OWN_SECCOMP
+};
 
 struct own_opt {
 	const char *name; /* long name, used as --name */
 	char short_name;  /* 0: none */
 	enum own_kind kind;
-	size_t off;       /* of the char * field for OWN_STR */
+	size_t off; /* of the char * field for OWN_STR */
 };
 
-#define OWN(n, s, f) {n, s, OWN_STR, offsetof(struct ioreqd_xlargs, f)}
+#define OWN(n, s, f)                                                                     \
+	{                                                                                \
+		n, s, OWN_STR, offsetof(struct ioreqd_xlargs, f)                         \
+	}
 static const struct own_opt own_opts[] = {
-	OWN("config", 'c', config),
-	OWN("hook-dir", 0, hook_dir),
-	OWN("pidfile", 0, pidfile),
-	OWN("log", 0, log),
-	OWN("backend", 0, backend),
-	OWN("sim-socket", 0, sim_socket),
-	OWN("user", 0, user),
-	OWN("group", 0, group),
-	OWN("chroot", 0, own_chroot),
-	{"domain", 0, OWN_DOMAIN, 0},
-	{"verbose", 'v', OWN_VERBOSE, 0},
-	{"restrict", 0, OWN_RESTRICT, 0},
-	{"foreground", 'f', OWN_FOREGROUND, 0},
-	{"seccomp", 0, OWN_SECCOMP, 0},
+    OWN("config", 'c', config),
+    OWN("hook-dir", 0, hook_dir),
+    OWN("pidfile", 0, pidfile),
+    OWN("log", 0, log),
+    OWN("backend", 0, backend),
+    OWN("sim-socket", 0, sim_socket),
+    OWN("user", 0, user),
+    OWN("group", 0, group),
+    OWN("chroot", 0, own_chroot),
+    {"domain", 0, OWN_DOMAIN, 0},
+    {"verbose", 'v', OWN_VERBOSE, 0},
+    {"restrict", 0, OWN_RESTRICT, 0},
+    {"foreground", 'f', OWN_FOREGROUND, 0},
+    {"seccomp", 0, OWN_SECCOMP, 0},
 };
 #undef OWN
 
@@ -104,7 +166,8 @@ struct parse {
 	unsigned nr_mons;
 };
 
-__attribute__((format(printf, 2, 3))) static int fail(struct parse *p, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int fail(struct parse *p, const char *fmt,
+                                                      ...)
 {
 	va_list ap;
 
@@ -185,10 +248,10 @@ static int set_domid(struct parse *p, const char *opt, const char *val)
 		return fail(p, "%s needs a domain id", opt);
 	if (parse_dec(val, DOMID_LIMIT - 1, &v) < 0)
 		return fail(p, "%s: bad domain id '%s' (want 0 to %u)", opt, val,
-			    DOMID_LIMIT - 1);
+		            DOMID_LIMIT - 1);
 	if (p->have_domid && p->xa->domid != v)
 		return fail(p, "%s %s contradicts domain id %u given earlier", opt, val,
-			    p->xa->domid);
+		            p->xa->domid);
 	p->xa->domid = (unsigned)v;
 	p->have_domid = true;
 	return 0;
@@ -201,8 +264,8 @@ static int set_domid(struct parse *p, const char *opt, const char *val)
  * "nofoo" foo=off.  @p fn is called for each pair; it returns 0 or -errno.
  */
 static int qemu_opts_foreach(const char *s, const char *implied,
-			     int (*fn)(void *arg, const char *key, const char *val),
-			     void *arg)
+                             int (*fn)(void *arg, const char *key, const char *val),
+                             void *arg)
 {
 	size_t len = strlen(s);
 	char *buf = malloc(len + 1);
@@ -246,7 +309,8 @@ static int qemu_opts_foreach(const char *s, const char *implied,
 
 static bool is_on(const char *v)
 {
-	return !strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "y");
+	return !strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true") ||
+	       !strcmp(v, "y");
 }
 
 static int chardev_kv(void *arg, const char *key, const char *val)
@@ -485,7 +549,8 @@ static int set_runas(struct parse *p, const char *val)
 }
 
 /* A QEMU option @p name (dashes stripped) with its value @p val (or NULL). */
-static int qemu_option(struct parse *p, const char *opt, const char *name, const char *val)
+static int qemu_option(struct parse *p, const char *opt, const char *name,
+                       const char *val)
 {
 	struct ioreqd_xlargs *xa = p->xa;
 
@@ -545,7 +610,8 @@ static const struct own_opt *find_own(const char *arg, const char **inline_val)
 		size_t n = strcspn(name, "=");
 
 		for (size_t i = 0; i < sizeof(own_opts) / sizeof(own_opts[0]); i++) {
-			if (strlen(own_opts[i].name) == n && !strncmp(own_opts[i].name, name, n)) {
+			if (strlen(own_opts[i].name) == n &&
+			    !strncmp(own_opts[i].name, name, n)) {
 				if (name[n] == '=')
 					*inline_val = name + n + 1;
 				return &own_opts[i];
@@ -561,12 +627,13 @@ static const struct own_opt *find_own(const char *arg, const char **inline_val)
 
 /* Handle ioreqd's own option at argv[*i]; advances *i past its value. */
 static int own_option(struct parse *p, const struct own_opt *o, const char *inline_val,
-		      int argc, char *const argv[], int *i)
+                      int argc, char *const argv[], int *i)
 {
 	const char *opt = argv[*i];
 	const char *val = inline_val;
 
-	if (o->kind == OWN_VERBOSE || o->kind == OWN_RESTRICT || o->kind == OWN_FOREGROUND) {
+	if (o->kind == OWN_VERBOSE || o->kind == OWN_RESTRICT ||
+	    o->kind == OWN_FOREGROUND) {
 		if (inline_val)
 			return fail(p, "%s takes no value", opt);
 		if (o->kind == OWN_VERBOSE)
@@ -670,8 +737,8 @@ static void free_scratch(struct parse *p)
 		free(p->mons[i].chardev);
 }
 
-int ioreqd_xlargs_parse(int argc, char *const argv[], struct ioreqd_xlargs *out, char *err,
-			size_t errlen)
+int ioreqd_xlargs_parse(int argc, char *const argv[], struct ioreqd_xlargs *out,
+                        char *err, size_t errlen)
 {
 	struct parse *p;
 	int rc;
@@ -703,11 +770,11 @@ int ioreqd_xlargs_parse(int argc, char *const argv[], struct ioreqd_xlargs *out,
 void ioreqd_xlargs_dispose(struct ioreqd_xlargs *xa)
 {
 	char **strs[] = {
-		&xa->name,    &xa->machine_arg, &xa->incoming,   &xa->loadvm,
-		&xa->chroot_dir, &xa->runas_user, &xa->runas_group, &xa->config,
-		&xa->hook_dir, &xa->pidfile,    &xa->log,        &xa->backend,
-		&xa->sim_socket, &xa->user,     &xa->group,      &xa->own_chroot,
-		&xa->seccomp,
+	    &xa->name,       &xa->machine_arg, &xa->incoming,    &xa->loadvm,
+	    &xa->chroot_dir, &xa->runas_user,  &xa->runas_group, &xa->config,
+	    &xa->hook_dir,   &xa->pidfile,     &xa->log,         &xa->backend,
+	    &xa->sim_socket, &xa->user,        &xa->group,       &xa->own_chroot,
+	    &xa->seccomp,
 	};
 
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)

@@ -53,40 +53,40 @@ struct ioreqd_xlargs_monitor {
 struct ioreqd_xlargs {
 	enum ioreqd_xl_mode mode;
 	unsigned domid;
-	char *name;                /* -domain-name / -name, or NULL */
+	char *name; /* -domain-name / -name, or NULL */
 	enum ioreqd_xl_machine machine;
-	char *machine_arg;         /* the full -M/-machine value, or NULL */
+	char *machine_arg; /* the full -M/-machine value, or NULL */
 
 	struct ioreqd_xlargs_monitor *monitors;
 	unsigned nr_monitors;
 
-	bool start_paused;         /* -S: QMP "cont" starts the machine */
-	char *incoming;            /* -incoming ARG (qemu-xen restore), or NULL */
-	char *loadvm;              /* -loadvm FILE (traditional restore), or NULL */
-	unsigned smp_cpus;         /* -smp N[,maxcpus=M] / -vcpus N; 0 when absent */
-	unsigned smp_maxcpus;      /* 0 when absent */
-	uint64_t ram_mb;           /* -m; 0 when absent */
+	bool start_paused;    /* -S: QMP "cont" starts the machine */
+	char *incoming;       /* -incoming ARG (qemu-xen restore), or NULL */
+	char *loadvm;         /* -loadvm FILE (traditional restore), or NULL */
+	unsigned smp_cpus;    /* -smp N[,maxcpus=M] / -vcpus N; 0 when absent */
+	unsigned smp_maxcpus; /* 0 when absent */
+	uint64_t ram_mb;      /* -m; 0 when absent */
 
 	/* dm_restrict / device_model_user: what libxl asks of QEMU. */
-	bool restrict_domid;       /* -xen-domid-restrict */
-	char *chroot_dir;          /* -chroot DIR, or NULL */
-	char *runas_user;          /* -runas USER or the UID of "UID:GID", or NULL */
-	char *runas_group;         /* the GID of "UID:GID", or NULL */
+	bool restrict_domid; /* -xen-domid-restrict */
+	char *chroot_dir;    /* -chroot DIR, or NULL */
+	char *runas_user;    /* -runas USER or the UID of "UID:GID", or NULL */
+	char *runas_group;   /* the GID of "UID:GID", or NULL */
 
 	/* ioreqd's own options, passed through device_model_args. */
-	char *config;              /* -c FILE / --config FILE */
-	char *hook_dir;            /* --hook-dir DIR */
-	char *pidfile;             /* --pidfile FILE */
-	char *log;                 /* --log stderr|syslog */
-	char *backend;             /* --backend xen|sim */
-	char *sim_socket;          /* --sim-socket PATH */
-	char *user;                /* --user USER */
-	char *group;               /* --group GROUP */
-	char *own_chroot;          /* --chroot DIR */
-	bool own_restrict;         /* --restrict */
-	char *seccomp;             /* --seccomp[=errno|kill]: "errno", "kill", or NULL */
-	bool foreground;           /* -f / --foreground (libxl needs it anyway: see below) */
-	unsigned verbose;          /* -v / --verbose, counted */
+	char *config;      /* -c FILE / --config FILE */
+	char *hook_dir;    /* --hook-dir DIR */
+	char *pidfile;     /* --pidfile FILE */
+	char *log;         /* --log stderr|syslog */
+	char *backend;     /* --backend xen|sim */
+	char *sim_socket;  /* --sim-socket PATH */
+	char *user;        /* --user USER */
+	char *group;       /* --group GROUP */
+	char *own_chroot;  /* --chroot DIR */
+	bool own_restrict; /* --restrict */
+	char *seccomp;     /* --seccomp[=errno|kill]: "errno", "kill", or NULL */
+	bool foreground;   /* -f / --foreground (libxl needs it anyway: see below) */
+	unsigned verbose;  /* -v / --verbose, counted */
 
 	/* Options (with their argument) that ioreqd accepted and ignores. */
 	char **ignored;
@@ -108,8 +108,8 @@ bool ioreqd_xlargs_detect(int argc, char *const argv[]);
  * @return 0, -EINVAL (no domid, a malformed or out-of-range domid, two
  * different domids, an ioreqd option without its value), or -ENOMEM.
  */
-int ioreqd_xlargs_parse(int argc, char *const argv[], struct ioreqd_xlargs *out, char *err,
-			size_t errlen);
+int ioreqd_xlargs_parse(int argc, char *const argv[], struct ioreqd_xlargs *out,
+                        char *err, size_t errlen);
 
 /** Free what @p xa owns and clear it.  Safe to call twice. */
 void ioreqd_xlargs_dispose(struct ioreqd_xlargs *xa);

@@ -123,10 +123,12 @@ struct fuzz_host *fuzz_host_new(const char *conf, unsigned domid)
 	h->dm = ioreqd_dm_new(domid, &fuzz_env, NULL, h);
 	FUZZ_CHECK(h->dm);
 	for (unsigned i = 0; i < h->cfg->nr_devs; i++) {
-		const struct ioreqd_hook *hook = ioreqd_builtin_hook_find(h->cfg->devs[i].hook);
+		const struct ioreqd_hook *hook =
+		    ioreqd_builtin_hook_find(h->cfg->devs[i].hook);
 
 		FUZZ_CHECK(hook != NULL);
-		FUZZ_CHECK(ioreqd_dm_add(h->dm, h->cfg, i, hook, NULL, err, sizeof(err)) == 0);
+		FUZZ_CHECK(
+		    ioreqd_dm_add(h->dm, h->cfg, i, hook, NULL, err, sizeof(err)) == 0);
 	}
 	if (ioreqd_dm_build(h->dm, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fuzz-host: %s\n", err);

@@ -203,7 +203,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_take(&H.in, &H.bp->buf_ioreq[(rd0 + i) % RING], sizeof(buf_ioreq_t));
 
 	setup_bus();
-	H.e = ioreqd_engine_new(H.bus, NULL, 1, 3, &engine_ops_guest, NULL, &engine_ops, NULL);
+	H.e = ioreqd_engine_new(H.bus, NULL, 1, 3, &engine_ops_guest, NULL, &engine_ops,
+	                        NULL);
 	FUZZ_CHECK(H.e);
 	st = ioreqd_engine_stats(H.e);
 	rej0 = st->rejected;

@@ -26,11 +26,11 @@
 #include "fuzz-input.h"
 
 static const char conf[] =
-	"[device s0]\nhook = scratch\nmmio = 0xfeb00000+0x40\n"
-	"[device ov]\nhook = override\nmmio = 0xfeb00000+0x40\noffset = 8\nwidth = 2\n"
-	"writes = latch\n"
-	"[device t]\nhook = testdev\npci = 00:05.0\nmmio = 0xfeb01000+0x1000\n"
-	"[device dbg]\nhook = debugcon\npio = 0xe9\nfile = /dev/null\n";
+    "[device s0]\nhook = scratch\nmmio = 0xfeb00000+0x40\n"
+    "[device ov]\nhook = override\nmmio = 0xfeb00000+0x40\noffset = 8\nwidth = 2\n"
+    "writes = latch\n"
+    "[device t]\nhook = testdev\npci = 00:05.0\nmmio = 0xfeb01000+0x1000\n"
+    "[device dbg]\nhook = debugcon\npio = 0xe9\nfile = /dev/null\n";
 
 static struct fuzz_host *host;
 
@@ -63,7 +63,8 @@ static void save(uint8_t **buf, size_t *len)
 {
 	char err[256];
 
-	FUZZ_CHECK(ioreqd_devstate_save(fuzz_host_dm(host), buf, len, err, sizeof(err)) == 0);
+	FUZZ_CHECK(ioreqd_devstate_save(fuzz_host_dm(host), buf, len, err, sizeof(err)) ==
+	           0);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

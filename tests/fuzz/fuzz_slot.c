@@ -654,8 +654,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_take(&H.in, H.gm, 64); /* the rest of guest memory stays zero */
 	if (!bus)
 		setup_bus();
-	H.e = ioreqd_engine_new(bus, H.page, H.nr_vcpus, 7, &engine_ops_guest, NULL, &engine_ops,
-	                        NULL);
+	H.e = ioreqd_engine_new(bus, H.page, H.nr_vcpus, 7, &engine_ops_guest, NULL,
+	                        &engine_ops, NULL);
 	FUZZ_CHECK(H.e);
 
 	while (!fuzz_empty(&H.in) && ops++ < MAX_OPS) {

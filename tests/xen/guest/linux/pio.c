@@ -14,7 +14,8 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: pio r PORT SIZE | pio w PORT SIZE VALUE  (SIZE: 1, 2 or 4)\n");
+	fprintf(stderr,
+	        "usage: pio r PORT SIZE | pio w PORT SIZE VALUE  (SIZE: 1, 2 or 4)\n");
 	return 64;
 }
 

@@ -15,18 +15,18 @@
  */
 #include "rt.h"
 
-#define PIO_SCRATCH 0x510u        /* scratch0: 0x510-0x51f */
-#define PIO_UNCLAIMED 0x5f0u      /* nobody's: Xen's null handler */
-#define MMIO_SCRATCH 0xfeb00000u  /* scratch1: 0xfeb00000+0x1000 */
-#define OVERRIDE_OFF 0x10u        /* override0, stacked on scratch1 */
+#define PIO_SCRATCH 0x510u       /* scratch0: 0x510-0x51f */
+#define PIO_UNCLAIMED 0x5f0u     /* nobody's: Xen's null handler */
+#define MMIO_SCRATCH 0xfeb00000u /* scratch1: 0xfeb00000+0x1000 */
+#define OVERRIDE_OFF 0x10u       /* override0, stacked on scratch1 */
 #define OVERRIDE_VAL 0x10ad10adu
 
 /* testdev (optional): PCI function 00:05.0 and a deferred MMIO register. */
-#define TESTDEV_BDF (5u << 11)              /* bus 0, device 5, function 0 */
-#define TESTDEV_PCI_ID 0x00017e57u          /* device 0x0001, vendor 0x7e57 */
-#define TESTDEV_PCI_SCRATCH 0x40u           /* a read/write dword in config space */
-#define TESTDEV_MMIO 0xfeb01000u            /* testdev: 0xfeb01000+0x1000 */
-#define TESTDEV_DEFER_OFF 0x0u              /* read: completed later by a timer */
+#define TESTDEV_BDF (5u << 11)     /* bus 0, device 5, function 0 */
+#define TESTDEV_PCI_ID 0x00017e57u /* device 0x0001, vendor 0x7e57 */
+#define TESTDEV_PCI_SCRATCH 0x40u  /* a read/write dword in config space */
+#define TESTDEV_MMIO 0xfeb01000u   /* testdev: 0xfeb01000+0x1000 */
+#define TESTDEV_DEFER_OFF 0x0u     /* read: completed later by a timer */
 #define TESTDEV_DEFER_VAL 0xdefe2ed0u
 
 #define PCI_CONF_ADDR 0xcf8u
@@ -52,7 +52,7 @@ static void wait_for_server(void)
 
 static void check_pio(void)
 {
-	static const char fwd[4] = { 'A', 'B', 'C', 'D' };
+	static const char fwd[4] = {'A', 'B', 'C', 'D'};
 	uint8_t buf[8];
 	uint32_t v;
 
@@ -86,15 +86,17 @@ static void check_pio(void)
 	check_eq("pio rep insb df=1 fills downwards", v, 0x5a5a5a5a);
 	check_eq("pio rep insb df=1 stays in bounds", buf[1] | buf[6] << 8, 0xeeee);
 
-	check_eq("pio unclaimed port reads all-ones (Xen)", inl(PIO_UNCLAIMED), 0xffffffff);
+	check_eq("pio unclaimed port reads all-ones (Xen)", inl(PIO_UNCLAIMED),
+	         0xffffffff);
 }
 
 static void check_mmio(void)
 {
 	const uint32_t b = MMIO_SCRATCH;
-	static const uint8_t pattern[16] = { 0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
-					     0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff };
-	static const uint32_t words[4] = { 0x01020304, 0x05060708, 0x090a0b0c, 0x0d0e0f10 };
+	static const uint8_t pattern[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55,
+	                                    0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb,
+	                                    0xcc, 0xdd, 0xee, 0xff};
+	static const uint32_t words[4] = {0x01020304, 0x05060708, 0x090a0b0c, 0x0d0e0f10};
 	uint8_t back[16];
 	uint32_t wback[4];
 	bool same;
@@ -107,7 +109,7 @@ static void check_mmio(void)
 	check_eq("mmio 4-byte write/read +0x24", mmio_read32(b + 0x24), 0x12345678);
 	mmio_write64(b + 0x28, 0x0123456789abcdefull);
 	check_eq("mmio 8-byte movq write/read +0x28", mmio_read64(b + 0x28),
-		 0x0123456789abcdefull);
+	         0x0123456789abcdefull);
 	check_eq("mmio 1-byte read inside a dword +0x25", mmio_read8(b + 0x25), 0x56);
 
 	/* rep movs between RAM and MMIO: Xen passes a guest-physical pointer. */
@@ -134,12 +136,14 @@ static void check_chain(void)
 {
 	const uint32_t b = MMIO_SCRATCH;
 
-	check_eq("chain: override answers +0x10", mmio_read32(b + OVERRIDE_OFF), OVERRIDE_VAL);
+	check_eq("chain: override answers +0x10", mmio_read32(b + OVERRIDE_OFF),
+	         OVERRIDE_VAL);
 	mmio_write32(b + OVERRIDE_OFF, 0x12345678);
 	check_eq("chain: override drops writes to +0x10", mmio_read32(b + OVERRIDE_OFF),
-		 OVERRIDE_VAL);
+	         OVERRIDE_VAL);
 	mmio_write32(b + 0x18, 0xfeedface);
-	check_eq("chain: +0x18 passes through to scratch", mmio_read32(b + 0x18), 0xfeedface);
+	check_eq("chain: +0x18 passes through to scratch", mmio_read32(b + 0x18),
+	         0xfeedface);
 }
 
 static uint32_t pci_read32(uint32_t bdf, uint32_t reg)
@@ -160,20 +164,22 @@ static void check_pci(void)
 {
 	check_eq("pci cfg read id 00:05.0", pci_read32(TESTDEV_BDF, 0), TESTDEV_PCI_ID);
 	pci_write32(TESTDEV_BDF, TESTDEV_PCI_SCRATCH, 0xa11ce5ed);
-	check_eq("pci cfg write/read 00:05.0 +0x40", pci_read32(TESTDEV_BDF, TESTDEV_PCI_SCRATCH),
-		 0xa11ce5ed);
+	check_eq("pci cfg write/read 00:05.0 +0x40",
+	         pci_read32(TESTDEV_BDF, TESTDEV_PCI_SCRATCH), 0xa11ce5ed);
 	outl(PCI_CONF_ADDR, 0x80000000u | TESTDEV_BDF);
 	check_eq("pci cfg 2-byte read at 0xcfe (device id)", inw(PCI_CONF_DATA + 2),
-		 TESTDEV_PCI_ID >> 16);
-	check_eq("pci cfg absent 00:06.0 reads all-ones", pci_read32(6u << 11, 0), 0xffffffff);
+	         TESTDEV_PCI_ID >> 16);
+	check_eq("pci cfg absent 00:06.0 reads all-ones", pci_read32(6u << 11, 0),
+	         0xffffffff);
 }
 
 /* Needs testdev's deferred register: the read completes from a timer. */
 static void check_defer(void)
 {
-	check_eq("deferred mmio read completes", mmio_read32(TESTDEV_MMIO + TESTDEV_DEFER_OFF),
-		 TESTDEV_DEFER_VAL);
-	check_eq("access after a deferred one", mmio_read32(MMIO_SCRATCH + 0x24), 0x12345678);
+	check_eq("deferred mmio read completes",
+	         mmio_read32(TESTDEV_MMIO + TESTDEV_DEFER_OFF), TESTDEV_DEFER_VAL);
+	check_eq("access after a deferred one", mmio_read32(MMIO_SCRATCH + 0x24),
+	         0x12345678);
 }
 
 #define BENCH_BATCHES 10
@@ -223,15 +229,16 @@ static void bench(uint32_t n)
 	(void)time_port_reads(PIO_UNCLAIMED, n / 10 + 1);
 	served = best_port_reads(PIO_SCRATCH, n);
 	null = best_port_reads(PIO_UNCLAIMED, n);
-	con_printf("bench: %u reads in %u batches, best batch per read:\n", n, BENCH_BATCHES);
+	con_printf("bench: %u reads in %u batches, best batch per read:\n", n,
+	           BENCH_BATCHES);
 	con_printf("bench: ioreqd %llu cycles, xen-null %llu cycles\n",
-		   (unsigned long long)served, (unsigned long long)null);
+	           (unsigned long long)served, (unsigned long long)null);
 	if (null) {
 		uint64_t tenths = udiv64(served * 10, (uint32_t)null, NULL);
 
 		udiv64(tenths, 10, &frac);
 		con_printf("bench: round-trip ratio %llu.%u\n",
-			   (unsigned long long)udiv64(tenths, 10, NULL), frac);
+		           (unsigned long long)udiv64(tenths, 10, NULL), frac);
 	}
 }
 
@@ -261,8 +268,8 @@ void guest_main(const void *start_info)
 	pci = cmdline_u32("pci", 0);
 	defer = cmdline_u32("defer", 0);
 	nbench = cmdline_u32("bench", 2000);
-	con_printf("ioreqd-xentest: PVH guest up (pci=%u defer=%u bench=%u)\n", pci, defer,
-		   nbench);
+	con_printf("ioreqd-xentest: PVH guest up (pci=%u defer=%u bench=%u)\n", pci,
+	           defer, nbench);
 
 	wait_for_server();
 	check_pio();

@@ -34,7 +34,10 @@ static unsigned nr_checks, nr_failed;
 void rep_outsb(uint16_t port, const void *src, uint32_t n, bool down)
 {
 	if (down)
-		__asm__ volatile("std\n\trep outsb\n\tcld" : "+S"(src), "+c"(n) : "d"(port) : "memory");
+		__asm__ volatile("std\n\trep outsb\n\tcld"
+		                 : "+S"(src), "+c"(n)
+		                 : "d"(port)
+		                 : "memory");
 	else
 		__asm__ volatile("rep outsb" : "+S"(src), "+c"(n) : "d"(port) : "memory");
 }
@@ -42,7 +45,10 @@ void rep_outsb(uint16_t port, const void *src, uint32_t n, bool down)
 void rep_insb(uint16_t port, void *dst, uint32_t n, bool down)
 {
 	if (down)
-		__asm__ volatile("std\n\trep insb\n\tcld" : "+D"(dst), "+c"(n) : "d"(port) : "memory");
+		__asm__ volatile("std\n\trep insb\n\tcld"
+		                 : "+D"(dst), "+c"(n)
+		                 : "d"(port)
+		                 : "memory");
 	else
 		__asm__ volatile("rep insb" : "+D"(dst), "+c"(n) : "d"(port) : "memory");
 }
@@ -50,17 +56,29 @@ void rep_insb(uint16_t port, void *dst, uint32_t n, bool down)
 void rep_movsb(void *dst, const void *src, uint32_t n, bool down)
 {
 	if (down)
-		__asm__ volatile("std\n\trep movsb\n\tcld" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+		__asm__ volatile("std\n\trep movsb\n\tcld"
+		                 : "+D"(dst), "+S"(src), "+c"(n)
+		                 :
+		                 : "memory");
 	else
-		__asm__ volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+		__asm__ volatile("rep movsb"
+		                 : "+D"(dst), "+S"(src), "+c"(n)
+		                 :
+		                 : "memory");
 }
 
 void rep_movsl(void *dst, const void *src, uint32_t n, bool down)
 {
 	if (down)
-		__asm__ volatile("std\n\trep movsl\n\tcld" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+		__asm__ volatile("std\n\trep movsl\n\tcld"
+		                 : "+D"(dst), "+S"(src), "+c"(n)
+		                 :
+		                 : "memory");
 	else
-		__asm__ volatile("rep movsl" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
+		__asm__ volatile("rep movsl"
+		                 : "+D"(dst), "+S"(src), "+c"(n)
+		                 :
+		                 : "memory");
 }
 
 void rep_stosl(void *dst, uint32_t val, uint32_t n)
@@ -237,12 +255,13 @@ bool check_eq(const char *desc, uint64_t got, uint64_t want)
 	}
 	nr_failed++;
 	con_printf("FAIL %u %s got 0x%llx want 0x%llx\n", nr_checks, desc,
-		   (unsigned long long)got, (unsigned long long)want);
+	           (unsigned long long)got, (unsigned long long)want);
 	return false;
 }
 
 unsigned check_verdict(void)
 {
-	con_printf("ioreqd-xentest: %u passed, %u failed\n", nr_checks - nr_failed, nr_failed);
+	con_printf("ioreqd-xentest: %u passed, %u failed\n", nr_checks - nr_failed,
+	           nr_failed);
 	return nr_failed;
 }

@@ -58,12 +58,30 @@ static inline uint32_t inl(uint16_t port)
 
 /* --- MMIO ------------------------------------------------------------------- */
 
-static inline uint8_t mmio_read8(uint32_t a) { return *(volatile uint8_t *)a; }
-static inline uint16_t mmio_read16(uint32_t a) { return *(volatile uint16_t *)a; }
-static inline uint32_t mmio_read32(uint32_t a) { return *(volatile uint32_t *)a; }
-static inline void mmio_write8(uint32_t a, uint8_t v) { *(volatile uint8_t *)a = v; }
-static inline void mmio_write16(uint32_t a, uint16_t v) { *(volatile uint16_t *)a = v; }
-static inline void mmio_write32(uint32_t a, uint32_t v) { *(volatile uint32_t *)a = v; }
+static inline uint8_t mmio_read8(uint32_t a)
+{
+	return *(volatile uint8_t *)a;
+}
+static inline uint16_t mmio_read16(uint32_t a)
+{
+	return *(volatile uint16_t *)a;
+}
+static inline uint32_t mmio_read32(uint32_t a)
+{
+	return *(volatile uint32_t *)a;
+}
+static inline void mmio_write8(uint32_t a, uint8_t v)
+{
+	*(volatile uint8_t *)a = v;
+}
+static inline void mmio_write16(uint32_t a, uint16_t v)
+{
+	*(volatile uint16_t *)a = v;
+}
+static inline void mmio_write32(uint32_t a, uint32_t v)
+{
+	*(volatile uint32_t *)a = v;
+}
 
 /*
  * 32-bit code has no 8-byte general-purpose load, and two 4-byte accesses
@@ -74,13 +92,19 @@ static inline uint64_t mmio_read64(uint32_t a)
 {
 	uint64_t v;
 
-	__asm__ volatile("movq (%1), %%xmm0\n\tmovq %%xmm0, %0" : "=m"(v) : "r"(a) : "memory");
+	__asm__ volatile("movq (%1), %%xmm0\n\tmovq %%xmm0, %0"
+	                 : "=m"(v)
+	                 : "r"(a)
+	                 : "memory");
 	return v;
 }
 
 static inline void mmio_write64(uint32_t a, uint64_t v)
 {
-	__asm__ volatile("movq %0, %%xmm0\n\tmovq %%xmm0, (%1)" : : "m"(v), "r"(a) : "memory");
+	__asm__ volatile("movq %0, %%xmm0\n\tmovq %%xmm0, (%1)"
+	                 :
+	                 : "m"(v), "r"(a)
+	                 : "memory");
 }
 
 /* --- string I/O: down=true runs with EFLAGS.DF set (addresses decrement) ----- */
