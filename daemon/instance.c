@@ -15,6 +15,7 @@
 #include "build-config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -31,11 +32,23 @@
 #define REPLACE_WAIT_MS 10000
 #define REPLACE_POLL_MS 20
 
+/*
+ * A backend that needs no privileges keeps its run files beside its socket;
+ * the others share IOREQD_CONTROL_RUNDIR.  Asked of the backend, not of its
+ * name.
+ */
+static bool files_beside_socket(const struct ioreqd_opts *o)
+{
+	const struct ioreqd_backend_ops *be = ioreqd_backend_find(o->backend);
+
+	return be && (be->caps & IOREQD_BE_CAP_UNPRIVILEGED);
+}
+
 int ioreqd_instance_path(char *buf, size_t len, const struct ioreqd_opts *o)
 {
 	int n;
 
-	if (!strcmp(o->backend, "sim"))
+	if (files_beside_socket(o))
 		n = snprintf(buf, len, "%s.lock", o->sim_socket ? o->sim_socket : "");
 	else
 		n = snprintf(buf, len, IOREQD_CONTROL_RUNDIR "/%u.lock", o->domid);
@@ -127,7 +140,7 @@ int ioreqd_instance_lock(struct ioreqd_daemon *d)
 		log_errx("domain %u: lock file path too long", d->opts.domid);
 		return rc;
 	}
-	if (strcmp(d->opts.backend, "sim") && mkdir(IOREQD_CONTROL_RUNDIR, 0755) < 0 &&
+	if (!files_beside_socket(&d->opts) && mkdir(IOREQD_CONTROL_RUNDIR, 0755) < 0 &&
 	    errno != EEXIST) {
 		rc = -errno;
 		log_errx("cannot create %s: %s", IOREQD_CONTROL_RUNDIR, strerror(-rc));
