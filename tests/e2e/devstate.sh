@@ -17,15 +17,6 @@ set -u
 
 e2e_tmpdir
 domid=17
-fail() {
-	echo "devstate: $*" >&2
-	for f in "$tmp"/*.out "$tmp"/*.err; do
-		[ -s "$f" ] && { echo "--- $f" >&2; cat "$f" >&2; }
-	done
-	[ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null
-	[ -n "${guest:-}" ] && kill "$guest" 2>/dev/null
-	exit 1
-}
 
 cat >"$tmp/dev.conf" <<'CONF'
 [global]

@@ -22,6 +22,18 @@ e2e_sanitizer_build() {
 	grep -q '^SAN_CFLAGS = .*-fsanitize' "$builddir/Makefile"
 }
 
+# Fail the test: say why (prefixed with the script's name), show every output
+# (or JSON) the test captured in $tmp, and stop the daemon and guest it started.
+fail() {
+	echo "$(basename "$0" .sh): $*" >&2
+	for f in "$tmp"/*.out "$tmp"/*.err "$tmp"/*.json; do
+		[ -s "$f" ] && { echo "--- $f" >&2; cat "$f" >&2; }
+	done
+	[ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null
+	[ -n "${guest:-}" ] && kill "$guest" 2>/dev/null
+	exit 1
+}
+
 # Make a private directory in $tmp, removed when the script exits.  Not a
 # function that prints it: a trap set inside $(...) would fire at once.
 e2e_tmpdir() {

@@ -12,15 +12,6 @@ e2e_tmpdir
 sock=$tmp/sim.sock
 ctl=$sock.ctl   # the sim default: beside --sim-socket
 domid=11
-fail() {
-	echo "stats: $*" >&2
-	for f in "$tmp"/*.out "$tmp"/*.err; do
-		[ -s "$f" ] && { echo "--- $f" >&2; cat "$f" >&2; }
-	done
-	[ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null
-	[ -n "${guest:-}" ] && kill "$guest" 2>/dev/null
-	exit 1
-}
 
 cat >"$tmp/stats.conf" <<'CONF'
 [global]

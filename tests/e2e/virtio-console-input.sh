@@ -18,15 +18,6 @@ e2e_tmpdir
 sock=$tmp/sim.sock
 con=$tmp/con.sock
 domid=13
-fail() {
-	echo "virtio-console-input: $*" >&2
-	for f in "$tmp"/*.out "$tmp"/*.err; do
-		[ -s "$f" ] && { echo "--- $f" >&2; cat "$f" >&2; }
-	done
-	[ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null
-	[ -n "${guest:-}" ] && kill "$guest" 2>/dev/null
-	exit 1
-}
 
 cat >"$tmp/virtio.conf" <<CONF
 [global]

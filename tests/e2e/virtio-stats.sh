@@ -15,16 +15,6 @@ set -u
 e2e_tmpdir
 sock=$tmp/sim.sock
 domid=12
-fail() {
-	echo "virtio-stats: $*" >&2
-	for f in "$tmp"/*.out "$tmp"/*.err "$tmp"/*.json; do
-		[ -s "$f" ] && { echo "--- $f" >&2; cat "$f" >&2; }
-	done
-	[ -n "${daemon:-}" ] && kill "$daemon" 2>/dev/null
-	[ -n "${guest:-}" ] && kill "$guest" 2>/dev/null
-	exit 1
-}
-
 cat >"$tmp/virtio.conf" <<'CONF'
 [global]
 log_level = warn
