@@ -52,7 +52,9 @@ cd "$build"
 make -s -j"$(nproc)"
 
 if [ "$mode" = demo ]; then
-	exec make -s demo
+	# The register hooks first, then virtio devices (rng, disk, console).
+	make -s demo
+	exec make -s demo-virtio
 else
 	exec make -s -j"$(nproc)" check VERBOSE=1
 fi
