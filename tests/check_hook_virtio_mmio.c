@@ -146,6 +146,7 @@ START_TEST(test_mmio_status_write_with_upper_bits_resets_the_transport_too)
 	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x060, 4), 0);
 	ck_assert_int_eq(mock_irq_level(m, IRQ), 0);
 	ck_assert_uint_eq(mock_maps_live(m), 0);
+	ioreqd_vguest_fini(&g);
 	mock_free(m);
 }
 END_TEST
