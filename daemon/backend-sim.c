@@ -507,8 +507,8 @@ static int backend_sim_pending(void *priv, unsigned idx,
 			fn(arg, vcpu ? IOREQD_BE_EV_VCPU : IOREQD_BE_EV_BUFFERED,
 			   vcpu ? idx : 0);
 		if (rc < 0)
-			log_warnx("%s: d%u: read notification fd %u: %s", __func__,
-			          be->domid, idx, strerror(-rc));
+			log_warnx("d%u: read notification fd %u: %s", be->domid, idx,
+			          strerror(-rc));
 		return rc < 0 ? rc : 0;
 	}
 	if (idx != backend_sim_nr_fds(priv) - 1)
@@ -518,8 +518,8 @@ static int backend_sim_pending(void *priv, unsigned idx,
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return 0;
 	if (n > 0)
-		log_warnx("%s: d%u: unsolicited data from the simulated hypervisor",
-		          __func__, be->domid);
+		log_warnx("d%u: unsolicited data from the simulated hypervisor",
+		          be->domid);
 	be->dead = true;
 	fn(arg, IOREQD_BE_EV_DOMAIN_GONE, 0);
 	return 0;
@@ -534,7 +534,7 @@ static int backend_sim_notify(void *priv, unsigned vcpu)
 		return -EINVAL;
 	if (write(be->done[vcpu], &one, sizeof(one)) == (ssize_t)sizeof(one))
 		return 0;
-	log_warn("%s: d%u v%u: write", __func__, be->domid, vcpu);
+	log_warn("d%u v%u: cannot notify the simulated hypervisor", be->domid, vcpu);
 	return -errno;
 }
 
@@ -704,9 +704,9 @@ static int backend_sim_publish(void *priv, const char *key, const char *value)
 
 	if (klen == 0 || klen >= IOREQD_SIM_KEY_MAX || vlen >= IOREQD_SIM_VALUE_MAX) {
 		log_warnx(
-		    "%s: d%u: key '%.40s' (%zu bytes) or its value (%zu bytes) too long "
+		    "d%u: key '%.40s' (%zu bytes) or its value (%zu bytes) too long "
 		    "(at most %u and %u)",
-		    __func__, be->domid, key, klen, vlen, IOREQD_SIM_KEY_MAX - 1,
+		    be->domid, key, klen, vlen, IOREQD_SIM_KEY_MAX - 1,
 		    IOREQD_SIM_VALUE_MAX - 1);
 		return klen == 0 ? -EINVAL : -ENAMETOOLONG;
 	}

@@ -125,9 +125,9 @@ int ioreqd_detach(struct ioreqd_daemon *d)
 	d->report_fd = sv[1];
 	ioreqd_log_set_tee(detach_tee_cb, d);
 	if (setsid() < 0)
-		log_warn("%s: setsid", __func__);
+		log_warn("cannot start a new session (setsid)");
 	if (chdir("/") < 0)
-		log_warn("%s: chdir /", __func__);
+		log_warn("cannot change directory to /");
 	null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
 	    dup2(null, STDERR_FILENO) < 0) {

@@ -109,8 +109,7 @@ static int take_over(struct ioreqd_daemon *d, const char *path, int *fdp, long p
 	struct timespec tick = {0, REPLACE_POLL_MS * 1000000L};
 	int rc = -EWOULDBLOCK;
 
-	log_info("%s: d%u: --replace: stopping ioreqd pid %ld", __func__, d->opts.domid,
-	         pid);
+	log_info("d%u: --replace: stopping ioreqd pid %ld", d->opts.domid, pid);
 	if (pid > 0 && kill((pid_t)pid, SIGTERM) < 0 && errno != ESRCH) {
 		rc = -errno;
 		log_errx("cannot stop ioreqd pid %ld, which serves domain %u: %s", pid,
@@ -169,7 +168,7 @@ int ioreqd_instance_lock(struct ioreqd_daemon *d)
 	}
 	n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
 	if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
-		log_warn("%s: %s: cannot record the pid", __func__, path);
+		log_warn("%s: cannot record the pid", path);
 	d->lock_fd = fd;
 	snprintf(d->lock_path, sizeof(d->lock_path), "%s", path);
 	return 0;

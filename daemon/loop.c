@@ -56,8 +56,7 @@ static void loop_backend_event(void *arg, enum ioreqd_backend_event ev, unsigned
 		ioreqd_loop_drain_buffered(d);
 		break;
 	case IOREQD_BE_EV_DOMAIN_GONE:
-		log_info("%s: d%u: the domain is gone, shutting down", __func__,
-		         d->opts.domid);
+		log_info("d%u: the domain is gone, shutting down", d->opts.domid);
 		ioreqd_loop_stop(d, IOREQD_EX_OK);
 		break;
 	}
@@ -87,7 +86,7 @@ static void loop_signal_cb(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	/* libxl stops a device model it started with SIGHUP. */
-	log_info("%s: d%u: %s, stopping", __func__, d->opts.domid,
+	log_info("d%u: %s, stopping", d->opts.domid,
 	         sig == SIGTERM  ? "SIGTERM"
 	         : sig == SIGHUP ? "SIGHUP"
 	                         : "SIGINT");

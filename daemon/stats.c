@@ -297,13 +297,13 @@ void ioreqd_stats_log(struct ioreqd_daemon *d)
 	FILE *fp = open_memstream(&text, &len);
 
 	if (!fp) {
-		log_warn("%s: open_memstream", __func__);
+		log_warn("cannot render the statistics (open_memstream)");
 		return;
 	}
 	ioreqd_stats_write(d, fp, false);
 	if (fclose(fp) == 0)
 		ioreqd_log_report(text);
 	else
-		log_warnx("%s: cannot render the statistics", __func__);
+		log_warnx("cannot render the statistics");
 	free(text);
 }

@@ -87,13 +87,12 @@ static void chardev_rx_cb(int fd, unsigned events, void *arg)
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;
 	if (cd->kind == CD_SOCKET) {
-		cd->host->log_rl(cd->dev, IOREQD_LOG_INFO, "%s: socket client went away",
-		                 __func__);
+		cd->host->log_rl(cd->dev, IOREQD_LOG_INFO, "socket client went away");
 		close_client(cd);
 		return;
 	}
 	/* A pty whose slave we hold cannot hang up; stop rather than spin. */
-	cd->host->log_rl(cd->dev, IOREQD_LOG_WARN, "%s: pty read failed: %s", __func__,
+	cd->host->log_rl(cd->dev, IOREQD_LOG_WARN, "pty read failed: %s",
 	                 n < 0 ? strerror(errno) : "end of file");
 	cd->host->watch_free(cd->rx_watch);
 	cd->rx_watch = NULL;
@@ -163,18 +162,16 @@ static void chardev_listen_cb(int fd, unsigned events, void *arg)
 	}
 	if (cd->io_fd >= 0) {
 		cd->host->log_rl(cd->dev, IOREQD_LOG_WARN,
-		                 "%s: refusing a second client on %s", __func__,
-		                 cd->sock_path);
+		                 "refusing a second client on %s", cd->sock_path);
 		close(c);
 		return;
 	}
 	cd->io_fd = c;
 	/* Any local process may connect and hang up in a loop: rate-limited. */
-	cd->host->log_rl(cd->dev, IOREQD_LOG_INFO, "%s: client connected on %s", __func__,
+	cd->host->log_rl(cd->dev, IOREQD_LOG_INFO, "client connected on %s",
 	                 cd->sock_path);
 	if (start_rx(cd) < 0) {
-		cd->host->log_rl(cd->dev, IOREQD_LOG_WARN, "%s: cannot watch the client",
-		                 __func__);
+		cd->host->log_rl(cd->dev, IOREQD_LOG_WARN, "cannot watch the client");
 		close_client(cd);
 	}
 }
@@ -205,7 +202,7 @@ static int open_pty(struct ioreqd_chardev *cd)
 		rc = -errno;
 		goto fail;
 	}
-	cd->host->log(cd->dev, IOREQD_LOG_INFO, "%s: serial line on %s", __func__, name);
+	cd->host->log(cd->dev, IOREQD_LOG_INFO, "serial line on %s", name);
 	cd->host->publish(cd->dev, "tty", name);
 	return 0;
 fail:
@@ -251,8 +248,7 @@ static int open_socket(struct ioreqd_chardev *cd, const char *path)
 	                                       chardev_listen_cb, cd);
 	if (!cd->listen_watch)
 		return -ENOMEM;
-	cd->host->log(cd->dev, IOREQD_LOG_INFO, "%s: serial line on socket %s", __func__,
-	              path);
+	cd->host->log(cd->dev, IOREQD_LOG_INFO, "serial line on socket %s", path);
 	return 0;
 }
 
@@ -274,8 +270,7 @@ void ioreqd_chardev_free(struct ioreqd_chardev *cd)
 		return;
 	if (cd->dropped)
 		cd->host->log(cd->dev, IOREQD_LOG_INFO,
-		              "%s: %" PRIu64 " output bytes were dropped", __func__,
-		              cd->dropped);
+		              "%" PRIu64 " output bytes were dropped", cd->dropped);
 	close_client(cd);
 	cd->host->timer_free(cd->backoff);
 	cd->host->watch_free(cd->listen_watch);
@@ -374,8 +369,8 @@ void ioreqd_chardev_write(struct ioreqd_chardev *cd, const uint8_t *buf, size_t 
 		cd->dropped += len;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return;
-		cd->host->log_rl(cd->dev, IOREQD_LOG_WARN, "%s: %s write failed: %s",
-		                 __func__, kind_names[cd->kind],
+		cd->host->log_rl(cd->dev, IOREQD_LOG_WARN, "%s write failed: %s",
+		                 kind_names[cd->kind],
 		                 n < 0 ? strerror(errno) : "no progress");
 		if (cd->kind == CD_SOCKET)
 			close_client(cd);
@@ -386,8 +381,7 @@ void ioreqd_chardev_write(struct ioreqd_chardev *cd, const uint8_t *buf, size_t 
 void ioreqd_chardev_rx_kick(struct ioreqd_chardev *cd)
 {
 	if (cd && cd->paused && start_rx(cd) < 0)
-		cd->host->log_rl(cd->dev, IOREQD_LOG_WARN, "%s: cannot resume input",
-		                 __func__);
+		cd->host->log_rl(cd->dev, IOREQD_LOG_WARN, "cannot resume input");
 }
 
 int ioreqd_chardev_rx_fd(const struct ioreqd_chardev *cd)

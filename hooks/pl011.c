@@ -132,8 +132,8 @@ static void update_irq(struct pl011 *p)
 		return;
 	if (p->host->irq_set_level(p->dev, (unsigned)p->irq, (unsigned)level) < 0) {
 		/* Not recorded: the next change of state tries again. */
-		p->host->log_rl(p->dev, IOREQD_LOG_WARN, "%s: cannot set irq %d to %d",
-		                __func__, p->irq, level);
+		p->host->log_rl(p->dev, IOREQD_LOG_WARN, "cannot set irq %d to %d",
+		                p->irq, level);
 		return;
 	}
 	p->irq_level = level;
@@ -352,11 +352,11 @@ static void reg_write(struct pl011 *p, uint64_t reg, uint32_t v, ioreqd_fault_t 
 		p->dmacr = v & 0x7;
 		break;
 	default:
-		p->host->log_rl(
-		    p->dev, IOREQD_LOG_WARN,
-		    "%s: v%u write 0x%" PRIx32 " to read-only or reserved 0x%" PRIx64
-		    " (0x%" PRIx64 ") ignored",
-		    __func__, ioreqd_fault_vcpu(f), v, reg, ioreqd_fault_addr(f));
+		p->host->log_rl(p->dev, IOREQD_LOG_WARN,
+		                "v%u write 0x%" PRIx32
+		                " to read-only or reserved 0x%" PRIx64 " (0x%" PRIx64
+		                ") ignored",
+		                ioreqd_fault_vcpu(f), v, reg, ioreqd_fault_addr(f));
 		break;
 	}
 }
@@ -371,11 +371,11 @@ static enum ioreqd_fault_result pl011_access(ioreqd_fault_t *f, void *priv)
 	if (off >= WINDOW || size > 4 || (off & 3) + size > 4 || (!rd && (off & 3))) {
 		/* APB registers are 32-bit words; a write into the middle of one, or an
 		 * access across two, has no defined meaning. */
-		p->host->log_rl(
-		    p->dev, IOREQD_LOG_WARN,
-		    "%s: v%u %s 0x%" PRIx64 "/%u is not a register access (%s)", __func__,
-		    ioreqd_fault_vcpu(f), rd ? "read" : "write", ioreqd_fault_addr(f),
-		    size, rd ? "reads all-ones" : "dropped");
+		p->host->log_rl(p->dev, IOREQD_LOG_WARN,
+		                "v%u %s 0x%" PRIx64 "/%u is not a register access (%s)",
+		                ioreqd_fault_vcpu(f), rd ? "read" : "write",
+		                ioreqd_fault_addr(f), size,
+		                rd ? "reads all-ones" : "dropped");
 		if (rd)
 			ioreqd_fault_set_data(f, ~0ull);
 		return IOREQD_FAULT_HANDLED;
@@ -487,8 +487,8 @@ static void pl011_fini(void *priv)
 	if (!p)
 		return;
 	if (p->overruns)
-		p->host->log(p->dev, IOREQD_LOG_INFO, "%s: %" PRIu64 " receiver overruns",
-		             __func__, p->overruns);
+		p->host->log(p->dev, IOREQD_LOG_INFO, "%" PRIu64 " receiver overruns",
+		             p->overruns);
 	ioreqd_chardev_free(p->cd);
 	p->host->timer_free(p->timeout_timer);
 	free(p);

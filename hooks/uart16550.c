@@ -159,8 +159,8 @@ static void update_irq(struct uart *u)
 		return;
 	if (u->host->irq_set_level(u->dev, (unsigned)u->irq, (unsigned)level) < 0) {
 		/* Not recorded: the next change of state tries again. */
-		u->host->log_rl(u->dev, IOREQD_LOG_WARN, "%s: cannot set irq %d to %d",
-		                __func__, u->irq, level);
+		u->host->log_rl(u->dev, IOREQD_LOG_WARN, "cannot set irq %d to %d",
+		                u->irq, level);
 		return;
 	}
 	u->irq_level = level;
@@ -434,11 +434,11 @@ static enum ioreqd_fault_result uart_access(ioreqd_fault_t *f, void *priv)
 		uint64_t reg = off + i;
 
 		if (reg >= 8) {
-			u->host->log_rl(
-			    u->dev, IOREQD_LOG_WARN,
-			    "%s: v%u %s 0x%" PRIx64 "/%u is beyond the 8 registers",
-			    __func__, ioreqd_fault_vcpu(f), rd ? "read" : "write",
-			    ioreqd_fault_addr(f), size);
+			u->host->log_rl(u->dev, IOREQD_LOG_WARN,
+			                "v%u %s 0x%" PRIx64
+			                "/%u is beyond the 8 registers",
+			                ioreqd_fault_vcpu(f), rd ? "read" : "write",
+			                ioreqd_fault_addr(f), size);
 			if (rd)
 				data |= 0xffull << (8 * i);
 			continue;
@@ -534,8 +534,8 @@ static void uart_fini(void *priv)
 	if (!u)
 		return;
 	if (u->overruns)
-		u->host->log(u->dev, IOREQD_LOG_INFO, "%s: %" PRIu64 " receiver overruns",
-		             __func__, u->overruns);
+		u->host->log(u->dev, IOREQD_LOG_INFO, "%" PRIu64 " receiver overruns",
+		             u->overruns);
 	ioreqd_chardev_free(u->cd);
 	u->host->timer_free(u->timeout_timer);
 	free(u);

@@ -332,8 +332,8 @@ int ioreqd_dm_init(struct ioreqd_dm *dm)
 		for (unsigned j = 0; j < dev->nr_ranges; j++) {
 			rc = install(dev, &dev->ranges[j]);
 			if (rc < 0) {
-				log_warnx("%s: device %s: cannot install its handler: %s",
-				          __func__, dev->cfg->name, strerror(-rc));
+				log_warnx("device %s: cannot install its handler: %s",
+				          dev->cfg->name, strerror(-rc));
 				return rc;
 			}
 		}
