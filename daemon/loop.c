@@ -241,6 +241,17 @@ void ioreqd_loop_teardown(struct ioreqd_daemon *d)
 	if (d->sig_term)
 		event_free(d->sig_term);
 	d->sig_hup = d->sig_usr1 = d->sig_int = d->sig_term = NULL;
+	/*
+	 * Freeing the events gave these signals back their default action,
+	 * which is to die: a SIGTERM from systemd or a test racing our own
+	 * exit (the domain died, we are draining I/O and printing statistics)
+	 * would turn status 0 into 143.  We are already stopping, so ignore
+	 * them; SIGKILL still ends a teardown that hangs.
+	 */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
 	if (d->watchdogs) {
 		for (unsigned v = d->nr_vcpus; v-- > 0;)
 			if (d->watchdogs[v].timer)
