@@ -10,7 +10,9 @@
 # Usage, from a build directory (not an --enable-asan one: ASan and valgrind
 # do not mix):  sh SRCDIR/tests/valgrind.sh [TEST...]
 # The default tests are sim/selftest.sh, tests/e2e/hostile-guest.sh (with a
-# smaller flood: valgrind is ~50x slower) and tests/e2e/fault-injection.sh.
+# smaller flood: valgrind is ~50x slower), tests/e2e/fault-injection.sh, the
+# device-state round trip and the virtio ones (rings in guest RAM, io_uring
+# completions, MSI-X and INTx, console input).
 set -u
 
 srcdir=${srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -33,7 +35,9 @@ IOREQD_WRAP="valgrind --quiet --error-exitcode=99 --leak-check=full --errors-for
 HOSTILE_FLOOD=${HOSTILE_FLOOD:-2000}
 export IOREQD_WRAP HOSTILE_FLOOD
 
-[ $# -gt 0 ] || set -- sim/selftest.sh tests/e2e/hostile-guest.sh tests/e2e/fault-injection.sh
+[ $# -gt 0 ] || set -- sim/selftest.sh tests/e2e/hostile-guest.sh tests/e2e/fault-injection.sh \
+	tests/e2e/devstate.sh tests/e2e/virtio-demo.sh tests/e2e/virtio-blk.sh \
+	tests/e2e/virtio-pci.sh tests/e2e/virtio-console-input.sh tests/e2e/virtio-stats.sh
 pass=0
 fail=0
 for t in "$@"; do

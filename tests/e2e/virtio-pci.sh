@@ -69,7 +69,7 @@ sock=$tmp/g.sock
 "$SIMGUEST" --socket "$sock" --domid 1 --script "$tmp/guest.script" >"$tmp/guest.out" 2>&1 &
 guest=$!
 e2e_wait_for "$sock" 50 || { echo "FAIL - no guest socket"; exit 1; }
-"$IOREQD" -f -d 1 --backend=sim --sim-socket "$sock" \
+$IOREQD_WRAP "$IOREQD" -f -d 1 --backend=sim --sim-socket "$sock" \
 	--hook-dir "$HOOKDIR" -c "$tmp/vpci.conf" >"$tmp/daemon.out" 2>&1 &
 daemon=$!
 wait "$guest"
@@ -114,7 +114,7 @@ fi
 check() {
 	name=$1 want_msg=$2
 	cat >"$tmp/$name.conf"
-	"$IOREQD" -f -d 1 --backend=sim --sim-socket "$tmp/none.sock" \
+	$IOREQD_WRAP "$IOREQD" -f -d 1 --backend=sim --sim-socket "$tmp/none.sock" \
 		--hook-dir "$HOOKDIR" -c "$tmp/$name.conf" >"$tmp/$name.out" 2>&1
 	status=$?
 	if [ "$status" -eq 78 ] && grep -Eq -- "$want_msg" "$tmp/$name.out"; then
