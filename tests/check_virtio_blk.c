@@ -6,7 +6,8 @@
  * (short header, no status byte, data lengths, sector ranges that overflow,
  * unknown types and flags), a read-only disk, GET_ID, FLUSH, DISCARD and
  * WRITE_ZEROES, a failing backing file (EIO injected under the I/O layer:
- * the guest sees IOERR and the next request succeeds), a batch of 32
+ * the guest sees IOERR and the next request succeeds), a failed io_uring
+ * submit (IOERR, and the withdrawn I/O never runs later), a batch of 32
  * requests with one kick, a reset with I/O in flight, bad configuration, and
  * the virtio-blk hook over virtio-mmio as a guest drives it.
  */
@@ -395,6 +396,36 @@ START_TEST(eio_from_the_backing_is_ioerr_and_the_device_keeps_serving)
 }
 END_TEST
 
+START_TEST(a_failed_submit_is_ioerr_and_never_runs_later)
+{
+	uint8_t buf[4096];
+
+	up_with(NULL);
+	memset(vmf_hva(&f, BUF_GPA(0)), 0xee, 4096);
+	memset(vmf_hva(&f, BUF_GPA(1)), 0x11, 4096);
+	ioreqd_vblk_inject_submit_error(blk(), EAGAIN);
+	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_IN, 0, BUF_GPA(0), 4096),
+	                  IOREQD_VBLK_S_IOERR);
+	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_OUT, 8, BUF_GPA(1), 4096),
+	                  IOREQD_VBLK_S_IOERR);
+	ck_assert_uint_eq(stats().submit_failed, 2);
+	ck_assert_uint_eq(stats().io_errors, 2);
+	ck_assert_uint_eq(stats().in_flight, 0);
+	ioreqd_vblk_inject_submit_error(blk(), 0);
+	/* The next submit must not carry the withdrawn read and write along. */
+	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_IN, 16, BUF_GPA(2), 4096),
+	                  IOREQD_VBLK_S_OK);
+	ck_assert_uint_eq(run_req(IOREQD_VBLK_T_FLUSH, 0, 0, 0), IOREQD_VBLK_S_OK);
+	for (unsigned i = 0; i < 4096; i++)
+		ck_assert_uint_eq(((uint8_t *)vmf_hva(&f, BUF_GPA(0)))[i], 0xee);
+	pread_disk(buf, sizeof(buf), 8 * 512);
+	ck_assert_uint_eq(buf[0], (uint8_t)(8 * 512 * 7 + 8));
+	ck_assert_uint_eq(stats().reads, 2);
+	ck_assert_uint_eq(stats().in_flight, 0);
+	ck_assert_uint_eq(stats().submit_failed, 2);
+}
+END_TEST
+
 START_TEST(thirty_two_requests_one_kick_fewer_interrupts)
 {
 	uint32_t len;
@@ -580,6 +611,7 @@ static Suite *blk_suite(void)
 	tcase_add_test(tc, unknown_types_are_unsupp_and_get_id_returns_the_serial);
 	tcase_add_test(tc, discard_and_write_zeroes_read_back_zero);
 	tcase_add_test(tc, eio_from_the_backing_is_ioerr_and_the_device_keeps_serving);
+	tcase_add_test(tc, a_failed_submit_is_ioerr_and_never_runs_later);
 	tcase_add_test(tc, thirty_two_requests_one_kick_fewer_interrupts);
 	tcase_add_test(tc, reset_waits_for_io_in_flight);
 	tcase_add_test(tc, missing_path_is_a_config_error);

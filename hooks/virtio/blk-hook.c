@@ -46,6 +46,7 @@ static void blk_stats(void *state, ioreqd_stats_emit_fn emit, void *ctx)
 	emit(ctx, "device", "bad_request", st.bad_request);
 	emit(ctx, "device", "unsupported", st.unsupported);
 	emit(ctx, "device", "in_flight", st.in_flight);
+	emit(ctx, "device", "submit_failed", st.submit_failed);
 }
 
 static const struct vdev_model blk_model = {

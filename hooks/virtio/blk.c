@@ -596,11 +596,17 @@ void ioreqd_vblk_attach(struct ioreqd_vblk *b, ioreqd_virtio_dev_t *vdev)
 void ioreqd_vblk_stats(const struct ioreqd_vblk *b, struct ioreqd_vblk_stats *st)
 {
 	*st = b->st;
+	st->submit_failed = ioreqd_blkio_submit_failed(b->io);
 }
 
 void ioreqd_vblk_inject_error(struct ioreqd_vblk *b, int err)
 {
 	ioreqd_blkio_inject_error(b->io, err);
+}
+
+void ioreqd_vblk_inject_submit_error(struct ioreqd_vblk *b, int err)
+{
+	ioreqd_blkio_inject_submit_error(b->io, err);
 }
 
 int ioreqd_vblk_event_fd(const struct ioreqd_vblk *b)

@@ -69,6 +69,7 @@ struct ioreqd_vblk_stats {
 	uint64_t reads, writes, flushes, discards, write_zeroes, get_ids;
 	uint64_t bytes_read, bytes_written;
 	uint64_t io_errors;   /**< the backing file failed a request */
+	uint64_t submit_failed; /**< of those: io_uring refused the submission */
 	uint64_t bad_request; /**< malformed layout, length or sector range */
 	uint64_t unsupported; /**< unknown type or flags */
 	uint64_t in_flight;   /**< requests handed to the kernel, not yet done */
@@ -109,6 +110,12 @@ void ioreqd_vblk_stats(const struct ioreqd_vblk *b, struct ioreqd_vblk_stats *st
  * it), as a failing disk would; see ioreqd_blkio_inject_error.
  */
 void ioreqd_vblk_inject_error(struct ioreqd_vblk *b, int err);
+
+/**
+ * Test hook: every later submission to io_uring fails with @p err (0 ends
+ * it); see ioreqd_blkio_inject_submit_error.
+ */
+void ioreqd_vblk_inject_submit_error(struct ioreqd_vblk *b, int err);
 
 /** @return the fd whose readability means completions are waiting (for tests). */
 int ioreqd_vblk_event_fd(const struct ioreqd_vblk *b);

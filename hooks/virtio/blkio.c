@@ -32,6 +32,8 @@ struct ioreqd_blkio {
 	unsigned queued;   /* prepared, not yet submitted */
 	unsigned inflight; /* queued + submitted, not yet completed */
 	int inject;        /* test hook: reported instead of success */
+	int inject_submit; /* test hook: io_uring_enter's answer instead of its own */
+	uint64_t submit_failed; /* operations failed back because the submit failed */
 	ioreqd_blkio_done_fn done;
 	void *arg;
 };
@@ -130,6 +132,16 @@ void ioreqd_blkio_inject_error(struct ioreqd_blkio *io, int err)
 	io->inject = err > 0 ? -err : err;
 }
 
+void ioreqd_blkio_inject_submit_error(struct ioreqd_blkio *io, int err)
+{
+	io->inject_submit = err > 0 ? -err : err;
+}
+
+uint64_t ioreqd_blkio_submit_failed(const struct ioreqd_blkio *io)
+{
+	return io->submit_failed;
+}
+
 static struct io_uring_sqe *get_sqe(struct ioreqd_blkio *io)
 {
 	struct io_uring_sqe *sqe;
@@ -223,6 +235,44 @@ void ioreqd_blkio_reap(struct ioreqd_blkio *io)
 		complete(io, cqe);
 }
 
+/*
+ * The kernel did not take the entries from its SQ head to our tail (the
+ * submit failed, or stopped early): take them back, so that no later
+ * io_uring_enter runs them, and complete each with @p err.  This is safe
+ * because nothing else consumes the SQ: no SQPOLL thread, and the loop
+ * thread is the only submitter.
+ */
+static void retract(struct ioreqd_blkio *io, int err)
+{
+	struct io_uring_sq *sq = &io->ring.sq;
+	unsigned head = io_uring_smp_load_acquire(sq->khead);
+	unsigned tail = sq->sqe_tail;
+
+	/* The tail goes back first: the callbacks below may queue again. */
+	io_uring_smp_store_release(sq->ktail, head);
+	sq->sqe_head = sq->sqe_tail = head;
+	io->queued = 0;
+	for (unsigned i = head; i != tail; i++) {
+		void *tag = (void *)(uintptr_t)sq->sqes[i & sq->ring_mask].user_data;
+
+		io->inflight--;
+		io->submit_failed++;
+		io->done(io->arg, tag, err);
+	}
+}
+
+/* io_uring_submit, or the answer the test hook injects (after the same flush). */
+static int submit_once(struct ioreqd_blkio *io)
+{
+	struct io_uring_sq *sq = &io->ring.sq;
+
+	if (!io->inject_submit)
+		return io_uring_submit(&io->ring);
+	io_uring_smp_store_release(sq->ktail, sq->sqe_tail);
+	sq->sqe_head = sq->sqe_tail;
+	return io->inject_submit;
+}
+
 int ioreqd_blkio_submit(struct ioreqd_blkio *io)
 {
 	struct io_uring_cqe *cqe;
@@ -231,12 +281,14 @@ int ioreqd_blkio_submit(struct ioreqd_blkio *io)
 	if (io->queued == 0)
 		return 0;
 	do
-		rc = io_uring_submit(&io->ring);
+		rc = submit_once(io);
 	while (rc == -EINTR);
 	if (rc >= 0) {
 		io->queued -= (unsigned)rc < io->queued ? (unsigned)rc : io->queued;
-		rc = 0;
+		rc = io->queued ? -EAGAIN : 0;
 	}
+	if (rc < 0)
+		retract(io, rc);
 	/* Inline completions (page-cache hits) are ready now: no eventfd round trip. */
 	while (io_uring_peek_cqe(&io->ring, &cqe) == 0)
 		complete(io, cqe);

@@ -61,8 +61,9 @@ int ioreqd_blkio_fallocate(struct ioreqd_blkio *io, int mode, uint64_t off, uint
 
 /**
  * Hand the queued operations to the kernel and run the callbacks of those
- * that completed at once.  @return 0 or a negative errno (the operations
- * not submitted complete with it).
+ * that completed at once.  @return 0 or a negative errno: then every queued
+ * operation the kernel did not take is withdrawn from the ring (it never
+ * runs) and its callback runs with that errno.
  */
 int ioreqd_blkio_submit(struct ioreqd_blkio *io);
 
@@ -78,5 +79,15 @@ void ioreqd_blkio_drain(struct ioreqd_blkio *io);
  * The I/O still happens; the device sees exactly what a failing disk returns.
  */
 void ioreqd_blkio_inject_error(struct ioreqd_blkio *io, int err);
+
+/**
+ * Test hook: from now on io_uring_enter is not called and every submit fails
+ * with @p err (0: stop), after the queued entries were published to the
+ * kernel's SQ as a real submit does.
+ */
+void ioreqd_blkio_inject_submit_error(struct ioreqd_blkio *io, int err);
+
+/** @return how many operations were failed back because their submit failed. */
+uint64_t ioreqd_blkio_submit_failed(const struct ioreqd_blkio *io);
 
 #endif /* IOREQD_HOOKS_VIRTIO_BLKIO_H */
