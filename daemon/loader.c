@@ -20,6 +20,7 @@
  * exports something else under that name is refused, not read past its end.
  */
 #include "build-config.h"
+#include "ioreqd-paths.h"
 
 #include <dlfcn.h>
 #include <errno.h>

@@ -6,6 +6,7 @@
  * Every bad option is a clear message and exit status 64 (EX_USAGE).
  */
 #include "build-config.h"
+#include "ioreqd-paths.h"
 #include "config.h"
 
 #include <errno.h>
