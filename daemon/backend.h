@@ -107,6 +107,15 @@ struct ioreqd_backend_ops {
 	 */
 	int (*restrict_domain)(void *priv);
 
+	/**
+	 * The backend's own counters for the statistics (--stats, SIGUSR1,
+	 * exit), as host->stats_register's functions report them.  May be NULL.
+	 */
+	void (*stats)(void *priv,
+	              void (*emit)(void *ctx, const char *group, const char *name,
+	                           uint64_t value),
+	              void *ctx);
+
 	/** Disable (if enabled), unmap, destroy the server and close everything. */
 	void (*close)(void *priv);
 };

@@ -174,7 +174,7 @@ static void emit_footer(struct stats_out *o, bool serving)
 {
 	if (!o->json)
 		return;
-	fputs(serving ? "]}\n" : "}\n", o->fp);
+	fputs("}\n", o->fp);
 }
 
 static int range_cb(struct ioreqd_range *r, void *arg)
@@ -196,6 +196,7 @@ static int range_cb(struct ioreqd_range *r, void *arg)
  */
 struct dev_stats {
 	struct stats_out *o;
+	const char *kind; /* "device", or "backend" for the backend's own */
 	const char *dev;
 	char group[64]; /* the group being written ("" before the first) */
 	unsigned in_group;
@@ -226,7 +227,7 @@ static void dev_stats_emit(void *ctx, const char *group, const char *name, uint6
 			json_string(fp, ds->group);
 			fputs(": {", fp);
 		} else {
-			fprintf(fp, "  device %s %s:", ds->dev, ds->group);
+			fprintf(fp, "  %s %s %s:", ds->kind, ds->dev, ds->group);
 		}
 	}
 	if (ds->o->json) {
@@ -251,7 +252,7 @@ static void emit_devices(struct stats_out *o, const struct ioreqd_daemon *d)
 		fputs("], \"devices\": [", o->fp);
 	for (unsigned i = 0; i < nr; i++) {
 		ioreqd_dev_t *dev = ioreqd_dm_dev(d->dm, i);
-		struct dev_stats ds = {.o = o, .dev = dev->cfg->name};
+		struct dev_stats ds = {.o = o, .kind = "device", .dev = dev->cfg->name};
 
 		if (o->json) {
 			fputs(i ? ", {\"name\": " : "{\"name\": ", o->fp);
@@ -268,6 +269,25 @@ static void emit_devices(struct stats_out *o, const struct ioreqd_daemon *d)
 		if (o->json)
 			fputs(ds.group[0] ? "}}" : "}", o->fp);
 	}
+	if (o->json)
+		fputs("]", o->fp);
+}
+
+/* The backend's own counters (the Xen mapcache), as "backend" in JSON. */
+static void emit_backend(struct stats_out *o, const struct ioreqd_daemon *d)
+{
+	struct dev_stats ds = {.o = o, .kind = "backend", .dev = d->be->name};
+
+	if (!d->be || !d->be_open || !d->be->stats)
+		return;
+	if (o->json) {
+		fputs(", \"backend\": {\"name\": ", o->fp);
+		json_string(o->fp, d->be->name);
+	}
+	d->be->stats(d->be_priv, dev_stats_emit, &ds);
+	dev_stats_end_group(&ds);
+	if (o->json)
+		fputs(ds.group[0] ? "}}" : "}", o->fp);
 }
 
 void ioreqd_stats_write(struct ioreqd_daemon *d, FILE *fp, bool json)
@@ -280,6 +300,7 @@ void ioreqd_stats_write(struct ioreqd_daemon *d, FILE *fp, bool json)
 		emit_engine(&o, ioreqd_engine_stats(d->engine));
 		ioreqd_bus_foreach(d->bus, range_cb, &o);
 		emit_devices(&o, d);
+		emit_backend(&o, d);
 	}
 	emit_footer(&o, serving);
 	fflush(fp);

@@ -176,6 +176,37 @@ START_TEST(test_stats_count_refused_interrupts_per_device)
 }
 END_TEST
 
+static void be_stats(void *priv,
+                     void (*emit)(void *ctx, const char *group, const char *name,
+                                  uint64_t value),
+                     void *ctx)
+{
+	emit(ctx, "mapcache", "hits", 41);
+	emit(ctx, "mapcache", "misses", 2);
+}
+
+/* The backend's own counters (the Xen mapcache) follow the devices. */
+START_TEST(test_stats_show_the_backends_own_counters)
+{
+	static const struct ioreqd_backend_ops xen_like = {.name = "xen",
+	                                                   .stats = be_stats};
+	char *json, *table;
+
+	d.be = &xen_like;
+	d.be_open = true;
+	json = stats_text(true);
+	table = stats_text(false);
+	ck_assert_ptr_nonnull(
+	    strstr(json, "\"devices\": [], \"backend\": {\"name\": \"xen\", \"stats\": "
+	                 "{\"mapcache\": {\"hits\": 41, \"misses\": 2}}}}\n"));
+	ck_assert_ptr_nonnull(strstr(table, "  backend xen mapcache: hits 41, misses 2\n"));
+	d.be_open = false;
+	d.be = &sim_like;
+	free(json);
+	free(table);
+}
+END_TEST
+
 START_TEST(test_stats_json_escapes_handler_names)
 {
 	char *json = stats_text(true);
@@ -491,6 +522,7 @@ static Suite *control_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_stats_json_and_table_count_the_same_accesses);
 	tcase_add_test(tc, test_stats_count_refused_interrupts_per_device);
+	tcase_add_test(tc, test_stats_show_the_backends_own_counters);
 	tcase_add_test(tc, test_stats_json_escapes_handler_names);
 	tcase_add_test(tc, test_stats_before_serving_is_complete_json);
 	tcase_add_test(tc, test_control_socket_answers_stats_json);
