@@ -215,7 +215,6 @@ static int xen_open(void **priv, const struct ioreqd_backend_args *args)
 		rc = setup_fail(__func__, "xenforeignmemory_open", be->domid);
 		goto out;
 	}
-	ioreqd_xen_mapcache_init(&be->mc, be->fmem, be->domid);
 	be->xce = xenevtchn_open(&xtl_logger, 0);
 	if (!be->xce) {
 		rc = setup_fail(__func__, "xenevtchn_open", be->domid);
@@ -226,6 +225,7 @@ static int xen_open(void **priv, const struct ioreqd_backend_args *args)
 		rc = setup_fail(__func__, "xc_interface_open", be->domid);
 		goto out;
 	}
+	ioreqd_xen_mapcache_init(&be->mc, be->fmem, be->xch, be->domid);
 	be->xsh = xs_open(0);
 	if (!be->xsh) {
 		rc = setup_fail(__func__, "xs_open", be->domid);
@@ -323,13 +323,12 @@ static void xen_close(void *priv)
 			close_fail(be, "xenevtchn_unbind");
 	}
 	if (be->fmem) {
-		unsigned left = ioreqd_xen_dma_release_all(&be->mc);
+		unsigned left = ioreqd_xen_mapcache_release_all(&be->mc);
 
 		/* Devices keep ring mappings until their fini, which runs later. */
 		if (left)
 			log_debug("%s: d%u: released %u guest DMA mapping(s) still held",
 			          __func__, be->domid, left);
-		ioreqd_xen_mapcache_invalidate(&be->mc);
 	}
 	if (be->enabled && xendevicemodel_set_ioreq_server_state(
 	                       be->dmod, (domid_t)be->domid, be->id, 0) < 0)
@@ -839,9 +838,17 @@ static void xen_unmap(void *priv, void *hva, uint64_t len, uintptr_t token)
 {
 	struct xen_be *be = priv;
 
-	(void)hva;
-	(void)len;
-	ioreqd_xen_dma_unmap(&be->mc, token);
+	ioreqd_xen_dma_unmap(&be->mc, hva, len, token);
+}
+
+static void xen_stats(void *priv,
+                      void (*emit)(void *ctx, const char *group, const char *name,
+                                   uint64_t value),
+                      void *ctx)
+{
+	struct xen_be *be = priv;
+
+	ioreqd_xen_mapcache_stats(&be->mc, emit, ctx);
 }
 
 static void xen_invalidate(void *priv)
@@ -1077,6 +1084,7 @@ static int xen_restrict_domain(void *priv)
 		be->xsh = NULL;
 		be->watch_fd = -1;
 	}
+	ioreqd_xen_mapcache_confine(&be->mc);
 	if (xentoolcore_restrict_all((domid_t)be->domid) < 0)
 		return ioreqd_xen_fail(__func__, "xentoolcore_restrict_all", be->domid);
 	be->restricted = true;
@@ -1118,5 +1126,6 @@ const struct ioreqd_backend_ops ioreqd_backend_xen = {
     .irq_check = xen_irq_check,
     .publish = xen_publish,
     .restrict_domain = xen_restrict_domain,
+    .stats = xen_stats,
     .close = xen_close,
 };

@@ -32,8 +32,28 @@ int ioreqd_xen_spi_check(xendevicemodel_handle *dmod, unsigned domid, unsigned i
 
 /* ---- guest memory ----------------------------------------------------------- */
 
-/* How many single-page mappings the cache keeps (least recently used goes). */
-#define IOREQD_XEN_MAPCACHE_ENTRIES 16
+/*
+ * Foreign mappings are made and cached in aligned 1 MiB buckets (256 frames):
+ * big enough that a virtio device's buffers (mostly 4 KiB to 64 KiB, reused
+ * from a small pool by the guest driver) hit a few buckets over and over, and
+ * that string I/O to a page never maps twice; small enough that a miss costs
+ * one modest privcmd batch and that a bucket rarely reaches into a hole of
+ * the guest's memory map (each frame that fails is recorded, not fatal).
+ * QEMU's xen-mapcache uses the same size on 64-bit hosts.
+ */
+#define IOREQD_XEN_BUCKET_SHIFT 20
+#define IOREQD_XEN_BUCKET_PAGES (1u << (IOREQD_XEN_BUCKET_SHIFT - XC_PAGE_SHIFT))
+
+/*
+ * What the cache keeps mapped, referenced or not: buckets nobody uses are
+ * unmapped, least recently used first, past this.  On Arm each foreign page
+ * takes a dom0 page frame out of use while it is mapped, so the cap stays
+ * modest (64 buckets); mappings in use are never evicted and may exceed it.
+ */
+#define IOREQD_XEN_MAPCACHE_BYTES (64ull << 20)
+
+/* Chains of the bucket index (by first bucket number). */
+#define IOREQD_XEN_MAPCACHE_HASH 64
 
 /* The largest guest-physical address accepted (x86 and Arm: 52 bits). */
 #define IOREQD_XEN_GPA_LIMIT (1ull << 52)
@@ -41,57 +61,104 @@ int ioreqd_xen_spi_check(xendevicemodel_handle *dmod, unsigned domid, unsigned i
 /* The largest single copy: the engine never moves more than a page of reps. */
 #define IOREQD_XEN_COPY_MAX (1u << 20)
 
-struct ioreqd_xen_mapping {
-	uint64_t gfn;
-	void *va;          /* NULL: the entry is free */
-	uint64_t last_use; /* mapcache tick of the last hit */
-	bool writable;
-};
-
-/* One DMA mapping handed out by ioreqd_xen_dma_map, until it is unmapped. */
-struct ioreqd_xen_dma {
-	struct ioreqd_xen_dma *prev, *next;
-	void *va; /* the first mapped page */
-	size_t pages;
-};
-
-/* The largest DMA mapping: a virtio buffer is at most this long (the pfn list
- * of one call stays small). */
+/* The largest DMA mapping: a virtio buffer is at most this long. */
 #define IOREQD_XEN_DMA_MAX (64u << 20)
+
+enum ioreqd_xen_map_kind {
+	IOREQD_XEN_MAP_BUCKET,    /* cached: [first, first + pages) of guest frames */
+	IOREQD_XEN_MAP_DEDICATED, /* one request's frames, unmapped at its unmap */
+};
+
+/*
+ * One foreign or grant mapping.  Buckets sit in the index until INVALIDATE
+ * marks them stale; unused ones also sit in the LRU list.  Every mapping is
+ * on the `all` list, so close can release what devices still hold.
+ */
+struct ioreqd_xen_map {
+	struct ioreqd_xen_map *hnext;           /* index chain (buckets, not stale) */
+	struct ioreqd_xen_map *lru_prev, *lru_next; /* unused buckets, newest first */
+	struct ioreqd_xen_map *all_prev, *all_next;
+	uint64_t first; /* first guest frame */
+	size_t pages;
+	uint8_t *va;
+	uint64_t *bad; /* frames of a bucket that did not map (bitmap); NULL: none */
+	unsigned refs; /* mappings handed out and not yet unmapped */
+	enum ioreqd_xen_map_kind kind;
+	bool stale;    /* INVALIDATE came while in use: never handed out again */
+	bool writable; /* dedicated mappings */
+};
+
+/* The cache's counters, for --stats. */
+struct ioreqd_xen_mapcache_stats {
+	uint64_t hits;       /* map calls served by a cached bucket */
+	uint64_t misses;     /* map calls that needed a hypercall */
+	uint64_t map_calls;  /* xenforeignmemory_map calls */
+	uint64_t unmap_calls;
+	uint64_t buckets_mapped; /* buckets mapped since start */
+	uint64_t bytes_mapped;   /* bytes mapped now, all kinds */
+	uint64_t evictions;      /* unused buckets unmapped to stay under the cap */
+	uint64_t refused;        /* ranges refused before any hypercall */
+};
 
 struct ioreqd_xen_mapcache {
 	xenforeignmemory_handle *fmem;
-	struct ioreqd_xen_dma dma; /* list head of the DMA mappings live */
-	unsigned dma_live;
+	xc_interface *xch;     /* to ask the guest's highest frame; NULL once confined */
 	unsigned domid;
-	uint64_t tick;
-	struct ioreqd_xen_mapping e[IOREQD_XEN_MAPCACHE_ENTRIES];
-	uint64_t hits, misses, evictions;
+	uint64_t limit; /* guest frames are below this (xc_domain_maximum_gpfn + 1) */
+	uint64_t cap;   /* IOREQD_XEN_MAPCACHE_BYTES, lowered by tests */
+	struct ioreqd_xen_map *index[IOREQD_XEN_MAPCACHE_HASH];
+	struct ioreqd_xen_map lru;  /* list head: lru_next is the most recent */
+	struct ioreqd_xen_map all;  /* list head */
+	unsigned live;              /* mappings with refs > 0 */
+	/* Optional: called at the unmap of a writable mapping of guest frames. */
+	void (*dirty)(void *arg, uint64_t gpa, uint64_t len);
+	void *dirty_arg;
+	struct ioreqd_xen_mapcache_stats st;
 	struct ioreqd_ratelimit rl;
 };
 
-/** Start an empty cache over @p fmem (no mapping is made yet). */
+/**
+ * Start an empty cache over @p fmem (no mapping is made yet).  @p xch, if not
+ * NULL, tells the guest's highest frame (asked at the first address, and again
+ * when an address beyond it comes); without it only IOREQD_XEN_GPA_LIMIT
+ * bounds addresses.
+ */
 void ioreqd_xen_mapcache_init(struct ioreqd_xen_mapcache *mc,
-                              xenforeignmemory_handle *fmem, unsigned domid);
-/** Unmap everything (IOREQ_TYPE_INVALIDATE, close).  Safe to call twice. */
+                              xenforeignmemory_handle *fmem, xc_interface *xch,
+                              unsigned domid);
+/** Confinement closes libxenctrl: learn the guest's size now, then stop asking. */
+void ioreqd_xen_mapcache_confine(struct ioreqd_xen_mapcache *mc);
+/**
+ * IOREQ_TYPE_INVALIDATE: unmap every unused bucket, and mark those in use
+ * stale (unmapped at their last unmap, never handed out again).
+ */
 void ioreqd_xen_mapcache_invalidate(struct ioreqd_xen_mapcache *mc);
 /**
- * Copy @p len bytes between guest-physical @p gpa and @p buf, page by page.
- * @return 0 or -EFAULT (bad range, or a page that cannot be mapped).
+ * Close: unmap everything, in use or not.  Safe
+ * to call twice.  @return how many mappings were still in use.
+ */
+unsigned ioreqd_xen_mapcache_release_all(struct ioreqd_xen_mapcache *mc);
+/**
+ * Copy @p len bytes between guest-physical @p gpa and @p buf through the cache.
+ * @return 0 or -EFAULT (bad range, or a frame that cannot be mapped).
  */
 int ioreqd_xen_mapcache_copy(struct ioreqd_xen_mapcache *mc, uint64_t gpa, void *buf,
                              size_t len, bool write);
 /**
- * Map [gpa, gpa + len) for DMA with one xenforeignmemory_map of its frames
- * (struct ioreqd_gmem_ops.map; per call, not cached yet).
- * @return 0, or -EFAULT (bad range, frames not mappable, read-only and @p write).
+ * struct ioreqd_gmem_ops.map: a guest-physical range through the cache.
+ * @return 0, or -EFAULT (bad range, frames not mappable, read-only and
+ * @p write), or -ENOMEM.
  */
 int ioreqd_xen_dma_map(struct ioreqd_xen_mapcache *mc, uint64_t gpa, uint64_t len,
                        bool write, void **hva, uintptr_t *token);
-/** Release a mapping of ioreqd_xen_dma_map. */
-void ioreqd_xen_dma_unmap(struct ioreqd_xen_mapcache *mc, uintptr_t token);
-/** Release every DMA mapping still live (close).  @return how many there were. */
-unsigned ioreqd_xen_dma_release_all(struct ioreqd_xen_mapcache *mc);
+/** struct ioreqd_gmem_ops.unmap: release a mapping of ioreqd_xen_dma_map. */
+void ioreqd_xen_dma_unmap(struct ioreqd_xen_mapcache *mc, void *hva, uint64_t len,
+                          uintptr_t token);
+/** Report the counters through a stats emitter, in group "mapcache". */
+void ioreqd_xen_mapcache_stats(const struct ioreqd_xen_mapcache *mc,
+                               void (*emit)(void *ctx, const char *group,
+                                            const char *name, uint64_t value),
+                               void *ctx);
 
 /* ---- vCPU state ------------------------------------------------------------- */
 

@@ -156,6 +156,7 @@ void fake_xen_reset(unsigned domid, unsigned nr_vcpus)
 	f->isa_irq = -1;
 	f->iopages = aligned_alloc(PAGE, 2 * PAGE);
 	f->guest = aligned_alloc(PAGE, FAKE_GUEST_PAGES * PAGE);
+	f->max_gpfn = FAKE_GUEST_PAGES - 1;
 	if (!f->iopages || !f->guest)
 		abort();
 	memset(f->iopages, 0, 2 * PAGE);
@@ -519,19 +520,37 @@ void *xenforeignmemory_map(xenforeignmemory_handle *fmem, uint32_t dom, int prot
                            size_t pages, const xen_pfn_t arr[], int err[])
 {
 	struct fake_xen *f = &fake_xen;
+	unsigned failed = 0;
 
 	if (call(__func__, pages ? arr[0] : 0) || wrong_domain((domid_t)dom))
 		return NULL;
-	/* Only what the backend needs: contiguous frames, all or nothing. */
+	/*
+	 * Contiguous frames only.  Without err, all or nothing; with err, a
+	 * frame that fails is reported there (as a negative errno) and left
+	 * unmapped, as privcmd's MMAPBATCH_V2 does.
+	 */
+	if (pages == 0 || arr[0] >= FAKE_GUEST_PAGES) {
+		errno = EINVAL;
+		return NULL;
+	}
 	for (size_t i = 0; i < pages; i++) {
-		if (arr[i] != arr[0] + i || arr[i] >= FAKE_GUEST_PAGES) {
+		int e = 0;
+
+		if (arr[i] != arr[0] + i) {
 			errno = EINVAL;
 			return NULL;
 		}
-		if ((prot & PROT_WRITE) && f->readonly[arr[i]]) {
-			errno = EPERM;
+		if (arr[i] >= FAKE_GUEST_PAGES || f->hole[arr[i]])
+			e = EINVAL;
+		else if ((prot & PROT_WRITE) && f->readonly[arr[i]])
+			e = EPERM;
+		if (e && !err) {
+			errno = e;
 			return NULL;
 		}
+		if (err)
+			err[i] = -e;
+		failed += e != 0;
 	}
 	for (unsigned i = 0; i < FAKE_MAX_MAPS; i++) {
 		if (f->map_va[i])
@@ -540,6 +559,7 @@ void *xenforeignmemory_map(xenforeignmemory_handle *fmem, uint32_t dom, int prot
 		f->map_pages[i] = pages;
 		f->live_maps++;
 		f->maps_made++;
+		f->frames_mapped += pages - failed;
 		return f->map_va[i];
 	}
 	errno = ENOMEM;
@@ -783,6 +803,14 @@ int xc_domain_unpause(xc_interface *xch, uint32_t domid)
 	if (fake_xen.paused)
 		fake_xen.paused--;
 	return fail ? -1 : 0;
+}
+
+int xc_domain_maximum_gpfn(xc_interface *xch, uint32_t domid, xen_pfn_t *gpfns)
+{
+	if (call(__func__, domid) || wrong_domain((domid_t)domid))
+		return -1;
+	*gpfns = (xen_pfn_t)fake_xen.max_gpfn;
+	return 0;
 }
 
 /* The whole context: HEADER, an odd-sized record, the CPU records, END. */

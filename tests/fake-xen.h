@@ -28,7 +28,8 @@
 
 #define FAKE_MAX_CALLS 4096
 #define FAKE_MAX_VCPUS 8
-#define FAKE_GUEST_PAGES 32
+/* 4 MiB of guest RAM: four of the mapcache's buckets. */
+#define FAKE_GUEST_PAGES 1024
 #define FAKE_MAX_RANGES 32
 #define FAKE_MAX_PORTS 64
 #define FAKE_MAX_KEYS 16
@@ -114,10 +115,13 @@ struct fake_xen {
 
 	/* Guest memory and foreign mappings. */
 	uint8_t *guest; /* FAKE_GUEST_PAGES pages */
-	bool readonly[FAKE_GUEST_PAGES];
+	bool readonly[FAKE_GUEST_PAGES]; /* refuse a writable mapping */
+	bool hole[FAKE_GUEST_PAGES];     /* not RAM: refuse any mapping */
+	uint64_t max_gpfn; /* xc_domain_maximum_gpfn: FAKE_GUEST_PAGES - 1 by default */
 	void *map_va[FAKE_MAX_MAPS];
 	size_t map_pages[FAKE_MAX_MAPS];
 	unsigned maps_made;
+	uint64_t frames_mapped; /* frames mapped by all the calls, since reset */
 
 	/* HVM state: one CPU record per vCPU. */
 	struct hvm_hw_cpu cpu[FAKE_MAX_VCPUS];

@@ -6,12 +6,11 @@
  * gets the daemon's from host->gmem (ioreqd/hook.h).
  *
  * Who provides what: the sim backend maps by pointer arithmetic into its one
- * shared RAM mapping (unmap does nothing); the Xen backend maps with
- * xenforeignmemory_map per call for now (issue 15 puts a bucketed
- * foreign-mapping cache and, for grant DMA addresses with bit 63 set
- * ((1 << 63) | gref << 12 | offset, consecutive grefs for a multi-page
- * buffer), grant mappings behind the same ops).  Every range is validated
- * against guest RAM before anything is mapped; a range that wraps is refused.
+ * shared RAM mapping (unmap does nothing); the Xen backend serves ranges
+ * from a cache of foreign mappings in 1 MiB buckets, so a device's steady
+ * state makes no hypercall (daemon/backend-xen-mapcache.c).  Every range is
+ * validated against guest RAM before anything is mapped; a range that wraps
+ * is refused.
  *
  * Lifetime: a mapping stays valid until it is unmapped, even across an
  * IOREQ_TYPE_INVALIDATE (on Xen a foreign mapping holds a reference on the
@@ -33,8 +32,7 @@ extern "C" {
 
 /**
  * How to reach guest memory.  The token lets a backend find its own record of
- * the mapping again (on Xen with the cache of issue 15: the bucket whose
- * reference unmap drops).  The virtio core hands every guest address to map
+ * the mapping again (on Xen: the bucket whose reference unmap drops).  The virtio core hands every guest address to map
  * unchanged, after checking that len > 0 and that gpa + len does not wrap;
  * map checks both again.
  */
