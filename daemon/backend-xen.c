@@ -1112,7 +1112,7 @@ const struct ioreqd_guest_ops ioreqd_backend_xen_guest = {
 
 const struct ioreqd_backend_ops ioreqd_backend_xen = {
     .name = "xen",
-    .caps = 0,
+    .caps = IOREQD_BE_CAP_XENSTORE,
     .guest = &ioreqd_backend_xen_guest,
     .open = xen_open,
     .map_pages = xen_map_pages,

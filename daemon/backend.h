@@ -53,6 +53,8 @@ enum ioreqd_backend_event {
 #define IOREQD_BE_CAP_UNPRIVILEGED 0x1u
 /* Reaches its hypervisor through a socket (--sim-socket, --sim-wait). */
 #define IOREQD_BE_CAP_SOCKET 0x2u
+/* Its guests have xenstore, where libxl waits for device-model state. */
+#define IOREQD_BE_CAP_XENSTORE 0x4u
 
 struct ioreqd_backend_ops {
 	const char *name; /* the --backend word, for messages */

@@ -161,6 +161,15 @@ int ioreqd_xl_opts(struct ioreqd_opts *o, int argc, char *argv[]);
 void ioreqd_xl_opts_dispose(struct ioreqd_opts *o);
 int ioreqd_xl_start(struct ioreqd_daemon *d);
 void ioreqd_xl_stop(struct ioreqd_daemon *d);
+/* The largest device state -incoming may carry. */
+#define IOREQD_XL_MAX_STATE (256u << 20)
+/**
+ * Read the state libxl hands a restoring device model (-incoming fd:N) to
+ * its end and close the descriptor.  @return 0 with the bytes in @p out
+ * (free() them), or a negative errno with the reason in @p msg.
+ */
+int ioreqd_xl_read_incoming(const struct ioreqd_xlargs *xa, uint8_t **out, size_t *len,
+                            char *msg, size_t msglen);
 
 /* loader.c: load each device's hook and add the device to d->dm */
 int ioreqd_loader_load_all(struct ioreqd_daemon *d, char *err, size_t errlen);

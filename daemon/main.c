@@ -350,8 +350,12 @@ int main(int argc, char *argv[])
 	if (d.opts.resume_file) {
 		char msg[IOREQD_DEVSTATE_MSGLEN];
 
-		if (ioreqd_devstate_read_file(d.opts.resume_file, &d.resume_buf,
-		                              &d.resume_len, msg, sizeof(msg)) < 0) {
+		/* Started by libxl to restore: the state comes from -incoming. */
+		if ((d.opts.xl ? ioreqd_xl_read_incoming(d.opts.xl, &d.resume_buf,
+		                                         &d.resume_len, msg, sizeof(msg))
+		               : ioreqd_devstate_read_file(d.opts.resume_file,
+		                                           &d.resume_buf, &d.resume_len,
+		                                           msg, sizeof(msg))) < 0) {
 			log_errx("--resume %s", msg);
 			ex = IOREQD_EX_CONFIG;
 			goto out;

@@ -8,13 +8,25 @@
  * life cycle.  Pausing (QMP "stop", traditional "save") stops serving the
  * guest by taking the notification events out of the loop; "cont" puts them
  * back and sweeps for anything that arrived meanwhile.
+ *
+ * Save and restore (libxl 4.17, libxl_qmp.c and libxl_dm.c): libxl saves
+ * with "stop", "add-fd" (its /var/lib/xen/qemu-save.DOMID) and
+ * "xen-save-devices-state" into /dev/fdset/N, and carries what we wrote
+ * opaquely as the EMULATOR_CONTEXT record of its image.  On restore it
+ * writes that record to /var/lib/xen/qemu-resume.DOMID and starts the new
+ * device model with "-incoming fd:N", N an open descriptor of that file.
+ * What we write there is ioreqd's own device-state stream (devstate.h).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "daemon.h"
+#include "devstate.h"
 #include "qmp-server.h"
 #include "xlargs.h"
 #include "xsstate.h"
@@ -60,6 +72,11 @@ int ioreqd_xl_opts(struct ioreqd_opts *o, int argc, char *argv[])
 	o->group = pick(xa->group, xa->runas_group);
 	o->chroot_dir = pick(xa->own_chroot, xa->chroot_dir);
 	o->restrict_domain = xa->own_restrict || xa->restrict_domid;
+	/* A restore: libxl's saved state is loaded as --resume loads a file. */
+	if (xa->incoming)
+		o->resume_file = "-incoming";
+	else if (xa->loadvm)
+		o->resume_file = "-loadvm";
 	if (xa->seccomp && strcmp(xa->seccomp, "errno") && strcmp(xa->seccomp, "kill")) {
 		fprintf(stderr, "ioreqd: --seccomp takes errno or kill, not '%s'\n",
 		        xa->seccomp);
@@ -130,10 +147,77 @@ static void qmp_quit(void *arg)
 	ioreqd_loop_stop(arg, IOREQD_EX_OK);
 }
 
+/* Write all of @p buf at @p fd's offset; a regular file is cut to its end. */
+static int write_all(int fd, const uint8_t *buf, size_t len)
+{
+	struct stat sb;
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = write(fd, buf + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		off += (size_t)n;
+	}
+	/* libxl opens the file without O_TRUNC: a longer old one keeps no tail. */
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
+		off_t end = lseek(fd, 0, SEEK_CUR);
+
+		if (end >= 0 && ftruncate(fd, end) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static int qmp_save_state(void *arg, int fd, bool live, char *msg, size_t msglen)
+{
+	struct ioreqd_daemon *d = arg;
+	char err[IOREQD_DEVSTATE_MSGLEN];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int rc;
+
+	ioreqd_daemon_drain(d, "before saving the device state");
+	rc = ioreqd_devstate_save(d->dm, &buf, &len, err, sizeof(err));
+	if (rc == 0) {
+		rc = write_all(fd, buf, len);
+		if (rc < 0)
+			snprintf(err, sizeof(err), "writing to libxl's file: %s",
+			         strerror(-rc));
+	}
+	if (rc < 0) {
+		snprintf(msg, msglen, "%s", err);
+		log_warnx("d%u: cannot save the device state for libxl: %s",
+		          d->opts.domid, err);
+	} else {
+		log_info("d%u: saved %u device(s) for libxl's %s (%zu bytes)",
+		         d->opts.domid, ioreqd_dm_nr_devs(d->dm),
+		         live ? "live migration" : "save", len);
+	}
+	free(buf);
+	return rc;
+}
+
+static int qmp_load_state(void *arg, const char *filename, char *msg, size_t msglen)
+{
+	struct ioreqd_daemon *d = arg;
+	char err[IOREQD_DEVSTATE_MSGLEN];
+	int rc = ioreqd_daemon_load(d, filename, err, sizeof(err));
+
+	if (rc < 0)
+		snprintf(msg, msglen, "%s", err);
+	return rc;
+}
+
 static const struct ioreqd_qmp_callbacks qmp_cb = {
     .stop = xl_pause,
     .cont = qmp_cont,
     .quit = qmp_quit,
+    .save_state = qmp_save_state,
+    .load_state = qmp_load_state,
 };
 
 static const struct ioreqd_xsstate_callbacks xss_cb = {
@@ -166,9 +250,10 @@ int ioreqd_xl_start(struct ioreqd_daemon *d)
 		xl_pause(d);
 	/*
 	 * The xenstore handshake dies with --restrict (xentoolcore_restrict_all
-	 * closes xenstore), and under dm_restrict libxl uses QMP instead.
+	 * closes xenstore), and under dm_restrict libxl uses QMP instead.  A
+	 * simulated guest (the tests) has only the backend's own state key.
 	 */
-	if (d->opts.restrict_domain)
+	if (d->opts.restrict_domain || !(d->be->caps & IOREQD_BE_CAP_XENSTORE))
 		return 0;
 	d->xss = ioreqd_xsstate_new(d->base, &ioreqd_xsstate_xen_ops, d->opts.domid,
 	                            xa->mode == IOREQD_XL_MODE_TRADITIONAL
@@ -180,6 +265,77 @@ int ioreqd_xl_start(struct ioreqd_daemon *d)
 	if (!xa->start_paused)
 		return ioreqd_xsstate_set(d->xss, "running");
 	return 0;
+}
+
+int ioreqd_xl_read_incoming(const struct ioreqd_xlargs *xa, uint8_t **out, size_t *len,
+                            char *msg, size_t msglen)
+{
+	const char *arg = xa->incoming;
+	uint8_t *buf = NULL;
+	size_t cap = 0, off = 0;
+	char *end;
+	long fd;
+	int rc = 0;
+
+	*out = NULL;
+	*len = 0;
+	if (!arg) {
+		snprintf(msg, msglen,
+		         "-loadvm %s: ioreqd does not load qemu-xen-traditional "
+		         "state; use device_model_version=\"qemu-xen\"",
+		         xa->loadvm);
+		return -ENOTSUP;
+	}
+	/* libxl_dm.c passes "fd:N", N an open descriptor of qemu-resume.DOMID. */
+	errno = 0;
+	fd = strncmp(arg, "fd:", 3) ? -1 : strtol(arg + 3, &end, 10);
+	if (fd < 0 || errno || *end || fd > INT_MAX) {
+		snprintf(msg, msglen,
+		         "-incoming %s: ioreqd restores only from libxl's "
+		         "\"fd:N\"",
+		         arg);
+		return -EINVAL;
+	}
+	for (;;) {
+		ssize_t n;
+
+		if (off == cap) {
+			uint8_t *nb;
+
+			if (cap >= IOREQD_XL_MAX_STATE) {
+				rc = -EFBIG;
+				snprintf(msg, msglen, "-incoming %s: over %u bytes", arg,
+				         IOREQD_XL_MAX_STATE);
+				goto out;
+			}
+			cap = cap ? cap * 2 : 65536;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				rc = -ENOMEM;
+				snprintf(msg, msglen, "-incoming %s: out of memory", arg);
+				goto out;
+			}
+			buf = nb;
+		}
+		n = read((int)fd, buf + off, cap - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			snprintf(msg, msglen, "-incoming %s: %s", arg, strerror(-rc));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		off += (size_t)n;
+	}
+	*out = buf;
+	*len = off;
+	buf = NULL;
+out:
+	free(buf);
+	close((int)fd);
+	return rc;
 }
 
 void ioreqd_xl_stop(struct ioreqd_daemon *d)

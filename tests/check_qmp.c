@@ -33,8 +33,8 @@
 #define OK(id) "{\"return\": {}, \"id\": " id "}\r\n"
 
 struct calls {
-	int stop, cont, quit, save, load;
-	int stop_rc;
+	int stop, cont, quit, save, load, dirty_on, dirty_off;
+	int stop_rc, save_rc, dirty_rc;
 	bool live;
 };
 
@@ -57,19 +57,40 @@ static void cb_quit(void *arg)
 	((struct calls *)arg)->quit++;
 }
 
-static int cb_save(void *arg, int fd, bool live)
+static int cb_save(void *arg, int fd, bool live, char *msg, size_t msglen)
 {
 	struct calls *c = arg;
 
 	c->save++;
 	c->live = live;
+	if (c->save_rc) {
+		snprintf(msg, msglen, "device com1 refused: FIFO \"full\"");
+		return c->save_rc;
+	}
 	return write(fd, "IOREQD", 6) == 6 ? 0 : -EIO;
 }
 
-static int cb_load(void *arg, const char *filename)
+static int cb_load(void *arg, const char *filename, char *msg, size_t msglen)
 {
 	((struct calls *)arg)->load++;
-	return strcmp(filename, "/var/lib/xen/qemu-resume.4") ? -ENOENT : 0;
+	if (strcmp(filename, "/var/lib/xen/qemu-resume.4")) {
+		snprintf(msg, msglen, "%s: no such file", filename);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int cb_dirty(void *arg, bool enable, char *msg, size_t msglen)
+{
+	struct calls *c = arg;
+
+	if (c->dirty_rc)
+		return c->dirty_rc; /* no message: the errno's text is used */
+	if (enable)
+		c->dirty_on++;
+	else
+		c->dirty_off++;
+	return 0;
 }
 
 static const struct ioreqd_qmp_callbacks callbacks = {
@@ -78,6 +99,7 @@ static const struct ioreqd_qmp_callbacks callbacks = {
     .quit = cb_quit,
     .save_state = cb_save,
     .load_state = cb_load,
+    .dirty_log = cb_dirty,
 };
 
 static struct calls calls;
@@ -542,6 +564,80 @@ START_TEST(test_qmp_dirty_log_and_cpus_and_version)
 }
 END_TEST
 
+START_TEST(test_qmp_dirty_log_reaches_the_callback_and_failures_say_why)
+{
+	struct ioreqd_qmp_vm *vm = vm_new(IOREQD_QMP_RUNNING, true);
+	struct ioreqd_qmp_session *s = negotiated(vm);
+
+	exchange(s,
+	         "{\"execute\":\"xen-set-global-dirty-log\",\"id\":1,"
+	         "\"arguments\":{\"enable\":true}}",
+	         OK("1"));
+	exchange(s,
+	         "{\"execute\":\"xen-set-global-dirty-log\",\"id\":2,"
+	         "\"arguments\":{\"enable\":false}}",
+	         OK("2"));
+	ck_assert_int_eq(calls.dirty_on, 1);
+	ck_assert_int_eq(calls.dirty_off, 1);
+	exchange(s,
+	         "{\"execute\":\"xen-set-global-dirty-log\",\"id\":3,"
+	         "\"arguments\":{\"enable\":\"yes\"}}",
+	         "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid "
+	         "parameter type for 'enable', expected: boolean\"}, \"id\": 3}\r\n");
+	calls.dirty_rc = -EIO;
+	exchange(s,
+	         "{\"execute\":\"xen-set-global-dirty-log\",\"id\":4,"
+	         "\"arguments\":{\"enable\":true}}",
+	         "{\"error\": {\"class\": \"GenericError\", \"desc\": \"ioreqd could "
+	         "not enable the dirty log: Input/output error\"}, \"id\": 4}\r\n");
+	ck_assert_int_eq(calls.dirty_on, 1);
+	ioreqd_qmp_session_free(s);
+	ioreqd_qmp_vm_free(vm);
+}
+END_TEST
+
+START_TEST(test_qmp_save_and_load_failures_are_qmp_errors_with_the_reason)
+{
+	struct ioreqd_qmp_vm *vm = vm_new(IOREQD_QMP_PAUSED, true);
+	struct ioreqd_qmp_session *s = negotiated(vm);
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(ioreqd_qmp_session_pass_fd(s, p[1]), 0);
+	free((feed(s, "{\"execute\":\"add-fd\",\"id\":1}"), drain(s)));
+	exchange(s,
+	         "{\"execute\":\"xen-save-devices-state\",\"id\":2,\"arguments\":"
+	         "{\"live\":\"no\",\"filename\":\"/dev/fdset/0\"}}",
+	         "{\"error\": {\"class\": \"GenericError\", \"desc\": \"Invalid "
+	         "parameter type for 'live', expected: boolean\"}, \"id\": 2}\r\n");
+	exchange(s,
+	         "{\"execute\":\"xen-save-devices-state\",\"id\":3,\"arguments\":"
+	         "{\"filename\":\"/var/lib/xen/qemu-save.4\"}}",
+	         "{\"error\": {\"class\": \"GenericError\", \"desc\": \"ioreqd saves "
+	         "only to /dev/fdset/N, not '/var/lib/xen/qemu-save.4'\"}, \"id\": "
+	         "3}\r\n");
+	ck_assert_int_eq(calls.save, 0);
+	calls.save_rc = -EBUSY;
+	exchange(s,
+	         "{\"execute\":\"xen-save-devices-state\",\"id\":4,\"arguments\":"
+	         "{\"live\":false,\"filename\":\"/dev/fdset/0\"}}",
+	         "{\"error\": {\"class\": \"GenericError\", \"desc\": \"ioreqd could "
+	         "not save the device state: device com1 refused: FIFO \\\"full\\\"\"}, "
+	         "\"id\": 4}\r\n");
+	ck_assert_int_eq(calls.save, 1);
+	ck_assert(!calls.live);
+	exchange(s,
+	         "{\"execute\":\"xen-load-devices-state\",\"id\":5,\"arguments\":"
+	         "{\"filename\":\"/nonexistent\"}}",
+	         "{\"error\": {\"class\": \"GenericError\", \"desc\": \"ioreqd could "
+	         "not load the device state: /nonexistent: no such file\"}, \"id\": "
+	         "5}\r\n");
+	close(p[0]);
+	ioreqd_qmp_session_free(s);
+	ioreqd_qmp_vm_free(vm);
+}
+END_TEST
+
 START_TEST(test_qmp_client_that_never_reads_is_cut_off)
 {
 	struct ioreqd_qmp_vm *vm = vm_new(IOREQD_QMP_RUNNING, true);
@@ -701,6 +797,110 @@ START_TEST(test_qmp_server_receives_add_fd_over_scm_rights_and_quits)
 	close(p[0]);
 	close(fd);
 	ioreqd_qmp_server_free(srv);
+	rmdir(tmpdir);
+	event_base_free(base);
+}
+END_TEST
+
+/* Send @p cmd with descriptor @p fd attached (SCM_RIGHTS), as libxl's add-fd does. */
+static void send_with_fd(int sock, const char *cmd, int fd)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct iovec iov = {.iov_base = (void *)cmd, .iov_len = strlen(cmd)};
+	struct msghdr msg = {.msg_iov = &iov,
+	                     .msg_iovlen = 1,
+	                     .msg_control = cm.buf,
+	                     .msg_controllen = sizeof(cm.buf)};
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	ck_assert_int_eq(sendmsg(sock, &msg, 0), (ssize_t)strlen(cmd));
+}
+
+/*
+ * libxl 4.17's save of a qemu-xen guest, message for message: a QMP
+ * connection for the dirty log (xc_domain_save turns it on first), then
+ * libxl__qmp_suspend_save on another: stop, add-fd carrying
+ * /var/lib/xen/qemu-save.DOMID (opened O_WRONLY|O_CREAT, closed by libxl
+ * as soon as it is sent), xen-save-devices-state into /dev/fdset/N with
+ * "live"; the dirty log off at the end; "cont" when the save is cancelled
+ * (xl save -c).  Each libxl__ev_qmp is a new connection that negotiates.
+ */
+START_TEST(test_qmp_server_libxl_save_sequence_writes_into_the_passed_file)
+{
+	struct event_base *base = event_base_new();
+	struct ioreqd_qmp_vm_args a = {.initial = IOREQD_QMP_RUNNING,
+	                               .package = "ioreqd-test",
+	                               .cb = &callbacks,
+	                               .arg = &calls};
+	struct ioreqd_qmp_server *srv;
+	char path[128], file[160], buf[32] = "";
+	int fd, f;
+
+	memset(&calls, 0, sizeof(calls));
+	make_tmpdir();
+	snprintf(path, sizeof(path), "%s/qmp-libxl-4", tmpdir);
+	snprintf(file, sizeof(file), "%s/qemu-save.4", tmpdir);
+	srv = ioreqd_qmp_server_new(base, &a);
+	ck_assert_int_eq(ioreqd_qmp_server_listen(srv, "libxl-cmd", path), 0);
+
+	fd = client_connect(path);
+	ck_assert_ptr_nonnull(strstr(pump(base, fd, 1), "\"QMP\""));
+	send_str(fd, "{\"execute\":\"qmp_capabilities\",\"id\":1}\r\n");
+	ck_assert_str_eq(pump(base, fd, 1), OK("1"));
+	send_str(fd, "{\"execute\":\"xen-set-global-dirty-log\",\"id\":2,"
+	             "\"arguments\":{\"enable\":true}}\r\n");
+	ck_assert_str_eq(pump(base, fd, 1), OK("2"));
+	close(fd);
+	ck_assert_int_eq(calls.dirty_on, 1);
+
+	fd = client_connect(path);
+	pump(base, fd, 1);
+	send_str(fd, "{\"execute\":\"qmp_capabilities\",\"id\":1}\r\n");
+	ck_assert_str_eq(pump(base, fd, 1), OK("1"));
+	send_str(fd, "{\"execute\":\"stop\",\"id\":2}\r\n");
+	ck_assert_str_eq(pump(base, fd, 1), OK("2"));
+	ck_assert_int_eq(calls.stop, 1);
+	f = open(file, O_WRONLY | O_CREAT, 0600);
+	ck_assert_int_ge(f, 0);
+	send_with_fd(fd, "{\"execute\":\"add-fd\",\"id\":3}\r\n", f);
+	close(f);
+	ck_assert_ptr_nonnull(strstr(pump(base, fd, 1), "\"fdset-id\": 0}, \"id\": 3}"));
+	send_str(fd, "{\"execute\":\"xen-save-devices-state\",\"id\":4,"
+	             "\"arguments\":{\"live\":false,\"filename\":\"/dev/fdset/0\"}}\r\n");
+	ck_assert_str_eq(pump(base, fd, 1), OK("4"));
+	ck_assert_int_eq(calls.save, 1);
+	ck_assert(!calls.live);
+	close(fd);
+	pump(base, -1, 0); /* the server sees the hang-up and closes the file */
+	ck_assert_uint_eq(ioreqd_qmp_server_nr_clients(srv), 0);
+	f = open(file, O_RDONLY);
+	ck_assert_int_ge(f, 0);
+	ck_assert_int_eq(read(f, buf, sizeof(buf)), 6);
+	ck_assert_str_eq(buf, "IOREQD");
+	close(f);
+
+	fd = client_connect(path);
+	pump(base, fd, 1);
+	send_str(fd, "{\"execute\":\"qmp_capabilities\",\"id\":1}\r\n");
+	pump(base, fd, 1);
+	send_str(fd, "{\"execute\":\"xen-set-global-dirty-log\",\"id\":2,"
+	             "\"arguments\":{\"enable\":false}}\r\n");
+	ck_assert_str_eq(pump(base, fd, 1), OK("2"));
+	send_str(fd, "{\"execute\":\"cont\",\"id\":3}\r\n");
+	ck_assert_str_eq(pump(base, fd, 1), OK("3"));
+	ck_assert_int_eq(calls.dirty_off, 1);
+	ck_assert_int_eq(calls.cont, 1);
+	close(fd);
+	pump(base, -1, 0);
+	ioreqd_qmp_server_free(srv);
+	unlink(file);
 	rmdir(tmpdir);
 	event_base_free(base);
 }
@@ -996,10 +1196,15 @@ static Suite *qmp_suite(void)
 	tcase_add_test(tc, test_qmp_add_fd_then_save_state_reaches_the_callback);
 	tcase_add_test(tc, test_qmp_save_without_callback_is_refused_and_fds_are_bounded);
 	tcase_add_test(tc, test_qmp_dirty_log_and_cpus_and_version);
+	tcase_add_test(tc, test_qmp_dirty_log_reaches_the_callback_and_failures_say_why);
+	tcase_add_test(tc,
+	               test_qmp_save_and_load_failures_are_qmp_errors_with_the_reason);
 	tcase_add_test(tc, test_qmp_client_that_never_reads_is_cut_off);
 	suite_add_tcase(s, tc);
 	tcase_add_test(ts, test_qmp_server_serves_a_socket_and_removes_it);
 	tcase_add_test(ts, test_qmp_server_receives_add_fd_over_scm_rights_and_quits);
+	tcase_add_test(ts,
+	               test_qmp_server_libxl_save_sequence_writes_into_the_passed_file);
 	tcase_add_test(ts, test_qmp_server_takes_a_listening_fd_and_leaves_its_file);
 	tcase_add_test(ts, test_qmp_server_never_replaces_a_regular_file);
 	tcase_add_test(ts, test_qmp_server_listens_on_every_xlargs_monitor);

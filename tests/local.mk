@@ -231,6 +231,10 @@ E2E_TESTS += tests/e2e/log-flood.sh
 check_PROGRAMS += tests/fd-hog
 tests_fd_hog_SOURCES = tests/fd-hog.c
 E2E_TESTS += tests/e2e/fd-exhaustion.sh
+# libxl's QMP save and restore of a device model it started, faked (fake-libxl).
+check_PROGRAMS += tests/fake-libxl
+tests_fake_libxl_SOURCES = tests/fake-libxl.c
+E2E_TESTS += tests/e2e/xl-save.sh
 # --seccomp: the sim suites under the strictest filter, and a forbidden call.
 E2E_TESTS += tests/e2e/seccomp.sh
 EXTRA_DIST += tests/e2e/seccomp-wrap.sh

@@ -130,7 +130,7 @@ __attribute__((format(printf, 4, 5))) static void
 reply_error(struct ioreqd_qmp_session *s, const struct ioreqd_json *id, const char *cls,
             const char *fmt, ...)
 {
-	char desc[256];
+	char desc[IOREQD_QMP_MAX_DESC + 128];
 	va_list ap;
 
 	va_start(ap, fmt);
@@ -360,10 +360,24 @@ static void cmd_dirty_log(struct ioreqd_qmp_session *s, const struct ioreqd_json
 		return;
 	}
 	/*
-	 * QEMU tracks the VRAM it writes behind Xen's back.  ioreqd writes
-	 * guest memory only through foreign mappings of single accesses, so
-	 * it has no dirty-tracking of its own to switch.
+	 * libxl turns it on around xc_domain_save of an HVM guest (xl save and
+	 * xl migrate) and off at the end: while on, every guest page the
+	 * device model writes must be reported to Xen, or a live migration
+	 * would not copy it again.
 	 */
+	if (s->vm->cb->dirty_log) {
+		char msg[IOREQD_QMP_MAX_DESC] = "";
+		bool on = en.type == IOREQD_JSON_TRUE;
+		int rc = s->vm->cb->dirty_log(s->vm->arg, on, msg, sizeof(msg));
+
+		if (rc < 0) {
+			reply_error(s, id, "GenericError",
+			            "ioreqd could not %s the dirty log: %s",
+			            on ? "enable" : "disable",
+			            msg[0] ? msg : strerror(-rc));
+			return;
+		}
+	}
 	reply_ok(s, id, "{}");
 }
 
@@ -465,7 +479,7 @@ static bool string_arg(struct ioreqd_qmp_session *s, const struct ioreqd_json *a
 static void cmd_save_state(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
                            const struct ioreqd_json *id)
 {
-	char file[MAX_PATH];
+	char file[MAX_PATH], msg[IOREQD_QMP_MAX_DESC] = "";
 	struct ioreqd_json v;
 	bool live = false;
 	struct fdset *set;
@@ -475,8 +489,15 @@ static void cmd_save_state(struct ioreqd_qmp_session *s, const struct ioreqd_jso
 
 	if (!string_arg(s, args, id, "filename", file, sizeof(file)))
 		return;
-	if (ioreqd_json_member(args, "live", &v))
+	if (ioreqd_json_member(args, "live", &v)) {
+		if (v.type != IOREQD_JSON_TRUE && v.type != IOREQD_JSON_FALSE) {
+			reply_error(
+			    s, id, "GenericError",
+			    "Invalid parameter type for 'live', expected: boolean");
+			return;
+		}
 		live = v.type == IOREQD_JSON_TRUE;
+	}
 	if (!s->vm->cb->save_state) {
 		reply_error(s, id, "GenericError", "ioreqd cannot save device state yet");
 		return;
@@ -495,10 +516,11 @@ static void cmd_save_state(struct ioreqd_qmp_session *s, const struct ioreqd_jso
 		            file);
 		return;
 	}
-	rc = s->vm->cb->save_state(s->vm->arg, set->fd, live);
+	rc = s->vm->cb->save_state(s->vm->arg, set->fd, live, msg, sizeof(msg));
 	if (rc < 0) {
-		reply_error(s, id, "GenericError", "ioreqd could not save state: %s",
-		            strerror(-rc));
+		reply_error(s, id, "GenericError",
+		            "ioreqd could not save the device state: %s",
+		            msg[0] ? msg : strerror(-rc));
 		return;
 	}
 	reply_ok(s, id, "{}");
@@ -507,7 +529,7 @@ static void cmd_save_state(struct ioreqd_qmp_session *s, const struct ioreqd_jso
 static void cmd_load_state(struct ioreqd_qmp_session *s, const struct ioreqd_json *args,
                            const struct ioreqd_json *id)
 {
-	char file[MAX_PATH];
+	char file[MAX_PATH], msg[IOREQD_QMP_MAX_DESC] = "";
 	int rc;
 
 	if (!string_arg(s, args, id, "filename", file, sizeof(file)))
@@ -516,10 +538,11 @@ static void cmd_load_state(struct ioreqd_qmp_session *s, const struct ioreqd_jso
 		reply_error(s, id, "GenericError", "ioreqd cannot load device state yet");
 		return;
 	}
-	rc = s->vm->cb->load_state(s->vm->arg, file);
+	rc = s->vm->cb->load_state(s->vm->arg, file, msg, sizeof(msg));
 	if (rc < 0) {
-		reply_error(s, id, "GenericError", "ioreqd could not load '%s': %s", file,
-		            strerror(-rc));
+		reply_error(s, id, "GenericError",
+		            "ioreqd could not load the device state: %s",
+		            msg[0] ? msg : strerror(-rc));
 		return;
 	}
 	reply_ok(s, id, "{}");

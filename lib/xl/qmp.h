@@ -46,9 +46,11 @@ enum ioreqd_qmp_runstate {
 
 /**
  * What the daemon does for state-changing commands.  Every member may be
- * NULL: stop/cont then only change the reported state, save/load answer
- * GenericError.  A callback returning a negative errno makes the command fail
- * with GenericError naming the error, and leaves the state as it was.
+ * NULL: stop/cont then only change the reported state, the dirty log is
+ * acknowledged, save/load answer GenericError.  A callback returning a
+ * negative errno makes the command fail with GenericError and leaves the
+ * state as it was; the callbacks that take @p msg put the reason there
+ * (IOREQD_QMP_MAX_DESC bytes), which becomes the error's "desc".
  */
 struct ioreqd_qmp_callbacks {
 	/** "stop" while running: stop serving the guest's accesses. */
@@ -57,11 +59,25 @@ struct ioreqd_qmp_callbacks {
 	int (*cont)(void *arg);
 	/** "quit": the reply is queued; shut down. */
 	void (*quit)(void *arg);
-	/** "xen-save-devices-state" into @p fd (an add-fd fd; do not close it). */
-	int (*save_state)(void *arg, int fd, bool live);
-	/** "xen-load-devices-state" from @p filename. */
-	int (*load_state)(void *arg, const char *filename);
+	/**
+	 * "xen-save-devices-state" into @p fd, the descriptor an earlier
+	 * add-fd passed (libxl's /var/lib/xen/qemu-save.DOMID, opened for
+	 * writing at offset 0).  Write the whole state, do not close @p fd.
+	 * @p live is libxl's "live" (a live migration rather than xl save).
+	 */
+	int (*save_state)(void *arg, int fd, bool live, char *msg, size_t msglen);
+	/** "xen-load-devices-state" from @p filename (COLO's secondary). */
+	int (*load_state)(void *arg, const char *filename, char *msg, size_t msglen);
+	/**
+	 * "xen-set-global-dirty-log": report (or stop reporting) every guest
+	 * page the device model writes, for live migration.  Called with
+	 * false also when it is already off.
+	 */
+	int (*dirty_log)(void *arg, bool enable, char *msg, size_t msglen);
 };
+
+/* The longest error description a callback can give. */
+#define IOREQD_QMP_MAX_DESC 1024u
 
 /** One chardev for query-chardev. */
 struct ioreqd_qmp_chardev {

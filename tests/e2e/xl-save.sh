@@ -1,0 +1,164 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# libxl's save and restore of a device model it started (device_model_override),
+# on the simulated hypervisor, with tests/fake-libxl playing libxl 4.17 on the
+# QMP socket message for message.  Guest 1 leaves state in its devices (scratch
+# contents, 16550 registers with bytes in its receive FIFO, testdev registers
+# and a moved BAR) and waits; libxl's save sequence runs: the dirty log on,
+# stop, add-fd with the file as SCM_RIGHTS, xen-save-devices-state into
+# /dev/fdset/N, the dirty log off; libxl then stops the daemon with SIGHUP.
+# A new daemon started as libxl restores (-incoming fd:N, the saved file open
+# on N) serves guest 2, which reads every value back; "cont" and query-status
+# follow.  The same state offered to another configuration is refused at
+# start-up, naming the device.  No step waits by sleeping for an event.
+set -u
+. "$srcdir/tests/e2e/lib.sh"
+
+FAKELIBXL=${FAKELIBXL:-$builddir/tests/fake-libxl}
+e2e_tmpdir
+domid=23
+
+cat >"$tmp/dev.conf" <<'CONF'
+[global]
+log_level = warn
+
+[device con]
+hook = debugcon
+pio = 0xe9
+file = -
+
+[device regs]
+hook = scratch
+mmio = 0xfeb00000+0x1000
+
+[device com1]
+hook = uart16550
+pio = 0x3f8+8
+backend = none
+
+[device t]
+hook = testdev
+pci = 00:05.0
+mmio = 0xfeb01000+0x1000
+CONF
+sed 's/^mmio = 0xfeb00000+0x1000$/mmio = 0xfeb40000+0x1000/' "$tmp/dev.conf" >"$tmp/moved.conf"
+
+cat >"$tmp/phase1.script" <<'SCRIPT'
+expect-key state running
+mmio write 0xfeb00000 8 0x0123456789abcdef
+mmio write 0xfeb00ff8 4 0xcafef00d
+pio write 0x3fb 1 0x83
+pio write 0x3f8 1 3
+pio write 0x3fb 1 0x03
+pio write 0x3fa 1 0x01
+pio write 0x3ff 1 0xa5
+pio write 0x3fc 1 0x10
+pio write 0x3f8 1 0x48
+pio write 0x3f8 1 0x49
+mmio write 0xfeb01020 4 0x7e57da7a
+pci write 00:05.0 0x40 4 0xa11ce5ed
+pci write 00:05.0 0x10 4 0xfeb20000
+print phase1-done
+sleep 60s
+SCRIPT
+
+cat >"$tmp/phase2.script" <<'SCRIPT'
+expect-key state running
+mmio read 0xfeb00000 8 expect 0x0123456789abcdef
+mmio read 0xfeb00ff8 4 expect 0xcafef00d
+pio read 0x3ff 1 expect 0xa5
+pio read 0x3fc 1 expect 0x10
+pio read 0x3f8 1 expect 0x48
+pio read 0x3f8 1 expect 0x49
+pio read 0x3fd 1 expect 0x60
+mmio read 0xfeb20020 4 expect 0x7e57da7a
+pci read 00:05.0 0x40 4 expect 0xa11ce5ed
+pci read 00:05.0 0x10 4 expect 0xfeb20000
+print phase2-done
+sleep 60s
+SCRIPT
+
+# The QEMU command line libxl builds for device_model_version="qemu-xen",
+# with ioreqd's own options from device_model_args.
+xl_argv() {
+	qmp=$1
+	shift
+	echo "-xen-domid $domid -no-shutdown" \
+		"-chardev socket,id=libxl-cmd,path=$qmp,server=on,wait=off" \
+		"-mon chardev=libxl-cmd,mode=control -nodefaults -name xlsave" \
+		"-c $* --backend sim --hook-dir $HOOKDIR -machine xenfv -m 16"
+}
+
+# Phase 1: xl create, the guest runs, then xl save.
+sock=$tmp/sim1.sock
+"$SIMGUEST" --socket "$sock" --domid "$domid" --timeout 90 \
+	--script "$tmp/phase1.script" >"$tmp/guest1.out" 2>"$tmp/guest1.err" &
+guest=$!
+e2e_wait_for "$sock" 100 || fail "guest 1 never created $sock"
+# shellcheck disable=SC2046
+$IOREQD_WRAP "$IOREQD" $(xl_argv "$tmp/qmp1" "$tmp/dev.conf" --sim-socket "$sock") \
+	>"$tmp/daemon1.out" 2>"$tmp/daemon1.err" &
+daemon=$!
+n=0
+until grep -q 'phase1-done' "$tmp/daemon1.out" 2>/dev/null; do
+	n=$((n + 1))
+	[ "$n" -lt 300 ] || fail "guest 1 never finished its writes"
+	kill -0 "$guest" 2>/dev/null || fail "guest 1 failed"
+	sleep 0.1
+done
+"$FAKELIBXL" "$tmp/qmp1" dirty on save "$tmp/qemu-save.$domid" dirty off \
+	>"$tmp/libxl-save.out" 2>"$tmp/libxl-save.err" || fail "libxl's save sequence failed"
+grep -q '^-> {"execute": "add-fd", "id": 3} (with a descriptor)$' "$tmp/libxl-save.out" ||
+	fail "the save did not pass the file as a descriptor"
+[ "$(head -c 8 "$tmp/qemu-save.$domid")" = IOREQDST ] ||
+	fail "libxl's file does not hold ioreqd's device-state stream"
+grep -q "saved 4 device(s) for libxl's save" "$tmp/daemon1.err" ||
+	fail "the daemon did not log the save"
+# libxl stops its device model with SIGHUP once the domain is saved.
+kill -HUP "$daemon"
+wait "$daemon" || fail "daemon 1 exit $?"
+daemon=
+kill "$guest" 2>/dev/null
+wait "$guest" 2>/dev/null
+guest=
+
+# A restore into another configuration: refused before serving.
+# shellcheck disable=SC2046
+"$IOREQD" $(xl_argv "$tmp/qmpx" "$tmp/moved.conf" --sim-socket "$tmp/none.sock") \
+	-incoming fd:3 3<"$tmp/qemu-save.$domid" >"$tmp/moved.out" 2>"$tmp/moved.err"
+rc=$?
+[ "$rc" -eq 78 ] || fail "a restore into another configuration: exit $rc, expected 78"
+grep -q "device regs: its configured ranges differ" "$tmp/moved.err" ||
+	fail "the refused restore does not name the device"
+rm -f "$tmp/moved.out" "$tmp/moved.err"
+
+# Phase 2: xl restore: a new domain, a new daemon given the file as -incoming fd:N.
+sock=$tmp/sim2.sock
+"$SIMGUEST" --socket "$sock" --domid "$domid" --timeout 60 \
+	--script "$tmp/phase2.script" >"$tmp/guest2.out" 2>"$tmp/guest2.err" &
+guest=$!
+e2e_wait_for "$sock" 100 || fail "guest 2 never created $sock"
+# shellcheck disable=SC2046
+$IOREQD_WRAP "$IOREQD" $(xl_argv "$tmp/qmp2" "$tmp/dev.conf" --sim-socket "$sock") \
+	-incoming fd:3 3<"$tmp/qemu-save.$domid" >"$tmp/daemon2.out" 2>"$tmp/daemon2.err" &
+daemon=$!
+n=0
+until grep -q 'phase2-done' "$tmp/daemon2.out" 2>/dev/null; do
+	n=$((n + 1))
+	[ "$n" -lt 300 ] || fail "guest 2 never finished its checks"
+	kill -0 "$guest" 2>/dev/null || fail "guest 2 found a value that was not restored"
+	sleep 0.1
+done
+grep -q '^FAIL' "$tmp/guest2.out" && fail "guest 2 found a value that was not restored"
+"$FAKELIBXL" "$tmp/qmp2" cont status >"$tmp/libxl-restore.out" 2>"$tmp/libxl-restore.err" ||
+	fail "libxl's unpause after the restore failed"
+grep -q '"status": "running"' "$tmp/libxl-restore.out" || fail "not running after cont"
+grep -q 'loaded the state of 4 device(s) of domain 23 from -incoming' "$tmp/daemon2.err" ||
+	fail "the restored daemon did not log the load"
+kill -HUP "$daemon"
+wait "$daemon" || fail "daemon 2 exit $?"
+daemon=
+kill "$guest" 2>/dev/null
+wait "$guest" 2>/dev/null
+guest=
+exit 0
