@@ -325,6 +325,47 @@ void ioreqd_virtio_invalidate(ioreqd_virtio_dev_t *dev);
 /** Copy the device's counters into @p st. */
 void ioreqd_virtio_stats(const ioreqd_virtio_dev_t *dev, struct ioreqd_virtio_stats *st);
 
+/* --- device state (save and restore) --- */
+
+/** Version of the record ioreqd_virtio_save writes (lib/virtio/vstate.c). */
+#define IOREQD_VIRTIO_STATE_VERSION 1u
+
+/**
+ * Save the device-independent state: status, negotiated features, config
+ * space and generation, and per queue its layout, last_avail, used idx and
+ * notification state.  Requests in flight are not saved: the device must
+ * complete and push them first (e.g. blk drains its I/O).
+ * @param out  receives a malloc'd record (free it); NULL on error.
+ * @param len  receives its length.
+ * @return 0, -EBUSY if a request is still in flight, or -ENOMEM.
+ */
+int ioreqd_virtio_save(const ioreqd_virtio_dev_t *dev, uint8_t **out, size_t *len);
+
+/**
+ * Check a record of ioreqd_virtio_save against this device (same device ID,
+ * queue count and config size; a status a driver can reach; negotiated
+ * features this device offers; sane queue layouts) without changing the
+ * device, and allocate what ioreqd_virtio_load needs so it cannot fail after
+ * a successful check.
+ * @param why  receives the reason of a refusal (one line).
+ * @return 0, -EBADMSG or -ENOMEM.
+ */
+int ioreqd_virtio_load_check(ioreqd_virtio_dev_t *dev, const void *buf, size_t len,
+                             char *why, size_t whylen);
+
+/**
+ * Replace the device's state with a saved one (checked first, as
+ * ioreqd_virtio_load_check; nothing changes on a refusal).  Requests still
+ * in flight become stale (pushing them only releases them).  Rings are
+ * mapped on first use through this device's gmem.  The device then continues
+ * from the saved last_avail: call ioreqd_virtio_resume once afterwards to
+ * serve what the driver added meanwhile.  No interrupt is raised here: the
+ * transport restores its own interrupt state.
+ * @return as ioreqd_virtio_load_check.
+ */
+int ioreqd_virtio_load(ioreqd_virtio_dev_t *dev, const void *buf, size_t len, char *why,
+                       size_t whylen);
+
 /* --- queues --- */
 
 /** @return queue @p qidx of @p dev, or NULL if there is no such queue. */

@@ -6,6 +6,7 @@
 # convenience library whole, static or shared.
 noinst_LTLIBRARIES += lib/virtio/libioreqd-virtio.la
 lib_virtio_libioreqd_virtio_la_SOURCES = lib/virtio/virtio.c lib/virtio/virtqueue.c \
+	lib/virtio/vstate.c \
 	lib/virtio/virtio-internal.h lib/virtio/ring.h
 pkginclude_HEADERS += include/ioreqd/virtio.h include/ioreqd/gmem.h
 

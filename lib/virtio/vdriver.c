@@ -31,6 +31,14 @@ static bool in_ram(const struct ioreqd_vdrv *d, uint64_t gpa, uint64_t len)
 	       gpa - d->ram_gpa <= d->ram_size - len;
 }
 
+void ioreqd_vdrv_move_ram(struct ioreqd_vdrv *d, void *ram)
+{
+	d->ram = ram;
+	d->desc = d->ram + (d->desc_gpa - d->ram_gpa);
+	d->avail = d->ram + (d->avail_gpa - d->ram_gpa);
+	d->used = d->ram + (d->used_gpa - d->ram_gpa);
+}
+
 int ioreqd_vdrv_init(struct ioreqd_vdrv *d, void *ram, uint64_t ram_gpa,
                      uint64_t ram_size, uint32_t size, uint64_t ring_gpa, bool event_idx,
                      uint64_t indirect_gpa, uint32_t indirect_max)

@@ -61,6 +61,12 @@ int ioreqd_vdrv_init(struct ioreqd_vdrv *d, void *ram, uint64_t ram_gpa,
                      uint64_t ram_size, uint32_t size, uint64_t ring_gpa, bool event_idx,
                      uint64_t indirect_gpa, uint32_t indirect_max);
 
+/**
+ * The same guest RAM is now at host address @p ram (a copy of it, as after a
+ * simulated guest was saved and restored): point the rings there.
+ */
+void ioreqd_vdrv_move_ram(struct ioreqd_vdrv *d, void *ram);
+
 /** Free what init allocated (safe twice). */
 void ioreqd_vdrv_fini(struct ioreqd_vdrv *d);
 

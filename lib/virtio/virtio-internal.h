@@ -48,7 +48,7 @@ struct ioreqd_virtq {
 	/* A bounded notification: pops left, and entries left for a resume. */
 	bool bounded, more;
 	uint32_t budget;
-	uint8_t *busy; /* bitmap: heads in flight (this generation) */
+	uint8_t *busy; /* bitmap: heads in flight (this generation), queue_max bits */
 
 	struct ioreqd_virtq_req *inflight; /* every generation's outstanding requests */
 	struct ioreqd_virtq_req *free;     /* released requests for reuse */
@@ -71,6 +71,12 @@ struct ioreqd_virtio_dev {
 /* Log a line through the transport's (rate-limited) callback. */
 void virtio_logf(struct ioreqd_virtio_dev *dev, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/*
+ * Allocate the queue's in-flight bitmap for queue_max heads if it has none
+ * (kept from then until teardown).  @return 0 or -ENOMEM.
+ */
+int virtq_busy_alloc(struct ioreqd_virtq *q);
 
 /* Release every request of a queue and its rings (device teardown). */
 void virtq_destroy(struct ioreqd_virtq *q);

@@ -605,6 +605,14 @@ int ioreqd_virtq_notify(ioreqd_virtq_t *q)
 
 /* --- queue set-up --- */
 
+int virtq_busy_alloc(struct ioreqd_virtq *q)
+{
+	/* Sized for the largest queue once, so a later enable or load cannot fail. */
+	if (!q->busy)
+		q->busy = calloc((q->dev->p.queue_max + 7) / 8, 1);
+	return q->busy ? 0 : -ENOMEM;
+}
+
 int ioreqd_virtq_enable(ioreqd_virtq_t *q, const struct ioreqd_virtq_layout *l)
 {
 	struct ioreqd_virtio_dev *dev = q->dev;
@@ -631,11 +639,11 @@ int ioreqd_virtq_enable(ioreqd_virtq_t *q, const struct ioreqd_virtq_layout *l)
 		vq_refuse(q, IOREQD_VIRTQ_ERR_RING_ADDR, l->desc);
 		return -EFAULT;
 	}
-	q->busy = calloc((size + 7) / 8, 1);
-	if (!q->busy) {
+	if (virtq_busy_alloc(q) < 0) {
 		vq_unmap_rings(q);
 		return -ENOMEM;
 	}
+	memset(q->busy, 0, (size + 7) / 8);
 	q->gen++;
 	q->last_avail = q->used_idx = q->signalled = 0;
 	q->unsignalled = 0;
@@ -650,8 +658,6 @@ void ioreqd_virtq_disable(ioreqd_virtq_t *q)
 	if (!q->ready)
 		return;
 	vq_unmap_rings(q);
-	free(q->busy);
-	q->busy = NULL;
 	q->ready = false;
 	q->more = false;
 	/* Requests still in flight now belong to a past generation: push only releases.
@@ -669,6 +675,8 @@ void virtq_destroy(struct ioreqd_virtq *q)
 	struct ioreqd_virtq_req *req;
 
 	ioreqd_virtq_disable(q);
+	free(q->busy);
+	q->busy = NULL;
 	while (q->inflight)
 		req_put(q->inflight);
 	while ((req = q->free)) {
