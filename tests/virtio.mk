@@ -74,3 +74,10 @@ demo-virtio: all
 		DEMO_SCRIPT='$(abs_top_srcdir)/sim/virtio-demo.script' \
 		$(SHELL) $(abs_top_srcdir)/tests/e2e/demo.sh
 .PHONY: demo-virtio
+
+# --- device state of every virtio transport and device (save, load, carry on) ---
+check_PROGRAMS += tests/check_virtio_state
+TESTS += tests/check_virtio_state
+tests_check_virtio_state_SOURCES = tests/check_virtio_state.c $(MOCK_HOST_SOURCES)
+tests_check_virtio_state_CPPFLAGS = $(HOOK_TEST_CPPFLAGS) -I$(top_srcdir)/lib/virtio
+tests_check_virtio_state_LDADD = lib/virtio/libioreqd-vdriver.la $(HOOK_TEST_LDADD)

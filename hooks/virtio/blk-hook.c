@@ -49,6 +49,16 @@ static void blk_stats(void *state, ioreqd_stats_emit_fn emit, void *ctx)
 	emit(ctx, "device", "submit_failed", st.submit_failed);
 }
 
+static int blk_save(void *state, ioreqd_state_t *st)
+{
+	return ioreqd_vblk_save(state, st, VDEV_TAG_MODEL);
+}
+
+static int blk_load_check(void *state, ioreqd_state_t *st)
+{
+	return ioreqd_vblk_load_check(state, st, VDEV_TAG_MODEL);
+}
+
 static const struct vdev_model blk_model = {
     .name = "virtio-blk",
     .device_id = IOREQD_VIRTIO_ID_BLOCK,
@@ -58,6 +68,8 @@ static const struct vdev_model blk_model = {
     .quiesce = blk_quiesce,
     .fini = blk_fini,
     .stats = blk_stats,
+    .save = blk_save,
+    .load_check = blk_load_check,
 };
 
 static const struct ioreqd_hook_key blk_keys[] = {

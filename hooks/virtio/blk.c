@@ -593,6 +593,29 @@ void ioreqd_vblk_attach(struct ioreqd_vblk *b, ioreqd_virtio_dev_t *vdev)
 	ioreqd_virtio_config_update(vdev, 0, cfg, sizeof(cfg), false);
 }
 
+int ioreqd_vblk_save(struct ioreqd_vblk *b, ioreqd_state_t *st, uint16_t tag)
+{
+	return ioreqd_state_put_u64(st, tag, b->sectors);
+}
+
+int ioreqd_vblk_load_check(struct ioreqd_vblk *b, ioreqd_state_t *st, uint16_t tag)
+{
+	uint64_t sectors;
+	int rc = ioreqd_state_get_u64(st, tag, &sectors);
+
+	if (rc < 0)
+		return rc;
+	if (sectors != b->sectors) {
+		ioreqd_state_fail(st,
+		                  "the disk '%s' has %" PRIu64 " sectors, the saved one "
+		                  "had %" PRIu64 ": load the state with the disk image "
+		                  "it was saved with",
+		                  b->host->cfg_str(b->dev, "path"), b->sectors, sectors);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
 void ioreqd_vblk_stats(const struct ioreqd_vblk *b, struct ioreqd_vblk_stats *st)
 {
 	*st = b->st;

@@ -102,6 +102,19 @@ void ioreqd_vblk_quiesce(struct ioreqd_vblk *b);
 /** Free the model (after ioreqd_vblk_quiesce and ioreqd_virtio_free).  NULL is fine. */
 void ioreqd_vblk_free(struct ioreqd_vblk *b);
 
+/**
+ * Device state: the disk's capacity in sectors (the rest is the virtio
+ * core's), so a load onto a different disk is refused.
+ * @return 0 or a negative errno.
+ */
+int ioreqd_vblk_save(struct ioreqd_vblk *b, ioreqd_state_t *st, uint16_t tag);
+
+/**
+ * Check the capacity saved under @p tag against this disk's.
+ * @return 0, or -EBADMSG after ioreqd_state_fail naming both sizes.
+ */
+int ioreqd_vblk_load_check(struct ioreqd_vblk *b, ioreqd_state_t *st, uint16_t tag);
+
 /** Copy the counters into @p st. */
 void ioreqd_vblk_stats(const struct ioreqd_vblk *b, struct ioreqd_vblk_stats *st);
 

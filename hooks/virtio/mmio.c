@@ -379,6 +379,104 @@ static void mmio_stats(void *tstate, ioreqd_stats_emit_fn emit, void *ctx)
 	emit(ctx, "transport", "int_status", m->int_status);
 }
 
+/*
+ * Device state: the selectors, the driver features as written, the
+ * interrupt status (the line follows it) and each queue's registers.
+ */
+enum {
+	TAG_SELECTORS = VDEV_TAG_TRANSPORT, /* 3 x le32: dev, drv features, queue */
+	TAG_DRV_FEATURES,                   /* le64 */
+	TAG_INT_STATUS,                     /* le32 */
+	TAG_QUEUES,                         /* per queue: le32 num, 3 x le64 */
+};
+#define MMIO_QUEUE_REC 28u
+
+static void put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_le(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = n; i-- > 0;)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+static int mmio_save(void *tstate, ioreqd_state_t *st)
+{
+	struct mmio *m = tstate;
+	uint8_t sel[12], *qs;
+	int rc;
+
+	put_le(sel, m->dev_features_sel, 4);
+	put_le(sel + 4, m->drv_features_sel, 4);
+	put_le(sel + 8, m->queue_sel, 4);
+	qs = calloc(m->nr_queues, MMIO_QUEUE_REC);
+	if (!qs)
+		return -ENOMEM;
+	for (unsigned i = 0; i < m->nr_queues; i++) {
+		uint8_t *p = qs + (size_t)i * MMIO_QUEUE_REC;
+
+		put_le(p, m->q[i].num, 4);
+		put_le(p + 4, m->q[i].desc, 8);
+		put_le(p + 12, m->q[i].driver, 8);
+		put_le(p + 20, m->q[i].device, 8);
+	}
+	if ((rc = ioreqd_state_put(st, TAG_SELECTORS, sel, sizeof(sel))) == 0 &&
+	    (rc = ioreqd_state_put_u64(st, TAG_DRV_FEATURES, m->drv_features)) == 0 &&
+	    (rc = ioreqd_state_put_u32(st, TAG_INT_STATUS, m->int_status)) == 0)
+		rc = ioreqd_state_put(st, TAG_QUEUES, qs,
+		                      (size_t)m->nr_queues * MMIO_QUEUE_REC);
+	free(qs);
+	return rc;
+}
+
+static int mmio_load(void *tstate, ioreqd_state_t *st)
+{
+	struct mmio *m = tstate;
+	size_t qlen = (size_t)m->nr_queues * MMIO_QUEUE_REC;
+	uint8_t sel[12], *qs;
+	uint64_t drv;
+	uint32_t isr;
+	int rc;
+
+	qs = malloc(qlen);
+	if (!qs)
+		return -ENOMEM;
+	if ((rc = ioreqd_state_get(st, TAG_SELECTORS, sel, sizeof(sel))) < 0 ||
+	    (rc = ioreqd_state_get_u64(st, TAG_DRV_FEATURES, &drv)) < 0 ||
+	    (rc = ioreqd_state_get_u32(st, TAG_INT_STATUS, &isr)) < 0 ||
+	    (rc = ioreqd_state_get(st, TAG_QUEUES, qs, qlen)) < 0)
+		goto out;
+	if (isr & ~(INT_VRING | INT_CONFIG)) {
+		ioreqd_state_fail(st, "virtio-mmio interrupt status 0x%x", isr);
+		rc = -EBADMSG;
+		goto out;
+	}
+	m->dev_features_sel = (uint32_t)get_le(sel, 4);
+	m->drv_features_sel = (uint32_t)get_le(sel + 4, 4);
+	m->queue_sel = (uint32_t)get_le(sel + 8, 4);
+	m->drv_features = drv;
+	for (unsigned i = 0; i < m->nr_queues; i++) {
+		const uint8_t *p = qs + (size_t)i * MMIO_QUEUE_REC;
+
+		m->q[i].num = (uint32_t)get_le(p, 4);
+		m->q[i].desc = get_le(p + 4, 8);
+		m->q[i].driver = get_le(p + 12, 8);
+		m->q[i].device = get_le(p + 20, 8);
+	}
+	/* The line is whatever the status says, in this daemon as in the old. */
+	m->int_status = isr;
+	set_line(m, isr != 0);
+out:
+	free(qs);
+	return rc;
+}
+
 static void mmio_fini(void *tstate)
 {
 	struct mmio *m = tstate;
@@ -451,4 +549,6 @@ const struct vdev_transport vdev_mmio = {
     .fini = mmio_fini,
     .access = mmio_access,
     .stats = mmio_stats,
+    .save = mmio_save,
+    .load = mmio_load,
 };

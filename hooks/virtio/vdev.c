@@ -253,3 +253,82 @@ enum ioreqd_fault_result vdev_hook_access(ioreqd_fault_t *f, void *priv)
 
 	return v->tr->access(f, v->tstate);
 }
+
+/*
+ * Device state: the core's record (VDEV_TAG_CORE), the transport's fields and
+ * the model's.  Save quiesces the model first, so blk's I/O in flight is
+ * completed and pushed to the used ring, and flushes the interrupts that
+ * are due; load checks all three parts before it changes anything.
+ */
+int vdev_hook_save(void *priv, ioreqd_state_t *st)
+{
+	struct vdev *v = priv;
+	uint8_t *rec = NULL;
+	size_t len = 0;
+	int rc;
+
+	if (v->model->quiesce && v->mstate)
+		v->model->quiesce(v->mstate);
+	for (unsigned i = 0; i < ioreqd_virtio_num_queues(v->vdev); i++)
+		ioreqd_virtq_notify(ioreqd_virtio_queue(v->vdev, i));
+	rc = ioreqd_virtio_save(v->vdev, &rec, &len);
+	if (rc == -EBUSY)
+		v->host->log(v->dev, IOREQD_LOG_WARN,
+		             "%s: a request is still in flight after quiescing",
+		             v->model->name);
+	if (rc == 0)
+		rc = ioreqd_state_put(st, VDEV_TAG_CORE, rec, len);
+	free(rec);
+	if (rc == 0 && v->tr->save)
+		rc = v->tr->save(v->tstate, st);
+	if (rc == 0 && v->model->save)
+		rc = v->model->save(v->mstate, st);
+	return rc;
+}
+
+int vdev_hook_load(void *priv, ioreqd_state_t *st, unsigned version)
+{
+	struct vdev *v = priv;
+	char why[200];
+	uint8_t *rec = NULL;
+	long len;
+	int rc;
+
+	(void)version; /* 1 is the only one */
+	len = ioreqd_state_len(st, VDEV_TAG_CORE);
+	if (len < 0) {
+		ioreqd_state_fail(st, "no virtio core record");
+		return -EBADMSG;
+	}
+	rec = malloc(len ? (size_t)len : 1);
+	if (!rec)
+		return -ENOMEM;
+	if ((rc = ioreqd_state_get(st, VDEV_TAG_CORE, rec, (size_t)len)) < 0)
+		goto out;
+	/* Loading into a device that is running: finish its I/O first. */
+	if (v->model->quiesce && v->mstate)
+		v->model->quiesce(v->mstate);
+	rc = ioreqd_virtio_load_check(v->vdev, rec, (size_t)len, why, sizeof(why));
+	if (rc < 0) {
+		ioreqd_state_fail(st, "%s", why);
+		goto out;
+	}
+	if (v->model->load_check && (rc = v->model->load_check(v->mstate, st)) < 0)
+		goto out;
+	if (v->tr->load && (rc = v->tr->load(v->tstate, st)) < 0)
+		goto out;
+	/* Checked above, memory allocated by the check: this cannot refuse. */
+	rc = ioreqd_virtio_load(v->vdev, rec, (size_t)len, why, sizeof(why));
+	if (rc < 0) {
+		ioreqd_state_fail(st, "%s", why);
+		goto out;
+	}
+	/* Serve what the driver queued while no device model was there. */
+	if (v->resume)
+		v->host->timer_arm(v->resume, 0);
+	else
+		ioreqd_virtio_resume(v->vdev);
+out:
+	free(rec);
+	return rc;
+}

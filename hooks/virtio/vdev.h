@@ -89,7 +89,29 @@ struct vdev_model {
 	 * device's statistics.  Called only once the device exists.
 	 */
 	void (*stats)(void *state, ioreqd_stats_emit_fn emit, void *ctx);
+	/**
+	 * Optional: add the model's own fields (tags VDEV_TAG_MODEL and up) to
+	 * a device-state blob.  quiesce ran just before: nothing is in flight.
+	 * @return 0 or a negative errno.
+	 */
+	int (*save)(void *state, ioreqd_state_t *st);
+	/**
+	 * Optional: check the model's fields of a blob against this instance
+	 * (blk: the disk's capacity), changing nothing.
+	 * @return 0, or -EBADMSG after ioreqd_state_fail saying why.
+	 */
+	int (*load_check)(void *state, ioreqd_state_t *st);
 };
+
+/*
+ * Tags of a virtio hook's device-state blob: the glue's (the core's record),
+ * then each transport's and each model's own.
+ */
+#define VDEV_TAG_CORE 1u
+#define VDEV_TAG_TRANSPORT 16u
+#define VDEV_TAG_MODEL 32u
+/** The state_version of every virtio hook (the core record has its own). */
+#define VDEV_STATE_VERSION 1u
 
 struct vdev;
 
@@ -113,6 +135,18 @@ struct vdev_transport {
 	 * statistics.
 	 */
 	void (*stats)(void *tstate, ioreqd_stats_emit_fn emit, void *ctx);
+	/**
+	 * Add the transport's fields (tags VDEV_TAG_TRANSPORT and up).
+	 * @return 0 or a negative errno.
+	 */
+	int (*save)(void *tstate, ioreqd_state_t *st);
+	/**
+	 * Read and check the transport's fields, then take them (BAR placement
+	 * re-claimed, interrupt lines set as saved).  Runs after the core's
+	 * record was checked and before it is loaded.  A refusal (-EBADMSG or
+	 * -EBUSY, after ioreqd_state_fail) leaves the transport unchanged.
+	 */
+	int (*load)(void *tstate, ioreqd_state_t *st);
 };
 
 /** One device instance: what the glue, the model and the transport share. */
@@ -158,6 +192,8 @@ int vdev_hook_init(const struct vdev_model *m, const struct ioreqd_host *host,
                    ioreqd_dev_t *dev, void **priv);
 void vdev_hook_fini(void *priv);
 enum ioreqd_fault_result vdev_hook_access(ioreqd_fault_t *f, void *priv);
+int vdev_hook_save(void *priv, ioreqd_state_t *st);
+int vdev_hook_load(void *priv, ioreqd_state_t *st, unsigned version);
 
 /**
  * Define a virtio device hook.  @p sym is a C name (virtio_rng), @p keys the
@@ -177,6 +213,9 @@ enum ioreqd_fault_result vdev_hook_access(ioreqd_fault_t *f, void *priv);
 	    .init = sym##_init,                                                          \
 	    .fini = vdev_hook_fini,                                                      \
 	    .access = vdev_hook_access,                                                  \
+	    .state_version = VDEV_STATE_VERSION,                                         \
+	    .save = vdev_hook_save,                                                      \
+	    .load = vdev_hook_load,                                                      \
 	}
 
 #endif /* IOREQD_HOOKS_VIRTIO_VDEV_H */

@@ -3,8 +3,10 @@
  * Fuzz the device-state stream loader (lib/engine/devstate.c) and the state
  * blobs (lib/engine/state.c) behind the built-in hooks' load: the input is a
  * stream loaded into a fixed device set (scratch, an override latch on it,
- * testdev with a BAR, debugcon).  When the first byte is odd the harness
- * rewrites the stream's length and checksum after the first byte is dropped,
+ * testdev with a BAR, debugcon, virtio-rng over mmio and virtio-console over
+ * pci, whose seeds have their queues ready and the pci BAR placed).  When
+ * the first byte is odd the harness rewrites the stream's length and
+ * checksum after the first byte is dropped,
  * so mutations reach the record parser, the matching against the
  * configuration and the hooks' loads instead of dying at the checksum.
  *
@@ -30,7 +32,10 @@ static const char conf[] =
     "[device ov]\nhook = override\nmmio = 0xfeb00000+0x40\noffset = 8\nwidth = 2\n"
     "writes = latch\n"
     "[device t]\nhook = testdev\npci = 00:05.0\nmmio = 0xfeb01000+0x1000\n"
-    "[device dbg]\nhook = debugcon\npio = 0xe9\nfile = /dev/null\n";
+    "[device dbg]\nhook = debugcon\npio = 0xe9\nfile = /dev/null\n"
+    "[device vr]\nhook = virtio-rng\nmmio = 0x02000000+0x200\nirq = 33\n"
+    "[device vc]\nhook = virtio-console\ntransport = pci\npci = 00:06.0\n"
+    "backend = none\n";
 
 static struct fuzz_host *host;
 
