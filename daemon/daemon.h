@@ -64,6 +64,9 @@ struct ioreqd_opts {
 	const char *save_file;   /* --save: ask a running daemon to save its devices */
 	const char *load_file;   /* --load: ... to load them */
 	const char *resume_file; /* --resume: load the devices before serving */
+	bool watch;              /* --watch: the dom0 service (watchd.c) */
+	bool have_ready_fd;      /* --ready-fd: tell the watcher once serving */
+	int ready_fd;
 	int verbosity;
 	struct ioreqd_xlargs *xl; /* started by xl as its device model */
 };
@@ -239,6 +242,9 @@ void ioreqd_runfiles_remove(struct ioreqd_runfiles *rf);
 int ioreqd_instance_path(char *buf, size_t len, const struct ioreqd_opts *o);
 int ioreqd_instance_lock(struct ioreqd_daemon *d);
 void ioreqd_instance_unlock(struct ioreqd_daemon *d);
+
+/* watchd.c: ioreqd --watch, the dom0 service (watch.h) */
+int ioreqd_watch_main(struct ioreqd_daemon *d);
 
 /* control.c: the statistics socket (control.h) */
 #include "control.h"

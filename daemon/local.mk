@@ -32,3 +32,6 @@ daemon_extra_sources += daemon/qmp-server.c daemon/qmp-server.h \
 	daemon/xsstate.c daemon/xsstate.h daemon/privdrop.c daemon/privdrop.h
 daemon_ioreqd_CFLAGS += $(SECCOMP_CFLAGS)
 daemon_ioreqd_LDADD += $(SECCOMP_LIBS)
+
+# --- ioreqd --watch: the dom0 service for libxl's virtio disks (watch.h) ---
+daemon_extra_sources += daemon/watch.c daemon/watch.h daemon/watchd.c

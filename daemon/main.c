@@ -311,6 +311,11 @@ int main(int argc, char *argv[])
 		ioreqd_opts_dispose(&d.opts);
 		return ex;
 	}
+	if (d.opts.watch) {
+		ex = ioreqd_watch_main(&d);
+		ioreqd_opts_dispose(&d.opts);
+		return ex;
+	}
 	if (d.opts.stats_query || d.opts.save_file || d.opts.load_file) {
 		const struct ioreqd_backend_ops *be = ioreqd_backend_find(d.opts.backend);
 		char path[108];
@@ -395,6 +400,13 @@ int main(int argc, char *argv[])
 	log_info("%s: serving domain %u with %u vCPU(s), %u device(s), backend %s",
 	         __func__, d.opts.domid, d.nr_vcpus, ioreqd_dm_nr_devs(d.dm), d.be->name);
 	ioreqd_detach_done(&d);
+	/* ioreqd --watch waits for this before it lets libxl go on (watch.h). */
+	if (d.opts.have_ready_fd) {
+		if (write(d.opts.ready_fd, "R", 1) != 1)
+			log_warn("%s: d%u: --ready-fd %d", __func__, d.opts.domid,
+			         d.opts.ready_fd);
+		close(d.opts.ready_fd);
+	}
 	d.exit_code = IOREQD_EX_OK;
 	if (ioreqd_loop_run(&d) < 0)
 		d.exit_code = IOREQD_EX_FAIL;

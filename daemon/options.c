@@ -41,6 +41,8 @@ enum {
 	OPT_SAVE,
 	OPT_LOAD,
 	OPT_RESUME,
+	OPT_WATCH,
+	OPT_READY_FD,
 };
 
 static const struct option long_opts[] = {
@@ -67,6 +69,8 @@ static const struct option long_opts[] = {
     {"save", required_argument, NULL, OPT_SAVE},
     {"load", required_argument, NULL, OPT_LOAD},
     {"resume", required_argument, NULL, OPT_RESUME},
+    {"watch", no_argument, NULL, OPT_WATCH},
+    {"ready-fd", required_argument, NULL, OPT_READY_FD},
     {"replace", no_argument, NULL, OPT_REPLACE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -83,6 +87,7 @@ void ioreqd_opts_usage(FILE *fp)
 	    "[--control=PATH]\n"
 	    "       ioreqd --save=FILE|--load=FILE -d DOMID [--backend=xen|sim] "
 	    "[--control=PATH]\n"
+	    "       ioreqd --watch [-f] [--log=...] [--pidfile=FILE] [options]\n"
 	    "\n"
 	    "Serve a Xen guest's trapped port I/O, MMIO and PCI config accesses\n"
 	    "through the device hooks named in CONFIG.\n"
@@ -129,6 +134,12 @@ void ioreqd_opts_usage(FILE *fp)
 	    "from FILE\n"
 	    "                         (pause the guest around both)\n"
 	    "      --resume=FILE      load the devices' state from FILE before serving\n"
+	    "      --watch            dom0 service: serve libxl's virtio disks (xenstore\n"
+	    "                         backend/virtio_disk and backend/virtio), one\n"
+	    "                         ioreqd per domain; -v, --log, --seccomp,\n"
+	    "                         --restrict, --hook-dir, --chroot, --user and\n"
+	    "                         --group are passed on to those\n"
+	    "      --ready-fd=FD      write one byte to FD once serving, then close it\n"
 	    "  -h, --help             this text\n"
 	    "      --version          print the version\n"
 	    "\n"
@@ -299,6 +310,23 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 		case OPT_REPLACE:
 			o->replace = true;
 			break;
+		case OPT_WATCH:
+			o->watch = true;
+			break;
+		case OPT_READY_FD: {
+			uint64_t v;
+
+			if (ioreqd_cfg_parse_u64(optarg, &v) < 0 || v < 3 || v > 1023) {
+				fprintf(stderr,
+				        "ioreqd: error: --ready-fd takes a descriptor from 3 "
+				        "to 1023, not '%s'\n",
+				        optarg);
+				return -EINVAL;
+			}
+			o->ready_fd = (int)v;
+			o->have_ready_fd = true;
+			break;
+		}
 		case 'h':
 			ioreqd_opts_usage(stdout);
 			return 1;
@@ -333,6 +361,20 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 		    stderr,
 		    "ioreqd: error: --stats, --save and --load are one request each\n");
 		return -EINVAL;
+	}
+	if (o->watch) {
+		if (o->have_domid || o->config || o->stats_query || o->save_file ||
+		    o->load_file || o->check_only || o->resume_file || o->have_ready_fd) {
+			fprintf(stderr, "ioreqd: error: --watch starts one ioreqd per "
+			                "domain itself: leave out -d, -c and the "
+			                "one-domain options\n");
+			return -EINVAL;
+		}
+		if (strcmp(o->backend, "xen") != 0) {
+			fprintf(stderr, "ioreqd: error: --watch serves Xen domains only\n");
+			return -EINVAL;
+		}
+		return 0;
 	}
 	if (o->stats_query || o->save_file || o->load_file) {
 		if (!o->have_domid && !o->control) {

@@ -54,6 +54,8 @@ pkginclude_HEADERS += include/ioreqd/trace.h
 # xl-launch work) ---
 lib_libioreqd_la_SOURCES += lib/xl/xlargs.c lib/xl/xlargs.h lib/xl/qmp.c lib/xl/qmp.h \
 	lib/xl/qmp-json.c lib/xl/qmp-json.h
+# libxl's virtio backend entries, for ioreqd --watch (pure parsing and handshake).
+lib_libioreqd_la_SOURCES += lib/xl/vbackend.c lib/xl/vbackend.h
 
 # --- the installed hook SDK (owned by the SDK work): the same accessors as
 # lib/libioreqd-hook.la, as a static PIC archive $(libdir)/libioreqd-hook.a

@@ -298,3 +298,18 @@ tests_check_devstate_CPPFLAGS = $(HOOK_TEST_CPPFLAGS)
 tests_check_devstate_LDADD = $(HOOK_TEST_LDADD)
 # Save, kill, --resume: the device state end to end on the simulated hypervisor.
 E2E_TESTS += tests/e2e/devstate.sh
+
+# --- ioreqd --watch: libxl's virtio backend entries (pure) ---
+check_PROGRAMS += tests/check_vbackend
+TESTS += tests/check_vbackend
+tests_check_vbackend_SOURCES = tests/check_vbackend.c
+tests_check_vbackend_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_vbackend_LDADD = $(TEST_LDADD)
+# The watcher itself: a fake xenstore, tests/watch-child.sh as each domain's ioreqd.
+check_PROGRAMS += tests/check_watch
+TESTS += tests/check_watch
+tests_check_watch_SOURCES = tests/check_watch.c daemon/watch.c daemon/watch.h
+tests_check_watch_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/daemon $(LIBEVENT_CFLAGS) \
+	$(XENSTORE_CFLAGS) -DSRCDIR='"$(abs_top_srcdir)"'
+tests_check_watch_LDADD = $(TEST_LDADD) $(LIBEVENT_LIBS) $(XENSTORE_LIBS)
+EXTRA_DIST += tests/watch-child.sh
