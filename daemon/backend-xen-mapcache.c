@@ -30,6 +30,13 @@
  * holds them (gmem.h: a mapping lasts until unmapped), are unmapped at their
  * last unmap and never handed out again.  Close unmaps everything.
  *
+ * Grant addresses (bit 63 set: gref << 12 | offset, consecutive grefs for a
+ * longer buffer) are mapped with xengnttab_map_domain_grant_refs, read-only
+ * unless the mapping is for writing, and unmapped at their unmap: a guest
+ * ends its grants once the request is done and cannot while we hold them,
+ * and rings, the long-lived mappings, are already kept by the virtio core.
+ * Xen marks a writable grant's page dirty itself when it is unmapped.
+ *
  * The token handed out is the mapping's record with bit 0 set when it was
  * taken for writing, so unmap can report the written range to an optional
  * dirty callback (log-dirty tracking for live migration).
@@ -183,8 +190,12 @@ static void map_free(struct ioreqd_xen_mapcache *mc, struct ioreqd_xen_map *m)
 	m->all_next->all_prev = m->all_prev;
 	mc->st.bytes_mapped -= (uint64_t)m->pages * PAGE_SIZE;
 	mc->st.unmap_calls++;
-	if (xenforeignmemory_unmap(mc->fmem, m->va, m->pages) < 0)
+	if (m->kind == IOREQD_XEN_MAP_GRANT) {
+		if (xengnttab_unmap(mc->xgt, m->va, m->pages) < 0)
+			ioreqd_xen_fail(__func__, "xengnttab_unmap", mc->domid);
+	} else if (xenforeignmemory_unmap(mc->fmem, m->va, m->pages) < 0) {
 		ioreqd_xen_fail(__func__, "xenforeignmemory_unmap", mc->domid);
+	}
 	free(m->bad);
 	free(m);
 }
@@ -370,11 +381,86 @@ static int frames_map(struct ioreqd_xen_mapcache *mc, uint64_t gpa, uint64_t len
 	return 0;
 }
 
+int ioreqd_xen_mapcache_grants_open(struct ioreqd_xen_mapcache *mc)
+{
+	int err;
+
+	if (mc->xgt)
+		return 0;
+	mc->xgt = xengnttab_open(mc->xtl, 0);
+	if (mc->xgt)
+		return 0;
+	err = errno ? errno : EIO;
+	mc->xgt_failed = true;
+	log_warnx("domain %u: xengnttab_open: %s: the guest's grant DMA addresses "
+	          "cannot be mapped (is the xen-gntdev module loaded?)",
+	          mc->domid, strerror(err));
+	return -err;
+}
+
+/* [addr, addr + len) of the grant address space, bit 63 cleared. */
+static int grant_map(struct ioreqd_xen_mapcache *mc, uint64_t addr, uint64_t len,
+                     bool write, void **hva, uintptr_t *token)
+{
+	uint64_t gref = addr >> PAGE_SHIFT;
+	uint64_t pages = ((addr & (PAGE_SIZE - 1)) + len + PAGE_SIZE - 1) >> PAGE_SHIFT;
+	struct ioreqd_xen_map *m = NULL;
+	uint32_t *refs = NULL;
+	int rc = -EFAULT;
+
+	/* Grant refs are 32-bit: the last one must be one too. */
+	if (len == 0 || len > IOREQD_XEN_DMA_MAX || gref > UINT32_MAX ||
+	    pages - 1 > UINT32_MAX - gref)
+		return refuse(mc, __func__, addr | IOREQD_XEN_GRANT_BIT, len);
+	if (!mc->xgt && (mc->xgt_failed || ioreqd_xen_mapcache_grants_open(mc) < 0))
+		return -EFAULT;
+	refs = calloc((size_t)pages, sizeof(*refs));
+	m = calloc(1, sizeof(*m));
+	if (!refs || !m) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (uint64_t i = 0; i < pages; i++)
+		refs[i] = (uint32_t)(gref + i);
+	mc->st.misses++;
+	mc->st.map_calls++;
+	m->va = xengnttab_map_domain_grant_refs(mc->xgt, (uint32_t)pages, mc->domid, refs,
+	                                        write ? PROT_READ | PROT_WRITE
+	                                              : PROT_READ);
+	if (!m->va) {
+		ioreqd_log_rl(&mc->rl, LOG_LEVEL_WARN,
+		              "%s: xengnttab_map_domain_grant_refs: %s (domain %u, grant "
+		              "refs %llu+%llu, %s)",
+		              __func__, strerror(errno), mc->domid, (unsigned long long)gref,
+		              (unsigned long long)pages, write ? "write" : "read");
+		goto out;
+	}
+	m->first = gref;
+	m->pages = (size_t)pages;
+	m->kind = IOREQD_XEN_MAP_GRANT;
+	m->writable = write;
+	m->refs = 1;
+	all_add(mc, m);
+	mc->live++;
+	mc->st.grant_maps++;
+	*hva = m->va + (addr & (PAGE_SIZE - 1));
+	/* No write bit: the range is not guest-physical, and Xen logs it dirty. */
+	*token = (uintptr_t)m;
+	m = NULL;
+	rc = 0;
+out:
+	free(m);
+	free(refs);
+	return rc;
+}
+
 int ioreqd_xen_dma_map(struct ioreqd_xen_mapcache *mc, uint64_t gpa, uint64_t len,
                        bool write, void **hva, uintptr_t *token)
 {
 	*hva = NULL;
 	*token = 0;
+	if (gpa & IOREQD_XEN_GRANT_BIT)
+		return grant_map(mc, gpa & ~IOREQD_XEN_GRANT_BIT, len, write, hva, token);
 	if (!range_ok(mc, gpa, len, IOREQD_XEN_DMA_MAX))
 		return refuse(mc, __func__, gpa, len);
 	return frames_map(mc, gpa, len, write, hva, token);
@@ -445,6 +531,9 @@ unsigned ioreqd_xen_mapcache_release_all(struct ioreqd_xen_mapcache *mc)
 	while (mc->all.all_next && mc->all.all_next != &mc->all)
 		map_free(mc, mc->all.all_next);
 	mc->live = 0;
+	if (mc->xgt && xengnttab_close(mc->xgt) < 0)
+		ioreqd_xen_fail(__func__, "xengnttab_close", mc->domid);
+	mc->xgt = NULL;
 	return n;
 }
 
@@ -461,6 +550,7 @@ void ioreqd_xen_mapcache_stats(const struct ioreqd_xen_mapcache *mc,
 	emit(ctx, "mapcache", "unmap_calls", s->unmap_calls);
 	emit(ctx, "mapcache", "buckets_mapped", s->buckets_mapped);
 	emit(ctx, "mapcache", "bytes_mapped", s->bytes_mapped);
+	emit(ctx, "mapcache", "grant_maps", s->grant_maps);
 	emit(ctx, "mapcache", "evictions", s->evictions);
 	emit(ctx, "mapcache", "refused", s->refused);
 }

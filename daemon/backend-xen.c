@@ -226,6 +226,12 @@ static int xen_open(void **priv, const struct ioreqd_backend_args *args)
 		goto out;
 	}
 	ioreqd_xen_mapcache_init(&be->mc, be->fmem, be->xch, be->domid);
+	be->mc.xtl = &xtl_logger;
+	/* Before privileges go: /dev/xen/gntdev is root's. */
+	if (args->grants && ioreqd_xen_mapcache_grants_open(&be->mc) < 0) {
+		rc = -ENODEV;
+		goto out;
+	}
 	be->xsh = xs_open(0);
 	if (!be->xsh) {
 		rc = setup_fail(__func__, "xs_open", be->domid);

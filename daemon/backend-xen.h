@@ -16,6 +16,7 @@
 #include <xenctrl.h>
 #include <xendevicemodel.h>
 #include <xenforeignmemory.h>
+#include <xengnttab.h>
 
 #include "log.h"
 #include "vcpu-regs.h"
@@ -64,9 +65,17 @@ int ioreqd_xen_spi_check(xendevicemodel_handle *dmod, unsigned domid, unsigned i
 /* The largest DMA mapping: a virtio buffer is at most this long. */
 #define IOREQD_XEN_DMA_MAX (64u << 20)
 
+/*
+ * Bit 63 of a DMA address marks a grant: the rest is gref << 12 | offset, and
+ * a buffer longer than a page uses consecutive grant refs (Linux
+ * drivers/xen/grant-dma-ops.c, for guests with CONFIG_XEN_VIRTIO).
+ */
+#define IOREQD_XEN_GRANT_BIT (1ull << 63)
+
 enum ioreqd_xen_map_kind {
 	IOREQD_XEN_MAP_BUCKET,    /* cached: [first, first + pages) of guest frames */
 	IOREQD_XEN_MAP_DEDICATED, /* one request's frames, unmapped at its unmap */
+	IOREQD_XEN_MAP_GRANT,     /* consecutive grant refs from first, likewise */
 };
 
 /*
@@ -78,30 +87,34 @@ struct ioreqd_xen_map {
 	struct ioreqd_xen_map *hnext;           /* index chain (buckets, not stale) */
 	struct ioreqd_xen_map *lru_prev, *lru_next; /* unused buckets, newest first */
 	struct ioreqd_xen_map *all_prev, *all_next;
-	uint64_t first; /* first guest frame */
+	uint64_t first; /* first guest frame, or first grant ref */
 	size_t pages;
 	uint8_t *va;
 	uint64_t *bad; /* frames of a bucket that did not map (bitmap); NULL: none */
 	unsigned refs; /* mappings handed out and not yet unmapped */
 	enum ioreqd_xen_map_kind kind;
 	bool stale;    /* INVALIDATE came while in use: never handed out again */
-	bool writable; /* dedicated mappings */
+	bool writable; /* dedicated and grant mappings */
 };
 
 /* The cache's counters, for --stats. */
 struct ioreqd_xen_mapcache_stats {
 	uint64_t hits;       /* map calls served by a cached bucket */
 	uint64_t misses;     /* map calls that needed a hypercall */
-	uint64_t map_calls;  /* xenforeignmemory_map calls */
+	uint64_t map_calls;  /* xenforeignmemory_map and xengnttab_map_* calls */
 	uint64_t unmap_calls;
 	uint64_t buckets_mapped; /* buckets mapped since start */
 	uint64_t bytes_mapped;   /* bytes mapped now, all kinds */
+	uint64_t grant_maps;     /* grant mappings made */
 	uint64_t evictions;      /* unused buckets unmapped to stay under the cap */
 	uint64_t refused;        /* ranges refused before any hypercall */
 };
 
 struct ioreqd_xen_mapcache {
 	xenforeignmemory_handle *fmem;
+	xengnttab_handle *xgt; /* opened for the first grant address */
+	bool xgt_failed;       /* and that failed: grants are refused */
+	struct xentoollog_logger *xtl; /* for xengnttab_open; NULL: stderr */
 	xc_interface *xch;     /* to ask the guest's highest frame; NULL once confined */
 	unsigned domid;
 	uint64_t limit; /* guest frames are below this (xc_domain_maximum_gpfn + 1) */
@@ -126,6 +139,12 @@ struct ioreqd_xen_mapcache {
 void ioreqd_xen_mapcache_init(struct ioreqd_xen_mapcache *mc,
                               xenforeignmemory_handle *fmem, xc_interface *xch,
                               unsigned domid);
+/**
+ * Open the grant handle now rather than at the first grant address (before
+ * the daemon drops privileges, when the guest is known to use grants).
+ * @return 0 or a negative errno after logging.
+ */
+int ioreqd_xen_mapcache_grants_open(struct ioreqd_xen_mapcache *mc);
 /** Confinement closes libxenctrl: learn the guest's size now, then stop asking. */
 void ioreqd_xen_mapcache_confine(struct ioreqd_xen_mapcache *mc);
 /**
@@ -134,7 +153,7 @@ void ioreqd_xen_mapcache_confine(struct ioreqd_xen_mapcache *mc);
  */
 void ioreqd_xen_mapcache_invalidate(struct ioreqd_xen_mapcache *mc);
 /**
- * Close: unmap everything, in use or not.  Safe
+ * Close: unmap everything, in use or not, and close the grant handle.  Safe
  * to call twice.  @return how many mappings were still in use.
  */
 unsigned ioreqd_xen_mapcache_release_all(struct ioreqd_xen_mapcache *mc);
@@ -145,9 +164,11 @@ unsigned ioreqd_xen_mapcache_release_all(struct ioreqd_xen_mapcache *mc);
 int ioreqd_xen_mapcache_copy(struct ioreqd_xen_mapcache *mc, uint64_t gpa, void *buf,
                              size_t len, bool write);
 /**
- * struct ioreqd_gmem_ops.map: a guest-physical range through the cache.
- * @return 0, or -EFAULT (bad range, frames not mappable, read-only and
- * @p write), or -ENOMEM.
+ * struct ioreqd_gmem_ops.map: a guest-physical range through the cache, or a
+ * grant address (IOREQD_XEN_GRANT_BIT) through libxengnttab, uncached (the
+ * guest ends its grants once the request is done).
+ * @return 0, or -EFAULT (bad range, frames not mappable, not granted,
+ * read-only and @p write).
  */
 int ioreqd_xen_dma_map(struct ioreqd_xen_mapcache *mc, uint64_t gpa, uint64_t len,
                        bool write, void **hva, uintptr_t *token);

@@ -35,6 +35,7 @@ struct ioreqd_backend_args {
 	const char *sim_path; /* sim: the simulated hypervisor's socket */
 	unsigned sim_wait_ms; /* sim: how long to wait for that socket to appear */
 	bool buffered;        /* ask for a buffered ring (x86 only on Xen) */
+	bool grants;          /* the guest may use grants for DMA: be ready now */
 };
 
 /** What pending() reports for each event it consumed. */

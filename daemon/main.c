@@ -135,12 +135,25 @@ static int check_irqs(struct ioreqd_daemon *d)
 	return 0;
 }
 
+/* Does a device say the guest may use grants for DMA (virtio's grant_usage)? */
+static bool grants_in_use(const struct ioreqd_cfg *cfg)
+{
+	for (unsigned i = 0; i < cfg->nr_devs; i++) {
+		const char *g = ioreqd_cfg_dev_get(&cfg->devs[i], "grant_usage", NULL);
+
+		if (g && strcmp(g, "0") != 0)
+			return true;
+	}
+	return false;
+}
+
 static int setup_backend(struct ioreqd_daemon *d)
 {
 	char sim_path[108];
 	struct ioreqd_backend_args args = {
 	    .domid = d->opts.domid,
 	    .buffered = d->cfg->buffered,
+	    .grants = grants_in_use(d->cfg),
 	};
 	int rc;
 

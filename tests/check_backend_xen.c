@@ -673,6 +673,26 @@ START_TEST(test_xen_dma_mappings_survive_invalidate_and_close_releases_them)
 }
 END_TEST
 
+/* A guest said to use grants gets the gntdev handle at open, before any drop. */
+START_TEST(test_xen_open_with_grants_opens_gntdev_or_fails_saying_so)
+{
+	struct ioreqd_backend_args a = {.domid = DOMID, .grants = true};
+	void *priv;
+
+	ck_assert_int_eq(be->open(&priv, &a), 0);
+	ck_assert_uint_eq(fake_xen_count("xengnttab_open"), 1);
+	ck_assert_int_eq(fake_xen.live_xgt, 1);
+	be->close(priv);
+	ck_assert_ptr_null(fake_xen_leak());
+	fake_xen_clear_log();
+	fake_xen_fail_call("xengnttab_open", 1, ENOENT);
+	ck_assert_int_eq(be->open(&priv, &a), -ENODEV);
+	ck_assert_ptr_null(priv);
+	ck_assert_ptr_nonnull(logged("domain 5: xengnttab_open", "xen-gntdev"));
+	ck_assert_ptr_null(fake_xen_leak());
+}
+END_TEST
+
 START_TEST(test_xen_restrict_learns_the_guest_size_before_closing_xc)
 {
 	uintptr_t tok;
@@ -1120,6 +1140,7 @@ static Suite *backend_xen_suite(void)
 	tcase_add_test(tc,
 	               test_xen_dma_mappings_survive_invalidate_and_close_releases_them);
 	tcase_add_test(tc, test_xen_restrict_learns_the_guest_size_before_closing_xc);
+	tcase_add_test(tc, test_xen_open_with_grants_opens_gntdev_or_fails_saying_so);
 	tcase_add_test(tc, test_xen_interrupts_reach_the_devicemodel);
 	tcase_add_test(tc,
 	               test_xen_spi_check_refuses_a_line_the_guest_lacks_and_says_how);

@@ -86,6 +86,22 @@ START_TEST(test_mmio_identity_registers)
 }
 END_TEST
 
+/* grant_usage = 1 (from Xen's xenstore key): ACCESS_PLATFORM is offered. */
+START_TEST(test_mmio_grant_usage_offers_access_platform)
+{
+	struct mock *m = rng_mock(rng_conf);
+
+	/* Feature bit 33: bit 1 of the high half. */
+	mock_write(m, IOREQD_SPACE_MMIO, BASE + 0x014, 4, 1);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x010, 4) & 2, 0);
+	mock_free(m);
+	m = rng_mock("mmio = 0x02000000+0x200\nirq = 33\ngrant_usage = 1\n");
+	mock_write(m, IOREQD_SPACE_MMIO, BASE + 0x014, 4, 1);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, BASE + 0x010, 4) & 3, 3);
+	mock_free(m);
+}
+END_TEST
+
 START_TEST(test_mmio_rng_fills_buffers_and_interrupts_until_acked)
 {
 	struct mock *m = rng_mock("mmio = 0x02000000+0x200\nirq = 33\nqueue_size = 16\n");
@@ -360,6 +376,8 @@ START_TEST(test_mmio_bad_configurations_name_the_line)
 	bad_conf("mmio = 0x02000000+0x200\nirq = 33\nqueue_size = 48\n",
 	         "mock.conf:5: device rng0: queue_size: 48 is not a power of 2");
 	bad_conf("mmio = 0x02000000+0x200\nirq = 33\nqueue_size = 65536\n", "power of 2");
+	bad_conf("mmio = 0x02000000+0x200\nirq = 33\ngrant_usage = 2\n",
+	         "grant_usage: 2 is not 0 or 1");
 	bad_conf("mmio = 0x02000000+0x200\n", "needs irq = N");
 	bad_conf("mmio = 0x02000000+0x80\nirq = 33\n", "at least 0x100 bytes");
 	bad_conf("pio = 0x510+0x200\nirq = 33\n", "at least 0x100 bytes");
@@ -372,6 +390,7 @@ static Suite *suite(void)
 	TCase *tc = tcase_create("mmio");
 
 	tcase_add_test(tc, test_mmio_identity_registers);
+	tcase_add_test(tc, test_mmio_grant_usage_offers_access_platform);
 	tcase_add_test(tc, test_mmio_rng_fills_buffers_and_interrupts_until_acked);
 	tcase_add_test(tc, test_mmio_bad_accesses_are_refused_and_the_device_goes_on);
 	tcase_add_test(tc,

@@ -5,8 +5,11 @@
  * in buckets and served from them again without a hypercall, a range across
  * buckets is one contiguous mapping, unused buckets age out past the cap,
  * INVALIDATE drops the unused ones and retires the ones in use, bad frames
- * and bad ranges give -EFAULT (the latter before any hypercall), and a
- * writable mapping's unmap reports what was written.
+ * and bad ranges give -EFAULT (the latter before any hypercall), a
+ * writable mapping's unmap reports what was written, and grant addresses
+ * (bit 63) map consecutive grant refs through the fake libxengnttab of
+ * tests/fake-xengnttab.c.  (Stock Debian guest kernels have CONFIG_XEN_VIRTIO
+ * off, so no real guest here uses grants: these fakes are the proof.)
  */
 #include "fake-xen.h"
 
@@ -14,6 +17,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "backend-xen.h"
 #include "log.h"
@@ -373,6 +377,94 @@ START_TEST(test_mapcache_confined_checks_against_what_it_learnt)
 }
 END_TEST
 
+/* ---- grant addresses ------------------------------------------------------------ */
+
+#define GRANT(ref, off) (IOREQD_XEN_GRANT_BIT | (uint64_t)(ref) << 12 | (off))
+
+START_TEST(test_grant_address_maps_consecutive_refs_until_unmapped)
+{
+	uint8_t in[0x20];
+	void *hva;
+	uintptr_t tok;
+
+	for (unsigned i = 0; i < sizeof(in); i++)
+		in[i] = (uint8_t)(0x30 + i);
+	dirty_calls = 0;
+	mc.dirty = dirty;
+	mc.dirty_arg = &mc;
+	/* Two consecutive refs for frames that are not neighbours. */
+	fake_xen_grant(5, 10, false);
+	fake_xen_grant(6, 3, false);
+	ck_assert_int_eq(map(GRANT(5, 0xff0), sizeof(in), true, &hva, &tok), 0);
+	ck_assert_uint_eq(fake_xen_count("xengnttab_open"), 1);
+	ck_assert_uint_eq(fake_xen_count("xengnttab_map_domain_grant_refs"), 1);
+	ck_assert_uint_eq(fake_xen_count("xenforeignmemory_map"), 0);
+	ck_assert_int_eq(fake_xen.last_grant_prot, PROT_READ | PROT_WRITE);
+	ck_assert_uint_eq(fake_xen.gmaps[0].count, 2);
+	ck_assert_uint_eq(fake_xen.gmaps[0].refs[1], 6);
+	ck_assert_ptr_eq(hva, fake_xen.gmaps[0].va + 0xff0);
+	memcpy(hva, in, sizeof(in));
+	unmap(hva, sizeof(in), tok);
+	/* Unmapped at once: the guest may end its grants. */
+	ck_assert_int_eq(fake_xen.live_grant_maps, 0);
+	ck_assert_mem_eq(fake_xen_guest(10 * 4096 + 0xff0), in, 0x10);
+	ck_assert_mem_eq(fake_xen_guest(3 * 4096), in + 0x10, 0x10);
+	ck_assert_uint_eq(mc.st.grant_maps, 1);
+	ck_assert_uint_eq(mc.st.bytes_mapped, 0);
+	/* Xen logs a writable grant's page dirty itself: no callback. */
+	ck_assert_uint_eq(dirty_calls, 0);
+	/* The handle stays open for the next grant. */
+	ck_assert_int_eq(map(GRANT(6, 0), 8, false, &hva, &tok), 0);
+	ck_assert_uint_eq(fake_xen_count("xengnttab_open"), 1);
+	ck_assert_int_eq(fake_xen.last_grant_prot, PROT_READ);
+	ck_assert_mem_eq(hva, in + 0x10, 8);
+	/* Close releases a grant still mapped and the handle. */
+}
+END_TEST
+
+START_TEST(test_grant_refused_when_not_granted_read_only_or_out_of_range)
+{
+	void *hva;
+	uintptr_t tok;
+
+	fake_xen_grant(7, 1, true);
+	ck_assert_int_eq(map(GRANT(7, 0), 16, true, &hva, &tok), -EFAULT);
+	ck_assert_ptr_nonnull(logged("xengnttab_map_domain_grant_refs", "domain 5"));
+	ck_assert_int_eq(map(GRANT(7, 0), 16, false, &hva, &tok), 0);
+	unmap(hva, 16, tok);
+	/* Ref 8 is not granted: the whole range fails. */
+	ck_assert_int_eq(map(GRANT(7, 0xff8), 16, false, &hva, &tok), -EFAULT);
+	ck_assert_ptr_null(hva);
+	fake_xen_clear_log();
+	/* Refs are 32-bit, lengths bounded: refused before any call. */
+	ck_assert_int_eq(map(GRANT(1ull << 32, 0), 16, false, &hva, &tok), -EFAULT);
+	ck_assert_int_eq(map(GRANT(UINT32_MAX, 0xff8), 16, false, &hva, &tok), -EFAULT);
+	ck_assert_int_eq(map(GRANT(7, 0), 0, false, &hva, &tok), -EFAULT);
+	ck_assert_int_eq(map(GRANT(7, 0), IOREQD_XEN_DMA_MAX + 1ull, false, &hva, &tok),
+	                 -EFAULT);
+	ck_assert_uint_eq(fake_xen.ncalls, 0);
+	ck_assert_uint_eq(mc.st.refused, 4);
+	ck_assert_ptr_nonnull(logged("domain 5", "0x8000100000000000+0x10"));
+}
+END_TEST
+
+START_TEST(test_grant_without_gntdev_fails_cleanly_once)
+{
+	void *hva;
+	uintptr_t tok;
+
+	fake_xen_grant(1, 1, false);
+	fake_xen_fail_call("xengnttab_open", 1, ENOENT);
+	ck_assert_int_eq(map(GRANT(1, 0), 16, false, &hva, &tok), -EFAULT);
+	ck_assert_ptr_nonnull(logged("xengnttab_open", "xen-gntdev"));
+	ck_assert_int_eq(map(GRANT(1, 0), 16, false, &hva, &tok), -EFAULT);
+	ck_assert_uint_eq(fake_xen_count("xengnttab_open"), 1);
+	/* Guest-physical addresses are not affected. */
+	ck_assert_int_eq(map(0x1000, 16, false, &hva, &tok), 0);
+	unmap(hva, 16, tok);
+}
+END_TEST
+
 static Suite *mapcache_suite(void)
 {
 	Suite *s = suite_create("xen_mapcache");
@@ -391,6 +483,9 @@ static Suite *mapcache_suite(void)
 	tcase_add_test(tc, test_mapcache_release_all_unmaps_what_is_in_use);
 	tcase_add_test(tc, test_mapcache_stats_are_emitted);
 	tcase_add_test(tc, test_mapcache_confined_checks_against_what_it_learnt);
+	tcase_add_test(tc, test_grant_address_maps_consecutive_refs_until_unmapped);
+	tcase_add_test(tc, test_grant_refused_when_not_granted_read_only_or_out_of_range);
+	tcase_add_test(tc, test_grant_without_gntdev_fails_cleanly_once);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -77,6 +77,11 @@ static bool call(const char *name, uint64_t arg)
 	return fail;
 }
 
+bool fake_xen_call(const char *name, uint64_t arg)
+{
+	return call(name, arg);
+}
+
 void fake_xen_fail_nth(unsigned nth, int err)
 {
 	fake_xen.fail_nth = nth;
@@ -130,6 +135,10 @@ void fake_xen_cleanup(void)
 
 	free(f->iopages);
 	free(f->guest);
+	for (unsigned i = 0; i < FAKE_MAX_GRANT_MAPS; i++) {
+		free(f->gmaps[i].va);
+		free(f->gmaps[i].refs);
+	}
 	for (unsigned i = 0; i < FAKE_MAX_KEYS; i++) {
 		free(f->keys[i]);
 		free(f->values[i]);
@@ -198,6 +207,10 @@ const char *fake_xen_leak(void)
 		return "the ioreq server pages are mapped";
 	if (f->live_maps)
 		return "guest pages are mapped";
+	if (f->live_grant_maps)
+		return "grants are mapped";
+	if (f->live_xgt)
+		return "a gnttab handle is open";
 	if (f->nr_bound)
 		return "event channels are bound";
 	if (f->enabled)
@@ -245,6 +258,18 @@ static bool wrong_domain(domid_t domid)
 		return false;
 	errno = ESRCH;
 	return true;
+}
+
+bool fake_xen_wrong_domain(domid_t domid)
+{
+	return wrong_domain(domid);
+}
+
+void fake_xen_grant(uint32_t ref, uint32_t gfn, bool readonly)
+{
+	fake_xen.grants[ref].granted = true;
+	fake_xen.grants[ref].gfn = gfn;
+	fake_xen.grants[ref].readonly = readonly;
 }
 
 /* ---- libxendevicemodel ------------------------------------------------------------- */

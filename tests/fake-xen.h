@@ -2,7 +2,7 @@
 /*
  * Fakes of the Xen libraries the Xen backend calls (libxendevicemodel,
  * libxenforeignmemory, libxenevtchn, libxenctrl, libxenstore,
- * libxentoolcore), with the real prototypes, linked into the backend's test
+ * libxentoolcore, and libxengnttab in tests/fake-xengnttab.c), with the real prototypes, linked into the backend's test
  * in place of the real libraries.  They simulate one HVM domain: N vCPUs,
  * an ioreq server whose pages are plain memory, event channels on a pipe,
  * guest RAM, HVM CPU save records and a xenstore.  Every call is logged by
@@ -34,6 +34,8 @@
 #define FAKE_MAX_PORTS 64
 #define FAKE_MAX_KEYS 16
 #define FAKE_MAX_MAPS 64
+#define FAKE_MAX_GRANTS 64
+#define FAKE_MAX_GRANT_MAPS 16
 
 /* Numbers the fake hands out, fixed so tests can name them. */
 #define FAKE_IOSERVID 7
@@ -51,6 +53,21 @@ enum fake_dom_state {
 struct fake_call {
 	const char *name;
 	uint64_t arg; /* the interesting argument, if any (a port, a frame) */
+};
+
+/* A grant the guest made: ref -> its frame. */
+struct fake_grant {
+	bool granted;
+	bool readonly;
+	uint32_t gfn;
+};
+
+/* A grant mapping: a private copy of the frames, written back at unmap. */
+struct fake_grant_map {
+	uint8_t *va; /* NULL: free */
+	uint32_t *refs;
+	size_t count;
+	bool write;
 };
 
 struct fake_range {
@@ -76,7 +93,7 @@ struct fake_xen {
 	unsigned shutdown_reason;
 
 	/* Handles and what is live: all must be zero after close. */
-	int live_dmod, live_fmem, live_xce, live_xch, live_xsh;
+	int live_dmod, live_fmem, live_xce, live_xch, live_xsh, live_xgt;
 	int live_servers;
 	int live_resources;
 	int live_maps;
@@ -123,6 +140,12 @@ struct fake_xen {
 	unsigned maps_made;
 	uint64_t frames_mapped; /* frames mapped by all the calls, since reset */
 
+	/* The guest's grant table and our grant mappings. */
+	struct fake_grant grants[FAKE_MAX_GRANTS];
+	struct fake_grant_map gmaps[FAKE_MAX_GRANT_MAPS];
+	int live_grant_maps;
+	int last_grant_prot;
+
 	/* HVM state: one CPU record per vCPU. */
 	struct hvm_hw_cpu cpu[FAKE_MAX_VCPUS];
 	unsigned setcontexts;
@@ -163,6 +186,13 @@ int fake_xen_find(const char *name, unsigned from);
  * first thing left open, mapped, bound, created, enabled or paused.
  */
 const char *fake_xen_leak(void);
+
+/** Log a call of @p name; @return true if it must fail (errno is then set). */
+bool fake_xen_call(const char *name, uint64_t arg);
+/** @return true (errno ESRCH) unless @p domid is the running domain. */
+bool fake_xen_wrong_domain(domid_t domid);
+/** Grant @p ref to frame @p gfn, read-only or not. */
+void fake_xen_grant(uint32_t ref, uint32_t gfn, bool readonly);
 
 /** Queue an event on local port @p port (as Xen would on notify). */
 void fake_xen_raise(uint32_t port);

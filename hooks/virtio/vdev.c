@@ -94,6 +94,26 @@ static int common_keys(struct vdev *v)
 	return 0;
 }
 
+/*
+ * grant_usage = 1 (Xen's xenstore key of the same name, 4.18+): the guest
+ * may hand grant addresses (bit 63) for DMA, which the Xen backend maps, and
+ * a Linux guest uses grants only with a device that offers ACCESS_PLATFORM.
+ * Read after the model's init, which fills in the rest of the params.
+ */
+static int grant_usage(struct vdev *v)
+{
+	uint64_t g;
+	int rc = v->host->cfg_u64(v->dev, "grant_usage", 0, &g);
+
+	if (rc < 0)
+		return rc;
+	if (g > 1)
+		return v->host->cfg_error(v->dev, "grant_usage", "%" PRIu64 " is not 0 or 1",
+		                          g);
+	v->params.access_platform = g == 1;
+	return 0;
+}
+
 static void vdev_stats(void *arg, ioreqd_stats_emit_fn emit, void *ctx)
 {
 	struct vdev *v = arg;
@@ -180,6 +200,9 @@ int vdev_hook_init(const struct vdev_model *m, const struct ioreqd_host *host,
 	if (rc < 0)
 		goto out;
 	rc = m->init(host, dev, &v->params, &v->mstate);
+	if (rc < 0)
+		goto out;
+	rc = grant_usage(v);
 	if (rc < 0)
 		goto out;
 	v->params.device_id = m->device_id;

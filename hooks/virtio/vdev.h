@@ -59,6 +59,10 @@
 	{                                                                                \
 		"queue_size",                                                            \
 		    "largest queue the driver may use, a power of 2 up to 32768"         \
+	},                                                                               \
+	{                                                                                \
+		"grant_usage",                                                           \
+		    "1: the guest may use Xen grants for DMA (offer ACCESS_PLATFORM)"    \
 	}
 
 /** One virtio device model. */
