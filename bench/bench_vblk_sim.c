@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -229,7 +230,20 @@ static void collect(unsigned n)
 struct point {
 	double per_sec;     /* requests */
 	double kicks, irqs; /* per request */
+	double guest_us;    /* this process's CPU time per request (guest and hypervisor) */
+	double daemon_us;   /* the daemon's CPU time per request (all its threads) */
 };
+
+/* The CPU time of process @p pid (all its threads, io_uring's workers too), ns. */
+static uint64_t cpu_ns(pid_t pid)
+{
+	struct timespec ts;
+	clockid_t clk;
+
+	if (clock_getcpuclockid(pid, &clk) != 0 || clock_gettime(clk, &ts) != 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 /* virtio: batches of @p depth requests of @p len bytes. */
 static void run_virtio(unsigned depth, uint32_t len, bool wr, bool seq, double secs,
@@ -237,6 +251,7 @@ static void run_virtio(unsigned depth, uint32_t len, bool wr, bool seq, double s
 {
 	uint64_t rnd = 0x9e3779b97f4a7c15ull + *pos, reqs = 0, t0;
 	uint64_t k0 = kicks, i0 = irqs, nsect = DISK_SIZE / 512, lsect = len / 512;
+	uint64_t g0 = cpu_ns(0), d0 = cpu_ns(daemon_pid);
 
 	t0 = bench_now_ns();
 	do {
@@ -271,6 +286,8 @@ static void run_virtio(unsigned depth, uint32_t len, bool wr, bool seq, double s
 	pt->per_sec = (double)reqs / ((double)(bench_now_ns() - t0) / 1e9);
 	pt->kicks = (double)(kicks - k0) / (double)reqs;
 	pt->irqs = (double)(irqs - i0) / (double)reqs;
+	pt->guest_us = (double)(cpu_ns(0) - g0) / 1e3 / (double)reqs;
+	pt->daemon_us = (double)(cpu_ns(daemon_pid) - d0) / 1e3 / (double)reqs;
 }
 
 /* pread/pwrite by one thread, into the same guest buffer. */
@@ -280,6 +297,7 @@ static void run_plain(uint32_t len, bool wr, bool seq, double secs, uint64_t *po
 	uint64_t rnd = 0x9e3779b97f4a7c15ull + *pos, reqs = 0, t0;
 	uint64_t nblk = DISK_SIZE / len;
 	uint8_t *buf = ram + DATA_GPA;
+	uint64_t g0 = cpu_ns(0);
 
 	t0 = bench_now_ns();
 	do {
@@ -300,6 +318,8 @@ static void run_plain(uint32_t len, bool wr, bool seq, double secs, uint64_t *po
 	} while (bench_now_ns() - t0 < (uint64_t)(secs * 1e9));
 	pt->per_sec = (double)reqs / ((double)(bench_now_ns() - t0) / 1e9);
 	pt->kicks = pt->irqs = 0;
+	pt->guest_us = (double)(cpu_ns(0) - g0) / 1e3 / (double)reqs;
+	pt->daemon_us = 0;
 }
 
 /*
@@ -343,13 +363,18 @@ static int bench(struct bench_json *j)
 	    "virtio-mmio, real ioreqd; 64 MiB file in the page cache, event idx, "
 	    "queue %u; medians of %u interleaved rounds)\n"
 	    "rt_us: one bare ioreq round trip (a MagicValue read); ratio-rt: the ratio "
-	    "with the kicks' and interrupt acks' round trips taken out\n",
+	    "with the kicks' and interrupt acks' round trips taken out\n"
+	    "where the time goes, in us per request: wall (virtio/pread), CPU of the guest "
+	    "process (guest and simulated hypervisor), of the daemon (all threads), of "
+	    "pread\n",
 	    QSIZE, ROUNDS);
-	printf("%-18s %12s %12s %8s %10s %10s %8s %9s\n", "case", "virtio/s", "pread/s",
-	       "ratio", "kicks/req", "irqs/req", "rt_us", "ratio-rt");
+	printf("%-18s %10s %10s %6s %9s %8s %6s %8s %7s %7s %7s %7s %7s\n", "case",
+	       "virtio/s", "pread/s", "ratio", "kicks/req", "irqs/req", "rt_us",
+	       "ratio-rt", "v_wall", "v_gst", "v_dmn", "p_wall", "p_cpu");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		double v[ROUNDS], p[ROUNDS], vk[ROUNDS], vi[ROUNDS], rt[ROUNDS];
-		double vm, pm, ratio, km, im, rtm, free_s, ratio_nort;
+		double vg[ROUNDS], vd[ROUNDS], pc[ROUNDS];
+		double vm, pm, ratio, km, im, rtm, free_s, ratio_nort, vgm, vdm, pcm;
 		uint64_t vpos = 0, ppos = 0;
 		struct point t;
 
@@ -361,9 +386,12 @@ static int bench(struct bench_json *j)
 			v[r] = t.per_sec;
 			vk[r] = t.kicks;
 			vi[r] = t.irqs;
+			vg[r] = t.guest_us;
+			vd[r] = t.daemon_us;
 			run_plain(cases[i].len, cases[i].wr, cases[i].seq,
 			          opts.seconds / ROUNDS, &ppos, &t);
 			p[r] = t.per_sec;
+			pc[r] = t.guest_us;
 			rt[r] = round_trip_ns();
 		}
 		vm = bench_median(v, ROUNDS);
@@ -371,12 +399,17 @@ static int bench(struct bench_json *j)
 		km = bench_median(vk, ROUNDS);
 		im = bench_median(vi, ROUNDS);
 		rtm = bench_median(rt, ROUNDS);
+		vgm = bench_median(vg, ROUNDS);
+		vdm = bench_median(vd, ROUNDS);
+		pcm = bench_median(pc, ROUNDS);
 		ratio = vm / pm;
 		/* What the ratio would be if the round trips cost nothing. */
 		free_s = 1 / vm - (km + 2 * im) * rtm / 1e9;
 		ratio_nort = free_s > 0 ? 1 / free_s / pm : 0;
-		printf("%-18s %12.0f %12.0f %8.2f %10.3f %10.3f %8.1f %9.2f\n",
-		       cases[i].name, vm, pm, ratio, km, im, rtm / 1e3, ratio_nort);
+		printf("%-18s %10.0f %10.0f %6.2f %9.3f %8.3f %6.1f %8.2f %7.2f %7.2f "
+		       "%7.2f %7.2f %7.2f\n",
+		       cases[i].name, vm, pm, ratio, km, im, rtm / 1e3, ratio_nort, 1e6 / vm,
+		       vgm, vdm, 1e6 / pm, pcm);
 		bench_json_obj(j, cases[i].name);
 		bench_json_num(j, "virtio_per_sec", vm);
 		bench_json_num(j, "plain_per_sec", pm);
@@ -385,6 +418,9 @@ static int bench(struct bench_json *j)
 		bench_json_num(j, "irqs_per_request", im);
 		bench_json_num(j, "round_trip_ns", rtm);
 		bench_json_num(j, "ratio_without_round_trips", ratio_nort);
+		bench_json_num(j, "guest_cpu_us_per_request", vgm);
+		bench_json_num(j, "daemon_cpu_us_per_request", vdm);
+		bench_json_num(j, "plain_cpu_us_per_request", pcm);
 		bench_json_end(j, '}');
 		snprintf(key, sizeof(key), "vblk_sim.%s.ratio", cases[i].name);
 		if (cases[i].target > 0)
