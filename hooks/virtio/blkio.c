@@ -43,7 +43,7 @@ struct ioreqd_blkio {
 
 static int setup_restricted(struct ioreqd_blkio *io, int fd)
 {
-	struct io_uring_restriction res[6];
+	struct io_uring_restriction res[8];
 	unsigned n = 0;
 	int rc;
 
@@ -60,6 +60,10 @@ static int setup_restricted(struct ioreqd_blkio *io, int fd)
 	res[n++].sqe_op = IORING_OP_READV;
 	res[n].opcode = IORING_RESTRICTION_SQE_OP;
 	res[n++].sqe_op = IORING_OP_WRITEV;
+	res[n].opcode = IORING_RESTRICTION_SQE_OP;
+	res[n++].sqe_op = IORING_OP_READ;
+	res[n].opcode = IORING_RESTRICTION_SQE_OP;
+	res[n++].sqe_op = IORING_OP_WRITE;
 	res[n].opcode = IORING_RESTRICTION_SQE_OP;
 	res[n++].sqe_op = IORING_OP_FSYNC;
 	res[n].opcode = IORING_RESTRICTION_SQE_OP;
@@ -175,7 +179,12 @@ int ioreqd_blkio_readv(struct ioreqd_blkio *io, const struct iovec *iov, unsigne
 
 	if (!sqe)
 		return -EBUSY;
-	io_uring_prep_readv(sqe, BLKIO_FILE, iov, n, off);
+	/* One segment: the plain op spares the kernel importing an iovec array. */
+	if (n == 1)
+		io_uring_prep_read(sqe, BLKIO_FILE, iov[0].iov_base, (unsigned)iov[0].iov_len,
+		                   off);
+	else
+		io_uring_prep_readv(sqe, BLKIO_FILE, iov, n, off);
 	return queued(sqe, tag);
 }
 
@@ -186,7 +195,11 @@ int ioreqd_blkio_writev(struct ioreqd_blkio *io, const struct iovec *iov, unsign
 
 	if (!sqe)
 		return -EBUSY;
-	io_uring_prep_writev(sqe, BLKIO_FILE, iov, n, off);
+	if (n == 1)
+		io_uring_prep_write(sqe, BLKIO_FILE, iov[0].iov_base,
+		                    (unsigned)iov[0].iov_len, off);
+	else
+		io_uring_prep_writev(sqe, BLKIO_FILE, iov, n, off);
 	return queued(sqe, tag);
 }
 

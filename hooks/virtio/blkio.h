@@ -3,11 +3,12 @@
  * blkio: asynchronous block I/O on one file for the virtio-blk hook, through
  * io_uring (liburing).  The ring is set up disabled, given the one backing
  * file as a registered ("fixed") file and an eventfd, then restricted to the
- * operations a disk needs (readv, writev, fsync, fallocate) on fixed files
- * only, and only then enabled: a ring that seccomp cannot see into can still
- * do nothing but I/O on the disk.  Completions that happen inline (a read
- * from the page cache) are reaped right after the submit; completions that
- * go asynchronous signal the eventfd, which the hook watches from the loop.
+ * operations a disk needs (read and write, vectored or not, fsync and
+ * fallocate) on fixed files only, and only then enabled: a ring that seccomp
+ * cannot see into can still do nothing but I/O on the disk.  Completions
+ * that happen inline (a read from the page cache) are reaped right after the
+ * submit; completions that go asynchronous signal the eventfd, which the hook
+ * watches from the loop.
  *
  * One blkio is driven from one thread (the event loop).
  */
