@@ -46,16 +46,45 @@ struct ioreqd_vblk {
 	struct ioreqd_blkio *io;
 	ioreqd_watch_t *watch;
 	ioreqd_virtq_t *completed_q; /* pushed to since its last notify */
+	struct vblk_req *spare;      /* finished requests kept for reuse */
+	unsigned nspare;
 	struct ioreqd_vblk_stats st;
 };
 
 /* One request whose I/O is in flight. */
 struct vblk_req {
+	struct vblk_req *next; /* on the spare list */
 	ioreqd_virtq_req_t *req;
 	uint32_t type, data_len, in_len;
 	struct iovec *iov;
 	struct iovec inl[INLINE_IOV];
 };
+
+/* At most a queue's worth of requests is kept for reuse, none across a free. */
+static struct vblk_req *req_new(struct ioreqd_vblk *b)
+{
+	struct vblk_req *r = b->spare;
+
+	if (!r)
+		return calloc(1, sizeof(*r));
+	b->spare = r->next;
+	b->nspare--;
+	memset(r, 0, sizeof(*r));
+	return r;
+}
+
+static void req_free(struct ioreqd_vblk *b, struct vblk_req *r)
+{
+	if (r->iov && r->iov != r->inl)
+		free(r->iov);
+	if (b->nspare >= b->queue_max) {
+		free(r);
+		return;
+	}
+	r->next = b->spare;
+	b->spare = r;
+	b->nspare++;
+}
 
 static void finish(struct ioreqd_vblk *b, ioreqd_virtq_req_t *req, uint8_t status,
                    uint32_t written)
@@ -96,9 +125,7 @@ static void vblk_done(void *arg, void *tag, int res)
 		b->st.bytes_written += r->data_len;
 	}
 	finish(b, r->req, status, r->type == IOREQD_VBLK_T_IN ? r->data_len + 1 : 1);
-	if (r->iov != r->inl)
-		free(r->iov);
-	free(r);
+	req_free(b, r);
 }
 
 static void vblk_event_cb(int fd, unsigned events, void *arg)
@@ -171,7 +198,7 @@ static void start_io(struct ioreqd_vblk *b, ioreqd_virtq_req_t *req, uint32_t ty
 	unsigned n;
 	int k, rc;
 
-	r = calloc(1, sizeof(*r));
+	r = req_new(b);
 	if (!r) {
 		refuse(b, req, IOREQD_VBLK_S_IOERR, "out of memory", type);
 		return;
@@ -203,9 +230,7 @@ static void start_io(struct ioreqd_vblk *b, ioreqd_virtq_req_t *req, uint32_t ty
 		b->st.flushes++;
 	}
 	if (rc < 0) {
-		if (r->iov && r->iov != r->inl)
-			free(r->iov);
-		free(r);
+		req_free(b, r);
 		refuse(b, req, IOREQD_VBLK_S_IOERR,
 		       rc == -E2BIG ? "too many segments" : strerror(-rc), type);
 		return;
@@ -253,7 +278,7 @@ static void start_zero(struct ioreqd_vblk *b, ioreqd_virtq_req_t *req, uint32_t 
 		mode = FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE;
 	else
 		mode = FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE;
-	r = calloc(1, sizeof(*r));
+	r = req_new(b);
 	if (!r) {
 		refuse(b, req, IOREQD_VBLK_S_IOERR, "out of memory", type);
 		return;
@@ -264,7 +289,7 @@ static void start_zero(struct ioreqd_vblk *b, ioreqd_virtq_req_t *req, uint32_t 
 	rc = ioreqd_blkio_fallocate(b->io, mode, seg.sector * SECTOR,
 	                            (uint64_t)seg.num_sectors * SECTOR, r);
 	if (rc < 0) {
-		free(r);
+		req_free(b, r);
 		refuse(b, req, IOREQD_VBLK_S_IOERR, strerror(-rc), type);
 		return;
 	}
@@ -499,6 +524,12 @@ void ioreqd_vblk_free(struct ioreqd_vblk *b)
 		return;
 	b->host->watch_free(b->watch);
 	ioreqd_blkio_free(b->io);
+	while (b->spare) {
+		struct vblk_req *r = b->spare;
+
+		b->spare = r->next;
+		free(r);
+	}
 	if (b->fd >= 0)
 		close(b->fd);
 	if (b->st.io_errors || b->st.bad_request || b->st.unsupported)
