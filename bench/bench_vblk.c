@@ -263,6 +263,7 @@ static void collect(unsigned n)
 struct point {
 	double per_sec;     /* requests */
 	double kicks, irqs; /* per request */
+	double cpu_us;      /* CPU time per request (every thread: io-wq's too) */
 };
 
 /* virtio: rounds of @p depth requests of @p len bytes. */
@@ -272,6 +273,8 @@ static void run_virtio(unsigned depth, uint32_t len, bool wr, bool seq, double s
 	struct ioreqd_virtq_stats s0, s1;
 	uint64_t rnd = 0x9e3779b97f4a7c15ull, reqs = 0, pos = 0, t0, irq0 = R.irqs;
 	uint64_t nsect = DISK_SIZE / 512, lsect = len / 512;
+
+	uint64_t c0 = bench_cpu_ns();
 
 	ioreqd_virtq_stats(R.q, &s0);
 	t0 = bench_now_ns();
@@ -297,6 +300,7 @@ static void run_virtio(unsigned depth, uint32_t len, bool wr, bool seq, double s
 	pt->per_sec = (double)reqs / ((double)(bench_now_ns() - t0) / 1e9);
 	pt->kicks = (double)(s1.kicks - s0.kicks) / (double)reqs;
 	pt->irqs = (double)(R.irqs - irq0) / (double)reqs;
+	pt->cpu_us = (double)(bench_cpu_ns() - c0) / 1e3 / (double)reqs;
 }
 
 /* pread/pwrite by one thread, into the same guest buffer. */
@@ -305,6 +309,7 @@ static void run_plain(uint32_t len, bool wr, bool seq, double secs, struct point
 	uint64_t rnd = 0x9e3779b97f4a7c15ull, reqs = 0, pos = 0, t0;
 	uint64_t nblk = DISK_SIZE / len;
 	uint8_t *buf = R.ram + (DATA_GPA - RAM_GPA);
+	uint64_t c0 = bench_cpu_ns();
 
 	t0 = bench_now_ns();
 	do {
@@ -325,6 +330,7 @@ static void run_plain(uint32_t len, bool wr, bool seq, double secs, struct point
 	} while (bench_now_ns() - t0 < (uint64_t)(secs * 1e9));
 	pt->per_sec = (double)reqs / ((double)(bench_now_ns() - t0) / 1e9);
 	pt->kicks = pt->irqs = 0;
+	pt->cpu_us = (double)(bench_cpu_ns() - c0) / 1e3 / (double)reqs;
 }
 
 int main(int argc, char *argv[])
@@ -361,8 +367,9 @@ int main(int argc, char *argv[])
 	printf("== virtio-blk in process vs pread/pwrite (64 MiB file in the page cache, "
 	       "io_uring, event idx, queue %u)\n",
 	       QSIZE);
-	printf("%-18s %12s %12s %8s %10s %10s\n", "case", "virtio/s", "pread/s", "ratio",
-	       "kicks/req", "irqs/req");
+	printf("v_cpu, p_cpu: CPU time per request in us (virtio, pread)\n");
+	printf("%-18s %12s %12s %8s %10s %10s %7s %7s\n", "case", "virtio/s", "pread/s",
+	       "ratio", "kicks/req", "irqs/req", "v_cpu", "p_cpu");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct point v = {0}, p = {0}, t;
 		double ratio;
@@ -374,19 +381,24 @@ int main(int argc, char *argv[])
 			v.per_sec += t.per_sec / 2;
 			v.kicks += t.kicks / 2;
 			v.irqs += t.irqs / 2;
+			v.cpu_us += t.cpu_us / 2;
 			run_plain(cases[i].len, cases[i].wr, cases[i].seq, o.seconds / 2,
 			          &t);
 			p.per_sec += t.per_sec / 2;
+			p.cpu_us += t.cpu_us / 2;
 		}
 		ratio = v.per_sec / p.per_sec;
-		printf("%-18s %12.0f %12.0f %8.2f %10.3f %10.3f\n", cases[i].name,
-		       v.per_sec, p.per_sec, ratio, v.kicks, v.irqs);
+		printf("%-18s %12.0f %12.0f %8.2f %10.3f %10.3f %7.2f %7.2f\n",
+		       cases[i].name, v.per_sec, p.per_sec, ratio, v.kicks, v.irqs,
+		       v.cpu_us, p.cpu_us);
 		bench_json_obj(&j, cases[i].name);
 		bench_json_num(&j, "virtio_per_sec", v.per_sec);
 		bench_json_num(&j, "plain_per_sec", p.per_sec);
 		bench_json_num(&j, "ratio", ratio);
 		bench_json_num(&j, "kicks_per_request", v.kicks);
 		bench_json_num(&j, "irqs_per_request", v.irqs);
+		bench_json_num(&j, "cpu_us_per_request", v.cpu_us);
+		bench_json_num(&j, "plain_cpu_us_per_request", p.cpu_us);
 		bench_json_end(&j, '}');
 		snprintf(key, sizeof(key), "vblk.%s.ratio", cases[i].name);
 		if (cases[i].target > 0)
