@@ -81,3 +81,37 @@ TESTS += tests/check_virtio_state
 tests_check_virtio_state_SOURCES = tests/check_virtio_state.c $(MOCK_HOST_SOURCES)
 tests_check_virtio_state_CPPFLAGS = $(HOOK_TEST_CPPFLAGS) -I$(top_srcdir)/lib/virtio
 tests_check_virtio_state_LDADD = lib/virtio/libioreqd-vdriver.la $(HOOK_TEST_LDADD)
+
+# --- fuzz_virtio_dev: the device hooks behind virtio-mmio, fed by a guest ---
+# (virtio-blk only with liburing; see tests/fuzz/fuzz_virtio_dev.c)
+FUZZ_HARNESSES += fuzz_virtio_dev
+check_PROGRAMS += tests/fuzz/fuzz_virtio_dev_replay
+TESTS += tests/fuzz/fuzz_virtio_dev_replay
+tests_fuzz_fuzz_virtio_dev_replay_SOURCES = tests/fuzz/fuzz_virtio_dev.c \
+	tests/fuzz/standalone.c $(FUZZ_HOST_SOURCES) $(FUZZ_COMMON_SOURCES)
+tests_fuzz_fuzz_virtio_dev_replay_CPPFLAGS = $(VIRTIO_FUZZ_CPPFLAGS) \
+	-DFUZZ_NAME='"fuzz_virtio_dev"'
+tests_fuzz_fuzz_virtio_dev_replay_LDADD = lib/virtio/libioreqd-vdriver.la \
+	$(FUZZ_REPLAY_LDADD)
+EXTRA_DIST += tests/fuzz/mkseeds-virtio-dev.sh
+if ENABLE_FUZZING
+# The transports, the glue and the device models, instrumented for coverage.
+noinst_LTLIBRARIES += tests/fuzz/libioreqd-vdev-fuzz.la
+tests_fuzz_libioreqd_vdev_fuzz_la_SOURCES = $(hooks_libioreqd_vdev_la_SOURCES) \
+	$(hooks_virtio_libioreqd_vcons_la_SOURCES)
+if HAVE_LIBURING
+tests_fuzz_libioreqd_vdev_fuzz_la_SOURCES += hooks/virtio/blk.c hooks/virtio/blkio.c
+endif
+tests_fuzz_libioreqd_vdev_fuzz_la_CPPFLAGS = $(HOOK_PLUGIN_CPPFLAGS) -I$(top_srcdir)/hooks
+tests_fuzz_libioreqd_vdev_fuzz_la_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) $(LIBURING_CFLAGS)
+noinst_PROGRAMS += tests/fuzz/fuzz_virtio_dev
+tests_fuzz_fuzz_virtio_dev_SOURCES = tests/fuzz/fuzz_virtio_dev.c $(FUZZ_HOST_SOURCES) \
+	$(FUZZ_COMMON_SOURCES)
+tests_fuzz_fuzz_virtio_dev_CPPFLAGS = $(VIRTIO_FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_virtio_dev_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_virtio_dev_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_virtio_dev_LDADD = tests/fuzz/libioreqd-vdev-fuzz.la \
+	tests/fuzz/libioreqd-virtio-fuzz.la lib/virtio/libioreqd-vdriver.la \
+	tests/fuzz/libioreqd-fuzz.la $(LIBURING_LIBS)
+fuzz-smoke: tests/fuzz/fuzz_virtio_dev$(EXEEXT)
+endif
