@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "ioreqd-paths.h"
 #include "watch.h"
 
 #define CHILD_ARGS_MAX 24
