@@ -93,6 +93,34 @@ START_TEST(test_engine_write_delivers_data_masked_to_size)
 }
 END_TEST
 
+/*
+ * Xen 4.17 on Arm neither masks a write's data to its size nor a read's
+ * answer: 1-, 2- and 4-byte MMIO writes with garbage above their size reach
+ * the device masked, and reads come back zero-extended over a slot whose
+ * data was all-ones.
+ */
+START_TEST(test_engine_unmasked_mmio_data_is_masked_to_each_size)
+{
+	static const unsigned sizes[] = {1, 2, 4};
+	static const uint64_t masks[] = {0xff, 0xffff, 0xffffffff};
+
+	memcpy(dev_mmio.mem + 0x20, "\x81\x82\x83\x84\x85\x86\x87\x88", 8);
+	for (unsigned i = 0; i < 3; i++) {
+		unsigned calls = dev_mmio.calls;
+
+		ck_assert_int_eq(run(1, rq(IOREQ_TYPE_COPY, MMIO_BASE + 0x40, sizes[i], 1,
+		                           false, 0xa5a5a5a5deadbeefull)),
+		                 1);
+		ck_assert_uint_eq(dev_mmio.calls, calls + 1);
+		ck_assert_uint_eq(dev_mmio.log[calls].data, 0xa5a5a5a5deadbeefull & masks[i]);
+		ck_assert_int_eq(run(1, rq(IOREQ_TYPE_COPY, MMIO_BASE + 0x20, sizes[i], 1,
+		                           true, ~0ull)),
+		                 1);
+		ck_assert_uint_eq(slot(1)->data, 0x8887868584838281ull & masks[i]);
+	}
+}
+END_TEST
+
 START_TEST(test_engine_non_ready_slot_is_spurious_and_untouched)
 {
 	static const unsigned states[] = {STATE_IOREQ_NONE, STATE_IOREQ_INPROCESS,
@@ -639,6 +667,7 @@ static Suite *ioreq_suite(void)
 	tcase_add_checked_fixture(tv, setup, fixture_teardown);
 	tcase_add_test(tv, test_engine_read_completes_with_data_and_notifies_once);
 	tcase_add_test(tv, test_engine_write_delivers_data_masked_to_size);
+	tcase_add_test(tv, test_engine_unmasked_mmio_data_is_masked_to_each_size);
 	tcase_add_test(tv, test_engine_non_ready_slot_is_spurious_and_untouched);
 	tcase_add_test(
 	    tv, test_engine_bind_notification_before_first_request_is_not_spurious);

@@ -280,6 +280,15 @@ static void complete(struct ioreqd_engine *e, struct vcpu_ctx *vc)
 	 * a failure was reported through vctx_warn and must not hang the vCPU.
 	 */
 	ioreqd_vcpu_flush(&vc->vctx);
+	/*
+	 * A read answers exactly its size, zero-extended, whatever path
+	 * produced it: Xen 4.17 on Arm copies all 64 bits of the slot into the
+	 * guest's register (it masks only from 4.18, commit 01343f99de "arm/ioreq:
+	 * guard interaction data").  Write data is masked where it is taken
+	 * (begin_element).  A size validate() refused keeps its all-ones.
+	 */
+	if (set_data && (vc->req.size == 1 || vc->req.size == 2 || vc->req.size == 4))
+		vc->req.data &= ioreqd_size_mask(vc->req.size);
 	vc->busy = 0;
 	vc->fault.state = FAULT_DONE;
 	e->stats.completed++;
