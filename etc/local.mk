@@ -12,7 +12,9 @@ systemdunitdir = $(prefix)/lib/systemd/system
 ioreqd_xl_examplesdir = $(docdir)/examples
 dist_ioreqd_xl_examples_DATA = etc/xl-pvh-x86.cfg etc/xl-hvm-x86.cfg etc/xl-arm.cfg \
 	docs/xl-launch.md
-EXTRA_DIST += etc/ioreqd@.service
+# ioreqd --watch (libxl's virtio disks): its guide and an xl example.
+dist_ioreqd_xl_examples_DATA += docs/watch.md etc/xl-arm-virtio-disk.cfg
+EXTRA_DIST += etc/ioreqd@.service etc/ioreqd-watch.service
 install-data-local: install-ioreqd-unit
 uninstall-local: uninstall-ioreqd-unit
 install-ioreqd-unit:
@@ -21,6 +23,11 @@ install-ioreqd-unit:
 	    -e 's|/etc/ioreqd|$(sysconfdir)/ioreqd|g' \
 	    -e 's|/usr/share/doc/ioreqd|$(docdir)|g' \
 	    '$(srcdir)/etc/ioreqd@.service' > '$(DESTDIR)$(systemdunitdir)/ioreqd@.service'
+	sed -e 's|/usr/sbin/ioreqd|$(sbindir)/ioreqd|g' \
+	    -e 's|/etc/ioreqd|$(sysconfdir)/ioreqd|g' \
+	    -e 's|/usr/share/doc/ioreqd|$(docdir)|g' \
+	    '$(srcdir)/etc/ioreqd-watch.service' > '$(DESTDIR)$(systemdunitdir)/ioreqd-watch.service'
 uninstall-ioreqd-unit:
 	rm -f '$(DESTDIR)$(systemdunitdir)/ioreqd@.service'
+	rm -f '$(DESTDIR)$(systemdunitdir)/ioreqd-watch.service'
 .PHONY: install-ioreqd-unit uninstall-ioreqd-unit
