@@ -381,9 +381,10 @@ static int op_publish(struct ioreqd_simhv *hv, const struct ioreqd_sim_msg *m)
 		k = &hv->keys[hv->nr_keys++];
 		memcpy(k->key, key, strlen(key) + 1);
 	}
-	if (k)
+	if (k) {
 		memcpy(k->value, value, strlen(value) + 1);
-	else
+		k->seq = ++hv->key_seq;
+	} else
 		rc = -ENOSPC;
 	pthread_mutex_unlock(&hv->lock);
 	return rc;

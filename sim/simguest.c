@@ -564,6 +564,27 @@ static void run_virtio(struct ctx *x, const struct sg_cmd *c)
 		      (unsigned long long)sector, (unsigned long long)count,
 		      rc ? ": " : "", rc ? err : "");
 		break;
+	case SG_V_BLK_START:
+		if (!eval(x, c, v->sector, 0, &sector) ||
+		    !eval(x, c, v->count, 0, &count) || !eval(x, c, v->seed, 0, &seed))
+			return;
+		if (count == 0 || count > SG_VBLK_MAX_SECTORS)
+			rc = -EINVAL,
+			snprintf(err, sizeof(err), "count 1 to %u", SG_VBLK_MAX_SECTORS);
+		else
+			rc = sg_virtio_blk_start(d, v->start_write, sector, (uint32_t)count,
+			                         v->seed != NULL, (uint8_t)seed, err,
+			                         sizeof(err));
+		check(x, c, rc == 0, "virtio %llu blk start %s %llu+%llu%s%s",
+		      (unsigned long long)dev, v->start_write ? "write" : "read",
+		      (unsigned long long)sector, (unsigned long long)count,
+		      rc ? ": " : "", rc ? err : "");
+		break;
+	case SG_V_BLK_FINISH:
+		rc = sg_virtio_blk_finish(d, g->timeout_ms, err, sizeof(err));
+		check(x, c, rc == 0, "virtio %llu blk finish%s%s", (unsigned long long)dev,
+		      rc ? ": " : "", rc ? err : "");
+		break;
 	case SG_V_CONS_WRITE:
 		rc = sg_virtio_console_write(d, c->text, g->timeout_ms, err, sizeof(err));
 		check(x, c, rc == 0, "virtio %llu console write%s%s",
@@ -669,6 +690,23 @@ static void run_cmd(struct ctx *x, const struct sg_cmd *c)
 	case SG_VIRTIO:
 		run_virtio(x, c);
 		break;
+	case SG_WAIT_RESTART: {
+		struct ioreqd_simhv_mark mark;
+
+		if (!eval(x, c, c->value, g->timeout_ms, &v))
+			break;
+		rc = ioreqd_simhv_restart_mark(g->hv, &mark);
+		if (rc == 0) {
+			/* A test sequences its restart on this line. */
+			printf("# wait-restart: waiting for a server newer than %u\n",
+			       mark.server);
+			fflush(stdout);
+			rc = ioreqd_simhv_wait_newer(g->hv, &mark, (unsigned)v);
+		}
+		check(x, c, rc == 0, "wait-restart: %s",
+		      rc ? strerror(-rc) : "a new device model serves the guest");
+		break;
+	}
 	}
 }
 

@@ -80,6 +80,7 @@ struct sim_conn {
 struct sim_key {
 	char key[IOREQD_SIM_KEY_MAX];
 	char value[IOREQD_SIM_VALUE_MAX];
+	uint64_t seq; /* hv->key_seq when last published */
 };
 
 struct ioreqd_simhv {
@@ -119,6 +120,7 @@ struct ioreqd_simhv {
 	} msi[IOREQD_SIMHV_MSI_LOG];
 	struct sim_key keys[IOREQD_SIMHV_MAX_KEYS];
 	unsigned nr_keys;
+	uint64_t key_seq; /* publications so far */
 	struct ioreqd_vcpu_regs *regs;
 
 	struct sim_vcpu *vcpus;

@@ -454,6 +454,67 @@ int ioreqd_simhv_wait(struct ioreqd_simhv *hv, enum ioreqd_simhv_cond cond,
 	return rc;
 }
 
+static const struct sim_key *key_find(const struct ioreqd_simhv *hv, const char *key);
+
+struct newer_want {
+	unsigned after;    /* server id */
+	uint64_t key_seq;  /* the "state" key's publication then */
+};
+
+/*
+ * Is a server newer than w->after enabled, claiming a range, with its daemon
+ * there, and has "state" been published as "running" since (by that daemon,
+ * once it claimed every range)?
+ */
+static bool newer_ready(struct ioreqd_simhv *hv, const void *arg)
+{
+	const struct newer_want *w = arg;
+	const struct sim_key *k = key_find(hv, "state");
+	bool ready = false;
+
+	if (!k || k->seq <= w->key_seq || strcmp(k->value, "running"))
+		return false;
+
+	pthread_rwlock_rdlock(&hv->route);
+	for (struct sim_server *s = hv->servers; s && !ready; s = s->next) {
+		unsigned n = 0;
+
+		for (unsigned i = 0; i < IOREQD_SPACE_COUNT; i++)
+			n += s->ranges[i].n;
+		ready = s->id > w->after && s->enabled && n && !atomic_load(&s->gone);
+	}
+	pthread_rwlock_unlock(&hv->route);
+	return ready;
+}
+
+int ioreqd_simhv_restart_mark(struct ioreqd_simhv *hv, struct ioreqd_simhv_mark *mark)
+{
+	struct ioreqd_simhv_server_info info;
+	const struct sim_key *k;
+	int rc = ioreqd_simhv_server_info(hv, &info);
+
+	if (rc < 0)
+		return rc;
+	mark->server = info.id;
+	pthread_mutex_lock(&hv->lock);
+	k = key_find(hv, "state");
+	mark->key_seq = k ? k->seq : 0;
+	pthread_mutex_unlock(&hv->lock);
+	return 0;
+}
+
+int ioreqd_simhv_wait_newer(struct ioreqd_simhv *hv, const struct ioreqd_simhv_mark *mark,
+                            unsigned timeout_ms)
+{
+	struct newer_want w = {.after = mark->server, .key_seq = mark->key_seq};
+	int rc;
+
+	pthread_mutex_lock(&hv->lock);
+	rc = wait_until(hv, newer_ready, &w, timeout_ms);
+	pthread_mutex_unlock(&hv->lock);
+	return rc;
+}
+
 /* --- Death ------------------------------------------------------------------ */
 
 static void mark_dead(struct ioreqd_simhv *hv, const char *why)

@@ -124,6 +124,25 @@ void ioreqd_simhv_set_timeout(struct ioreqd_simhv *hv, unsigned timeout_ms);
 int ioreqd_simhv_wait(struct ioreqd_simhv *hv, enum ioreqd_simhv_cond cond,
                       unsigned timeout_ms);
 
+/** Where the device model stood when the guest started waiting for a new one. */
+struct ioreqd_simhv_mark {
+	unsigned server;  /**< the newest server's id */
+	uint64_t key_seq; /**< when the "state" key was last published */
+};
+
+/** Take the mark.  @return 0, or -ENOENT if no server was ever created. */
+int ioreqd_simhv_restart_mark(struct ioreqd_simhv *hv, struct ioreqd_simhv_mark *mark);
+
+/**
+ * The guest waits for its device model to be replaced (a restart from saved
+ * state): until a server newer than the mark is enabled and claims a range,
+ * with its daemon connected, and "state" was published as "running" since
+ * the mark (the daemon is done setting up).
+ * @return 0 or -ETIMEDOUT.
+ */
+int ioreqd_simhv_wait_newer(struct ioreqd_simhv *hv, const struct ioreqd_simhv_mark *mark,
+                            unsigned timeout_ms);
+
 /** Describe the newest server.  @return 0, or -ENOENT if none was created. */
 int ioreqd_simhv_server_info(struct ioreqd_simhv *hv,
                              struct ioreqd_simhv_server_info *out);

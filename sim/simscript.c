@@ -285,6 +285,7 @@ static const char *const op_names[] = {
     [SG_REPEAT] = "repeat",
     [SG_PARALLEL] = "parallel",
     [SG_VIRTIO] = "virtio",
+    [SG_WAIT_RESTART] = "wait-restart",
 };
 
 const char *sg_op_name(enum sg_op op)
@@ -619,14 +620,19 @@ static int parse_virtio(struct parser *p, bool in_parallel, struct sg_cmd *c)
 		v->op = SG_V_BLK_READ;
 	else if (!strcmp(sub, "blk") && p->ntok > 3 && !strcmp(p->tok[3], "flush"))
 		v->op = SG_V_BLK_FLUSH;
+	else if (!strcmp(sub, "blk") && p->ntok > 4 && !strcmp(p->tok[3], "start") &&
+	         (!strcmp(p->tok[4], "write") || !strcmp(p->tok[4], "read")))
+		v->op = SG_V_BLK_START;
+	else if (!strcmp(sub, "blk") && p->ntok > 3 && !strcmp(p->tok[3], "finish"))
+		v->op = SG_V_BLK_FINISH;
 	else if (!strcmp(sub, "console") && p->ntok > 4 && !strcmp(p->tok[3], "write"))
 		v->op = SG_V_CONS_WRITE;
 	else if (!strcmp(sub, "console") && p->ntok > 4 && !strcmp(p->tok[3], "read"))
 		v->op = SG_V_CONS_READ;
 	else if (!strcmp(sub, "blk"))
 		return fail(
-		    p, "virtio blk: want virtio blk DEV write|read SECTOR COUNT [SEED] "
-		       "or virtio blk DEV flush");
+		    p, "virtio blk: want virtio blk DEV [start] write|read SECTOR COUNT "
+		       "[SEED], virtio blk DEV flush or virtio blk DEV finish");
 	else if (!strcmp(sub, "console"))
 		return fail(p, "virtio console: want virtio console DEV write|read TEXT");
 	else
@@ -697,9 +703,22 @@ static int parse_virtio(struct parser *p, bool in_parallel, struct sg_cmd *c)
 			rc = fail(p, "virtio blk: unexpected '%s'", p->tok[7]);
 		return rc;
 	case SG_V_BLK_FLUSH:
-		return p->ntok > 4
-		           ? fail(p, "virtio blk flush: unexpected '%s'", p->tok[4])
-		           : 0;
+	case SG_V_BLK_FINISH:
+		return p->ntok > 4 ? fail(p, "virtio blk %s: unexpected '%s'", p->tok[3],
+		                          p->tok[4])
+		                   : 0;
+	case SG_V_BLK_START:
+		v->start_write = !strcmp(p->tok[4], "write");
+		rc = expr_at(p, 5, "sector", &v->sector);
+		if (rc == 0)
+			rc = expr_at(p, 6, "sector count", &v->count);
+		if (rc == 0 && p->ntok > 7)
+			rc = expr_at(p, 7, "seed", &v->seed);
+		else if (rc == 0 && v->start_write)
+			v->seed = "0";
+		if (rc == 0 && p->ntok > 8)
+			rc = fail(p, "virtio blk start: unexpected '%s'", p->tok[8]);
+		return rc;
 	case SG_V_CONS_WRITE:
 	case SG_V_CONS_READ:
 		c->text = keep(p->s, p->rest[4], strlen(p->rest[4]));
@@ -733,6 +752,9 @@ static int parse_cmd(struct parser *p, unsigned depth, bool in_parallel, struct 
 		rc = expr_at(p, 1, "offset", &c->value);
 	} else if (!strcmp(t, "invalidate")) {
 		c->op = SG_INVALIDATE;
+	} else if (!strcmp(t, "wait-restart")) {
+		c->op = SG_WAIT_RESTART;
+		rc = p->ntok > 1 ? expr_at(p, 1, "timeout", &c->value) : 0;
 	} else if (!strcmp(t, "sleep")) {
 		rc = parse_sleep(p, c);
 	} else if (!strcmp(t, "vcpu")) {
@@ -810,7 +832,7 @@ static int parse_cmd(struct parser *p, unsigned depth, bool in_parallel, struct 
 		rc = -ENOMEM;
 	if (rc == 0 &&
 	    (c->op == SG_DRAIN || c->op == SG_TIMEOFFSET || c->op == SG_INVALIDATE ||
-	     c->op == SG_VCPU) &&
+	     c->op == SG_VCPU || c->op == SG_WAIT_RESTART) &&
 	    p->ntok > (c->op == SG_INVALIDATE ? 1u : 2u))
 		rc = fail(p, "%s: unexpected '%s'", t,
 		          p->tok[c->op == SG_INVALIDATE ? 1 : 2]);

@@ -35,6 +35,7 @@ enum sg_op {
 	SG_REPEAT,     /* count, body */
 	SG_PARALLEL,   /* count = vCPUs, reps = repetitions, body */
 	SG_VIRTIO,     /* vio: a virtio command (see sim/simvirtio.h) */
+	SG_WAIT_RESTART, /* [value = timeout ms] */
 };
 
 /* The virtio commands (`virtio SUBCOMMAND DEV ...`). */
@@ -46,6 +47,8 @@ enum sg_vop {
 	SG_V_BLK_WRITE, /* vio.sector, count, seed */
 	SG_V_BLK_READ,  /* vio.sector, count, seed (NULL: no data check) */
 	SG_V_BLK_FLUSH,
+	SG_V_BLK_START,  /* vio.sector, count, seed; vio.start_write */
+	SG_V_BLK_FINISH,
 	SG_V_CONS_WRITE, /* text */
 	SG_V_CONS_READ,  /* text: what must arrive */
 };
@@ -58,6 +61,7 @@ struct sg_virtio_args {
 	const char *bar, *msix; /* pci (space PCI, the function in sbdf) */
 	const char *bytes;
 	const char *sector, *count, *seed;
+	bool start_write; /* SG_V_BLK_START: a write (else a read) */
 };
 
 /* What a rep access moves, or what a rep read must have left in the buffer. */

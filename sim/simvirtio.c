@@ -6,6 +6,7 @@
  */
 #include "simvirtio.h"
 
+#include <endian.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -306,8 +307,9 @@ static int roundtrip(struct sg_vdev *d, unsigned qi, const struct ioreqd_vdrv_bu
 	return roundtrip_len(d, qi, b, nout, nin, timeout_ms, &got, err, errlen);
 }
 
-int sg_virtio_blk(struct sg_vdev *d, bool write, uint64_t sector, uint32_t count,
-                  bool check, uint8_t seed, unsigned timeout_ms, char *err, size_t errlen)
+/* Lay out one request in the data half of the area: header, status, data. */
+static void blk_prepare(struct sg_vdev *d, bool write, uint64_t sector, uint32_t count,
+                        uint8_t seed, struct ioreqd_vdrv_buf b[3])
 {
 	struct {
 		uint32_t type, reserved;
@@ -315,20 +317,61 @@ int sg_virtio_blk(struct sg_vdev *d, bool write, uint64_t sector, uint32_t count
 	} hdr = {write ? 1u : count ? 0u : 4u, 0, sector};
 	uint64_t base = d->area + SG_VIRTIO_AREA / 2;
 	uint8_t *mem = ioreqd_simhv_ram(d->hv, NULL);
-	uint8_t *data = mem + base + 512, *status = mem + base + 16;
+	uint8_t *data = mem + base + 512;
 	uint32_t len = count * 512u;
-	struct ioreqd_vdrv_buf b[3] = {{base, 16}, {base + 512, len}, {base + 16, 1}};
-	int rc;
 
+	memcpy(mem + base, &hdr, sizeof(hdr));
+	mem[base + 16] = 0xee;
+	for (uint32_t i = 0; i < len; i++)
+		data[i] = write ? (uint8_t)(seed + i) : 0;
+	b[0] = (struct ioreqd_vdrv_buf){base, 16};
+	b[1] = (struct ioreqd_vdrv_buf){base + 512, len};
+	b[2] = (struct ioreqd_vdrv_buf){base + 16, 1};
+}
+
+/* The status byte and, for a checked read, the data. */
+static int blk_check(struct sg_vdev *d, bool write, uint32_t count, bool check,
+                     uint8_t seed, char *err, size_t errlen)
+{
+	uint64_t base = d->area + SG_VIRTIO_AREA / 2;
+	uint8_t *mem = ioreqd_simhv_ram(d->hv, NULL);
+	uint8_t *data = mem + base + 512, status = mem[base + 16];
+
+	if (status != 0)
+		return fail(err, errlen, -EIO, "status %u (%s)", status,
+		            status == 1   ? "IOERR"
+		            : status == 2 ? "UNSUPP"
+		                          : "?");
+	for (uint32_t i = 0; check && !write && i < count * 512u; i++)
+		if (data[i] != (uint8_t)(seed + i))
+			return fail(err, errlen, -EPROTO,
+			            "byte %u of the data is 0x%02x, not 0x%02x", i,
+			            data[i], (uint8_t)(seed + i));
+	return 0;
+}
+
+static int blk_usable(struct sg_vdev *d, uint32_t count, char *err, size_t errlen)
+{
 	if (!d->up || d->g.device_id != 2)
 		return fail(err, errlen, -ENODEV, "not a virtio-blk device");
+	if (d->pending)
+		return fail(err, errlen, -EBUSY,
+		            "a started request is outstanding: finish it first");
 	if (count > SG_VBLK_MAX_SECTORS)
 		return fail(err, errlen, -EINVAL, "%u sectors (at most %u)", count,
 		            SG_VBLK_MAX_SECTORS);
-	memcpy(mem + base, &hdr, sizeof(hdr));
-	*status = 0xee;
-	for (uint32_t i = 0; i < len; i++)
-		data[i] = write ? (uint8_t)(seed + i) : 0;
+	return 0;
+}
+
+int sg_virtio_blk(struct sg_vdev *d, bool write, uint64_t sector, uint32_t count,
+                  bool check, uint8_t seed, unsigned timeout_ms, char *err, size_t errlen)
+{
+	struct ioreqd_vdrv_buf b[3];
+	int rc = blk_usable(d, count, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	blk_prepare(d, write, sector, count, seed, b);
 	if (count == 0) /* FLUSH: header and status only */
 		rc = roundtrip(d, 0, (struct ioreqd_vdrv_buf[]){b[0], b[2]}, 1, 1,
 		               timeout_ms, err, errlen);
@@ -337,17 +380,64 @@ int sg_virtio_blk(struct sg_vdev *d, bool write, uint64_t sector, uint32_t count
 		               errlen);
 	if (rc < 0)
 		return rc;
-	if (*status != 0)
-		return fail(err, errlen, -EIO, "status %u (%s)", *status,
-		            *status == 1   ? "IOERR"
-		            : *status == 2 ? "UNSUPP"
-		                           : "?");
-	for (uint32_t i = 0; check && !write && i < len; i++)
-		if (data[i] != (uint8_t)(seed + i))
-			return fail(err, errlen, -EPROTO,
-			            "byte %u of the data is 0x%02x, not 0x%02x", i,
-			            data[i], (uint8_t)(seed + i));
+	return blk_check(d, write, count, check, seed, err, errlen);
+}
+
+int sg_virtio_blk_start(struct sg_vdev *d, bool write, uint64_t sector, uint32_t count,
+                        bool check, uint8_t seed, char *err, size_t errlen)
+{
+	struct ioreqd_vdrv_buf b[3];
+	int rc = blk_usable(d, count, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (count == 0)
+		return fail(err, errlen, -EINVAL, "count 1 to %u", SG_VBLK_MAX_SECTORS);
+	if (ioreqd_vdrv_enable_irq(&d->g.q[0]))
+		return fail(err, errlen, -EPROTO, "used buffers nobody asked for");
+	blk_prepare(d, write, sector, count, seed, b);
+	rc = ioreqd_vguest_submit(&d->g, 0, b, write ? 2 : 1, write ? 1 : 2,
+	                          &d->pending_cookie);
+	if (rc < 0)
+		return fail(err, errlen, rc, "submit: %s", strerror(-rc));
+	d->pending = true;
+	d->pending_write = write;
+	d->pending_check = check;
+	d->pending_count = count;
+	d->pending_seed = seed;
 	return 0;
+}
+
+int sg_virtio_blk_finish(struct sg_vdev *d, unsigned timeout_ms, char *err,
+                         size_t errlen)
+{
+	uint32_t isr = 0, got = 0;
+	uint16_t used_idx;
+	void *c;
+	int rc;
+
+	if (!d->up || !d->pending)
+		return fail(err, errlen, -ENOENT, "no started request");
+	/*
+	 * Its interrupt is still pending (a level, or an MSI counted by the
+	 * hypervisor) even if the device model that raised it is gone.
+	 */
+	d->pending = false;
+	rc = sg_virtio_wait_interrupt(d, timeout_ms, &isr, err, errlen);
+	if (rc < 0)
+		return rc;
+	c = ioreqd_vdrv_get_used(&d->g.q[0], &got);
+	if (c != &d->pending_cookie)
+		return fail(err, errlen, -EPROTO,
+		            "no used buffer for it after the interrupt (isr 0x%x)", isr);
+	/* Every used entry the device published is one the driver collected. */
+	memcpy(&used_idx, d->g.q[0].used + 2, sizeof(used_idx));
+	if (le16toh(used_idx) != d->g.q[0].last_used)
+		return fail(err, errlen, -EPROTO,
+		            "the device published %u used entries, the driver took %u",
+		            le16toh(used_idx), d->g.q[0].last_used);
+	return blk_check(d, d->pending_write, d->pending_count, d->pending_check,
+	                 d->pending_seed, err, errlen);
 }
 
 int sg_virtio_console_write(struct sg_vdev *d, const char *text, unsigned timeout_ms,

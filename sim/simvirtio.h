@@ -46,6 +46,11 @@ struct sg_vdev {
 	struct ioreqd_vguest_pci pcit;
 	uint64_t msi_seen;
 	struct ioreqd_vguest g;
+	/* virtio-blk: the request `virtio blk DEV start` left outstanding */
+	bool pending, pending_write, pending_check;
+	uint32_t pending_count;
+	uint8_t pending_seed;
+	int pending_cookie;
 };
 
 /** What `virtio attach` asks for (after the script's expressions are evaluated). */
@@ -116,6 +121,25 @@ int sg_virtio_rng_read(struct sg_vdev *d, uint32_t len, unsigned timeout_ms, cha
 int sg_virtio_blk(struct sg_vdev *d, bool write, uint64_t sector, uint32_t count,
                   bool check, uint8_t seed, unsigned timeout_ms, char *err,
                   size_t errlen);
+
+/**
+ * virtio-blk: put one request on queue 0 as sg_virtio_blk does, and kick, but
+ * do not wait for it: it stays outstanding (one at most, and no other blk
+ * command meanwhile) until sg_virtio_blk_finish, possibly across a restart
+ * of the device model.
+ * @return 0, or a negative errno with the reason in @p err.
+ */
+int sg_virtio_blk_start(struct sg_vdev *d, bool write, uint64_t sector, uint32_t count,
+                        bool check, uint8_t seed, char *err, size_t errlen);
+
+/**
+ * virtio-blk: wait for the outstanding request's interrupt and used buffer,
+ * check it as sg_virtio_blk does, and that it completed once (no further used
+ * buffer).
+ * @return 0, or a negative errno with the reason in @p err.
+ */
+int sg_virtio_blk_finish(struct sg_vdev *d, unsigned timeout_ms, char *err,
+                         size_t errlen);
 
 /**
  * virtio-console: send @p text and a newline through transmitq0 (queue 1)
