@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "virtio-fixture.h"
+#include "virtio-internal.h"
 
 #define BIT(n) (1ull << (n))
 #define D_NEXT VRING_DESC_F_NEXT
@@ -438,6 +439,50 @@ START_TEST(test_fail_indirect_table_outside_ram)
 	fx_desc(&fx, 1, FX_RAM_GPA + FX_RAM_SIZE, 32, D_INDIRECT, 0);
 	fx_avail(&fx, 1);
 	expect_failed(1, IOREQD_VIRTQ_ERR_INDIRECT_ADDR, 0);
+}
+END_TEST
+
+START_TEST(test_fail_out_of_memory_mid_chain_no_status)
+{
+	ioreqd_virtq_req_t *req = NULL;
+	struct ioreqd_virtq_stats st;
+	uint8_t data[512];
+	uint32_t id, len;
+
+	/* A queue of 16, so a chain can outgrow a request's first 8 segments. */
+	ioreqd_virtio_reset(fx.dev);
+	fx_up(&fx, fx_all_features(), 16);
+	/* 7 readable, a writable data buffer, then the status byte: 9 segments. */
+	fx_desc(&fx, 0, TABLE_GPA, 9 * 16, D_INDIRECT, 0);
+	for (uint16_t i = 0; i < 7; i++)
+		fx_idesc(&fx, TABLE_GPA, i, FX_DATA_GPA + i * 16u, 16, D_NEXT, i + 1);
+	fx_idesc(&fx, TABLE_GPA, 7, FX_DATA_GPA + 0x1000, 512, D_NEXT | D_WRITE, 8);
+	fx_idesc(&fx, TABLE_GPA, 8, FX_DATA_GPA + 0x2000, 1, D_WRITE, 0);
+	memset(fx_hva(&fx, FX_DATA_GPA + 0x1000), 0x5a, sizeof(data));
+	memset(data, 0x5a, sizeof(data));
+	*(uint8_t *)fx_hva(&fx, FX_DATA_GPA + 0x2000) = 0xee;
+	fx_avail(&fx, 0);
+	/* The first growth (8 segments) works, the one for the 9th does not. */
+	virtq_inject_grow_failure(1);
+	ck_assert_int_eq(ioreqd_virtq_pop(fx.q, &req), -EAGAIN);
+	virtq_inject_grow_failure(-1);
+	/* Failed alone, with nothing written: not the data, not a status. */
+	ck_assert_uint_eq(fx_used_idx(&fx), 1);
+	fx_used_elem(&fx, 0, &id, &len);
+	ck_assert_uint_eq(id, 0);
+	ck_assert_uint_eq(len, 0);
+	ck_assert_mem_eq(fx_hva(&fx, FX_DATA_GPA + 0x1000), data, sizeof(data));
+	ck_assert_uint_eq(*(uint8_t *)fx_hva(&fx, FX_DATA_GPA + 0x2000), 0xee);
+	ioreqd_virtq_stats(fx.q, &st);
+	ck_assert_uint_eq(st.failed, 1);
+	ck_assert_uint_eq(st.in_flight, 0);
+	ck_assert(!(ioreqd_virtio_status(fx.dev) & IOREQD_VIRTIO_S_NEEDS_RESET));
+	ck_assert_uint_eq(fx.maps_live, 3); /* the rings only */
+	/* The same chain again, with memory: served whole. */
+	fx_avail(&fx, 0);
+	ck_assert_int_eq(ioreqd_virtq_pop(fx.q, &req), 0);
+	ck_assert_uint_eq(ioreqd_virtq_req_in_len(req), 513);
+	ck_assert_int_eq(ioreqd_virtq_push(req, 1), 0);
 }
 END_TEST
 
@@ -956,6 +1001,7 @@ static Suite *virtio_queue_suite(void)
 	tcase_add_test(failed, test_fail_writable_buffer_outside_ram_no_status);
 	tcase_add_test(failed, test_fail_lengths_over_4gib);
 	tcase_add_test(failed, test_fail_indirect_table_outside_ram);
+	tcase_add_test(failed, test_fail_out_of_memory_mid_chain_no_status);
 	tcase_add_test(failed, test_write_to_readonly_descriptor_refused);
 	suite_add_tcase(s, failed);
 

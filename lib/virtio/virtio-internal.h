@@ -81,4 +81,10 @@ int virtq_busy_alloc(struct ioreqd_virtq *q);
 /* Release every request of a queue and its rings (device teardown). */
 void virtq_destroy(struct ioreqd_virtq *q);
 
+/*
+ * Test hook: after @p after more successful growths of a request's segment
+ * arrays, the next one fails as if out of memory (once); -1 turns it off.
+ */
+void virtq_inject_grow_failure(int after);
+
 #endif /* IOREQD_VIRTIO_INTERNAL_H */

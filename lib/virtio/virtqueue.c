@@ -203,8 +203,18 @@ static void req_put(struct ioreqd_virtq_req *req)
 	q->free = req;
 }
 
+/* Test hook: how many more growths succeed before one fails (-1: all). */
+static int grow_failure_after = -1;
+
+void virtq_inject_grow_failure(int after)
+{
+	grow_failure_after = after;
+}
+
 static int req_grow(struct ioreqd_virtq_req *req)
 {
+	if (grow_failure_after >= 0 && grow_failure_after-- == 0)
+		return -ENOMEM;
 	unsigned cap = req->cap ? req->cap * 2 : 8;
 	struct iovec *iov = realloc(req->iov, cap * sizeof(*iov));
 
@@ -238,7 +248,11 @@ static void walk_fail(struct ioreqd_virtq *q, struct walk *w, enum ioreqd_virtq_
 	vq_refuse(q, err, detail);
 }
 
-/* Record one buffer descriptor (not mapped yet). */
+/*
+ * Record one buffer descriptor (not mapped yet).  @return 0, -EIO (the ring
+ * is broken) or -ENOMEM: the walk stops there and the request fails alone,
+ * without a status byte, since where the chain ends is not known.
+ */
 static int walk_buffer(struct ioreqd_virtq *q, struct ioreqd_virtq_req *req,
                        struct walk *w, const struct vring_desc_host *d)
 {
@@ -248,18 +262,21 @@ static int walk_buffer(struct ioreqd_virtq *q, struct ioreqd_virtq_req *req,
 	/* 2.7.4.2: device-writable buffers come after all device-readable ones. */
 	if (!writable && req->nin)
 		return vq_break(q, IOREQD_VIRTQ_ERR_ORDER, d->addr);
-	w->last_writable = writable && d->len;
-	if (!d->len)
+	if (!d->len) {
+		w->last_writable = false;
 		return 0;
+	}
+	if (n == req->cap && req_grow(req)) {
+		virtio_logf(q->dev, 0, "virtio queue %u: out of memory", q->idx);
+		w->failed = true;
+		w->last_writable = false;
+		return -ENOMEM;
+	}
+	w->last_writable = writable;
 	if (writable)
 		req->in_len += d->len;
 	else
 		req->out_len += d->len;
-	if (n == req->cap && req_grow(req)) {
-		virtio_logf(q->dev, 0, "virtio queue %u: out of memory", q->idx);
-		w->failed = true;
-		return 0;
-	}
 	req->iov[n].iov_base = NULL;
 	req->iov[n].iov_len = d->len;
 	req->maps[n].gpa = d->addr;
@@ -361,6 +378,10 @@ static int vq_walk(struct ioreqd_virtq *q, struct ioreqd_virtq_req *req, struct 
 			break;
 		}
 		rc = walk_buffer(q, req, w, &d);
+		if (rc == -ENOMEM) {
+			rc = 0; /* w->failed: only this request fails */
+			break;
+		}
 		if (rc || !(d.flags & VRING_DESC_F_NEXT))
 			break;
 		i = d.next;
