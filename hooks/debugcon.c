@@ -18,10 +18,10 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define LINE_MAX_BYTES 256 /* a longer line is split, each part prefixed */
 #define DEBUGCON_READBACK 0xe9
@@ -43,21 +43,6 @@ static const struct ioreqd_hook_key debugcon_keys[] = {
     {"show_name", "yes: prefix each line with the device name as well (default no)"},
     {NULL, NULL},
 };
-
-static int parse_bool(const char *s, bool *out)
-{
-	if (!strcasecmp(s, "yes") || !strcasecmp(s, "true") || !strcasecmp(s, "on") ||
-	    !strcmp(s, "1")) {
-		*out = true;
-		return 0;
-	}
-	if (!strcasecmp(s, "no") || !strcasecmp(s, "false") || !strcasecmp(s, "off") ||
-	    !strcmp(s, "0")) {
-		*out = false;
-		return 0;
-	}
-	return -EINVAL;
-}
 
 /* Write the collected line (possibly empty) and start a new one. */
 static void flush_line(struct debugcon *dc)
@@ -131,15 +116,19 @@ static void debugcon_fini(void *priv)
 static int debugcon_init(const struct ioreqd_host *host, ioreqd_dev_t *dev, void **priv)
 {
 	struct debugcon *dc = NULL;
-	const char *file, *v;
+	const char *file;
 	bool show_name = false;
 	int rc = 0;
 
 	*priv = NULL;
-	v = host->cfg_str(dev, "show_name");
-	if (v && parse_bool(v, &show_name) < 0)
-		return host->cfg_error(dev, "show_name",
-		                       "bad boolean '%s' (use yes or no)", v);
+	/* cfg_bool came after ABI 1: a daemon without it cannot parse the key. */
+	if (host->size < offsetof(struct ioreqd_host, cfg_bool) + sizeof(host->cfg_bool) ||
+	    !host->cfg_bool) {
+		if (host->cfg_str(dev, "show_name"))
+			return host->cfg_error(dev, "show_name", "this ioreqd is too old");
+	} else if (host->cfg_bool(dev, "show_name", false, &show_name) < 0) {
+		return -EINVAL;
+	}
 	dc = calloc(1, sizeof(*dc));
 	if (!dc)
 		return -ENOMEM;

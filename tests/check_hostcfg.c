@@ -8,6 +8,7 @@
  */
 #include <check.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,10 @@ static const char conf[] = "[device uart]\n"                   /* line 1 */
                            "size = 4K\n"                       /* line 4 */
                            "pio = 0x3f8-0x3ff\n"               /* line 5 */
                            "bad = 12 cows\n"                   /* line 6 */
-                           "huge = 99999999999999999999999\n"; /* line 7 */
+                           "huge = 99999999999999999999999\n"  /* line 7 */
+                           "ro = On\n"                         /* line 8 */
+                           "off = 0\n"                         /* line 9 */
+                           "maybe = sometimes\n";              /* line 10 */
 
 static struct ioreqd_cfg *cfg;
 static const struct ioreqd_cfg_dev *dev;
@@ -87,6 +91,38 @@ START_TEST(test_hostcfg_u64_bad_number_gives_default_and_names_line)
 }
 END_TEST
 
+START_TEST(test_hostcfg_bool_takes_the_config_files_words)
+{
+	char err[128] = "untouched";
+	bool v = false;
+
+	ck_assert_int_eq(ioreqd_hostcfg_bool(cfg, dev, "ro", false, &v, err, sizeof(err)),
+	                 0);
+	ck_assert(v);
+	ck_assert_int_eq(ioreqd_hostcfg_bool(cfg, dev, "off", true, &v, err, sizeof(err)),
+	                 0);
+	ck_assert(!v);
+	ck_assert_int_eq(ioreqd_hostcfg_bool(cfg, dev, "nope", true, &v, err, sizeof(err)),
+	                 0);
+	ck_assert(v);
+	ck_assert_str_eq(err, "untouched");
+}
+END_TEST
+
+START_TEST(test_hostcfg_bool_bad_value_gives_default_and_names_line)
+{
+	char err[256];
+	bool v = false;
+
+	ck_assert_int_eq(ioreqd_hostcfg_bool(cfg, dev, "maybe", true, &v, err, sizeof(err)),
+	                 -EINVAL);
+	ck_assert(v);
+	/* The daemon's words for its own booleans (check_config.c). */
+	ck_assert_str_eq(err, "t.conf:10: device uart: maybe: bad boolean 'sometimes' "
+	                      "(use yes or no)");
+}
+END_TEST
+
 START_TEST(test_hostcfg_error_uses_key_line_else_section_line)
 {
 	char err[256];
@@ -144,6 +180,8 @@ static Suite *hostcfg_suite(void)
 	tcase_add_test(tc, test_hostcfg_u64_parses_hex_and_suffixes);
 	tcase_add_test(tc, test_hostcfg_u64_absent_key_gives_default_silently);
 	tcase_add_test(tc, test_hostcfg_u64_bad_number_gives_default_and_names_line);
+	tcase_add_test(tc, test_hostcfg_bool_takes_the_config_files_words);
+	tcase_add_test(tc, test_hostcfg_bool_bad_value_gives_default_and_names_line);
 	tcase_add_test(tc, test_hostcfg_error_uses_key_line_else_section_line);
 	tcase_add_test(tc, test_hostcfg_error_truncates_within_short_buffer);
 	suite_add_tcase(s, tc);

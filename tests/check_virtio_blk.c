@@ -476,6 +476,16 @@ START_TEST(missing_path_is_a_config_error)
 }
 END_TEST
 
+START_TEST(readonly_takes_the_daemons_booleans)
+{
+	/* The configuration file's own words and message (host->cfg_bool). */
+	bad_config("readonly = maybe",
+	           "device vd0: readonly: bad boolean 'maybe' (use yes or no)");
+	up_with("readonly = On\n");
+	ck_assert(ioreqd_virtio_device_features(f.vdev) & BIT(IOREQD_VBLK_F_RO));
+}
+END_TEST
+
 START_TEST(unreadable_file_is_a_config_error)
 {
 	char conf[160];
@@ -615,6 +625,7 @@ static Suite *blk_suite(void)
 	tcase_add_test(tc, thirty_two_requests_one_kick_fewer_interrupts);
 	tcase_add_test(tc, reset_waits_for_io_in_flight);
 	tcase_add_test(tc, missing_path_is_a_config_error);
+	tcase_add_test(tc, readonly_takes_the_daemons_booleans);
 	tcase_add_test(tc, unreadable_file_is_a_config_error);
 	tcase_add_test(tc, hook_over_mmio_writes_and_reads_the_disk);
 	tcase_add_test(tc, queue_size_not_a_power_of_two_is_a_config_error);

@@ -20,9 +20,9 @@
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -403,21 +403,6 @@ static const struct ioreqd_virtio_device_ops vblk_dev_ops = {
     .queue_notify = vblk_queue_notify,
 };
 
-static int parse_bool(const char *s, bool *out)
-{
-	if (!strcasecmp(s, "yes") || !strcasecmp(s, "true") || !strcasecmp(s, "on") ||
-	    !strcmp(s, "1")) {
-		*out = true;
-		return 0;
-	}
-	if (!strcasecmp(s, "no") || !strcasecmp(s, "false") || !strcasecmp(s, "off") ||
-	    !strcmp(s, "0")) {
-		*out = false;
-		return 0;
-	}
-	return -EINVAL;
-}
-
 /*
  * Can the backing file punch holes and zero ranges?  For a regular file, ask
  * past its end with KEEP_SIZE, where neither touches a byte of the disk (the
@@ -493,11 +478,17 @@ static int open_disk(struct ioreqd_vblk *b, const char *path)
 static int read_config(struct ioreqd_vblk *b)
 {
 	const char *path = b->host->cfg_str(b->dev, "path");
-	const char *v = b->host->cfg_str(b->dev, "readonly");
 	const char *serial = b->host->cfg_str(b->dev, "serial");
+	const struct ioreqd_host *h = b->host;
 
-	if (v && parse_bool(v, &b->ro) < 0)
-		return b->host->cfg_error(b->dev, "readonly", "'%s' is not yes or no", v);
+	/* cfg_bool came after ABI 1: a daemon without it cannot parse the key. */
+	if (h->size < offsetof(struct ioreqd_host, cfg_bool) + sizeof(h->cfg_bool) ||
+	    !h->cfg_bool) {
+		if (h->cfg_str(b->dev, "readonly"))
+			return h->cfg_error(b->dev, "readonly", "this ioreqd is too old");
+	} else if (h->cfg_bool(b->dev, "readonly", false, &b->ro) < 0) {
+		return -EINVAL;
+	}
 	if (!serial)
 		serial = b->host->dev_name(b->dev);
 	if (strlen(serial) > IOREQD_VBLK_ID_BYTES)

@@ -213,6 +213,16 @@ struct ioreqd_host {
 	 * @return 0 or a negative errno.
 	 */
 	int (*invalidate_register)(ioreqd_dev_t *dev, void (*fn)(void *arg), void *arg);
+
+	/**
+	 * Parse a boolean key with the configuration file's own syntax (yes/no,
+	 * true/false, on/off, 1/0, any case), so every hook takes what the
+	 * daemon's own keys take.
+	 * @param def  the value when the key is absent.
+	 * @param out  receives the value (@p def when the key is bad).
+	 * @return 0, or -EINVAL after reporting "file:line: ..." for a bad value.
+	 */
+	int (*cfg_bool)(ioreqd_dev_t *dev, const char *key, bool def, bool *out);
 };
 
 /** The emitter a statistics function of host->stats_register gets. */

@@ -523,6 +523,18 @@ static int host_cfg_u64(ioreqd_dev_t *dev, const char *key, uint64_t def, uint64
 	return rc;
 }
 
+static int host_cfg_bool(ioreqd_dev_t *dev, const char *key, bool def, bool *out)
+{
+	struct ioreqd_dm *dm = dev->dm;
+	int rc;
+
+	rc = ioreqd_hostcfg_bool(dev->file, dev->cfg, key, def, out, dm->err,
+	                         sizeof(dm->err));
+	if (rc < 0)
+		report_cfg_error(dev);
+	return rc;
+}
+
 static int host_cfg_irq(ioreqd_dev_t *dev)
 {
 	return dev->cfg->irq;
@@ -607,6 +619,7 @@ struct ioreqd_dm *ioreqd_dm_new(unsigned domid, const struct ioreqd_host *env,
 	dm->host.domid = host_domid;
 	dm->host.cfg_str = host_cfg_str;
 	dm->host.cfg_u64 = host_cfg_u64;
+	dm->host.cfg_bool = host_cfg_bool;
 	dm->host.cfg_error = host_cfg_error;
 	dm->host.cfg_irq = host_cfg_irq;
 	dm->host.range_get = host_range_get;

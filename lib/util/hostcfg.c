@@ -56,3 +56,20 @@ int ioreqd_hostcfg_u64(const struct ioreqd_cfg *cfg, const struct ioreqd_cfg_dev
 	}
 	return 0;
 }
+
+int ioreqd_hostcfg_bool(const struct ioreqd_cfg *cfg, const struct ioreqd_cfg_dev *dev,
+                        const char *key, bool def, bool *out, char *err, size_t errlen)
+{
+	const char *v = ioreqd_cfg_dev_get(dev, key, NULL);
+
+	*out = def;
+	if (!v)
+		return 0;
+	if (ioreqd_cfg_parse_bool(v, out) < 0) {
+		*out = def;
+		/* The daemon's own words for its own keys (lib/util/config.c). */
+		return ioreqd_hostcfg_error(cfg, dev, key, err, errlen,
+		                            "bad boolean '%s' (use yes or no)", v);
+	}
+	return 0;
+}

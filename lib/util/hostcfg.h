@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Configuration access as the host API gives it to hooks (cfg_u64 and
- * cfg_error in include/ioreqd/hook.h), as pure functions over a parsed
+ * Configuration access as the host API gives it to hooks (cfg_u64, cfg_bool
+ * and cfg_error in include/ioreqd/hook.h), as pure functions over a parsed
  * configuration.  The daemon's host table, the mock host of the hook tests and
  * the fuzz host all call these, so a hook sees the same defaults, the same
  * number syntax and the same "file:line: device NAME: KEY: ..." messages
@@ -11,6 +11,7 @@
 #define IOREQD_HOSTCFG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,5 +42,15 @@ int ioreqd_hostcfg_error(const struct ioreqd_cfg *cfg, const struct ioreqd_cfg_d
 int ioreqd_hostcfg_u64(const struct ioreqd_cfg *cfg, const struct ioreqd_cfg_dev *dev,
                        const char *key, uint64_t def, uint64_t *out, char *err,
                        size_t errlen);
+
+/**
+ * Read hook key @p key of @p dev as a boolean, with the configuration file's
+ * own syntax (ioreqd_cfg_parse_bool: yes/no, true/false, on/off, 1/0).
+ * *out is @p def when the key is absent or bad.
+ * @return 0, or -EINVAL with the message for the bad value in @p err (left
+ * alone otherwise); the caller reports it.
+ */
+int ioreqd_hostcfg_bool(const struct ioreqd_cfg *cfg, const struct ioreqd_cfg_dev *dev,
+                        const char *key, bool def, bool *out, char *err, size_t errlen);
 
 #endif /* IOREQD_HOSTCFG_H */
