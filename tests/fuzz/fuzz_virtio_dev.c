@@ -451,6 +451,8 @@ static void op_request(struct fuzz_input *in)
 		return;
 	if (H.q[k].on)
 		avail_track(&H.q[k]);
+	/* The chain may reuse descriptors of heads made available before. */
+	bounds_refresh();
 	if ((sel & 0x40) && ioreqd_vdrv_kick_needed(d))
 		fuzz_host_mmio(H.host, H.base + R_QUEUE_NOTIFY, 4, false, k);
 }
