@@ -32,6 +32,7 @@ bench_bench_vblk_SOURCES = bench/bench_vblk.c bench/bench.c bench/bench.h
 bench_bench_vblk_CPPFLAGS = $(BENCH_CPPFLAGS) -I$(top_srcdir)/lib/virtio \
 	-I$(top_srcdir)/hooks
 bench_bench_vblk_LDADD = hooks/virtio/libioreqd-vblk.la lib/virtio/libioreqd-virtio.la \
+	lib/libioreqd-hook.la \
 	lib/virtio/libioreqd-vdriver.la -lm
 
 # End to end: the simulated guest's virtio driver against virtio-blk in the real
