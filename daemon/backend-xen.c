@@ -6,11 +6,9 @@
  * create the server, map its pages as a resource, enable it (which is what
  * fills vp_eport), bind one event channel per vCPU plus the buffered one,
  * then claim ranges.  Teardown runs the same steps backwards and is safe
- * after a setup that stopped anywhere.  A xenstore watch on @releaseDomain
- * tells us when the domain dies; once confined to the domain (--restrict,
- * libxl's dm_restrict), xenstore is gone and a once-a-second probe of our own
- * ioreq server takes its place.  Guest memory and vCPU state live in
- * backend-xen-mapcache.c and backend-xen-ctx.c.
+ * after a setup that stopped anywhere.  The domain's death, xenstore and
+ * confinement live in backend-xen-xs.c, interrupts in backend-xen-irq.c,
+ * guest memory in backend-xen-mapcache.c and vCPU state in backend-xen-ctx.c.
  */
 /*
  * xenctrl.h (through backend-xen.h) must come before any <xen/...> header:
@@ -24,84 +22,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <xendevicemodel.h>
 #include <xenevtchn.h>
 #include <xenstore.h>
-#include <xentoolcore.h>
 #include <xentoollog.h>
 
 #include "backend.h"
 #include "bus.h"
 #include "engine.h"
 #include "log.h"
-
-#if defined(__i386__) || defined(__x86_64__)
-#define XEN_X86 1
-#else
-#define XEN_X86 0
-#endif
-
-/* Where publish() writes: /local/domain/<BACKEND_DOMID>/ioreqd/<domid>/<key>. */
-#define BACKEND_DOMID 0
-#define WATCH_PATH "@releaseDomain"
-#define WATCH_TOKEN "ioreqd"
-/* How often a confined daemon asks Xen whether its ioreq server still exists. */
-#define PROBE_INTERVAL_S 1
-
-/* One bound event channel: our local port and the vCPU it serves. */
-struct port_map {
-	evtchn_port_t port;
-	unsigned vcpu;
-};
-
-/* An SBDF claimed for PCI config space, with how many ranges use it. */
-struct pci_claim {
-	uint32_t sbdf;
-	unsigned refs;
-};
-
-struct xen_be {
-	unsigned domid;
-	bool buffered; /* a buffered ring was asked for and is available */
-
-	xendevicemodel_handle *dmod;
-	xenforeignmemory_handle *fmem;
-	xenevtchn_handle *xce;
-	xc_interface *xch;
-	struct xs_handle *xsh;
-	int evtchn_fd;
-	int watch_fd;
-	int probe_fd; /* once restricted: a periodic timerfd in place of watch_fd */
-
-	ioservid_t id;
-	bool created;
-	bool enabled;
-	bool restricted; /* xentoolcore_restrict_all done: xc and xenstore are dead */
-	bool published;
-	bool gone; /* domain_gone() saw the domain die: teardown errors are expected */
-
-	xenforeignmemory_resource_handle *fres;
-	void *pages; /* the mapped resource: [buffered page,] shared page */
-	shared_iopage_t *sync;
-	buffered_iopage_t *buf;
-
-	evtchn_port_t *vcpu_port; /* local port by vCPU */
-	unsigned nr_bound;        /* vCPU ports bound so far */
-	unsigned nr_vcpus;        /* vCPUs asked for by bind() */
-	struct port_map *by_port; /* sorted by port, for pending() */
-	evtchn_port_t buf_port;
-	bool buf_bound;
-
-	struct pci_claim *pci;
-	unsigned nr_pci;
-
-	struct ioreqd_xen_mapcache mc;
-	struct ioreqd_ratelimit rl_io;
-	struct ioreqd_ratelimit rl_ctx;
-};
 
 int ioreqd_xen_fail(const char *func, const char *call, unsigned domid)
 {
@@ -677,111 +608,6 @@ static int evtchn_pending_cb(struct xen_be *be,
 	return rc;
 }
 
-/* @return true if the domain is gone, dying, or shut down for good. */
-static bool domain_gone(struct xen_be *be)
-{
-	xc_domaininfo_t info;
-	unsigned reason;
-	int n;
-
-	/*
-	 * getinfolist works on every Xen from 4.2 on (getinfo went in 4.18).
-	 * It returns the first domain at or after domid, so check which.
-	 */
-	memset(&info, 0, sizeof(info));
-	n = xc_domain_getinfolist(be->xch, be->domid, 1, &info);
-	if (n < 0) {
-		ioreqd_xen_fail(__func__, "xc_domain_getinfolist", be->domid);
-		return false;
-	}
-	if (n == 0 || info.domain != be->domid) {
-		log_info("%s: domain %u is gone", __func__, be->domid);
-		return true;
-	}
-	if (info.flags & XEN_DOMINF_dying) {
-		log_info("%s: domain %u is dying", __func__, be->domid);
-		return true;
-	}
-	if (info.flags & XEN_DOMINF_shutdown) {
-		reason =
-		    (info.flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
-		/* A suspended domain may be resumed (checkpoint): keep serving. */
-		if (reason == SHUTDOWN_suspend)
-			return false;
-		log_info("%s: domain %u shut down (reason %u)", __func__, be->domid,
-		         reason);
-		return true;
-	}
-	return false;
-}
-
-static int watch_pending_cb(struct xen_be *be,
-                            void (*fn)(void *, enum ioreqd_backend_event, unsigned),
-                            void *arg)
-{
-	unsigned events = 0;
-	char **w;
-
-	/*
-	 * xs_check_watch never blocks (xs_read_watch would on a wakeup with
-	 * nothing queued): drain everything queued, then look at the domain
-	 * once.  @releaseDomain fires for any domain, so it is only a hint.
-	 */
-	errno = 0;
-	while ((w = xs_check_watch(be->xsh)) != NULL) {
-		free(w);
-		events++;
-		errno = 0;
-	}
-	if (errno != EAGAIN && errno != 0)
-		return ioreqd_xen_fail(__func__, "xs_check_watch", be->domid);
-	if (events && domain_gone(be)) {
-		be->gone = true; /* the teardown that follows will find Xen's side gone */
-		fn(arg, IOREQD_BE_EV_DOMAIN_GONE, 0);
-	}
-	return 0;
-}
-
-/*
- * The confined daemon's substitute for the watch, on every tick of probe_fd.
- * domain_kill() destroys the domain's ioreq servers first thing
- * (ioreq_server_destroy_all), while our foreign mappings keep the dying
- * domain itself alive: so ask for our server, a dm_op that restrict_all
- * still allows for this domain.  ENOENT: the server is gone; ESRCH: the
- * domain is.  A shut-down domain that is not destroyed yet still has its
- * server and goes unnoticed until the toolstack destroys it.
- */
-static int probe_pending_cb(struct xen_be *be,
-                            void (*fn)(void *, enum ioreqd_backend_event, unsigned),
-                            void *arg)
-{
-	uint64_t ticks;
-	int err;
-
-	/* Consume the expirations: the fd is level-triggered and non-blocking. */
-	if (read(be->probe_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN &&
-	    errno != EINTR)
-		return ioreqd_xen_fail(__func__, "read(timerfd)", be->domid);
-	if (be->gone)
-		return 0;
-	if (xendevicemodel_get_ioreq_server_info(be->dmod, (domid_t)be->domid, be->id,
-	                                         NULL, NULL, NULL) == 0)
-		return 0;
-	err = errno ? errno : EIO;
-	if (err != ENOENT && err != ESRCH) {
-		ioreqd_log_rl(&be->rl_io, LOG_LEVEL_WARN,
-		              "%s: xendevicemodel_get_ioreq_server_info: %s (domain %u); "
-		              "cannot tell whether the domain is alive",
-		              __func__, strerror(err), be->domid);
-		return 0;
-	}
-	log_info("%s: domain %u is %s", __func__, be->domid,
-	         err == ESRCH ? "gone" : "dying (its ioreq server was destroyed)");
-	be->gone = true;
-	fn(arg, IOREQD_BE_EV_DOMAIN_GONE, 0);
-	return 0;
-}
-
 static int xen_pending(void *priv, unsigned idx,
                        void (*fn)(void *arg, enum ioreqd_backend_event ev, unsigned vcpu),
                        void *arg)
@@ -791,9 +617,9 @@ static int xen_pending(void *priv, unsigned idx,
 	if (idx == 0)
 		return evtchn_pending_cb(be, fn, arg);
 	if (idx == 1 && be->restricted)
-		return probe_pending_cb(be, fn, arg);
+		return ioreqd_xen_probe_pending(be, fn, arg);
 	if (idx == 1)
-		return watch_pending_cb(be, fn, arg);
+		return ioreqd_xen_watch_pending(be, fn, arg);
 	return -EINVAL;
 }
 
@@ -815,7 +641,7 @@ static int xen_notify(void *priv, unsigned vcpu)
 	return 0;
 }
 
-/* ---- guest memory, interrupts --------------------------------------------------------
+/* ---- guest memory --------------------------------------------------------------------
  */
 
 static int xen_guest_read(void *priv, uint64_t gpa, void *buf, size_t len)
@@ -864,103 +690,6 @@ static void xen_invalidate(void *priv)
 	ioreqd_xen_mapcache_invalidate(&be->mc);
 }
 
-/* Log a failed interrupt call (devices raise these at guest-driven rates). */
-static int irq_fail(struct xen_be *be, const char *func, const char *call, unsigned what)
-{
-	int err = errno ? errno : EIO;
-
-	ioreqd_log_rl(&be->rl_io, LOG_LEVEL_WARN, "%s: %s: %s (domain %u, 0x%x)", func,
-	              call, strerror(err), be->domid, what);
-	return -err;
-}
-
-static int xen_irq_set_level(void *priv, unsigned irq, unsigned level)
-{
-	struct xen_be *be = priv;
-
-#if XEN_X86
-	/* ISA IRQs are 0..15: anything else would be truncated to uint8_t. */
-	if (irq > 15)
-		return -EINVAL;
-	if (xendevicemodel_set_isa_irq_level(be->dmod, (domid_t)be->domid, (uint8_t)irq,
-	                                     level) < 0)
-		return irq_fail(be, __func__, "xendevicemodel_set_isa_irq_level", irq);
-#else
-	if (xendevicemodel_set_irq_level(be->dmod, (domid_t)be->domid, irq, level) < 0)
-		return irq_fail(be, __func__, "xendevicemodel_set_irq_level", irq);
-#endif
-	return 0;
-}
-
-/*
- * Xen 4.17 cannot tell a device model how many interrupts the guest has (the
- * domain info has no nr_spis), and on Arm a line the guest lacks fails every
- * later set_irq_level with EINVAL, which a guest never sees.  So try the line
- * once: XEN_DMOP_set_irq_level accepts exactly the SPIs the guest's vGIC has
- * (INTID 32 up to its size) that Xen does not drive itself; level 0 is what
- * an idle device's line is anyway.  Built on every architecture so the
- * backend's test reaches it.
- */
-int ioreqd_xen_spi_check(xendevicemodel_handle *dmod, unsigned domid, unsigned irq)
-{
-	int err;
-
-	if (xendevicemodel_set_irq_level(dmod, (domid_t)domid, irq, 0) == 0)
-		return 0;
-	err = errno ? errno : EIO;
-	if (err != EINVAL)
-		return ioreqd_xen_fail(__func__, "xendevicemodel_set_irq_level", domid);
-	if (irq < 32 || irq > 1019) {
-		log_warnx(
-		    "domain %u: irq %u is not a GIC SPI: give its INTID, 32..1019 (the "
-		    "device tree's interrupts cell is INTID - 32)",
-		    domid, irq);
-		return -EINVAL;
-	}
-	log_warnx("domain %u has no interrupt %u (Xen refuses to drive that SPI): libxl "
-	          "sizes an Arm guest's vGIC for its own devices only.  On Xen 4.17, "
-	          "vuart = \"sbsa_uart\" in the guest's xl config gives it INTIDs 33..63 "
-	          "(32 is the vuart's); on Xen 4.19 and later, set nr_spis = %u or more",
-	          domid, irq, irq - 31);
-	return -EINVAL;
-}
-
-static int xen_irq_check(void *priv, unsigned irq)
-{
-	struct xen_be *be = priv;
-
-	if (!XEN_X86)
-		return ioreqd_xen_spi_check(be->dmod, be->domid, irq);
-	if (irq <= 15)
-		return 0;
-	log_warnx("domain %u: irq %u is not an ISA IRQ (0..15)", be->domid, irq);
-	return -EINVAL;
-}
-
-static int xen_pci_intx_set_level(void *priv, uint32_t sbdf, unsigned intx,
-                                  unsigned level)
-{
-	struct xen_be *be = priv;
-	struct ioreqd_pci_addr a;
-
-	if (intx > 3)
-		return -EINVAL;
-	ioreqd_pci_decode(IOREQD_PCI_ADDR(sbdf, 0), &a);
-	if (xendevicemodel_set_pci_intx_level(be->dmod, (domid_t)be->domid, a.seg, a.bus,
-	                                      a.dev, (uint8_t)intx, level) < 0)
-		return irq_fail(be, __func__, "xendevicemodel_set_pci_intx_level", sbdf);
-	return 0;
-}
-
-static int xen_inject_msi(void *priv, uint64_t addr, uint32_t data)
-{
-	struct xen_be *be = priv;
-
-	if (xendevicemodel_inject_msi(be->dmod, (domid_t)be->domid, addr, data) < 0)
-		return irq_fail(be, __func__, "xendevicemodel_inject_msi", data);
-	return 0;
-}
-
 /* ---- vCPU state ----------------------------------------------------------------------
  */
 
@@ -1005,101 +734,6 @@ static int xen_vcpu_set(void *priv, unsigned vcpu, const struct ioreqd_vcpu_regs
 	return ioreqd_xen_ctx_set(be->xch, be->domid, vcpu, regs);
 }
 
-/* ---- xenstore, confinement ------------------------------------------------------------
- */
-
-/* A key is one or more '/'-separated names of [A-Za-z0-9_.-], none "." or "..". */
-static bool key_valid(const char *key)
-{
-	size_t seg = 0;
-	bool dots = true;
-
-	if (!*key || strlen(key) > 128)
-		return false;
-	for (const char *p = key;; p++) {
-		if (*p == '/' || *p == '\0') {
-			if (seg == 0 || (dots && seg <= 2))
-				return false;
-			if (*p == '\0')
-				return true;
-			seg = 0;
-			dots = true;
-			continue;
-		}
-		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
-		    !(*p >= '0' && *p <= '9') && *p != '_' && *p != '-' && *p != '.')
-			return false;
-		dots = dots && *p == '.';
-		seg++;
-	}
-}
-
-static int xen_publish(void *priv, const char *key, const char *value)
-{
-	struct xen_be *be = priv;
-	char path[256];
-
-	if (!key_valid(key)) {
-		log_warnx("%s: domain %u: bad key '%s'", __func__, be->domid, key);
-		return -EINVAL;
-	}
-	if (be->restricted || !be->xsh) {
-		log_warnx("%s: domain %u: cannot publish %s: xenstore is closed once the "
-		          "daemon "
-		          "is confined to the domain",
-		          __func__, be->domid, key);
-		return -EPERM;
-	}
-	snprintf(path, sizeof(path), "/local/domain/%u/ioreqd/%u/%s", BACKEND_DOMID,
-	         be->domid, key);
-	if (!xs_write(be->xsh, XBT_NULL, path, value, (unsigned)strlen(value)))
-		return ioreqd_xen_fail(__func__, "xs_write", be->domid);
-	be->published = true;
-	return 0;
-}
-
-/*
- * Confine every handle to the domain.  xentoolcore_restrict_all() turns the
- * xenstore connection into /dev/null: the watch could never fire again, and
- * its pipe, still in the daemon's loop, would stay readable (it held the
- * watch's first event) and spin the loop at 100% of a CPU.  So close
- * xenstore first, while that is still a clean exchange with xenstored (its
- * reader thread is cancelled here, outside any chroot), and put a periodic
- * probe in its place: fd(1) changes, and the daemon re-reads it.
- */
-static int xen_restrict_domain(void *priv)
-{
-	struct xen_be *be = priv;
-	struct itimerspec its = {
-	    .it_interval = {.tv_sec = PROBE_INTERVAL_S},
-	    .it_value = {.tv_sec = PROBE_INTERVAL_S},
-	};
-
-	if (be->restricted)
-		return 0;
-	be->probe_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (be->probe_fd < 0)
-		return ioreqd_xen_fail(__func__, "timerfd_create", be->domid);
-	if (timerfd_settime(be->probe_fd, 0, &its, NULL) < 0)
-		return ioreqd_xen_fail(__func__, "timerfd_settime", be->domid);
-	if (be->xsh) {
-		if (!xs_unwatch(be->xsh, WATCH_PATH, WATCH_TOKEN))
-			log_debug("%s: xs_unwatch: %s (domain %u)", __func__,
-			          strerror(errno), be->domid);
-		xs_close(be->xsh);
-		be->xsh = NULL;
-		be->watch_fd = -1;
-	}
-	ioreqd_xen_mapcache_confine(&be->mc);
-	if (xentoolcore_restrict_all((domid_t)be->domid) < 0)
-		return ioreqd_xen_fail(__func__, "xentoolcore_restrict_all", be->domid);
-	be->restricted = true;
-	log_info("%s: confined to domain %u: vCPU state and xenstore are no longer "
-	         "available; the domain's death is noticed within %d s",
-	         __func__, be->domid, PROBE_INTERVAL_S);
-	return 0;
-}
-
 /* The data part: the engine and the hooks' host services call these directly. */
 const struct ioreqd_guest_ops ioreqd_backend_xen_guest = {
     .notify = xen_notify,
@@ -1108,9 +742,9 @@ const struct ioreqd_guest_ops ioreqd_backend_xen_guest = {
     .invalidate = xen_invalidate,
     .map = xen_map,
     .unmap = xen_unmap,
-    .irq_set_level = xen_irq_set_level,
-    .pci_intx_set_level = xen_pci_intx_set_level,
-    .inject_msi = xen_inject_msi,
+    .irq_set_level = ioreqd_xen_irq_set_level,
+    .pci_intx_set_level = ioreqd_xen_pci_intx_set_level,
+    .inject_msi = ioreqd_xen_inject_msi,
     .get_ip = xen_get_ip,
     .vcpu_get = xen_vcpu_get,
     .vcpu_set = xen_vcpu_set,
@@ -1129,9 +763,9 @@ const struct ioreqd_backend_ops ioreqd_backend_xen = {
     .nr_fds = xen_nr_fds,
     .fd = xen_fd,
     .pending = xen_pending,
-    .irq_check = xen_irq_check,
-    .publish = xen_publish,
-    .restrict_domain = xen_restrict_domain,
+    .irq_check = ioreqd_xen_irq_check,
+    .publish = ioreqd_xen_publish,
+    .restrict_domain = ioreqd_xen_restrict_domain,
     .stats = xen_stats,
     .close = xen_close,
 };

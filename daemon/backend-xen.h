@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Private pieces of the Xen backend, shared by daemon/backend-xen.c (handles,
- * the ioreq server, event channels, xenstore), daemon/backend-xen-mapcache.c
- * (guest memory through foreign mappings) and daemon/backend-xen-ctx.c (vCPU
- * state through the HVM save records).  Only these files include the Xen
- * library headers; the tests link them against tests/fake-xen.c.
+ * the ioreq server, event channels), daemon/backend-xen-xs.c (xenstore, the
+ * domain's death, confinement), daemon/backend-xen-irq.c (interrupts),
+ * daemon/backend-xen-mapcache.c (guest memory through foreign and grant
+ * mappings) and daemon/backend-xen-ctx.c (vCPU state through the HVM save
+ * records).  Only these files include the Xen library headers; the tests
+ * link them against tests/fake-xen*.c.
  */
 #ifndef IOREQD_BACKEND_XEN_H
 #define IOREQD_BACKEND_XEN_H
@@ -17,7 +19,9 @@
 #include <xendevicemodel.h>
 #include <xenforeignmemory.h>
 #include <xengnttab.h>
+#include <xenevtchn.h>
 
+#include "backend.h"
 #include "log.h"
 #include "vcpu-regs.h"
 
@@ -180,6 +184,95 @@ void ioreqd_xen_mapcache_stats(const struct ioreqd_xen_mapcache *mc,
                                void (*emit)(void *ctx, const char *group,
                                             const char *name, uint64_t value),
                                void *ctx);
+
+/* ---- the backend's state, shared by its files ---------------------------------- */
+
+#if defined(__i386__) || defined(__x86_64__)
+#define XEN_X86 1
+#else
+#define XEN_X86 0
+#endif
+
+/* Where publish() writes: /local/domain/<BACKEND_DOMID>/ioreqd/<domid>/<key>. */
+#define BACKEND_DOMID 0
+#define WATCH_PATH "@releaseDomain"
+#define WATCH_TOKEN "ioreqd"
+/* How often a confined daemon asks Xen whether its ioreq server still exists. */
+#define PROBE_INTERVAL_S 1
+
+/* One bound event channel: our local port and the vCPU it serves. */
+struct port_map {
+	evtchn_port_t port;
+	unsigned vcpu;
+};
+
+/* An SBDF claimed for PCI config space, with how many ranges use it. */
+struct pci_claim {
+	uint32_t sbdf;
+	unsigned refs;
+};
+
+struct xen_be {
+	unsigned domid;
+	bool buffered; /* a buffered ring was asked for and is available */
+
+	xendevicemodel_handle *dmod;
+	xenforeignmemory_handle *fmem;
+	xenevtchn_handle *xce;
+	xc_interface *xch;
+	struct xs_handle *xsh;
+	int evtchn_fd;
+	int watch_fd;
+	int probe_fd; /* once restricted: a periodic timerfd in place of watch_fd */
+
+	ioservid_t id;
+	bool created;
+	bool enabled;
+	bool restricted; /* xentoolcore_restrict_all done: xc and xenstore are dead */
+	bool published;
+	bool gone; /* domain_gone() saw the domain die: teardown errors are expected */
+
+	xenforeignmemory_resource_handle *fres;
+	void *pages; /* the mapped resource: [buffered page,] shared page */
+	shared_iopage_t *sync;
+	buffered_iopage_t *buf;
+
+	evtchn_port_t *vcpu_port; /* local port by vCPU */
+	unsigned nr_bound;        /* vCPU ports bound so far */
+	unsigned nr_vcpus;        /* vCPUs asked for by bind() */
+	struct port_map *by_port; /* sorted by port, for pending() */
+	evtchn_port_t buf_port;
+	bool buf_bound;
+
+	struct pci_claim *pci;
+	unsigned nr_pci;
+
+	struct ioreqd_xen_mapcache mc;
+	struct ioreqd_ratelimit rl_io;
+	struct ioreqd_ratelimit rl_ctx;
+};
+
+/* ---- interrupts (backend-xen-irq.c): ioreqd_guest_ops and irq_check ---------- */
+
+int ioreqd_xen_irq_set_level(void *priv, unsigned irq, unsigned level);
+int ioreqd_xen_pci_intx_set_level(void *priv, uint32_t sbdf, unsigned intx,
+                                  unsigned level);
+int ioreqd_xen_inject_msi(void *priv, uint64_t addr, uint32_t data);
+int ioreqd_xen_irq_check(void *priv, unsigned irq);
+
+/* ---- xenstore and the domain's life (backend-xen-xs.c) -------------------------- */
+
+/** fd 1 before confinement: drain the watch, report the domain's death. */
+int ioreqd_xen_watch_pending(struct xen_be *be,
+                             void (*fn)(void *, enum ioreqd_backend_event, unsigned),
+                             void *arg);
+/** fd 1 once confined: on each tick, ask Xen whether our ioreq server exists. */
+int ioreqd_xen_probe_pending(struct xen_be *be,
+                             void (*fn)(void *, enum ioreqd_backend_event, unsigned),
+                             void *arg);
+/** ioreqd_backend_ops.publish and .restrict_domain. */
+int ioreqd_xen_publish(void *priv, const char *key, const char *value);
+int ioreqd_xen_restrict_domain(void *priv);
 
 /* ---- vCPU state ------------------------------------------------------------- */
 

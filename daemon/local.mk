@@ -5,8 +5,9 @@ daemon_backend_sources =
 daemon_extra_sources =
 
 # --- the Xen backend (owned by the Xen backend work) ---
-daemon_backend_sources += daemon/backend-xen.c daemon/backend-xen-mapcache.c \
-	daemon/backend-xen-ctx.c daemon/backend-xen.h
+daemon_backend_sources += daemon/backend-xen.c daemon/backend-xen-xs.c \
+	daemon/backend-xen-irq.c daemon/backend-xen-mapcache.c daemon/backend-xen-ctx.c \
+	daemon/backend-xen.h
 
 # --- the sim backend (owned by the sim work) ---
 daemon_backend_sources += daemon/backend-sim.c

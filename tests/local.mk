@@ -106,16 +106,18 @@ tests_check_log_LDADD = $(TEST_LDADD)
 check_PROGRAMS += tests/check_backend_xen
 TESTS += tests/check_backend_xen
 tests_check_backend_xen_SOURCES = tests/check_backend_xen.c tests/fake-xen.c \
-	tests/fake-xengnttab.c tests/fake-xen.h daemon/backend-xen.c daemon/backend-xen-mapcache.c \
-	daemon/backend-xen-ctx.c daemon/backend-xen.h
+	tests/fake-xengnttab.c tests/fake-xen.h daemon/backend-xen.c daemon/backend-xen-xs.c \
+	daemon/backend-xen-irq.c daemon/backend-xen-mapcache.c daemon/backend-xen-ctx.c \
+	daemon/backend-xen.h
 tests_check_backend_xen_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/daemon \
 	-I$(top_srcdir)/tests
 tests_check_backend_xen_LDADD = $(TEST_LDADD)
 check_PROGRAMS += tests/check_xen_mapcache
 TESTS += tests/check_xen_mapcache
 tests_check_xen_mapcache_SOURCES = tests/check_xen_mapcache.c tests/fake-xen.c \
-	tests/fake-xengnttab.c tests/fake-xen.h daemon/backend-xen.c daemon/backend-xen-mapcache.c \
-	daemon/backend-xen-ctx.c daemon/backend-xen.h
+	tests/fake-xengnttab.c tests/fake-xen.h daemon/backend-xen.c daemon/backend-xen-xs.c \
+	daemon/backend-xen-irq.c daemon/backend-xen-mapcache.c daemon/backend-xen-ctx.c \
+	daemon/backend-xen.h
 tests_check_xen_mapcache_CPPFLAGS = $(tests_check_backend_xen_CPPFLAGS)
 tests_check_xen_mapcache_LDADD = $(TEST_LDADD)
 check_PROGRAMS += tests/check_vmcs
