@@ -138,6 +138,42 @@ START_TEST(test_mmio_rng_fills_buffers_and_interrupts_until_acked)
 END_TEST
 
 /*
+ * irq_mode = edge (Arm's default; libxl's node says edge rising): one raise per
+ * InterruptStatus 0 -> non-zero, and no lowering call on the ack (Xen/Arm
+ * ignores level 0), so the next event after the ack is a new edge.
+ */
+START_TEST(test_mmio_edge_mode_raises_and_never_lowers)
+{
+	struct mock *m =
+	    rng_mock("mmio = 0x02000000+0x200\nirq = 33\nqueue_size = 16\nirq_mode = edge\n");
+	struct ioreqd_vguest_mmio t;
+	struct ioreqd_vguest g;
+	struct ioreqd_vdrv_buf b = {.gpa = BUF_GPA, .len = 64};
+	uint32_t len = 0, isr = 0;
+	unsigned calls;
+	int cookie;
+
+	driver_up(m, &g, &t, (1ull << 29) | (1ull << 28));
+	ioreqd_vdrv_enable_irq(&g.q[0]);
+	ck_assert_int_ge(ioreqd_vguest_submit(&g, 0, &b, 0, 1, &cookie), 0);
+	ck_assert_ptr_eq(ioreqd_vdrv_get_used(&g.q[0], &len), &cookie);
+	ck_assert_int_eq(mock_irq_level(m, IRQ), 1);
+	calls = mock_irq_calls(m);
+	ck_assert_int_eq(ioreqd_vguest_mmio_ops.ack_interrupt(&t, &isr), 0);
+	ck_assert_uint_eq(isr, 1);
+	ck_assert_uint_eq(mock_irq_calls(m), calls);
+	ck_assert_int_eq(mock_irq_level(m, IRQ), 1);
+	ioreqd_vdrv_enable_irq(&g.q[0]);
+	ck_assert_int_ge(ioreqd_vguest_submit(&g, 0, &b, 0, 1, &cookie), 0);
+	ck_assert_ptr_eq(ioreqd_vdrv_get_used(&g.q[0], &len), &cookie);
+	ck_assert_uint_eq(mock_irq_calls(m), calls + 1);
+	ioreqd_vguest_fini(&g);
+	ck_assert_uint_eq(mock_irq_calls(m), calls + 1);
+	mock_free(m);
+}
+END_TEST
+
+/*
  * Status is a 32-bit register with an 8-bit value: a write whose low byte is
  * 0 resets the device whatever the upper bits say, so the transport's own
  * state (interrupt line, feature halves, queue layouts) must be reset with it.
@@ -378,6 +414,8 @@ START_TEST(test_mmio_bad_configurations_name_the_line)
 	bad_conf("mmio = 0x02000000+0x200\nirq = 33\nqueue_size = 65536\n", "power of 2");
 	bad_conf("mmio = 0x02000000+0x200\nirq = 33\ngrant_usage = 2\n",
 	         "grant_usage: 2 is not 0 or 1");
+	bad_conf("mmio = 0x02000000+0x200\nirq = 33\nirq_mode = pulse\n",
+	         "neither edge nor level");
 	bad_conf("mmio = 0x02000000+0x200\n", "needs irq = N");
 	bad_conf("mmio = 0x02000000+0x80\nirq = 33\n", "at least 0x100 bytes");
 	bad_conf("pio = 0x510+0x200\nirq = 33\n", "at least 0x100 bytes");
@@ -392,6 +430,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_mmio_identity_registers);
 	tcase_add_test(tc, test_mmio_grant_usage_offers_access_platform);
 	tcase_add_test(tc, test_mmio_rng_fills_buffers_and_interrupts_until_acked);
+	tcase_add_test(tc, test_mmio_edge_mode_raises_and_never_lowers);
 	tcase_add_test(tc, test_mmio_bad_accesses_are_refused_and_the_device_goes_on);
 	tcase_add_test(tc,
 	               test_mmio_status_write_with_upper_bits_resets_the_transport_too);

@@ -395,7 +395,10 @@ START_TEST(render_gives_a_valid_config)
 	ck_assert_int_eq(cfg->devs[0].irq, 33);
 	ck_assert_str_eq(ioreqd_cfg_dev_get(&cfg->devs[0], "path", &line), "/dev/loop0");
 	ck_assert_str_eq(ioreqd_cfg_dev_get(&cfg->devs[0], "readonly", &line), "yes");
+	ck_assert_str_eq(ioreqd_cfg_dev_get(&cfg->devs[0], "irq_mode", &line), "edge");
+	ck_assert_str_eq(ioreqd_cfg_dev_get(&cfg->devs[0], "grant_usage", &line), "0");
 	ck_assert_str_eq(cfg->devs[1].name, "virtio-0");
+	ck_assert_str_eq(ioreqd_cfg_dev_get(&cfg->devs[1], "grant_usage", &line), "1");
 	ck_assert_uint_eq(cfg->devs[1].ranges[0].base, 0x2000200);
 	ck_assert_str_eq(ioreqd_cfg_dev_get(&cfg->devs[1], "path", &line),
 	                 "/var/lib/xen/disk.img");

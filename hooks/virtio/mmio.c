@@ -10,7 +10,9 @@
  * back to 0.  That also suits Xen on Arm, where the device tree says edge and
  * set_irq_level(1) is one edge (level 0 is ignored there): a driver acks
  * before it looks at its rings, so an event after the ack finds the status 0
- * and makes a new edge.
+ * and makes a new edge.  `irq_mode = edge` (the default on Arm builds) skips
+ * the lowering: on Xen/Arm it is a hypercall that does nothing, made while
+ * the vCPU waits for its InterruptACK write to complete.
  *
  * QueueNotify completes at once: the device pops in the same call.  Registers
  * 0x000-0x0ff take aligned 32-bit accesses only; the config space from 0x100
@@ -31,6 +33,12 @@
 #define MMIO_VERSION 2u
 #define MMIO_VENDOR 0x7e57u /* as testdev's PCI vendor */
 #define MMIO_CONFIG 0x100u
+/* Arm's device tree says edge rising for virtio-mmio (libxl's node). */
+#if defined(__aarch64__) || defined(__arm__)
+#define MMIO_EDGE_DEFAULT true
+#else
+#define MMIO_EDGE_DEFAULT false
+#endif
 
 enum {
 	R_MAGIC = 0x000,
@@ -79,6 +87,7 @@ struct mmio {
 	uint32_t dev_features_sel, drv_features_sel, queue_sel;
 	uint64_t drv_features; /* assembled from the two halves */
 	uint32_t int_status;
+	bool edge; /* irq_mode = edge: never lower the line */
 	struct mmio_queue *q; /* one per queue */
 	unsigned nr_queues;
 	uint64_t bad_access; /* bad sizes, offsets, directions */
@@ -97,6 +106,8 @@ static void bad(struct mmio *m, ioreqd_fault_t *f, const char *why)
 
 static void set_line(struct mmio *m, unsigned level)
 {
+	if (!level && m->edge)
+		return;
 	if (m->v->host->irq_set_level(m->v->dev, m->irq, level) < 0)
 		m->irq_errors++;
 }
@@ -495,6 +506,7 @@ static int mmio_init(struct vdev *v, void **tstate)
 	const struct ioreqd_host *host = v->host;
 	enum ioreqd_space space;
 	uint64_t last;
+	const char *mode;
 	struct mmio *m;
 	int irq, rc;
 
@@ -526,6 +538,16 @@ static int mmio_init(struct vdev *v, void **tstate)
 		goto out;
 	}
 	m->irq = (unsigned)irq;
+	mode = host->cfg_str(v->dev, "irq_mode");
+	if (!mode)
+		m->edge = MMIO_EDGE_DEFAULT;
+	else if (!strcmp(mode, "edge") || !strcmp(mode, "level"))
+		m->edge = mode[0] == 'e';
+	else {
+		rc = host->cfg_error(v->dev, "irq_mode", "'%s' is neither edge nor level",
+		                     mode);
+		goto out;
+	}
 	m->nr_queues = v->params.num_queues;
 	m->q = calloc(m->nr_queues, sizeof(*m->q));
 	if (!m->q) {

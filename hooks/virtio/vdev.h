@@ -63,6 +63,10 @@
 	{                                                                                \
 		"grant_usage",                                                           \
 		    "1: the guest may use Xen grants for DMA (offer ACCESS_PLATFORM)"    \
+	},                                                                               \
+	{                                                                                \
+		"irq_mode",                                                              \
+		    "mmio: edge (default on Arm: never lower the line) or level"         \
 	}
 
 /** One virtio device model. */

@@ -341,10 +341,12 @@ char *ioreqd_vbe_render(const struct ioreqd_vbe_dev *devs, size_t n, unsigned do
 		        "transport = mmio\n"
 		        "mmio = 0x%" PRIx64 "+0x%x\n"
 		        "irq = %u\n"
+		        "irq_mode = edge\n"
+		        "grant_usage = %d\n"
 		        "path = %s\n"
 		        "readonly = %s\n",
-		        name, d->base, IOREQD_VBE_WINDOW, d->irq, d->path,
-		        d->readonly ? "yes" : "no");
+		        name, d->base, IOREQD_VBE_WINDOW, d->irq, d->grant_usage ? 1 : 0,
+		        d->path, d->readonly ? "yes" : "no");
 	}
 	if (fclose(fp) != 0) {
 		free(text);
