@@ -149,3 +149,22 @@ tests_fuzz_fuzz_devstate_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_devstate_LDADD = tests/fuzz/libioreqd-fuzz.la
 fuzz-smoke: tests/fuzz/fuzz_devstate$(EXEEXT)
 endif
+
+# --- libxl's virtio backend entries, as ioreqd --watch reads them ---
+FUZZ_HARNESSES += fuzz_vbackend
+check_PROGRAMS += tests/fuzz/fuzz_vbackend_replay
+TESTS += tests/fuzz/fuzz_vbackend_replay
+tests_fuzz_fuzz_vbackend_replay_SOURCES = tests/fuzz/fuzz_vbackend.c tests/fuzz/standalone.c \
+	$(FUZZ_COMMON_SOURCES)
+tests_fuzz_fuzz_vbackend_replay_CPPFLAGS = $(FUZZ_CPPFLAGS) -DFUZZ_NAME='"fuzz_vbackend"'
+tests_fuzz_fuzz_vbackend_replay_LDADD = $(FUZZ_REPLAY_LDADD)
+EXTRA_DIST += tests/fuzz/mkseeds-vbackend.sh
+if ENABLE_FUZZING
+noinst_PROGRAMS += tests/fuzz/fuzz_vbackend
+tests_fuzz_fuzz_vbackend_SOURCES = tests/fuzz/fuzz_vbackend.c $(FUZZ_COMMON_SOURCES)
+tests_fuzz_fuzz_vbackend_CPPFLAGS = $(FUZZ_CPPFLAGS)
+tests_fuzz_fuzz_vbackend_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS)
+tests_fuzz_fuzz_vbackend_LDFLAGS = $(AM_LDFLAGS) $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_vbackend_LDADD = tests/fuzz/libioreqd-fuzz.la
+fuzz-smoke: tests/fuzz/fuzz_vbackend$(EXEEXT)
+endif
