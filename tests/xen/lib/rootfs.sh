@@ -115,9 +115,11 @@ dom0_base() {
 	root=$WORK/base/root
 	# shellcheck disable=SC2086
 	deb_unpack "$root" $debs
-	# Only the kernel image and the Xen drivers are needed from the kernel.
+	# Only the kernel image, the Xen drivers and loop (the virtio disks'
+	# images: libxl wants a block device) are needed from the kernel.
 	dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$k" --wildcards \
-		'./boot/vmlinuz-*' './lib/modules/*/kernel/drivers/xen/*'
+		'./boot/vmlinuz-*' './lib/modules/*/kernel/drivers/xen/*' \
+		'./lib/modules/*/kernel/drivers/block/loop.ko'
 	cp "$k"/boot/vmlinuz-* "$BASE.tmp/vmlinuz"
 	cp -a "$k/lib" "$root/"
 	add_busybox "$root"
