@@ -7,8 +7,13 @@
  * for a whole batch of kicks' worth of requests; a pool needs a wake-up of a
  * worker and an eventfd write back per batch, two context switches that the
  * shared two-core machines this runs on can least afford.  Only I/O that
- * really blocks (a cold read, fdatasync) goes to the kernel's own workers,
- * and only those completions wake the loop (IORING_REGISTER_EVENTFD_ASYNC).
+ * really blocks (a cold read, fdatasync) completes later and wakes the loop
+ * through the eventfd.  The eventfd is registered for every completion, not
+ * only those of io-wq workers (IORING_REGISTER_EVENTFD_ASYNC): a buffered
+ * read that misses the page cache of a file that reads ahead asynchronously
+ * (a block device, ext4) completes from task work on the loop thread, which
+ * the async eventfd never signals, and its request would hang.  The submit
+ * clears the eventfd before it reaps, so inline completions cost no wake-up.
  * The ring is restricted (IORING_REGISTER_RESTRICTIONS) before it is enabled,
  * so the io_uring_enter that seccomp must allow reaches nothing but this disk.
  */
@@ -53,7 +58,7 @@ static int setup_restricted(struct ioreqd_blkio *io, int fd)
 	io->ring_up = true;
 	if ((rc = io_uring_register_files(&io->ring, &fd, 1)) < 0)
 		return rc;
-	if ((rc = io_uring_register_eventfd_async(&io->ring, io->efd)) < 0)
+	if ((rc = io_uring_register_eventfd(&io->ring, io->efd)) < 0)
 		return rc;
 	memset(res, 0, sizeof(res));
 	res[n].opcode = IORING_RESTRICTION_SQE_OP;
@@ -288,7 +293,6 @@ static int submit_once(struct ioreqd_blkio *io)
 
 int ioreqd_blkio_submit(struct ioreqd_blkio *io)
 {
-	struct io_uring_cqe *cqe;
 	int rc;
 
 	if (io->queued == 0)
@@ -302,9 +306,11 @@ int ioreqd_blkio_submit(struct ioreqd_blkio *io)
 	}
 	if (rc < 0)
 		retract(io, rc);
-	/* Inline completions (page-cache hits) are ready now: no eventfd round trip. */
-	while (io_uring_peek_cqe(&io->ring, &cqe) == 0)
-		complete(io, cqe);
+	/*
+	 * Inline completions (page-cache hits) are ready now and have set the
+	 * eventfd: reap them here, which clears it, rather than in a wake-up.
+	 */
+	ioreqd_blkio_reap(io);
 	return rc;
 }
 

@@ -7,8 +7,7 @@
  * fallocate) on fixed files only, and only then enabled: a ring that seccomp
  * cannot see into can still do nothing but I/O on the disk.  Completions
  * that happen inline (a read from the page cache) are reaped right after the
- * submit; completions that go asynchronous signal the eventfd, which the hook
- * watches from the loop.
+ * submit; the others signal the eventfd, which the hook watches from the loop.
  *
  * One blkio is driven from one thread (the event loop).
  */
