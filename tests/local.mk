@@ -158,10 +158,11 @@ EXTRA_DIST += tests/xen/README.md tests/xen/.gitignore tests/xen/run.sh \
 	tests/xen/guest/pvh/entry.S tests/xen/guest/pvh/pvhtest.c \
 	tests/xen/guest/pvh/pvhtest.ld tests/xen/guest/pvh/rt.c tests/xen/guest/pvh/rt.h \
 	tests/xen/guest/linux/init tests/xen/guest/linux/pio.c \
-	tests/xen/guest/arm64/armtest.S \
+	tests/xen/guest/arm64/armtest.S tests/xen/guest/vblk/init tests/xen/dom0/vblk.cfg \
 	tests/xen/lib/common.sh tests/xen/lib/debs.sh tests/xen/lib/rootfs.sh \
 	tests/xen/lib/x86_64.sh tests/xen/lib/arm64.sh \
-	tests/xen/packages/dom0.list tests/xen/packages/arm64-sysroot.list
+	tests/xen/packages/dom0.list tests/xen/packages/arm64-sysroot.list \
+	tests/xen/packages/vblk-guest.list
 
 # --- the simulated hypervisor and the sim backend (owned by the sim work) ---
 check_PROGRAMS += tests/check_sim

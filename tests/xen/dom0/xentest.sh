@@ -22,6 +22,11 @@
 #          ioreqd's debugcon hook.  First, without the vuart, the guest has
 #          no SPI for the config's irq = 40 and ioreqd must refuse to start;
 #          then, with vuart = "sbsa_uart", it serves.
+#   vblk   an arm64 Linux guest (guest/vblk) on libxl's virtio disk, which
+#          ioreqd serves as virtio-blk over virtio-mmio: the guest reads
+#          dom0's pattern, writes a mark, makes an ext4 and files; dom0
+#          checks the image (mark, e2fsck, checksums); a second domain on the
+#          same disk checks them again.
 #   restrict, seccomp, chroot
 #          the hardened modes the documentation recommends, with the PVH
 #          guest: ioreqd detached, logging to syslog, confined
@@ -39,11 +44,13 @@
 . /etc/xentest/env
 
 # Checks each guest makes; keep in step with guest/pvh/pvhtest.c,
-# guest/linux/init and guest/arm64/armtest.S.
+# guest/linux/init, guest/arm64/armtest.S and guest/vblk/init.
 EXPECT_PVH=26
 EXPECT_PVH_TESTDEV=6
 EXPECT_LINUX=11
 EXPECT_ARM=10
+EXPECT_VBLK_WRITE=8
+EXPECT_VBLK_READ=6
 
 CONF=/etc/ioreqd/xentest.conf
 # The linux case's config when it has COM1 (XEN_TEST_LINUX_UART, the default).
@@ -459,6 +466,184 @@ case_arm() {
 	[ -z "$why" ] || { say "arm: $why"; return 1; }
 	say "ioreqd exited with status 0 after xl destroy; its statistics:"
 	show_stats /tmp/ioreqd-arm.log
+}
+
+# The vblk case's disk: VBLK_MB MiB on /dev/loop0 (libxl wants a block
+# device for a standalone virtio disk in dom0), dom0's pattern at sector 0;
+# the guest puts its mark at sector VBLK_MARK (28 MiB), behind an ext4 of
+# VBLK_FS.  The backend keys are libxl's for vdev xvda (devid 51712).
+VBLK_IMG=/tmp/vblk.img
+VBLK_MB=32
+VBLK_MARK=57344
+VBLK_MARK_TEXT=ioreqd-vblk-guest-mark
+VBLK_FS=24M
+VBLK_PATTERN=IOREQD-VIRTIO-OK
+VBLK_BE=/local/domain/0/backend/virtio_disk
+VBLK_DEVID=51712
+VBLK_CONSOLE=/var/log/xen/console/guest-vblk.log
+
+vblk_disk() {
+	if [ ! -e /dev/loop-control ]; then
+		insmod "/lib/modules/$(uname -r)/kernel/drivers/block/loop.ko" || return 1
+	fi
+	rm -f "$VBLK_IMG"
+	dd if=/dev/zero of="$VBLK_IMG" bs=1M count="$VBLK_MB" 2>/dev/null &&
+		printf '%s' "$VBLK_PATTERN" | dd of="$VBLK_IMG" conv=notrunc 2>/dev/null &&
+		wait_for 10 test -b /dev/loop0 &&
+		losetup /dev/loop0 "$VBLK_IMG"
+}
+
+vblk_key() { xenstore-read "$VBLK_BE/$1/$VBLK_DEVID/$2" 2>/dev/null; }
+# vblk_keys_up: libxl has written the backend keys of domain "vblk"'s disk;
+# sets VBLK_DOM.
+vblk_keys_up() {
+	VBLK_DOM=$(xl domid vblk 2>/dev/null) && [ -n "$(vblk_key "$VBLK_DOM" irq)" ]
+}
+vblk_state_is() { [ "$(vblk_key "$1" state)" = "$2" ]; }
+vblk_gone() { ! xl domid vblk >/dev/null 2>&1; }
+
+# vblk_serve DOMID T0: the backend's side of the handshake, by hand:
+# ioreqd for the domain serves virtio-blk over virtio-mmio at the window and
+# SPI libxl allocated, on the disk's target; once it serves (the range is
+# claimed while the domain is still paused), the backend moves to InitWait
+# (2), which lets xl create go on.
+vblk_serve() {
+	local d=$1 base irq params conf=/tmp/ioreqd-vblk-$1.conf
+	base=$(vblk_key "$d" base)
+	irq=$(vblk_key "$d" irq)
+	params=$(vblk_key "$d" params)
+	say "vblk: libxl's backend keys for domain $d: base $(printf '%#x' "$base"), irq $irq, params $params, state $(vblk_key "$d" state)"
+	cat >"$conf" <<CONF
+[global]
+hook_dir = /usr/lib/ioreqd
+buffered = no
+
+[device xvda]
+hook = virtio-blk
+transport = mmio
+mmio = $(printf '%#x' "$base")+0x200
+irq = $irq
+path = $params
+CONF
+	start_ioreqd "$d" "/tmp/ioreqd-vblk-$d.log" "$2" "$conf" || return 1
+	xenstore-write "$VBLK_BE/$d/$VBLK_DEVID/state" 2
+}
+
+# vblk_domain MODE: create domain "vblk" on the disk with the guest in MODE
+# (write, read; see guest/vblk/init), serve it, wait for its verdict and its
+# power-off, and answer libxl's Closing (5) with Closed (6).  The guest's
+# lines are in /tmp/vblk-MODE.out.
+vblk_domain() {
+	local mode=$1 t0 xlpid rc out=/tmp/vblk-$1.out why=""
+	local extra="console=hvc0 rdinit=/init loglevel=4 vblk_mode=$mode vblk_sectors=$((VBLK_MB * 2048)) vblk_mark=$VBLK_MARK vblk_fs=$VBLK_FS vblk_pattern=$VBLK_PATTERN"
+	rm -f "$VBLK_CONSOLE"
+	t0=$(now)
+	xl create /etc/xentest/vblk.cfg "extra=\"$extra\"" >/tmp/xl-vblk.log 2>&1 &
+	xlpid=$!
+	if ! wait_for 60 vblk_keys_up; then
+		say "vblk: libxl wrote no backend keys under $VBLK_BE; xl said:"
+		sed 's/^/  xl| /' /tmp/xl-vblk.log
+		wait "$xlpid"
+		return 1
+	fi
+	say "vblk: libxl wrote the backend keys $(since "$t0")s after xl create started"
+	vblk_serve "$VBLK_DOM" "$t0" || why="no backend for domain $VBLK_DOM"
+	say "vblk: backend state 2 written $(since "$t0")s after xl create started"
+	wait "$xlpid"
+	rc=$?
+	[ -n "$why" ] || [ $rc = 0 ] || why="xl create failed (status $rc)"
+	if [ -n "$why" ]; then
+		say "vblk: $why; xl said:"
+		sed 's/^/  xl| /' /tmp/xl-vblk.log
+		xl destroy vblk 2>/dev/null
+		return 1
+	fi
+	say "vblk: xl create returned 0 after $(since "$t0")s (domain $VBLK_DOM, backend state $(vblk_key "$VBLK_DOM" state))"
+	t0=$(now)
+	if ! wait_for "$LINUX_TIMEOUT" grep -q '^ioreqd-xentest-vblk: ' "$VBLK_CONSOLE"; then
+		why="no verdict within ${LINUX_TIMEOUT}s"
+		# ioreqd's statistics at this point (SIGUSR1) go to its log.
+		kill -USR1 "$IOREQD_PID" 2>/dev/null
+		sleep 1
+	fi
+	tr -d '\r' <"$VBLK_CONSOLE" | grep -E '^(ok|FAIL|VBLK|ioreqd-xentest)|Kernel panic|Oops|Unable to handle' >"$out"
+	say "vblk ($mode): the guest booted and ran its checks in $(since "$t0")s:"
+	sed 's/^/  guest| /' "$out"
+	# The guest powers off; libxl then moves the backend to Closing (5) and
+	# waits for Closed (6) before it destroys the domain.
+	t0=$(now)
+	if wait_for 60 vblk_state_is "$VBLK_DOM" 5; then
+		xenstore-write "$VBLK_BE/$VBLK_DOM/$VBLK_DEVID/state" 6
+	fi
+	wait_for 60 vblk_gone || why="${why:+$why; }domain $VBLK_DOM still there 60 s after its verdict"
+	if ! wait_ioreqd_exit 30 || [ "$IOREQD_STATUS" != 0 ]; then
+		why="${why:+$why; }ioreqd did not exit cleanly after the domain went (status $IOREQD_STATUS)"
+	fi
+	say "vblk ($mode): domain $VBLK_DOM gone and ioreqd exited $(since "$t0")s after the verdict"
+	[ -n "$why" ] || why=$(verdict "$2" "$out")
+	if [ -n "$why" ]; then
+		say "vblk ($mode): $why; console tail and ioreqd log:"
+		tail -n 30 "$VBLK_CONSOLE" | sed 's/^/  console| /'
+		sed 's/^/  ioreqd| /' "/tmp/ioreqd-vblk-$VBLK_DOM.log"
+		alive "$IOREQD_PID" && kill -KILL "$IOREQD_PID"
+		xl destroy vblk 2>/dev/null
+		return 1
+	fi
+	say "vblk ($mode): ioreqd's statistics:"
+	show_stats "/tmp/ioreqd-vblk-$VBLK_DOM.log"
+}
+
+# vblk_image: dom0's look at what the first guest left on the disk: its
+# mark, a clean ext4 (e2fsck -fn) and the files' checksums as the guest
+# printed them, read back with debugfs.
+vblk_image() {
+	local got sum name file why=""
+	got=$(dd if=/dev/loop0 bs=512 skip="$VBLK_MARK" count=1 2>/dev/null | head -c ${#VBLK_MARK_TEXT})
+	if [ "$got" = "$VBLK_MARK_TEXT" ]; then
+		say "vblk: dom0 reads the guest's mark at sector $VBLK_MARK"
+	else
+		why="the guest's mark at sector $VBLK_MARK reads '$got' in dom0"
+	fi
+	if e2fsck -fn /dev/loop0 >/tmp/vblk-e2fsck.log 2>&1; then
+		say "vblk: e2fsck -fn of the guest's ext4 is clean:"
+	else
+		why="${why:+$why; }e2fsck -fn found problems"
+		say "vblk: e2fsck -fn:"
+	fi
+	sed 's/^/  e2fsck| /' /tmp/vblk-e2fsck.log
+	sed -n 's/^VBLK: sha256 //p' /tmp/vblk-write.out >/tmp/vblk-sums
+	[ -s /tmp/vblk-sums ] || why="${why:+$why; }the guest printed no checksums"
+	while read -r sum name; do
+		file=$(debugfs -R "cat $name" /dev/loop0 2>/dev/null | sha256sum | cut -d' ' -f1)
+		if [ "$file" = "$sum" ]; then
+			say "vblk: $name in the image matches the guest's sha256 $sum"
+		else
+			why="${why:+$why; }$name in the image has sha256 $file, the guest wrote $sum"
+		fi
+	done </tmp/vblk-sums
+	[ -z "$why" ] || { say "vblk: $why"; return 1; }
+}
+
+# vblk: a Linux guest on libxl's own virtio disk, which ioreqd serves (see
+# guest/vblk/init).  The first domain checks dom0's pattern, writes its mark,
+# makes an ext4 and files; dom0 then checks the image; a second domain on the
+# same disk reads the mark and checks the files.
+case_vblk() {
+	local t0 why=""
+	vblk_disk || { say "vblk: cannot set up /dev/loop0 on $VBLK_IMG"; return 1; }
+	t0=$(now)
+	vblk_domain write "$EXPECT_VBLK_WRITE" || why="the first domain failed"
+	say "vblk: the first domain took $(since "$t0")s from xl create to its end"
+	if [ -z "$why" ]; then
+		vblk_image || why="the image is not what the guest wrote"
+	fi
+	if [ -z "$why" ]; then
+		t0=$(now)
+		vblk_domain read "$EXPECT_VBLK_READ" || why="the second domain failed"
+		say "vblk: the second domain took $(since "$t0")s from xl create to its end"
+	fi
+	losetup -d /dev/loop0
+	[ -z "$why" ] || { say "vblk: $why"; return 1; }
 }
 
 passed=0

@@ -140,7 +140,62 @@ arch_ioreqd() {
 	IOREQD_BUILD=$b
 }
 
-# arch_guests OVERLAY: the bare arm64 guest, as a raw Image.
+# The vblk guest's kernel modules (paths under the kernel's modules
+# directory), in load order: virtio-mmio and virtio-blk (VIRTIO itself is
+# built in), then ext4 and what it needs, crc32c for metadata checksums.
+VBLK_MODULES="drivers/virtio/virtio_mmio drivers/block/virtio_blk lib/crc16 fs/mbcache \
+fs/jbd2/jbd2 crypto/crc32c_generic fs/ext4/ext4"
+
+# mod_depends KO: the modules KO needs (its .modinfo "depends=", comma-separated).
+mod_depends() {
+	aarch64-linux-gnu-objcopy -O binary --only-section=.modinfo "$1" /dev/stdout |
+		tr '\0' '\n' | sed -n 's/^depends=//p' | tr ',' ' '
+}
+
+# vblk_guest_base: the vblk guest's root without its /init, cached per set
+# of .debs: static busybox, mke2fs with its libraries (packages/vblk-guest.list)
+# and VBLK_MODULES from the kernel package, flat in /lib/modules with their
+# load order in /lib/modules/order.  Sets VBLK_BASE.
+vblk_guest_base() {
+	local debs kdeb key t r m name dep loaded=" "
+	# shellcheck disable=SC2046 # a word list
+	debs=$(deb_fetch arm64 "$DEBS" $(read_list "$XT/packages/vblk-guest.list"))
+	kdeb=$(deb_fetch arm64 "$DEBS" "$(kernel_package arm64 "$DEBS")")
+	# shellcheck disable=SC2086 # word lists
+	key=$( (echo $debs $kdeb | tr ' ' '\n' | sed 's|.*/||' | sort
+		cat "$XT/lib/arm64.sh") | sha256sum | cut -c1-16)
+	VBLK_BASE=$CACHE/arm64/vblk-$key
+	[ -d "$VBLK_BASE" ] && return 0
+	t=$VBLK_BASE.tmp
+	r=$t/root
+	rm -rf "$CACHE/arm64"/vblk-* "$t"
+	# shellcheck disable=SC2086
+	deb_unpack "$r" $debs
+	rm -rf "$r"/usr/share/doc "$r"/usr/share/man "$r"/usr/share/locale "$r/usr/lib/$TRIPLET/gconv"
+	mkdir -p "$t/kern" "$r/bin" "$r/lib/modules" "$r/proc" "$r/sys" "$r/dev" "$r/mnt" "$r/tmp"
+	# shellcheck disable=SC2046 # a word list
+	dpkg-deb --fsys-tarfile "$kdeb" | tar -x -C "$t/kern" --wildcards \
+		$(for m in $VBLK_MODULES; do echo "./lib/modules/*/kernel/$m.ko"; done)
+	for m in $VBLK_MODULES; do
+		name=${m##*/}
+		cp "$t"/kern/lib/modules/*/kernel/"$m.ko" "$r/lib/modules/$name.ko"
+		for dep in $(mod_depends "$r/lib/modules/$name.ko"); do
+			case $loaded in *" $dep "*) ;; *) die "guest module $name needs $dep first (VBLK_MODULES)" ;; esac
+		done
+		loaded="$loaded$name "
+		echo "$name" >>"$r/lib/modules/order"
+	done
+	cp "$BASE/busybox" "$r/bin/busybox"
+	add_busybox "$r"
+	root_index "$r" "$t"
+	check_needed "$t" "$r/sbin/mke2fs"
+	rm -rf "$t/kern"
+	mv "$t" "$VBLK_BASE"
+	say "built $VBLK_BASE"
+}
+
+# arch_guests OVERLAY: the bare arm64 guest, as a raw Image, and the vblk
+# guest: the dom0 kernel with an initramfs of vblk_guest_base and its /init.
 arch_guests() {
 	local o=$1/etc/xentest g=$WORK/guest
 	mkdir -p "$o" "$g"
@@ -148,9 +203,20 @@ arch_guests() {
 	aarch64-linux-gnu-ld -Ttext=0 -o "$g/armtest.elf" "$g/armtest.o"
 	aarch64-linux-gnu-objcopy -O binary "$g/armtest.elf" "$o/armtest.img"
 	cp "$XT/dom0/armtest.cfg" "$o/"
+	case " $CASES " in *" vblk "*) ;; *) return 0 ;; esac
+	[ -e "$IOREQD_BUILD/hooks/.libs/virtio-blk.so" ] ||
+		die "the vblk case needs the virtio-blk hook, which the build left out (no liburing?)"
+	vblk_guest_base
+	rm -rf "$g/vblk"
+	cp -a "$VBLK_BASE/root" "$g/vblk"
+	install -m 755 "$XT/guest/vblk/init" "$g/vblk/init"
+	make_cpio "$g/vblk" "$g/vblk.cpio"
+	gzip -1n <"$g/vblk.cpio" >"$o/vblk-initrd.cpio.gz"
+	cp "$BASE/vmlinuz" "$o/vmlinuz"
+	cp "$XT/dom0/vblk.cfg" "$o/"
 }
 
-arch_default_cases() { echo "arm"; }
+arch_default_cases() { echo "arm vblk"; }
 
 arch_conf() { cat "$XT/xentest-arm64.conf" >"$1"; }
 
