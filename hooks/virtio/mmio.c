@@ -402,40 +402,25 @@ enum {
 };
 #define MMIO_QUEUE_REC 28u
 
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = n; i-- > 0;)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 static int mmio_save(void *tstate, ioreqd_state_t *st)
 {
 	struct mmio *m = tstate;
 	uint8_t sel[12], *qs;
 	int rc;
 
-	put_le(sel, m->dev_features_sel, 4);
-	put_le(sel + 4, m->drv_features_sel, 4);
-	put_le(sel + 8, m->queue_sel, 4);
+	vdev_put_le(sel, m->dev_features_sel, 4);
+	vdev_put_le(sel + 4, m->drv_features_sel, 4);
+	vdev_put_le(sel + 8, m->queue_sel, 4);
 	qs = calloc(m->nr_queues, MMIO_QUEUE_REC);
 	if (!qs)
 		return -ENOMEM;
 	for (unsigned i = 0; i < m->nr_queues; i++) {
 		uint8_t *p = qs + (size_t)i * MMIO_QUEUE_REC;
 
-		put_le(p, m->q[i].num, 4);
-		put_le(p + 4, m->q[i].desc, 8);
-		put_le(p + 12, m->q[i].driver, 8);
-		put_le(p + 20, m->q[i].device, 8);
+		vdev_put_le(p, m->q[i].num, 4);
+		vdev_put_le(p + 4, m->q[i].desc, 8);
+		vdev_put_le(p + 12, m->q[i].driver, 8);
+		vdev_put_le(p + 20, m->q[i].device, 8);
 	}
 	if ((rc = ioreqd_state_put(st, TAG_SELECTORS, sel, sizeof(sel))) == 0 &&
 	    (rc = ioreqd_state_put_u64(st, TAG_DRV_FEATURES, m->drv_features)) == 0 &&
@@ -468,17 +453,17 @@ static int mmio_load(void *tstate, ioreqd_state_t *st)
 		rc = -EBADMSG;
 		goto out;
 	}
-	m->dev_features_sel = (uint32_t)get_le(sel, 4);
-	m->drv_features_sel = (uint32_t)get_le(sel + 4, 4);
-	m->queue_sel = (uint32_t)get_le(sel + 8, 4);
+	m->dev_features_sel = (uint32_t)vdev_get_le(sel, 4);
+	m->drv_features_sel = (uint32_t)vdev_get_le(sel + 4, 4);
+	m->queue_sel = (uint32_t)vdev_get_le(sel + 8, 4);
 	m->drv_features = drv;
 	for (unsigned i = 0; i < m->nr_queues; i++) {
 		const uint8_t *p = qs + (size_t)i * MMIO_QUEUE_REC;
 
-		m->q[i].num = (uint32_t)get_le(p, 4);
-		m->q[i].desc = get_le(p + 4, 8);
-		m->q[i].driver = get_le(p + 12, 8);
-		m->q[i].device = get_le(p + 20, 8);
+		m->q[i].num = (uint32_t)vdev_get_le(p, 4);
+		m->q[i].desc = vdev_get_le(p + 4, 8);
+		m->q[i].driver = vdev_get_le(p + 12, 8);
+		m->q[i].device = vdev_get_le(p + 20, 8);
 	}
 	/* The line is whatever the status says, in this daemon as in the old. */
 	m->int_status = isr;

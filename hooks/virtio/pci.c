@@ -168,25 +168,22 @@ struct vpci {
 
 static uint32_t get32(const uint8_t *p)
 {
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
+	return (uint32_t)vdev_get_le(p, 4);
 }
 
 static uint16_t get16(const uint8_t *p)
 {
-	return (uint16_t)(p[0] | p[1] << 8);
+	return (uint16_t)vdev_get_le(p, 2);
 }
 
 static void put32(uint8_t *p, uint32_t v)
 {
-	for (unsigned i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
+	vdev_put_le(p, v, 4);
 }
 
 static void put16(uint8_t *p, uint16_t v)
 {
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
+	vdev_put_le(p, v, 2);
 }
 
 static void bad(struct vpci *p, const char *where, bool is_read, unsigned size,
@@ -926,21 +923,6 @@ enum {
 #define QUEUE_REC 28u
 #define VECTOR_REC 16u
 
-static void put_le(uint8_t *q, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		q[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *q, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = n; i-- > 0;)
-		v = (v << 8) | q[i];
-	return v;
-}
-
 struct vpci_saved {
 	uint8_t cfg[PCI_CFG_SIZE];
 	uint8_t common[COMMON_REC];
@@ -956,11 +938,11 @@ static int vpci_save(void *tstate, ioreqd_state_t *st)
 	int rc = -ENOMEM;
 
 	memcpy(s.cfg, p->cfg, sizeof(s.cfg));
-	put_le(s.common, p->dfselect, 4);
-	put_le(s.common + 4, p->gfselect, 4);
-	put_le(s.common + 8, p->drv_features, 8);
-	put_le(s.common + 16, p->config_vector, 2);
-	put_le(s.common + 18, p->qselect, 2);
+	vdev_put_le(s.common, p->dfselect, 4);
+	vdev_put_le(s.common + 4, p->gfselect, 4);
+	vdev_put_le(s.common + 8, p->drv_features, 8);
+	vdev_put_le(s.common + 16, p->config_vector, 2);
+	vdev_put_le(s.common + 18, p->qselect, 2);
 	s.queues = calloc(p->nr_queues ? p->nr_queues : 1, QUEUE_REC);
 	s.table = calloc(p->nr_vectors, VECTOR_REC);
 	if (!s.queues || !s.table)
@@ -968,21 +950,21 @@ static int vpci_save(void *tstate, ioreqd_state_t *st)
 	for (unsigned i = 0; i < p->nr_queues; i++) {
 		uint8_t *q = s.queues + (size_t)i * QUEUE_REC;
 
-		put_le(q, p->q[i].size, 2);
-		put_le(q + 2, p->q[i].vector, 2);
-		put_le(q + 4, p->q[i].desc, 8);
-		put_le(q + 12, p->q[i].driver, 8);
-		put_le(q + 20, p->q[i].device, 8);
+		vdev_put_le(q, p->q[i].size, 2);
+		vdev_put_le(q + 2, p->q[i].vector, 2);
+		vdev_put_le(q + 4, p->q[i].desc, 8);
+		vdev_put_le(q + 12, p->q[i].driver, 8);
+		vdev_put_le(q + 20, p->q[i].device, 8);
 	}
 	for (unsigned i = 0; i < p->nr_vectors; i++) {
 		uint8_t *e = s.table + (size_t)i * VECTOR_REC;
 
-		put_le(e, p->table[i].addr, 8);
-		put_le(e + 8, p->table[i].data, 4);
-		put_le(e + 12, p->table[i].ctrl, 4);
+		vdev_put_le(e, p->table[i].addr, 8);
+		vdev_put_le(e + 8, p->table[i].data, 4);
+		vdev_put_le(e + 12, p->table[i].ctrl, 4);
 	}
 	for (unsigned i = 0; i < sizeof(p->pba) / 8; i++)
-		put_le(s.pba + 8 * i, p->pba[i], 8);
+		vdev_put_le(s.pba + 8 * i, p->pba[i], 8);
 	if ((rc = ioreqd_state_put(st, TAG_CFG, s.cfg, sizeof(s.cfg))) == 0 &&
 	    (rc = ioreqd_state_put(st, TAG_COMMON, s.common, sizeof(s.common))) == 0 &&
 	    (rc = ioreqd_state_put(st, TAG_QUEUES, s.queues,
@@ -1016,7 +998,7 @@ static int vpci_read_saved(struct vpci *p, ioreqd_state_t *st, struct vpci_saved
 	                           (size_t)p->nr_vectors * VECTOR_REC)) < 0 ||
 	    (rc = ioreqd_state_get(st, TAG_PBA, s->pba, sizeof(s->pba))) < 0)
 		return rc;
-	cv = (uint16_t)get_le(s->common + 16, 2);
+	cv = (uint16_t)vdev_get_le(s->common + 16, 2);
 	if (s->isr & ~(uint32_t)(ISR_VRING | ISR_CONFIG) ||
 	    (cv != NO_VECTOR && cv >= p->nr_vectors)) {
 		ioreqd_state_fail(st,
@@ -1025,7 +1007,8 @@ static int vpci_read_saved(struct vpci *p, ioreqd_state_t *st, struct vpci_saved
 		return -EBADMSG;
 	}
 	for (unsigned i = 0; i < p->nr_queues; i++) {
-		uint16_t qv = (uint16_t)get_le(s->queues + (size_t)i * QUEUE_REC + 2, 2);
+		uint16_t qv =
+		    (uint16_t)vdev_get_le(s->queues + (size_t)i * QUEUE_REC + 2, 2);
 
 		if (qv != NO_VECTOR && qv >= p->nr_vectors) {
 			ioreqd_state_fail(st,
@@ -1035,7 +1018,7 @@ static int vpci_read_saved(struct vpci *p, ioreqd_state_t *st, struct vpci_saved
 		}
 	}
 	for (unsigned i = 0; i < p->nr_vectors; i++)
-		if (get_le(s->table + (size_t)i * VECTOR_REC + 12, 4) > 1) {
+		if (vdev_get_le(s->table + (size_t)i * VECTOR_REC + 12, 4) > 1) {
 			ioreqd_state_fail(st, "virtio-pci: MSI-X vector %u control", i);
 			return -EBADMSG;
 		}
@@ -1073,29 +1056,29 @@ static int vpci_load(void *tstate, ioreqd_state_t *st)
 		rc = -EBUSY;
 		goto out;
 	}
-	p->dfselect = (uint32_t)get_le(s.common, 4);
-	p->gfselect = (uint32_t)get_le(s.common + 4, 4);
-	p->drv_features = get_le(s.common + 8, 8);
-	p->config_vector = (uint16_t)get_le(s.common + 16, 2);
-	p->qselect = (uint16_t)get_le(s.common + 18, 2);
+	p->dfselect = (uint32_t)vdev_get_le(s.common, 4);
+	p->gfselect = (uint32_t)vdev_get_le(s.common + 4, 4);
+	p->drv_features = vdev_get_le(s.common + 8, 8);
+	p->config_vector = (uint16_t)vdev_get_le(s.common + 16, 2);
+	p->qselect = (uint16_t)vdev_get_le(s.common + 18, 2);
 	for (unsigned i = 0; i < p->nr_queues; i++) {
 		const uint8_t *q = s.queues + (size_t)i * QUEUE_REC;
 
-		p->q[i].size = (uint16_t)get_le(q, 2);
-		p->q[i].vector = (uint16_t)get_le(q + 2, 2);
-		p->q[i].desc = get_le(q + 4, 8);
-		p->q[i].driver = get_le(q + 12, 8);
-		p->q[i].device = get_le(q + 20, 8);
+		p->q[i].size = (uint16_t)vdev_get_le(q, 2);
+		p->q[i].vector = (uint16_t)vdev_get_le(q + 2, 2);
+		p->q[i].desc = vdev_get_le(q + 4, 8);
+		p->q[i].driver = vdev_get_le(q + 12, 8);
+		p->q[i].device = vdev_get_le(q + 20, 8);
 	}
 	for (unsigned i = 0; i < p->nr_vectors; i++) {
 		const uint8_t *e = s.table + (size_t)i * VECTOR_REC;
 
-		p->table[i].addr = get_le(e, 8);
-		p->table[i].data = (uint32_t)get_le(e + 8, 4);
-		p->table[i].ctrl = (uint32_t)get_le(e + 12, 4);
+		p->table[i].addr = vdev_get_le(e, 8);
+		p->table[i].data = (uint32_t)vdev_get_le(e + 8, 4);
+		p->table[i].ctrl = (uint32_t)vdev_get_le(e + 12, 4);
 	}
 	for (unsigned i = 0; i < sizeof(p->pba) / 8; i++)
-		p->pba[i] = get_le(s.pba + 8 * i, 8);
+		p->pba[i] = vdev_get_le(s.pba + 8 * i, 8);
 	p->isr = (uint8_t)s.isr;
 	/* Whatever the line is in this daemon, set it to what the ISR says. */
 	p->intx_level = UINT_MAX;

@@ -189,6 +189,13 @@ int vdev_create(struct vdev *v, const struct ioreqd_virtio_transport_ops *tr_ops
 void vdev_log(void *opaque, int level, const char *msg);
 
 /**
+ * Little-endian fields of registers, config space and saved state (virtio
+ * is little-endian whatever the host): @p n bytes at @p p, n up to 8.
+ */
+void vdev_put_le(uint8_t *p, uint64_t v, unsigned n);
+uint64_t vdev_get_le(const uint8_t *p, unsigned n);
+
+/**
  * For a transport: the driver notified queue @p qidx.  Serves at most a
  * queue's worth of entries now and the rest from a zero timer, after the
  * loop's other sources, so a guest refilling the ring cannot hold the loop.
