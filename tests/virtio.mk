@@ -93,7 +93,6 @@ tests_fuzz_fuzz_virtio_dev_replay_CPPFLAGS = $(VIRTIO_FUZZ_CPPFLAGS) \
 	-DFUZZ_NAME='"fuzz_virtio_dev"'
 tests_fuzz_fuzz_virtio_dev_replay_LDADD = lib/virtio/libioreqd-vdriver.la \
 	$(FUZZ_REPLAY_LDADD)
-EXTRA_DIST += tests/fuzz/mkseeds-virtio-dev.sh
 if ENABLE_FUZZING
 # The transports, the glue and the device models, instrumented for coverage.
 noinst_LTLIBRARIES += tests/fuzz/libioreqd-vdev-fuzz.la

@@ -27,7 +27,7 @@
  *  - interrupts: at most a few irq_set_level calls per step, levels 0 or 1.
  *
  * Input: device byte, flags byte, queue size byte, then ops (op % 12, see
- * the switch below).  tests/fuzz/mkseeds-virtio-dev.sh writes the seeds.
+ * the switch below).  tests/fuzz/mkseeds-virtio.sh writes the seeds.
  */
 #include "build-config.h"
 
