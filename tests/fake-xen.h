@@ -2,8 +2,9 @@
 /*
  * Fakes of the Xen libraries the Xen backend calls (libxendevicemodel,
  * libxenforeignmemory, libxenevtchn, libxenctrl, libxenstore,
- * libxentoolcore, and libxengnttab in tests/fake-xengnttab.c), with the real prototypes, linked into the backend's test
- * in place of the real libraries.  They simulate one HVM domain: N vCPUs,
+ * libxentoolcore, libxengnttab: one tests/fake-xen<library>.c each, on the
+ * shared state and call log of tests/fake-xen.c), with the real prototypes,
+ * linked into the backend's tests in place of the real libraries.  They simulate one HVM domain: N vCPUs,
  * an ioreq server whose pages are plain memory, event channels on a pipe,
  * guest RAM, HVM CPU save records and a xenstore.  Every call is logged by
  * name in order, and any call can be told to fail, by position or by name.

@@ -105,19 +105,28 @@ tests_check_log_LDADD = $(TEST_LDADD)
 # The backend is built against tests/fake-xen.c instead of the Xen libraries.
 check_PROGRAMS += tests/check_backend_xen
 TESTS += tests/check_backend_xen
-tests_check_backend_xen_SOURCES = tests/check_backend_xen.c tests/fake-xen.c \
-	tests/fake-xengnttab.c tests/fake-xen.h daemon/backend-xen.c daemon/backend-xen-xs.c \
+# The fakes, one file per library, and the backend's files they stand under.
+FAKE_XEN_SOURCES = tests/fake-xen.c tests/fake-xen.h tests/fake-xendevicemodel.c \
+	tests/fake-xenforeignmemory.c tests/fake-xenevtchn.c tests/fake-xenctrl.c \
+	tests/fake-xenstore.c tests/fake-xengnttab.c
+BACKEND_XEN_SOURCES = daemon/backend-xen.c daemon/backend-xen-xs.c \
 	daemon/backend-xen-irq.c daemon/backend-xen-mapcache.c daemon/backend-xen-ctx.c \
 	daemon/backend-xen.h
+tests_check_backend_xen_SOURCES = tests/check_backend_xen.c tests/xen-rig.c \
+	tests/xen-rig.h $(FAKE_XEN_SOURCES) $(BACKEND_XEN_SOURCES)
 tests_check_backend_xen_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/daemon \
 	-I$(top_srcdir)/tests
 tests_check_backend_xen_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/check_backend_xen_state
+TESTS += tests/check_backend_xen_state
+tests_check_backend_xen_state_SOURCES = tests/check_backend_xen_state.c \
+	tests/xen-rig.c tests/xen-rig.h $(FAKE_XEN_SOURCES) $(BACKEND_XEN_SOURCES)
+tests_check_backend_xen_state_CPPFLAGS = $(tests_check_backend_xen_CPPFLAGS)
+tests_check_backend_xen_state_LDADD = $(TEST_LDADD)
 check_PROGRAMS += tests/check_xen_mapcache
 TESTS += tests/check_xen_mapcache
-tests_check_xen_mapcache_SOURCES = tests/check_xen_mapcache.c tests/fake-xen.c \
-	tests/fake-xengnttab.c tests/fake-xen.h daemon/backend-xen.c daemon/backend-xen-xs.c \
-	daemon/backend-xen-irq.c daemon/backend-xen-mapcache.c daemon/backend-xen-ctx.c \
-	daemon/backend-xen.h
+tests_check_xen_mapcache_SOURCES = tests/check_xen_mapcache.c $(FAKE_XEN_SOURCES) \
+	$(BACKEND_XEN_SOURCES)
 tests_check_xen_mapcache_CPPFLAGS = $(tests_check_backend_xen_CPPFLAGS)
 tests_check_xen_mapcache_LDADD = $(TEST_LDADD)
 check_PROGRAMS += tests/check_vmcs
