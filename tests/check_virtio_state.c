@@ -587,6 +587,43 @@ START_TEST(test_a_reset_device_round_trips_as_reset)
 }
 END_TEST
 
+/*
+ * A checkpoint is older than the rings: the device served requests after
+ * it.  The loaded queue takes its position from the used ring, so those are
+ * not served again and new ones complete normally.
+ */
+START_TEST(test_an_older_state_carries_on_from_the_rings)
+{
+	struct side a, b;
+	struct guest gu;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	char err[IOREQD_DEVSTATE_MSGLEN];
+	struct ioreqd_virtq_stats qs;
+
+	side_new(&a, _i ? T_PCI : T_MMIO, D_RNG);
+	guest_up(&gu, &a, _i ? T_PCI : T_MMIO, D_RNG);
+	exchange(&gu, 0, 0);
+	save(&a, &buf, &len);
+	exchange(&gu, 1, 0);
+	exchange(&gu, 2, 0);
+	side_new(&b, _i ? T_PCI : T_MMIO, D_RNG);
+	memcpy(mock_guest_mem(b.m), mock_guest_mem(a.m), MOCK_GUEST_SIZE);
+	ck_assert_msg(load(&b, buf, len, err, sizeof(err)) == 0, "%s", err);
+	mock_free(a.m);
+	guest_move(&gu, &b);
+	exchange(&gu, 3, 0);
+	exchange(&gu, 4, 0);
+	ioreqd_virtq_stats(
+	    ioreqd_virtio_queue(((struct vdev *)mock_dev_priv(b.dev))->vdev, 0), &qs);
+	ck_assert_uint_eq(qs.requests, 2);
+	ck_assert(mock_log_contains(b.m, "older than the rings"));
+	free(buf);
+	ioreqd_vguest_fini(&gu.g);
+	mock_free(b.m);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("virtio_state");
@@ -605,6 +642,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_pci_bar_over_another_device_is_refused);
 	tcase_add_test(tc, test_corrupt_core_records_are_refused_and_change_nothing);
 	tcase_add_test(tc, test_a_reset_device_round_trips_as_reset);
+	tcase_add_loop_test(tc, test_an_older_state_carries_on_from_the_rings, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -45,6 +45,7 @@ struct ioreqd_virtq {
 	uint16_t signalled;   /* used_idx when we last decided about an interrupt */
 	uint32_t unsignalled; /* pushes since then */
 	bool no_notify;       /* VRING_USED_F_NO_NOTIFY currently set */
+	bool resync;          /* loaded: check used->idx against ours on first map */
 	/* A bounded notification: pops left, and entries left for a resume. */
 	bool bounded, more;
 	uint32_t budget;

@@ -128,6 +128,27 @@ static int vq_map_rings(struct ioreqd_virtq *q)
 	return 0;
 }
 
+/*
+ * A loaded queue meets its rings: the used idx there is what the device
+ * last published.  After a save it is ours; after an older state (a
+ * checkpoint taken before the device served more) it is ahead, and the
+ * queue carries on from there rather than serve those requests again.
+ */
+static void vq_resync(struct ioreqd_virtq *q)
+{
+	uint16_t idx = vring_load16(q->used, VRING_USED_IDX, __ATOMIC_RELAXED);
+
+	q->resync = false;
+	if (idx == q->used_idx)
+		return;
+	virtio_logf(q->dev, 1,
+	            "virtio queue %u: the saved state is older than the rings "
+	            "(used idx %u there, %u saved): carrying on from the rings",
+	            q->idx, idx, q->used_idx);
+	q->used_idx = q->last_avail = q->signalled = idx;
+	q->unsignalled = 0;
+}
+
 /* Map the rings again after an invalidate; a failure breaks the device. */
 static int vq_rings(struct ioreqd_virtq *q)
 {
@@ -135,6 +156,8 @@ static int vq_rings(struct ioreqd_virtq *q)
 		return 0;
 	if (vq_map_rings(q))
 		return vq_break(q, IOREQD_VIRTQ_ERR_RING_ADDR, q->layout.desc);
+	if (q->resync)
+		vq_resync(q);
 	return 0;
 }
 
@@ -669,6 +692,7 @@ int ioreqd_virtq_enable(ioreqd_virtq_t *q, const struct ioreqd_virtq_layout *l)
 	q->last_avail = q->used_idx = q->signalled = 0;
 	q->unsignalled = 0;
 	q->no_notify = false;
+	q->resync = false;
 	q->more = false;
 	q->ready = true;
 	return 0;

@@ -277,6 +277,7 @@ int ioreqd_virtio_load(ioreqd_virtio_dev_t *dev, const void *buf, size_t len, ch
 		q->gen++;
 		/* Rings are mapped on first use, like after an invalidate. */
 		q->mapped = false;
+		q->resync = true;
 		q->ready = true;
 		/*
 		 * The driver may have added buffers (and kicked a device model that
