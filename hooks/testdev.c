@@ -267,6 +267,9 @@ static void update_bar(struct testdev *td)
 		}
 		td->mapped = true;
 		td->map_base = bar;
+		/* Where the BAR is must survive a restart (--checkpoint). */
+		if (bar != td->told_base && IOREQD_HOST_HAS(td->host, state_changed))
+			td->host->state_changed(td->dev);
 		/*
 		 * Linux turns memory decoding off and on around sizing every BAR,
 		 * which remaps the window where it was: only a move is news.

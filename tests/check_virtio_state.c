@@ -436,6 +436,8 @@ START_TEST(test_pci_bar_over_another_device_is_refused)
 	/* In the new daemon, testdev's BAR already sits where the saved one was. */
 	mock_write(b.m, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(td_sbdf, 0x10), 4, BAR);
 	mock_write(b.m, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(td_sbdf, 0x04), 2, 2);
+	/* A BAR placed is a change a checkpoint keeps. */
+	ck_assert_uint_eq(mock_state_changes(b.m), 1);
 	ck_assert_int_eq(load(&b, buf, len, err, sizeof(err)), -EBUSY);
 	ck_assert_msg(strstr(err, "device v0") &&
 	                  strstr(err, "BAR0 cannot be re-claimed") &&
@@ -587,6 +589,27 @@ START_TEST(test_a_reset_device_round_trips_as_reset)
 }
 END_TEST
 
+START_TEST(test_setup_changes_are_reported_requests_are_not)
+{
+	struct side a;
+	struct guest gu;
+	unsigned n;
+
+	side_new(&a, _i ? T_PCI : T_MMIO, D_RNG);
+	ck_assert_uint_eq(mock_state_changes(a.m), 0);
+	guest_up(&gu, &a, _i ? T_PCI : T_MMIO, D_RNG);
+	/* ACKNOWLEDGE, DRIVER, FEATURES_OK, the queue, DRIVER_OK (and the BAR). */
+	n = mock_state_changes(a.m);
+	ck_assert_uint_ge(n, _i ? 6 : 5);
+	exchange(&gu, 0, 0);
+	exchange(&gu, 1, 0);
+	ck_assert_uint_eq(mock_state_changes(a.m), n);
+	ioreqd_vguest_fini(&gu.g);
+	ck_assert_uint_gt(mock_state_changes(a.m), n);
+	mock_free(a.m);
+}
+END_TEST
+
 /*
  * A checkpoint is older than the rings: the device served requests after
  * it.  The loaded queue takes its position from the used ring, so those are
@@ -642,6 +665,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_pci_bar_over_another_device_is_refused);
 	tcase_add_test(tc, test_corrupt_core_records_are_refused_and_change_nothing);
 	tcase_add_test(tc, test_a_reset_device_round_trips_as_reset);
+	tcase_add_loop_test(tc, test_setup_changes_are_reported_requests_are_not, 0, 2);
 	tcase_add_loop_test(tc, test_an_older_state_carries_on_from_the_rings, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;

@@ -63,6 +63,7 @@ struct msi {
 
 struct mock {
 	struct ioreqd_dm *dm;
+	unsigned state_changes; /* host->state_changed calls */
 	struct ioreqd_cfg **cfgs; /* one per mock_add / mock_add_file */
 	unsigned nr_cfgs, cap_cfgs;
 	uint8_t *guest;
@@ -382,6 +383,21 @@ static int host_publish(ioreqd_dev_t *dev, const char *key, const char *value)
 	return 0;
 }
 
+static void mock_state_changed(void *opaque, ioreqd_dev_t *dev)
+{
+	struct mock *m = opaque;
+
+	(void)dev;
+	m->state_changes++;
+}
+
+static const struct ioreqd_dm_ops mock_dm_ops = {.state_changed = mock_state_changed};
+
+unsigned mock_state_changes(const struct mock *m)
+{
+	return m->state_changes;
+}
+
 /* The environment services; ioreqd_dm_new() adds the device model's own. */
 static const struct ioreqd_host mock_env = {
     .log = host_log,
@@ -473,8 +489,8 @@ struct mock *mock_new(unsigned domid)
 	m->guest = xcalloc(1, MOCK_GUEST_SIZE);
 	m->gmem.ops = &mock_gmem_ops;
 	m->gmem.ctx = m;
-	/* No hypervisor: no ioreqd_dm_ops, nothing to claim ranges from. */
-	m->dm = ioreqd_dm_new(domid, &mock_env, NULL, m);
+	/* No hypervisor: nothing to claim ranges from; state changes are counted. */
+	m->dm = ioreqd_dm_new(domid, &mock_env, &mock_dm_ops, m);
 	if (!m->dm)
 		ck_abort_msg("mock: ioreqd_dm_new failed");
 	if (!ioreqd_dm_engine_new(m->dm, NULL, MOCK_NR_VCPUS, &mock_guest_ops, m,

@@ -158,6 +158,9 @@ unsigned mock_fire_timers(struct mock *m);
  */
 unsigned mock_fire_watch(struct mock *m, int fd, unsigned events);
 
+/** @return how many times hooks called host->state_changed. */
+unsigned mock_state_changes(const struct mock *m);
+
 /** @return how many accesses the engine saw deferred so far. */
 unsigned mock_deferred(const struct mock *m);
 

@@ -224,7 +224,8 @@ static void set_half(uint64_t *v, bool hi, uint32_t val)
 		*v = (*v & ~0xffffffffull) | val;
 }
 
-static void queue_ready(struct mmio_queue *mq, ioreqd_virtq_t *q, uint32_t val)
+static void queue_ready(struct mmio *m, struct mmio_queue *mq, ioreqd_virtq_t *q,
+                        uint32_t val)
 {
 	struct ioreqd_virtq_layout l = {
 	    .size = mq->num,
@@ -234,13 +235,16 @@ static void queue_ready(struct mmio_queue *mq, ioreqd_virtq_t *q, uint32_t val)
 	};
 
 	if (!val) {
+		if (ioreqd_virtq_ready(q))
+			vdev_state_changed(m->v);
 		ioreqd_virtq_disable(q);
 		return;
 	}
 	if (ioreqd_virtq_ready(q))
 		return;
 	/* The core validates, logs and counts; a refused queue reads back 0. */
-	ioreqd_virtq_enable(q, &l);
+	if (ioreqd_virtq_enable(q, &l) == 0)
+		vdev_state_changed(m->v);
 }
 
 /* @return false if the register cannot be written. */
@@ -274,12 +278,17 @@ static bool write_reg(struct mmio *m, uint32_t off, uint32_t val)
 		if (m->int_status && !(m->int_status &= ~val))
 			set_line(m, 0);
 		return true;
-	case R_STATUS:
+	case R_STATUS: {
+		uint8_t old = ioreqd_virtio_status(d);
+
 		/* Only the low byte is the status: the core resets on it alone. */
 		ioreqd_virtio_set_status(d, (uint8_t)val);
 		if ((uint8_t)val == 0)
 			mmio_reset(m);
+		if (ioreqd_virtio_status(d) != old)
+			vdev_state_changed(m->v);
 		return true;
+	}
 	case R_SHM_SEL:
 		return true;
 	case R_QUEUE_NUM:
@@ -298,7 +307,7 @@ static bool write_reg(struct mmio *m, uint32_t off, uint32_t val)
 	if (!mq)
 		return false;
 	if (off == R_QUEUE_READY) {
-		queue_ready(mq, q, val);
+		queue_ready(m, mq, q, val);
 		return true;
 	}
 	/* The layout of a ready queue is fixed until it is disabled or reset. */

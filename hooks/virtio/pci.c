@@ -413,11 +413,11 @@ static void queue_enable(struct vpci *p, ioreqd_virtq_t *q, struct pci_queue *pq
 	    .used = pq->device,
 	};
 
-	(void)p;
 	if (ioreqd_virtq_ready(q))
 		return;
 	/* The core validates, logs and counts; a refused queue reads back 0. */
-	ioreqd_virtq_enable(q, &l);
+	if (ioreqd_virtq_enable(q, &l) == 0)
+		vdev_state_changed(p->v);
 }
 
 /* @return NULL, or why the write is refused. */
@@ -449,11 +449,16 @@ static const char *common_write(struct vpci *p, uint32_t field, unsigned shift,
 		/* A vector the table does not have reads back as no vector. */
 		p->config_vector = val < p->nr_vectors ? (uint16_t)val : NO_VECTOR;
 		return NULL;
-	case C_STATUS:
+	case C_STATUS: {
+		uint8_t old = ioreqd_virtio_status(d);
+
 		ioreqd_virtio_set_status(d, (uint8_t)val);
 		if (val == 0)
 			vpci_reset(p);
+		if (ioreqd_virtio_status(d) != old)
+			vdev_state_changed(p->v);
 		return NULL;
+	}
 	case C_QSELECT:
 		p->qselect = (uint16_t)val;
 		return NULL;
@@ -723,6 +728,8 @@ static void update_bar(struct vpci *p)
 	p->mapped = true;
 	p->map_base = bar;
 	p->refused_base = 0;
+	if (bar != p->told_base)
+		vdev_state_changed(p->v);
 	/*
 	 * Linux turns memory decoding off and on around sizing every BAR,
 	 * which remaps the window where it was: only a move is news.

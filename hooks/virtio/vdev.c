@@ -186,6 +186,12 @@ static void vdev_resume_cb(void *arg)
 		v->host->timer_arm(v->resume, 0);
 }
 
+void vdev_state_changed(struct vdev *v)
+{
+	if (IOREQD_HOST_HAS(v->host, state_changed))
+		v->host->state_changed(v->dev);
+}
+
 void vdev_queue_notify(struct vdev *v, unsigned qidx)
 {
 	/* Without a timer to come back from, the device serves all of it now. */

@@ -196,6 +196,13 @@ void vdev_put_le(uint8_t *p, uint64_t v, unsigned n);
 uint64_t vdev_get_le(const uint8_t *p, unsigned n);
 
 /**
+ * For a transport: the device's state changed in a way a checkpoint must
+ * keep (status, a queue enabled, the BAR placed): host->state_changed, if
+ * the daemon has it.
+ */
+void vdev_state_changed(struct vdev *v);
+
+/**
  * For a transport: the driver notified queue @p qidx.  Serves at most a
  * queue's worth of entries now and the rest from a zero timer, after the
  * loop's other sources, so a guest refilling the ring cannot hold the loop.

@@ -223,7 +223,27 @@ struct ioreqd_host {
 	 * @return 0, or -EINVAL after reporting "file:line: ..." for a bad value.
 	 */
 	int (*cfg_bool)(ioreqd_dev_t *dev, const char *key, bool def, bool *out);
+
+	/**
+	 * Say that the device's state changed in a way a restarted daemon must
+	 * not lose: a BAR placed or moved, a virtio device reaching DRIVER_OK
+	 * or reset, a queue enabled.  With --checkpoint the daemon then writes
+	 * its checkpoint soon (changes are coalesced and rate-limited, so a
+	 * guest cannot make it write in a loop); otherwise it does nothing.
+	 * Cheap: call it from the access that made the change.  Appended after
+	 * ABI 2 was published: check host->size first (or use
+	 * IOREQD_HOST_HAS(host, state_changed)).
+	 */
+	void (*state_changed)(ioreqd_dev_t *dev);
 };
+
+/**
+ * Does the daemon's host table have member @p fn (a function appended after
+ * the hook was written), and is it set?
+ */
+#define IOREQD_HOST_HAS(host, fn)                                                        \
+	((host)->size >= offsetof(struct ioreqd_host, fn) + sizeof((host)->fn) &&        \
+	 (host)->fn != NULL)
 
 /** The emitter a statistics function of host->stats_register gets. */
 typedef void (*ioreqd_stats_emit_fn)(void *ctx, const char *group, const char *name,

@@ -452,6 +452,14 @@ static int host_invalidate_register(ioreqd_dev_t *dev, void (*fn)(void *arg), vo
 	return 0;
 }
 
+static void host_state_changed(ioreqd_dev_t *dev)
+{
+	struct ioreqd_dm *dm = dev->dm;
+
+	if (dm->ops.state_changed)
+		dm->ops.state_changed(dm->opaque, dev);
+}
+
 void ioreqd_dm_invalidate(struct ioreqd_dm *dm)
 {
 	for (unsigned i = 0; i < dm->nr_devs; i++) {
@@ -628,6 +636,7 @@ struct ioreqd_dm *ioreqd_dm_new(unsigned domid, const struct ioreqd_host *env,
 	dm->host.fault_resume = host_fault_resume;
 	dm->host.stats_register = host_stats_register;
 	dm->host.invalidate_register = host_invalidate_register;
+	dm->host.state_changed = host_state_changed;
 	return dm;
 }
 

@@ -83,6 +83,11 @@ struct ioreqd_dm_ops {
 	 */
 	int (*map_range)(void *opaque, enum ioreqd_space space, uint64_t base,
 	                 uint64_t last, bool on);
+	/**
+	 * Optional: device @p dev called host->state_changed (its state changed
+	 * in a way a checkpoint must keep).
+	 */
+	void (*state_changed)(void *opaque, ioreqd_dev_t *dev);
 };
 
 /**
