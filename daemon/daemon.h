@@ -64,6 +64,7 @@ struct ioreqd_opts {
 	const char *save_file;   /* --save: ask a running daemon to save its devices */
 	const char *load_file;   /* --load: ... to load them */
 	const char *resume_file; /* --resume: load the devices before serving */
+	const char *checkpoint_file; /* --checkpoint: keep the device state there */
 	bool watch;              /* --watch: the dom0 service (watchd.c) */
 	bool have_ready_fd;      /* --ready-fd: tell the watcher once serving */
 	int ready_fd;
@@ -146,6 +147,8 @@ struct ioreqd_daemon {
 	int lock_fd;   /* one daemon per domain (instance.c), or -1 */
 	char lock_path[128];
 
+	struct ioreqd_checkpoint *checkpoint; /* --checkpoint (checkpoint.c) */
+
 	uint8_t
 	    *resume_buf; /* --resume: the stream, read before the hypervisor is touched */
 	size_t resume_len;
@@ -197,6 +200,17 @@ int ioreqd_loop_refresh_fds(struct ioreqd_daemon *d);
 int ioreqd_loop_run(struct ioreqd_daemon *d);
 void ioreqd_loop_stop(struct ioreqd_daemon *d, int exit_code);
 void ioreqd_loop_quiesce(struct ioreqd_daemon *d);
+
+/* checkpoint.c: --checkpoint FILE, the device state kept current on disk */
+/** Write the first checkpoint and be ready for changes.  @return 0 or -errno. */
+int ioreqd_checkpoint_start(struct ioreqd_daemon *d);
+/** A device's state changed (host->state_changed): write soon, coalesced. */
+void ioreqd_checkpoint_changed(struct ioreqd_daemon *d);
+/** Write a change still pending, then free (safe when never started). */
+void ioreqd_checkpoint_stop(struct ioreqd_daemon *d);
+/** The counters, in the group "checkpoint" (nothing without --checkpoint). */
+void ioreqd_checkpoint_stats(const struct ioreqd_daemon *d, ioreqd_stats_emit_fn emit,
+                             void *ctx);
 
 /* savestate.c: the device state to and from files (control socket, --resume). */
 /**

@@ -59,8 +59,16 @@ static int dm_map_range(void *opaque, enum ioreqd_space space, uint64_t base,
 	return d->be->map_range(d->be_priv, space, base, last, on);
 }
 
+/* A hook's state changed in a way a checkpoint keeps. */
+static void dm_state_changed(void *opaque, ioreqd_dev_t *dev)
+{
+	(void)dev;
+	ioreqd_checkpoint_changed(opaque);
+}
+
 static const struct ioreqd_dm_ops dm_ops = {
     .map_range = dm_map_range,
+    .state_changed = dm_state_changed,
 };
 
 static int setup_config(struct ioreqd_daemon *d)
@@ -403,6 +411,8 @@ int main(int argc, char *argv[])
 		goto out;
 	if (d.opts.xl && ioreqd_xl_start(&d) < 0)
 		goto out;
+	if (ioreqd_checkpoint_start(&d) < 0)
+		goto out;
 	/* Statistics are a convenience: a guest is served without them. */
 	if (ioreqd_control_setup(&d) < 0)
 		log_warnx(
@@ -429,6 +439,7 @@ int main(int argc, char *argv[])
 out:
 	/* Teardown: the exact reverse of setup; each step copes with "never done". */
 	ioreqd_control_teardown(&d);
+	ioreqd_checkpoint_stop(&d);
 	ioreqd_xl_stop(&d);
 	ioreqd_loop_teardown(&d);
 	if (d.be_open) {

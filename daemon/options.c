@@ -41,6 +41,7 @@ enum {
 	OPT_SAVE,
 	OPT_LOAD,
 	OPT_RESUME,
+	OPT_CHECKPOINT,
 	OPT_WATCH,
 	OPT_READY_FD,
 };
@@ -69,6 +70,7 @@ static const struct option long_opts[] = {
     {"save", required_argument, NULL, OPT_SAVE},
     {"load", required_argument, NULL, OPT_LOAD},
     {"resume", required_argument, NULL, OPT_RESUME},
+    {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
     {"watch", no_argument, NULL, OPT_WATCH},
     {"ready-fd", required_argument, NULL, OPT_READY_FD},
     {"replace", no_argument, NULL, OPT_REPLACE},
@@ -134,6 +136,9 @@ void ioreqd_opts_usage(FILE *fp)
 	    "from FILE\n"
 	    "                         (pause the guest around both)\n"
 	    "      --resume=FILE      load the devices' state from FILE before serving\n"
+	    "      --checkpoint=FILE  keep the devices' state in FILE, rewritten\n"
+	    "                         atomically when it changes (BAR moves, virtio\n"
+	    "                         set-up), for a later --resume=FILE\n"
 	    "      --watch            dom0 service: serve libxl's virtio disks (xenstore\n"
 	    "                         backend/virtio_disk and backend/virtio), one\n"
 	    "                         ioreqd per domain; -v, --log, --seccomp,\n"
@@ -307,6 +312,9 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 		case OPT_RESUME:
 			o->resume_file = optarg;
 			break;
+		case OPT_CHECKPOINT:
+			o->checkpoint_file = optarg;
+			break;
 		case OPT_REPLACE:
 			o->replace = true;
 			break;
@@ -362,9 +370,15 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 		    "ioreqd: error: --stats, --save and --load are one request each\n");
 		return -EINVAL;
 	}
+	if (o->checkpoint_file && o->seccomp != IOREQD_SECCOMP_OFF) {
+		fprintf(stderr, "ioreqd: error: --checkpoint writes files, which "
+		                "--seccomp forbids: use one or the other\n");
+		return -EINVAL;
+	}
 	if (o->watch) {
 		if (o->have_domid || o->config || o->stats_query || o->save_file ||
-		    o->load_file || o->check_only || o->resume_file || o->have_ready_fd) {
+		    o->load_file || o->check_only || o->resume_file || o->have_ready_fd ||
+		    o->checkpoint_file) {
 			fprintf(stderr, "ioreqd: error: --watch starts one ioreqd per "
 			                "domain itself: leave out -d, -c and the "
 			                "one-domain options\n");

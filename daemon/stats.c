@@ -290,6 +290,21 @@ static void emit_backend(struct stats_out *o, const struct ioreqd_daemon *d)
 		fputs(ds.group[0] ? "}}" : "}", o->fp);
 }
 
+/* --checkpoint's counters, as "daemon" in JSON. */
+static void emit_daemon(struct stats_out *o, const struct ioreqd_daemon *d)
+{
+	struct dev_stats ds = {.o = o, .kind = "daemon", .dev = "ioreqd"};
+
+	if (!d->checkpoint)
+		return;
+	if (o->json)
+		fputs(", \"daemon\": {\"name\": \"ioreqd\"", o->fp);
+	ioreqd_checkpoint_stats(d, dev_stats_emit, &ds);
+	dev_stats_end_group(&ds);
+	if (o->json)
+		fputs(ds.group[0] ? "}}" : "}", o->fp);
+}
+
 void ioreqd_stats_write(struct ioreqd_daemon *d, FILE *fp, bool json)
 {
 	struct stats_out o = {.fp = fp, .json = json};
@@ -301,6 +316,7 @@ void ioreqd_stats_write(struct ioreqd_daemon *d, FILE *fp, bool json)
 		ioreqd_bus_foreach(d->bus, range_cb, &o);
 		emit_devices(&o, d);
 		emit_backend(&o, d);
+		emit_daemon(&o, d);
 	}
 	emit_footer(&o, serving);
 	fflush(fp);

@@ -261,7 +261,7 @@ E2E_TESTS += tests/e2e/sdk.sh tests/e2e/stats.sh
 check_PROGRAMS += tests/check_control
 TESTS += tests/check_control
 tests_check_control_SOURCES = tests/check_control.c daemon/control.c daemon/control.h \
-	daemon/stats.c daemon/runfiles.c daemon/savestate.c
+	daemon/stats.c daemon/runfiles.c daemon/savestate.c daemon/checkpoint.c
 tests_check_control_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/daemon $(LIBEVENT_CFLAGS)
 tests_check_control_LDADD = $(TEST_LDADD) $(LIBEVENT_LIBS)
 

@@ -61,7 +61,8 @@ tests_check_hook_virtio_pci_LDADD = lib/virtio/libioreqd-vdriver.la $(HOOK_TEST_
 
 # --- end to end: the real daemon and the simulated guest ---
 E2E_TESTS += tests/e2e/virtio-demo.sh tests/e2e/virtio-config-errors.sh tests/e2e/virtio-pci.sh \
-	tests/e2e/virtio-stats.sh tests/e2e/virtio-console-input.sh tests/e2e/devstate-virtio.sh
+	tests/e2e/virtio-stats.sh tests/e2e/virtio-console-input.sh tests/e2e/devstate-virtio.sh \
+	tests/e2e/checkpoint.sh
 EXTRA_DIST += etc/virtio-demo.conf sim/virtio-demo.script
 # virtio-blk's disk and virtio-console's output in the demo (etc/virtio-demo.conf).
 CLEANFILES += virtio-demo.img virtio-demo-console.log

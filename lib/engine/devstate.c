@@ -541,6 +541,32 @@ out:
 	return rc;
 }
 
+/* The rename must be on disk too, or a crash may bring back the old file. */
+static int sync_dir(const char *path, char *err, size_t errlen)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir;
+	int fd, rc = 0;
+
+	if (!slash)
+		dir = strdup(".");
+	else
+		dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+	if (!dir) {
+		say(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || (fsync(fd) < 0 && errno != EINVAL && errno != EROFS)) {
+		rc = -errno;
+		say(err, errlen, "%s: %s", dir, strerror(-rc));
+	}
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	return rc;
+}
+
 int ioreqd_devstate_write_file(const char *path, const uint8_t *buf, size_t len,
                                char *err, size_t errlen)
 {
@@ -583,7 +609,9 @@ int ioreqd_devstate_write_file(const char *path, const uint8_t *buf, size_t len,
 	if (rename(tmp, path) < 0) {
 		rc = -errno;
 		say(err, errlen, "%s: %s", path, strerror(-rc));
+		goto out;
 	}
+	rc = sync_dir(path, err, errlen);
 out:
 	if (fd >= 0)
 		close(fd);

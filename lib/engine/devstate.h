@@ -62,7 +62,8 @@ int ioreqd_devstate_load(struct ioreqd_dm *dm, const uint8_t *buf, size_t len, c
 
 /**
  * Write @p len bytes to @p path atomically: a temporary file beside it,
- * fsync, rename.  @return 0 or a negative errno (message in @p err).
+ * fsync, rename, fsync of the directory.  @return 0 or a negative errno
+ * (message in @p err).
  */
 int ioreqd_devstate_write_file(const char *path, const uint8_t *buf, size_t len,
                                char *err, size_t errlen);
