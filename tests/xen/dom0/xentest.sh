@@ -23,10 +23,12 @@
 #          no SPI for the config's irq = 40 and ioreqd must refuse to start;
 #          then, with vuart = "sbsa_uart", it serves.
 #   vblk   an arm64 Linux guest (guest/vblk) on libxl's virtio disk, which
-#          ioreqd serves as virtio-blk over virtio-mmio: the guest reads
-#          dom0's pattern, writes a mark, makes an ext4 and files; dom0
-#          checks the image (mark, e2fsck, checksums); a second domain on the
-#          same disk checks them again.
+#          ioreqd --watch (started first) serves as virtio-blk over
+#          virtio-mmio through one child per domain: the guest reads dom0's
+#          pattern, writes a mark, makes an ext4 and files; dom0 checks the
+#          image (mark, e2fsck, checksums); after the power-off the watcher
+#          must answer Closing and its child exit; a second domain on the
+#          same disk checks the files again.
 #   restrict, seccomp, chroot
 #          the hardened modes the documentation recommends, with the PVH
 #          guest: ioreqd detached, logging to syslog, confined
@@ -494,103 +496,101 @@ vblk_disk() {
 }
 
 vblk_key() { xenstore-read "$VBLK_BE/$1/$VBLK_DEVID/$2" 2>/dev/null; }
-# vblk_keys_up: libxl has written the backend keys of domain "vblk"'s disk;
-# sets VBLK_DOM.
-vblk_keys_up() {
-	VBLK_DOM=$(xl domid vblk 2>/dev/null) && [ -n "$(vblk_key "$VBLK_DOM" irq)" ]
-}
-vblk_state_is() { [ "$(vblk_key "$1" state)" = "$2" ]; }
 vblk_gone() { ! xl domid vblk >/dev/null 2>&1; }
-
-# vblk_serve DOMID T0: the backend's side of the handshake, by hand:
-# ioreqd for the domain serves virtio-blk over virtio-mmio at the window and
-# SPI libxl allocated, on the disk's target; once it serves (the range is
-# claimed while the domain is still paused), the backend moves to InitWait
-# (2), which lets xl create go on.
-vblk_serve() {
-	local d=$1 base irq params conf=/tmp/ioreqd-vblk-$1.conf
-	base=$(vblk_key "$d" base)
-	irq=$(vblk_key "$d" irq)
-	params=$(vblk_key "$d" params)
-	say "vblk: libxl's backend keys for domain $d: base $(printf '%#x' "$base"), irq $irq, params $params, state $(vblk_key "$d" state)"
-	cat >"$conf" <<CONF
-[global]
-hook_dir = /usr/lib/ioreqd
-buffered = no
-
-[device xvda]
-hook = virtio-blk
-transport = mmio
-mmio = $(printf '%#x' "$base")+0x200
-irq = $irq
-path = $params
-CONF
-	start_ioreqd "$d" "/tmp/ioreqd-vblk-$d.log" "$2" "$conf" || return 1
-	xenstore-write "$VBLK_BE/$d/$VBLK_DEVID/state" 2
+VBLK_WATCH_LOG=/tmp/ioreqd-watch.log
+# vblk_watch_says REGEX: a line of the watcher's log matches.
+vblk_watch_says() { grep -q "$1" "$VBLK_WATCH_LOG"; }
+# vblk_child_stats DOMID: the statistics the domain's ioreqd printed at exit
+# (into the watcher's log, whose stderr it shares).
+vblk_child_stats() {
+	awk -v h="ioreqd statistics, domain $1:" '$0 == h { p = 1; print; next }
+		p && /^  / { print; next } { p = 0 }' "$VBLK_WATCH_LOG" | sed 's/^/  ioreqd| /'
 }
 
-# vblk_domain MODE: create domain "vblk" on the disk with the guest in MODE
-# (write, read; see guest/vblk/init), serve it, wait for its verdict and its
-# power-off, and answer libxl's Closing (5) with Closed (6).  The guest's
-# lines are in /tmp/vblk-MODE.out.
+# vblk_watch_start: the dom0 service, as a host runs it (ioreqd-watch.service)
+# but in the foreground: it must be up before xl create, since libxl gives
+# the backend 10 s to reach InitWait.
+vblk_watch_start() {
+	rm -f "$VBLK_WATCH_LOG"
+	# shellcheck disable=SC2086 # IOREQD_ARGS is a word list
+	ioreqd --watch -f --log stderr --hook-dir /usr/lib/ioreqd $IOREQD_ARGS >"$VBLK_WATCH_LOG" 2>&1 &
+	VBLK_WATCH_PID=$!
+	if ! wait_for 20 vblk_watch_says 'watching /local/domain/0/backend/virtio_disk'; then
+		say "vblk: ioreqd --watch did not start; its log:"
+		sed 's/^/  watch| /' "$VBLK_WATCH_LOG"
+		alive "$VBLK_WATCH_PID" && kill -KILL "$VBLK_WATCH_PID"
+		return 1
+	fi
+	say "vblk: ioreqd --watch (pid $VBLK_WATCH_PID) watches libxl's virtio backends"
+}
+
+# vblk_watch_stop: SIGTERM; the watcher must exit with status 0.
+vblk_watch_stop() {
+	local st
+	kill -TERM "$VBLK_WATCH_PID"
+	if ! wait_for 20 exited "$VBLK_WATCH_PID"; then
+		kill -KILL "$VBLK_WATCH_PID"
+		say "vblk: ioreqd --watch still ran 20 s after SIGTERM"
+		return 1
+	fi
+	wait "$VBLK_WATCH_PID"
+	st=$?
+	say "vblk: ioreqd --watch exited with status $st on SIGTERM"
+	[ "$st" = 0 ]
+}
+
+# vblk_domain MODE WANT: create domain "vblk" on the disk with the guest in
+# MODE (write, read; see guest/vblk/init).  The watcher must start an ioreqd
+# for it and answer InitWait, or xl create fails; the guest must pass WANT
+# checks and power off; the watcher must then answer Closing with Closed and
+# its child must exit.  The guest's lines are in /tmp/vblk-MODE.out.
 vblk_domain() {
-	local mode=$1 t0 xlpid rc out=/tmp/vblk-$1.out why=""
+	local mode=$1 t0 d pid out=/tmp/vblk-$1.out why=""
 	local extra="console=hvc0 rdinit=/init loglevel=4 vblk_mode=$mode vblk_sectors=$((VBLK_MB * 2048)) vblk_mark=$VBLK_MARK vblk_fs=$VBLK_FS vblk_pattern=$VBLK_PATTERN"
 	rm -f "$VBLK_CONSOLE"
 	t0=$(now)
-	xl create /etc/xentest/vblk.cfg "extra=\"$extra\"" >/tmp/xl-vblk.log 2>&1 &
-	xlpid=$!
-	if ! wait_for 60 vblk_keys_up; then
-		say "vblk: libxl wrote no backend keys under $VBLK_BE; xl said:"
+	if ! xl create /etc/xentest/vblk.cfg "extra=\"$extra\"" >/tmp/xl-vblk.log 2>&1; then
+		say "vblk: xl create failed; xl and the watcher said:"
 		sed 's/^/  xl| /' /tmp/xl-vblk.log
-		wait "$xlpid"
-		return 1
-	fi
-	say "vblk: libxl wrote the backend keys $(since "$t0")s after xl create started"
-	vblk_serve "$VBLK_DOM" "$t0" || why="no backend for domain $VBLK_DOM"
-	say "vblk: backend state 2 written $(since "$t0")s after xl create started"
-	wait "$xlpid"
-	rc=$?
-	[ -n "$why" ] || [ $rc = 0 ] || why="xl create failed (status $rc)"
-	if [ -n "$why" ]; then
-		say "vblk: $why; xl said:"
-		sed 's/^/  xl| /' /tmp/xl-vblk.log
+		sed 's/^/  watch| /' "$VBLK_WATCH_LOG"
 		xl destroy vblk 2>/dev/null
 		return 1
 	fi
-	say "vblk: xl create returned 0 after $(since "$t0")s (domain $VBLK_DOM, backend state $(vblk_key "$VBLK_DOM" state))"
+	d=$(xl domid vblk)
+	pid=$(sed -n "s/^.*domain $d: ioreqd pid \([0-9]*\) serves.*/\1/p" "$VBLK_WATCH_LOG" | tail -n 1)
+	say "vblk: xl create returned 0 after $(since "$t0")s (domain $d, backend state $(vblk_key "$d" state)); the watcher said:"
+	grep -E "domain ${d}[: ]" "$VBLK_WATCH_LOG" | sed 's/^/  watch| /'
 	t0=$(now)
 	if ! wait_for "$LINUX_TIMEOUT" grep -q '^ioreqd-xentest-vblk: ' "$VBLK_CONSOLE"; then
 		why="no verdict within ${LINUX_TIMEOUT}s"
-		# ioreqd's statistics at this point (SIGUSR1) go to its log.
-		kill -USR1 "$IOREQD_PID" 2>/dev/null
+		# The child's statistics at this point (SIGUSR1) go to the log.
+		[ -n "$pid" ] && kill -USR1 "$pid" 2>/dev/null
 		sleep 1
 	fi
 	tr -d '\r' <"$VBLK_CONSOLE" | grep -E '^(ok|FAIL|VBLK|ioreqd-xentest)|Kernel panic|Oops|Unable to handle' >"$out"
 	say "vblk ($mode): the guest booted and ran its checks in $(since "$t0")s:"
 	sed 's/^/  guest| /' "$out"
-	# The guest powers off; libxl then moves the backend to Closing (5) and
-	# waits for Closed (6) before it destroys the domain.
+	# The guest powers off; libxl then moves the backend to Closing (5),
+	# waits for Closed (6) and destroys the domain.
 	t0=$(now)
-	if wait_for 60 vblk_state_is "$VBLK_DOM" 5; then
-		xenstore-write "$VBLK_BE/$VBLK_DOM/$VBLK_DEVID/state" 6
+	[ -n "$why" ] && xl destroy vblk 2>/dev/null
+	wait_for 60 vblk_gone || why="${why:+$why; }domain $d still there 60 s after its verdict"
+	vblk_watch_says "domain $d virtio_disk device $VBLK_DEVID: Closed" ||
+		why="${why:+$why; }the watcher did not answer Closing with Closed"
+	if [ -z "$pid" ] || ! wait_for 30 dm_exited "$pid"; then
+		why="${why:+$why; }domain $d's ioreqd (pid '$pid') did not exit"
 	fi
-	wait_for 60 vblk_gone || why="${why:+$why; }domain $VBLK_DOM still there 60 s after its verdict"
-	if ! wait_ioreqd_exit 30 || [ "$IOREQD_STATUS" != 0 ]; then
-		why="${why:+$why; }ioreqd did not exit cleanly after the domain went (status $IOREQD_STATUS)"
-	fi
-	say "vblk ($mode): domain $VBLK_DOM gone and ioreqd exited $(since "$t0")s after the verdict"
+	say "vblk ($mode): domain $d gone, backend Closed and its ioreqd exited $(since "$t0")s after the verdict; the watcher said:"
+	grep -E "domain ${d}[: ]" "$VBLK_WATCH_LOG" | grep -v -E 'InitWait|started|serves' | sed 's/^/  watch| /'
 	[ -n "$why" ] || why=$(verdict "$2" "$out")
 	if [ -n "$why" ]; then
-		say "vblk ($mode): $why; console tail and ioreqd log:"
+		say "vblk ($mode): $why; console tail and the watcher's log:"
 		tail -n 30 "$VBLK_CONSOLE" | sed 's/^/  console| /'
-		sed 's/^/  ioreqd| /' "/tmp/ioreqd-vblk-$VBLK_DOM.log"
-		alive "$IOREQD_PID" && kill -KILL "$IOREQD_PID"
-		xl destroy vblk 2>/dev/null
+		sed 's/^/  watch| /' "$VBLK_WATCH_LOG"
 		return 1
 	fi
-	say "vblk ($mode): ioreqd's statistics:"
-	show_stats "/tmp/ioreqd-vblk-$VBLK_DOM.log"
+	say "vblk ($mode): domain $d's ioreqd statistics:"
+	vblk_child_stats "$d"
 }
 
 # vblk_image: dom0's look at what the first guest left on the disk: its
@@ -624,13 +624,14 @@ vblk_image() {
 	[ -z "$why" ] || { say "vblk: $why"; return 1; }
 }
 
-# vblk: a Linux guest on libxl's own virtio disk, which ioreqd serves (see
+# vblk: a Linux guest on libxl's own virtio disk, which ioreqd --watch serves (see
 # guest/vblk/init).  The first domain checks dom0's pattern, writes its mark,
 # makes an ext4 and files; dom0 then checks the image; a second domain on the
 # same disk reads the mark and checks the files.
 case_vblk() {
 	local t0 why=""
 	vblk_disk || { say "vblk: cannot set up /dev/loop0 on $VBLK_IMG"; return 1; }
+	vblk_watch_start || { losetup -d /dev/loop0; return 1; }
 	t0=$(now)
 	vblk_domain write "$EXPECT_VBLK_WRITE" || why="the first domain failed"
 	say "vblk: the first domain took $(since "$t0")s from xl create to its end"
@@ -642,6 +643,7 @@ case_vblk() {
 		vblk_domain read "$EXPECT_VBLK_READ" || why="the second domain failed"
 		say "vblk: the second domain took $(since "$t0")s from xl create to its end"
 	fi
+	vblk_watch_stop || why="${why:+$why; }ioreqd --watch did not stop cleanly"
 	losetup -d /dev/loop0
 	[ -z "$why" ] || { say "vblk: $why"; return 1; }
 }
