@@ -4,6 +4,7 @@
 # EXTRA_PROGRAMS: built only by `make bench`, never by `make all` or
 # `make check`, and nothing here is a timed test.
 bench_programs = bench/bench_dispatch bench/bench_roundtrip bench/bench_virtq
+bench_programs += bench/bench_xenmap
 if HAVE_LIBURING
 bench_programs += bench/bench_vblk bench/bench_vblk_sim
 endif
@@ -43,6 +44,14 @@ bench_bench_vblk_sim_CPPFLAGS = $(BENCH_CPPFLAGS) -I$(top_srcdir)/sim \
 	-I$(top_srcdir)/lib/virtio
 bench_bench_vblk_sim_LDADD = sim/libioreqd-sim.la lib/virtio/libioreqd-vdriver.la \
 	lib/libioreqd.la -lm
+
+# In-process: the Xen backend's mapcache against a mapping per buffer, on the
+# fake Xen libraries of tests/ (a map there costs a populated mmap).
+bench_bench_xenmap_SOURCES = bench/bench_xenmap.c bench/bench.c bench/bench.h \
+	$(FAKE_XEN_SOURCES) $(BACKEND_XEN_SOURCES)
+bench_bench_xenmap_CPPFLAGS = $(BENCH_CPPFLAGS) -I$(top_srcdir)/daemon \
+	-I$(top_srcdir)/tests
+bench_bench_xenmap_LDADD = lib/libioreqd.la -lm
 
 EXTRA_DIST += bench/README.md bench/run.sh bench/callgrind.sh
 CLEANFILES += $(bench_programs) bench/last.json bench/last.png

@@ -12,14 +12,14 @@
 #   BENCH_SECONDS   time per measured point of the cross-process runs (default 1)
 #   BENCH_QUICK=1   a short smoke run (numbers are not meaningful)
 #   BENCH_ONLY      a space-separated subset of: dispatch roundtrip virtq vblk vblk_sim
-#                   callgrind
+#                   xenmap callgrind
 set -eu
 
 : "${BENCH_BUILDDIR:=.}"
 : "${BENCH_SRCDIR:=.}"
 : "${BENCH_SECONDS:=1}"
 : "${BENCH_QUICK:=0}"
-: "${BENCH_ONLY:=dispatch roundtrip virtq vblk vblk_sim callgrind}"
+: "${BENCH_ONLY:=dispatch roundtrip virtq vblk vblk_sim xenmap callgrind}"
 
 b=$BENCH_BUILDDIR
 out=$b/bench/last.json
@@ -87,6 +87,10 @@ if wants vblk_sim && [ -x "$b/bench/bench_vblk_sim" ]; then
 		--json "$tmp/vblk_sim.json" --daemon "$b/daemon/ioreqd" \
 		--hook-dir "$b/hooks/.libs" || status=1
 fi
+if wants xenmap; then
+	run xenmap "$b/bench/bench_xenmap" $quick --seconds "$BENCH_SECONDS" \
+		--json "$tmp/xenmap.json" || status=1
+fi
 if wants callgrind; then
 	run callgrind sh "$BENCH_SRCDIR/bench/callgrind.sh" "$b/bench/bench_dispatch" \
 		"$tmp/callgrind.json" || status=1
@@ -123,7 +127,7 @@ json_str() { printf '%s' "$1" | sed 's/\\/\\\\/g; s/"/\\"/g'; }
 	printf '    "seconds_per_point": %s,\n' "$BENCH_SECONDS"
 	printf '    "quick": %s,\n' "$([ "$BENCH_QUICK" = 1 ] && echo true || echo false)"
 	printf '    "wall_seconds": %s\n  }' "$(($(date +%s) - start))"
-	for part in dispatch roundtrip virtq vblk vblk_sim callgrind; do
+	for part in dispatch roundtrip virtq vblk vblk_sim xenmap callgrind; do
 		[ -s "$tmp/$part.json" ] || continue
 		printf ',\n  "%s": ' "$part"
 		sed '2,$s/^/  /' "$tmp/$part.json"

@@ -140,6 +140,13 @@ struct fake_xen {
 	size_t map_pages[FAKE_MAX_MAPS];
 	unsigned maps_made;
 	uint64_t frames_mapped; /* frames mapped by all the calls, since reset */
+	/*
+	 * For bench/bench_xenmap: each map is a real populated anonymous mmap
+	 * and each unmap a munmap, a stand-in for the privcmd hypercall, page
+	 * table updates and TLB flush a real foreign mapping costs (which are
+	 * dearer still).  The memory is then not the guest's.
+	 */
+	bool map_syscalls;
 
 	/* The guest's grant table and our grant mappings. */
 	struct fake_grant grants[FAKE_MAX_GRANTS];

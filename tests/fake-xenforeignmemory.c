@@ -82,6 +82,14 @@ void *xenforeignmemory_map(xenforeignmemory_handle *fmem, uint32_t dom, int prot
 		if (f->map_va[i])
 			continue;
 		f->map_va[i] = f->guest + arr[0] * PAGE;
+		if (f->map_syscalls) {
+			void *va = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+			                MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+			if (va == MAP_FAILED)
+				return NULL;
+			f->map_va[i] = va;
+		}
 		f->map_pages[i] = pages;
 		f->live_maps++;
 		f->maps_made++;
@@ -101,6 +109,8 @@ int xenforeignmemory_unmap(xenforeignmemory_handle *fmem, void *addr, size_t pag
 	for (unsigned i = 0; i < FAKE_MAX_MAPS; i++) {
 		if (f->map_va[i] != addr || f->map_pages[i] != pages)
 			continue;
+		if (f->map_syscalls)
+			munmap(addr, pages * PAGE);
 		f->map_va[i] = NULL;
 		f->live_maps--;
 		return fail ? -1 : 0;
