@@ -66,7 +66,7 @@ struct fuzz_host {
 	struct fh_map *maps;
 	unsigned nr_maps, live;
 	unsigned long maps_total;
-	unsigned long irq_calls;
+	unsigned long irq_calls[FH_IRQS];
 	int irq_level[FH_IRQS];
 	struct ioreqd_timer *timers;
 	struct ioreqd_watch *watches;
@@ -96,10 +96,9 @@ static int host_irq(ioreqd_dev_t *dev, unsigned irq, unsigned level)
 
 	if (!h->ram)
 		return -ENOTSUP;
-	FUZZ_CHECK(level <= 1);
-	h->irq_calls++;
-	if (irq < FH_IRQS)
-		h->irq_level[irq] = (int)level;
+	FUZZ_CHECK(level <= 1 && irq < FH_IRQS);
+	h->irq_calls[irq]++;
+	h->irq_level[irq] = (int)level;
 	return 0;
 }
 
@@ -419,9 +418,9 @@ unsigned long fuzz_host_maps_total(const struct fuzz_host *h)
 	return h->maps_total;
 }
 
-unsigned long fuzz_host_irq_calls(const struct fuzz_host *h)
+unsigned long fuzz_host_irq_calls(const struct fuzz_host *h, unsigned irq)
 {
-	return h->irq_calls;
+	return irq < FH_IRQS ? h->irq_calls[irq] : 0;
 }
 
 int fuzz_host_irq_level(const struct fuzz_host *h, unsigned irq)

@@ -61,8 +61,11 @@ void fuzz_host_set_map_filter(struct fuzz_host *h,
 unsigned fuzz_host_maps_live(const struct fuzz_host *h);
 unsigned long fuzz_host_maps_total(const struct fuzz_host *h);
 
-/** host->irq_set_level calls so far, and the last level set on @p irq (-1: never). */
-unsigned long fuzz_host_irq_calls(const struct fuzz_host *h);
+/**
+ * host->irq_set_level calls on line @p irq so far (lines 0-63; a hook that
+ * uses another line aborts), and the last level set on it (-1: never).
+ */
+unsigned long fuzz_host_irq_calls(const struct fuzz_host *h, unsigned irq);
 int fuzz_host_irq_level(const struct fuzz_host *h, unsigned irq);
 
 /**

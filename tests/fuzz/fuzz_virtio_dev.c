@@ -24,7 +24,11 @@
  *    device has not returned yet; every used length is at most the writable
  *    bytes of that head's chain (as the chain was at any point the harness
  *    looked: when it was made available, and before each step);
- *  - interrupts: at most a few irq_set_level calls per step, levels 0 or 1.
+ *  - interrupts: at most a few irq_set_level calls on the device's line per
+ *    step, levels 0 or 1.
+ *
+ * Op 11 also saves every device and loads the stream back (the control
+ * socket's save and load): that must always work, and the device go on.
  *
  * Input: device byte, flags byte, queue size byte, then ops (op % 12, see
  * the switch below).  tests/fuzz/mkseeds-virtio.sh writes the seeds.
@@ -42,6 +46,7 @@
 
 #include <ioreqd/virtio.h>
 
+#include "devstate.h"
 #include "fuzz-host.h"
 #include "fuzz-input.h"
 #include "ring.h"
@@ -102,7 +107,6 @@ struct h {
 	struct ioreqd_vguest_mmio t;
 	bool g_up;
 	struct tq q[2];
-	unsigned long irq_calls;
 	char dir[64];
 };
 
@@ -552,14 +556,32 @@ static void teardown(void)
 	rmdir(H.dir);
 }
 
+/*
+ * Save every device and load the stream straight back, as the control
+ * socket's save and load do around a pause: the device goes on from where it
+ * was, and the used ring stays consistent with what the driver made
+ * available.
+ */
+static void state_roundtrip(void)
+{
+	struct ioreqd_dm *dm = fuzz_host_dm(H.host);
+	char err[IOREQD_DEVSTATE_MSGLEN];
+	uint8_t *buf = NULL;
+	size_t len = 0;
+
+	FUZZ_CHECK(ioreqd_devstate_save(dm, &buf, &len, err, sizeof(err)) == 0);
+	FUZZ_CHECK(ioreqd_devstate_load(dm, buf, len, err, sizeof(err)) == 0);
+	free(buf);
+}
+
 static void step_checks(unsigned long maps_before, unsigned long irq_before)
 {
 	settle(maps_before);
 	for (unsigned k = 0; k < H.nq; k++)
 		if (H.q[k].on)
 			used_check(&H.q[k]);
-	/* One raise and one lower per step at most, and config changes. */
-	FUZZ_CHECK(fuzz_host_irq_calls(H.host) - irq_before <= 4);
+	/* The device's line: one raise and one lower per step, and config changes. */
+	FUZZ_CHECK(fuzz_host_irq_calls(H.host, H.irq) - irq_before <= 4);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -589,7 +611,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	for (unsigned ops = 0; ops < MAX_OPS && !fuzz_empty(&in); ops++) {
 		unsigned long maps = fuzz_host_maps_total(H.host),
-		              irqs = fuzz_host_irq_calls(H.host);
+		              irqs = fuzz_host_irq_calls(H.host, H.irq);
 		uint8_t op = fuzz_u8(&in);
 
 		bounds_refresh();
@@ -691,8 +713,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fuzz_host_mmio(H.host, H.base + off, sz, false, fuzz_u64(&in));
 			break;
 		}
-		default: /* the loop turns without any step of the guest */
-			fuzz_host_run_watches(H.host, 0);
+		default: /* the loop turns, or the devices are saved and loaded */
+			if (fuzz_u8(&in) & 1)
+				state_roundtrip();
+			else
+				fuzz_host_run_watches(H.host, 0);
 			break;
 		}
 		step_checks(maps, irqs);
