@@ -9,10 +9,18 @@
  * A client that sends junk, too much, or nothing at all is answered with an
  * error or timed out, never allowed to hold the loop.  The clients,
  * `ioreqd --stats/--save/--load`, are a few blocking calls at the end.
+ *
+ * Saving and loading go through a file the client opens and passes with
+ * SCM_RIGHTS ("save-fd PATH", "load-fd PATH"; the path only names it), so
+ * they work when the daemon may not open files: chrooted, as another user,
+ * under --seccomp.  The request line is therefore read with recvmsg; the
+ * bufferevent only writes the answer.  "save /PATH" and "load /PATH", where
+ * the daemon opens the path itself, stay for clients that pass no file.
  */
 #include "build-config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +51,11 @@
 
 struct control_conn {
 	struct ioreqd_control *ctl;
-	struct bufferevent *bev;
+	struct bufferevent *bev; /* writes the answer */
+	struct event *rev;       /* reads the request (recvmsg: it may carry a file) */
+	char req[CONTROL_MAX_REQUEST + 1];
+	size_t len;
+	int file; /* the descriptor passed with the request, or -1 */
 	struct control_conn *prev, *next;
 };
 
@@ -86,6 +98,10 @@ static void conn_free(struct control_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	c->ctl->nr_conns--;
+	if (c->rev)
+		event_free(c->rev);
+	if (c->file >= 0)
+		close(c->file);
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -107,6 +123,23 @@ static void state_request(struct ioreqd_daemon *d, const char *req, FILE *fp)
 	fprintf(fp, "%s: %s\n", rc < 0 ? "error" : "ok", msg);
 }
 
+/* "save-fd PATH" / "load-fd PATH": the file came with the request. */
+static void state_fd_request(struct control_conn *c, const char *req, FILE *fp)
+{
+	char msg[IOREQD_DEVSTATE_MSGLEN];
+	int rc;
+
+	if (c->file < 0) {
+		fprintf(fp, "error: no file descriptor came with the request\n");
+		return;
+	}
+	if (req[0] == 's')
+		rc = ioreqd_daemon_save_fd(c->ctl->d, c->file, req + 8, msg, sizeof(msg));
+	else
+		rc = ioreqd_daemon_load_fd(c->ctl->d, c->file, req + 8, msg, sizeof(msg));
+	fprintf(fp, "%s: %s\n", rc < 0 ? "error" : "ok", msg);
+}
+
 /* Render the answer to one request into memory, then queue it. */
 static int answer(struct control_conn *c, const char *req)
 {
@@ -123,6 +156,8 @@ static int answer(struct control_conn *c, const char *req)
 		ioreqd_stats_write(c->ctl->d, fp, true);
 	else if (!strncmp(req, "save /", 6) || !strncmp(req, "load /", 6))
 		state_request(c->ctl->d, req, fp);
+	else if (!strncmp(req, "save-fd ", 8) || !strncmp(req, "load-fd ", 8))
+		state_fd_request(c, req, fp);
 	else
 		fprintf(fp, "error: unknown request (try \"stats\", \"stats json\", "
 		            "\"save /PATH\" or \"load /PATH\")\n");
@@ -152,29 +187,77 @@ static void control_event_cb(struct bufferevent *bev, short what, void *arg)
 	conn_free(c);
 }
 
-static void control_read_cb(struct bufferevent *bev, void *arg)
+/* Keep the first descriptor a message carried; close any other. */
+static void take_fds(struct control_conn *c, struct msghdr *mh)
+{
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		size_t n;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (c->file < 0)
+				c->file = fd;
+			else
+				close(fd);
+		}
+	}
+}
+
+static void control_recv_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct control_conn *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	size_t n;
-	char *line = evbuffer_readln(in, &n, EVBUFFER_EOL_ANY);
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(4 * sizeof(int))];
+	} cbuf;
+	struct iovec iov = {.iov_base = c->req + c->len,
+	                    .iov_len = CONTROL_MAX_REQUEST - c->len};
+	struct msghdr mh = {.msg_iov = &iov,
+	                    .msg_iovlen = 1,
+	                    .msg_control = cbuf.buf,
+	                    .msg_controllen = sizeof(cbuf.buf)};
+	char *nl;
+	ssize_t n;
 
-	if (!line) {
-		if (evbuffer_get_length(in) > CONTROL_MAX_REQUEST) {
+	if (what & EV_TIMEOUT) {
+		ioreqd_log_rl(&c->ctl->rl, LOG_LEVEL_DEBUG, "%s: client timed out, closing",
+		              __func__);
+		conn_free(c);
+		return;
+	}
+	n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n > 0)
+		take_fds(c, &mh);
+	if (n <= 0 || (mh.msg_flags & MSG_CTRUNC)) {
+		conn_free(c); /* EOF before a request, an error, or junk in the control data */
+		return;
+	}
+	c->len += (size_t)n;
+	c->req[c->len] = '\0';
+	nl = memchr(c->req, '\n', c->len);
+	if (!nl) {
+		if (c->len >= CONTROL_MAX_REQUEST) {
 			ioreqd_log_rl(&c->ctl->rl, LOG_LEVEL_DEBUG,
 			              "%s: request too long, closing", __func__);
 			conn_free(c);
 		}
 		return;
 	}
-	bufferevent_disable(bev, EV_READ);
-	bufferevent_setcb(bev, NULL, control_write_cb, control_event_cb, c);
-	if (n > CONTROL_MAX_REQUEST || answer(c, line) < 0) {
-		free(line);
+	*nl = '\0';
+	if (nl > c->req && nl[-1] == '\r')
+		nl[-1] = '\0';
+	event_free(c->rev);
+	c->rev = NULL;
+	bufferevent_setcb(c->bev, NULL, control_write_cb, control_event_cb, c);
+	if (answer(c, c->req) < 0)
 		conn_free(c);
-		return;
-	}
-	free(line);
 }
 
 static void control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
@@ -197,6 +280,7 @@ static void control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		return;
 	}
 	c->ctl = ctl;
+	c->file = -1;
 	c->bev = bufferevent_socket_new(ctl->d->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (!c->bev) {
 		evutil_closesocket(fd);
@@ -208,9 +292,10 @@ static void control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		ctl->conns->prev = c;
 	ctl->conns = c;
 	ctl->nr_conns++;
-	bufferevent_setcb(c->bev, control_read_cb, NULL, control_event_cb, c);
+	bufferevent_setcb(c->bev, NULL, NULL, control_event_cb, c);
 	bufferevent_set_timeouts(c->bev, &tv, &tv);
-	if (bufferevent_enable(c->bev, EV_READ) < 0)
+	c->rev = event_new(ctl->d->base, fd, EV_READ | EV_PERSIST, control_recv_cb, c);
+	if (!c->rev || event_add(c->rev, &tv) < 0)
 		conn_free(c);
 }
 
@@ -382,26 +467,87 @@ int ioreqd_control_query(const char *path, bool json, FILE *out)
 	                              CONTROL_TIMEOUT_SEC);
 }
 
+/* Open what the daemon writes (a temporary file beside @p abs) or reads. */
+static int open_state_file(const char *abs, bool save, char **tmp)
+{
+	int fd;
+
+	*tmp = NULL;
+	if (!save)
+		return open(abs, O_RDONLY | O_CLOEXEC);
+	if (asprintf(tmp, "%s.tmp.%ld", abs, (long)getpid()) < 0) {
+		*tmp = NULL;
+		errno = ENOMEM;
+		return -1;
+	}
+	fd = open(*tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		free(*tmp);
+		*tmp = NULL;
+	}
+	return fd;
+}
+
+/* The saved file replaces the old one; the rename reaches the disk too. */
+static int commit_state_file(const char *tmp, const char *abs)
+{
+	char *dir = strdup(abs);
+	char *slash = dir ? strrchr(dir, '/') : NULL;
+	int dfd, rc = 0;
+
+	if (!dir)
+		return -ENOMEM;
+	if (rename(tmp, abs) < 0) {
+		rc = -errno;
+		fprintf(stderr, "ioreqd: error: %s: %s\n", abs, strerror(-rc));
+		goto out;
+	}
+	if (slash)
+		slash[slash == dir ? 1 : 0] = '\0';
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || (fsync(dfd) < 0 && errno != EINVAL && errno != EROFS)) {
+		rc = -errno;
+		fprintf(stderr, "ioreqd: error: %s: %s\n", dir, strerror(-rc));
+	}
+	if (dfd >= 0)
+		close(dfd);
+out:
+	free(dir);
+	return rc;
+}
+
 int ioreqd_control_state(const char *path, bool save, const char *file, FILE *out)
 {
-	char cwd[PATH_MAX], *req = NULL, *answer = NULL;
+	char cwd[PATH_MAX], *abs = NULL, *req = NULL, *answer = NULL, *tmp = NULL;
 	size_t len = 0;
 	FILE *fp = NULL;
-	int rc, n;
+	int rc, n, fd = -1;
 
-	/* The daemon's working directory is not ours: send an absolute path. */
+	/* The daemon's working directory is not ours: name it absolutely. */
 	if (file[0] != '/' && !getcwd(cwd, sizeof(cwd))) {
 		rc = -errno;
 		fprintf(stderr, "ioreqd: error: %s: cannot make the path absolute: %s\n",
 		        file, strerror(-rc));
 		return rc;
 	}
-	n = asprintf(&req, "%s %s%s%s\n", save ? "save" : "load",
-	             file[0] == '/' ? "" : cwd, file[0] == '/' ? "" : "/", file);
+	if (asprintf(&abs, "%s%s%s", file[0] == '/' ? "" : cwd, file[0] == '/' ? "" : "/",
+	             file) < 0) {
+		abs = NULL;
+		rc = -ENOMEM;
+		goto out;
+	}
+	n = asprintf(&req, "%s %s\n", save ? "save-fd" : "load-fd", abs);
 	if (n < 0 || (size_t)n > CONTROL_MAX_REQUEST || strchr(file, '\n')) {
 		fprintf(stderr, "ioreqd: error: %s: path too long or not one line\n",
 		        file);
 		rc = -ENAMETOOLONG;
+		goto out;
+	}
+	fd = open_state_file(abs, save, &tmp);
+	if (fd < 0) {
+		rc = -errno;
+		fprintf(stderr, "ioreqd: error: %s: %s\n", save && tmp ? tmp : abs,
+		        strerror(-rc));
 		goto out;
 	}
 	fp = open_memstream(&answer, &len);
@@ -410,26 +556,70 @@ int ioreqd_control_state(const char *path, bool save, const char *file, FILE *ou
 		goto out;
 	}
 	/* Saving a large scratch device and fsync take longer than a stats walk. */
-	rc = ioreqd_control_request(path, req, fp, CONTROL_STATE_TIMEOUT_SEC);
+	rc = ioreqd_control_request_fd(path, req, fd, fp, CONTROL_STATE_TIMEOUT_SEC);
 	if (fclose(fp) != 0 && rc == 0)
 		rc = -EIO;
 	fp = NULL;
 	if (rc < 0)
 		goto out;
 	if (len >= 4 && !strncmp(answer, "ok: ", 4)) {
-		fputs(answer + 4, out);
+		if (tmp && (rc = commit_state_file(tmp, abs)) == 0) {
+			free(tmp);
+			tmp = NULL;
+		}
+		if (rc == 0)
+			fputs(answer + 4, out);
 	} else {
 		fprintf(stderr, "ioreqd: %s",
 		        len ? answer : "error: no answer from the daemon\n");
 		rc = -EIO;
 	}
 out:
+	if (fd >= 0)
+		close(fd);
+	if (tmp)
+		unlink(tmp); /* a failed save leaves the previous file whole */
+	free(tmp);
 	free(answer);
 	free(req);
+	free(abs);
 	return rc;
 }
 
+/* The request line in one message, with @p pass attached when it is a file. */
+static int send_request(int fd, const char *req, int pass)
+{
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} cbuf;
+	struct iovec iov = {.iov_base = (void *)req, .iov_len = strlen(req)};
+	struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+	ssize_t n;
+
+	if (pass >= 0) {
+		struct cmsghdr *cm;
+
+		memset(&cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf.buf;
+		mh.msg_controllen = sizeof(cbuf.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &pass, sizeof(int));
+	}
+	n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+	return n == (ssize_t)iov.iov_len ? 0 : -EIO;
+}
+
 int ioreqd_control_request(const char *path, const char *req, FILE *out, int timeout_sec)
+{
+	return ioreqd_control_request_fd(path, req, -1, out, timeout_sec);
+}
+
+int ioreqd_control_request_fd(const char *path, const char *req, int pass, FILE *out,
+                              int timeout_sec)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
 	struct timeval tv = {.tv_sec = timeout_sec};
@@ -451,7 +641,7 @@ int ioreqd_control_request(const char *path, const char *req, FILE *out, int tim
 		        path, strerror(-rc));
 		goto out;
 	}
-	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+	if (send_request(fd, req, pass) < 0) {
 		rc = -EIO;
 		fprintf(stderr, "ioreqd: error: %s: cannot send the request\n", path);
 		goto out;

@@ -51,8 +51,11 @@ int ioreqd_control_query(const char *path, bool json, FILE *out);
 
 /**
  * The --save/--load client: ask the daemon on @p path to save its devices to
- * @p file (made absolute here) or to load them from it, and print the
- * daemon's "ok" line to @p out.
+ * @p file or to load them from it, and print the daemon's "ok" line to
+ * @p out.  The client opens the file and passes it (SCM_RIGHTS), so the
+ * daemon needs no access to the path: a save goes to a temporary file beside
+ * @p file, renamed over it (and the directory fsynced) once the daemon has
+ * written and fsynced it.
  * @return 0, or a negative errno (the daemon's or our message is on stderr).
  */
 int ioreqd_control_state(const char *path, bool save, const char *file, FILE *out);
@@ -63,5 +66,9 @@ int ioreqd_control_state(const char *path, bool save, const char *file, FILE *ou
  * @return 0, or a negative errno (the message is printed to stderr).
  */
 int ioreqd_control_request(const char *path, const char *req, FILE *out, int timeout_sec);
+
+/** As ioreqd_control_request, passing @p fd with the request (-1: none). */
+int ioreqd_control_request_fd(const char *path, const char *req, int fd, FILE *out,
+                              int timeout_sec);
 
 #endif /* IOREQD_CONTROL_H */

@@ -228,6 +228,17 @@ int ioreqd_daemon_save(struct ioreqd_daemon *d, const char *path, char *msg, siz
 /** Read @p path, then as ioreqd_daemon_load_buf. */
 int ioreqd_daemon_load(struct ioreqd_daemon *d, const char *path, char *msg, size_t len);
 /**
+ * As ioreqd_daemon_save, into the file open at @p fd (passed by the client
+ * with SCM_RIGHTS, so it works chrooted and under --seccomp): written from
+ * its current offset and fsynced; the client makes it atomic (a temporary
+ * file it renames).  @p path only names it in @p msg.
+ */
+int ioreqd_daemon_save_fd(struct ioreqd_daemon *d, int fd, const char *path, char *msg,
+                          size_t len);
+/** As ioreqd_daemon_load, from the file open at @p fd (read to its end). */
+int ioreqd_daemon_load_fd(struct ioreqd_daemon *d, int fd, const char *path, char *msg,
+                          size_t len);
+/**
  * Complete what is in flight, then load the stream @p buf (read from @p path)
  * into every device, all or none.  @return 0 or a negative errno; @p msg says
  * what was done or, naming @p path, what differs.

@@ -245,6 +245,8 @@ static const char *const allowed[] = {
     /* virtio-blk's asynchronous I/O: the ring was set up, restricted to
      * readv/writev/fsync/fallocate on its registered disk, before this */
     "io_uring_enter",
+    /* device state saved into a file the control client passed (SCM_RIGHTS) */
+    "fsync",
     /* QMP clients and syslog */
     "accept",
     "accept4",

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "devstate.h"
@@ -60,6 +61,83 @@ int ioreqd_daemon_save(struct ioreqd_daemon *d, const char *path, char *msg, siz
 		log_info("%s: d%u: %s", __func__, d->opts.domid, msg);
 	} else {
 		log_warnx("d%u: cannot save the device state: %s", d->opts.domid, msg);
+	}
+	free(buf);
+	return rc;
+}
+
+/* Write @p len bytes to @p fd and fsync.  @return 0 or a negative errno. */
+static int write_fd(int fd, const uint8_t *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = write(fd, buf + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		off += (size_t)n;
+	}
+	return fsync(fd) < 0 ? -errno : 0;
+}
+
+int ioreqd_daemon_save_fd(struct ioreqd_daemon *d, int fd, const char *path, char *msg,
+                          size_t len)
+{
+	uint8_t *buf = NULL;
+	size_t blen = 0;
+	unsigned drained;
+	int rc;
+
+	drained = ioreqd_daemon_drain(d, "before saving the device state");
+	rc = ioreqd_devstate_save(d->dm, &buf, &blen, msg, len);
+	if (rc == 0 && (rc = write_fd(fd, buf, blen)) < 0)
+		snprintf(msg, len, "%s: %s", path, strerror(-rc));
+	if (rc == 0) {
+		snprintf(msg, len, "saved %u device(s) of domain %u to %s (%zu bytes%s)",
+		         ioreqd_dm_nr_devs(d->dm), d->opts.domid, path, blen,
+		         drained ? "; deferred accesses completed first" : "");
+		log_info("%s: d%u: %s", __func__, d->opts.domid, msg);
+	} else {
+		log_warnx("d%u: cannot save the device state: %s", d->opts.domid, msg);
+	}
+	free(buf);
+	return rc;
+}
+
+int ioreqd_daemon_load_fd(struct ioreqd_daemon *d, int fd, const char *path, char *msg,
+                          size_t len)
+{
+	uint8_t *buf = NULL, *nb;
+	size_t blen = 0, cap = 0;
+	ssize_t n;
+	int rc = 0;
+
+	for (;;) {
+		if (blen == cap) {
+			cap = cap ? 2 * cap : 65536;
+			if (cap > IOREQD_XL_MAX_STATE || !(nb = realloc(buf, cap))) {
+				rc = cap > IOREQD_XL_MAX_STATE ? -EFBIG : -ENOMEM;
+				break;
+			}
+			buf = nb;
+		}
+		n = read(fd, buf + blen, cap - blen);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -errno : 0;
+			break;
+		}
+		blen += (size_t)n;
+	}
+	if (rc < 0) {
+		snprintf(msg, len, "%s: %s", path, strerror(-rc));
+		log_warnx("d%u: cannot load the device state: %s", d->opts.domid, msg);
+	} else {
+		rc = ioreqd_daemon_load_buf(d, path, buf, blen, msg, len);
 	}
 	free(buf);
 	return rc;

@@ -42,7 +42,8 @@ bad() {
 
 # ---- the end-to-end suites, every daemon under --seccomp=kill ------------------
 for t in sim/selftest.sh tests/e2e/sigterm-load.sh tests/e2e/stats.sh \
-	tests/e2e/uart-console.sh tests/e2e/fault-injection.sh tests/e2e/hostile-guest.sh; do
+	tests/e2e/uart-console.sh tests/e2e/fault-injection.sh tests/e2e/hostile-guest.sh \
+	tests/e2e/devstate.sh tests/e2e/devstate-virtio.sh; do
 	if IOREQD_WRAP="sh $srcdir/tests/e2e/seccomp-wrap.sh" sh "$srcdir/$t" \
 		>"$tmp/suite.out" 2>&1; then
 		ok "$t with --seccomp=kill"
