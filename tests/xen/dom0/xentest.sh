@@ -52,7 +52,7 @@ EXPECT_PVH_TESTDEV=6
 EXPECT_LINUX=11
 EXPECT_ARM=10
 EXPECT_VBLK_WRITE=8
-EXPECT_VBLK_READ=6
+EXPECT_VBLK_READ=7
 
 CONF=/etc/ioreqd/xentest.conf
 # The linux case's config when it has COM1 (XEN_TEST_LINUX_UART, the default).
@@ -481,6 +481,7 @@ VBLK_MARK_TEXT=ioreqd-vblk-guest-mark
 VBLK_FS=24M
 VBLK_PATTERN=IOREQD-VIRTIO-OK
 VBLK_BE=/local/domain/0/backend/virtio_disk
+VBLK_SHA256=none
 VBLK_DEVID=51712
 VBLK_CONSOLE=/var/log/xen/console/guest-vblk.log
 
@@ -546,7 +547,7 @@ vblk_watch_stop() {
 # its child must exit.  The guest's lines are in /tmp/vblk-MODE.out.
 vblk_domain() {
 	local mode=$1 t0 d pid out=/tmp/vblk-$1.out why=""
-	local extra="console=hvc0 rdinit=/init loglevel=4 vblk_mode=$mode vblk_sectors=$((VBLK_MB * 2048)) vblk_mark=$VBLK_MARK vblk_fs=$VBLK_FS vblk_pattern=$VBLK_PATTERN"
+	local extra="console=hvc0 rdinit=/init loglevel=4 vblk_mode=$mode vblk_sectors=$((VBLK_MB * 2048)) vblk_mark=$VBLK_MARK vblk_fs=$VBLK_FS vblk_pattern=$VBLK_PATTERN vblk_sha256=$VBLK_SHA256"
 	rm -f "$VBLK_CONSOLE"
 	t0=$(now)
 	if ! xl create /etc/xentest/vblk.cfg "extra=\"$extra\"" >/tmp/xl-vblk.log 2>&1; then
@@ -621,6 +622,9 @@ vblk_image() {
 			why="${why:+$why; }$name in the image has sha256 $file, the guest wrote $sum"
 		fi
 	done </tmp/vblk-sums
+	# What the next domain must read, end to end.
+	VBLK_SHA256=$(sha256sum /dev/loop0 | cut -d' ' -f1)
+	say "vblk: the disk's sha256 in dom0 is $VBLK_SHA256"
 	[ -z "$why" ] || { say "vblk: $why"; return 1; }
 }
 
