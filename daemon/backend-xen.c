@@ -750,6 +750,14 @@ const struct ioreqd_guest_ops ioreqd_backend_xen_guest = {
     .vcpu_set = xen_vcpu_set,
 };
 
+static int xen_modified_memory(void *priv, const struct ioreqd_dirty_run *runs,
+                               unsigned n)
+{
+	struct xen_be *be = priv;
+
+	return ioreqd_xen_modified_memory(be->dmod, be->domid, runs, n);
+}
+
 const struct ioreqd_backend_ops ioreqd_backend_xen = {
     .name = "xen",
     .caps = IOREQD_BE_CAP_XENSTORE,
@@ -767,5 +775,6 @@ const struct ioreqd_backend_ops ioreqd_backend_xen = {
     .publish = ioreqd_xen_publish,
     .restrict_domain = ioreqd_xen_restrict_domain,
     .stats = xen_stats,
+    .modified_memory = xen_modified_memory,
     .close = xen_close,
 };

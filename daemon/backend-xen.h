@@ -22,6 +22,7 @@
 #include <xenevtchn.h>
 
 #include "backend.h"
+#include "dirty.h"
 #include "log.h"
 #include "vcpu-regs.h"
 
@@ -34,6 +35,14 @@ int ioreqd_xen_fail(const char *func, const char *call, unsigned domid);
  * to give the guest the line.
  */
 int ioreqd_xen_spi_check(xendevicemodel_handle *dmod, unsigned domid, unsigned irq);
+
+/*
+ * Report @p n (at most IOREQD_DIRTY_RUNS) runs of frames the daemon wrote
+ * (backend-xen-dirty.c).  @return 0, or the -errno of the last run Xen
+ * refused (the others were reported).
+ */
+int ioreqd_xen_modified_memory(xendevicemodel_handle *dmod, unsigned domid,
+                               const struct ioreqd_dirty_run *runs, unsigned n);
 
 /* ---- guest memory ----------------------------------------------------------- */
 

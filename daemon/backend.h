@@ -25,6 +25,7 @@
 
 #include <ioreqd/fault.h>
 
+#include "dirty.h"
 #include "guest.h"
 
 struct ioreqd_vcpu_regs;
@@ -109,6 +110,14 @@ struct ioreqd_backend_ops {
 	 * backend must still report IOREQD_BE_EV_DOMAIN_GONE once confined.
 	 */
 	int (*restrict_domain)(void *priv);
+	/**
+	 * The dirty log (dirty.h): tell the hypervisor that the daemon wrote
+	 * these runs of guest frames, so that live migration copies them again.
+	 * May be NULL (the dirty log then cannot be turned on).
+	 * @return 0 or a negative errno.
+	 */
+	int (*modified_memory)(void *priv, const struct ioreqd_dirty_run *runs,
+	                       unsigned n);
 
 	/**
 	 * The backend's own counters for the statistics (--stats, SIGUSR1,

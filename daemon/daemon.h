@@ -136,6 +136,8 @@ struct ioreqd_daemon {
 	struct event *sig_usr1;
 	struct event *sig_hup;
 
+	struct ioreqd_dirty dirty; /* the dirty log (dirty.c) */
+	struct event *dirty_ev;    /* flushes it at the end of a loop pass */
 	struct ioreqd_qmp_server *qmp;
 	struct ioreqd_xsstate *xss;
 	struct ioreqd_control *control;
@@ -248,6 +250,22 @@ int ioreqd_daemon_load_buf(struct ioreqd_daemon *d, const char *path, const uint
 void ioreqd_loop_drain_buffered(struct ioreqd_daemon *d);
 void ioreqd_loop_teardown(struct ioreqd_daemon *d);
 void ioreqd_engine_deferred_cb(void *opaque, ioreqd_fault_t *f, const char *owner);
+
+/* dirty.c: the dirty log for live migration (lib/engine/dirty.h) */
+/**
+ * Turn reporting guest pages the daemon writes on or off (QMP
+ * xen-set-global-dirty-log).  Off reports what is pending first.
+ * @return 0, or a negative errno with the reason in @p msg.
+ */
+int ioreqd_daemon_dirty_log(struct ioreqd_daemon *d, bool on, char *msg, size_t len);
+/** The daemon wrote [gpa, gpa + len): reported if the log is on. */
+void ioreqd_daemon_dirty_mark(struct ioreqd_daemon *d, uint64_t gpa, uint64_t len);
+/** The engine's guest_written (struct ioreqd_engine_ops); @p opaque is the daemon. */
+void ioreqd_daemon_guest_written(void *opaque, uint64_t gpa, size_t len);
+/** Report what is pending now.  @return 0 or the backend's error. */
+int ioreqd_daemon_dirty_flush(struct ioreqd_daemon *d);
+/** Flush and turn the log off, free its event (before the event base goes). */
+void ioreqd_daemon_dirty_teardown(struct ioreqd_daemon *d);
 
 /* stats.c: one walk, two formats (a table, or JSON with @json). */
 void ioreqd_stats_write(struct ioreqd_daemon *d, FILE *fp, bool json);

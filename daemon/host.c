@@ -116,10 +116,14 @@ static int host_guest_read(ioreqd_dev_t *dev, uint64_t gpa, void *buf, size_t le
 static int host_guest_write(ioreqd_dev_t *dev, uint64_t gpa, const void *buf, size_t len)
 {
 	struct ioreqd_daemon *d = daemon_of(dev);
+	int rc;
 
 	if (!d->be_open || !d->be->guest->guest_write)
 		return -EAGAIN;
-	return d->be->guest->guest_write(d->be_priv, gpa, buf, len);
+	rc = d->be->guest->guest_write(d->be_priv, gpa, buf, len);
+	if (rc == 0)
+		ioreqd_daemon_dirty_mark(d, gpa, len);
+	return rc;
 }
 
 /*
@@ -147,9 +151,16 @@ static void host_gmem_unmap(void *ctx, void *hva, uint64_t len, uintptr_t token)
 		d->be->guest->unmap(d->be_priv, hva, len, token);
 }
 
+/* The virtio core wrote through a mapping (a used ring, a request's buffers). */
+static void host_gmem_dirty(void *ctx, uint64_t gpa, uint64_t len)
+{
+	ioreqd_daemon_dirty_mark(ctx, gpa, len);
+}
+
 static const struct ioreqd_gmem_ops host_gmem_ops = {
     .map = host_gmem_map,
     .unmap = host_gmem_unmap,
+    .dirty = host_gmem_dirty,
 };
 
 static const struct ioreqd_gmem *host_gmem(ioreqd_dev_t *dev)

@@ -46,6 +46,7 @@ static const struct ioreqd_engine_ops engine_ops = {
     .timeoffset = daemon_timeoffset_cb,
     .deferred = ioreqd_engine_deferred_cb,
     .invalidate = daemon_invalidate_cb,
+    .guest_written = ioreqd_daemon_guest_written,
 };
 
 /* The device set's one control call: claim or release a range. */

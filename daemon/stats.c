@@ -69,6 +69,30 @@ static void emit_header(struct stats_out *o, unsigned domid, bool serving)
 		        serving ? "" : "  (not serving yet)\n");
 }
 
+/* The dirty log (live migration): in the table only once it was ever on. */
+static void emit_dirty(struct stats_out *o, const struct ioreqd_dirty *dl)
+{
+	const struct ioreqd_dirty_stats *s = &dl->st;
+
+	if (o->json) {
+		fprintf(o->fp,
+		        ", \"dirty_log\": {\"on\": %s, \"enables\": %" PRIu64
+		        ", \"marks\": %" PRIu64 ", \"pages\": %" PRIu64
+		        ", \"calls\": %" PRIu64 ", \"errors\": %" PRIu64
+		        ", \"lost\": %" PRIu64 "}",
+		        dl->on ? "true" : "false", s->enables, s->marks, s->pages,
+		        s->calls, s->errors, s->lost);
+		return;
+	}
+	if (!s->enables)
+		return;
+	fprintf(o->fp,
+	        "  dirty log %s: %" PRIu64 " page(s) reported in %" PRIu64
+	        " call(s) for %" PRIu64 " write(s); %" PRIu64 " call(s) failed, %" PRIu64
+	        " page(s) lost\n",
+	        dl->on ? "on" : "off", s->pages, s->calls, s->marks, s->errors, s->lost);
+}
+
 static void emit_engine(struct stats_out *o, const struct ioreqd_engine_stats *s)
 {
 	FILE *fp = o->fp;
@@ -312,6 +336,7 @@ void ioreqd_stats_write(struct ioreqd_daemon *d, FILE *fp, bool json)
 
 	emit_header(&o, d->opts.domid, serving);
 	if (serving) {
+		emit_dirty(&o, &d->dirty);
 		emit_engine(&o, ioreqd_engine_stats(d->engine));
 		ioreqd_bus_foreach(d->bus, range_cb, &o);
 		emit_devices(&o, d);

@@ -181,6 +181,8 @@ static int qmp_save_state(void *arg, int fd, bool live, char *msg, size_t msglen
 	int rc;
 
 	ioreqd_daemon_drain(d, "before saving the device state");
+	/* Pages written so far go to Xen before libxl's last pass over the log. */
+	ioreqd_daemon_dirty_flush(d);
 	rc = ioreqd_devstate_save(d->dm, &buf, &len, err, sizeof(err));
 	if (rc == 0) {
 		rc = write_all(fd, buf, len);
@@ -212,12 +214,18 @@ static int qmp_load_state(void *arg, const char *filename, char *msg, size_t msg
 	return rc;
 }
 
+static int qmp_dirty_log(void *arg, bool on, char *msg, size_t msglen)
+{
+	return ioreqd_daemon_dirty_log(arg, on, msg, msglen);
+}
+
 static const struct ioreqd_qmp_callbacks qmp_cb = {
     .stop = xl_pause,
     .cont = qmp_cont,
     .quit = qmp_quit,
     .save_state = qmp_save_state,
     .load_state = qmp_load_state,
+    .dirty_log = qmp_dirty_log,
 };
 
 static const struct ioreqd_xsstate_callbacks xss_cb = {
@@ -340,6 +348,7 @@ out:
 
 void ioreqd_xl_stop(struct ioreqd_daemon *d)
 {
+	ioreqd_daemon_dirty_teardown(d);
 	ioreqd_xsstate_free(d->xss);
 	d->xss = NULL;
 	ioreqd_qmp_server_free(d->qmp);

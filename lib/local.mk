@@ -32,6 +32,8 @@ lib_libioreqd_la_SOURCES += lib/util/rundir.c lib/util/rundir.h
 lib_libioreqd_la_SOURCES += lib/util/hostcfg.c lib/util/hostcfg.h
 # The device-state stream: save/load of every device (control socket, --resume).
 lib_libioreqd_la_SOURCES += lib/engine/devstate.c lib/engine/devstate.h
+# Dirty-page batching for live migration (the global dirty log).
+lib_libioreqd_la_SOURCES += lib/engine/dirty.c lib/engine/dirty.h
 lib_libioreqd_la_CFLAGS = $(AM_CFLAGS)
 lib_libioreqd_la_LIBADD = lib/libioreqd-hook.la
 

@@ -593,6 +593,33 @@ START_TEST(test_xen_restrict_learns_the_guest_size_before_closing_xc)
 }
 END_TEST
 
+START_TEST(test_xen_dirty_runs_go_in_one_bulk_call_or_one_call_each_on_refusal)
+{
+	const struct ioreqd_dirty_run runs[] = {{2, 3}, {FAKE_GUEST_PAGES, 1}, {9, 1}};
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, false), 0);
+	fake_xen_clear_log();
+	ck_assert_int_eq(be->modified_memory(r.priv, runs, 1), 0);
+	ck_assert_uint_eq(fake_xen.ncalls, 1);
+	ck_assert_int_eq(fake_xen_find("xendevicemodel_modified_memory_bulk", 0), 0);
+	ck_assert_uint_eq(fake_xen.dirty[1], 0);
+	ck_assert_uint_eq(fake_xen.dirty[2], 1);
+	ck_assert_uint_eq(fake_xen.dirty[4], 1);
+	ck_assert_uint_eq(fake_xen.dirty[5], 0);
+	/* A frame past the guest's top: Xen refuses the batch; each run goes
+	 * alone, so the good one after the bad one is still reported. */
+	fake_xen_clear_log();
+	memset(fake_xen.dirty, 0, sizeof(fake_xen.dirty));
+	ck_assert_int_eq(be->modified_memory(r.priv, runs, 3), -EINVAL);
+	ck_assert_int_eq(fake_xen_find("xendevicemodel_modified_memory", 0), 1);
+	ck_assert_int_eq(fake_xen_find("xendevicemodel_modified_memory", 3), 3);
+	ck_assert_uint_eq(fake_xen.dirty[9], 1);
+	ck_assert_uint_eq(fake_xen.dirty[3], 2); /* once by the bulk, once alone */
+	rig_down(&r);
+}
+END_TEST
+
 static Suite *backend_xen_suite(void)
 {
 	Suite *s = suite_create("backend_xen");
@@ -622,6 +649,8 @@ static Suite *backend_xen_suite(void)
 	               test_xen_dma_mappings_survive_invalidate_and_close_releases_them);
 	tcase_add_test(tc, test_xen_restrict_learns_the_guest_size_before_closing_xc);
 	tcase_add_test(tc, test_xen_open_with_grants_opens_gntdev_or_fails_saying_so);
+	tcase_add_test(tc,
+	               test_xen_dirty_runs_go_in_one_bulk_call_or_one_call_each_on_refusal);
 	suite_add_tcase(s, tc);
 	return s;
 }

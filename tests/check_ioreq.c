@@ -367,9 +367,18 @@ START_TEST(test_engine_rep_string_io_through_guest_buffer)
 		memcpy(gmem_at(df ? buf - 2 * i : buf + 2 * i, 2), &v, 2);
 	}
 	d->counter = read ? 0xb000 : 0;
+	written_calls = 0;
+	written_lo = UINT64_MAX;
+	written_hi = 0;
 	ck_assert_int_eq(run(1, r), 1);
 	ck_assert_uint_eq(slot(1)->state, STATE_IORESP_READY);
 	ck_assert_uint_eq(slot(1)->data, buf); /* the pointer is not overwritten */
+	/* Every element a read stored is reported for the dirty log; writes none. */
+	ck_assert_uint_eq(written_calls, read ? count : 0);
+	if (read) {
+		ck_assert_uint_eq(written_lo, df ? buf - 2 * (count - 1) : buf);
+		ck_assert_uint_eq(written_hi, (df ? buf : buf + 2 * (count - 1)) + 2);
+	}
 	ck_assert_uint_eq(d->calls, count);
 	ck_assert_uint_eq(notify_calls, 1);
 	for (unsigned i = 0; i < count; i++) {

@@ -107,9 +107,23 @@ const struct ioreqd_guest_ops full_ops_guest = {
     .guest_write = guest_write,
     .invalidate = invalidate,
 };
+unsigned written_calls;
+uint64_t written_lo = UINT64_MAX, written_hi;
+
+/* The engine stored a string I/O read into guest memory. */
+static void guest_written(void *opaque, uint64_t gpa, size_t len)
+{
+	written_calls++;
+	if (gpa < written_lo)
+		written_lo = gpa;
+	if (gpa + len > written_hi)
+		written_hi = gpa + len;
+}
+
 const struct ioreqd_engine_ops full_ops = {
     .timeoffset = timeoffset,
     .deferred = deferred,
+    .guest_written = guest_written,
 };
 
 static enum ioreqd_fault_result dev_fn(ioreqd_fault_t *f, void *opaque)

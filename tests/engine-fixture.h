@@ -34,6 +34,9 @@ extern unsigned invalidate_calls, timeoffset_calls, deferred_calls;
 extern int64_t timeoffset_delta;
 extern const char *deferred_name;
 extern unsigned nlogs;
+/* guest_written (the dirty log's hook): calls, and the span they covered. */
+extern unsigned written_calls;
+extern uint64_t written_lo, written_hi;
 extern char last_log[1024];
 
 /* Counts the notification, also per vCPU. */
@@ -42,7 +45,8 @@ int notify(void *opaque, unsigned vcpu);
 /* Guest memory is [GMEM_BASE, GMEM_BASE + GMEM_SIZE); NULL outside it. */
 uint8_t *gmem_at(uint64_t gpa, size_t len);
 
-/* All the ops above: notify, guest memory, invalidate, timeoffset, deferred. */
+/* All the ops above: notify, guest memory, invalidate, timeoffset, deferred,
+ * guest_written. */
 extern const struct ioreqd_guest_ops full_ops_guest;
 extern const struct ioreqd_engine_ops full_ops;
 

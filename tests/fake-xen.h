@@ -132,7 +132,7 @@ struct fake_xen {
 	uint32_t msi_data;
 
 	/* Guest memory and foreign mappings. */
-	uint8_t *guest; /* FAKE_GUEST_PAGES pages */
+	uint8_t *guest;                  /* FAKE_GUEST_PAGES pages */
 	bool readonly[FAKE_GUEST_PAGES]; /* refuse a writable mapping */
 	bool hole[FAKE_GUEST_PAGES];     /* not RAM: refuse any mapping */
 	uint64_t max_gpfn; /* xc_domain_maximum_gpfn: FAKE_GUEST_PAGES - 1 by default */
@@ -168,6 +168,9 @@ struct fake_xen {
 	char *values[FAKE_MAX_KEYS];
 
 	int restricted_domid; /* -1: not restricted */
+
+	/* The dirty log: how often each guest frame was reported modified. */
+	unsigned dirty[FAKE_GUEST_PAGES];
 };
 
 extern struct fake_xen fake_xen;

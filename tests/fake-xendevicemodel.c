@@ -256,6 +256,39 @@ int xendevicemodel_inject_msi(xendevicemodel_handle *dmod, domid_t domid,
 	return 0;
 }
 
+/* Xen refuses frames past the guest's top (domain_get_maximum_gpfn). */
+static int mark_frames(uint64_t first, uint32_t nr)
+{
+	if (first >= FAKE_GUEST_PAGES || nr > FAKE_GUEST_PAGES - first) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (uint32_t i = 0; i < nr; i++)
+		fake_xen.dirty[first + i]++;
+	return 0;
+}
+
+int xendevicemodel_modified_memory(xendevicemodel_handle *dmod, domid_t domid,
+                                   uint64_t first_pfn, uint32_t nr)
+{
+	if (fake_xen_call(__func__, first_pfn) || fake_xen_wrong_domain(domid))
+		return -1;
+	return mark_frames(first_pfn, nr);
+}
+
+int xendevicemodel_modified_memory_bulk(xendevicemodel_handle *dmod, domid_t domid,
+                                        struct xen_dm_op_modified_memory_extent extents[],
+                                        uint32_t nr)
+{
+	if (fake_xen_call(__func__, nr) || fake_xen_wrong_domain(domid))
+		return -1;
+	/* As Xen: extents are marked in order up to the first bad one. */
+	for (uint32_t i = 0; i < nr; i++)
+		if (mark_frames(extents[i].first_pfn, extents[i].nr) < 0)
+			return -1;
+	return 0;
+}
+
 int xendevicemodel_nr_vcpus(xendevicemodel_handle *dmod, domid_t domid,
                             unsigned int *vcpus)
 {

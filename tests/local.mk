@@ -34,6 +34,11 @@ TESTS += tests/check_bus
 tests_check_bus_SOURCES = tests/check_bus.c
 tests_check_bus_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_bus_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/check_dirty
+TESTS += tests/check_dirty
+tests_check_dirty_SOURCES = tests/check_dirty.c
+tests_check_dirty_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_dirty_LDADD = $(TEST_LDADD)
 check_PROGRAMS += tests/check_chain
 TESTS += tests/check_chain
 tests_check_chain_SOURCES = tests/check_chain.c
@@ -111,7 +116,7 @@ FAKE_XEN_SOURCES = tests/fake-xen.c tests/fake-xen.h tests/fake-xendevicemodel.c
 	tests/fake-xenstore.c tests/fake-xengnttab.c
 BACKEND_XEN_SOURCES = daemon/backend-xen.c daemon/backend-xen-xs.c \
 	daemon/backend-xen-irq.c daemon/backend-xen-mapcache.c daemon/backend-xen-ctx.c \
-	daemon/backend-xen.h
+	daemon/backend-xen.h daemon/backend-xen-dirty.c
 tests_check_backend_xen_SOURCES = tests/check_backend_xen.c tests/xen-rig.c \
 	tests/xen-rig.h $(FAKE_XEN_SOURCES) $(BACKEND_XEN_SOURCES)
 tests_check_backend_xen_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/daemon \

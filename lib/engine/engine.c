@@ -491,6 +491,8 @@ static bool finish_element(struct ioreqd_engine *e, struct vcpu_ctx *vc)
 				                     (unsigned long long)gpa);
 				return false;
 			}
+			if (e->ops.guest_written)
+				e->ops.guest_written(e->opaque, gpa, r->size);
 		} else {
 			/* A rep read without a buffer keeps the last value (rep lods). */
 			vc->req.data = f->data;

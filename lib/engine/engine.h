@@ -53,6 +53,12 @@ struct ioreqd_engine_ops {
 	 * tell the devices (ioreqd_dm_invalidate), before the request completes.
 	 */
 	void (*invalidate)(void *opaque);
+	/**
+	 * A string I/O read stored @p len bytes into guest memory at @p gpa
+	 * (for the dirty log: the daemon reports such pages during live
+	 * migration).
+	 */
+	void (*guest_written)(void *opaque, uint64_t gpa, size_t len);
 };
 
 /** Why requests were rejected; indexes ioreqd_engine_stats.rejected_by. */

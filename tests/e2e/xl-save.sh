@@ -7,6 +7,8 @@
 # and a moved BAR) and waits; libxl's save sequence runs: the dirty log on,
 # stop, add-fd with the file as SCM_RIGHTS, xen-save-devices-state into
 # /dev/fdset/N, the dirty log off; libxl then stops the daemon with SIGHUP.
+# Meanwhile the guest keeps storing string I/O reads into its RAM, and the
+# daemon's statistics must count the pages it reported while the log was on.
 # A new daemon started as libxl restores (-incoming fd:N, the saved file open
 # on N) serves guest 2, which reads every value back; "cont" and query-status
 # follow.  The same state offered to another configuration is refused at
@@ -59,7 +61,12 @@ mmio write 0xfeb01020 4 0x7e57da7a
 pci write 00:05.0 0x40 4 0xa11ce5ed
 pci write 00:05.0 0x10 4 0xfeb20000
 print phase1-done
-sleep 60s
+# String I/O reads stored into guest RAM, on and on: with the dirty log on,
+# ioreqd reports their pages.
+repeat 20000
+rep pio read 0x3ff 1 64 buf 0x8000 expect-fill 0xa5
+sleep 5ms
+end
 SCRIPT
 
 cat >"$tmp/phase2.script" <<'SCRIPT'
@@ -106,8 +113,26 @@ until grep -q 'phase1-done' "$tmp/daemon1.out" 2>/dev/null; do
 	kill -0 "$guest" 2>/dev/null || fail "guest 1 failed"
 	sleep 0.1
 done
-"$FAKELIBXL" "$tmp/qmp1" dirty on save "$tmp/qemu-save.$domid" dirty off \
+"$FAKELIBXL" "$tmp/qmp1" dirty on >"$tmp/libxl-dirty.out" 2>"$tmp/libxl-dirty.err" ||
+	fail "libxl could not turn the dirty log on"
+# dirty_pages: what the daemon says it reported so far (its control socket).
+dirty_pages() {
+	"$IOREQD" --stats --json -d "$domid" --backend sim --sim-socket "$sock" 2>/dev/null |
+		sed -n 's/.*"dirty_log": {[^}]*"pages": \([0-9]*\).*/\1/p'
+}
+n=0
+until [ "$(dirty_pages)" -gt 0 ] 2>/dev/null; do
+	n=$((n + 1))
+	[ "$n" -lt 300 ] || fail "no dirty page reported while the guest wrote into its RAM"
+	sleep 0.1
+done
+"$FAKELIBXL" "$tmp/qmp1" save "$tmp/qemu-save.$domid" dirty off \
 	>"$tmp/libxl-save.out" 2>"$tmp/libxl-save.err" || fail "libxl's save sequence failed"
+grep -Eq 'dirty log off: [1-9][0-9]* page\(s\) reported in [1-9][0-9]* call' "$tmp/daemon1.err" ||
+	fail "the daemon did not log the pages it reported"
+"$IOREQD" --stats -d "$domid" --backend sim --sim-socket "$sock" >"$tmp/stats.out" 2>&1
+grep -Eq '^  dirty log off: [1-9][0-9]* page\(s\) reported' "$tmp/stats.out" ||
+	fail "the statistics do not show the dirty pages"
 grep -q '^-> {"execute": "add-fd", "id": 3} (with a descriptor)$' "$tmp/libxl-save.out" ||
 	fail "the save did not pass the file as a descriptor"
 [ "$(head -c 8 "$tmp/qemu-save.$domid")" = IOREQDST ] ||
