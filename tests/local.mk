@@ -166,7 +166,7 @@ check-xen-arm64: all
 # a run leaves in tests/xen/), so `make distcheck` never packs downloads.
 EXTRA_DIST += tests/xen/README.md tests/xen/.gitignore tests/xen/run.sh \
 	tests/xen/xentest.conf tests/xen/xentest-testdev.conf tests/xen/xentest-arm64.conf \
-	tests/xen/xentest-uart.conf \
+	tests/xen/xentest-uart.conf tests/xen/xentest-xlsave.conf \
 	tests/xen/dom0/init tests/xen/dom0/xentest.sh tests/xen/dom0/pvhtest.cfg \
 	tests/xen/dom0/pvhlinux.cfg tests/xen/dom0/xltest.cfg tests/xen/dom0/armtest.cfg \
 	tests/xen/guest/pvh/entry.S tests/xen/guest/pvh/pvhtest.c \

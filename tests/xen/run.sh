@@ -64,7 +64,7 @@ CASES=${XEN_TEST_CASES:-$(arch_default_cases)}
 # The xl launch cases are in x86_64's default list; XEN_TEST_XL_LAUNCH=0 drops
 # it (e.g. to bisect), and =1 adds it to an explicit XEN_TEST_CASES.
 case ${XEN_TEST_XL_LAUNCH:-} in
-0) CASES=$(echo "$CASES" | tr ' ' '\n' | grep -vxE 'xl|xlrestrict' | tr '\n' ' ' | sed 's/ $//') ;;
+0) CASES=$(echo "$CASES" | tr ' ' '\n' | grep -vxE 'xl|xlrestrict|xlsave' | tr '\n' ' ' | sed 's/ $//') ;;
 1) case " $CASES " in *" xl "*) ;; *) CASES="$CASES xl" ;; esac ;;
 esac
 say "xen test ($ARCH): cases '$CASES'; build $BUILD; cache $CACHE; work $WORK"

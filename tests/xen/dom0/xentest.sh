@@ -18,6 +18,9 @@
 #          the same with dm_restrict=1: libxl confines ioreqd
 #          (-xen-domid-restrict -chroot -runas), which takes the --restrict
 #          path, and stops it at `xl destroy`.
+#   xlsave as xl, with the guest checking its devices' state in a loop
+#          while dom0 runs `xl save`, `xl restore` and a local `xl migrate`;
+#          the migrated-away ioreqd must have reported dirty pages.
 #   arm    the arm64 guest (guest/arm64): MMIO only, reported through
 #          ioreqd's debugcon hook.  First, without the vuart, the guest has
 #          no SPI for the config's irq = 40 and ioreqd must refuse to start;
@@ -325,6 +328,77 @@ case_xl() { xl_launch xl; }
 # libxl's dm_restrict: it passes -xen-domid-restrict, -chroot and -runas, and
 # talks to ioreqd over QMP only (the xenstore state waits for "cont").
 case_xlrestrict() { xl_launch xlrestrict dm_restrict=1; }
+
+# xlsave: libxl saves, restores and live-migrates an HVM guest whose device
+# model is ioreqd (device_model_override), with the guest checking its
+# devices' state all along: `xl save` then `xl restore` (a new ioreqd
+# started by libxl with -incoming), then `xl migrate` to this host (another
+# new ioreqd; the old one reports the pages it wrote while libxl's dirty log
+# was on).  The guest's config adds the register that tells it to run its
+# save loop (xentest-xlsave.conf).
+XLSAVE_DMLOG=/var/log/xen/qemu-dm-xltest
+# xlsave_rounds DOMID: how many rounds domain DOMID reported.
+xlsave_rounds() { guest_lines "$1" | grep -c '^xlsave: round [0-9]* ok'; }
+xlsave_more() { [ "$(xlsave_rounds "$1")" -ge "$2" ]; }
+# xlsave_step NAME COMMAND...: run an xl command, print its output and time.
+xlsave_step() {
+	local name=$1 t0 rc
+	shift
+	t0=$(now)
+	"$@" >"/tmp/xlsave-$name.log" 2>&1
+	rc=$?
+	say "xlsave: $(for a; do [ -n "$a" ] && printf '%s ' "$a" || printf '"" '; done)-> status $rc after $(since "$t0")s:"
+	grep -v -e '^ *$' -e 'progress: Frames' "/tmp/xlsave-$name.log" | tail -n 12 | sed 's/^/  xl| /'
+	return $rc
+}
+case_xlsave() {
+	local d d2 d3 why="" out=/tmp/xlsave.out img=/root/s.img dirty
+	mkdir -p /root /var/lib/xen
+	rm -f "$img" "$XLSAVE_DMLOG"*
+	if ! xl create /etc/xentest/xltest.cfg \
+		'device_model_args=["-c","/etc/ioreqd/xentest-xlsave.conf","-v"]' \
+		>/tmp/xl-create.log 2>&1; then
+		say "xlsave: xl create failed; its log:"
+		sed 's/^/  xl| /' /tmp/xl-create.log
+		return 1
+	fi
+	d=$(xl domid xltest)
+	wait_for 120 xlsave_more "$d" 2 || why="domain $d never reported 2 rounds"
+	[ -z "$why" ] && { xlsave_step save xl save xltest "$img" || why="xl save failed"; }
+	[ -z "$why" ] && { xlsave_step restore xl restore "$img" || why="xl restore failed"; }
+	d2=$(xl domid xltest 2>/dev/null)
+	if [ -z "$why" ]; then
+		wait_for 60 xlsave_more "$d2" 2 || why="restored domain $d2 never reported 2 rounds"
+	fi
+	[ -z "$why" ] && {
+		xlsave_step migrate xl migrate -s "" xltest "xl migrate-receive" || why="xl migrate failed"
+	}
+	d3=$(xl domid xltest 2>/dev/null)
+	if [ -z "$why" ]; then
+		wait_for 60 xlsave_more "$d3" 2 || why="migrated domain $d3 never reported 2 rounds"
+	fi
+	for x in $d $d2 $d3; do
+		guest_lines "$x" | grep '^xlsave: ' | sed "s/^/d$x /"
+	done >"$out"
+	say "xlsave: the guest's lines (first and last rounds of each domain, every failure):"
+	for x in $d $d2 $d3; do
+		grep "^d$x " "$out" | grep -v ' ok$' | head -n 4
+		grep "^d$x .* ok$" "$out" | sed -n '1p;$p'
+	done | sed 's/^/  guest| /'
+	grep -q 'FAIL' "$out" && why="${why:+$why; }the guest found state that did not survive"
+	xl destroy xltest 2>/dev/null
+	# Each device model's log: libxl rotates the previous one to .1, .2, ...
+	say "xlsave: what each ioreqd logged about the device state and the dirty log:"
+	grep -hE 'saved .* device|loaded the state|dirty log|cannot' "$XLSAVE_DMLOG"* |
+		sed 's/^/  dm| /'
+	dirty=$(grep -hE 'dirty log off: [1-9][0-9]* page' "$XLSAVE_DMLOG"* | head -n 1)
+	[ -n "$dirty" ] || why="${why:+$why; }no ioreqd reported dirty pages while the dirty log was on"
+	if [ -n "$why" ]; then
+		say "xlsave: $why; device-model logs:"
+		tail -n 40 "$XLSAVE_DMLOG"* | sed 's/^/  dm| /'
+		return 1
+	fi
+}
 
 # cpu_ticks PID: user + system clock ticks the process has used so far.
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null; }

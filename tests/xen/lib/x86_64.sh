@@ -64,7 +64,7 @@ arch_guests() {
 	cp "$XT/dom0/pvhtest.cfg" "$XT/dom0/pvhlinux.cfg" "$XT/dom0/xltest.cfg" "$o/"
 }
 
-arch_default_cases() { echo "pvh linux xl xlrestrict restrict seccomp chroot"; }
+arch_default_cases() { echo "pvh linux xl xlrestrict xlsave restrict seccomp chroot"; }
 
 arch_boot() {
 	cat "$BASE/base.cpio" "$WORK/overlay.cpio" >"$WORK/dom0.cpio"
@@ -91,4 +91,6 @@ arch_conf() {
 	if [ "${XEN_TEST_LINUX_UART:-1}" = 1 ]; then
 		cat "$1" "$XT/xentest-uart.conf" >"${1%/*}/xentest-linux.conf"
 	fi
+	# The xlsave case: its guest's save-loop switch and a 16550.
+	cat "$1" "$XT/xentest-xlsave.conf" >"${1%/*}/xentest-xlsave.conf"
 }

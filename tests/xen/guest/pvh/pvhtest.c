@@ -258,6 +258,116 @@ static void heartbeat(void)
 	}
 }
 
+/*
+ * The xlsave case (dom0/xentest.sh): the HVM guest whose ioreqd libxl saves,
+ * restores and live-migrates.  Its configuration adds a register that
+ * answers XLSAVE_MAGIC (xentest-xlsave.conf); finding it, the guest leaves
+ * state in every device, says so, and then checks all of it over and over,
+ * one line a round, while dom0 runs xl save, xl restore and xl migrate
+ * under it.  A round also stores a rep insb from ioreqd into guest RAM: the
+ * pages ioreqd writes while the dirty log is on.
+ */
+#define XLSAVE_PORT 0x5e0u
+#define XLSAVE_MAGIC 0x5a7e5a7eu
+#define COM1 0x3f8u
+#define TESTDEV_BAR_MOVED 0xfeb20000u
+#define TESTDEV_SCRATCH 0x20u /* a read/write register in BAR0 */
+#define XLSAVE_BUF_PAGES 4
+
+static uint8_t xlsave_buf[XLSAVE_BUF_PAGES * 4096] __attribute__((aligned(4096)));
+
+static unsigned xlsave_bad;
+
+static void same(uint32_t round, const char *what, uint64_t got, uint64_t want)
+{
+	if (got == want)
+		return;
+	xlsave_bad++;
+	con_printf("xlsave: round %u FAIL %s got 0x%llx want 0x%llx\n", round, what,
+	           (unsigned long long)got, (unsigned long long)want);
+}
+
+static bool have_testdev(void)
+{
+	return pci_read32(TESTDEV_BDF, 0) == TESTDEV_PCI_ID;
+}
+
+static void xlsave_write_state(bool testdev)
+{
+	outl(PIO_SCRATCH + 4, 0x5a7ef00d);
+	outw(PIO_SCRATCH + 2, 0xbeef);
+	mmio_write64(MMIO_SCRATCH + 0x40, 0x0123456789abcdefull);
+	mmio_write32(MMIO_SCRATCH + 0xff8, 0xcafef00d);
+	/* 16550: divisor 3, 8N1, FIFO on, IER, scratch register. */
+	outb(COM1 + 3, 0x83);
+	outb(COM1 + 0, 3);
+	outb(COM1 + 3, 0x03);
+	outb(COM1 + 2, 0x01);
+	outb(COM1 + 1, 0x05);
+	outb(COM1 + 7, 0xa5);
+	if (testdev) {
+		pci_write32(TESTDEV_BDF, TESTDEV_PCI_SCRATCH, 0xa11ce5ed);
+		pci_write32(TESTDEV_BDF, 0x10, TESTDEV_BAR_MOVED);
+		mmio_write32(TESTDEV_BAR_MOVED + TESTDEV_SCRATCH, 0x7e57da7a);
+	}
+}
+
+static void xlsave_check_state(uint32_t round, bool testdev)
+{
+	same(round, "scratch0 +4", inl(PIO_SCRATCH + 4), 0x5a7ef00d);
+	same(round, "scratch0 +2", inw(PIO_SCRATCH + 2), 0xbeef);
+	same(round, "scratch1 +0x40", mmio_read64(MMIO_SCRATCH + 0x40),
+	     0x0123456789abcdefull);
+	same(round, "scratch1 +0xff8", mmio_read32(MMIO_SCRATCH + 0xff8), 0xcafef00d);
+	same(round, "com1 LCR", inb(COM1 + 3), 0x03);
+	same(round, "com1 IER", inb(COM1 + 1), 0x05);
+	same(round, "com1 SCR", inb(COM1 + 7), 0xa5);
+	outb(COM1 + 3, 0x83);
+	same(round, "com1 DLL", inb(COM1 + 0), 3);
+	outb(COM1 + 3, 0x03);
+	if (testdev) {
+		same(round, "testdev cfg +0x40", pci_read32(TESTDEV_BDF, TESTDEV_PCI_SCRATCH),
+		     0xa11ce5ed);
+		same(round, "testdev BAR0", pci_read32(TESTDEV_BDF, 0x10),
+		     TESTDEV_BAR_MOVED);
+		same(round, "testdev at its moved BAR",
+		     mmio_read32(TESTDEV_BAR_MOVED + TESTDEV_SCRATCH), 0x7e57da7a);
+	}
+}
+
+/* ioreqd stores a rep insb into guest RAM: the pages it dirties. */
+static void xlsave_dma(uint32_t round)
+{
+	uint8_t v = (uint8_t)(round * 7 + 1);
+	uint32_t bad = 0;
+
+	outb(PIO_SCRATCH + 12, v);
+	rep_insb(PIO_SCRATCH + 12, xlsave_buf, sizeof(xlsave_buf), false);
+	for (uint32_t i = 0; i < sizeof(xlsave_buf); i++)
+		bad += xlsave_buf[i] != v;
+	same(round, "bytes rep insb stored in RAM", bad, 0);
+}
+
+static void xlsave(void)
+{
+	bool testdev = have_testdev();
+
+	xlsave_write_state(testdev);
+	con_printf("xlsave: state written (testdev %s); checking it every round\n",
+	           testdev ? "on" : "off");
+	for (uint32_t round = 1;; round++) {
+		uint64_t until = rdtsc() + (1ull << 30);
+		unsigned before = xlsave_bad;
+
+		xlsave_check_state(round, testdev);
+		xlsave_dma(round);
+		if (xlsave_bad == before)
+			con_printf("xlsave: round %u ok\n", round);
+		while (rdtsc() < until)
+			__asm__ volatile("pause");
+	}
+}
+
 void guest_main(const void *start_info);
 
 void guest_main(const void *start_info)
@@ -272,6 +382,8 @@ void guest_main(const void *start_info)
 	           defer, nbench);
 
 	wait_for_server();
+	if (inl(XLSAVE_PORT) == XLSAVE_MAGIC)
+		xlsave();
 	check_pio();
 	check_mmio();
 	check_chain();

@@ -265,3 +265,19 @@ unsigned check_verdict(void)
 	           nr_failed);
 	return nr_failed;
 }
+
+/*
+ * GCC may turn __builtin_memcmp into a call even when freestanding (it does
+ * here once guest_main grows), and the freestanding environment must then
+ * provide the function.
+ */
+int memcmp(const void *a, const void *b, size_t n);
+int memcmp(const void *a, const void *b, size_t n)
+{
+	const unsigned char *p = a, *q = b;
+
+	for (; n; n--, p++, q++)
+		if (*p != *q)
+			return *p < *q ? -1 : 1;
+	return 0;
+}
