@@ -162,7 +162,8 @@ static uint64_t chain_in(const struct tq *q, uint32_t head)
 
 		vring_desc_read(H.ram + (q->desc - RAM_GPA), i, &d);
 		if ((d.flags & VRING_DESC_F_INDIRECT) && in_ram(d.addr, d.len)) {
-			for (uint32_t k = 0; k < d.len / VRING_DESC_SIZE && k < QMAX * 4; k++) {
+			/* A longer table breaks the device: its first entries are enough. */
+			for (uint32_t k = 0; k < d.len / VRING_DESC_SIZE && k < q->size; k++) {
 				struct vring_desc_host e;
 
 				vring_desc_read(H.ram + (d.addr - RAM_GPA), k, &e);
@@ -204,6 +205,12 @@ static void avail_track(struct tq *q)
 {
 	uint16_t idx = ram16(q->avail + VRING_AVAIL_IDX);
 
+	/* More than a queue at once breaks the device: it takes none of them. */
+	if ((uint16_t)(idx - q->avail_seen) > q->size) {
+		q->avail_total += (uint16_t)(idx - q->avail_seen);
+		q->avail_seen = idx;
+		return;
+	}
 	for (uint16_t p = q->avail_seen; p != idx; p++) {
 		uint32_t h = ram16(q->avail + VRING_AVAIL_RING(p & (q->size - 1)));
 
