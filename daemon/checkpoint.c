@@ -85,7 +85,8 @@ static int write_now(struct ioreqd_checkpoint *c)
 	if (rc < 0) {
 		c->failed++;
 		ioreqd_log_rl(&c->d->rl_guest, IOREQD_LOG_WARN,
-		              "d%u: cannot write the checkpoint: %s", c->d->opts.domid, msg);
+		              "d%u: cannot write the checkpoint: %s", c->d->opts.domid,
+		              msg);
 		return rc;
 	}
 	c->writes++;

@@ -127,10 +127,16 @@ static void state_request(struct ioreqd_daemon *d, const char *req, FILE *fp)
 static void state_fd_request(struct control_conn *c, const char *req, FILE *fp)
 {
 	char msg[IOREQD_DEVSTATE_MSGLEN];
+	struct stat sb;
 	int rc;
 
 	if (c->file < 0) {
 		fprintf(fp, "error: no file descriptor came with the request\n");
+		return;
+	}
+	/* A pipe or a socket could block the loop on a read or write. */
+	if (fstat(c->file, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		fprintf(fp, "error: %s: not a regular file\n", req + 8);
 		return;
 	}
 	if (req[0] == 's')
@@ -225,8 +231,8 @@ static void control_recv_cb(evutil_socket_t fd, short what, void *arg)
 	ssize_t n;
 
 	if (what & EV_TIMEOUT) {
-		ioreqd_log_rl(&c->ctl->rl, LOG_LEVEL_DEBUG, "%s: client timed out, closing",
-		              __func__);
+		ioreqd_log_rl(&c->ctl->rl, LOG_LEVEL_DEBUG,
+		              "%s: client timed out, closing", __func__);
 		conn_free(c);
 		return;
 	}
@@ -236,7 +242,8 @@ static void control_recv_cb(evutil_socket_t fd, short what, void *arg)
 	if (n > 0)
 		take_fds(c, &mh);
 	if (n <= 0 || (mh.msg_flags & MSG_CTRUNC)) {
-		conn_free(c); /* EOF before a request, an error, or junk in the control data */
+		/* EOF before a request, an error, or more control data than a file. */
+		conn_free(c);
 		return;
 	}
 	c->len += (size_t)n;

@@ -232,6 +232,10 @@ END_TEST
  * Fork a client that sends @p req (NULL: use ioreqd_control_query with
  * json) and stores the answer in @p out; run the loop until it exits.
  */
+/* When set, ask() runs the --save (or --load) client on this file instead. */
+static const char *state_file;
+static bool state_save;
+
 static char *ask(const char *req)
 {
 	char out[160], *text;
@@ -249,7 +253,12 @@ static char *ask(const char *req)
 
 		if (!o)
 			_exit(2);
-		if (!req) {
+		if (state_file) {
+			rc = ioreqd_control_state(ctl_path, state_save, state_file, o) < 0;
+			if (rc)
+				fputs("client failed", o);
+			rc = 0;
+		} else if (!req) {
 			rc = ioreqd_control_query(ctl_path, true, o) < 0;
 		} else {
 			struct sockaddr_un sun = {.sun_family = AF_UNIX};
@@ -363,6 +372,61 @@ START_TEST(test_control_socket_saves_and_loads_the_device_state)
 	                  strstr(text, "No such file or directory"),
 	              "answer: %s", text);
 	free(text);
+	ioreqd_dm_free(d.dm);
+	d.dm = NULL;
+}
+END_TEST
+
+/* ioreqd --save/--load: the client opens the file and passes it. */
+static char *ask_state(bool save, const char *file)
+{
+	char *text;
+
+	state_file = file;
+	state_save = save;
+	text = ask(NULL);
+	state_file = NULL;
+	return text;
+}
+
+START_TEST(test_control_client_passes_the_file)
+{
+	static const struct ioreqd_host env = {.abi = IOREQD_HOOK_ABI,
+	                                       .size = sizeof(env)};
+	char want[256], path[160], *text;
+	FILE *fp;
+
+	d.dm = ioreqd_dm_new(3, &env, NULL, NULL);
+	ck_assert_ptr_nonnull(d.dm);
+	ck_assert_int_eq(ioreqd_control_setup(&d), 0);
+	snprintf(path, sizeof(path), "%s/passed", dir);
+	text = ask_state(true, path);
+	snprintf(want, sizeof(want), "saved 0 device(s) of domain 3 to %s (", path);
+	ck_assert_msg(!strncmp(text, want, strlen(want)), "answer: %s", text);
+	free(text);
+	/* Renamed into place by the client: no temporary file is left. */
+	ck_assert_int_eq(access(path, R_OK), 0);
+	text = ask_state(false, path);
+	snprintf(want, sizeof(want), "loaded the state of 0 device(s) of domain 3 from %s\n",
+	         path);
+	ck_assert_str_eq(text, want);
+	free(text);
+	/* A refused load leaves the file; a refused save leaves the old one whole. */
+	fp = fopen(path, "w");
+	ck_assert_ptr_nonnull(fp);
+	fputs("junk\n", fp);
+	fclose(fp);
+	text = ask_state(false, path);
+	ck_assert_str_eq(text, "client failed");
+	free(text);
+	/* The request without a file, and with something that is not a file. */
+	text = ask("load-fd /x\n");
+	ck_assert_str_eq(text, "error: no file descriptor came with the request\n");
+	free(text);
+	text = ask_state(false, "/dev/null");
+	ck_assert_str_eq(text, "client failed");
+	free(text);
+	unlink(path);
 	ioreqd_dm_free(d.dm);
 	d.dm = NULL;
 }
@@ -532,6 +596,7 @@ static Suite *control_suite(void)
 	tcase_add_test(tc, test_control_replaces_a_stale_socket);
 	tcase_add_test(tc, test_control_default_paths_follow_the_backend);
 	tcase_add_test(tc, test_control_socket_caps_its_clients);
+	tcase_add_test(tc, test_control_client_passes_the_file);
 	tcase_add_test(tc, test_control_socket_backs_off_when_out_of_descriptors);
 	suite_add_tcase(s, tc);
 	return s;
