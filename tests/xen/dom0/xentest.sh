@@ -32,6 +32,9 @@
 #          image (mark, e2fsck, checksums); after the power-off the watcher
 #          must answer Closing and its child exit; a second domain on the
 #          same disk checks the files again.
+#   watch  arm64: ioreqd --watch as the dom0 service for libxl's virtio
+#          disk: two `xl create`s of a paused guest with the xl disk line
+#          reach InitWait through it, and `xl destroy` is answered Closed.
 #   restrict, seccomp, chroot
 #          the hardened modes the documentation recommends, with the PVH
 #          guest: ioreqd detached, logging to syslog, confined
@@ -724,6 +727,55 @@ case_vblk() {
 	vblk_watch_stop || why="${why:+$why; }ioreqd --watch did not stop cleanly"
 	losetup -d /dev/loop0
 	[ -z "$why" ] || { say "vblk: $why"; return 1; }
+}
+
+# watch_serves DOMID: the domain's virtio disk reached InitWait through
+# ioreqd --watch, whose child for that domain answers --stats.
+watch_serves() {
+	local be=/local/domain/0/backend/virtio_disk/$1/51712
+	[ "$(xenstore-read "$be/state" 2>/dev/null)" = 2 ] || { say "watch: $be/state is not 2"; return 1; }
+	ioreqd --stats -d "$1" >/tmp/watch-stats.out 2>&1 ||
+		{ say "watch: no ioreqd answers --stats for domain $1"; return 1; }
+	grep -q 0x2000000 /tmp/watch-stats.out ||
+		{ say "watch: domain $1's ioreqd does not serve 0x2000000"; return 1; }
+}
+
+# watch: ioreqd --watch as the dom0 service for libxl's virtio disk (Arm):
+# `xl create` of a guest with the xl disk line must succeed (libxl waits
+# 10 s for InitWait), `xl destroy` must be answered Closed (no 10 s wait),
+# a second domain must be served the same way, and SIGTERM must stop the
+# watcher with status 0.  The guest stays paused: the Linux guest that
+# drives the disk is the arm64 Linux case's.
+case_watch() {
+	local log=/tmp/ioreqd-watch-case.log t0 d n why="" pid
+	local disk='disk=["format=raw,vdev=xvda,access=rw,backendtype=standalone,specification=virtio,target=/root/vdisk.img"]'
+	dd if=/dev/zero of=/root/vdisk.img bs=1M count=4 2>/dev/null
+	# shellcheck disable=SC2086 # IOREQD_ARGS is a word list
+	ioreqd --watch -f --log stderr --hook-dir /usr/lib/ioreqd $IOREQD_ARGS >"$log" 2>&1 &
+	pid=$!
+	wait_for 10 grep -q 'watching /local/domain/0/backend' "$log" ||
+		{ say "watch: the watcher did not start"; sed 's/^/  watch| /' "$log"; kill "$pid"; return 1; }
+	for n in 1 2; do
+		t0=$(now)
+		xl create -p /etc/xentest/armtest.cfg "$disk" || { why="xl create $n failed"; break; }
+		d=$(xl domid armtest)
+		say "watch: xl create $n (domain $d) returned after $(since "$t0")s"
+		watch_serves "$d" || { why="domain $d not served"; xl destroy armtest; break; }
+		t0=$(now)
+		xl destroy armtest || { why="xl destroy $n failed"; break; }
+		say "watch: xl destroy $n took $(since "$t0")s"
+		wait_for 10 grep -q "domain $d virtio_disk device 51712: Closed" "$log" ||
+			{ why="domain $d's disk was not answered Closed"; break; }
+		[ -z "$(xenstore-ls /local/domain/0/backend/virtio_disk/$d 2>/dev/null)" ] ||
+			{ why="domain $d's backend entry is left behind"; break; }
+	done
+	kill -TERM "$pid"
+	wait_for 30 exited "$pid" || { why="${why:-the watcher did not stop on SIGTERM}"; kill -KILL "$pid"; }
+	wait "$pid"
+	[ $? = 0 ] || why="${why:-the watcher exited non-zero after SIGTERM}"
+	sed 's/^/  watch| /' "$log"
+	[ -z "$why" ] || { say "watch: $why"; return 1; }
+	say "watch: two domains served and closed; the watcher stopped with status 0"
 }
 
 passed=0
