@@ -216,7 +216,7 @@ arch_guests() {
 	cp "$XT/dom0/vblk.cfg" "$o/"
 }
 
-arch_default_cases() { echo "arm vblk"; }
+arch_default_cases() { echo "arm vblk watch"; }
 
 arch_conf() { cat "$XT/xentest-arm64.conf" >"$1"; }
 
