@@ -330,6 +330,40 @@ START_TEST(test_pci_msix_masked_vector_pends_until_unmasked)
 }
 END_TEST
 
+/*
+ * A Linux HVM guest on Xen writes a pirq into the address and vector 0 into
+ * the data, and leaves the entries masked as they came out of reset: such a
+ * message goes out anyway, unchanged, for Xen to turn into an event.
+ */
+START_TEST(test_pci_msix_xen_pirq_message_ignores_the_mask)
+{
+	struct mock *m = rng_mock(rng_conf);
+	struct ioreqd_vguest_pci t;
+	struct ioreqd_vguest g;
+	uint64_t addr = 0;
+	uint32_t data = 1;
+
+	driver_up(m, &g, &t, true);
+	/* Vector 1: pirq 0x37, data 0 (vector 0), masked. */
+	mock_write(m, IOREQD_SPACE_MMIO, TABLE + 16, 4, MSI_ADDR | 0x37 << 12);
+	mock_write(m, IOREQD_SPACE_MMIO, TABLE + 16 + 8, 4, 0);
+	mock_write(m, IOREQD_SPACE_MMIO, TABLE + 16 + 12, 4, 1);
+	ck_assert(rng_request(&g));
+	ck_assert_uint_eq(mock_msi_count(m), 1);
+	ck_assert(mock_msi(m, 0, &addr, &data));
+	ck_assert_uint_eq(addr, MSI_ADDR | 0x37 << 12);
+	ck_assert_uint_eq(data, 0);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, PBA, 8), 0);
+	/* Vector 0 without a pirq is no such message: the mask holds it. */
+	mock_write(m, IOREQD_SPACE_MMIO, TABLE + 16, 4, 0);
+	ck_assert(rng_request(&g));
+	ck_assert_uint_eq(mock_msi_count(m), 1);
+	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_MMIO, PBA, 8), 0x2);
+	ioreqd_vguest_fini(&g);
+	mock_free(m);
+}
+END_TEST
+
 START_TEST(test_pci_msix_no_vector_means_no_interrupt)
 {
 	struct mock *m = rng_mock(rng_conf);
@@ -486,6 +520,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_pci_bar_over_another_device_stays_unmapped);
 	tcase_add_test(tc, test_pci_rng_over_msix_delivers_vectors);
 	tcase_add_test(tc, test_pci_msix_masked_vector_pends_until_unmasked);
+	tcase_add_test(tc, test_pci_msix_xen_pirq_message_ignores_the_mask);
 	tcase_add_test(tc, test_pci_msix_no_vector_means_no_interrupt);
 	tcase_add_test(tc, test_pci_intx_asserted_until_the_isr_is_read);
 	tcase_add_test(tc, test_pci_cfg_window_reaches_the_bar);

@@ -19,7 +19,7 @@
  * Interrupts: with MSI-X enabled, queue and config events go to their
  * vectors with host->inject_msi (a masked vector, or the function mask, sets
  * the pending bit instead, delivered on unmask; VIRTIO_MSI_NO_VECTOR means no
- * interrupt).  Without it, INTx A is a level held with
+ * interrupt; Xen's pirq messages ignore the masks, see xen_pirq_message).  Without it, INTx A is a level held with
  * host->pci_intx_set_level while the ISR is non-zero (and the command
  * register's INTx disable is clear); reading the ISR clears it and lowers
  * the line.
@@ -220,8 +220,26 @@ static void intx_update(struct vpci *p)
 		p->irq_errors++;
 }
 
+/*
+ * A message Xen turns into an event channel: vector 0 in the data and a
+ * pirq in the address (Xen's hvm_inject_msi).  A Linux HVM guest on Xen
+ * routes its MSIs that way, masks them at the event channel and never
+ * touches the table's mask bits (pci_msi_ignore_mask), which stay masked
+ * from reset; QEMU therefore ignores the masks for such a message
+ * (hw/pci/msix.c), and so does this transport.  Vector 0 is no interrupt
+ * anywhere else (vectors 0-15 are reserved).
+ */
+static bool xen_pirq_message(const struct msix_entry *e)
+{
+	uint64_t pirq = ((e->addr >> 32) & 0xffffff00u) | ((e->addr >> 12) & 0xffu);
+
+	return (e->data & 0xffu) == 0 && pirq != 0;
+}
+
 static bool vector_masked(const struct vpci *p, unsigned vec)
 {
+	if (xen_pirq_message(&p->table[vec]))
+		return false;
 	return (get16(&p->cfg[MSIX_CTRL]) & MSIX_FMASK) || (p->table[vec].ctrl & 1);
 }
 
