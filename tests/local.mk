@@ -177,6 +177,7 @@ EXTRA_DIST += tests/xen/README.md tests/xen/.gitignore tests/xen/run.sh \
 	tests/xen/lib/x86_64.sh tests/xen/lib/arm64.sh \
 	tests/xen/packages/dom0.list tests/xen/packages/arm64-sysroot.list \
 	tests/xen/packages/vblk-guest.list
+EXTRA_DIST += tests/xen/xentest-vpci.conf
 
 # --- the simulated hypervisor and the sim backend (owned by the sim work) ---
 check_PROGRAMS += tests/check_sim

@@ -63,6 +63,7 @@ tests_check_hook_virtio_pci_LDADD = lib/virtio/libioreqd-vdriver.la $(HOOK_TEST_
 E2E_TESTS += tests/e2e/virtio-demo.sh tests/e2e/virtio-config-errors.sh tests/e2e/virtio-pci.sh \
 	tests/e2e/virtio-stats.sh tests/e2e/virtio-console-input.sh tests/e2e/devstate-virtio.sh \
 	tests/e2e/checkpoint.sh
+E2E_TESTS += tests/e2e/virtio-pci-xl.sh
 EXTRA_DIST += etc/virtio-demo.conf sim/virtio-demo.script
 # virtio-blk's disk and virtio-console's output in the demo (etc/virtio-demo.conf).
 CLEANFILES += virtio-demo.img virtio-demo-console.log
