@@ -177,7 +177,8 @@ EXTRA_DIST += tests/xen/README.md tests/xen/.gitignore tests/xen/run.sh \
 	tests/xen/lib/x86_64.sh tests/xen/lib/arm64.sh \
 	tests/xen/packages/dom0.list tests/xen/packages/arm64-sysroot.list \
 	tests/xen/packages/vblk-guest.list
-EXTRA_DIST += tests/xen/xentest-vpci.conf
+EXTRA_DIST += tests/xen/xentest-vpci.conf tests/xen/dom0/vpcilinux.cfg \
+	tests/xen/guest/linux/vpci-init tests/xen/packages/dom0-x86_64.list
 
 # --- the simulated hypervisor and the sim backend (owned by the sim work) ---
 check_PROGRAMS += tests/check_sim

@@ -48,7 +48,7 @@ BUILD=$(cd "$BUILD" && pwd)
 SRC=$(cd "${SRC:-$XT/../..}" && pwd)
 CACHE=${CACHE:-$BUILD/tests/xen/cache}
 WORK=${WORK:-$BUILD/tests/xen/work}/$ARCH
-XEN_TEST_TIMEOUT=${XEN_TEST_TIMEOUT:-600}
+XEN_TEST_TIMEOUT=${XEN_TEST_TIMEOUT:-1800}
 mkdir -p "$CACHE" "$WORK"
 CACHE=$(cd "$CACHE" && pwd)
 SERIAL=$WORK/serial.log
@@ -88,6 +88,7 @@ TESTDEV=${XEN_TEST_TESTDEV:-1}
 BENCH=${XEN_TEST_BENCH:-2000}
 IOREQD_ARGS="${XEN_TEST_IOREQD_ARGS:--v}"
 LINUX_TIMEOUT=${XEN_TEST_LINUX_TIMEOUT:-300}
+VPCI_TIMEOUT=${XEN_TEST_VPCI_TIMEOUT:-900}
 ENV
 [ "${XEN_TEST_INTERACTIVE:-0}" = 1 ] && touch "$O/etc/xentest/interactive"
 # --user nobody in the hardened cases, and libxl's dm_restrict user (it

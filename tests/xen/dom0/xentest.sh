@@ -45,6 +45,12 @@
 #          after `xl destroy` it must exit with status 0 (it says so in
 #          syslog) within 5 s, leave no pidfile or control socket behind,
 #          and have sent its statistics to syslog.
+#   vpci   an HVM Linux guest (guest/linux/vpci-init) whose device model is
+#          QEMU, with ioreqd as a second ioreq server serving virtio-blk-pci
+#          and virtio-console-pci (xentest-vpci.conf): the stock drivers
+#          bind, the disk gets ext4 and files through MSI-X and is read
+#          back through INTx, a line goes each way over the console; after
+#          `xl destroy`, dom0 checks the image (patterns, e2fsck, checksums).
 # Settings come from /etc/xentest/env (written by the host harness).  Prints
 # "XENTEST: case NAME: PASS|FAIL ..." per case and exits non-zero on any
 # failure.
@@ -59,6 +65,7 @@ EXPECT_LINUX=11
 EXPECT_ARM=10
 EXPECT_VBLK_WRITE=8
 EXPECT_VBLK_READ=7
+EXPECT_VPCI=12
 
 CONF=/etc/ioreqd/xentest.conf
 # The linux case's config when it has COM1 (XEN_TEST_LINUX_UART, the default).
@@ -776,6 +783,119 @@ case_watch() {
 	sed 's/^/  watch| /' "$log"
 	[ -z "$why" ] || { say "watch: $why"; return 1; }
 	say "watch: two domains served and closed; the watcher stopped with status 0"
+}
+
+# --- vpci: ioreqd's virtio-pci functions next to QEMU --------------------
+VPCI_CONF=/etc/ioreqd/xentest-vpci.conf
+VPCI_IMG=/tmp/vpci-disk.img
+VPCI_DMLOG=/var/log/xen/qemu-dm-vpcilinux.log
+
+# sha_of CMD...: the sha256 of CMD's output.
+sha_of() { "$@" 2>/dev/null | sha256sum | cut -d' ' -f1; }
+pattern() { yes "$1" | head -c "$2"; }
+
+# vpci_image: dom0's checks of the disk once the guest is gone: the guest's
+# pattern in the last MiB (outside the file system; dom0's in sector 0 the
+# guest checked before mkfs.ext4 wrote there), a clean e2fsck, and the
+# files' checksums read with debugfs against the list the guest stored.
+vpci_image() {
+	local why="" out sum name got
+	[ "$(sha_of dd if=$VPCI_IMG bs=4096 skip=$((31 * 256)) count=1)" = \
+		"$(sha_of pattern ioreqd-vpci-guest-lastmib 4096)" ] ||
+		why="the guest's pattern is not in the last MiB"
+	say "vpci: the last MiB of the image holds the guest's pattern${why:+ (NOT: $why)}"
+	out=$(e2fsck -fn "$VPCI_IMG" 2>&1)
+	# shellcheck disable=SC2181 # the status of the assignment's command
+	[ $? = 0 ] || why="${why:+$why; }e2fsck -fn found problems"
+	say "vpci: e2fsck -fn $VPCI_IMG:"
+	echo "$out" | sed 's/^/  e2fsck| /'
+	debugfs -R 'cat /sums' "$VPCI_IMG" 2>/dev/null >/tmp/vpci-sums
+	[ -s /tmp/vpci-sums ] || why="${why:+$why; }no /sums in the file system"
+	while read -r sum name; do
+		got=$(sha_of debugfs -R "cat /$name" "$VPCI_IMG")
+		if [ "$got" = "$sum" ]; then
+			say "vpci: debugfs: /$name sha256 $sum as the guest wrote it"
+		else
+			say "vpci: debugfs: /$name sha256 $got, the guest wrote $sum"
+			why="${why:+$why; }/$name differs"
+		fi
+	done </tmp/vpci-sums
+	[ -z "$why" ] || { say "vpci: image: $why"; return 1; }
+}
+
+# vpci_progress DOMID CONSOLE: the guest gave its verdict or opened its console.
+vpci_progress() { guest_says "$1" '^ioreqd-xentest-vpci: ' || grep -q guest-ready "$2"; }
+
+case_vpci() {
+	local t0 d pts catpid out=/tmp/vpci.out con=/tmp/vpci-console.out why="" line
+	t0=$(now)
+	rm -f "$VPCI_IMG"
+	dd if=/dev/zero of="$VPCI_IMG" bs=1M count=32 2>/dev/null
+	pattern ioreqd-vpci-dom0-sector0 512 | dd of="$VPCI_IMG" conv=notrunc 2>/dev/null
+	if ! xl create -p /etc/xentest/vpcilinux.cfg >/tmp/xl-vpci.log 2>&1; then
+		say "vpci: xl create failed; its output and QEMU's log:"
+		sed 's/^/  xl| /' /tmp/xl-vpci.log
+		sed 's/^/  dm| /' "$VPCI_DMLOG" 2>/dev/null
+		return 1
+	fi
+	d=$(xl domid vpcilinux)
+	say "vpci: HVM domain $d created paused with QEMU after $(since "$t0")s"
+	start_ioreqd "$d" /tmp/ioreqd-vpci.log "$t0" "$VPCI_CONF" || { xl destroy vpcilinux; return 1; }
+	pts=$(sed -n 's|.*serial line on \(/dev/pts/[0-9]*\).*|\1|p' /tmp/ioreqd-vpci.log | head -n 1)
+	if [ -z "$pts" ]; then
+		say "vpci: no pty in ioreqd's log:"
+		sed 's/^/  ioreqd| /' /tmp/ioreqd-vpci.log
+		xl destroy vpcilinux
+		return 1
+	fi
+	: >"$con"
+	cat "$pts" >"$con" &
+	catpid=$!
+	xl unpause vpcilinux
+	t0=$(now)
+	# The console round trip: the guest announces itself on its port, dom0
+	# answers with a line, and the guest sends that line back.
+	line="dom0-line-$d-$(now_s)"
+	if ! wait_for "$VPCI_TIMEOUT" vpci_progress "$d" "$con"; then
+		why="no verdict within ${VPCI_TIMEOUT}s"
+	elif grep -q guest-ready "$con"; then
+		say "vpci: the guest's console port is up after $(since "$t0")s; dom0 writes '$line' to $pts"
+		echo "$line" >"$pts"
+		wait_for 120 grep -q "guest-got: $line" "$con" ||
+			why="the guest's reply never reached dom0"
+	fi
+	[ -n "$why" ] || wait_for "$VPCI_TIMEOUT" guest_says "$d" '^ioreqd-xentest-vpci: ' ||
+		why="no verdict within ${VPCI_TIMEOUT}s"
+	guest_lines "$d" >/tmp/vpci-all.out
+	grep -E '^(ok|FAIL|DOMU|ioreqd-xentest|[a-z]+\| )|Kernel panic|Oops|BUG|Call Trace' \
+		/tmp/vpci-all.out >"$out"
+	say "vpci guest booted and ran its checks in $(since "$t0")s:"
+	sed 's/^/  guest| /' "$out"
+	say "vpci: console pty $pts, as dom0 read it:"
+	tr -d '\r' <"$con" | sed 's/^/  console| /'
+	kill "$catpid" 2>/dev/null
+	[ -n "$why" ] || why=$(verdict "$EXPECT_VPCI" "$out")
+	if [ -n "$why" ]; then
+		say "vpci: $why; the guest's last lines, ioreqd's log and QEMU's:"
+		tail -n 40 /tmp/vpci-all.out | sed 's/^/  guest| /'
+		sed 's/^/  ioreqd| /' /tmp/ioreqd-vpci.log
+		ioreqd --stats -d "$d" 2>&1 | sed 's/^/  stats| /'
+		tail -n 20 "$VPCI_DMLOG" 2>/dev/null | sed 's/^/  dm| /'
+		xl destroy vpcilinux
+		return 1
+	fi
+	t0=$(now)
+	xl destroy vpcilinux
+	if ! wait_ioreqd_exit 30 || [ "$IOREQD_STATUS" != 0 ]; then
+		say "vpci: ioreqd did not exit cleanly after xl destroy (status $IOREQD_STATUS)"
+		tail -n 20 /tmp/ioreqd-vpci.log | sed 's/^/  ioreqd| /'
+		alive "$IOREQD_PID" && kill -KILL "$IOREQD_PID"
+		return 1
+	fi
+	say "vpci: ioreqd exited with status 0 $(since "$t0")s after xl destroy; its log and statistics:"
+	grep -E 'virtio|BAR|warning' /tmp/ioreqd-vpci.log | grep -v '^  ' | head -n 20 | sed 's/^/  ioreqd| /'
+	show_stats /tmp/ioreqd-vpci.log
+	vpci_image
 }
 
 passed=0

@@ -77,8 +77,8 @@ check_needed() {
 # dom0_tools ROOT: the Xen tools dom0's /init and the test driver run.
 dom0_tools() {
 	local t p
-	for t in xl xenstored xenconsoled xen-init-dom0 xenstore-read; do
-		for p in /usr/lib/xen-4.17/bin /usr/sbin /usr/bin /sbin /bin; do
+	for t in xl xenstored xenconsoled xen-init-dom0 xenstore-read xen-qemu-system-i386; do
+		for p in /usr/lib/xen-4.17/bin /usr/sbin /usr/bin /sbin /bin /usr/libexec; do
 			if [ -f "$1$p/$t" ] && head -c 4 "$1$p/$t" | grep -q ELF; then
 				echo "$1$p/$t"
 				break
@@ -95,8 +95,10 @@ dom0_base() {
 	local debs kdeb key root k=$WORK/base/kern
 	stage "download .debs"
 	# shellcheck disable=SC2046 # the list is a word list
-	debs=$(deb_fetch "$DEB_ARCH" "$DEBS" $(read_list "$XT/packages/dom0.list"))
+	debs=$(deb_fetch "$DEB_ARCH" "$DEBS" $(read_list "$XT/packages/dom0.list") \
+		$([ -f "$XT/packages/dom0-$ARCH.list" ] && read_list "$XT/packages/dom0-$ARCH.list"))
 	kdeb=$(deb_fetch "$DEB_ARCH" "$DEBS" "$(kernel_package "$DEB_ARCH" "$DEBS")")
+	KERNEL_DEB=$kdeb # the x86_64 guests take their modules from it
 	arch_hypervisor
 	# shellcheck disable=SC2086 # word lists
 	say "$(echo $debs $kdeb | wc -w) dom0 .debs, $(du -sch $debs $kdeb | tail -n 1 | cut -f1)"
@@ -125,8 +127,9 @@ dom0_base() {
 	add_busybox "$root"
 	mkdir -p "$root"/proc "$root"/sys "$root"/dev "$root"/run "$root"/tmp "$root"/root
 	ln -sfn /run "$root/var/run"
-	rm -rf "$root"/usr/share/doc "$root"/usr/share/man "$root"/usr/share/locale \
-		"$root"/usr/lib/xen-4.17/boot
+	# Of Xen's boot files only hvmloader is needed (HVM guests).
+	find "$root"/usr/lib/xen-4.17/boot -mindepth 1 ! -name hvmloader -delete 2>/dev/null || true
+	rm -rf "$root"/usr/share/doc "$root"/usr/share/man "$root"/usr/share/locale
 	root_index "$root" "$BASE.tmp"
 	# shellcheck disable=SC2046 # a word list
 	check_needed "$BASE.tmp" $(dom0_tools "$root")

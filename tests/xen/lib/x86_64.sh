@@ -62,9 +62,86 @@ arch_guests() {
 	make_cpio "$g/linux/root" "$g/domU.cpio"
 	gzip -9n <"$g/domU.cpio" >"$o/domU-initrd.cpio.gz"
 	cp "$XT/dom0/pvhtest.cfg" "$XT/dom0/pvhlinux.cfg" "$XT/dom0/xltest.cfg" "$o/"
+	vpci_guest "$o" "$g/vpci"
 }
 
-arch_default_cases() { echo "pvh linux xl xlrestrict xlsave restrict seccomp chroot"; }
+# The vpci guest's modules, in load order (their .modinfo depends= lines):
+# virtio-pci with its modern and legacy helpers, virtio_blk, virtio_console,
+# and ext4 with what it needs (crc32c for metadata_csum, which the kernel
+# would otherwise ask modprobe for).
+VPCI_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci \
+virtio_blk virtio_console crc16 mbcache jbd2 crc32c_generic ext4"
+
+# copy_elf SRCROOT DESTROOT FILE...: FILEs (paths in SRCROOT) and every
+# library they need, found in SRCROOT, into DESTROOT, plus the dynamic loader.
+copy_elf() {
+	local src=$1 dst=$2 f lib d todo="" seen=" " l=lib/$TRIPLET
+	shift 2
+	mkdir -p "$dst/$l" "$dst/lib64"
+	for f in "$@"; do
+		install -D -m 755 "$src$f" "$dst$f"
+		todo="$todo $(elf_needed "$src$f")"
+	done
+	while [ -n "${todo// /}" ]; do
+		set -- $todo
+		lib=$1
+		shift
+		todo="$*"
+		case $seen in *" $lib "*) continue ;; esac
+		seen="$seen$lib "
+		for d in "$src/$l" "$src/usr/$l"; do
+			[ -e "$d/$lib" ] || continue
+			cp -L "$d/$lib" "$dst/$l/$lib"
+			todo="$todo $(elf_needed "$d/$lib")"
+			continue 2
+		done
+		die "copy_elf: $lib not found in $src"
+	done
+	cp -L "$src/$l/ld-linux-x86-64.so.2" "$dst/lib64/"
+}
+
+# vpci_guest OVERLAY WORKDIR: the vpci case's initramfs: busybox, the
+# kernel's virtio and ext4 modules (cached per kernel package), mke2fs from
+# Debian's e2fsprogs with its libraries, and guest/linux/vpci-init.
+vpci_guest() {
+	local o=$1 w=$2 r=$2/root kdir m f pats="" debs
+	kdir=$CACHE/x86_64/vpci-modules-$(basename "$KERNEL_DEB" .deb)
+	if [ ! -s "$kdir/order" ]; then
+		rm -rf "$CACHE/x86_64"/vpci-modules-* "$w/kern"
+		mkdir -p "$w/kern" "$kdir.tmp"
+		for m in $VPCI_MODULES; do pats="$pats ./lib/modules/*/$m.ko"; done
+		# shellcheck disable=SC2086 # a word list of patterns
+		dpkg-deb --fsys-tarfile "$KERNEL_DEB" | tar -x -C "$w/kern" --wildcards $pats
+		for m in $VPCI_MODULES; do
+			f=$(find "$w/kern" -name "$m.ko" | head -n 1)
+			[ -n "$f" ] || die "$m.ko is not in $KERNEL_DEB"
+			cp "$f" "$kdir.tmp/"
+		done
+		echo "$VPCI_MODULES" >"$kdir.tmp/order"
+		mv "$kdir.tmp" "$kdir"
+		rm -rf "$w/kern"
+	fi
+	rm -rf "$w"
+	mkdir -p "$r/bin" "$r/proc" "$r/sys" "$r/dev" "$r/etc" "$r/modules"
+	cp "$kdir"/*.ko "$kdir/order" "$r/modules/"
+	# shellcheck disable=SC2046 # a word list
+	debs=$(deb_fetch "$DEB_ARCH" "$DEBS" e2fsprogs libext2fs2 libcom-err2 libblkid1 \
+		libuuid1 libc6)
+	# shellcheck disable=SC2086 # a word list
+	deb_unpack "$w/e2fs" $debs
+	copy_elf "$w/e2fs" "$r" /sbin/mke2fs
+	ln -s mke2fs "$r/sbin/mkfs.ext4"
+	cp "$w/e2fs/etc/mke2fs.conf" "$r/etc/"
+	cp "$BASE/busybox" "$r/bin/busybox"
+	add_busybox "$r"
+	install -m 755 "$XT/guest/linux/vpci-init" "$r/init"
+	make_cpio "$r" "$w/vpci.cpio"
+	gzip -9n <"$w/vpci.cpio" >"$o/vpci-initrd.cpio.gz"
+	cp "$XT/dom0/vpcilinux.cfg" "$o/"
+	say "vpci guest initramfs $(du -sh "$o/vpci-initrd.cpio.gz" | cut -f1)"
+}
+
+arch_default_cases() { echo "pvh linux xl xlrestrict xlsave restrict seccomp chroot vpci"; }
 
 arch_boot() {
 	cat "$BASE/base.cpio" "$WORK/overlay.cpio" >"$WORK/dom0.cpio"
@@ -93,4 +170,6 @@ arch_conf() {
 	fi
 	# The xlsave case: its guest's save-loop switch and a 16550.
 	cat "$1" "$XT/xentest-xlsave.conf" >"${1%/*}/xentest-xlsave.conf"
+	# The vpci case's own configuration: the virtio-pci functions only.
+	cp "$XT/xentest-vpci.conf" "${1%/*}/"
 }
