@@ -649,8 +649,8 @@ static Suite *backend_xen_suite(void)
 	               test_xen_dma_mappings_survive_invalidate_and_close_releases_them);
 	tcase_add_test(tc, test_xen_restrict_learns_the_guest_size_before_closing_xc);
 	tcase_add_test(tc, test_xen_open_with_grants_opens_gntdev_or_fails_saying_so);
-	tcase_add_test(tc,
-	               test_xen_dirty_runs_go_in_one_bulk_call_or_one_call_each_on_refusal);
+	tcase_add_test(
+	    tc, test_xen_dirty_runs_go_in_one_bulk_call_or_one_call_each_on_refusal);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -326,8 +326,8 @@ static void xlsave_check_state(uint32_t round, bool testdev)
 	same(round, "com1 DLL", inb(COM1 + 0), 3);
 	outb(COM1 + 3, 0x03);
 	if (testdev) {
-		same(round, "testdev cfg +0x40", pci_read32(TESTDEV_BDF, TESTDEV_PCI_SCRATCH),
-		     0xa11ce5ed);
+		same(round, "testdev cfg +0x40",
+		     pci_read32(TESTDEV_BDF, TESTDEV_PCI_SCRATCH), 0xa11ce5ed);
 		same(round, "testdev BAR0", pci_read32(TESTDEV_BDF, 0x10),
 		     TESTDEV_BAR_MOVED);
 		same(round, "testdev at its moved BAR",
