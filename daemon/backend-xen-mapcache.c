@@ -368,8 +368,11 @@ static int frames_map(struct ioreqd_xen_mapcache *mc, uint64_t gpa, uint64_t len
 	}
 	if (!m) {
 		m = dedicated_map(mc, f0, f1, write);
-		if (!m)
+		if (!m) {
+			/* A bucket just mapped for the good frames may be one too many. */
+			evict(mc);
 			return -EFAULT;
+		}
 	}
 	if (m->refs++ == 0) {
 		lru_remove(m);

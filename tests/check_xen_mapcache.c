@@ -287,6 +287,12 @@ START_TEST(test_mapcache_bad_frame_fails_alone_and_read_only_frame_reads)
 	ck_assert_uint_eq(*fake_xen_guest(4 * 4096), 0x42);
 	/* The two buckets stay; the dedicated mappings went at their unmap. */
 	ck_assert_int_eq(fake_xen.live_maps, 2);
+	/* A failure that leaves a new bucket behind still keeps the cap. */
+	mc.cap = 2 * BUCKET;
+	fake_xen.hole[2 * IOREQD_XEN_BUCKET_PAGES] = true;
+	ck_assert_int_eq(map(2 * BUCKET, 16, false, &hva, &tok), -EFAULT);
+	ck_assert_uint_le(mc.st.bytes_mapped, mc.cap);
+	ck_assert_uint_eq(mc.st.evictions, 1);
 }
 END_TEST
 
