@@ -375,6 +375,12 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 		                "--seccomp forbids: use one or the other\n");
 		return -EINVAL;
 	}
+	/* The first write is before the chroot, the others inside it. */
+	if (o->checkpoint_file && o->chroot_dir) {
+		fprintf(stderr, "ioreqd: error: --checkpoint names a file outside "
+		                "--chroot's tree: use one or the other\n");
+		return -EINVAL;
+	}
 	if (o->watch) {
 		if (o->have_domid || o->config || o->stats_query || o->save_file ||
 		    o->load_file || o->check_only || o->resume_file || o->have_ready_fd ||
