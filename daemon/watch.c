@@ -170,9 +170,9 @@ static struct wdev *find_dev(struct wdom *dm, enum ioreqd_vbe_kind kind, unsigne
 /* Read one device's directory and parse it. */
 static void scan_dev(struct ioreqd_watch *w, struct wdev *v)
 {
-	struct ioreqd_vbe_kv kv[32];
+	struct ioreqd_vbe_kv kv[64];
 	char path[128], kpath[192];
-	char **keys, *vals[32];
+	char **keys, *vals[64];
 	unsigned nkeys = 0, n = 0;
 	enum ioreqd_vbe_kind kind = v->dev.kind;
 	unsigned domid = v->dev.domid, devid = v->dev.devid;
@@ -183,7 +183,8 @@ static void scan_dev(struct ioreqd_watch *w, struct wdev *v)
 		v->seen = false; /* removed between the listing and now */
 		return;
 	}
-	for (unsigned i = 0; i < nkeys && n < 32; i++) {
+	/* libxl writes 16 keys; more than 64 is not a device of ours. */
+	for (unsigned i = 0; i < nkeys && n < 64; i++) {
 		snprintf(kpath, sizeof(kpath), "%s/%s", path, keys[i]);
 		vals[n] = w->p.ops->read(w->h, kpath);
 		if (!vals[n])
