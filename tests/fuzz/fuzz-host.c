@@ -67,6 +67,7 @@ struct fuzz_host {
 	unsigned nr_maps, live;
 	unsigned long maps_total;
 	unsigned long irq_calls[FH_IRQS];
+	unsigned long pci_irqs; /* INTx level changes and MSIs */
 	int irq_level[FH_IRQS];
 	struct ioreqd_timer *timers;
 	struct ioreqd_watch *watches;
@@ -104,12 +105,23 @@ static int host_irq(ioreqd_dev_t *dev, unsigned irq, unsigned level)
 
 static int host_intx(ioreqd_dev_t *dev, uint32_t sbdf, unsigned intx, unsigned level)
 {
-	return -ENOTSUP;
+	struct fuzz_host *h = host_of(dev);
+
+	if (!h->ram)
+		return -ENOTSUP;
+	FUZZ_CHECK(level <= 1 && intx < 4);
+	h->pci_irqs++;
+	return 0;
 }
 
 static int host_msi(ioreqd_dev_t *dev, uint64_t addr, uint32_t data)
 {
-	return -ENOTSUP;
+	struct fuzz_host *h = host_of(dev);
+
+	if (!h->ram)
+		return -ENOTSUP;
+	h->pci_irqs++;
+	return 0;
 }
 
 static int host_guest_read(ioreqd_dev_t *dev, uint64_t gpa, void *buf, size_t len)
@@ -428,8 +440,13 @@ int fuzz_host_irq_level(const struct fuzz_host *h, unsigned irq)
 	return irq < FH_IRQS ? h->irq_level[irq] : -1;
 }
 
-uint64_t fuzz_host_mmio(struct fuzz_host *h, uint64_t addr, unsigned size, bool is_read,
-                        uint64_t data)
+unsigned long fuzz_host_pci_irqs(const struct fuzz_host *h)
+{
+	return h->pci_irqs;
+}
+
+static uint64_t host_access(struct fuzz_host *h, uint8_t type, uint64_t addr, unsigned size,
+                            bool is_read, uint64_t data)
 {
 	ioreq_t r;
 
@@ -440,11 +457,24 @@ uint64_t fuzz_host_mmio(struct fuzz_host *h, uint64_t addr, unsigned size, bool 
 	r.size = size;
 	r.state = STATE_IOREQ_READY;
 	r.dir = is_read ? IOREQ_READ : IOREQ_WRITE;
-	r.type = IOREQ_TYPE_COPY;
+	r.type = type;
 	/* The virtio transports complete every access at once. */
 	FUZZ_CHECK(ioreqd_engine_inject(ioreqd_dm_engine(h->dm), 0, &r) == 1);
 	FUZZ_CHECK(r.state == STATE_IORESP_READY);
 	return r.data;
+}
+
+uint64_t fuzz_host_mmio(struct fuzz_host *h, uint64_t addr, unsigned size, bool is_read,
+                        uint64_t data)
+{
+	return host_access(h, IOREQ_TYPE_COPY, addr, size, is_read, data);
+}
+
+uint64_t fuzz_host_pci(struct fuzz_host *h, uint32_t sbdf, uint32_t reg, unsigned size,
+                       bool is_read, uint64_t data)
+{
+	return host_access(h, IOREQ_TYPE_PCI_CONFIG, IOREQD_PCI_ADDR(sbdf, reg), size,
+	                   is_read, data);
 }
 
 unsigned fuzz_host_run_timers(struct fuzz_host *h)

@@ -75,6 +75,13 @@ int fuzz_host_irq_level(const struct fuzz_host *h, unsigned irq);
 uint64_t fuzz_host_mmio(struct fuzz_host *h, uint64_t addr, unsigned size, bool is_read,
                         uint64_t data);
 
+/** A PCI config space access of function @p sbdf, likewise. */
+uint64_t fuzz_host_pci(struct fuzz_host *h, uint32_t sbdf, uint32_t reg, unsigned size,
+                       bool is_read, uint64_t data);
+
+/** host->pci_intx_set_level and host->inject_msi calls so far. */
+unsigned long fuzz_host_pci_irqs(const struct fuzz_host *h);
+
 /** Fire the first armed timer (disarmed first).  @return 1, or 0 if none was armed. */
 unsigned fuzz_host_run_timers(struct fuzz_host *h);
 

@@ -51,6 +51,7 @@
 #include "fuzz-input.h"
 #include "ring.h"
 #include "vdriver.h"
+#include "vguest-pci.h"
 #include "vguest.h"
 
 #define RAM_GPA 0x40000000ull
@@ -59,7 +60,14 @@
 #define DATA_OFF RING_SIZE
 #define MMIO_BASE 0x10000000ull
 #define MMIO_STRIDE 0x200u
-#define NR_DEVS 5u
+#define NR_DEVS 7u
+#define PCI_BAR_BASE 0xe0000000ull /* + kind * PCI_BAR_STRIDE, 32 KiB each */
+#define PCI_BAR_STRIDE 0x10000u
+#define PCI_BAR_USED 0x6000u /* common, ISR, device, notify, MSI-X table, PBA */
+#define PCI_COMMON_STATUS 0x14u
+#define PCI_ISR 0x1000u
+#define PCI_DEVICE_CFG 0x2000u
+#define PCI_NOTIFY 0x3000u /* notify_off_multiplier 4, queue_notify_off = index */
 #define QMAX 64u
 #define MAX_OPS 512u
 #define DISK_BYTES (128u * 512u)
@@ -77,7 +85,7 @@ enum {
 	R_CONFIG = 0x100,
 };
 
-enum dev_kind { D_BLK, D_BLK_RO, D_CON_NONE, D_CON_FILE, D_RNG };
+enum dev_kind { D_BLK, D_BLK_RO, D_CON_NONE, D_CON_FILE, D_RNG, D_RNG_PCI, D_CON_PCI };
 
 /* Without liburing there is no virtio-blk: those inputs do nothing. */
 #ifdef HAVE_LIBURING
@@ -105,6 +113,10 @@ struct h {
 	unsigned irq, nq;
 	struct ioreqd_vguest g;
 	struct ioreqd_vguest_mmio t;
+	struct ioreqd_vguest_pci tp;
+	bool pci; /* virtio-pci, function 00:(kind).0, BAR at bar */
+	uint32_t sbdf;
+	uint64_t bar;
 	bool g_up;
 	struct tq q[2];
 	char dir[64];
@@ -124,6 +136,52 @@ static int io_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
 {
 	fuzz_host_mmio(H.host, H.base + off, size, false, val);
 	return 0;
+}
+
+static int pci_cfg_read(void *ctx, uint64_t off, unsigned size, uint64_t *val)
+{
+	*val = fuzz_host_pci(H.host, H.sbdf, (uint32_t)off, size, true, 0);
+	return 0;
+}
+
+static int pci_cfg_write(void *ctx, uint64_t off, unsigned size, uint64_t val)
+{
+	fuzz_host_pci(H.host, H.sbdf, (uint32_t)off, size, false, val);
+	return 0;
+}
+
+static int pci_mem_read(void *ctx, uint64_t gpa, unsigned size, uint64_t *val)
+{
+	*val = fuzz_host_mmio(H.host, gpa, size, true, 0);
+	return 0;
+}
+
+static int pci_mem_write(void *ctx, uint64_t gpa, unsigned size, uint64_t val)
+{
+	fuzz_host_mmio(H.host, gpa, size, false, val);
+	return 0;
+}
+
+/* The transport's registers, whichever it is. */
+static void kick(unsigned q)
+{
+	if (H.pci)
+		fuzz_host_mmio(H.host, H.bar + PCI_NOTIFY + 4ull * q, 2, false, q);
+	else
+		fuzz_host_mmio(H.host, H.base + R_QUEUE_NOTIFY, 4, false, q);
+}
+
+static void status_zero(void)
+{
+	if (H.pci) {
+		/* The input may have moved the BAR or turned decoding off. */
+		fuzz_host_pci(H.host, H.sbdf, 0x10, 4, false, (uint32_t)H.bar);
+		fuzz_host_pci(H.host, H.sbdf, 0x14, 4, false, H.bar >> 32);
+		fuzz_host_pci(H.host, H.sbdf, 0x04, 2, false, 0x6); /* memory, master */
+		fuzz_host_mmio(H.host, H.bar + PCI_COMMON_STATUS, 1, false, 0);
+	} else {
+		fuzz_host_mmio(H.host, H.base + R_STATUS, 4, false, 0);
+	}
 }
 
 static uint16_t ram16(uint64_t gpa)
@@ -279,7 +337,9 @@ static void driver_up(uint8_t flags, uint32_t qsize)
 	if (flags & 8)
 		want &= ~0xffffffull; /* no device features */
 	memset(H.ram, 0, RING_SIZE);
-	if (ioreqd_vguest_init(&H.g, &ioreqd_vguest_mmio_ops, &H.t, 0, want, H.nq, qsize, &r,
+	H.tp.msix = flags & 0x10;
+	if (ioreqd_vguest_init(&H.g, H.pci ? &ioreqd_vguest_pci_ops : &ioreqd_vguest_mmio_ops,
+	                       H.pci ? (void *)&H.tp : (void *)&H.t, 0, want, H.nq, qsize, &r,
 	                       err, sizeof(err)) < 0)
 		return;
 	H.g_up = true;
@@ -391,7 +451,7 @@ static void op_request(struct fuzz_input *in)
 
 	if (!H.g_up)
 		return;
-	if (H.kind == D_CON_NONE || H.kind == D_CON_FILE)
+	if (H.nq == 2)
 		k = sel & 1;
 	if (k >= H.g.nr_queues)
 		return;
@@ -448,7 +508,7 @@ static void op_request(struct fuzz_input *in)
 	} else {
 		struct ioreqd_vdrv_buf buf = {RAM_GPA + off, fuzz_u8(in) + 1u},
 		                       more = {RAM_GPA + off + 0x800, 7};
-		bool dev_writes = H.kind == D_RNG || k == 0;
+		bool dev_writes = H.kind == D_RNG || H.kind == D_RNG_PCI || k == 0;
 
 		b[0] = buf;
 		if (sel & 0x80)
@@ -465,7 +525,7 @@ static void op_request(struct fuzz_input *in)
 	/* The chain may reuse descriptors of heads made available before. */
 	bounds_refresh();
 	if ((sel & 0x40) && ioreqd_vdrv_kick_needed(d))
-		fuzz_host_mmio(H.host, H.base + R_QUEUE_NOTIFY, 4, false, k);
+		kick(k);
 }
 
 /* The guest writes RAM, but never the avail and used rings it tracks. */
@@ -504,6 +564,26 @@ static void op_reg_write(struct fuzz_input *in)
 	unsigned size = sizes[fuzz_u8(in) % 4];
 	uint64_t v = fuzz_u64(in);
 
+	if (H.pci) {
+		/*
+		 * Config space (odd offsets from the input: the BAR may move or
+		 * go) or the BAR's common configuration and the rest; either may
+		 * move the rings.
+		 */
+		uint32_t where = fuzz_u16(in);
+
+		if (where & 1) {
+			untrack();
+			fuzz_host_pci(H.host, H.sbdf, off % 0x100, size, false, v);
+			return;
+		}
+		where = (where >> 1) % PCI_BAR_USED;
+		if (where < PCI_ISR)
+			untrack();
+		fuzz_host_mmio(H.host, H.bar + where, size, false, v);
+		return;
+	}
+
 	/* Status and queue layout: the rings may be elsewhere now. */
 	if (off == R_STATUS || (off >= R_QUEUE_SEL && off <= R_QUEUE_DEVICE_HI &&
 	                        off != R_QUEUE_NOTIFY))
@@ -538,16 +618,24 @@ static void setup(void)
 	         "[device confile]\nhook = virtio-console\nmmio = 0x%llx+0x200\nirq = 8\n"
 	         "backend = file\npath = /dev/null\nqueue_size = %u\n"
 	         "[device rng]\nhook = virtio-rng\nmmio = 0x%llx+0x200\nirq = 9\n"
-	         "queue_size = %u\n",
+	         "queue_size = %u\n"
+	         "[device rngpci]\nhook = virtio-rng\ntransport = pci\npci = 00:%02x.0\n"
+	         "queue_size = %u\n"
+	         "[device conpci]\nhook = virtio-console\ntransport = pci\npci = 00:%02x.0\n"
+	         "backend = none\nqueue_size = %u\n",
 #ifdef HAVE_LIBURING
 	         MMIO_BASE, disk, QMAX, MMIO_BASE + MMIO_STRIDE, disk, QMAX,
 #endif
 	         MMIO_BASE + 2 * MMIO_STRIDE, QMAX, MMIO_BASE + 3 * MMIO_STRIDE, QMAX,
-	         MMIO_BASE + 4 * MMIO_STRIDE, QMAX);
+	         MMIO_BASE + 4 * MMIO_STRIDE, QMAX, D_RNG_PCI, QMAX, D_CON_PCI, QMAX);
 	H.host = fuzz_host_new_ram(conf, 1, RAM_GPA, RAM_SIZE);
 	H.ram = fuzz_host_ram(H.host);
 	fuzz_host_set_map_filter(H.host, map_filter, NULL);
 	H.t.io = (struct ioreqd_vguest_io){.read = io_read, .write = io_write};
+	H.tp.cfg = (struct ioreqd_vguest_io){.read = pci_cfg_read, .write = pci_cfg_write};
+	H.tp.mem = (struct ioreqd_vguest_io){.read = pci_mem_read, .write = pci_mem_write};
+	H.tp.msi_addr = 0xfee00000ull;
+	H.tp.msi_data = 0x4040u;
 }
 
 /* At exit: the daemon's teardown releases everything (checked by the host). */
@@ -581,14 +669,24 @@ static void state_roundtrip(void)
 	free(buf);
 }
 
+/* Interrupts the device sent: its line (mmio), or INTx changes and MSIs (pci). */
+static unsigned long irq_count(void)
+{
+	return H.pci ? fuzz_host_pci_irqs(H.host) : fuzz_host_irq_calls(H.host, H.irq);
+}
+
 static void step_checks(unsigned long maps_before, unsigned long irq_before)
 {
 	settle(maps_before);
 	for (unsigned k = 0; k < H.nq; k++)
 		if (H.q[k].on)
 			used_check(&H.q[k]);
-	/* The device's line: one raise and one lower per step, and config changes. */
-	FUZZ_CHECK(fuzz_host_irq_calls(H.host, H.irq) - irq_before <= 4);
+	/*
+	 * mmio: one raise and one lower of the line per step, and config
+	 * changes; pci: an MSI per vector, or INTx changes, and pending
+	 * vectors delivered when the driver unmasks them.
+	 */
+	FUZZ_CHECK(irq_count() - irq_before <= (H.pci ? 8u : 4u));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -605,11 +703,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	H.kind = (enum dev_kind)(fuzz_u8(&in) % NR_DEVS);
 	if (H.kind < DEV_FIRST)
 		return 0;
+	H.pci = H.kind >= D_RNG_PCI;
+	H.sbdf = IOREQD_PCI_SBDF(0, 0, H.kind, 0);
+	H.bar = PCI_BAR_BASE + (uint64_t)H.kind * PCI_BAR_STRIDE;
+	H.tp.bar_gpa = H.bar;
 	flags = fuzz_u8(&in);
 	qsize = 1u << (fuzz_u8(&in) % 7);
 	H.base = MMIO_BASE + (uint64_t)H.kind * MMIO_STRIDE;
 	H.irq = 5 + H.kind;
-	H.nq = (H.kind == D_CON_NONE || H.kind == D_CON_FILE) ? 2 : 1;
+	H.nq = (H.kind == D_CON_NONE || H.kind == D_CON_FILE || H.kind == D_CON_PCI) ? 2 : 1;
 	memset(H.ram, 0, RAM_SIZE);
 	untrack();
 	H.g_up = false;
@@ -618,7 +720,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	for (unsigned ops = 0; ops < MAX_OPS && !fuzz_empty(&in); ops++) {
 		unsigned long maps = fuzz_host_maps_total(H.host),
-		              irqs = fuzz_host_irq_calls(H.host, H.irq);
+		              irqs = irq_count();
 		uint8_t op = fuzz_u8(&in);
 
 		bounds_refresh();
@@ -627,9 +729,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			op_reg_write(&in);
 			break;
 		case 1: { /* a register or config read */
-			uint32_t off = fuzz_u16(&in) % MMIO_STRIDE;
+			uint32_t off = fuzz_u16(&in);
+			unsigned sz = sizes[fuzz_u8(&in) % 4];
 
-			fuzz_host_mmio(H.host, H.base + off, sizes[fuzz_u8(&in) % 4], true, 0);
+			if (H.pci && (off & 1))
+				fuzz_host_pci(H.host, H.sbdf, (off >> 1) % 0x100, sz, true, 0);
+			else if (H.pci)
+				fuzz_host_mmio(H.host, H.bar + (off >> 1) % PCI_BAR_USED, sz,
+				               true, 0);
+			else
+				fuzz_host_mmio(H.host, H.base + off % MMIO_STRIDE, sz, true, 0);
 			break;
 		}
 		case 2: { /* the guest writes RAM */
@@ -680,15 +789,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		case 6: /* a kick, maybe of a queue that is not there */
-			fuzz_host_mmio(H.host, H.base + R_QUEUE_NOTIFY, 4, false,
-			               fuzz_u8(&in) % 3);
+			kick(fuzz_u8(&in) % 3);
 			break;
 		case 7: { /* the interrupt handler: ack, then collect */
-			uint64_t isr = fuzz_host_mmio(H.host, H.base + R_INT_STATUS, 4, true, 0);
 			uint32_t len;
 
-			fuzz_host_mmio(H.host, H.base + R_INT_ACK, 4, false,
-			               (fuzz_u8(&in) & 1) ? fuzz_u32(&in) : isr);
+			if (H.pci) {
+				/* Reading the ISR acknowledges it. */
+				fuzz_host_mmio(H.host, H.bar + PCI_ISR, 1, true, 0);
+			} else {
+				uint64_t isr = fuzz_host_mmio(H.host, H.base + R_INT_STATUS, 4,
+				                              true, 0);
+
+				fuzz_host_mmio(H.host, H.base + R_INT_ACK, 4, false,
+				               (fuzz_u8(&in) & 1) ? fuzz_u32(&in) : isr);
+			}
 			for (unsigned k = 0; H.g_up && k < H.g.nr_queues; k++) {
 				/* The driver's own bookkeeping needs known rings. */
 				if (!H.q[k].on)
@@ -706,7 +821,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 9: /* reset, and the driver comes back (or not) */
 			untrack();
-			fuzz_host_mmio(H.host, H.base + R_STATUS, 4, false, 0);
+			status_zero();
 			if (fuzz_u8(&in) & 1) {
 				uint8_t f = fuzz_u8(&in);
 
@@ -714,10 +829,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 		case 10: { /* config space */
-			uint32_t off = R_CONFIG + fuzz_u8(&in) % 0x100;
+			uint32_t off = fuzz_u8(&in);
 			unsigned sz = sizes[fuzz_u8(&in) % 4];
+			uint64_t at = H.pci ? H.bar + PCI_DEVICE_CFG + off : H.base + R_CONFIG + off;
 
-			fuzz_host_mmio(H.host, H.base + off, sz, false, fuzz_u64(&in));
+			fuzz_host_mmio(H.host, at, sz, false, fuzz_u64(&in));
 			break;
 		}
 		default: /* the loop turns, or the devices are saved and loaded */
@@ -734,7 +850,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ioreqd_vguest_fini(&H.g);
 	H.g_up = false;
 	untrack();
-	fuzz_host_mmio(H.host, H.base + R_STATUS, 4, false, 0);
+	status_zero();
 	settle(fuzz_host_maps_total(H.host));
 	FUZZ_CHECK(fuzz_host_maps_live(H.host) == 0);
 	return 0;

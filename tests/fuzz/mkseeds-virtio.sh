@@ -55,8 +55,10 @@ le32() { le16 $(($1 & 65535)); le16 $((($1 >> 16) & 65535)); }
 
 # fuzz_virtio_dev: the input encoding is described in
 # tests/fuzz/fuzz_virtio_dev.c: device (0 virtio-blk, 1 read-only
-# virtio-blk, 2 virtio-console on none, 3 on a file, 4 virtio-rng), flags
-# (1 no driver, 2 EVENT_IDX, 4 INDIRECT_DESC, 8 no device features), queue
+# virtio-blk, 2 virtio-console on none, 3 on a file, 4 virtio-rng, 5
+# virtio-rng over virtio-pci, 6 virtio-console over virtio-pci), flags
+# (1 no driver, 2 EVENT_IDX, 4 INDIRECT_DESC, 8 no device features, 0x10
+# MSI-X), queue
 # size (1 << (b % 7)), then ops (op % 12: 0 register write, 1 register read,
 # 2 RAM write, 3 request, 4 descriptor, 5 avail entry, 6 kick, 7 interrupt,
 # 8 invalidate, 9 reset, 10 config write, 11 loop).  Request (3): sel, off,
@@ -95,3 +97,10 @@ mkdir -p "$out"
 { b 2 6 3; b 6 2; b 0; le16 0x70; b 2; b 0 0 0 0 0 0 0 0xff; b 1; le16 0x70; b 2
   b 10 8 2 1 2 3 4 5 6 7 8; b 0; le16 0x30; b 2; le32 1; le32 0; b 7 1; le32 3; } >"$out/con-garbage"
 { b 0 1 3; b 0; le16 0x70; b 2; le32 15; le32 0; b 1; le16 0x100; b 3; b 8; b 11; } >"$out/blk-raw-registers"
+
+# virtio-pci: INTx and MSI-X, a BAR moved under the driver, config space garbage.
+{ b 5 6 3; b 3 0x40 0 255; b 3 0xc8 1 16; b 7; } >"$out/pci-rng-intx"
+{ b 5 0x16 3; b 3 0x40 0 64; b 7; b 11 1; b 3 0x40 1 8; b 7; } >"$out/pci-rng-msix-state"
+{ b 6 0x16 3; b 3 0x40 0 64; b 3 0x41 1 32; b 3 0xc1 2 8; b 7; } >"$out/pci-con-rx-tx"
+{ b 5 6 3; b 0; le16 0x10; b 2; le32 0xfffff000; le32 0; le16 1; b 3 0x40 0 8; b 6 0
+  b 1; le16 0x9; b 2; b 7; } >"$out/pci-bar-moved"
