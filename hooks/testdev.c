@@ -326,7 +326,12 @@ static enum ioreqd_fault_result testdev_access(ioreqd_fault_t *f, void *priv)
  * it.  Deferred DEFER reads are not state: the daemon completes them first.
  */
 #define TESTDEV_STATE_VERSION 1
-enum { TAG_DELAY = 1, TAG_RINGS, TAG_LEVEL, TAG_SCRATCH, TAG_CFG };
+/*
+ * TAG_CLAIMED (optional, u32 0 or 1): whether BAR0 was claimed when saved.  A
+ * guest may put the BAR over another device's range, where it is never
+ * claimed; such a BAR is not re-claimed at load either, and the load goes on.
+ */
+enum { TAG_DELAY = 1, TAG_RINGS, TAG_LEVEL, TAG_SCRATCH, TAG_CFG, TAG_CLAIMED };
 
 static int testdev_save(void *priv, ioreqd_state_t *st)
 {
@@ -339,16 +344,21 @@ static int testdev_save(void *priv, ioreqd_state_t *st)
 	    (rc = ioreqd_state_put(st, TAG_SCRATCH, td->scratch, sizeof(td->scratch))) <
 	        0)
 		return rc;
-	return ioreqd_state_put(st, TAG_CFG, td->cfg, sizeof(td->cfg));
+	if ((rc = ioreqd_state_put(st, TAG_CFG, td->cfg, sizeof(td->cfg))) < 0)
+		return rc;
+	return ioreqd_state_put_u32(st, TAG_CLAIMED, td->mapped);
 }
 
 static int testdev_load(void *priv, ioreqd_state_t *st, unsigned version)
 {
 	struct testdev *td = priv;
 	uint8_t scratch[sizeof(td->scratch)], cfg[CFG_SIZE], old[CFG_SIZE];
-	uint32_t delay, rings, level;
+	uint32_t delay, rings, level, claimed = 1;
 	int rc;
 
+	if (ioreqd_state_len(st, TAG_CLAIMED) >= 0 &&
+	    (rc = ioreqd_state_get_u32(st, TAG_CLAIMED, &claimed)) < 0)
+		return rc;
 	if ((rc = ioreqd_state_get_u32(st, TAG_DELAY, &delay)) < 0 ||
 	    (rc = ioreqd_state_get_u32(st, TAG_RINGS, &rings)) < 0 ||
 	    (rc = ioreqd_state_get_u32(st, TAG_LEVEL, &level)) < 0 ||
@@ -369,7 +379,7 @@ static int testdev_load(void *priv, ioreqd_state_t *st, unsigned version)
 	put32(&cfg[CFG_BAR0], get32(&cfg[CFG_BAR0]) & ~(td->bar_size - 1));
 	memcpy(td->cfg, cfg, sizeof(cfg));
 	update_bar(td);
-	if ((td->cfg[CFG_COMMAND] & CMD_MEM) && !td->mapped &&
+	if (claimed && (td->cfg[CFG_COMMAND] & CMD_MEM) && !td->mapped &&
 	    get32(&td->cfg[CFG_BAR0]) != 0 &&
 	    get32(&td->cfg[CFG_BAR0]) != ~(td->bar_size - 1)) {
 		/* The saved place is taken here: put the window back, refuse. */

@@ -454,6 +454,80 @@ START_TEST(test_pci_bar_over_another_device_is_refused)
 }
 END_TEST
 
+/*
+ * A guest may put its BAR over another device's range, where it is never
+ * claimed: its state must still load (found by fuzz_virtio_dev), with the BAR
+ * left unclaimed as it was and the other device untouched.
+ */
+START_TEST(test_pci_bar_the_guest_put_over_another_device_still_loads)
+{
+	static const char td_conf[] = "pci = 00:05.0\nmmio = 0xfeb01000+0x1000\n";
+	const struct ioreqd_hook *td = ioreqd_builtin_hook_find("testdev");
+	struct side a, b;
+	struct guest gu;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	char err[IOREQD_DEVSTATE_MSGLEN] = "";
+
+	side_new(&a, T_PCI, D_RNG);
+	ck_assert_int_eq(mock_add(a.m, td, "td", td_conf, NULL), 0);
+	guest_up(&gu, &a, T_PCI, D_RNG);
+	/* Move the virtio BAR over testdev's window: refused, left unclaimed. */
+	mock_write(a.m, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(SBDF, 0x10), 4, 0xfeb00004u);
+	mock_write(a.m, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(SBDF, 0x14), 4, 0);
+	ck_assert_uint_eq(mock_read(a.m, IOREQD_SPACE_MMIO, BAR, 4), 0xffffffffu);
+	save(&a, &buf, &len);
+	side_new(&b, T_PCI, D_RNG);
+	ck_assert_int_eq(mock_add(b.m, td, "td", td_conf, NULL), 0);
+	ck_assert_msg(load(&b, buf, len, err, sizeof(err)) == 0, "%s", err);
+	/* The BAR is where the guest put it, still unclaimed; testdev keeps its window.
+	 */
+	ck_assert_uint_eq(
+	    mock_read(b.m, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(SBDF, 0x10), 4),
+	    0xfeb00004u);
+	ck_assert_uint_ne(mock_read(b.m, IOREQD_SPACE_MMIO, 0xfeb01000 + 4, 4),
+	                  0xffffffffu);
+	ck_assert_uint_eq(mock_read(b.m, IOREQD_SPACE_MMIO, BAR, 4), 0xffffffffu);
+	free(buf);
+	ioreqd_vguest_fini(&gu.g);
+	mock_free(a.m);
+	mock_free(b.m);
+}
+END_TEST
+
+/* The same for testdev: its BAR put over the virtio device's is saved unclaimed. */
+START_TEST(test_testdev_bar_the_guest_put_over_another_device_still_loads)
+{
+	static const char td_conf[] = "pci = 00:05.0\nmmio = 0xfeb01000+0x1000\n";
+	const struct ioreqd_hook *td = ioreqd_builtin_hook_find("testdev");
+	uint32_t td_sbdf = IOREQD_PCI_SBDF(0, 0, 5, 0);
+	struct side a, b;
+	struct guest gu;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	char err[IOREQD_DEVSTATE_MSGLEN] = "";
+
+	side_new(&a, T_PCI, D_RNG);
+	ck_assert_int_eq(mock_add(a.m, td, "td", td_conf, NULL), 0);
+	guest_up(&gu, &a, T_PCI, D_RNG);
+	mock_write(a.m, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(td_sbdf, 0x10), 4, BAR);
+	ck_assert_uint_eq(mock_read(a.m, IOREQD_SPACE_MMIO, 0xfeb01000 + 4, 4),
+	                  0xffffffffu);
+	save(&a, &buf, &len);
+	side_new(&b, T_PCI, D_RNG);
+	ck_assert_int_eq(mock_add(b.m, td, "td", td_conf, NULL), 0);
+	ck_assert_msg(load(&b, buf, len, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(
+	    mock_read(b.m, IOREQD_SPACE_PCI, IOREQD_PCI_ADDR(td_sbdf, 0x10), 4), BAR);
+	ck_assert_uint_eq(mock_read(b.m, IOREQD_SPACE_MMIO, 0xfeb01000 + 4, 4),
+	                  0xffffffffu);
+	free(buf);
+	ioreqd_vguest_fini(&gu.g);
+	mock_free(a.m);
+	mock_free(b.m);
+}
+END_TEST
+
 /* Save one device's blob with the hook, let @p edit change the core record, load it. */
 static int load_edited(struct side *a, struct side *b,
                        void (*edit)(uint8_t *rec, size_t *len), char *why, size_t wl)
@@ -663,6 +737,9 @@ static Suite *suite(void)
 	if (blk)
 		tcase_add_test(tc, test_blk_refuses_a_disk_of_another_size);
 	tcase_add_test(tc, test_pci_bar_over_another_device_is_refused);
+	tcase_add_test(tc, test_pci_bar_the_guest_put_over_another_device_still_loads);
+	tcase_add_test(tc,
+	               test_testdev_bar_the_guest_put_over_another_device_still_loads);
 	tcase_add_test(tc, test_corrupt_core_records_are_refused_and_change_nothing);
 	tcase_add_test(tc, test_a_reset_device_round_trips_as_reset);
 	tcase_add_loop_test(tc, test_setup_changes_are_reported_requests_are_not, 0, 2);

@@ -943,6 +943,7 @@ enum {
 	TAG_ISR,                      /* le32 */
 	TAG_TABLE,                    /* per vector: le64 addr, le32 data, ctrl */
 	TAG_PBA,                      /* the pending bits, le64 words */
+	TAG_CLAIMED,                  /* optional le32: BAR0 was claimed (0 or 1) */
 };
 #define COMMON_REC 20u
 #define QUEUE_REC 28u
@@ -954,6 +955,7 @@ struct vpci_saved {
 	uint8_t *queues, *table;
 	uint8_t pba[sizeof(((struct vpci *)0)->pba)];
 	uint32_t isr;
+	uint32_t claimed;
 };
 
 static int vpci_save(void *tstate, ioreqd_state_t *st)
@@ -998,6 +1000,8 @@ static int vpci_save(void *tstate, ioreqd_state_t *st)
 	    (rc = ioreqd_state_put(st, TAG_TABLE, s.table,
 	                           (size_t)p->nr_vectors * VECTOR_REC)) == 0)
 		rc = ioreqd_state_put(st, TAG_PBA, s.pba, sizeof(s.pba));
+	if (rc == 0)
+		rc = ioreqd_state_put_u32(st, TAG_CLAIMED, p->mapped);
 out:
 	free(s.queues);
 	free(s.table);
@@ -1022,6 +1026,11 @@ static int vpci_read_saved(struct vpci *p, ioreqd_state_t *st, struct vpci_saved
 	    (rc = ioreqd_state_get(st, TAG_TABLE, s->table,
 	                           (size_t)p->nr_vectors * VECTOR_REC)) < 0 ||
 	    (rc = ioreqd_state_get(st, TAG_PBA, s->pba, sizeof(s->pba))) < 0)
+		return rc;
+	/* Absent (an older stream): the BAR counts as claimed if it was wanted. */
+	s->claimed = 1;
+	if (ioreqd_state_len(st, TAG_CLAIMED) >= 0 &&
+	    (rc = ioreqd_state_get_u32(st, TAG_CLAIMED, &s->claimed)) < 0)
 		return rc;
 	cv = (uint16_t)vdev_get_le(s->common + 16, 2);
 	if (s->isr & ~(uint32_t)(ISR_VRING | ISR_CONFIG) ||
@@ -1071,7 +1080,12 @@ static int vpci_load(void *tstate, ioreqd_state_t *st)
 	memcpy(old, p->cfg, sizeof(old));
 	memcpy(p->cfg, cfg, sizeof(cfg));
 	update_bar(p);
-	if (bar_wanted(p) && !p->mapped) {
+	/*
+	 * A BAR the guest put over another device's range was not claimed in
+	 * the saved daemon either: it stays unclaimed, as it was, rather than
+	 * making the guest's whole state unloadable.
+	 */
+	if (s.claimed && bar_wanted(p) && !p->mapped) {
 		/* The saved place is taken here: put the BAR back, refuse. */
 		ioreqd_state_fail(st,
 		                  "virtio-pci: BAR0 cannot be re-claimed at 0x%" PRIx64,
