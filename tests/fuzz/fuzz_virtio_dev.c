@@ -117,7 +117,6 @@ struct h {
 	bool pci; /* virtio-pci, function 00:(kind).0, BAR at bar */
 	uint32_t sbdf;
 	uint64_t bar;
-	bool bar_moved; /* the input wrote BAR0/1 (see state_roundtrip) */
 	bool g_up;
 	struct tq q[2];
 	char dir[64];
@@ -179,7 +178,6 @@ static void status_zero(void)
 		fuzz_host_pci(H.host, H.sbdf, 0x10, 4, false, (uint32_t)H.bar);
 		fuzz_host_pci(H.host, H.sbdf, 0x14, 4, false, H.bar >> 32);
 		fuzz_host_pci(H.host, H.sbdf, 0x04, 2, false, 0x6); /* memory, master */
-		H.bar_moved = false;
 		fuzz_host_mmio(H.host, H.bar + PCI_COMMON_STATUS, 1, false, 0);
 	} else {
 		fuzz_host_mmio(H.host, H.base + R_STATUS, 4, false, 0);
@@ -577,8 +575,6 @@ static void op_reg_write(struct fuzz_input *in)
 		if (where & 1) {
 			untrack();
 			off %= 0x100;
-			if (off < 0x18 && off + size > 0x10)
-				H.bar_moved = true;
 			fuzz_host_pci(H.host, H.sbdf, off, size, false, v);
 			return;
 		}
@@ -669,15 +665,6 @@ static void state_roundtrip(void)
 	uint8_t *buf = NULL;
 	size_t len = 0;
 
-	/*
-	 * Known finding, left to the device-state work: a BAR the guest put
-	 * over another device's range is saved as placed, and the load then
-	 * refuses it ("BAR0 cannot be re-claimed"), even into the very daemon
-	 * where it was never claimed either.  Until the stream says whether
-	 * the BAR was claimed, no round trip after the input moved the BAR.
-	 */
-	if (H.pci && H.bar_moved)
-		return;
 	if (ioreqd_devstate_save(dm, &buf, &len, err, sizeof(err)) < 0 ||
 	    ioreqd_devstate_load(dm, buf, len, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fuzz_virtio_dev: save and load: %s\n", err);
@@ -724,7 +711,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	H.sbdf = IOREQD_PCI_SBDF(0, 0, H.kind, 0);
 	H.bar = PCI_BAR_BASE + (uint64_t)H.kind * PCI_BAR_STRIDE;
 	H.tp.bar_gpa = H.bar;
-	H.bar_moved = false;
 	flags = fuzz_u8(&in);
 	qsize = 1u << (fuzz_u8(&in) % 7);
 	H.base = MMIO_BASE + (uint64_t)H.kind * MMIO_STRIDE;
