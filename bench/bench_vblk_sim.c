@@ -230,8 +230,8 @@ static void collect(unsigned n)
 struct point {
 	double per_sec;     /* requests */
 	double kicks, irqs; /* per request */
-	double guest_us;    /* this process's CPU time per request (guest and hypervisor) */
-	double daemon_us;   /* the daemon's CPU time per request (all its threads) */
+	double guest_us;  /* this process's CPU time per request (guest and hypervisor) */
+	double daemon_us; /* the daemon's CPU time per request (all its threads) */
 };
 
 /* The CPU time of process @p pid (all its threads, io_uring's workers too), ns. */
@@ -364,7 +364,8 @@ static int bench(struct bench_json *j)
 	    "queue %u; medians of %u interleaved rounds)\n"
 	    "rt_us: one bare ioreq round trip (a MagicValue read); ratio-rt: the ratio "
 	    "with the kicks' and interrupt acks' round trips taken out\n"
-	    "where the time goes, in us per request: wall (virtio/pread), CPU of the guest "
+	    "where the time goes, in us per request: wall (virtio/pread), CPU of the "
+	    "guest "
 	    "process (guest and simulated hypervisor), of the daemon (all threads), of "
 	    "pread\n",
 	    QSIZE, ROUNDS);
@@ -408,8 +409,8 @@ static int bench(struct bench_json *j)
 		ratio_nort = free_s > 0 ? 1 / free_s / pm : 0;
 		printf("%-18s %10.0f %10.0f %6.2f %9.3f %8.3f %6.1f %8.2f %7.2f %7.2f "
 		       "%7.2f %7.2f %7.2f\n",
-		       cases[i].name, vm, pm, ratio, km, im, rtm / 1e3, ratio_nort, 1e6 / vm,
-		       vgm, vdm, 1e6 / pm, pcm);
+		       cases[i].name, vm, pm, ratio, km, im, rtm / 1e3, ratio_nort,
+		       1e6 / vm, vgm, vdm, 1e6 / pm, pcm);
 		bench_json_obj(j, cases[i].name);
 		bench_json_num(j, "virtio_per_sec", vm);
 		bench_json_num(j, "plain_per_sec", pm);

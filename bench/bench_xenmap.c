@@ -47,7 +47,8 @@ static void pool_init(uint64_t data_len)
 		uint64_t s = bench_rand(&seed) % slots;
 
 		pool[i].data = s * data_len;
-		pool[i].hdr = (bench_rand(&seed) % (FAKE_GUEST_PAGES * 4096ull - 64)) & ~15ull;
+		pool[i].hdr =
+		    (bench_rand(&seed) % (FAKE_GUEST_PAGES * 4096ull - 64)) & ~15ull;
 		pool[i].status = pool[i].hdr + 16;
 	}
 }

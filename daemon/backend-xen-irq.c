@@ -86,7 +86,7 @@ int ioreqd_xen_irq_check(void *priv, unsigned irq)
 }
 
 int ioreqd_xen_pci_intx_set_level(void *priv, uint32_t sbdf, unsigned intx,
-                                    unsigned level)
+                                  unsigned level)
 {
 	struct xen_be *be = priv;
 	struct ioreqd_pci_addr a;

@@ -267,11 +267,12 @@ static struct ioreqd_xen_map *bucket_map(struct ioreqd_xen_mapcache *mc, uint64_
 	m->va = xenforeignmemory_map(mc->fmem, mc->domid, PROT_READ | PROT_WRITE, pages,
 	                             pfns, err);
 	if (!m->va) {
-		ioreqd_log_rl(&mc->rl, LOG_LEVEL_WARN,
-		              "%s: xenforeignmemory_map: %s (domain %u, gpa 0x%llx+0x%llx)",
-		              __func__, strerror(errno), mc->domid,
-		              (unsigned long long)(first << PAGE_SHIFT),
-		              (unsigned long long)pages << PAGE_SHIFT);
+		ioreqd_log_rl(
+		    &mc->rl, LOG_LEVEL_WARN,
+		    "%s: xenforeignmemory_map: %s (domain %u, gpa 0x%llx+0x%llx)",
+		    __func__, strerror(errno), mc->domid,
+		    (unsigned long long)(first << PAGE_SHIFT),
+		    (unsigned long long)pages << PAGE_SHIFT);
 		goto fail;
 	}
 	for (size_t i = 0; i < pages; i++) {
@@ -305,8 +306,8 @@ fail:
 }
 
 /* Map exactly frames [f0, f1] with the protection asked for, all or nothing. */
-static struct ioreqd_xen_map *dedicated_map(struct ioreqd_xen_mapcache *mc,
-                                            uint64_t f0, uint64_t f1, bool write)
+static struct ioreqd_xen_map *dedicated_map(struct ioreqd_xen_mapcache *mc, uint64_t f0,
+                                            uint64_t f1, bool write)
 {
 	size_t pages = (size_t)(f1 - f0 + 1);
 	struct ioreqd_xen_map *m = calloc(1, sizeof(*m));
@@ -320,13 +321,13 @@ static struct ioreqd_xen_map *dedicated_map(struct ioreqd_xen_mapcache *mc,
 	                             write ? PROT_READ | PROT_WRITE : PROT_READ, pages,
 	                             pfns, NULL);
 	if (!m->va) {
-		ioreqd_log_rl(&mc->rl, LOG_LEVEL_WARN,
-		              "%s: xenforeignmemory_map: %s (domain %u, gpa 0x%llx+0x%llx, "
-		              "%s)",
-		              __func__, strerror(errno), mc->domid,
-		              (unsigned long long)(f0 << PAGE_SHIFT),
-		              (unsigned long long)pages << PAGE_SHIFT,
-		              write ? "write" : "read");
+		ioreqd_log_rl(
+		    &mc->rl, LOG_LEVEL_WARN,
+		    "%s: xenforeignmemory_map: %s (domain %u, gpa 0x%llx+0x%llx, "
+		    "%s)",
+		    __func__, strerror(errno), mc->domid,
+		    (unsigned long long)(f0 << PAGE_SHIFT),
+		    (unsigned long long)pages << PAGE_SHIFT, write ? "write" : "read");
 		goto fail;
 	}
 	m->first = f0;
@@ -369,7 +370,8 @@ static int frames_map(struct ioreqd_xen_mapcache *mc, uint64_t gpa, uint64_t len
 	if (!m) {
 		m = dedicated_map(mc, f0, f1, write);
 		if (!m) {
-			/* A bucket just mapped for the good frames may be one too many. */
+			/* A bucket just mapped for the good frames may be one too many.
+			 */
 			evict(mc);
 			return -EFAULT;
 		}
@@ -427,15 +429,16 @@ static int grant_map(struct ioreqd_xen_mapcache *mc, uint64_t addr, uint64_t len
 		refs[i] = (uint32_t)(gref + i);
 	mc->st.misses++;
 	mc->st.map_calls++;
-	m->va = xengnttab_map_domain_grant_refs(mc->xgt, (uint32_t)pages, mc->domid, refs,
-	                                        write ? PROT_READ | PROT_WRITE
-	                                              : PROT_READ);
+	m->va =
+	    xengnttab_map_domain_grant_refs(mc->xgt, (uint32_t)pages, mc->domid, refs,
+	                                    write ? PROT_READ | PROT_WRITE : PROT_READ);
 	if (!m->va) {
 		ioreqd_log_rl(&mc->rl, LOG_LEVEL_WARN,
 		              "%s: xengnttab_map_domain_grant_refs: %s (domain %u, grant "
 		              "refs %llu+%llu, %s)",
-		              __func__, strerror(errno), mc->domid, (unsigned long long)gref,
-		              (unsigned long long)pages, write ? "write" : "read");
+		              __func__, strerror(errno), mc->domid,
+		              (unsigned long long)gref, (unsigned long long)pages,
+		              write ? "write" : "read");
 		goto out;
 	}
 	m->first = gref;
@@ -478,7 +481,8 @@ void ioreqd_xen_dma_unmap(struct ioreqd_xen_mapcache *mc, void *hva, uint64_t le
 		return;
 	if ((token & TOKEN_WRITE) && mc->dirty)
 		mc->dirty(mc->dirty_arg,
-		          (m->first << PAGE_SHIFT) + (uint64_t)((uint8_t *)hva - m->va), len);
+		          (m->first << PAGE_SHIFT) + (uint64_t)((uint8_t *)hva - m->va),
+		          len);
 	if (--m->refs > 0)
 		return;
 	mc->live--;

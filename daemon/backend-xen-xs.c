@@ -126,7 +126,6 @@ int ioreqd_xen_probe_pending(struct xen_be *be,
 	return 0;
 }
 
-
 /* A key is one or more '/'-separated names of [A-Za-z0-9_.-], none "." or "..". */
 static bool key_valid(const char *key)
 {

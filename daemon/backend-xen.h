@@ -97,7 +97,7 @@ enum ioreqd_xen_map_kind {
  * on the `all` list, so close can release what devices still hold.
  */
 struct ioreqd_xen_map {
-	struct ioreqd_xen_map *hnext;           /* index chain (buckets, not stale) */
+	struct ioreqd_xen_map *hnext;               /* index chain (buckets, not stale) */
 	struct ioreqd_xen_map *lru_prev, *lru_next; /* unused buckets, newest first */
 	struct ioreqd_xen_map *all_prev, *all_next;
 	uint64_t first; /* first guest frame, or first grant ref */
@@ -112,9 +112,9 @@ struct ioreqd_xen_map {
 
 /* The cache's counters, for --stats. */
 struct ioreqd_xen_mapcache_stats {
-	uint64_t hits;       /* map calls served by a cached bucket */
-	uint64_t misses;     /* map calls that needed a hypercall */
-	uint64_t map_calls;  /* xenforeignmemory_map and xengnttab_map_* calls */
+	uint64_t hits;      /* map calls served by a cached bucket */
+	uint64_t misses;    /* map calls that needed a hypercall */
+	uint64_t map_calls; /* xenforeignmemory_map and xengnttab_map_* calls */
 	uint64_t unmap_calls;
 	uint64_t buckets_mapped; /* buckets mapped since start */
 	uint64_t bytes_mapped;   /* bytes mapped now, all kinds */
@@ -125,17 +125,17 @@ struct ioreqd_xen_mapcache_stats {
 
 struct ioreqd_xen_mapcache {
 	xenforeignmemory_handle *fmem;
-	xengnttab_handle *xgt; /* opened for the first grant address */
-	bool xgt_failed;       /* and that failed: grants are refused */
+	xengnttab_handle *xgt;         /* opened for the first grant address */
+	bool xgt_failed;               /* and that failed: grants are refused */
 	struct xentoollog_logger *xtl; /* for xengnttab_open; NULL: stderr */
-	xc_interface *xch;     /* to ask the guest's highest frame; NULL once confined */
+	xc_interface *xch; /* to ask the guest's highest frame; NULL once confined */
 	unsigned domid;
 	uint64_t limit; /* guest frames are below this (xc_domain_maximum_gpfn + 1) */
 	uint64_t cap;   /* IOREQD_XEN_MAPCACHE_BYTES, lowered by tests */
 	struct ioreqd_xen_map *index[IOREQD_XEN_MAPCACHE_HASH];
-	struct ioreqd_xen_map lru;  /* list head: lru_next is the most recent */
-	struct ioreqd_xen_map all;  /* list head */
-	unsigned live;              /* mappings with refs > 0 */
+	struct ioreqd_xen_map lru; /* list head: lru_next is the most recent */
+	struct ioreqd_xen_map all; /* list head */
+	unsigned live;             /* mappings with refs > 0 */
 	/* Optional: called at the unmap of a writable mapping of guest frames. */
 	void (*dirty)(void *arg, uint64_t gpa, uint64_t len);
 	void *dirty_arg;

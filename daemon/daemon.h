@@ -65,8 +65,8 @@ struct ioreqd_opts {
 	const char *load_file;   /* --load: ... to load them */
 	const char *resume_file; /* --resume: load the devices before serving */
 	const char *checkpoint_file; /* --checkpoint: keep the device state there */
-	bool watch;              /* --watch: the dom0 service (watchd.c) */
-	bool have_ready_fd;      /* --ready-fd: tell the watcher once serving */
+	bool watch;                  /* --watch: the dom0 service (watchd.c) */
+	bool have_ready_fd;          /* --ready-fd: tell the watcher once serving */
 	int ready_fd;
 	int verbosity;
 	struct ioreqd_xlargs *xl; /* started by xl as its device model */

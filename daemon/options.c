@@ -139,7 +139,8 @@ void ioreqd_opts_usage(FILE *fp)
 	    "      --checkpoint=FILE  keep the devices' state in FILE, rewritten\n"
 	    "                         atomically when it changes (BAR moves, virtio\n"
 	    "                         set-up), for a later --resume=FILE\n"
-	    "      --watch            dom0 service: serve libxl's virtio disks (xenstore\n"
+	    "      --watch            dom0 service: serve libxl's virtio disks "
+	    "(xenstore\n"
 	    "                         backend/virtio_disk and backend/virtio), one\n"
 	    "                         ioreqd per domain; -v, --log, --seccomp,\n"
 	    "                         --restrict, --hook-dir, --chroot, --user and\n"
@@ -325,10 +326,11 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 			uint64_t v;
 
 			if (ioreqd_cfg_parse_u64(optarg, &v) < 0 || v < 3 || v > 1023) {
-				fprintf(stderr,
-				        "ioreqd: error: --ready-fd takes a descriptor from 3 "
-				        "to 1023, not '%s'\n",
-				        optarg);
+				fprintf(
+				    stderr,
+				    "ioreqd: error: --ready-fd takes a descriptor from 3 "
+				    "to 1023, not '%s'\n",
+				    optarg);
 				return -EINVAL;
 			}
 			o->ready_fd = (int)v;
@@ -391,7 +393,8 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 			return -EINVAL;
 		}
 		if (strcmp(o->backend, "xen") != 0) {
-			fprintf(stderr, "ioreqd: error: --watch serves Xen domains only\n");
+			fprintf(stderr,
+			        "ioreqd: error: --watch serves Xen domains only\n");
 			return -EINVAL;
 		}
 		return 0;

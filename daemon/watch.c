@@ -38,13 +38,13 @@
 struct wdev {
 	struct wdev *next;
 	struct ioreqd_vbe_dev dev;
-	int verdict;                   /* 0, -EAGAIN (keys missing), -EINVAL */
-	char err[IOREQD_VBE_ERRLEN];   /* why, for the last two */
+	int verdict;                      /* 0, -EAGAIN (keys missing), -EINVAL */
+	char err[IOREQD_VBE_ERRLEN];      /* why, for the last two */
 	char reported[IOREQD_VBE_ERRLEN]; /* the error last logged, "" if none */
-	struct timespec missing_since; /* verdict -EAGAIN since */
-	bool seen;                     /* in the current scan */
-	bool in_child;                 /* in the running child's configuration */
-	int state_written;             /* the last state written, 0: none */
+	struct timespec missing_since;    /* verdict -EAGAIN since */
+	bool seen;                        /* in the current scan */
+	bool in_child;                    /* in the running child's configuration */
+	int state_written;                /* the last state written, 0: none */
 };
 
 struct wdom {
@@ -94,7 +94,8 @@ static long ms_since(const struct timespec *t)
 	return (now.tv_sec - t->tv_sec) * 1000L + (now.tv_nsec - t->tv_nsec) / 1000000L;
 }
 
-static void be_path(char *buf, size_t len, const struct ioreqd_vbe_dev *d, const char *key)
+static void be_path(char *buf, size_t len, const struct ioreqd_vbe_dev *d,
+                    const char *key)
 {
 	snprintf(buf, len, BACKEND_ROOT "/%s/%u/%u%s%s", ioreqd_vbe_kind_name(d->kind),
 	         d->domid, d->devid, key ? "/" : "", key ? key : "");
@@ -110,7 +111,8 @@ static void write_key(struct ioreqd_watch *w, const struct ioreqd_vbe_dev *d,
 	rc = w->p.ops->write(w->h, path, value);
 	if (rc < 0)
 		log_warnx("domain %u %s device %u: cannot write %s = %s: %s", d->domid,
-		          ioreqd_vbe_kind_name(d->kind), d->devid, path, value, strerror(-rc));
+		          ioreqd_vbe_kind_name(d->kind), d->devid, path, value,
+		          strerror(-rc));
 }
 
 /* One log line and an `error` key per distinct problem of a device. */
@@ -193,8 +195,8 @@ static void scan_dev(struct ioreqd_watch *w, struct wdev *v)
 		kv[n].value = vals[n];
 		n++;
 	}
-	v->verdict = ioreqd_vbe_parse(kind, domid, devid, kv, n, &v->dev, v->err,
-	                              sizeof(v->err));
+	v->verdict =
+	    ioreqd_vbe_parse(kind, domid, devid, kv, n, &v->dev, v->err, sizeof(v->err));
 	for (unsigned i = 0; i < n; i++)
 		free(vals[i]);
 	free(keys);
@@ -266,14 +268,16 @@ static void check_dev(struct ioreqd_watch *w, struct wdom *dm, struct wdev *v,
 	if (all) {
 		memcpy(all, prev, nprev * sizeof(*all));
 		all[nprev] = v->dev;
-		v->verdict = ioreqd_vbe_check_set(all, nprev + 1, nprev, v->err,
-		                                  sizeof(v->err));
+		v->verdict =
+		    ioreqd_vbe_check_set(all, nprev + 1, nprev, v->err, sizeof(v->err));
 		free(all);
 	}
-	if (v->verdict == 0 && access(v->dev.path, v->dev.readonly ? R_OK : R_OK | W_OK) < 0) {
-		snprintf(v->err, sizeof(v->err), "domain %u %s device %u: target %.128s: %s",
-		         dm->domid, ioreqd_vbe_kind_name(v->dev.kind), v->dev.devid,
-		         v->dev.path, strerror(errno));
+	if (v->verdict == 0 &&
+	    access(v->dev.path, v->dev.readonly ? R_OK : R_OK | W_OK) < 0) {
+		snprintf(v->err, sizeof(v->err),
+		         "domain %u %s device %u: target %.128s: %s", dm->domid,
+		         ioreqd_vbe_kind_name(v->dev.kind), v->dev.devid, v->dev.path,
+		         strerror(errno));
 		v->verdict = -EINVAL;
 	}
 }
@@ -330,8 +334,9 @@ static void rescan(struct ioreqd_watch *w)
 				pp = &v->next;
 				continue;
 			}
-			log_info("domain %u %s device %u: backend entry removed", dm->domid,
-			         ioreqd_vbe_kind_name(v->dev.kind), v->dev.devid);
+			log_info("domain %u %s device %u: backend entry removed",
+			         dm->domid, ioreqd_vbe_kind_name(v->dev.kind),
+			         v->dev.devid);
 			*pp = v->next;
 			free(v);
 		}
@@ -430,7 +435,8 @@ static void append_override(struct wdom *dm, FILE *fp)
 		return;
 	snprintf(key, sizeof(key), "/local/domain/%u/name", dm->domid);
 	name = w->p.ops->read(w->h, key);
-	if (name && name[0] && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..")) {
+	if (name && name[0] && !strchr(name, '/') && strcmp(name, ".") &&
+	    strcmp(name, "..")) {
 		snprintf(path, sizeof(path), "%s/%s.conf", w->p.confdir, name);
 		in = fopen(path, "re");
 	}
@@ -529,8 +535,8 @@ static int start_child(struct wdom *dm, char *text)
 		else if (dup2(fds[1], READY_FD) < 0)
 			_exit(127);
 		execv(w->p.exe, (char *const *)argv);
-		fprintf(stderr, "ioreqd: error: domain %u: cannot run %s: %s\n", dm->domid,
-		        w->p.exe, strerror(errno));
+		fprintf(stderr, "ioreqd: error: domain %u: cannot run %s: %s\n",
+		        dm->domid, w->p.exe, strerror(errno));
 		_exit(127);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -539,7 +545,8 @@ static int start_child(struct wdom *dm, char *text)
 	dm->ready = false;
 	dm->stopping = false;
 	dm->ready_fd = fds[0];
-	dm->ready_ev = event_new(w->base, fds[0], EV_READ | EV_PERSIST, watch_ready_cb, dm);
+	dm->ready_ev =
+	    event_new(w->base, fds[0], EV_READ | EV_PERSIST, watch_ready_cb, dm);
 	if (!dm->ready_ev || event_add(dm->ready_ev, NULL) < 0)
 		log_warnx("domain %u: cannot wait for ioreqd pid %ld to be ready",
 		          dm->domid, (long)pid);
@@ -587,8 +594,8 @@ static void child_exited(struct ioreqd_watch *w, struct wdom *dm, int status)
 			if (!v->in_child)
 				continue;
 			snprintf(msg, sizeof(msg), "domain %u %s device %u: ioreqd %s",
-			         dm->domid, ioreqd_vbe_kind_name(v->dev.kind), v->dev.devid,
-			         how);
+			         dm->domid, ioreqd_vbe_kind_name(v->dev.kind),
+			         v->dev.devid, how);
 			snprintf(v->reported, sizeof(v->reported), "%s", msg);
 			write_key(w, &v->dev, "error", msg);
 		}
@@ -651,8 +658,9 @@ static void reconcile(struct wdom *dm)
 	if (!want)
 		return;
 	for (struct wdev *v = dm->devs; v; v = v->next) {
-		struct ioreqd_vbe_step s = ioreqd_vbe_next(
-		    v->dev.state, v->dev.online, v->verdict == 0, v->in_child && dm->ready);
+		struct ioreqd_vbe_step s =
+		    ioreqd_vbe_next(v->dev.state, v->dev.online, v->verdict == 0,
+		                    v->in_child && dm->ready);
 
 		if (s.serve)
 			want[nwant++] = v->dev;
@@ -675,8 +683,9 @@ static void reconcile(struct wdom *dm)
 	free(want);
 	/* The states, now that the child is what it should be. */
 	for (struct wdev *v = dm->devs; v; v = v->next) {
-		struct ioreqd_vbe_step s = ioreqd_vbe_next(
-		    v->dev.state, v->dev.online, v->verdict == 0, v->in_child && dm->ready);
+		struct ioreqd_vbe_step s =
+		    ioreqd_vbe_next(v->dev.state, v->dev.online, v->verdict == 0,
+		                    v->in_child && dm->ready);
 		char val[4];
 
 		if (!s.write_state || s.write_state == v->dev.state)
@@ -686,11 +695,12 @@ static void reconcile(struct wdom *dm)
 		v->state_written = s.write_state;
 		v->dev.state = s.write_state;
 		if (s.write_state == IOREQD_XB_INITWAIT)
-			log_info("domain %u %s device %u: served at 0x%llx irq %u (%s%s): "
-			         "InitWait",
-			         dm->domid, ioreqd_vbe_kind_name(v->dev.kind), v->dev.devid,
-			         (unsigned long long)v->dev.base, v->dev.irq, v->dev.path,
-			         v->dev.readonly ? ", read-only" : "");
+			log_info(
+			    "domain %u %s device %u: served at 0x%llx irq %u (%s%s): "
+			    "InitWait",
+			    dm->domid, ioreqd_vbe_kind_name(v->dev.kind), v->dev.devid,
+			    (unsigned long long)v->dev.base, v->dev.irq, v->dev.path,
+			    v->dev.readonly ? ", read-only" : "");
 		else
 			log_info("domain %u %s device %u: Closed", dm->domid,
 			         ioreqd_vbe_kind_name(v->dev.kind), v->dev.devid);
@@ -760,7 +770,8 @@ struct ioreqd_watch *ioreqd_watch_new(struct event_base *base,
 	w->base = base;
 	w->h = p->ops->open();
 	if (!w->h) {
-		log_err("cannot open xenstore (is xenstored running, and are we in dom0?)");
+		log_err(
+		    "cannot open xenstore (is xenstored running, and are we in dom0?)");
 		goto fail;
 	}
 	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {

@@ -59,12 +59,12 @@ extern const struct ioreqd_watch_xs_ops ioreqd_watch_xen_ops;
 
 struct ioreqd_watch_params {
 	const struct ioreqd_watch_xs_ops *ops;
-	const char *exe;                /* the ioreqd to run for each domain */
-	const char *const *child_args;  /* appended to its argv; NULL-terminated or NULL */
-	const char *rundir;             /* where the generated configurations go */
-	const char *confdir;            /* per-domain overrides; NULL: none */
-	unsigned incomplete_ms;         /* how long a device may lack keys */
-	unsigned stop_ms;               /* SIGTERM, then SIGKILL after this long */
+	const char *exe;               /* the ioreqd to run for each domain */
+	const char *const *child_args; /* appended to its argv; NULL-terminated or NULL */
+	const char *rundir;            /* where the generated configurations go */
+	const char *confdir;           /* per-domain overrides; NULL: none */
+	unsigned incomplete_ms;        /* how long a device may lack keys */
+	unsigned stop_ms;              /* SIGTERM, then SIGKILL after this long */
 };
 
 struct ioreqd_watch;

@@ -122,10 +122,12 @@ static int debugcon_init(const struct ioreqd_host *host, ioreqd_dev_t *dev, void
 
 	*priv = NULL;
 	/* cfg_bool came after ABI 1: a daemon without it cannot parse the key. */
-	if (host->size < offsetof(struct ioreqd_host, cfg_bool) + sizeof(host->cfg_bool) ||
+	if (host->size <
+	        offsetof(struct ioreqd_host, cfg_bool) + sizeof(host->cfg_bool) ||
 	    !host->cfg_bool) {
 		if (host->cfg_str(dev, "show_name"))
-			return host->cfg_error(dev, "show_name", "this ioreqd is too old");
+			return host->cfg_error(dev, "show_name",
+			                       "this ioreqd is too old");
 	} else if (host->cfg_bool(dev, "show_name", false, &show_name) < 0) {
 		return -EINVAL;
 	}

@@ -572,9 +572,9 @@ static void run_virtio(struct ctx *x, const struct sg_cmd *c)
 			rc = -EINVAL,
 			snprintf(err, sizeof(err), "count 1 to %u", SG_VBLK_MAX_SECTORS);
 		else
-			rc = sg_virtio_blk_start(d, v->start_write, sector, (uint32_t)count,
-			                         v->seed != NULL, (uint8_t)seed, err,
-			                         sizeof(err));
+			rc = sg_virtio_blk_start(d, v->start_write, sector,
+			                         (uint32_t)count, v->seed != NULL,
+			                         (uint8_t)seed, err, sizeof(err));
 		check(x, c, rc == 0, "virtio %llu blk start %s %llu+%llu%s%s",
 		      (unsigned long long)dev, v->start_write ? "write" : "read",
 		      (unsigned long long)sector, (unsigned long long)count,
@@ -582,8 +582,8 @@ static void run_virtio(struct ctx *x, const struct sg_cmd *c)
 		break;
 	case SG_V_BLK_FINISH:
 		rc = sg_virtio_blk_finish(d, g->timeout_ms, err, sizeof(err));
-		check(x, c, rc == 0, "virtio %llu blk finish%s%s", (unsigned long long)dev,
-		      rc ? ": " : "", rc ? err : "");
+		check(x, c, rc == 0, "virtio %llu blk finish%s%s",
+		      (unsigned long long)dev, rc ? ": " : "", rc ? err : "");
 		break;
 	case SG_V_CONS_WRITE:
 		rc = sg_virtio_console_write(d, c->text, g->timeout_ms, err, sizeof(err));

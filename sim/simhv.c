@@ -457,8 +457,8 @@ int ioreqd_simhv_wait(struct ioreqd_simhv *hv, enum ioreqd_simhv_cond cond,
 static const struct sim_key *key_find(const struct ioreqd_simhv *hv, const char *key);
 
 struct newer_want {
-	unsigned after;    /* server id */
-	uint64_t key_seq;  /* the "state" key's publication then */
+	unsigned after;   /* server id */
+	uint64_t key_seq; /* the "state" key's publication then */
 };
 
 /*

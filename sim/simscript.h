@@ -25,16 +25,16 @@ enum sg_op {
 	SG_DRAIN,      /* [value = timeout ms] */
 	SG_TIMEOFFSET, /* value */
 	SG_INVALIDATE,
-	SG_SLEEP,      /* value = microseconds */
-	SG_VCPU,       /* value */
-	SG_EXPECT_IRQ, /* addr = irq, level, [value = timeout ms] */
-	SG_EXPECT_MSI, /* count, [addr], [value = data] */
-	SG_EXPECT_KEY, /* text = key, text2 = value */
-	SG_SET_REG,    /* reg, value */
-	SG_EXPECT_REG, /* reg, value */
-	SG_REPEAT,     /* count, body */
-	SG_PARALLEL,   /* count = vCPUs, reps = repetitions, body */
-	SG_VIRTIO,     /* vio: a virtio command (see sim/simvirtio.h) */
+	SG_SLEEP,        /* value = microseconds */
+	SG_VCPU,         /* value */
+	SG_EXPECT_IRQ,   /* addr = irq, level, [value = timeout ms] */
+	SG_EXPECT_MSI,   /* count, [addr], [value = data] */
+	SG_EXPECT_KEY,   /* text = key, text2 = value */
+	SG_SET_REG,      /* reg, value */
+	SG_EXPECT_REG,   /* reg, value */
+	SG_REPEAT,       /* count, body */
+	SG_PARALLEL,     /* count = vCPUs, reps = repetitions, body */
+	SG_VIRTIO,       /* vio: a virtio command (see sim/simvirtio.h) */
 	SG_WAIT_RESTART, /* [value = timeout ms] */
 };
 
@@ -47,7 +47,7 @@ enum sg_vop {
 	SG_V_BLK_WRITE, /* vio.sector, count, seed */
 	SG_V_BLK_READ,  /* vio.sector, count, seed (NULL: no data check) */
 	SG_V_BLK_FLUSH,
-	SG_V_BLK_START,  /* vio.sector, count, seed; vio.start_write */
+	SG_V_BLK_START, /* vio.sector, count, seed; vio.start_write */
 	SG_V_BLK_FINISH,
 	SG_V_CONS_WRITE, /* text */
 	SG_V_CONS_READ,  /* text: what must arrive */

@@ -408,8 +408,7 @@ int sg_virtio_blk_start(struct sg_vdev *d, bool write, uint64_t sector, uint32_t
 	return 0;
 }
 
-int sg_virtio_blk_finish(struct sg_vdev *d, unsigned timeout_ms, char *err,
-                         size_t errlen)
+int sg_virtio_blk_finish(struct sg_vdev *d, unsigned timeout_ms, char *err, size_t errlen)
 {
 	uint32_t isr = 0, got = 0;
 	uint16_t used_idx;

@@ -585,8 +585,8 @@ START_TEST(test_xen_restrict_learns_the_guest_size_before_closing_xc)
 	ck_assert_int_lt(fake_xen_find("xc_domain_maximum_gpfn", 0),
 	                 fake_xen_find("xentoolcore_restrict_all", 0));
 	fake_xen_clear_log();
-	ck_assert_int_eq(gbe->map(r.priv, FAKE_GUEST_PAGES * 4096ull, 1, false, &hva, &tok),
-	                 -EFAULT);
+	ck_assert_int_eq(
+	    gbe->map(r.priv, FAKE_GUEST_PAGES * 4096ull, 1, false, &hva, &tok), -EFAULT);
 	ck_assert_uint_eq(fake_xen.ncalls, 0);
 	rig_down(&r);
 	ck_assert_ptr_null(fake_xen_leak());

@@ -199,7 +199,8 @@ START_TEST(test_stats_show_the_backends_own_counters)
 	ck_assert_ptr_nonnull(
 	    strstr(json, "\"devices\": [], \"backend\": {\"name\": \"xen\", \"stats\": "
 	                 "{\"mapcache\": {\"hits\": 41, \"misses\": 2}}}}\n"));
-	ck_assert_ptr_nonnull(strstr(table, "  backend xen mapcache: hits 41, misses 2\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(table, "  backend xen mapcache: hits 41, misses 2\n"));
 	d.be_open = false;
 	d.be = &sim_like;
 	free(json);
@@ -254,7 +255,8 @@ static char *ask(const char *req)
 		if (!o)
 			_exit(2);
 		if (state_file) {
-			rc = ioreqd_control_state(ctl_path, state_save, state_file, o) < 0;
+			rc =
+			    ioreqd_control_state(ctl_path, state_save, state_file, o) < 0;
 			if (rc)
 				fputs("client failed", o);
 			rc = 0;
@@ -407,8 +409,8 @@ START_TEST(test_control_client_passes_the_file)
 	/* Renamed into place by the client: no temporary file is left. */
 	ck_assert_int_eq(access(path, R_OK), 0);
 	text = ask_state(false, path);
-	snprintf(want, sizeof(want), "loaded the state of 0 device(s) of domain 3 from %s\n",
-	         path);
+	snprintf(want, sizeof(want),
+	         "loaded the state of 0 device(s) of domain 3 from %s\n", path);
 	ck_assert_str_eq(text, want);
 	free(text);
 	/* A refused load leaves the file; a refused save leaves the old one whole. */

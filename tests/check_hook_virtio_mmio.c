@@ -144,8 +144,8 @@ END_TEST
  */
 START_TEST(test_mmio_edge_mode_raises_and_never_lowers)
 {
-	struct mock *m =
-	    rng_mock("mmio = 0x02000000+0x200\nirq = 33\nqueue_size = 16\nirq_mode = edge\n");
+	struct mock *m = rng_mock(
+	    "mmio = 0x02000000+0x200\nirq = 33\nqueue_size = 16\nirq_mode = edge\n");
 	struct ioreqd_vguest_mmio t;
 	struct ioreqd_vguest g;
 	struct ioreqd_vdrv_buf b = {.gpa = BUF_GPA, .len = 64};

@@ -16,16 +16,16 @@
 #include "config.h"
 #include "hostcfg.h"
 
-static const char conf[] = "[device uart]\n"                   /* line 1 */
-                           "hook = h\n"                        /* line 2 */
-                           "depth = 0x10\n"                    /* line 3 */
-                           "size = 4K\n"                       /* line 4 */
-                           "pio = 0x3f8-0x3ff\n"               /* line 5 */
-                           "bad = 12 cows\n"                   /* line 6 */
-                           "huge = 99999999999999999999999\n"  /* line 7 */
-                           "ro = On\n"                         /* line 8 */
-                           "off = 0\n"                         /* line 9 */
-                           "maybe = sometimes\n";              /* line 10 */
+static const char conf[] = "[device uart]\n"                  /* line 1 */
+                           "hook = h\n"                       /* line 2 */
+                           "depth = 0x10\n"                   /* line 3 */
+                           "size = 4K\n"                      /* line 4 */
+                           "pio = 0x3f8-0x3ff\n"              /* line 5 */
+                           "bad = 12 cows\n"                  /* line 6 */
+                           "huge = 99999999999999999999999\n" /* line 7 */
+                           "ro = On\n"                        /* line 8 */
+                           "off = 0\n"                        /* line 9 */
+                           "maybe = sometimes\n";             /* line 10 */
 
 static struct ioreqd_cfg *cfg;
 static const struct ioreqd_cfg_dev *dev;
@@ -102,8 +102,8 @@ START_TEST(test_hostcfg_bool_takes_the_config_files_words)
 	ck_assert_int_eq(ioreqd_hostcfg_bool(cfg, dev, "off", true, &v, err, sizeof(err)),
 	                 0);
 	ck_assert(!v);
-	ck_assert_int_eq(ioreqd_hostcfg_bool(cfg, dev, "nope", true, &v, err, sizeof(err)),
-	                 0);
+	ck_assert_int_eq(
+	    ioreqd_hostcfg_bool(cfg, dev, "nope", true, &v, err, sizeof(err)), 0);
 	ck_assert(v);
 	ck_assert_str_eq(err, "untouched");
 }
@@ -114,8 +114,8 @@ START_TEST(test_hostcfg_bool_bad_value_gives_default_and_names_line)
 	char err[256];
 	bool v = false;
 
-	ck_assert_int_eq(ioreqd_hostcfg_bool(cfg, dev, "maybe", true, &v, err, sizeof(err)),
-	                 -EINVAL);
+	ck_assert_int_eq(
+	    ioreqd_hostcfg_bool(cfg, dev, "maybe", true, &v, err, sizeof(err)), -EINVAL);
 	ck_assert(v);
 	/* The daemon's words for its own booleans (check_config.c). */
 	ck_assert_str_eq(err, "t.conf:10: device uart: maybe: bad boolean 'sometimes' "

@@ -112,7 +112,8 @@ START_TEST(test_engine_unmasked_mmio_data_is_masked_to_each_size)
 		                           false, 0xa5a5a5a5deadbeefull)),
 		                 1);
 		ck_assert_uint_eq(dev_mmio.calls, calls + 1);
-		ck_assert_uint_eq(dev_mmio.log[calls].data, 0xa5a5a5a5deadbeefull & masks[i]);
+		ck_assert_uint_eq(dev_mmio.log[calls].data,
+		                  0xa5a5a5a5deadbeefull & masks[i]);
 		ck_assert_int_eq(run(1, rq(IOREQ_TYPE_COPY, MMIO_BASE + 0x20, sizes[i], 1,
 		                           true, ~0ull)),
 		                 1);

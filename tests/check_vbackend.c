@@ -147,21 +147,30 @@ START_TEST(missing_keys_are_not_yet)
 	ck_assert_int_eq(parse418("params", NULL, &d), -EAGAIN);
 	ck_assert_ptr_nonnull(strstr(err, "write params"));
 	/* Nothing at all yet. */
-	ck_assert_int_eq(ioreqd_vbe_parse(IOREQD_VBE_VIRTIO_DISK, 1, 2, NULL, 0, &d, err,
-	                                  sizeof(err)),
-	                 -EAGAIN);
+	ck_assert_int_eq(
+	    ioreqd_vbe_parse(IOREQD_VBE_VIRTIO_DISK, 1, 2, NULL, 0, &d, err, sizeof(err)),
+	    -EAGAIN);
 }
 END_TEST
 
 START_TEST(malformed_base_is_refused)
 {
-	static const char *const bad[] = {"", "x", "0x", "12ab", "-512", "0", "33554433",
-	                                  "0x2000100", "18446744073709551615",
-	                                  "99999999999999999999999", " 33554432"};
+	static const char *const bad[] = {"",
+	                                  "x",
+	                                  "0x",
+	                                  "12ab",
+	                                  "-512",
+	                                  "0",
+	                                  "33554433",
+	                                  "0x2000100",
+	                                  "18446744073709551615",
+	                                  "99999999999999999999999",
+	                                  " 33554432"};
 	struct ioreqd_vbe_dev d;
 
 	for (size_t i = 0; i < N(bad); i++) {
-		ck_assert_msg(parse417("base", bad[i], &d) == -EINVAL, "base '%s'", bad[i]);
+		ck_assert_msg(parse417("base", bad[i], &d) == -EINVAL, "base '%s'",
+		              bad[i]);
 		ck_assert_ptr_nonnull(strstr(err, "base"));
 		ck_assert_ptr_nonnull(strstr(err, "domain 1 virtio_disk device 51712"));
 	}
@@ -188,8 +197,8 @@ END_TEST
 
 START_TEST(bad_params_is_refused)
 {
-	static const char *const bad[] = {"", "loop0", "/dev/loop0 ", "/a\nb", "/a ;b",
-	                                  "/a\t;b", "/x\x7f"};
+	static const char *const bad[] = {"",      "loop0",  "/dev/loop0 ", "/a\nb",
+	                                  "/a ;b", "/a\t;b", "/x\x7f"};
 	struct ioreqd_vbe_dev d;
 	char *longp = malloc(IOREQD_VBE_PATH_MAX + 2);
 
@@ -280,35 +289,36 @@ START_TEST(split_path_finds_kind_domain_device)
 	const char *root = "/local/domain/0/backend";
 
 	ck_assert_int_eq(ioreqd_vbe_split_path(
-	                     root, "/local/domain/0/backend/virtio_disk/5/51712/state", &k,
-	                     &dom, &dev),
+	                     root, "/local/domain/0/backend/virtio_disk/5/51712/state",
+	                     &k, &dom, &dev),
 	                 0);
 	ck_assert_int_eq(k, IOREQD_VBE_VIRTIO_DISK);
 	ck_assert_int_eq(dom, 5);
 	ck_assert_int_eq(dev, 51712);
 	ck_assert_int_eq(
-	    ioreqd_vbe_split_path(root, "/local/domain/0/backend/virtio", &k, &dom, &dev), 0);
+	    ioreqd_vbe_split_path(root, "/local/domain/0/backend/virtio", &k, &dom, &dev),
+	    0);
 	ck_assert_int_eq(k, IOREQD_VBE_VIRTIO);
 	ck_assert_int_eq(dom, -1);
 	ck_assert_int_eq(dev, -1);
-	ck_assert_int_eq(ioreqd_vbe_split_path(root, "/local/domain/0/backend/virtio/7", &k,
-	                                       &dom, &dev),
+	ck_assert_int_eq(ioreqd_vbe_split_path(root, "/local/domain/0/backend/virtio/7",
+	                                       &k, &dom, &dev),
 	                 0);
 	ck_assert_int_eq(dom, 7);
-	ck_assert_int_eq(ioreqd_vbe_split_path(root, "/local/domain/0/backend/vbd/7", &k,
-	                                       &dom, &dev),
-	                 -EINVAL);
-	ck_assert_int_eq(ioreqd_vbe_split_path(root, "/local/domain/0/backend/virtio/x", &k,
-	                                       &dom, &dev),
+	ck_assert_int_eq(
+	    ioreqd_vbe_split_path(root, "/local/domain/0/backend/vbd/7", &k, &dom, &dev),
+	    -EINVAL);
+	ck_assert_int_eq(ioreqd_vbe_split_path(root, "/local/domain/0/backend/virtio/x",
+	                                       &k, &dom, &dev),
 	                 -EINVAL);
 	ck_assert_int_eq(ioreqd_vbe_split_path(root, "/local/domain/0/backend/virtio/07",
 	                                       &k, &dom, &dev),
 	                 -EINVAL);
 	ck_assert_int_eq(ioreqd_vbe_split_path(root, "@releaseDomain", &k, &dom, &dev),
 	                 -EINVAL);
-	ck_assert_int_eq(ioreqd_vbe_split_path(root, "/local/domain/0/backendx", &k, &dom,
-	                                       &dev),
-	                 -EINVAL);
+	ck_assert_int_eq(
+	    ioreqd_vbe_split_path(root, "/local/domain/0/backendx", &k, &dom, &dev),
+	    -EINVAL);
 }
 END_TEST
 
@@ -384,9 +394,9 @@ START_TEST(render_gives_a_valid_config)
 	ck_assert_int_eq(parse418(NULL, NULL, &devs[1]), 0);
 	text = ioreqd_vbe_render(devs, 2, 1);
 	ck_assert_ptr_nonnull(text);
-	ck_assert_int_eq(ioreqd_cfg_load_string(text, strlen(text), "gen", &cfg, cerr,
-	                                        sizeof(cerr)),
-	                 0);
+	ck_assert_int_eq(
+	    ioreqd_cfg_load_string(text, strlen(text), "gen", &cfg, cerr, sizeof(cerr)),
+	    0);
 	ck_assert_uint_eq(cfg->nr_devs, 2);
 	ck_assert_str_eq(cfg->devs[0].name, "virtio_disk-51712");
 	ck_assert_str_eq(cfg->devs[0].hook, "virtio-blk");
@@ -419,9 +429,9 @@ START_TEST(render_keeps_awkward_paths)
 
 	ck_assert_int_eq(parse417("params", "/srv/a;b #c", &d), 0);
 	text = ioreqd_vbe_render(&d, 1, 1);
-	ck_assert_int_eq(ioreqd_cfg_load_string(text, strlen(text), "gen", &cfg, cerr,
-	                                        sizeof(cerr)),
-	                 0);
+	ck_assert_int_eq(
+	    ioreqd_cfg_load_string(text, strlen(text), "gen", &cfg, cerr, sizeof(cerr)),
+	    0);
 	ck_assert_str_eq(ioreqd_cfg_dev_get(&cfg->devs[0], "path", &line), "/srv/a;b #c");
 	ioreqd_cfg_free(cfg);
 	free(text);

@@ -40,9 +40,9 @@ static struct {
 	int pipe[2];
 	char *queue[MAX_QUEUED];
 	unsigned qhead, qtail;
-	bool dead[64];    /* domains destroyed */
-	unsigned writes;  /* by the watcher */
-	bool quiet;       /* the test writes several keys as one transaction */
+	bool dead[64];   /* domains destroyed */
+	unsigned writes; /* by the watcher */
+	bool quiet;      /* the test writes several keys as one transaction */
 } xs;
 
 static int node(const char *path)
@@ -320,8 +320,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 		unsigned spent = 0;                                                      \
 		event_add(tick, &tv);                                                    \
 		while (!(cond)) {                                                        \
-			ck_assert_msg(spent < DEADLINE_MS / 20, "timed out waiting for " \
-			                                        #cond "; log:\n%s",     \
+			ck_assert_msg(spent < DEADLINE_MS / 20,                          \
+			              "timed out waiting for " #cond "; log:\n%s",       \
 			              logbuf);                                           \
 			event_base_loop(base, EVLOOP_ONCE);                              \
 			spent++;                                                         \
@@ -448,9 +448,11 @@ START_TEST(serves_a_417_disk_and_answers_initwait)
 	s = slurp("1.args");
 	ck_assert_ptr_nonnull(s);
 	ck_assert_ptr_nonnull(strstr(s, "-d\n1\n-c\n"));
-	ck_assert_ptr_nonnull(strstr(s, "/watch-1.conf\n-f\n--ready-fd=3\n--log=stderr\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(s, "/watch-1.conf\n-f\n--ready-fd=3\n--log=stderr\n"));
 	s = slurp("1.conf");
-	ck_assert_ptr_nonnull(strstr(s, "[device virtio_disk-51712]\nhook = virtio-blk\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(s, "[device virtio_disk-51712]\nhook = virtio-blk\n"));
 	ck_assert_ptr_nonnull(strstr(s, "mmio = 0x2000000+0x200\nirq = 33\n"));
 	ck_assert_ptr_nonnull(strstr(s, target));
 	ck_assert_ptr_null(get(be(1, 51712, "virtio_disk", "error")));
@@ -474,7 +476,8 @@ START_TEST(serves_a_418_virtio_device)
 	fire(be(3, 0, "virtio", "state"));
 	RUN_UNTIL(get(be(3, 0, "virtio", "state"))[0] == '2');
 	ck_assert_ptr_nonnull(strstr(slurp("3.conf"), "[device virtio-0]"));
-	ck_assert_ptr_nonnull(strstr(slurp("3.conf"), "mmio = 0x2000200+0x200\nirq = 34\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(slurp("3.conf"), "mmio = 0x2000200+0x200\nirq = 34\n"));
 }
 END_TEST
 
@@ -482,8 +485,8 @@ END_TEST
 START_TEST(partial_entries_wait_for_the_whole_set)
 {
 	static const char *const keys[][2] = {
-	    {"state", "1"}, {"online", "1"}, {"mode", "r"}, {"base", "33554432"},
-	    {"irq", "33"},
+	    {"state", "1"},       {"online", "1"}, {"mode", "r"},
+	    {"base", "33554432"}, {"irq", "33"},
 	};
 
 	start_watch();
@@ -551,7 +554,8 @@ START_TEST(overlapping_windows_refuse_the_second_device)
 	xs.quiet = true;
 	add_disk(7, 51728, 1, "33554432");
 	RUN_UNTIL(state_is(7, 51712, "2") && get(be(7, 51728, "virtio_disk", "error")));
-	ck_assert_ptr_nonnull(strstr(get(be(7, 51728, "virtio_disk", "error")), "overlaps"));
+	ck_assert_ptr_nonnull(
+	    strstr(get(be(7, 51728, "virtio_disk", "error")), "overlaps"));
 	ck_assert_str_eq(state(7, 51728), "1");
 }
 END_TEST
@@ -581,7 +585,8 @@ START_TEST(one_child_serves_all_of_a_domains_disks)
 	add_disk(9, 51728, 1, "33554944");
 	RUN_UNTIL(state_is(9, 51712, "2") && state_is(9, 51728, "2"));
 	ck_assert_uint_eq(ioreqd_watch_nr_children(w), 1);
-	ck_assert_ptr_nonnull(strstr(slurp("9.conf"), "mmio = 0x2000200+0x200\nirq = 34"));
+	ck_assert_ptr_nonnull(
+	    strstr(slurp("9.conf"), "mmio = 0x2000200+0x200\nirq = 34"));
 }
 END_TEST
 
@@ -657,8 +662,8 @@ START_TEST(child_crash_stays_in_its_domain)
 	add_disk(15, 51712, 0, "33554432");
 	add_disk(16, 51712, 0, "33554432");
 	RUN_UNTIL(get(be(15, 51712, "virtio_disk", "error")) && state_is(16, 51712, "2"));
-	ck_assert_ptr_nonnull(strstr(get(be(15, 51712, "virtio_disk", "error")),
-	                             "killed by signal 11"));
+	ck_assert_ptr_nonnull(
+	    strstr(get(be(15, 51712, "virtio_disk", "error")), "killed by signal 11"));
 	ck_assert_int_eq(ioreqd_watch_child(w, 15), 0);
 	ck_assert_int_gt(ioreqd_watch_child(w, 16), 0);
 	/* It goes away normally afterwards. */
@@ -713,7 +718,8 @@ START_TEST(override_is_appended_by_name)
 	add_disk(21, 51712, 0, "33554432");
 	RUN_UNTIL(state_is(21, 51712, "2"));
 	ck_assert_ptr_nonnull(strstr(slurp("21.conf"), "from "));
-	ck_assert_ptr_nonnull(strstr(slurp("21.conf"), "guest1.conf ----\n[device con0]"));
+	ck_assert_ptr_nonnull(
+	    strstr(slurp("21.conf"), "guest1.conf ----\n[device con0]"));
 }
 END_TEST
 

@@ -225,7 +225,8 @@ START_TEST(test_mapcache_refuses_bad_ranges_before_any_mapping)
 	ck_assert_int_eq(
 	    ioreqd_xen_mapcache_copy(&mc, IOREQD_XEN_GPA_LIMIT, buf, 1, false), -EFAULT);
 	ck_assert_int_eq(
-	    ioreqd_xen_mapcache_copy(&mc, 0, buf, IOREQD_XEN_COPY_MAX + 1, true), -EFAULT);
+	    ioreqd_xen_mapcache_copy(&mc, 0, buf, IOREQD_XEN_COPY_MAX + 1, true),
+	    -EFAULT);
 	ck_assert_int_eq(map(0x1000, 0, false, &hva, &tok), -EFAULT);
 	ck_assert_int_eq(map(UINT64_MAX - 3, 8, false, &hva, &tok), -EFAULT);
 	ck_assert_int_eq(map(IOREQD_XEN_GPA_LIMIT - 1, 2, false, &hva, &tok), -EFAULT);
@@ -481,7 +482,8 @@ static Suite *mapcache_suite(void)
 	tcase_add_test(tc, test_mapcache_steady_state_makes_no_hypercall);
 	tcase_add_test(tc, test_mapcache_range_across_buckets_is_one_contiguous_mapping);
 	tcase_add_test(tc, test_mapcache_evicts_least_recently_used_past_the_cap);
-	tcase_add_test(tc, test_mapcache_invalidate_drops_unused_and_retires_used_buckets);
+	tcase_add_test(tc,
+	               test_mapcache_invalidate_drops_unused_and_retires_used_buckets);
 	tcase_add_test(tc, test_mapcache_refuses_bad_ranges_before_any_mapping);
 	tcase_add_test(tc, test_mapcache_bucket_stops_at_the_guests_last_frame);
 	tcase_add_test(tc, test_mapcache_bad_frame_fails_alone_and_read_only_frame_reads);

@@ -4,11 +4,11 @@
  * libxenforeignmemory, libxenevtchn, libxenctrl, libxenstore,
  * libxentoolcore, libxengnttab: one tests/fake-xen<library>.c each, on the
  * shared state and call log of tests/fake-xen.c), with the real prototypes,
- * linked into the backend's tests in place of the real libraries.  They simulate one HVM domain: N vCPUs,
- * an ioreq server whose pages are plain memory, event channels on a pipe,
- * guest RAM, HVM CPU save records and a xenstore.  Every call is logged by
- * name in order, and any call can be told to fail, by position or by name.
- * The test reads and pokes the state through `fake_xen` directly.
+ * linked into the backend's tests in place of the real libraries.  They simulate one HVM
+ * domain: N vCPUs, an ioreq server whose pages are plain memory, event channels on a
+ * pipe, guest RAM, HVM CPU save records and a xenstore.  Every call is logged by name in
+ * order, and any call can be told to fail, by position or by name. The test reads and
+ * pokes the state through `fake_xen` directly.
  *
  * Release calls (close, unmap, unbind, destroy) release even when told to
  * fail, as the real close calls do: the test checks that the backend goes

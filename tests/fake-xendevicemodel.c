@@ -40,7 +40,8 @@ int xendevicemodel_close(xendevicemodel_handle *dmod)
 int xendevicemodel_create_ioreq_server(xendevicemodel_handle *dmod, domid_t domid,
                                        int handle_bufioreq, ioservid_t *id)
 {
-	if (fake_xen_call(__func__, (uint64_t)handle_bufioreq) || fake_xen_wrong_domain(domid))
+	if (fake_xen_call(__func__, (uint64_t)handle_bufioreq) ||
+	    fake_xen_wrong_domain(domid))
 		return -1;
 	if (fake_xen.live_servers) {
 		errno = ENOSPC;

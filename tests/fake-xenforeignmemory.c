@@ -48,7 +48,8 @@ void *xenforeignmemory_map(xenforeignmemory_handle *fmem, uint32_t dom, int prot
 	struct fake_xen *f = &fake_xen;
 	unsigned failed = 0;
 
-	if (fake_xen_call(__func__, pages ? arr[0] : 0) || fake_xen_wrong_domain((domid_t)dom))
+	if (fake_xen_call(__func__, pages ? arr[0] : 0) ||
+	    fake_xen_wrong_domain((domid_t)dom))
 		return NULL;
 	/*
 	 * Contiguous frames only.  Without err, all or nothing; with err, a
@@ -83,8 +84,9 @@ void *xenforeignmemory_map(xenforeignmemory_handle *fmem, uint32_t dom, int prot
 			continue;
 		f->map_va[i] = f->guest + arr[0] * PAGE;
 		if (f->map_syscalls) {
-			void *va = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
-			                MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+			void *va =
+			    mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE,
+			         MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
 
 			if (va == MAP_FAILED)
 				return NULL;
@@ -103,8 +105,8 @@ void *xenforeignmemory_map(xenforeignmemory_handle *fmem, uint32_t dom, int prot
 int xenforeignmemory_unmap(xenforeignmemory_handle *fmem, void *addr, size_t pages)
 {
 	struct fake_xen *f = &fake_xen;
-	bool fail =
-	    fake_xen_call(__func__, addr ? (uint64_t)((uint8_t *)addr - f->guest) / PAGE : 0);
+	bool fail = fake_xen_call(
+	    __func__, addr ? (uint64_t)((uint8_t *)addr - f->guest) / PAGE : 0);
 
 	for (unsigned i = 0; i < FAKE_MAX_MAPS; i++) {
 		if (f->map_va[i] != addr || f->map_pages[i] != pages)

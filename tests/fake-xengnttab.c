@@ -53,8 +53,8 @@ void *xengnttab_map_domain_grant_refs(xengnttab_handle *xgt, uint32_t count,
 	f->last_grant_prot = prot;
 	/* All or nothing, as gntdev does. */
 	for (uint32_t i = 0; i < count; i++) {
-		const struct fake_grant *gr = refs[i] < FAKE_MAX_GRANTS ? &f->grants[refs[i]]
-		                                                        : NULL;
+		const struct fake_grant *gr =
+		    refs[i] < FAKE_MAX_GRANTS ? &f->grants[refs[i]] : NULL;
 
 		if (!gr || !gr->granted) {
 			errno = EINVAL;

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The fake libxenstore and libxentoolcore for the Xen backend's tests (see tests/fake-xen.h): every
- * function the backend calls, with the real prototype, on the simulated
- * domain in fake_xen.
+ * The fake libxenstore and libxentoolcore for the Xen backend's tests (see
+ * tests/fake-xen.h): every function the backend calls, with the real prototype, on the
+ * simulated domain in fake_xen.
  */
 #include "fake-xen.h"
 

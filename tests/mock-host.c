@@ -63,7 +63,7 @@ struct msi {
 
 struct mock {
 	struct ioreqd_dm *dm;
-	unsigned state_changes; /* host->state_changed calls */
+	unsigned state_changes;   /* host->state_changed calls */
 	struct ioreqd_cfg **cfgs; /* one per mock_add / mock_add_file */
 	unsigned nr_cfgs, cap_cfgs;
 	uint8_t *guest;

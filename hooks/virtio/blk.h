@@ -68,11 +68,11 @@
 struct ioreqd_vblk_stats {
 	uint64_t reads, writes, flushes, discards, write_zeroes, get_ids;
 	uint64_t bytes_read, bytes_written;
-	uint64_t io_errors;   /**< the backing file failed a request */
+	uint64_t io_errors;     /**< the backing file failed a request */
 	uint64_t submit_failed; /**< of those: io_uring refused the submission */
-	uint64_t bad_request; /**< malformed layout, length or sector range */
-	uint64_t unsupported; /**< unknown type or flags */
-	uint64_t in_flight;   /**< requests handed to the kernel, not yet done */
+	uint64_t bad_request;   /**< malformed layout, length or sector range */
+	uint64_t unsupported;   /**< unknown type or flags */
+	uint64_t in_flight;     /**< requests handed to the kernel, not yet done */
 };
 
 struct ioreqd_vblk;

@@ -186,8 +186,8 @@ int ioreqd_blkio_readv(struct ioreqd_blkio *io, const struct iovec *iov, unsigne
 		return -EBUSY;
 	/* One segment: the plain op spares the kernel importing an iovec array. */
 	if (n == 1)
-		io_uring_prep_read(sqe, BLKIO_FILE, iov[0].iov_base, (unsigned)iov[0].iov_len,
-		                   off);
+		io_uring_prep_read(sqe, BLKIO_FILE, iov[0].iov_base,
+		                   (unsigned)iov[0].iov_len, off);
 	else
 		io_uring_prep_readv(sqe, BLKIO_FILE, iov, n, off);
 	return queued(sqe, tag);

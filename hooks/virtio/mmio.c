@@ -87,7 +87,7 @@ struct mmio {
 	uint32_t dev_features_sel, drv_features_sel, queue_sel;
 	uint64_t drv_features; /* assembled from the two halves */
 	uint32_t int_status;
-	bool edge; /* irq_mode = edge: never lower the line */
+	bool edge;            /* irq_mode = edge: never lower the line */
 	struct mmio_queue *q; /* one per queue */
 	unsigned nr_queues;
 	uint64_t bad_access; /* bad sizes, offsets, directions */

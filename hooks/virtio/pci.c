@@ -19,10 +19,10 @@
  * Interrupts: with MSI-X enabled, queue and config events go to their
  * vectors with host->inject_msi (a masked vector, or the function mask, sets
  * the pending bit instead, delivered on unmask; VIRTIO_MSI_NO_VECTOR means no
- * interrupt; Xen's pirq messages ignore the masks, see xen_pirq_message).  Without it, INTx A is a level held with
- * host->pci_intx_set_level while the ISR is non-zero (and the command
- * register's INTx disable is clear); reading the ISR clears it and lowers
- * the line.
+ * interrupt; Xen's pirq messages ignore the masks, see xen_pirq_message).  Without it,
+ * INTx A is a level held with host->pci_intx_set_level while the ISR is non-zero (and the
+ * command register's INTx disable is clear); reading the ISR clears it and lowers the
+ * line.
  *
  * Every access is checked: config space takes 1, 2 or 4 bytes within a
  * dword; the common configuration takes each field at its own width (64-bit
@@ -1045,9 +1045,8 @@ static int vpci_read_saved(struct vpci *p, ioreqd_state_t *st, struct vpci_saved
 		    (uint16_t)vdev_get_le(s->queues + (size_t)i * QUEUE_REC + 2, 2);
 
 		if (qv != NO_VECTOR && qv >= p->nr_vectors) {
-			ioreqd_state_fail(st,
-			                  "virtio-pci: queue %u vector %u out of range", i,
-			                  qv);
+			ioreqd_state_fail(
+			    st, "virtio-pci: queue %u vector %u out of range", i, qv);
 			return -EBADMSG;
 		}
 	}

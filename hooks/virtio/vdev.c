@@ -123,8 +123,8 @@ static int grant_usage(struct vdev *v)
 	if (rc < 0)
 		return rc;
 	if (g > 1)
-		return v->host->cfg_error(v->dev, "grant_usage", "%" PRIu64 " is not 0 or 1",
-		                          g);
+		return v->host->cfg_error(v->dev, "grant_usage",
+		                          "%" PRIu64 " is not 0 or 1", g);
 	v->params.access_platform = g == 1;
 	return 0;
 }

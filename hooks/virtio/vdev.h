@@ -56,17 +56,12 @@
 /** The keys every virtio device section accepts, first in each hook's list. */
 #define VDEV_COMMON_KEYS                                                                 \
 	{"transport", "mmio (default) or pci: how the guest finds the device"},          \
+	    {"queue_size",                                                               \
+	     "largest queue the driver may use, a power of 2 up to 32768"},              \
+	    {"grant_usage",                                                              \
+	     "1: the guest may use Xen grants for DMA (offer ACCESS_PLATFORM)"},         \
 	{                                                                                \
-		"queue_size",                                                            \
-		    "largest queue the driver may use, a power of 2 up to 32768"         \
-	},                                                                               \
-	{                                                                                \
-		"grant_usage",                                                           \
-		    "1: the guest may use Xen grants for DMA (offer ACCESS_PLATFORM)"    \
-	},                                                                               \
-	{                                                                                \
-		"irq_mode",                                                              \
-		    "mmio: edge (default on Arm: never lower the line) or level"         \
+		"irq_mode", "mmio: edge (default on Arm: never lower the line) or level" \
 	}
 
 /** One virtio device model. */

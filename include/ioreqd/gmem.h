@@ -32,9 +32,9 @@ extern "C" {
 
 /**
  * How to reach guest memory.  The token lets a backend find its own record of
- * the mapping again (on Xen: the bucket whose reference unmap drops).  The virtio core hands every guest address to map
- * unchanged, after checking that len > 0 and that gpa + len does not wrap;
- * map checks both again.
+ * the mapping again (on Xen: the bucket whose reference unmap drops).  The virtio core
+ * hands every guest address to map unchanged, after checking that len > 0 and that gpa +
+ * len does not wrap; map checks both again.
  */
 struct ioreqd_gmem_ops {
 	/**

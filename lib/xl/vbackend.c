@@ -165,10 +165,22 @@ static const char *bad_path(const char *p)
 }
 
 /* The keys parse looks at, by index. */
-enum { K_STATE, K_ONLINE, K_BASE, K_IRQ, K_PARAMS, K_MODE, K_TYPE, K_TRANSPORT, K_GRANT, K_COUNT };
+enum {
+	K_STATE,
+	K_ONLINE,
+	K_BASE,
+	K_IRQ,
+	K_PARAMS,
+	K_MODE,
+	K_TYPE,
+	K_TRANSPORT,
+	K_GRANT,
+	K_COUNT
+};
 
 static const char *const key_names[K_COUNT] = {
-    "state", "online", "base", "irq", "params", "mode", "type", "transport", "grant_usage",
+    "state", "online", "base",      "irq",         "params",
+    "mode",  "type",   "transport", "grant_usage",
 };
 
 int ioreqd_vbe_parse(enum ioreqd_vbe_kind kind, unsigned domid, unsigned devid,
@@ -215,8 +227,8 @@ int ioreqd_vbe_parse(enum ioreqd_vbe_kind kind, unsigned domid, unsigned devid,
 	for (unsigned k = K_BASE; k <= K_PARAMS; k++)
 		if (!v[k])
 			return errf(err, errlen, -EAGAIN,
-			            "domain %u %s device %u: no %s key%s", domid, kn, devid,
-			            key_names[k],
+			            "domain %u %s device %u: no %s key%s", domid, kn,
+			            devid, key_names[k],
 			            k == K_PARAMS && kind == IOREQD_VBE_VIRTIO
 			                ? " (Xen 4.18+ virtio devices carry no target: "
 			                  "write params = PATH next to them)"
@@ -227,16 +239,18 @@ int ioreqd_vbe_parse(enum ioreqd_vbe_kind kind, unsigned domid, unsigned devid,
 		            "domain %u %s device %u: base '%.32s' is not a number", domid,
 		            kn, devid, v[K_BASE]);
 	if (num == 0 || num % IOREQD_VBE_WINDOW || num > UINT64_MAX - IOREQD_VBE_WINDOW)
-		return errf(err, errlen, -EINVAL,
-		            "domain %u %s device %u: base 0x%" PRIx64
-		            " is not a non-zero multiple of 0x%x (the virtio-mmio window)",
-		            domid, kn, devid, num, IOREQD_VBE_WINDOW);
+		return errf(
+		    err, errlen, -EINVAL,
+		    "domain %u %s device %u: base 0x%" PRIx64
+		    " is not a non-zero multiple of 0x%x (the virtio-mmio window)",
+		    domid, kn, devid, num, IOREQD_VBE_WINDOW);
 	dev->base = num;
 	rc = parse_u64(v[K_IRQ], &num);
 	if (rc < 0 || num == 0 || num > IRQ_MAX)
-		return errf(err, errlen, -EINVAL,
-		            "domain %u %s device %u: irq '%.32s' is not a number from 1 to %u",
-		            domid, kn, devid, v[K_IRQ], IRQ_MAX);
+		return errf(
+		    err, errlen, -EINVAL,
+		    "domain %u %s device %u: irq '%.32s' is not a number from 1 to %u",
+		    domid, kn, devid, v[K_IRQ], IRQ_MAX);
 	dev->irq = (unsigned)num;
 	why = bad_path(v[K_PARAMS]);
 	if (why)
@@ -246,24 +260,28 @@ int ioreqd_vbe_parse(enum ioreqd_vbe_kind kind, unsigned domid, unsigned devid,
 	snprintf(dev->path, sizeof(dev->path), "%s", v[K_PARAMS]);
 	if (v[K_MODE] && strcmp(v[K_MODE], "w") && strcmp(v[K_MODE], "r"))
 		return errf(err, errlen, -EINVAL,
-		            "domain %u %s device %u: mode '%.16s' is neither r nor w", domid,
-		            kn, devid, v[K_MODE]);
+		            "domain %u %s device %u: mode '%.16s' is neither r nor w",
+		            domid, kn, devid, v[K_MODE]);
 	dev->readonly = v[K_MODE] && !strcmp(v[K_MODE], "r");
 	if (v[K_TRANSPORT] && strcmp(v[K_TRANSPORT], "mmio"))
-		return errf(err, errlen, -EINVAL,
-		            "domain %u %s device %u: transport '%.16s': ioreqd serves mmio "
-		            "here",
-		            domid, kn, devid, v[K_TRANSPORT]);
+		return errf(
+		    err, errlen, -EINVAL,
+		    "domain %u %s device %u: transport '%.16s': ioreqd serves mmio "
+		    "here",
+		    domid, kn, devid, v[K_TRANSPORT]);
 	if (v[K_GRANT] && strcmp(v[K_GRANT], "0") && strcmp(v[K_GRANT], "1"))
-		return errf(err, errlen, -EINVAL,
-		            "domain %u %s device %u: grant_usage '%.16s' is neither 0 nor 1",
-		            domid, kn, devid, v[K_GRANT]);
+		return errf(
+		    err, errlen, -EINVAL,
+		    "domain %u %s device %u: grant_usage '%.16s' is neither 0 nor 1",
+		    domid, kn, devid, v[K_GRANT]);
 	dev->grant_usage = v[K_GRANT] && !strcmp(v[K_GRANT], "1");
 	if (kind == IOREQD_VBE_VIRTIO) {
 		if (!v[K_TYPE])
 			return errf(err, errlen, -EAGAIN,
-			            "domain %u %s device %u: no type key", domid, kn, devid);
-		if (strcmp(v[K_TYPE], "virtio,device2") && strcmp(v[K_TYPE], "virtio,device"))
+			            "domain %u %s device %u: no type key", domid, kn,
+			            devid);
+		if (strcmp(v[K_TYPE], "virtio,device2") &&
+		    strcmp(v[K_TYPE], "virtio,device"))
 			return errf(err, errlen, -EINVAL,
 			            "domain %u %s device %u: type '%.32s': ioreqd serves "
 			            "virtio-blk (virtio,device2 or virtio,device) here",
@@ -272,25 +290,28 @@ int ioreqd_vbe_parse(enum ioreqd_vbe_kind kind, unsigned domid, unsigned devid,
 	return 0;
 }
 
-int ioreqd_vbe_check_set(const struct ioreqd_vbe_dev *devs, size_t n, size_t i,
-                         char *err, size_t errlen)
+int ioreqd_vbe_check_set(const struct ioreqd_vbe_dev *devs, size_t n, size_t i, char *err,
+                         size_t errlen)
 {
 	const struct ioreqd_vbe_dev *d = &devs[i];
 
 	for (size_t j = 0; j < i && j < n; j++) {
 		const struct ioreqd_vbe_dev *o = &devs[j];
 
-		if (d->base < o->base + IOREQD_VBE_WINDOW && o->base < d->base + IOREQD_VBE_WINDOW)
+		if (d->base < o->base + IOREQD_VBE_WINDOW &&
+		    o->base < d->base + IOREQD_VBE_WINDOW)
 			return errf(err, errlen, -EINVAL,
 			            "domain %u %s device %u: window 0x%" PRIx64
 			            " overlaps %s device %u's at 0x%" PRIx64,
-			            d->domid, ioreqd_vbe_kind_name(d->kind), d->devid, d->base,
-			            ioreqd_vbe_kind_name(o->kind), o->devid, o->base);
+			            d->domid, ioreqd_vbe_kind_name(d->kind), d->devid,
+			            d->base, ioreqd_vbe_kind_name(o->kind), o->devid,
+			            o->base);
 		if (d->irq == o->irq)
-			return errf(err, errlen, -EINVAL,
-			            "domain %u %s device %u: irq %u is %s device %u's too",
-			            d->domid, ioreqd_vbe_kind_name(d->kind), d->devid, d->irq,
-			            ioreqd_vbe_kind_name(o->kind), o->devid);
+			return errf(
+			    err, errlen, -EINVAL,
+			    "domain %u %s device %u: irq %u is %s device %u's too",
+			    d->domid, ioreqd_vbe_kind_name(d->kind), d->devid, d->irq,
+			    ioreqd_vbe_kind_name(o->kind), o->devid);
 	}
 	return 0;
 }
@@ -299,8 +320,8 @@ struct ioreqd_vbe_step ioreqd_vbe_next(int state, bool online, bool valid, bool 
 {
 	struct ioreqd_vbe_step s = {false, 0};
 
-	if (state == IOREQD_XB_CLOSING || (!online && state >= IOREQD_XB_INITIALISING &&
-	                                   state < IOREQD_XB_CLOSED)) {
+	if (state == IOREQD_XB_CLOSING ||
+	    (!online && state >= IOREQD_XB_INITIALISING && state < IOREQD_XB_CLOSED)) {
 		/* Closed only once nothing serves it any more. */
 		s.write_state = served ? 0 : IOREQD_XB_CLOSED;
 		return s;

@@ -104,8 +104,8 @@ int ioreqd_vbe_parse(enum ioreqd_vbe_kind kind, unsigned domid, unsigned devid,
  * windows must not overlap and interrupts must differ.
  * @return 0, or -EINVAL with @p err naming both devices.
  */
-int ioreqd_vbe_check_set(const struct ioreqd_vbe_dev *devs, size_t n, size_t i,
-                         char *err, size_t errlen);
+int ioreqd_vbe_check_set(const struct ioreqd_vbe_dev *devs, size_t n, size_t i, char *err,
+                         size_t errlen);
 
 /** What the watcher does next for one device. */
 struct ioreqd_vbe_step {

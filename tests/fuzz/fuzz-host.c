@@ -55,7 +55,7 @@ struct fuzz_host {
 	struct ioreqd_dm *dm;
 	unsigned long logs;
 	/* fuzz_host_new_ram only (ram == NULL otherwise) */
-	uint8_t *ram, *ram_ro; /* the same pages, read-write and read-only */
+	uint8_t *ram, *ram_ro;   /* the same pages, read-write and read-only */
 	uint8_t *area, *area_ro; /* each with a guard page either side */
 	size_t area_len;
 	uint64_t ram_gpa;
@@ -186,7 +186,8 @@ static ioreqd_watch_t *host_watch_new(ioreqd_dev_t *dev, int fd, unsigned events
 	FUZZ_CHECK(fd >= 0 && events == IOREQD_WATCH_READ);
 	w = calloc(1, sizeof(*w));
 	FUZZ_CHECK(w != NULL);
-	*w = (struct ioreqd_watch){.h = h, .fd = fd, .cb = cb, .arg = arg, .next = h->watches};
+	*w = (struct ioreqd_watch){
+	    .h = h, .fd = fd, .cb = cb, .arg = arg, .next = h->watches};
 	h->watches = w;
 	return w;
 }
@@ -445,8 +446,8 @@ unsigned long fuzz_host_pci_irqs(const struct fuzz_host *h)
 	return h->pci_irqs;
 }
 
-static uint64_t host_access(struct fuzz_host *h, uint8_t type, uint64_t addr, unsigned size,
-                            bool is_read, uint64_t data)
+static uint64_t host_access(struct fuzz_host *h, uint8_t type, uint64_t addr,
+                            unsigned size, bool is_read, uint64_t data)
 {
 	ioreq_t r;
 

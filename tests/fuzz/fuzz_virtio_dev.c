@@ -55,7 +55,7 @@
 #include "vguest.h"
 
 #define RAM_GPA 0x40000000ull
-#define RAM_SIZE 0x40000u /* 256 KiB */
+#define RAM_SIZE 0x40000u  /* 256 KiB */
 #define RING_SIZE 0x10000u /* the first 64 KiB: rings and indirect tables */
 #define DATA_OFF RING_SIZE
 #define MMIO_BASE 0x10000000ull
@@ -101,8 +101,8 @@ struct tq {
 	uint64_t desc, avail, used;
 	uint16_t avail_seen, used_seen; /* avail->idx and used->idx last looked at */
 	uint64_t avail_total, used_total;
-	uint32_t offered[QMAX];  /* heads available and not yet used */
-	uint64_t bound[QMAX];    /* most writable bytes seen in that head's chain */
+	uint32_t offered[QMAX]; /* heads available and not yet used */
+	uint64_t bound[QMAX];   /* most writable bytes seen in that head's chain */
 };
 
 struct h {
@@ -220,8 +220,10 @@ static uint64_t chain_in(const struct tq *q, uint32_t head)
 
 		vring_desc_read(H.ram + (q->desc - RAM_GPA), i, &d);
 		if ((d.flags & VRING_DESC_F_INDIRECT) && in_ram(d.addr, d.len)) {
-			/* A longer table breaks the device: its first entries are enough. */
-			for (uint32_t k = 0; k < d.len / VRING_DESC_SIZE && k < q->size; k++) {
+			/* A longer table breaks the device: its first entries are enough.
+			 */
+			for (uint32_t k = 0; k < d.len / VRING_DESC_SIZE && k < q->size;
+			     k++) {
 				struct vring_desc_host e;
 
 				vring_desc_read(H.ram + (d.addr - RAM_GPA), k, &e);
@@ -338,9 +340,10 @@ static void driver_up(uint8_t flags, uint32_t qsize)
 		want &= ~0xffffffull; /* no device features */
 	memset(H.ram, 0, RING_SIZE);
 	H.tp.msix = flags & 0x10;
-	if (ioreqd_vguest_init(&H.g, H.pci ? &ioreqd_vguest_pci_ops : &ioreqd_vguest_mmio_ops,
-	                       H.pci ? (void *)&H.tp : (void *)&H.t, 0, want, H.nq, qsize, &r,
-	                       err, sizeof(err)) < 0)
+	if (ioreqd_vguest_init(&H.g,
+	                       H.pci ? &ioreqd_vguest_pci_ops : &ioreqd_vguest_mmio_ops,
+	                       H.pci ? (void *)&H.tp : (void *)&H.t, 0, want, H.nq, qsize,
+	                       &r, err, sizeof(err)) < 0)
 		return;
 	H.g_up = true;
 	for (unsigned k = 0; k < H.g.nr_queues && k < 2; k++) {
@@ -493,7 +496,8 @@ static void op_request(struct fuzz_input *in)
 		}
 		for (uint32_t s = 0, done = 0; len && s <= nseg && done < len; s++) {
 			uint32_t piece = s == nseg ? len - done : (len - done) / 2;
-			struct ioreqd_vdrv_buf buf = {RAM_GPA + off + 0x200 + done, piece};
+			struct ioreqd_vdrv_buf buf = {RAM_GPA + off + 0x200 + done,
+			                              piece};
 
 			if (!piece)
 				continue;
@@ -538,8 +542,9 @@ static void ram_write(uint64_t off, const uint8_t *src, uint64_t len)
 		for (unsigned k = 0; k < H.nq; k++) {
 			const struct tq *q = &H.q[k];
 
-			if (q->on && ((gpa >= q->avail && gpa - q->avail < 6 + 2ull * q->size) ||
-			              (gpa >= q->used && gpa - q->used < 6 + 8ull * q->size)))
+			if (q->on &&
+			    ((gpa >= q->avail && gpa - q->avail < 6 + 2ull * q->size) ||
+			     (gpa >= q->used && gpa - q->used < 6 + 8ull * q->size)))
 				ring = true;
 		}
 		if (!ring)
@@ -586,8 +591,8 @@ static void op_reg_write(struct fuzz_input *in)
 	}
 
 	/* Status and queue layout: the rings may be elsewhere now. */
-	if (off == R_STATUS || (off >= R_QUEUE_SEL && off <= R_QUEUE_DEVICE_HI &&
-	                        off != R_QUEUE_NOTIFY))
+	if (off == R_STATUS ||
+	    (off >= R_QUEUE_SEL && off <= R_QUEUE_DEVICE_HI && off != R_QUEUE_NOTIFY))
 		untrack();
 	fuzz_host_mmio(H.host, H.base + off, size, false, v);
 }
@@ -607,34 +612,37 @@ static void setup(void)
 		fputc((int)(i * 7 + i / 512) & 0xff, fp);
 	FUZZ_CHECK(fclose(fp) == 0);
 	/* The device index in the configuration is enum dev_kind - DEV_FIRST. */
-	snprintf(conf, sizeof(conf),
+	snprintf(
+	    conf, sizeof(conf),
 #ifdef HAVE_LIBURING
-	         "[device blk]\nhook = virtio-blk\nmmio = 0x%llx+0x200\nirq = 5\n"
-	         "path = %s\nqueue_size = %u\n"
-	         "[device blkro]\nhook = virtio-blk\nmmio = 0x%llx+0x200\nirq = 6\n"
-	         "path = %s\nreadonly = yes\nqueue_size = %u\n"
+	    "[device blk]\nhook = virtio-blk\nmmio = 0x%llx+0x200\nirq = 5\n"
+	    "path = %s\nqueue_size = %u\n"
+	    "[device blkro]\nhook = virtio-blk\nmmio = 0x%llx+0x200\nirq = 6\n"
+	    "path = %s\nreadonly = yes\nqueue_size = %u\n"
 #endif
-	         "[device con]\nhook = virtio-console\nmmio = 0x%llx+0x200\nirq = 7\n"
-	         "backend = none\nqueue_size = %u\n"
-	         "[device confile]\nhook = virtio-console\nmmio = 0x%llx+0x200\nirq = 8\n"
-	         "backend = file\npath = /dev/null\nqueue_size = %u\n"
-	         "[device rng]\nhook = virtio-rng\nmmio = 0x%llx+0x200\nirq = 9\n"
-	         "queue_size = %u\n"
-	         "[device rngpci]\nhook = virtio-rng\ntransport = pci\npci = 00:%02x.0\n"
-	         "queue_size = %u\n"
-	         "[device conpci]\nhook = virtio-console\ntransport = pci\npci = 00:%02x.0\n"
-	         "backend = none\nqueue_size = %u\n",
+	    "[device con]\nhook = virtio-console\nmmio = 0x%llx+0x200\nirq = 7\n"
+	    "backend = none\nqueue_size = %u\n"
+	    "[device confile]\nhook = virtio-console\nmmio = 0x%llx+0x200\nirq = 8\n"
+	    "backend = file\npath = /dev/null\nqueue_size = %u\n"
+	    "[device rng]\nhook = virtio-rng\nmmio = 0x%llx+0x200\nirq = 9\n"
+	    "queue_size = %u\n"
+	    "[device rngpci]\nhook = virtio-rng\ntransport = pci\npci = 00:%02x.0\n"
+	    "queue_size = %u\n"
+	    "[device conpci]\nhook = virtio-console\ntransport = pci\npci = 00:%02x.0\n"
+	    "backend = none\nqueue_size = %u\n",
 #ifdef HAVE_LIBURING
-	         MMIO_BASE, disk, QMAX, MMIO_BASE + MMIO_STRIDE, disk, QMAX,
+	    MMIO_BASE, disk, QMAX, MMIO_BASE + MMIO_STRIDE, disk, QMAX,
 #endif
-	         MMIO_BASE + 2 * MMIO_STRIDE, QMAX, MMIO_BASE + 3 * MMIO_STRIDE, QMAX,
-	         MMIO_BASE + 4 * MMIO_STRIDE, QMAX, D_RNG_PCI, QMAX, D_CON_PCI, QMAX);
+	    MMIO_BASE + 2 * MMIO_STRIDE, QMAX, MMIO_BASE + 3 * MMIO_STRIDE, QMAX,
+	    MMIO_BASE + 4 * MMIO_STRIDE, QMAX, D_RNG_PCI, QMAX, D_CON_PCI, QMAX);
 	H.host = fuzz_host_new_ram(conf, 1, RAM_GPA, RAM_SIZE);
 	H.ram = fuzz_host_ram(H.host);
 	fuzz_host_set_map_filter(H.host, map_filter, NULL);
 	H.t.io = (struct ioreqd_vguest_io){.read = io_read, .write = io_write};
-	H.tp.cfg = (struct ioreqd_vguest_io){.read = pci_cfg_read, .write = pci_cfg_write};
-	H.tp.mem = (struct ioreqd_vguest_io){.read = pci_mem_read, .write = pci_mem_write};
+	H.tp.cfg =
+	    (struct ioreqd_vguest_io){.read = pci_cfg_read, .write = pci_cfg_write};
+	H.tp.mem =
+	    (struct ioreqd_vguest_io){.read = pci_mem_read, .write = pci_mem_write};
 	H.tp.msi_addr = 0xfee00000ull;
 	H.tp.msi_data = 0x4040u;
 }
@@ -715,7 +723,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	qsize = 1u << (fuzz_u8(&in) % 7);
 	H.base = MMIO_BASE + (uint64_t)H.kind * MMIO_STRIDE;
 	H.irq = 5 + H.kind;
-	H.nq = (H.kind == D_CON_NONE || H.kind == D_CON_FILE || H.kind == D_CON_PCI) ? 2 : 1;
+	H.nq =
+	    (H.kind == D_CON_NONE || H.kind == D_CON_FILE || H.kind == D_CON_PCI) ? 2 : 1;
 	memset(H.ram, 0, RAM_SIZE);
 	untrack();
 	H.g_up = false;
@@ -723,8 +732,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		driver_up(flags, qsize);
 
 	for (unsigned ops = 0; ops < MAX_OPS && !fuzz_empty(&in); ops++) {
-		unsigned long maps = fuzz_host_maps_total(H.host),
-		              irqs = irq_count();
+		unsigned long maps = fuzz_host_maps_total(H.host), irqs = irq_count();
 		uint8_t op = fuzz_u8(&in);
 
 		bounds_refresh();
@@ -737,12 +745,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			unsigned sz = sizes[fuzz_u8(&in) % 4];
 
 			if (H.pci && (off & 1))
-				fuzz_host_pci(H.host, H.sbdf, (off >> 1) % 0x100, sz, true, 0);
+				fuzz_host_pci(H.host, H.sbdf, (off >> 1) % 0x100, sz,
+				              true, 0);
 			else if (H.pci)
-				fuzz_host_mmio(H.host, H.bar + (off >> 1) % PCI_BAR_USED, sz,
-				               true, 0);
+				fuzz_host_mmio(H.host, H.bar + (off >> 1) % PCI_BAR_USED,
+				               sz, true, 0);
 			else
-				fuzz_host_mmio(H.host, H.base + off % MMIO_STRIDE, sz, true, 0);
+				fuzz_host_mmio(H.host, H.base + off % MMIO_STRIDE, sz,
+				               true, 0);
 			break;
 		}
 		case 2: { /* the guest writes RAM */
@@ -786,7 +796,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			       &head, 2);
 			idx = (uint16_t)(idx + step);
 			memcpy(H.ram + (q->avail - RAM_GPA) + VRING_AVAIL_IDX, &idx, 2);
-			/* The guest driver goes on from there (its shadow of avail->idx). */
+			/* The guest driver goes on from there (its shadow of avail->idx).
+			 */
 			if (H.g_up && q - H.q < (long)H.g.nr_queues)
 				H.g.q[q - H.q].avail_idx = idx;
 			avail_track(q);
@@ -802,8 +813,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				/* Reading the ISR acknowledges it. */
 				fuzz_host_mmio(H.host, H.bar + PCI_ISR, 1, true, 0);
 			} else {
-				uint64_t isr = fuzz_host_mmio(H.host, H.base + R_INT_STATUS, 4,
-				                              true, 0);
+				uint64_t isr = fuzz_host_mmio(
+				    H.host, H.base + R_INT_STATUS, 4, true, 0);
 
 				fuzz_host_mmio(H.host, H.base + R_INT_ACK, 4, false,
 				               (fuzz_u8(&in) & 1) ? fuzz_u32(&in) : isr);
@@ -814,7 +825,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					continue;
 				used_check(&H.q[k]);
 				for (unsigned n = 0;
-				     n < QMAX && ioreqd_vdrv_get_used(&H.g.q[k], &len); n++)
+				     n < QMAX && ioreqd_vdrv_get_used(&H.g.q[k], &len);
+				     n++)
 					;
 				ioreqd_vdrv_enable_irq(&H.g.q[k]);
 			}
@@ -835,7 +847,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 10: { /* config space */
 			uint32_t off = fuzz_u8(&in);
 			unsigned sz = sizes[fuzz_u8(&in) % 4];
-			uint64_t at = H.pci ? H.bar + PCI_DEVICE_CFG + off : H.base + R_CONFIG + off;
+			uint64_t at = H.pci ? H.bar + PCI_DEVICE_CFG + off
+			                    : H.base + R_CONFIG + off;
 
 			fuzz_host_mmio(H.host, at, sz, false, fuzz_u64(&in));
 			break;
