@@ -721,6 +721,44 @@ START_TEST(test_an_older_state_carries_on_from_the_rings)
 }
 END_TEST
 
+/*
+ * The used ring is guest memory: a used idx the device cannot have written
+ * (here far past what the driver made available) is not taken as the
+ * device's progress; the saved state stands and the next request is served.
+ */
+START_TEST(test_a_scribbled_used_idx_does_not_move_a_loaded_queue)
+{
+	struct side a, b;
+	struct guest gu;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	char err[IOREQD_DEVSTATE_MSGLEN];
+	struct ioreqd_virtq_stats qs;
+	uint8_t *used;
+
+	side_new(&a, _i ? T_PCI : T_MMIO, D_RNG);
+	guest_up(&gu, &a, _i ? T_PCI : T_MMIO, D_RNG);
+	exchange(&gu, 0, 0);
+	save(&a, &buf, &len);
+	side_new(&b, _i ? T_PCI : T_MMIO, D_RNG);
+	memcpy(mock_guest_mem(b.m), mock_guest_mem(a.m), MOCK_GUEST_SIZE);
+	used = mock_guest_mem(b.m) + (gu.g.q[0].used_gpa - gu.g.q[0].ram_gpa);
+	used[2] = 0x77; /* used idx, little-endian */
+	used[3] = 0x77;
+	ck_assert_msg(load(&b, buf, len, err, sizeof(err)) == 0, "%s", err);
+	mock_free(a.m);
+	guest_move(&gu, &b);
+	exchange(&gu, 1, 0);
+	ioreqd_virtq_stats(
+	    ioreqd_virtio_queue(((struct vdev *)mock_dev_priv(b.dev))->vdev, 0), &qs);
+	ck_assert_uint_eq(qs.requests, 1);
+	ck_assert(mock_log_contains(b.m, "cannot follow the saved"));
+	free(buf);
+	ioreqd_vguest_fini(&gu.g);
+	mock_free(b.m);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("virtio_state");
@@ -744,6 +782,8 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_a_reset_device_round_trips_as_reset);
 	tcase_add_loop_test(tc, test_setup_changes_are_reported_requests_are_not, 0, 2);
 	tcase_add_loop_test(tc, test_an_older_state_carries_on_from_the_rings, 0, 2);
+	tcase_add_loop_test(tc, test_a_scribbled_used_idx_does_not_move_a_loaded_queue, 0,
+	                    2);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -133,14 +133,29 @@ static int vq_map_rings(struct ioreqd_virtq *q)
  * last published.  After a save it is ours; after an older state (a
  * checkpoint taken before the device served more) it is ahead, and the
  * queue carries on from there rather than serve those requests again.
+ * The used ring is guest memory, though: only a position ahead of the saved
+ * one and not past what the driver made available can be the device's own
+ * progress.  Anything else is the guest's scribbling, and the saved state
+ * stands (found by fuzz_virtio_dev: a used idx from nowhere made the device
+ * serve heads the driver never offered).
  */
 static void vq_resync(struct ioreqd_virtq *q)
 {
 	uint16_t idx = vring_load16(q->used, VRING_USED_IDX, __ATOMIC_RELAXED);
+	uint16_t avail = vring_load16(q->avail, VRING_AVAIL_IDX, __ATOMIC_ACQUIRE);
+	uint16_t ahead = (uint16_t)(idx - q->used_idx);
 
 	q->resync = false;
 	if (idx == q->used_idx)
 		return;
+	if (ahead > (uint16_t)(avail - q->used_idx) || ahead > q->layout.size) {
+		virtio_logf(
+		    q->dev, 1,
+		    "virtio queue %u: used idx %u in guest memory cannot follow "
+		    "the saved %u (avail idx %u): carrying on from the saved state",
+		    q->idx, idx, q->used_idx, avail);
+		return;
+	}
 	virtio_logf(q->dev, 1,
 	            "virtio queue %u: the saved state is older than the rings "
 	            "(used idx %u there, %u saved): carrying on from the rings",
