@@ -481,6 +481,7 @@ START_TEST(readonly_takes_the_daemons_booleans)
 	/* The configuration file's own words and message (host->cfg_bool). */
 	bad_config("readonly = maybe",
 	           "device vd0: readonly: bad boolean 'maybe' (use yes or no)");
+	vmf_free(&f); /* the refused device's mock, before a second one */
 	up_with("readonly = On\n");
 	ck_assert(ioreqd_virtio_device_features(f.vdev) & BIT(IOREQD_VBLK_F_RO));
 }
