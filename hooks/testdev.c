@@ -327,11 +327,20 @@ static enum ioreqd_fault_result testdev_access(ioreqd_fault_t *f, void *priv)
  */
 #define TESTDEV_STATE_VERSION 1
 /*
- * TAG_CLAIMED (optional, u32 0 or 1): whether BAR0 was claimed when saved.  A
- * guest may put the BAR over another device's range, where it is never
- * claimed; such a BAR is not re-claimed at load either, and the load goes on.
+ * TAG_UNCLAIMED (u32 1, present only then): BAR0 was decoding but not claimed
+ * when saved.  A guest may put the BAR over another device's range, where it
+ * is never claimed; such a BAR stays unclaimed at load, and the load goes on.
+ * Written only in that case, so a stream loads and saves again byte for byte.
  */
-enum { TAG_DELAY = 1, TAG_RINGS, TAG_LEVEL, TAG_SCRATCH, TAG_CFG, TAG_CLAIMED };
+enum { TAG_DELAY = 1, TAG_RINGS, TAG_LEVEL, TAG_SCRATCH, TAG_CFG, TAG_UNCLAIMED };
+
+/* Should BAR0 be claimed: decoding on, and an address rather than a probe? */
+static bool bar_wanted(const struct testdev *td)
+{
+	uint32_t bar = get32(&td->cfg[CFG_BAR0]);
+
+	return (td->cfg[CFG_COMMAND] & CMD_MEM) && bar != 0 && bar != ~(td->bar_size - 1);
+}
 
 static int testdev_save(void *priv, ioreqd_state_t *st)
 {
@@ -346,18 +355,20 @@ static int testdev_save(void *priv, ioreqd_state_t *st)
 		return rc;
 	if ((rc = ioreqd_state_put(st, TAG_CFG, td->cfg, sizeof(td->cfg))) < 0)
 		return rc;
-	return ioreqd_state_put_u32(st, TAG_CLAIMED, td->mapped);
+	if (bar_wanted(td) && !td->mapped)
+		return ioreqd_state_put_u32(st, TAG_UNCLAIMED, 1);
+	return 0;
 }
 
 static int testdev_load(void *priv, ioreqd_state_t *st, unsigned version)
 {
 	struct testdev *td = priv;
 	uint8_t scratch[sizeof(td->scratch)], cfg[CFG_SIZE], old[CFG_SIZE];
-	uint32_t delay, rings, level, claimed = 1;
+	uint32_t delay, rings, level, unclaimed = 0;
 	int rc;
 
-	if (ioreqd_state_len(st, TAG_CLAIMED) >= 0 &&
-	    (rc = ioreqd_state_get_u32(st, TAG_CLAIMED, &claimed)) < 0)
+	if (ioreqd_state_len(st, TAG_UNCLAIMED) >= 0 &&
+	    (rc = ioreqd_state_get_u32(st, TAG_UNCLAIMED, &unclaimed)) < 0)
 		return rc;
 	if ((rc = ioreqd_state_get_u32(st, TAG_DELAY, &delay)) < 0 ||
 	    (rc = ioreqd_state_get_u32(st, TAG_RINGS, &rings)) < 0 ||
@@ -365,7 +376,7 @@ static int testdev_load(void *priv, ioreqd_state_t *st, unsigned version)
 	    (rc = ioreqd_state_get(st, TAG_SCRATCH, scratch, sizeof(scratch))) < 0 ||
 	    (rc = ioreqd_state_get(st, TAG_CFG, cfg, sizeof(cfg))) < 0)
 		return rc;
-	if (delay > TD_MAX_DELAY_MS || level > 1) {
+	if (delay > TD_MAX_DELAY_MS || level > 1 || unclaimed > 1) {
 		ioreqd_state_fail(
 		    st, "delay %" PRIu32 " ms or irq level %" PRIu32 " out of range",
 		    delay, level);
@@ -378,10 +389,19 @@ static int testdev_load(void *priv, ioreqd_state_t *st, unsigned version)
 		    (uint8_t)((td->cfg[i] & ~td->wmask[i]) | (cfg[i] & td->wmask[i]));
 	put32(&cfg[CFG_BAR0], get32(&cfg[CFG_BAR0]) & ~(td->bar_size - 1));
 	memcpy(td->cfg, cfg, sizeof(cfg));
+	if (unclaimed && !bar_wanted(td)) {
+		ioreqd_state_fail(st, "BAR0 is marked unclaimed but does not decode");
+		memcpy(td->cfg, old, sizeof(old));
+		return -EBADMSG;
+	}
 	update_bar(td);
-	if (claimed && (td->cfg[CFG_COMMAND] & CMD_MEM) && !td->mapped &&
-	    get32(&td->cfg[CFG_BAR0]) != 0 &&
-	    get32(&td->cfg[CFG_BAR0]) != ~(td->bar_size - 1)) {
+	if (unclaimed && td->mapped) {
+		/* Unclaimed where it was saved: leave it so here too. */
+		td->host->range_unmap(td->dev, IOREQD_SPACE_MMIO, td->map_base,
+		                      td->map_base + td->bar_size - 1);
+		td->mapped = false;
+	}
+	if (!unclaimed && bar_wanted(td) && !td->mapped) {
 		/* The saved place is taken here: put the window back, refuse. */
 		ioreqd_state_fail(st, "BAR0 cannot be re-claimed at 0x%" PRIx32,
 		                  get32(&td->cfg[CFG_BAR0]));

@@ -943,7 +943,7 @@ enum {
 	TAG_ISR,                      /* le32 */
 	TAG_TABLE,                    /* per vector: le64 addr, le32 data, ctrl */
 	TAG_PBA,                      /* the pending bits, le64 words */
-	TAG_CLAIMED,                  /* optional le32: BAR0 was claimed (0 or 1) */
+	TAG_UNCLAIMED,                /* le32 1, only if BAR0 decoded unclaimed */
 };
 #define COMMON_REC 20u
 #define QUEUE_REC 28u
@@ -955,7 +955,7 @@ struct vpci_saved {
 	uint8_t *queues, *table;
 	uint8_t pba[sizeof(((struct vpci *)0)->pba)];
 	uint32_t isr;
-	uint32_t claimed;
+	uint32_t unclaimed;
 };
 
 static int vpci_save(void *tstate, ioreqd_state_t *st)
@@ -1000,8 +1000,9 @@ static int vpci_save(void *tstate, ioreqd_state_t *st)
 	    (rc = ioreqd_state_put(st, TAG_TABLE, s.table,
 	                           (size_t)p->nr_vectors * VECTOR_REC)) == 0)
 		rc = ioreqd_state_put(st, TAG_PBA, s.pba, sizeof(s.pba));
-	if (rc == 0)
-		rc = ioreqd_state_put_u32(st, TAG_CLAIMED, p->mapped);
+	/* Only then, so a stream loads and saves again byte for byte. */
+	if (rc == 0 && bar_wanted(p) && !p->mapped)
+		rc = ioreqd_state_put_u32(st, TAG_UNCLAIMED, 1);
 out:
 	free(s.queues);
 	free(s.table);
@@ -1027,11 +1028,14 @@ static int vpci_read_saved(struct vpci *p, ioreqd_state_t *st, struct vpci_saved
 	                           (size_t)p->nr_vectors * VECTOR_REC)) < 0 ||
 	    (rc = ioreqd_state_get(st, TAG_PBA, s->pba, sizeof(s->pba))) < 0)
 		return rc;
-	/* Absent (an older stream): the BAR counts as claimed if it was wanted. */
-	s->claimed = 1;
-	if (ioreqd_state_len(st, TAG_CLAIMED) >= 0 &&
-	    (rc = ioreqd_state_get_u32(st, TAG_CLAIMED, &s->claimed)) < 0)
+	s->unclaimed = 0;
+	if (ioreqd_state_len(st, TAG_UNCLAIMED) >= 0 &&
+	    (rc = ioreqd_state_get_u32(st, TAG_UNCLAIMED, &s->unclaimed)) < 0)
 		return rc;
+	if (s->unclaimed > 1) {
+		ioreqd_state_fail(st, "virtio-pci: unclaimed flag %u", s->unclaimed);
+		return -EBADMSG;
+	}
 	cv = (uint16_t)vdev_get_le(s->common + 16, 2);
 	if (s->isr & ~(uint32_t)(ISR_VRING | ISR_CONFIG) ||
 	    (cv != NO_VECTOR && cv >= p->nr_vectors)) {
@@ -1078,13 +1082,26 @@ static int vpci_load(void *tstate, ioreqd_state_t *st)
 	put32(&cfg[CFG_BAR0], (get32(&cfg[CFG_BAR0]) & ~(PCI_BAR_SIZE - 1)) | 0x4);
 	memcpy(old, p->cfg, sizeof(old));
 	memcpy(p->cfg, cfg, sizeof(cfg));
+	if (s.unclaimed && !bar_wanted(p)) {
+		ioreqd_state_fail(st, "virtio-pci: BAR0 is marked unclaimed but does "
+		                      "not decode");
+		memcpy(p->cfg, old, sizeof(old));
+		rc = -EBADMSG;
+		goto out;
+	}
 	update_bar(p);
+	if (s.unclaimed && p->mapped) {
+		/* Unclaimed where it was saved: leave it so here too. */
+		p->v->host->range_unmap(p->v->dev, IOREQD_SPACE_MMIO, p->map_base,
+		                        p->map_base + PCI_BAR_SIZE - 1);
+		p->mapped = false;
+	}
 	/*
 	 * A BAR the guest put over another device's range was not claimed in
 	 * the saved daemon either: it stays unclaimed, as it was, rather than
 	 * making the guest's whole state unloadable.
 	 */
-	if (s.claimed && bar_wanted(p) && !p->mapped) {
+	if (!s.unclaimed && bar_wanted(p) && !p->mapped) {
 		/* The saved place is taken here: put the BAR back, refuse. */
 		ioreqd_state_fail(st,
 		                  "virtio-pci: BAR0 cannot be re-claimed at 0x%" PRIx64,
