@@ -100,12 +100,18 @@ int ioreqd_virtio_save(const ioreqd_virtio_dev_t *dev, uint8_t **out, size_t *le
 	for (unsigned i = 0; i < dev->p.num_queues; i++, p += QUEUE_LEN) {
 		const struct ioreqd_virtq *q = &dev->queues[i];
 
+		/*
+		 * A queue that is not ready has no position: enabling it starts
+		 * from zero.  Zeros then, so a state loads and saves again byte
+		 * for byte whatever a disabled queue last held (fuzz_devstate: a
+		 * refused load rolled back into a device still showed them).
+		 */
 		p[0] = q->ready;
-		p[1] = q->no_notify;
-		put_le(p + 2, q->last_avail, 2);
-		put_le(p + 4, q->used_idx, 2);
-		put_le(p + 6, q->signalled, 2);
-		put_le(p + 8, q->unsignalled, 4);
+		p[1] = q->ready && q->no_notify;
+		put_le(p + 2, q->ready ? q->last_avail : 0, 2);
+		put_le(p + 4, q->ready ? q->used_idx : 0, 2);
+		put_le(p + 6, q->ready ? q->signalled : 0, 2);
+		put_le(p + 8, q->ready ? q->unsignalled : 0, 4);
 		put_le(p + 12, q->ready ? q->layout.size : 0, 4);
 		put_le(p + 16, q->ready ? q->layout.desc : 0, 8);
 		put_le(p + 24, q->ready ? q->layout.avail : 0, 8);
