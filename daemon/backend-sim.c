@@ -175,8 +175,11 @@ static int call(struct sim_be *be, const char *fn, const char *what,
 	if (!what)
 		what = op < IOREQD_SIM_OP_END_ && op_names[op] ? op_names[op] : "?";
 	if (op < IOREQD_SIM_OP_END_ && op_names[op] && injected(op_names[op])) {
-		log_warnx("%s: d%u: %s: %s (injected by IOREQD_SIM_FAIL)", fn, be->domid,
-		          what, strerror(EIO));
+		log_debug("%s: d%u: %s: failure injected", fn, be->domid, what);
+		ioreqd_log_rl(&be->rl, LOG_LEVEL_WARN,
+		              "domain %u: the simulated hypervisor failed %s: %s "
+		              "(injected by IOREQD_SIM_FAIL)",
+		              be->domid, what, strerror(EIO));
 		return -EIO;
 	}
 	if (be->dead) {
@@ -210,7 +213,12 @@ static int call(struct sim_be *be, const char *fn, const char *what,
 	}
 	if (rc < 0) {
 		close_fds(fds, got);
-		log_warnx("%s: d%u: %s: %s", fn, be->domid, what, strerror(-rc));
+		log_debug("%s: d%u: %s failed", fn, be->domid, what);
+		/* Interrupts go through here at the guest's pace: rate-limited. */
+		ioreqd_log_rl(&be->rl, LOG_LEVEL_WARN,
+		              "domain %u: the simulated hypervisor failed %s: %s%s",
+		              be->domid, what, strerror(-rc),
+		              be->dead ? "; the link to it is given up" : "");
 	}
 	return rc;
 }
@@ -322,7 +330,9 @@ static int backend_sim_open(void **priv, const struct ioreqd_backend_args *args)
 	be->ram_size = m.u.create.ram_size;
 	if (m.u.create.page_size != IOREQD_SIM_PAGE_SIZE || be->ram_size == 0 ||
 	    (uint64_t)(size_t)be->ram_size != be->ram_size) {
-		log_errx("d%u: CREATE: bad reply (page size %u, RAM 0x%llx bytes)",
+		log_errx("domain %u: the simulated hypervisor's reply to CREATE makes no "
+		         "sense (page size %u, RAM 0x%llx bytes); are ioreqd and "
+		         "ioreqd-simguest from the same build?",
 		         be->domid, m.u.create.page_size,
 		         (unsigned long long)be->ram_size);
 		rc = -EPROTO;
@@ -332,7 +342,7 @@ static int backend_sim_open(void **priv, const struct ioreqd_backend_args *args)
 	               be->ram_fd, 0);
 	if (be->ram == MAP_FAILED) {
 		rc = -errno;
-		log_err("d%u: mmap guest RAM", be->domid);
+		log_err("domain %u: cannot map the simulated guest's RAM", be->domid);
 		goto out;
 	}
 	be->kick = malloc(be->nr_vcpus * sizeof(*be->kick));
@@ -364,7 +374,8 @@ static int backend_sim_map_pages(void *priv, shared_iopage_t **sync,
 		if (be->pages == MAP_FAILED) {
 			int rc = -errno;
 
-			log_err("d%u: mmap ioreq pages", be->domid);
+			log_err("domain %u: cannot map the simulated ioreq pages",
+			        be->domid);
 			return rc;
 		}
 	}
@@ -507,8 +518,9 @@ static int backend_sim_pending(void *priv, unsigned idx,
 			fn(arg, vcpu ? IOREQD_BE_EV_VCPU : IOREQD_BE_EV_BUFFERED,
 			   vcpu ? idx : 0);
 		if (rc < 0)
-			log_warnx("d%u: read notification fd %u: %s", be->domid, idx,
-			          strerror(-rc));
+			log_warnx("domain %u: cannot read notification fd %u from the "
+			          "simulated hypervisor: %s",
+			          be->domid, idx, strerror(-rc));
 		return rc < 0 ? rc : 0;
 	}
 	if (idx != backend_sim_nr_fds(priv) - 1)
@@ -534,8 +546,16 @@ static int backend_sim_notify(void *priv, unsigned vcpu)
 		return -EINVAL;
 	if (write(be->done[vcpu], &one, sizeof(one)) == (ssize_t)sizeof(one))
 		return 0;
-	log_warn("d%u v%u: cannot notify the simulated hypervisor", be->domid, vcpu);
-	return -errno;
+	{
+		int err = errno ? errno : EIO;
+
+		ioreqd_log_rl(
+		    &be->rl, LOG_LEVEL_WARN,
+		    "domain %u vcpu%u: cannot tell the simulated hypervisor the "
+		    "access is done: %s",
+		    be->domid, vcpu, strerror(err));
+		return -err;
+	}
 }
 
 /* --- Guest memory ---------------------------------------------------------------- */

@@ -18,10 +18,28 @@
 #include "backend-xen.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #if defined(__i386__) || defined(__x86_64__)
+
+/*
+ * Hooks read a vCPU's state while they handle its accesses, so a failing
+ * call would log at the guest's rate: one bucket for this file's warnings
+ * (a daemon serves one domain).
+ */
+static struct ioreqd_ratelimit ctx_rl = IOREQD_RATELIMIT_INIT(10, 1);
+
+/* Warn "domain N vcpuV: WHAT (CALL: strerror)".  @return -errno. */
+static int ctx_fail(unsigned domid, unsigned vcpu, const char *call, const char *what)
+{
+	int err = errno ? errno : EIO;
+
+	ioreqd_log_rl(&ctx_rl, LOG_LEVEL_WARN, "domain %u vcpu%u: %s (%s: %s)", domid,
+	              vcpu, what, call, strerror(err));
+	return -err;
+}
 
 uint32_t ioreqd_xen_attr_to_ar(uint32_t attr)
 {
@@ -203,12 +221,12 @@ int ioreqd_xen_ctx_patch(uint8_t *ctx, size_t size, unsigned vcpu,
 	return -ENOENT;
 }
 
-static int get_cpu(xc_interface *xch, unsigned domid, unsigned vcpu, struct hvm_hw_cpu *c,
-                   const char *func)
+static int get_cpu(xc_interface *xch, unsigned domid, unsigned vcpu, struct hvm_hw_cpu *c)
 {
 	if (xc_domain_hvm_getcontext_partial(xch, domid, HVM_SAVE_CODE(CPU),
 	                                     (uint16_t)vcpu, c, sizeof(*c)) < 0)
-		return ioreqd_xen_fail(func, "xc_domain_hvm_getcontext_partial", domid);
+		return ctx_fail(domid, vcpu, "xc_domain_hvm_getcontext_partial",
+		                "cannot read the vCPU's registers");
 	return 0;
 }
 
@@ -218,7 +236,7 @@ int ioreqd_xen_ctx_get_ip(xc_interface *xch, unsigned domid, unsigned vcpu, uint
 	int rc;
 
 	*ip = 0;
-	rc = get_cpu(xch, domid, vcpu, &c, __func__);
+	rc = get_cpu(xch, domid, vcpu, &c);
 	if (rc == 0)
 		*ip = c.rip;
 	return rc;
@@ -231,7 +249,7 @@ int ioreqd_xen_ctx_get(xc_interface *xch, unsigned domid, unsigned vcpu,
 	int rc;
 
 	memset(r, 0, sizeof(*r));
-	rc = get_cpu(xch, domid, vcpu, &c, __func__);
+	rc = get_cpu(xch, domid, vcpu, &c);
 	if (rc == 0)
 		ioreqd_xen_cpu_to_regs(&c, r);
 	return rc;
@@ -245,7 +263,8 @@ int ioreqd_xen_ctx_set(xc_interface *xch, unsigned domid, unsigned vcpu,
 	int size, got, rc;
 
 	if (xc_domain_pause(xch, domid) < 0) {
-		rc = ioreqd_xen_fail(__func__, "xc_domain_pause", domid);
+		rc = ctx_fail(domid, vcpu, "xc_domain_pause",
+		              "cannot pause the domain to write the vCPU's registers");
 		goto out;
 	}
 	paused = true;
@@ -254,41 +273,55 @@ int ioreqd_xen_ctx_set(xc_interface *xch, unsigned domid, unsigned vcpu,
 	if (size <= 0) {
 		if (size == 0)
 			errno = EPROTO;
-		rc = ioreqd_xen_fail(__func__, "xc_domain_hvm_getcontext", domid);
+		rc = ctx_fail(domid, vcpu, "xc_domain_hvm_getcontext",
+		              "cannot size the domain's HVM context");
 		goto out;
 	}
 	ctx = malloc((size_t)size);
 	if (!ctx) {
 		rc = -ENOMEM;
-		log_warnx("%s: domain %u: no memory for a %d-byte HVM context", __func__,
-		          domid, size);
+		ioreqd_log_rl(&ctx_rl, LOG_LEVEL_WARN,
+		              "domain %u vcpu%u: out of memory for a %d-byte HVM context",
+		              domid, vcpu, size);
 		goto out;
 	}
 	got = xc_domain_hvm_getcontext(xch, domid, ctx, (uint32_t)size);
 	if (got < 0) {
-		rc = ioreqd_xen_fail(__func__, "xc_domain_hvm_getcontext", domid);
+		rc = ctx_fail(domid, vcpu, "xc_domain_hvm_getcontext",
+		              "cannot read the domain's HVM context");
 		goto out;
 	}
 	if (got > size) {
 		rc = -EPROTO;
-		log_warnx("%s: domain %u: HVM context grew from %d to %d bytes", __func__,
-		          domid, size, got);
+		ioreqd_log_rl(
+		    &ctx_rl, LOG_LEVEL_WARN,
+		    "domain %u vcpu%u: the domain's HVM context grew from %d to "
+		    "%d bytes while paused; registers not written",
+		    domid, vcpu, size, got);
 		goto out;
 	}
 	rc = ioreqd_xen_ctx_patch(ctx, (size_t)got, vcpu, r);
 	if (rc < 0) {
-		log_warnx("%s: domain %u vcpu%u: %s in the HVM context", __func__, domid,
-		          vcpu, rc == -ENOENT ? "no CPU record" : "malformed CPU record");
+		ioreqd_log_rl(&ctx_rl, LOG_LEVEL_WARN,
+		              "domain %u vcpu%u: %s in the domain's HVM context; "
+		              "registers not written",
+		              domid, vcpu,
+		              rc == -ENOENT ? "no CPU record" : "a malformed CPU record");
 		goto out;
 	}
 	if (xc_domain_hvm_setcontext(xch, domid, ctx, (uint32_t)got) < 0) {
-		rc = ioreqd_xen_fail(__func__, "xc_domain_hvm_setcontext", domid);
+		rc = ctx_fail(domid, vcpu, "xc_domain_hvm_setcontext",
+		              "cannot write the vCPU's registers");
 		goto out;
 	}
 	rc = 0;
 out:
 	if (paused && xc_domain_unpause(xch, domid) < 0) {
-		int urc = ioreqd_xen_fail(__func__, "xc_domain_unpause", domid);
+		/* Not rate-limited: a domain left paused is worth every line. */
+		int urc = ioreqd_xen_fail(domid, "xc_domain_unpause",
+		                          "cannot unpause the domain after writing "
+		                          "vcpu%u's registers; run xl unpause %u",
+		                          vcpu, domid);
 
 		if (rc == 0)
 			rc = urc;

@@ -7,18 +7,28 @@
 #include "backend-xen.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "bus.h"
 #include "log.h"
 
-/* Log a failed interrupt call (devices raise these at guest-driven rates). */
-static int irq_fail(struct xen_be *be, const char *func, const char *call, unsigned what)
+/*
+ * Log a failed interrupt call (devices raise these at guest-driven rates, so
+ * through the rate limit): "domain N: WHAT (CALL: strerror)".
+ */
+IOREQD_PRINTF(3, 4)
+static int irq_fail(struct xen_be *be, const char *call, const char *fmt, ...)
 {
 	int err = errno ? errno : EIO;
+	char what[160];
+	va_list ap;
 
-	ioreqd_log_rl(&be->rl_io, LOG_LEVEL_WARN, "%s: %s: %s (domain %u, 0x%x)", func,
-	              call, strerror(err), be->domid, what);
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	ioreqd_log_rl(&be->rl_io, LOG_LEVEL_WARN, "domain %u: %s (%s: %s)", be->domid,
+	              what, call, strerror(err));
 	return -err;
 }
 
@@ -32,10 +42,12 @@ int ioreqd_xen_irq_set_level(void *priv, unsigned irq, unsigned level)
 		return -EINVAL;
 	if (xendevicemodel_set_isa_irq_level(be->dmod, (domid_t)be->domid, (uint8_t)irq,
 	                                     level) < 0)
-		return irq_fail(be, __func__, "xendevicemodel_set_isa_irq_level", irq);
+		return irq_fail(be, "xendevicemodel_set_isa_irq_level",
+		                "cannot set ISA IRQ %u to level %u", irq, level);
 #else
 	if (xendevicemodel_set_irq_level(be->dmod, (domid_t)be->domid, irq, level) < 0)
-		return irq_fail(be, __func__, "xendevicemodel_set_irq_level", irq);
+		return irq_fail(be, "xendevicemodel_set_irq_level",
+		                "cannot set interrupt %u to level %u", irq, level);
 #endif
 	return 0;
 }
@@ -57,7 +69,8 @@ int ioreqd_xen_spi_check(xendevicemodel_handle *dmod, unsigned domid, unsigned i
 		return 0;
 	err = errno ? errno : EIO;
 	if (err != EINVAL)
-		return ioreqd_xen_fail(__func__, "xendevicemodel_set_irq_level", domid);
+		return ioreqd_xen_fail(domid, "xendevicemodel_set_irq_level",
+		                       "cannot drive interrupt %u", irq);
 	if (irq < 32 || irq > 1019) {
 		log_warnx(
 		    "domain %u: irq %u is not a GIC SPI: give its INTID, 32..1019 (the "
@@ -96,7 +109,10 @@ int ioreqd_xen_pci_intx_set_level(void *priv, uint32_t sbdf, unsigned intx,
 	ioreqd_pci_decode(IOREQD_PCI_ADDR(sbdf, 0), &a);
 	if (xendevicemodel_set_pci_intx_level(be->dmod, (domid_t)be->domid, a.seg, a.bus,
 	                                      a.dev, (uint8_t)intx, level) < 0)
-		return irq_fail(be, __func__, "xendevicemodel_set_pci_intx_level", sbdf);
+		return irq_fail(
+		    be, "xendevicemodel_set_pci_intx_level",
+		    "cannot set INT%c# of PCI device %04x:%02x:%02x to level %u",
+		    'A' + intx, a.seg, a.bus, a.dev, level);
 	return 0;
 }
 
@@ -105,6 +121,8 @@ int ioreqd_xen_inject_msi(void *priv, uint64_t addr, uint32_t data)
 	struct xen_be *be = priv;
 
 	if (xendevicemodel_inject_msi(be->dmod, (domid_t)be->domid, addr, data) < 0)
-		return irq_fail(be, __func__, "xendevicemodel_inject_msi", data);
+		return irq_fail(be, "xendevicemodel_inject_msi",
+		                "cannot send MSI 0x%x to address 0x%llx", data,
+		                (unsigned long long)addr);
 	return 0;
 }

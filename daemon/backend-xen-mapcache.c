@@ -91,7 +91,9 @@ static void limit_refresh(struct ioreqd_xen_mapcache *mc)
 		return;
 	}
 	if (xc_domain_maximum_gpfn(mc->xch, mc->domid, &max) < 0) {
-		ioreqd_xen_fail(__func__, "xc_domain_maximum_gpfn", mc->domid);
+		ioreqd_xen_fail(mc->domid, "xc_domain_maximum_gpfn",
+		                "cannot read the size of the guest's memory; only "
+		                "the architecture bounds its addresses");
 		if (!mc->limit)
 			mc->limit = FRAME_LIMIT;
 		return;
@@ -124,14 +126,14 @@ static bool range_ok(struct ioreqd_xen_mapcache *mc, uint64_t gpa, uint64_t len,
 	return last < mc->limit;
 }
 
-static int refuse(struct ioreqd_xen_mapcache *mc, const char *func, uint64_t gpa,
+static int refuse(struct ioreqd_xen_mapcache *mc, const char *what, uint64_t gpa,
                   uint64_t len)
 {
 	mc->st.refused++;
 	ioreqd_log_rl(&mc->rl, LOG_LEVEL_WARN,
-	              "%s: domain %u: guest range 0x%llx+0x%llx is not in its memory "
-	              "(frames below 0x%llx)",
-	              func, mc->domid, (unsigned long long)gpa, (unsigned long long)len,
+	              "domain %u: %s refused: guest range 0x%llx+0x%llx is not in its "
+	              "memory (frames below 0x%llx)",
+	              mc->domid, what, (unsigned long long)gpa, (unsigned long long)len,
 	              (unsigned long long)mc->limit);
 	return -EFAULT;
 }
@@ -192,9 +194,14 @@ static void map_free(struct ioreqd_xen_mapcache *mc, struct ioreqd_xen_map *m)
 	mc->st.unmap_calls++;
 	if (m->kind == IOREQD_XEN_MAP_GRANT) {
 		if (xengnttab_unmap(mc->xgt, m->va, m->pages) < 0)
-			ioreqd_xen_fail(__func__, "xengnttab_unmap", mc->domid);
+			ioreqd_xen_fail(mc->domid, "xengnttab_unmap",
+			                "cannot unmap grant refs %llu+%zu",
+			                (unsigned long long)m->first, m->pages);
 	} else if (xenforeignmemory_unmap(mc->fmem, m->va, m->pages) < 0) {
-		ioreqd_xen_fail(__func__, "xenforeignmemory_unmap", mc->domid);
+		ioreqd_xen_fail(mc->domid, "xenforeignmemory_unmap",
+		                "cannot unmap guest memory 0x%llx+0x%llx",
+		                (unsigned long long)(m->first << PAGE_SHIFT),
+		                (unsigned long long)m->pages << PAGE_SHIFT);
 	}
 	free(m->bad);
 	free(m);
@@ -267,12 +274,11 @@ static struct ioreqd_xen_map *bucket_map(struct ioreqd_xen_mapcache *mc, uint64_
 	m->va = xenforeignmemory_map(mc->fmem, mc->domid, PROT_READ | PROT_WRITE, pages,
 	                             pfns, err);
 	if (!m->va) {
-		ioreqd_log_rl(
-		    &mc->rl, LOG_LEVEL_WARN,
-		    "%s: xenforeignmemory_map: %s (domain %u, gpa 0x%llx+0x%llx)",
-		    __func__, strerror(errno), mc->domid,
-		    (unsigned long long)(first << PAGE_SHIFT),
-		    (unsigned long long)pages << PAGE_SHIFT);
+		ioreqd_log_rl(&mc->rl, LOG_LEVEL_WARN,
+		              "domain %u: cannot map guest memory 0x%llx+0x%llx "
+		              "(xenforeignmemory_map: %s)",
+		              mc->domid, (unsigned long long)(first << PAGE_SHIFT),
+		              (unsigned long long)pages << PAGE_SHIFT, strerror(errno));
 		goto fail;
 	}
 	for (size_t i = 0; i < pages; i++) {
@@ -282,8 +288,10 @@ static struct ioreqd_xen_map *bucket_map(struct ioreqd_xen_mapcache *mc, uint64_
 			m->bad = calloc((pages + 63) / 64, sizeof(*m->bad));
 		if (!m->bad) {
 			if (xenforeignmemory_unmap(mc->fmem, m->va, pages) < 0)
-				ioreqd_xen_fail(__func__, "xenforeignmemory_unmap",
-				                mc->domid);
+				ioreqd_xen_fail(mc->domid, "xenforeignmemory_unmap",
+				                "cannot unmap guest memory 0x%llx+0x%llx",
+				                (unsigned long long)(first << PAGE_SHIFT),
+				                (unsigned long long)pages << PAGE_SHIFT);
 			goto fail;
 		}
 		m->bad[i / 64] |= 1ull << (i % 64);
@@ -321,13 +329,12 @@ static struct ioreqd_xen_map *dedicated_map(struct ioreqd_xen_mapcache *mc, uint
 	                             write ? PROT_READ | PROT_WRITE : PROT_READ, pages,
 	                             pfns, NULL);
 	if (!m->va) {
-		ioreqd_log_rl(
-		    &mc->rl, LOG_LEVEL_WARN,
-		    "%s: xenforeignmemory_map: %s (domain %u, gpa 0x%llx+0x%llx, "
-		    "%s)",
-		    __func__, strerror(errno), mc->domid,
-		    (unsigned long long)(f0 << PAGE_SHIFT),
-		    (unsigned long long)pages << PAGE_SHIFT, write ? "write" : "read");
+		ioreqd_log_rl(&mc->rl, LOG_LEVEL_WARN,
+		              "domain %u: cannot map guest memory 0x%llx+0x%llx for %s "
+		              "(xenforeignmemory_map: %s)",
+		              mc->domid, (unsigned long long)(f0 << PAGE_SHIFT),
+		              (unsigned long long)pages << PAGE_SHIFT,
+		              write ? "writing" : "reading", strerror(errno));
 		goto fail;
 	}
 	m->first = f0;
@@ -416,7 +423,7 @@ static int grant_map(struct ioreqd_xen_mapcache *mc, uint64_t addr, uint64_t len
 	/* Grant refs are 32-bit: the last one must be one too. */
 	if (len == 0 || len > IOREQD_XEN_DMA_MAX || gref > UINT32_MAX ||
 	    pages - 1 > UINT32_MAX - gref)
-		return refuse(mc, __func__, addr | IOREQD_XEN_GRANT_BIT, len);
+		return refuse(mc, "grant DMA mapping", addr | IOREQD_XEN_GRANT_BIT, len);
 	if (!mc->xgt && (mc->xgt_failed || ioreqd_xen_mapcache_grants_open(mc) < 0))
 		return -EFAULT;
 	refs = calloc((size_t)pages, sizeof(*refs));
@@ -434,11 +441,11 @@ static int grant_map(struct ioreqd_xen_mapcache *mc, uint64_t addr, uint64_t len
 	                                    write ? PROT_READ | PROT_WRITE : PROT_READ);
 	if (!m->va) {
 		ioreqd_log_rl(&mc->rl, LOG_LEVEL_WARN,
-		              "%s: xengnttab_map_domain_grant_refs: %s (domain %u, grant "
-		              "refs %llu+%llu, %s)",
-		              __func__, strerror(errno), mc->domid,
-		              (unsigned long long)gref, (unsigned long long)pages,
-		              write ? "write" : "read");
+		              "domain %u: cannot map grant refs %llu+%llu for %s "
+		              "(xengnttab_map_domain_grant_refs: %s)",
+		              mc->domid, (unsigned long long)gref,
+		              (unsigned long long)pages, write ? "writing" : "reading",
+		              strerror(errno));
 		goto out;
 	}
 	m->first = gref;
@@ -468,7 +475,7 @@ int ioreqd_xen_dma_map(struct ioreqd_xen_mapcache *mc, uint64_t gpa, uint64_t le
 	if (gpa & IOREQD_XEN_GRANT_BIT)
 		return grant_map(mc, gpa & ~IOREQD_XEN_GRANT_BIT, len, write, hva, token);
 	if (!range_ok(mc, gpa, len, IOREQD_XEN_DMA_MAX))
-		return refuse(mc, __func__, gpa, len);
+		return refuse(mc, "DMA mapping", gpa, len);
 	return frames_map(mc, gpa, len, write, hva, token);
 }
 
@@ -504,7 +511,8 @@ int ioreqd_xen_mapcache_copy(struct ioreqd_xen_mapcache *mc, uint64_t gpa, void 
 		return 0;
 	/* Reject before anything is mapped: nothing is half-copied. */
 	if (!range_ok(mc, gpa, len, IOREQD_XEN_COPY_MAX))
-		return refuse(mc, __func__, gpa, len);
+		return refuse(mc, write ? "guest memory write" : "guest memory read", gpa,
+		              len);
 	if (frames_map(mc, gpa, len, write, &va, &token) < 0)
 		return -EFAULT;
 	if (write)
@@ -539,7 +547,8 @@ unsigned ioreqd_xen_mapcache_release_all(struct ioreqd_xen_mapcache *mc)
 		map_free(mc, mc->all.all_next);
 	mc->live = 0;
 	if (mc->xgt && xengnttab_close(mc->xgt) < 0)
-		ioreqd_xen_fail(__func__, "xengnttab_close", mc->domid);
+		ioreqd_xen_fail(mc->domid, "xengnttab_close",
+		                "cannot close the grant-table handle");
 	mc->xgt = NULL;
 	return n;
 }

@@ -35,15 +35,16 @@ static bool domain_gone(struct xen_be *be)
 	memset(&info, 0, sizeof(info));
 	n = xc_domain_getinfolist(be->xch, be->domid, 1, &info);
 	if (n < 0) {
-		ioreqd_xen_fail(__func__, "xc_domain_getinfolist", be->domid);
+		ioreqd_xen_fail(be->domid, "xc_domain_getinfolist",
+		                "cannot tell whether the domain is still alive");
 		return false;
 	}
 	if (n == 0 || info.domain != be->domid) {
-		log_info("%s: domain %u is gone", __func__, be->domid);
+		log_info("domain %u is gone", be->domid);
 		return true;
 	}
 	if (info.flags & XEN_DOMINF_dying) {
-		log_info("%s: domain %u is dying", __func__, be->domid);
+		log_info("domain %u is dying", be->domid);
 		return true;
 	}
 	if (info.flags & XEN_DOMINF_shutdown) {
@@ -52,7 +53,11 @@ static bool domain_gone(struct xen_be *be)
 		/* A suspended domain may be resumed (checkpoint): keep serving. */
 		if (reason == SHUTDOWN_suspend)
 			return false;
-		log_info("%s: domain %u shut down (reason %u)", __func__, be->domid,
+		log_info("domain %u shut down (%s, reason %u)", be->domid,
+		         reason == SHUTDOWN_poweroff ? "powered off"
+		         : reason == SHUTDOWN_reboot ? "rebooting"
+		         : reason == SHUTDOWN_crash  ? "crashed"
+		                                     : "not a power-off, reboot or crash",
 		         reason);
 		return true;
 	}
@@ -78,7 +83,8 @@ int ioreqd_xen_watch_pending(struct xen_be *be,
 		errno = 0;
 	}
 	if (errno != EAGAIN && errno != 0)
-		return ioreqd_xen_fail(__func__, "xs_check_watch", be->domid);
+		return ioreqd_xen_fail(be->domid, "xs_check_watch",
+		                       "cannot read the xenstore watch");
 	if (events && domain_gone(be)) {
 		be->gone = true; /* the teardown that follows will find Xen's side gone */
 		fn(arg, IOREQD_BE_EV_DOMAIN_GONE, 0);
@@ -105,7 +111,9 @@ int ioreqd_xen_probe_pending(struct xen_be *be,
 	/* Consume the expirations: the fd is level-triggered and non-blocking. */
 	if (read(be->probe_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN &&
 	    errno != EINTR)
-		return ioreqd_xen_fail(__func__, "read(timerfd)", be->domid);
+		return ioreqd_xen_fail(be->domid, "read(timerfd)",
+		                       "cannot read the timer that checks the domain is "
+		                       "alive");
 	if (be->gone)
 		return 0;
 	if (xendevicemodel_get_ioreq_server_info(be->dmod, (domid_t)be->domid, be->id,
@@ -114,12 +122,12 @@ int ioreqd_xen_probe_pending(struct xen_be *be,
 	err = errno ? errno : EIO;
 	if (err != ENOENT && err != ESRCH) {
 		ioreqd_log_rl(&be->rl_io, LOG_LEVEL_WARN,
-		              "%s: xendevicemodel_get_ioreq_server_info: %s (domain %u); "
-		              "cannot tell whether the domain is alive",
-		              __func__, strerror(err), be->domid);
+		              "domain %u: cannot tell whether the domain is alive "
+		              "(xendevicemodel_get_ioreq_server_info: %s)",
+		              be->domid, strerror(err));
 		return 0;
 	}
-	log_info("%s: domain %u is %s", __func__, be->domid,
+	log_info("domain %u is %s", be->domid,
 	         err == ESRCH ? "gone" : "dying (its ioreq server was destroyed)");
 	be->gone = true;
 	fn(arg, IOREQD_BE_EV_DOMAIN_GONE, 0);
@@ -158,20 +166,22 @@ int ioreqd_xen_publish(void *priv, const char *key, const char *value)
 	char path[256];
 
 	if (!key_valid(key)) {
-		log_warnx("%s: domain %u: bad key '%s'", __func__, be->domid, key);
+		log_warnx("domain %u: cannot publish '%s' in xenstore: a key is names "
+		          "of letters, digits, '_', '-' and '.', joined by '/'",
+		          be->domid, key);
 		return -EINVAL;
 	}
 	if (be->restricted || !be->xsh) {
-		log_warnx("%s: domain %u: cannot publish %s: xenstore is closed once the "
-		          "daemon "
-		          "is confined to the domain",
-		          __func__, be->domid, key);
+		log_warnx("domain %u: cannot publish %s: xenstore is closed once the "
+		          "daemon is confined to the domain (--restrict)",
+		          be->domid, key);
 		return -EPERM;
 	}
 	snprintf(path, sizeof(path), "/local/domain/%u/ioreqd/%u/%s", BACKEND_DOMID,
 	         be->domid, key);
 	if (!xs_write(be->xsh, XBT_NULL, path, value, (unsigned)strlen(value)))
-		return ioreqd_xen_fail(__func__, "xs_write", be->domid);
+		return ioreqd_xen_fail(be->domid, "xs_write",
+		                       "cannot write %s in xenstore", path);
 	be->published = true;
 	return 0;
 }
@@ -197,9 +207,13 @@ int ioreqd_xen_restrict_domain(void *priv)
 		return 0;
 	be->probe_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (be->probe_fd < 0)
-		return ioreqd_xen_fail(__func__, "timerfd_create", be->domid);
+		return ioreqd_xen_fail(be->domid, "timerfd_create",
+		                       "cannot create the timer that checks the domain "
+		                       "is alive");
 	if (timerfd_settime(be->probe_fd, 0, &its, NULL) < 0)
-		return ioreqd_xen_fail(__func__, "timerfd_settime", be->domid);
+		return ioreqd_xen_fail(be->domid, "timerfd_settime",
+		                       "cannot start the timer that checks the domain "
+		                       "is alive");
 	if (be->xsh) {
 		if (!xs_unwatch(be->xsh, WATCH_PATH, WATCH_TOKEN))
 			log_debug("%s: xs_unwatch: %s (domain %u)", __func__,
@@ -210,10 +224,11 @@ int ioreqd_xen_restrict_domain(void *priv)
 	}
 	ioreqd_xen_mapcache_confine(&be->mc);
 	if (xentoolcore_restrict_all((domid_t)be->domid) < 0)
-		return ioreqd_xen_fail(__func__, "xentoolcore_restrict_all", be->domid);
+		return ioreqd_xen_fail(be->domid, "xentoolcore_restrict_all",
+		                       "cannot confine the daemon to the domain");
 	be->restricted = true;
-	log_info("%s: confined to domain %u: vCPU state and xenstore are no longer "
-	         "available; the domain's death is noticed within %d s",
-	         __func__, be->domid, PROBE_INTERVAL_S);
+	log_info("domain %u: confined to the domain: vCPU state and xenstore are no "
+	         "longer available; the domain's death is noticed within %d s",
+	         be->domid, PROBE_INTERVAL_S);
 	return 0;
 }

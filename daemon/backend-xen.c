@@ -34,45 +34,53 @@
 #include "engine.h"
 #include "log.h"
 
-int ioreqd_xen_fail(const char *func, const char *call, unsigned domid)
+int ioreqd_xen_fail(unsigned domid, const char *call, const char *fmt, ...)
 {
 	/* Take errno before anything else can change it; a library may leave 0. */
 	int err = errno ? errno : EIO;
+	char what[256];
+	va_list ap;
 
-	log_warnx("%s: %s: %s (domain %u)", func, call, strerror(err), domid);
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	log_warnx("domain %u: %s (%s: %s)", domid, what, call, strerror(err));
 	return -err;
 }
 
 /*
  * A start-up step failed: an error for the operator, with what to do for the
- * usual causes (no Xen, not root, no such domain).  @return -errno.
+ * usual causes (no Xen, not root, no such domain).  @p what says in plain
+ * words what could not be done; @p call is the Xen library call that failed,
+ * named for the admin.  @return -errno.
  */
-static int setup_fail(const char *func, const char *call, unsigned domid)
+IOREQD_PRINTF(3, 4)
+static int setup_fail(unsigned domid, const char *call, const char *fmt, ...)
 {
 	int err = errno ? errno : EIO;
 	bool open_call = strstr(call, "_open") != NULL;
+	char what[256];
+	va_list ap;
 
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
 	if (open_call && (err == ENOENT || err == ENXIO || err == ENODEV) &&
 	    access("/dev/xen/privcmd", F_OK) < 0 && access("/proc/xen", F_OK) < 0)
-		ioreqd_log_error(
-		    func, false,
-		    "this is not a Xen dom0 (no /dev/xen/privcmd or /proc/xen): "
-		    "%s failed: %s; to run ioreqd without Xen, use --backend=sim "
-		    "with ioreqd-simguest(1)",
-		    call, strerror(err));
+		log_errx("this is not a Xen dom0 (no /dev/xen/privcmd or /proc/xen): "
+		         "%s (%s: %s); to run ioreqd without Xen, use --backend=sim "
+		         "with ioreqd-simguest(1)",
+		         what, call, strerror(err));
 	else if (err == EACCES || err == EPERM)
-		ioreqd_log_error(func, false,
-		                 "domain %u: %s: %s (ioreqd needs root in dom0, or the "
-		                 "privileges of a device-model stub domain)",
-		                 domid, call, strerror(err));
+		log_errx("domain %u: %s (%s: %s); ioreqd needs root in dom0, or the "
+		         "privileges of a device-model stub domain",
+		         domid, what, call, strerror(err));
 	else if (err == ESRCH)
-		ioreqd_log_error(func, false,
-		                 "domain %u: %s: no such domain (xl list shows "
-		                 "the running ones)",
-		                 domid, call);
+		log_errx("domain %u: %s: no such domain (%s); xl list shows the "
+		         "running ones",
+		         domid, what, call);
 	else
-		ioreqd_log_error(func, false, "domain %u: %s: %s", domid, call,
-		                 strerror(err));
+		log_errx("domain %u: %s (%s: %s)", domid, what, call, strerror(err));
 	return -err;
 }
 
@@ -133,27 +141,32 @@ static int xen_open(void **priv, const struct ioreqd_backend_args *args)
 	/* Xen on Arm only knows BUFIOREQ_OFF: never ask for a ring there. */
 	be->buffered = args->buffered && XEN_X86;
 	if (args->buffered && !be->buffered)
-		log_info("%s: domain %u: no buffered ring on this architecture", __func__,
+		log_info("domain %u: Xen on this architecture has no buffered ioreq "
+		         "ring; every access is handled synchronously",
 		         be->domid);
 
 	be->dmod = xendevicemodel_open(&xtl_logger, 0);
 	if (!be->dmod) {
-		rc = setup_fail(__func__, "xendevicemodel_open", be->domid);
+		rc = setup_fail(be->domid, "xendevicemodel_open",
+		                "cannot open Xen's device-model interface");
 		goto out;
 	}
 	be->fmem = xenforeignmemory_open(&xtl_logger, 0);
 	if (!be->fmem) {
-		rc = setup_fail(__func__, "xenforeignmemory_open", be->domid);
+		rc = setup_fail(be->domid, "xenforeignmemory_open",
+		                "cannot open Xen's foreign-memory interface");
 		goto out;
 	}
 	be->xce = xenevtchn_open(&xtl_logger, 0);
 	if (!be->xce) {
-		rc = setup_fail(__func__, "xenevtchn_open", be->domid);
+		rc = setup_fail(be->domid, "xenevtchn_open",
+		                "cannot open Xen's event-channel interface");
 		goto out;
 	}
 	be->xch = xc_interface_open(&xtl_logger, &xtl_logger, 0);
 	if (!be->xch) {
-		rc = setup_fail(__func__, "xc_interface_open", be->domid);
+		rc = setup_fail(be->domid, "xc_interface_open",
+		                "cannot open Xen's control interface");
 		goto out;
 	}
 	ioreqd_xen_mapcache_init(&be->mc, be->fmem, be->xch, be->domid);
@@ -165,7 +178,8 @@ static int xen_open(void **priv, const struct ioreqd_backend_args *args)
 	}
 	be->xsh = xs_open(0);
 	if (!be->xsh) {
-		rc = setup_fail(__func__, "xs_open", be->domid);
+		rc = setup_fail(be->domid, "xs_open",
+		                "cannot connect to xenstore (is xenstored running?)");
 		goto out;
 	}
 
@@ -173,29 +187,32 @@ static int xen_open(void **priv, const struct ioreqd_backend_args *args)
 	    be->buffered ? HVM_IOREQSRV_BUFIOREQ_ATOMIC : HVM_IOREQSRV_BUFIOREQ_OFF;
 	if (xendevicemodel_create_ioreq_server(be->dmod, (domid_t)be->domid, bufioreq,
 	                                       &be->id) < 0) {
-		rc =
-		    setup_fail(__func__, "xendevicemodel_create_ioreq_server", be->domid);
+		rc = setup_fail(be->domid, "xendevicemodel_create_ioreq_server",
+		                "cannot create an ioreq server");
 		goto out;
 	}
 	be->created = true;
 
 	/* xenstored fires a new watch once at once; pending() checks then. */
 	if (!xs_watch(be->xsh, WATCH_PATH, WATCH_TOKEN)) {
-		rc = setup_fail(__func__, "xs_watch", be->domid);
+		rc = setup_fail(be->domid, "xs_watch",
+		                "cannot watch xenstore for the domain's death");
 		goto out;
 	}
 	be->watch_fd = xs_fileno(be->xsh);
 	if (be->watch_fd < 0) {
-		rc = setup_fail(__func__, "xs_fileno", be->domid);
+		rc = setup_fail(be->domid, "xs_fileno",
+		                "cannot get the descriptor of the xenstore watch");
 		goto out;
 	}
 	be->evtchn_fd = xenevtchn_fd(be->xce);
 	if (be->evtchn_fd < 0) {
-		rc = setup_fail(__func__, "xenevtchn_fd", be->domid);
+		rc = setup_fail(be->domid, "xenevtchn_fd",
+		                "cannot get the descriptor of the event channels");
 		goto out;
 	}
-	log_info("%s: domain %u: ioreq server %u created%s", __func__, be->domid,
-	         (unsigned)be->id, be->buffered ? " with a buffered ring" : "");
+	log_info("domain %u: ioreq server %u created%s", be->domid, (unsigned)be->id,
+	         be->buffered ? " with a buffered ring" : "");
 	*priv = be;
 	rc = 0;
 out:
@@ -219,22 +236,28 @@ static bool teardown_expected(const struct xen_be *be, int err)
  * Log a teardown call that failed: a warning, or debug when the domain is
  * gone.  @return -errno, taken before logging can change it.
  */
-static int teardown_fail(const struct xen_be *be, const char *func, const char *call)
+IOREQD_PRINTF(3, 4)
+static int teardown_fail(const struct xen_be *be, const char *call, const char *fmt, ...)
 {
 	int err = errno ? errno : EIO;
+	char what[256];
+	va_list ap;
 
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
 	if (teardown_expected(be, err))
-		log_debug("%s: %s: %s (domain %u, which is gone)", func, call,
-		          strerror(err), be->domid);
+		log_debug("domain %u: %s (%s: %s); the domain is gone", be->domid, what,
+		          call, strerror(err));
 	else
-		log_warnx("%s: %s: %s (domain %u)", func, call, strerror(err), be->domid);
+		log_warnx("domain %u: %s (%s: %s)", be->domid, what, call, strerror(err));
 	return -err;
 }
 
 /* Log a failed call during teardown; a dead domain is expected there. */
-static void close_fail(const struct xen_be *be, const char *call)
+static void close_fail(const struct xen_be *be, const char *call, const char *what)
 {
-	teardown_fail(be, "xen_close", call);
+	teardown_fail(be, call, "while stopping: %s", what);
 }
 
 static void xen_close(void *priv)
@@ -249,15 +272,18 @@ static void xen_close(void *priv)
 		snprintf(path, sizeof(path), "/local/domain/%u/ioreqd/%u", BACKEND_DOMID,
 		         be->domid);
 		if (!xs_rm(be->xsh, XBT_NULL, path))
-			close_fail(be, "xs_rm");
+			close_fail(be, "xs_rm",
+			           "cannot remove the daemon's xenstore node");
 	}
 	if (be->buf_bound && xenevtchn_unbind(be->xce, be->buf_port) < 0)
-		close_fail(be, "xenevtchn_unbind");
+		close_fail(be, "xenevtchn_unbind",
+		           "cannot unbind the buffered ring's event channel");
 	be->buf_bound = false;
 	while (be->nr_bound > 0) {
 		be->nr_bound--;
 		if (xenevtchn_unbind(be->xce, be->vcpu_port[be->nr_bound]) < 0)
-			close_fail(be, "xenevtchn_unbind");
+			close_fail(be, "xenevtchn_unbind",
+			           "cannot unbind a vCPU's event channel");
 	}
 	if (be->fmem) {
 		unsigned left = ioreqd_xen_mapcache_release_all(&be->mc);
@@ -269,14 +295,17 @@ static void xen_close(void *priv)
 	}
 	if (be->enabled && xendevicemodel_set_ioreq_server_state(
 	                       be->dmod, (domid_t)be->domid, be->id, 0) < 0)
-		close_fail(be, "xendevicemodel_set_ioreq_server_state");
+		close_fail(be, "xendevicemodel_set_ioreq_server_state",
+		           "cannot disable the ioreq server");
 	be->enabled = false;
 	if (be->fres && xenforeignmemory_unmap_resource(be->fmem, be->fres) < 0)
-		close_fail(be, "xenforeignmemory_unmap_resource");
+		close_fail(be, "xenforeignmemory_unmap_resource",
+		           "cannot unmap the ioreq server's pages");
 	be->fres = NULL;
 	if (be->created &&
 	    xendevicemodel_destroy_ioreq_server(be->dmod, (domid_t)be->domid, be->id) < 0)
-		close_fail(be, "xendevicemodel_destroy_ioreq_server");
+		close_fail(be, "xendevicemodel_destroy_ioreq_server",
+		           "cannot destroy the ioreq server");
 	be->created = false;
 	if (be->probe_fd >= 0)
 		close(be->probe_fd);
@@ -284,13 +313,13 @@ static void xen_close(void *priv)
 	if (be->xsh)
 		xs_close(be->xsh);
 	if (be->xch && xc_interface_close(be->xch) < 0)
-		close_fail(be, "xc_interface_close");
+		close_fail(be, "xc_interface_close", "cannot close a Xen handle");
 	if (be->xce && xenevtchn_close(be->xce) < 0)
-		close_fail(be, "xenevtchn_close");
+		close_fail(be, "xenevtchn_close", "cannot close a Xen handle");
 	if (be->fmem && xenforeignmemory_close(be->fmem) < 0)
-		close_fail(be, "xenforeignmemory_close");
+		close_fail(be, "xenforeignmemory_close", "cannot close a Xen handle");
 	if (be->dmod && xendevicemodel_close(be->dmod) < 0)
-		close_fail(be, "xendevicemodel_close");
+		close_fail(be, "xendevicemodel_close", "cannot close a Xen handle");
 	free(be->vcpu_port);
 	free(be->by_port);
 	free(be->pci);
@@ -321,7 +350,8 @@ static int xen_map_pages(void *priv, shared_iopage_t **sync, buffered_iopage_t *
 	    be->fmem, (domid_t)be->domid, XENMEM_resource_ioreq_server, be->id, first, nr,
 	    &be->pages, PROT_READ | PROT_WRITE, 0);
 	if (!be->fres)
-		return setup_fail(__func__, "xenforeignmemory_map_resource", be->domid);
+		return setup_fail(be->domid, "xenforeignmemory_map_resource",
+		                  "cannot map the ioreq server's shared pages");
 	if (be->buffered) {
 		be->buf = be->pages;
 		be->sync = (void *)((uint8_t *)be->pages + XC_PAGE_SIZE);
@@ -342,10 +372,10 @@ static int xen_enable(void *priv, bool on)
 	                                          on ? 1 : 0) < 0) {
 		/* Disabling is teardown: quiet if the domain went first. */
 		if (!on)
-			return teardown_fail(be, __func__,
-			                     "xendevicemodel_set_ioreq_server_state");
-		return setup_fail(__func__, "xendevicemodel_set_ioreq_server_state",
-		                  be->domid);
+			return teardown_fail(be, "xendevicemodel_set_ioreq_server_state",
+			                     "cannot disable the ioreq server");
+		return setup_fail(be->domid, "xendevicemodel_set_ioreq_server_state",
+		                  "cannot enable the ioreq server");
 	}
 	be->enabled = on;
 	return 0;
@@ -358,7 +388,8 @@ static int xen_nr_vcpus(void *priv, unsigned *n)
 
 	*n = 0;
 	if (xendevicemodel_nr_vcpus(be->dmod, (domid_t)be->domid, &v) < 0)
-		return setup_fail(__func__, "xendevicemodel_nr_vcpus", be->domid);
+		return setup_fail(be->domid, "xendevicemodel_nr_vcpus",
+		                  "cannot count the domain's vCPUs");
 	*n = v;
 	return 0;
 }
@@ -408,8 +439,9 @@ static int xen_bind(void *priv, unsigned nr_vcpus)
 		}
 		local = xenevtchn_bind_interdomain(be->xce, be->domid, remote);
 		if (local < 0) {
-			rc =
-			    setup_fail(__func__, "xenevtchn_bind_interdomain", be->domid);
+			rc = setup_fail(be->domid, "xenevtchn_bind_interdomain",
+			                "cannot bind vcpu%u's event channel (port %u)", v,
+			                (unsigned)remote);
 			goto out;
 		}
 		be->vcpu_port[v] = (evtchn_port_t)local;
@@ -422,14 +454,16 @@ static int xen_bind(void *priv, unsigned nr_vcpus)
 		/* NULL gfns: we have the pages as a resource, Xen need not map them. */
 		if (xendevicemodel_get_ioreq_server_info(
 		        be->dmod, (domid_t)be->domid, be->id, NULL, NULL, &remote) < 0) {
-			rc = setup_fail(__func__, "xendevicemodel_get_ioreq_server_info",
-			                be->domid);
+			rc = setup_fail(be->domid, "xendevicemodel_get_ioreq_server_info",
+			                "cannot find the buffered ring's event channel");
 			goto out;
 		}
 		local = xenevtchn_bind_interdomain(be->xce, be->domid, remote);
 		if (local < 0) {
-			rc =
-			    setup_fail(__func__, "xenevtchn_bind_interdomain", be->domid);
+			rc = setup_fail(be->domid, "xenevtchn_bind_interdomain",
+			                "cannot bind the buffered ring's event channel "
+			                "(port %u)",
+			                (unsigned)remote);
 			goto out;
 		}
 		be->buf_port = (evtchn_port_t)local;
@@ -456,17 +490,17 @@ static struct pci_claim *pci_find(struct xen_be *be, uint32_t sbdf)
  * one, while several of our ranges may sit in one SBDF: count them, map the
  * SBDF with the first and unmap it with the last.
  */
-static int map_pci(struct xen_be *be, uint64_t base, uint64_t last, bool map,
-                   const char *func)
+static int map_pci(struct xen_be *be, uint64_t base, uint64_t last, bool map)
 {
 	uint32_t sbdf = ioreqd_pci_sbdf(base);
 	struct ioreqd_pci_addr a;
 	struct pci_claim *c = pci_find(be, sbdf);
 
 	if (ioreqd_pci_sbdf(last) != sbdf) {
-		log_warnx("%s: domain %u: PCI range 0x%" PRIx64 "-0x%" PRIx64
-		          " spans SBDFs",
-		          func, be->domid, base, last);
+		log_warnx("domain %u: PCI config range 0x%" PRIx64 "-0x%" PRIx64
+		          " spans more than one PCI function; give each function's "
+		          "config space its own range",
+		          be->domid, base, last);
 		return -EINVAL;
 	}
 	ioreqd_pci_decode(base, &a);
@@ -480,7 +514,9 @@ static int map_pci(struct xen_be *be, uint64_t base, uint64_t last, bool map,
 		        be->dmod, (domid_t)be->domid, be->id, a.seg, a.bus, a.dev, a.fn) <
 		    0)
 			return teardown_fail(
-			    be, func, "xendevicemodel_unmap_pcidev_from_ioreq_server");
+			    be, "xendevicemodel_unmap_pcidev_from_ioreq_server",
+			    "cannot release PCI device %04x:%02x:%02x.%u", a.seg, a.bus,
+			    a.dev, a.fn);
 		return 0;
 	}
 	if (c) {
@@ -489,14 +525,18 @@ static int map_pci(struct xen_be *be, uint64_t base, uint64_t last, bool map,
 	}
 	c = realloc(be->pci, (be->nr_pci + 1) * sizeof(*be->pci));
 	if (!c) {
-		log_warnx("%s: out of memory", func);
+		log_warnx(
+		    "domain %u: out of memory claiming PCI device %04x:%02x:%02x.%u",
+		    be->domid, a.seg, a.bus, a.dev, a.fn);
 		return -ENOMEM;
 	}
 	be->pci = c;
 	if (xendevicemodel_map_pcidev_to_ioreq_server(
 	        be->dmod, (domid_t)be->domid, be->id, a.seg, a.bus, a.dev, a.fn) < 0)
-		return ioreqd_xen_fail(func, "xendevicemodel_map_pcidev_to_ioreq_server",
-		                       be->domid);
+		return ioreqd_xen_fail(be->domid,
+		                       "xendevicemodel_map_pcidev_to_ioreq_server",
+		                       "cannot claim PCI device %04x:%02x:%02x.%u", a.seg,
+		                       a.bus, a.dev, a.fn);
 	be->pci[be->nr_pci].sbdf = sbdf;
 	be->pci[be->nr_pci].refs = 1;
 	be->nr_pci++;
@@ -519,7 +559,7 @@ static int xen_map_range(void *priv, enum ioreqd_space space, uint64_t base,
 		is_mmio = 1;
 		break;
 	case IOREQD_SPACE_PCI:
-		return map_pci(be, base, last, map, __func__);
+		return map_pci(be, base, last, map);
 	default:
 		return -EINVAL;
 	}
@@ -532,18 +572,18 @@ static int xen_map_range(void *priv, enum ioreqd_space space, uint64_t base,
 	if (rc < 0 && !map && teardown_expected(be, errno ? errno : EIO)) {
 		/* Unclaiming after the domain went: its server and ranges are gone too.
 		 */
-		rc = teardown_fail(be, __func__,
-		                   "xendevicemodel_unmap_io_range_from_ioreq_server");
-		log_debug("%s: domain %u: the range was %s 0x%" PRIx64 "-0x%" PRIx64,
-		          __func__, be->domid, is_mmio ? "mmio" : "pio", base, last);
+		rc = teardown_fail(be, "xendevicemodel_unmap_io_range_from_ioreq_server",
+		                   "cannot release %s range 0x%" PRIx64 "-0x%" PRIx64,
+		                   is_mmio ? "mmio" : "pio", base, last);
 	} else if (rc < 0) {
 		rc = ioreqd_xen_fail(
-		    __func__,
+		    be->domid,
 		    map ? "xendevicemodel_map_io_range_to_ioreq_server"
 		        : "xendevicemodel_unmap_io_range_from_ioreq_server",
-		    be->domid);
-		log_warnx("%s: domain %u: the range was %s 0x%" PRIx64 "-0x%" PRIx64,
-		          __func__, be->domid, is_mmio ? "mmio" : "pio", base, last);
+		    "cannot %s %s range 0x%" PRIx64 "-0x%" PRIx64 "%s",
+		    map ? "claim" : "release", is_mmio ? "mmio" : "pio", base, last,
+		    map && errno == EEXIST ? "; another ioreq server already claims it"
+		                           : "");
 	}
 	return rc;
 }
@@ -586,14 +626,16 @@ static int evtchn_pending_cb(struct xen_be *be,
 	if (port < 0) {
 		if (errno == EAGAIN || errno == EINTR)
 			return 0;
-		return ioreqd_xen_fail(__func__, "xenevtchn_pending", be->domid);
+		return ioreqd_xen_fail(be->domid, "xenevtchn_pending",
+		                       "cannot read which event channel fired");
 	}
 	/*
 	 * The driver masked the port when it delivered it.  Unmask before
 	 * handling, so a notification sent while we work is not lost.
 	 */
 	if (xenevtchn_unmask(be->xce, (evtchn_port_t)port) < 0)
-		rc = ioreqd_xen_fail(__func__, "xenevtchn_unmask", be->domid);
+		rc = ioreqd_xen_fail(be->domid, "xenevtchn_unmask",
+		                     "cannot unmask event channel port %d", (int)port);
 
 	/* Report the event even then: its vCPU waits for an answer. */
 	if (be->buf_bound && (evtchn_port_t)port == be->buf_port) {
@@ -602,8 +644,8 @@ static int evtchn_pending_cb(struct xen_be *be,
 		fn(arg, IOREQD_BE_EV_VCPU, pm->vcpu);
 	} else {
 		ioreqd_log_rl(&be->rl_io, LOG_LEVEL_WARN,
-		              "%s: domain %u: event on port %d, which is not ours",
-		              __func__, be->domid, (int)port);
+		              "domain %u: event on port %d, which is not ours; ignored",
+		              be->domid, (int)port);
 	}
 	return rc;
 }
@@ -633,9 +675,10 @@ static int xen_notify(void *priv, unsigned vcpu)
 	if (xenevtchn_notify(be->xce, be->vcpu_port[vcpu]) < 0) {
 		err = errno ? errno : EIO;
 		ioreqd_log_rl(&be->rl_io, LOG_LEVEL_WARN,
-		              "%s: xenevtchn_notify: %s (domain %u vcpu%u port %u)",
-		              __func__, strerror(err), be->domid, vcpu,
-		              (unsigned)be->vcpu_port[vcpu]);
+		              "domain %u vcpu%u: cannot tell the vCPU its access is done "
+		              "(xenevtchn_notify on port %u: %s)",
+		              be->domid, vcpu, (unsigned)be->vcpu_port[vcpu],
+		              strerror(err));
 		return -err;
 	}
 	return 0;
@@ -694,13 +737,14 @@ static void xen_invalidate(void *priv)
  */
 
 /* libxenctrl talks through libxencall, which restrict_all turns into /dev/null. */
-static int ctx_restricted(struct xen_be *be, const char *func)
+static int ctx_restricted(struct xen_be *be, unsigned vcpu)
 {
-	ioreqd_log_rl(
-	    &be->rl_ctx, LOG_LEVEL_WARN,
-	    "%s: domain %u: vCPU state is unavailable once the daemon is confined "
-	    "to the domain (xentoolcore_restrict_all closes libxenctrl)",
-	    func, be->domid);
+	ioreqd_log_rl(&be->rl_ctx, LOG_LEVEL_WARN,
+	              "domain %u vcpu%u: vCPU state is unavailable once the daemon "
+	              "is confined to the domain (--restrict: "
+	              "xentoolcore_restrict_all closes libxenctrl); run without "
+	              "--restrict for hooks that read or write registers",
+	              be->domid, vcpu);
 	return -EPERM;
 }
 
@@ -710,7 +754,7 @@ static int xen_get_ip(void *priv, unsigned vcpu, uint64_t *ip)
 
 	*ip = 0;
 	if (be->restricted)
-		return ctx_restricted(be, __func__);
+		return ctx_restricted(be, vcpu);
 	return ioreqd_xen_ctx_get_ip(be->xch, be->domid, vcpu, ip);
 }
 
@@ -720,7 +764,7 @@ static int xen_vcpu_get(void *priv, unsigned vcpu, struct ioreqd_vcpu_regs *regs
 
 	if (be->restricted) {
 		memset(regs, 0, sizeof(*regs));
-		return ctx_restricted(be, __func__);
+		return ctx_restricted(be, vcpu);
 	}
 	return ioreqd_xen_ctx_get(be->xch, be->domid, vcpu, regs);
 }
@@ -730,7 +774,7 @@ static int xen_vcpu_set(void *priv, unsigned vcpu, const struct ioreqd_vcpu_regs
 	struct xen_be *be = priv;
 
 	if (be->restricted)
-		return ctx_restricted(be, __func__);
+		return ctx_restricted(be, vcpu);
 	return ioreqd_xen_ctx_set(be->xch, be->domid, vcpu, regs);
 }
 

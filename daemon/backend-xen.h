@@ -26,8 +26,13 @@
 #include "log.h"
 #include "vcpu-regs.h"
 
-/* The log line for a failed Xen call: "FUNC: CALL: strerror (domain N)". */
-int ioreqd_xen_fail(const char *func, const char *call, unsigned domid);
+/*
+ * Warn that a Xen call failed: "domain N: WHAT (CALL: strerror)", where WHAT
+ * (@p fmt) says in plain words what could not be done and @p call names the
+ * library call for the admin.  @return -errno, taken before logging.
+ */
+int ioreqd_xen_fail(unsigned domid, const char *call, const char *fmt, ...)
+    IOREQD_PRINTF(3, 4);
 
 /*
  * Arm: check that the guest's vGIC has SPI @irq (a GIC INTID) for us to drive,
