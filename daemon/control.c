@@ -276,8 +276,9 @@ static void control_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 
 	if (ctl->nr_conns >= CONTROL_MAX_CLIENTS) {
 		ioreqd_log_rl(&ctl->rl, LOG_LEVEL_WARN,
-		              "%s: %s: %u clients already connected; refusing another",
-		              __func__, ctl->path, ctl->nr_conns);
+		              "control socket %s: %u clients already connected; "
+		              "refusing another",
+		              ctl->path, ctl->nr_conns);
 		evutil_closesocket(fd);
 		return;
 	}
@@ -311,8 +312,10 @@ static void control_backoff_cb(evutil_socket_t fd, short what, void *arg)
 	struct ioreqd_control *ctl = arg;
 
 	if (evconnlistener_enable(ctl->listener) < 0)
-		ioreqd_log_rl(&ctl->rl, LOG_LEVEL_WARN, "%s: %s: cannot listen again",
-		              __func__, ctl->path);
+		ioreqd_log_rl(&ctl->rl, LOG_LEVEL_WARN,
+		              "control socket %s: cannot listen again; it stays "
+		              "unavailable until ioreqd restarts",
+		              ctl->path);
 }
 
 /*
@@ -327,12 +330,14 @@ static void control_accept_error_cb(struct evconnlistener *l, void *arg)
 	int err = EVUTIL_SOCKET_ERROR();
 
 	if (err != EMFILE && err != ENFILE && err != ENOBUFS && err != ENOMEM) {
-		ioreqd_log_rl(&ctl->rl, LOG_LEVEL_WARN, "%s: accept on %s: %s", __func__,
-		              ctl->path, strerror(err));
+		ioreqd_log_rl(&ctl->rl, LOG_LEVEL_WARN,
+		              "control socket %s: cannot accept a client: %s", ctl->path,
+		              strerror(err));
 		return;
 	}
 	ioreqd_log_rl(&ctl->rl, LOG_LEVEL_WARN,
-	              "%s: cannot accept a client on %s: %s; retrying in %d ms", __func__,
+	              "control socket %s: cannot accept a client: %s; retrying in "
+	              "%d ms",
 	              ctl->path, strerror(err), CONTROL_BACKOFF_MS);
 	if (evtimer_add(ctl->backoff, &tv) == 0)
 		evconnlistener_disable(l);
@@ -365,13 +370,14 @@ static int make_listener(struct ioreqd_control *ctl, bool default_path, bool unp
 	if (default_path && !unprivileged && mkdir(IOREQD_CONTROL_RUNDIR, 0755) < 0 &&
 	    errno != EEXIST) {
 		rc = -errno;
-		log_warn("%s: mkdir %s", __func__, IOREQD_CONTROL_RUNDIR);
+		log_warn("cannot create %s for the control socket",
+		         IOREQD_CONTROL_RUNDIR);
 		goto out;
 	}
 	if (socket_is_live(&sun)) {
-		log_warnx(
-		    "%s: %s: another daemon answers on this socket; use --control PATH",
-		    __func__, ctl->path);
+		log_warnx("control socket %s: another daemon answers on it; give "
+		          "this one another with --control PATH",
+		          ctl->path);
 		rc = -EADDRINUSE;
 		goto out;
 	}
@@ -379,13 +385,14 @@ static int make_listener(struct ioreqd_control *ctl, bool default_path, bool unp
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		rc = -errno;
-		log_warn("%s: %s", __func__, ctl->path);
+		log_warn("cannot create the control socket %s", ctl->path);
 		goto out;
 	}
 	/* Statistics name the guest's devices and rates: owner only. */
 	if (chmod(ctl->path, 0600) < 0) {
 		rc = -errno;
-		log_warn("%s: chmod %s", __func__, ctl->path);
+		log_warn("cannot make the control socket %s private to its owner",
+		         ctl->path);
 		unlink(ctl->path);
 		goto out;
 	}
@@ -394,7 +401,7 @@ static int make_listener(struct ioreqd_control *ctl, bool default_path, bool unp
 	                       LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 8, fd);
 	if (!ctl->listener) {
 		rc = -EIO;
-		log_warnx("%s: %s: cannot listen", __func__, ctl->path);
+		log_warnx("control socket %s: cannot listen on it", ctl->path);
 		unlink(ctl->path);
 		goto out;
 	}
@@ -403,7 +410,7 @@ static int make_listener(struct ioreqd_control *ctl, bool default_path, bool unp
 	/* Removed at exit, by a helper if the daemon has dropped privileges. */
 	rc = ioreqd_runfiles_add(&ctl->d->runfiles, ctl->path);
 	if (rc < 0)
-		log_warnx("%s: %s will not be removed at exit: %s", __func__, ctl->path,
+		log_warnx("control socket %s will not be removed at exit: %s", ctl->path,
 		          strerror(-rc));
 	rc = 0;
 out:
@@ -430,7 +437,9 @@ int ioreqd_control_setup(struct ioreqd_daemon *d)
 	rc = ioreqd_control_path(ctl->path, sizeof(ctl->path), d->opts.control,
 	                         d->be->caps, d->opts.sim_socket, d->opts.domid);
 	if (rc < 0) {
-		log_warnx("%s: control socket path too long", __func__);
+		log_warnx("domain %u: the control socket's path is too long (at most "
+		          "%zu bytes); give a shorter one with --control PATH",
+		          d->opts.domid, sizeof(ctl->path) - 1);
 		goto out;
 	}
 	rc = make_listener(ctl, !d->opts.control,

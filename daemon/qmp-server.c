@@ -122,9 +122,9 @@ static void take_fds(struct conn *c, struct msghdr *msg)
 			if (ioreqd_qmp_session_pass_fd(c->s, fd) < 0)
 				ioreqd_log_rl(
 				    &c->srv->rl, LOG_LEVEL_WARN,
-				    "%s: QMP client sent more than %u descriptors; "
-				    "closed one",
-				    __func__, IOREQD_QMP_MAX_FDS);
+				    "a QMP client sent more than %u descriptors; "
+				    "closed the extra one",
+				    IOREQD_QMP_MAX_FDS);
 		}
 	}
 }
@@ -165,14 +165,14 @@ static void qmp_read_cb(evutil_socket_t fd, short what, void *arg)
 		if (msg.msg_flags & MSG_CTRUNC)
 			ioreqd_log_rl(
 			    &c->srv->rl, LOG_LEVEL_WARN,
-			    "%s: QMP client sent too many descriptors; some were lost",
-			    __func__);
+			    "a QMP client sent more descriptors in one message than "
+			    "fit; the extra ones were closed");
 		rc = ioreqd_qmp_session_feed(c->s, buf, (size_t)n);
 		if (rc == -ENOBUFS)
 			ioreqd_log_rl(
 			    &c->srv->rl, LOG_LEVEL_WARN,
-			    "%s: QMP client does not read its replies; dropping it",
-			    __func__);
+			    "a QMP client does not read its replies; disconnecting "
+			    "it");
 		if (rc == 0)
 			rc = conn_flush(c);
 	}
@@ -226,7 +226,9 @@ static void qmp_backoff_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (event_add(l->ev, NULL) < 0)
 		ioreqd_log_rl(&l->srv->rl, LOG_LEVEL_WARN,
-		              "%s: cannot watch the QMP socket again", __func__);
+		              "QMP socket %s: cannot watch it again; no new QMP "
+		              "client is accepted until ioreqd restarts",
+		              l->path ? l->path : "(passed by libxl)");
 }
 
 /*
@@ -239,8 +241,9 @@ static void listen_backoff(struct listener *l, int err)
 	struct timeval tv = {0, ACCEPT_BACKOFF_MS * 1000};
 
 	ioreqd_log_rl(&l->srv->rl, LOG_LEVEL_WARN,
-	              "%s: cannot accept a QMP client: %s; retrying in %d ms", __func__,
-	              strerror(err), ACCEPT_BACKOFF_MS);
+	              "QMP socket %s: cannot accept a client: %s; retrying in %d ms",
+	              l->path ? l->path : "(passed by libxl)", strerror(err),
+	              ACCEPT_BACKOFF_MS);
 	if (!l->backoff)
 		l->backoff = evtimer_new(l->srv->base, qmp_backoff_cb, l);
 	if (l->backoff && evtimer_add(l->backoff, &tv) == 0)
@@ -266,21 +269,25 @@ static void qmp_listen_cb(evutil_socket_t lfd, short what, void *arg)
 			else if (err != EAGAIN && err != EWOULDBLOCK &&
 			         err != ECONNABORTED)
 				ioreqd_log_rl(&srv->rl, LOG_LEVEL_WARN,
-				              "%s: accept on QMP socket: %s", __func__,
+				              "QMP socket %s: cannot accept a client: %s",
+				              l->path ? l->path : "(passed by libxl)",
 				              strerror(err));
 			return;
 		}
 		if (srv->nr_conns >= IOREQD_QMP_MAX_CLIENTS) {
 			ioreqd_log_rl(
 			    &srv->rl, LOG_LEVEL_WARN,
-			    "%s: %u QMP clients already connected; refusing another",
-			    __func__, srv->nr_conns);
+			    "QMP socket %s: %u clients already connected; refusing "
+			    "another",
+			    l->path ? l->path : "(passed by libxl)", srv->nr_conns);
 			close(fd);
 			continue;
 		}
 		if (conn_open(srv, fd) < 0)
 			ioreqd_log_rl(&srv->rl, LOG_LEVEL_WARN,
-			              "%s: could not set up a QMP connection", __func__);
+			              "QMP socket %s: cannot set up a connection for a "
+			              "new client (out of memory?); it was dropped",
+			              l->path ? l->path : "(passed by libxl)");
 	}
 }
 
@@ -300,7 +307,8 @@ static int add_listener(struct ioreqd_qmp_server *srv, int fd, const char *path)
 	srv->listeners = l;
 	return 0;
 fail:
-	log_warnx("%s: cannot watch the QMP socket", __func__);
+	log_warnx("QMP socket %s: cannot watch it (out of memory)",
+	          path ? path : "(passed by libxl)");
 	if (l && l->ev)
 		event_free(l->ev);
 	if (l)
@@ -315,7 +323,7 @@ struct ioreqd_qmp_server *ioreqd_qmp_server_new(struct event_base *base,
 	struct ioreqd_qmp_server *srv = calloc(1, sizeof(*srv));
 
 	if (!srv || !(srv->vm = ioreqd_qmp_vm_new(args))) {
-		log_warnx("%s: out of memory", __func__);
+		log_warnx("out of memory setting up the QMP server");
 		free(srv);
 		return NULL;
 	}
@@ -333,7 +341,8 @@ int ioreqd_qmp_server_listen(struct ioreqd_qmp_server *srv, const char *label,
 	int fd = -1, rc;
 
 	if (strlen(path) >= sizeof(sun.sun_path)) {
-		log_errx("QMP socket path too long: %s", path);
+		log_errx("QMP socket path too long (at most %zu bytes): %s",
+		         sizeof(sun.sun_path) - 1, path);
 		return -ENAMETOOLONG;
 	}
 	memcpy(sun.sun_path, path, strlen(path) + 1);
@@ -345,20 +354,22 @@ int ioreqd_qmp_server_listen(struct ioreqd_qmp_server *srv, const char *label,
 		}
 		if (unlink(path) < 0 && errno != ENOENT) {
 			rc = -errno;
-			log_err("unlink %s", path);
+			log_err("cannot remove the stale QMP socket %s", path);
 			return rc;
 		}
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		rc = -errno;
-		log_err("%s %s", fd < 0 ? "socket for" : "bind", path);
+		log_err("cannot create the QMP socket %s", path);
 		goto out;
 	}
 	/* Only root (libxl) may talk to the device model. */
 	if (chmod(path, 0600) < 0 || listen(fd, 8) < 0) {
 		rc = -errno;
-		log_err("chmod/listen %s", path);
+		log_err("cannot make the QMP socket %s private to root and listen on "
+		        "it",
+		        path);
 		unlink(path);
 		goto out;
 	}
@@ -385,7 +396,7 @@ int ioreqd_qmp_server_listen_fd(struct ioreqd_qmp_server *srv, const char *label
 
 	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) < 0 || !on) {
 		rc = errno == ENOTSOCK ? -ENOTSOCK : -EINVAL;
-		log_errx("descriptor %d is not a listening socket", fd);
+		log_errx("the QMP descriptor %d is not a listening socket", fd);
 		close(fd);
 		return rc;
 	}
@@ -393,7 +404,7 @@ int ioreqd_qmp_server_listen_fd(struct ioreqd_qmp_server *srv, const char *label
 	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
 	    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
 		rc = -errno;
-		log_err("fcntl on descriptor %d", fd);
+		log_err("cannot make the QMP descriptor %d non-blocking", fd);
 		close(fd);
 		return rc;
 	}
