@@ -82,7 +82,8 @@ hooks_libioreqd_builtin_hooks_la_SOURCES += hooks/uart16550.c hooks/pl011.c \
 # picks its transport with `transport = mmio|pci`.
 noinst_LTLIBRARIES += hooks/libioreqd-vdev.la
 hooks_libioreqd_vdev_la_SOURCES = hooks/virtio/vdev.c hooks/virtio/vdev.h \
-	hooks/virtio/mmio.c hooks/virtio/pci.c
+	hooks/virtio/mmio.c hooks/virtio/pci.c hooks/virtio/pci-state.c \
+	hooks/virtio/pci-internal.h
 hooks_libioreqd_vdev_la_CPPFLAGS = $(HOOK_PLUGIN_CPPFLAGS)
 hooks_libioreqd_vdev_la_LIBADD = lib/virtio/libioreqd-virtio.la
 pkglib_LTLIBRARIES += hooks/virtio-rng.la

@@ -29,8 +29,11 @@
  * fields also as two dwords); the MSI-X table takes aligned dwords or
  * qwords.  Anything else is counted, logged at a rate limit and answered as
  * an unclaimed access is (reads all-ones, writes dropped).
+ *
+ * Saving and loading the transport's state is in pci-state.c; struct vpci,
+ * which both files use, is in pci-internal.h.
  */
-#include "vdev.h"
+#include "pci-internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -41,23 +44,6 @@
 
 #define PCI_VENDOR_VIRTIO 0x1af4u
 #define PCI_DEVICE_MODERN 0x1040u
-#define PCI_CFG_SIZE 256u
-#define PCI_BAR_SIZE 0x8000u
-
-/* Config space registers. */
-#define CFG_COMMAND 0x04
-#define CFG_STATUS 0x06
-#define CFG_BAR0 0x10
-#define CFG_BAR1 0x14
-#define CFG_SUBSYS 0x2c
-#define CFG_CAP_PTR 0x34
-#define CFG_INT_LINE 0x3c
-#define CFG_INT_PIN 0x3d
-#define CMD_MEM 0x0002u
-#define CMD_MASTER 0x0004u
-#define CMD_INTX_DISABLE 0x0400u
-#define STATUS_INTX 0x0008u
-#define STATUS_CAP_LIST 0x0010u
 
 /* Capabilities, in the order of the list. */
 #define CAP_MSIX 0x40    /* 12 bytes */
@@ -94,13 +80,6 @@ enum {
 #define BAR_PBA 0x5000u
 #define REGION 0x1000u
 
-/* The most queues: the notify region and the table each fit one page. */
-#define PCI_MAX_QUEUES 255u
-#define NO_VECTOR 0xffffu
-
-#define ISR_VRING 0x1u
-#define ISR_CONFIG 0x2u
-
 /* Common configuration fields (virtio 1.2, 4.1.4.3). */
 enum {
 	C_DFSELECT = 0x00,
@@ -121,71 +100,6 @@ enum {
 	C_QDEVICE = 0x30,
 };
 
-/* One MSI-X table entry. */
-struct msix_entry {
-	uint64_t addr;
-	uint32_t data;
-	uint32_t ctrl; /* bit 0: masked */
-};
-
-/* What the driver has written for one queue before enabling it. */
-struct pci_queue {
-	uint16_t size;
-	uint16_t vector;
-	uint64_t desc, driver, device;
-};
-
-struct vpci {
-	struct vdev *v;
-	uint32_t sbdf;
-	uint8_t cfg[PCI_CFG_SIZE];
-	uint8_t wmask[PCI_CFG_SIZE];
-	/* BAR0/1 as it is claimed */
-	bool mapped;
-	uint64_t map_base;
-	uint64_t told_base;    /* where the log last put it (0: nowhere yet) */
-	uint64_t refused_base; /* the last overlap reported */
-	/* common configuration */
-	uint32_t dfselect, gfselect;
-	uint64_t drv_features;
-	uint16_t config_vector;
-	uint16_t qselect;
-	unsigned nr_queues;
-	struct pci_queue *q;
-	/* interrupts */
-	uint8_t isr;
-	unsigned intx_level;
-	unsigned nr_vectors;
-	struct msix_entry *table;
-	uint64_t pba[(PCI_MAX_QUEUES + 1 + 63) / 64];
-	/* counts */
-	uint64_t bad_access;
-	uint64_t irq_errors;
-	uint64_t msi_sent;
-	uint64_t msi_pended;  /* events held back by a mask */
-	uint64_t bar_refused; /* BAR placements range_map refused */
-};
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)vdev_get_le(p, 4);
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)vdev_get_le(p, 2);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	vdev_put_le(p, v, 4);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	vdev_put_le(p, v, 2);
-}
-
 static void bad(struct vpci *p, const char *where, bool is_read, unsigned size,
                 uint64_t off, const char *why)
 {
@@ -203,7 +117,7 @@ static bool msix_enabled(const struct vpci *p)
 }
 
 /* Hold INTx A at what the ISR, MSI-X and the command register say. */
-static void intx_update(struct vpci *p)
+void vpci_intx_update(struct vpci *p)
 {
 	unsigned level = p->isr && !msix_enabled(p);
 	uint16_t status = get16(&p->cfg[CFG_STATUS]);
@@ -279,7 +193,7 @@ static int raise_event(struct vpci *p, uint8_t isr_bit, uint16_t vector)
 		return 0;
 	}
 	p->isr |= isr_bit;
-	intx_update(p);
+	vpci_intx_update(p);
 	return 0;
 }
 
@@ -330,7 +244,7 @@ static void vpci_reset(struct vpci *p)
 		};
 	}
 	p->isr = 0;
-	intx_update(p);
+	vpci_intx_update(p);
 }
 
 /* The width of the common configuration field at @p off (0: none starts there). */
@@ -637,7 +551,7 @@ static bool bar_access(struct vpci *p, uint32_t off, unsigned size, bool is_read
 		}
 		*val = p->isr;
 		p->isr = 0;
-		intx_update(p);
+		vpci_intx_update(p);
 		return true;
 	case BAR_DEVICE: {
 		uint8_t buf[8] = {0};
@@ -693,16 +607,16 @@ static bool bar_access(struct vpci *p, uint32_t off, unsigned size, bool is_read
 
 /* ---- config space ------------------------------------------------------- */
 
-static uint64_t bar_address(const struct vpci *p)
+uint64_t vpci_bar_address(const struct vpci *p)
 {
 	return ((uint64_t)get32(&p->cfg[CFG_BAR1]) << 32) |
 	       (get32(&p->cfg[CFG_BAR0]) & ~0xfu);
 }
 
 /* Should the BAR be claimed: decoding on, and an address rather than a probe? */
-static bool bar_wanted(const struct vpci *p)
+bool vpci_bar_wanted(const struct vpci *p)
 {
-	uint64_t bar = bar_address(p);
+	uint64_t bar = vpci_bar_address(p);
 	bool probing = (uint32_t)bar == (uint32_t) ~(PCI_BAR_SIZE - 1) ||
 	               get32(&p->cfg[CFG_BAR1]) == 0xffffffffu;
 
@@ -711,11 +625,11 @@ static bool bar_wanted(const struct vpci *p)
 }
 
 /* Claim or release the BAR so it sits where BAR0/1 and the command say. */
-static void update_bar(struct vpci *p)
+void vpci_update_bar(struct vpci *p)
 {
 	const struct ioreqd_host *host = p->v->host;
-	uint64_t bar = bar_address(p);
-	bool want = bar_wanted(p);
+	uint64_t bar = vpci_bar_address(p);
+	bool want = vpci_bar_wanted(p);
 	int rc;
 
 	if (p->mapped && (!want || p->map_base != bar)) {
@@ -825,11 +739,11 @@ static enum ioreqd_fault_result cfg_access(struct vpci *p, ioreqd_fault_t *f)
 		put32(&p->cfg[CFG_BAR0],
 		      (get32(&p->cfg[CFG_BAR0]) & ~(PCI_BAR_SIZE - 1)) | 0x4);
 	if (touches_bar || touches_cmd)
-		update_bar(p);
+		vpci_update_bar(p);
 	if (touches_msix || touches_cmd) {
 		uint16_t ctrl = get16(&p->cfg[MSIX_CTRL]);
 
-		intx_update(p);
+		vpci_intx_update(p);
 		if ((old_ctrl & MSIX_FMASK) && !(ctrl & MSIX_FMASK))
 			msix_flush(p);
 		else if (!(old_ctrl & MSIX_ENABLE) && (ctrl & MSIX_ENABLE))
@@ -926,222 +840,6 @@ static void build_header(struct vpci *p)
 	p->wmask[PCI_CFG_BAR] = 0xff;
 	put32(&p->wmask[PCI_CFG_OFF], 0xffffffffu);
 	put32(&p->wmask[PCI_CFG_LEN], 0xffffffffu);
-}
-
-/*
- * Device state: the config header (what the guest can write of it: command,
- * BAR placement, MSI-X enable and function mask, the pci_cfg window), the
- * common configuration's selectors and vectors, each queue's registers, the
- * ISR, and the MSI-X table and PBA.  Load re-claims the BAR where the saved
- * header put it, as testdev does, and sets INTx A to what the ISR says.
- */
-enum {
-	TAG_CFG = VDEV_TAG_TRANSPORT, /* PCI_CFG_SIZE bytes */
-	TAG_COMMON,                   /* le32 dfselect, gfselect; le64 drv features;
-	                                 le16 config_vector, qselect */
-	TAG_QUEUES,                   /* per queue: le16 size, vector; 3 x le64 */
-	TAG_ISR,                      /* le32 */
-	TAG_TABLE,                    /* per vector: le64 addr, le32 data, ctrl */
-	TAG_PBA,                      /* the pending bits, le64 words */
-	TAG_UNCLAIMED,                /* le32 1, only if BAR0 decoded unclaimed */
-};
-#define COMMON_REC 20u
-#define QUEUE_REC 28u
-#define VECTOR_REC 16u
-
-struct vpci_saved {
-	uint8_t cfg[PCI_CFG_SIZE];
-	uint8_t common[COMMON_REC];
-	uint8_t *queues, *table;
-	uint8_t pba[sizeof(((struct vpci *)0)->pba)];
-	uint32_t isr;
-	uint32_t unclaimed;
-};
-
-static int vpci_save(void *tstate, ioreqd_state_t *st)
-{
-	struct vpci *p = tstate;
-	struct vpci_saved s = {.isr = p->isr};
-	int rc = -ENOMEM;
-
-	memcpy(s.cfg, p->cfg, sizeof(s.cfg));
-	vdev_put_le(s.common, p->dfselect, 4);
-	vdev_put_le(s.common + 4, p->gfselect, 4);
-	vdev_put_le(s.common + 8, p->drv_features, 8);
-	vdev_put_le(s.common + 16, p->config_vector, 2);
-	vdev_put_le(s.common + 18, p->qselect, 2);
-	s.queues = calloc(p->nr_queues ? p->nr_queues : 1, QUEUE_REC);
-	s.table = calloc(p->nr_vectors, VECTOR_REC);
-	if (!s.queues || !s.table)
-		goto out;
-	for (unsigned i = 0; i < p->nr_queues; i++) {
-		uint8_t *q = s.queues + (size_t)i * QUEUE_REC;
-
-		vdev_put_le(q, p->q[i].size, 2);
-		vdev_put_le(q + 2, p->q[i].vector, 2);
-		vdev_put_le(q + 4, p->q[i].desc, 8);
-		vdev_put_le(q + 12, p->q[i].driver, 8);
-		vdev_put_le(q + 20, p->q[i].device, 8);
-	}
-	for (unsigned i = 0; i < p->nr_vectors; i++) {
-		uint8_t *e = s.table + (size_t)i * VECTOR_REC;
-
-		vdev_put_le(e, p->table[i].addr, 8);
-		vdev_put_le(e + 8, p->table[i].data, 4);
-		vdev_put_le(e + 12, p->table[i].ctrl, 4);
-	}
-	for (unsigned i = 0; i < sizeof(p->pba) / 8; i++)
-		vdev_put_le(s.pba + 8 * i, p->pba[i], 8);
-	if ((rc = ioreqd_state_put(st, TAG_CFG, s.cfg, sizeof(s.cfg))) == 0 &&
-	    (rc = ioreqd_state_put(st, TAG_COMMON, s.common, sizeof(s.common))) == 0 &&
-	    (rc = ioreqd_state_put(st, TAG_QUEUES, s.queues,
-	                           (size_t)p->nr_queues * QUEUE_REC)) == 0 &&
-	    (rc = ioreqd_state_put_u32(st, TAG_ISR, s.isr)) == 0 &&
-	    (rc = ioreqd_state_put(st, TAG_TABLE, s.table,
-	                           (size_t)p->nr_vectors * VECTOR_REC)) == 0)
-		rc = ioreqd_state_put(st, TAG_PBA, s.pba, sizeof(s.pba));
-	/* Only then, so a stream loads and saves again byte for byte. */
-	if (rc == 0 && bar_wanted(p) && !p->mapped)
-		rc = ioreqd_state_put_u32(st, TAG_UNCLAIMED, 1);
-out:
-	free(s.queues);
-	free(s.table);
-	return rc;
-}
-
-/* Read and check every field.  @return 0 or -EBADMSG/-ENOMEM (said in @p st). */
-static int vpci_read_saved(struct vpci *p, ioreqd_state_t *st, struct vpci_saved *s)
-{
-	uint16_t cv;
-	int rc;
-
-	s->queues = malloc(p->nr_queues ? (size_t)p->nr_queues * QUEUE_REC : 1);
-	s->table = malloc((size_t)p->nr_vectors * VECTOR_REC);
-	if (!s->queues || !s->table)
-		return -ENOMEM;
-	if ((rc = ioreqd_state_get(st, TAG_CFG, s->cfg, sizeof(s->cfg))) < 0 ||
-	    (rc = ioreqd_state_get(st, TAG_COMMON, s->common, sizeof(s->common))) < 0 ||
-	    (rc = ioreqd_state_get(st, TAG_QUEUES, s->queues,
-	                           (size_t)p->nr_queues * QUEUE_REC)) < 0 ||
-	    (rc = ioreqd_state_get_u32(st, TAG_ISR, &s->isr)) < 0 ||
-	    (rc = ioreqd_state_get(st, TAG_TABLE, s->table,
-	                           (size_t)p->nr_vectors * VECTOR_REC)) < 0 ||
-	    (rc = ioreqd_state_get(st, TAG_PBA, s->pba, sizeof(s->pba))) < 0)
-		return rc;
-	s->unclaimed = 0;
-	if (ioreqd_state_len(st, TAG_UNCLAIMED) >= 0 &&
-	    (rc = ioreqd_state_get_u32(st, TAG_UNCLAIMED, &s->unclaimed)) < 0)
-		return rc;
-	if (s->unclaimed > 1) {
-		ioreqd_state_fail(st, "virtio-pci: unclaimed flag %u", s->unclaimed);
-		return -EBADMSG;
-	}
-	cv = (uint16_t)vdev_get_le(s->common + 16, 2);
-	if (s->isr & ~(uint32_t)(ISR_VRING | ISR_CONFIG) ||
-	    (cv != NO_VECTOR && cv >= p->nr_vectors)) {
-		ioreqd_state_fail(st,
-		                  "virtio-pci: ISR 0x%x or config vector %u out of range",
-		                  s->isr, cv);
-		return -EBADMSG;
-	}
-	for (unsigned i = 0; i < p->nr_queues; i++) {
-		uint16_t qv =
-		    (uint16_t)vdev_get_le(s->queues + (size_t)i * QUEUE_REC + 2, 2);
-
-		if (qv != NO_VECTOR && qv >= p->nr_vectors) {
-			ioreqd_state_fail(
-			    st, "virtio-pci: queue %u vector %u out of range", i, qv);
-			return -EBADMSG;
-		}
-	}
-	for (unsigned i = 0; i < p->nr_vectors; i++)
-		if (vdev_get_le(s->table + (size_t)i * VECTOR_REC + 12, 4) > 1) {
-			ioreqd_state_fail(st, "virtio-pci: MSI-X vector %u control", i);
-			return -EBADMSG;
-		}
-	for (unsigned v = p->nr_vectors; v < 8 * sizeof(s->pba); v++)
-		if (s->pba[v / 8] & (1u << (v % 8))) {
-			ioreqd_state_fail(st, "virtio-pci: pending bit of vector %u", v);
-			return -EBADMSG;
-		}
-	return 0;
-}
-
-static int vpci_load(void *tstate, ioreqd_state_t *st)
-{
-	struct vpci *p = tstate;
-	struct vpci_saved s = {.queues = NULL};
-	uint8_t cfg[PCI_CFG_SIZE], old[PCI_CFG_SIZE];
-	int rc;
-
-	if ((rc = vpci_read_saved(p, st, &s)) < 0)
-		goto out;
-	/* Only what the guest could have written comes from the stream. */
-	for (unsigned i = 0; i < PCI_CFG_SIZE; i++)
-		cfg[i] = (uint8_t)((p->cfg[i] & ~p->wmask[i]) | (s.cfg[i] & p->wmask[i]));
-	put32(&cfg[CFG_BAR0], (get32(&cfg[CFG_BAR0]) & ~(PCI_BAR_SIZE - 1)) | 0x4);
-	memcpy(old, p->cfg, sizeof(old));
-	memcpy(p->cfg, cfg, sizeof(cfg));
-	if (s.unclaimed && !bar_wanted(p)) {
-		ioreqd_state_fail(st, "virtio-pci: BAR0 is marked unclaimed but does "
-		                      "not decode");
-		memcpy(p->cfg, old, sizeof(old));
-		rc = -EBADMSG;
-		goto out;
-	}
-	update_bar(p);
-	if (s.unclaimed && p->mapped) {
-		/* Unclaimed where it was saved: leave it so here too. */
-		p->v->host->range_unmap(p->v->dev, IOREQD_SPACE_MMIO, p->map_base,
-		                        p->map_base + PCI_BAR_SIZE - 1);
-		p->mapped = false;
-	}
-	/*
-	 * A BAR the guest put over another device's range was not claimed in
-	 * the saved daemon either: it stays unclaimed, as it was, rather than
-	 * making the guest's whole state unloadable.
-	 */
-	if (!s.unclaimed && bar_wanted(p) && !p->mapped) {
-		/* The saved place is taken here: put the BAR back, refuse. */
-		ioreqd_state_fail(st,
-		                  "virtio-pci: BAR0 cannot be re-claimed at 0x%" PRIx64,
-		                  bar_address(p));
-		memcpy(p->cfg, old, sizeof(old));
-		update_bar(p);
-		rc = -EBUSY;
-		goto out;
-	}
-	p->dfselect = (uint32_t)vdev_get_le(s.common, 4);
-	p->gfselect = (uint32_t)vdev_get_le(s.common + 4, 4);
-	p->drv_features = vdev_get_le(s.common + 8, 8);
-	p->config_vector = (uint16_t)vdev_get_le(s.common + 16, 2);
-	p->qselect = (uint16_t)vdev_get_le(s.common + 18, 2);
-	for (unsigned i = 0; i < p->nr_queues; i++) {
-		const uint8_t *q = s.queues + (size_t)i * QUEUE_REC;
-
-		p->q[i].size = (uint16_t)vdev_get_le(q, 2);
-		p->q[i].vector = (uint16_t)vdev_get_le(q + 2, 2);
-		p->q[i].desc = vdev_get_le(q + 4, 8);
-		p->q[i].driver = vdev_get_le(q + 12, 8);
-		p->q[i].device = vdev_get_le(q + 20, 8);
-	}
-	for (unsigned i = 0; i < p->nr_vectors; i++) {
-		const uint8_t *e = s.table + (size_t)i * VECTOR_REC;
-
-		p->table[i].addr = vdev_get_le(e, 8);
-		p->table[i].data = (uint32_t)vdev_get_le(e + 8, 4);
-		p->table[i].ctrl = (uint32_t)vdev_get_le(e + 12, 4);
-	}
-	for (unsigned i = 0; i < sizeof(p->pba) / 8; i++)
-		p->pba[i] = vdev_get_le(s.pba + 8 * i, 8);
-	p->isr = (uint8_t)s.isr;
-	/* Whatever the line is in this daemon, set it to what the ISR says. */
-	p->intx_level = UINT_MAX;
-	intx_update(p);
-out:
-	free(s.queues);
-	free(s.table);
-	return rc;
 }
 
 static void vpci_fini(void *tstate)
