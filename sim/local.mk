@@ -7,7 +7,8 @@ sim_libioreqd_sim_la_SOURCES = \
 	sim/simhv.h sim/simhv-internal.h sim/simproto.h
 
 bin_PROGRAMS += sim/ioreqd-simguest
-sim_ioreqd_simguest_SOURCES = sim/simguest.c sim/simscript.c sim/simscript.h \
+sim_ioreqd_simguest_SOURCES = sim/simguest.c sim/simrun.c sim/simrun.h \
+	sim/simscript.c sim/simscript.h \
 	sim/simvirtio.c sim/simvirtio.h
 sim_ioreqd_simguest_LDADD = sim/libioreqd-sim.la lib/virtio/libioreqd-vdriver.la \
 	lib/libioreqd.la
