@@ -197,11 +197,19 @@ TESTS += tests/check_xlargs
 tests_check_xlargs_SOURCES = tests/check_xlargs.c
 tests_check_xlargs_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_xlargs_LDADD = $(TEST_LDADD)
+# The QMP suites share the greeting and the counting daemon callbacks.
+QMP_FIXTURE_SOURCES = tests/qmp-fixture.c tests/qmp-fixture.h
 check_PROGRAMS += tests/check_qmp
 TESTS += tests/check_qmp
-tests_check_qmp_SOURCES = tests/check_qmp.c daemon/qmp-server.c daemon/qmp-server.h
-tests_check_qmp_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/daemon $(LIBEVENT_CFLAGS)
-tests_check_qmp_LDADD = $(TEST_LDADD) $(LIBEVENT_LIBS)
+tests_check_qmp_SOURCES = tests/check_qmp.c $(QMP_FIXTURE_SOURCES)
+tests_check_qmp_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_qmp_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/check_qmp_server
+TESTS += tests/check_qmp_server
+tests_check_qmp_server_SOURCES = tests/check_qmp_server.c $(QMP_FIXTURE_SOURCES) \
+	daemon/qmp-server.c daemon/qmp-server.h
+tests_check_qmp_server_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/daemon $(LIBEVENT_CFLAGS)
+tests_check_qmp_server_LDADD = $(TEST_LDADD) $(LIBEVENT_LIBS)
 check_PROGRAMS += tests/check_xsstate
 TESTS += tests/check_xsstate
 tests_check_xsstate_SOURCES = tests/check_xsstate.c daemon/xsstate.c daemon/xsstate.h
