@@ -4,7 +4,8 @@
  * guest address, behind checked gmem ops that refuse anything outside it and
  * count live mappings; the transport records interrupts and log lines; the
  * guest side is lib/virtio/vdriver.c, plus raw ring pokes for the malformed
- * cases.  Shared by check_virtio_queue and check_virtio_device.
+ * cases.  Shared by check_virtio_queue, check_virtio_queue_serve and
+ * check_virtio_device.
  */
 #ifndef IOREQD_TESTS_VIRTIO_FIXTURE_H
 #define IOREQD_TESTS_VIRTIO_FIXTURE_H

@@ -12,6 +12,13 @@ tests_check_virtio_queue_SOURCES = tests/check_virtio_queue.c $(VIRTIO_FIXTURE_S
 tests_check_virtio_queue_CPPFLAGS = $(VIRTIO_TEST_CPPFLAGS)
 tests_check_virtio_queue_CFLAGS = $(AM_CFLAGS) -pthread
 tests_check_virtio_queue_LDADD = $(VIRTIO_TEST_LDADD) -lpthread
+check_PROGRAMS += tests/check_virtio_queue_serve
+TESTS += tests/check_virtio_queue_serve
+tests_check_virtio_queue_serve_SOURCES = tests/check_virtio_queue_serve.c \
+	$(VIRTIO_FIXTURE_SOURCES)
+tests_check_virtio_queue_serve_CPPFLAGS = $(VIRTIO_TEST_CPPFLAGS)
+tests_check_virtio_queue_serve_CFLAGS = $(AM_CFLAGS) -pthread
+tests_check_virtio_queue_serve_LDADD = $(VIRTIO_TEST_LDADD) -lpthread
 check_PROGRAMS += tests/check_virtio_device
 TESTS += tests/check_virtio_device
 tests_check_virtio_device_SOURCES = tests/check_virtio_device.c $(VIRTIO_FIXTURE_SOURCES)
