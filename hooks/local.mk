@@ -84,7 +84,8 @@ noinst_LTLIBRARIES += hooks/libioreqd-vdev.la
 hooks_libioreqd_vdev_la_SOURCES = hooks/virtio/vdev.c hooks/virtio/vdev.h \
 	hooks/virtio/mmio.c hooks/virtio/pci.c hooks/virtio/pci-state.c \
 	hooks/virtio/pci-internal.h
-hooks_libioreqd_vdev_la_CPPFLAGS = $(HOOK_PLUGIN_CPPFLAGS)
+# lib/util for le.h, the little-endian helpers (header-only, no link).
+hooks_libioreqd_vdev_la_CPPFLAGS = $(HOOK_PLUGIN_CPPFLAGS) -I$(top_srcdir)/lib/util
 hooks_libioreqd_vdev_la_LIBADD = lib/virtio/libioreqd-virtio.la
 pkglib_LTLIBRARIES += hooks/virtio-rng.la
 hooks_virtio_rng_la_SOURCES = hooks/virtio/rng.c

@@ -5,7 +5,7 @@
 #                chains, the fault API and the software VMCS (vCPU context);
 #   lib/xl/      what xl's device-model launch needs: libxl's argv, QMP;
 #   lib/util/    log, configuration file, hook configuration access, trace
-#                file format.
+#                file format, little-endian loads and stores.
 # Each folder is on the include path, so a header is named by its file name.
 
 # The hook SDK: the fault accessors every hook links statically (the fault's
@@ -15,6 +15,9 @@ noinst_LTLIBRARIES += lib/libioreqd-hook.la
 lib_libioreqd_hook_la_SOURCES = lib/engine/fault.c lib/engine/fault-internal.h
 # Device state blobs (ioreqd/state.h): hooks write them in save, read them in load.
 lib_libioreqd_hook_la_SOURCES += lib/engine/state.c
+# Little-endian loads and stores, header-only: state.c, devstate.c, lib/virtio
+# and hooks/virtio use it.
+lib_libioreqd_hook_la_SOURCES += lib/util/le.h
 
 # The core engine.
 noinst_LTLIBRARIES += lib/libioreqd.la

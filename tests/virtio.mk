@@ -110,7 +110,8 @@ tests_fuzz_libioreqd_vdev_fuzz_la_SOURCES = $(hooks_libioreqd_vdev_la_SOURCES) \
 if HAVE_LIBURING
 tests_fuzz_libioreqd_vdev_fuzz_la_SOURCES += hooks/virtio/blk.c hooks/virtio/blkio.c
 endif
-tests_fuzz_libioreqd_vdev_fuzz_la_CPPFLAGS = $(HOOK_PLUGIN_CPPFLAGS) -I$(top_srcdir)/hooks
+tests_fuzz_libioreqd_vdev_fuzz_la_CPPFLAGS = $(HOOK_PLUGIN_CPPFLAGS) -I$(top_srcdir)/hooks \
+	-I$(top_srcdir)/lib/util
 tests_fuzz_libioreqd_vdev_fuzz_la_CFLAGS = $(AM_CFLAGS) $(FUZZ_CFLAGS) $(LIBURING_CFLAGS)
 noinst_PROGRAMS += tests/fuzz/fuzz_virtio_dev
 tests_fuzz_fuzz_virtio_dev_SOURCES = tests/fuzz/fuzz_virtio_dev.c $(FUZZ_HOST_SOURCES) \

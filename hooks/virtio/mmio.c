@@ -21,6 +21,7 @@
  * with no register) is counted, logged at a rate limit, and answered like an
  * unclaimed access: reads return all-ones, writes are dropped.
  */
+#include "le.h"
 #include "vdev.h"
 
 #include <errno.h>
@@ -336,21 +337,16 @@ static enum ioreqd_fault_result config_access(struct mmio *m, ioreqd_fault_t *f,
                                               uint32_t off, unsigned size)
 {
 	uint8_t buf[8] = {0};
-	uint64_t val = 0;
 
 	if (ioreqd_fault_is_read(f)) {
 		if (ioreqd_virtio_config_read(m->v->vdev, off, buf, size) < 0) {
 			bad(m, f, "outside the config space");
 			return IOREQD_FAULT_ERROR;
 		}
-		for (unsigned i = 0; i < size; i++)
-			val |= (uint64_t)buf[i] << (8 * i);
-		ioreqd_fault_set_data(f, val);
+		ioreqd_fault_set_data(f, ioreqd_le_get(buf, size));
 		return IOREQD_FAULT_HANDLED;
 	}
-	val = ioreqd_fault_data(f);
-	for (unsigned i = 0; i < size; i++)
-		buf[i] = (uint8_t)(val >> (8 * i));
+	ioreqd_le_put(buf, ioreqd_fault_data(f), size);
 	/* The core counts refusals; the write is dropped. */
 	if (ioreqd_virtio_config_write(m->v->vdev, off, buf, size) < 0)
 		bad(m, f, "config write refused");
@@ -417,19 +413,19 @@ static int mmio_save(void *tstate, ioreqd_state_t *st)
 	uint8_t sel[12], *qs;
 	int rc;
 
-	vdev_put_le(sel, m->dev_features_sel, 4);
-	vdev_put_le(sel + 4, m->drv_features_sel, 4);
-	vdev_put_le(sel + 8, m->queue_sel, 4);
+	ioreqd_le_put(sel, m->dev_features_sel, 4);
+	ioreqd_le_put(sel + 4, m->drv_features_sel, 4);
+	ioreqd_le_put(sel + 8, m->queue_sel, 4);
 	qs = calloc(m->nr_queues, MMIO_QUEUE_REC);
 	if (!qs)
 		return -ENOMEM;
 	for (unsigned i = 0; i < m->nr_queues; i++) {
 		uint8_t *p = qs + (size_t)i * MMIO_QUEUE_REC;
 
-		vdev_put_le(p, m->q[i].num, 4);
-		vdev_put_le(p + 4, m->q[i].desc, 8);
-		vdev_put_le(p + 12, m->q[i].driver, 8);
-		vdev_put_le(p + 20, m->q[i].device, 8);
+		ioreqd_le_put(p, m->q[i].num, 4);
+		ioreqd_le_put(p + 4, m->q[i].desc, 8);
+		ioreqd_le_put(p + 12, m->q[i].driver, 8);
+		ioreqd_le_put(p + 20, m->q[i].device, 8);
 	}
 	if ((rc = ioreqd_state_put(st, TAG_SELECTORS, sel, sizeof(sel))) == 0 &&
 	    (rc = ioreqd_state_put_u64(st, TAG_DRV_FEATURES, m->drv_features)) == 0 &&
@@ -462,17 +458,17 @@ static int mmio_load(void *tstate, ioreqd_state_t *st)
 		rc = -EBADMSG;
 		goto out;
 	}
-	m->dev_features_sel = (uint32_t)vdev_get_le(sel, 4);
-	m->drv_features_sel = (uint32_t)vdev_get_le(sel + 4, 4);
-	m->queue_sel = (uint32_t)vdev_get_le(sel + 8, 4);
+	m->dev_features_sel = (uint32_t)ioreqd_le_get(sel, 4);
+	m->drv_features_sel = (uint32_t)ioreqd_le_get(sel + 4, 4);
+	m->queue_sel = (uint32_t)ioreqd_le_get(sel + 8, 4);
 	m->drv_features = drv;
 	for (unsigned i = 0; i < m->nr_queues; i++) {
 		const uint8_t *p = qs + (size_t)i * MMIO_QUEUE_REC;
 
-		m->q[i].num = (uint32_t)vdev_get_le(p, 4);
-		m->q[i].desc = vdev_get_le(p + 4, 8);
-		m->q[i].driver = vdev_get_le(p + 12, 8);
-		m->q[i].device = vdev_get_le(p + 20, 8);
+		m->q[i].num = (uint32_t)ioreqd_le_get(p, 4);
+		m->q[i].desc = ioreqd_le_get(p + 4, 8);
+		m->q[i].driver = ioreqd_le_get(p + 12, 8);
+		m->q[i].device = ioreqd_le_get(p + 20, 8);
 	}
 	/* The line is whatever the status says, in this daemon as in the old. */
 	m->int_status = isr;

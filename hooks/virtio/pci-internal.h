@@ -9,6 +9,7 @@
 #ifndef IOREQD_VIRTIO_PCI_INTERNAL_H
 #define IOREQD_VIRTIO_PCI_INTERNAL_H
 
+#include "le.h"
 #include "vdev.h"
 
 #include <stdbool.h>
@@ -86,22 +87,22 @@ struct vpci {
 
 static inline uint32_t get32(const uint8_t *p)
 {
-	return (uint32_t)vdev_get_le(p, 4);
+	return (uint32_t)ioreqd_le_get(p, 4);
 }
 
 static inline uint16_t get16(const uint8_t *p)
 {
-	return (uint16_t)vdev_get_le(p, 2);
+	return (uint16_t)ioreqd_le_get(p, 2);
 }
 
 static inline void put32(uint8_t *p, uint32_t v)
 {
-	vdev_put_le(p, v, 4);
+	ioreqd_le_put(p, v, 4);
 }
 
 static inline void put16(uint8_t *p, uint16_t v)
 {
-	vdev_put_le(p, v, 2);
+	ioreqd_le_put(p, v, 2);
 }
 
 /* The BAR's address as BAR0/1 hold it. */

@@ -49,11 +49,11 @@ int vpci_save(void *tstate, ioreqd_state_t *st)
 	int rc = -ENOMEM;
 
 	memcpy(s.cfg, p->cfg, sizeof(s.cfg));
-	vdev_put_le(s.common, p->dfselect, 4);
-	vdev_put_le(s.common + 4, p->gfselect, 4);
-	vdev_put_le(s.common + 8, p->drv_features, 8);
-	vdev_put_le(s.common + 16, p->config_vector, 2);
-	vdev_put_le(s.common + 18, p->qselect, 2);
+	ioreqd_le_put(s.common, p->dfselect, 4);
+	ioreqd_le_put(s.common + 4, p->gfselect, 4);
+	ioreqd_le_put(s.common + 8, p->drv_features, 8);
+	ioreqd_le_put(s.common + 16, p->config_vector, 2);
+	ioreqd_le_put(s.common + 18, p->qselect, 2);
 	s.queues = calloc(p->nr_queues ? p->nr_queues : 1, QUEUE_REC);
 	s.table = calloc(p->nr_vectors, VECTOR_REC);
 	if (!s.queues || !s.table)
@@ -61,21 +61,21 @@ int vpci_save(void *tstate, ioreqd_state_t *st)
 	for (unsigned i = 0; i < p->nr_queues; i++) {
 		uint8_t *q = s.queues + (size_t)i * QUEUE_REC;
 
-		vdev_put_le(q, p->q[i].size, 2);
-		vdev_put_le(q + 2, p->q[i].vector, 2);
-		vdev_put_le(q + 4, p->q[i].desc, 8);
-		vdev_put_le(q + 12, p->q[i].driver, 8);
-		vdev_put_le(q + 20, p->q[i].device, 8);
+		ioreqd_le_put(q, p->q[i].size, 2);
+		ioreqd_le_put(q + 2, p->q[i].vector, 2);
+		ioreqd_le_put(q + 4, p->q[i].desc, 8);
+		ioreqd_le_put(q + 12, p->q[i].driver, 8);
+		ioreqd_le_put(q + 20, p->q[i].device, 8);
 	}
 	for (unsigned i = 0; i < p->nr_vectors; i++) {
 		uint8_t *e = s.table + (size_t)i * VECTOR_REC;
 
-		vdev_put_le(e, p->table[i].addr, 8);
-		vdev_put_le(e + 8, p->table[i].data, 4);
-		vdev_put_le(e + 12, p->table[i].ctrl, 4);
+		ioreqd_le_put(e, p->table[i].addr, 8);
+		ioreqd_le_put(e + 8, p->table[i].data, 4);
+		ioreqd_le_put(e + 12, p->table[i].ctrl, 4);
 	}
 	for (unsigned i = 0; i < sizeof(p->pba) / 8; i++)
-		vdev_put_le(s.pba + 8 * i, p->pba[i], 8);
+		ioreqd_le_put(s.pba + 8 * i, p->pba[i], 8);
 	if ((rc = ioreqd_state_put(st, TAG_CFG, s.cfg, sizeof(s.cfg))) == 0 &&
 	    (rc = ioreqd_state_put(st, TAG_COMMON, s.common, sizeof(s.common))) == 0 &&
 	    (rc = ioreqd_state_put(st, TAG_QUEUES, s.queues,
@@ -120,7 +120,7 @@ static int vpci_read_saved(struct vpci *p, ioreqd_state_t *st, struct vpci_saved
 		ioreqd_state_fail(st, "virtio-pci: unclaimed flag %u", s->unclaimed);
 		return -EBADMSG;
 	}
-	cv = (uint16_t)vdev_get_le(s->common + 16, 2);
+	cv = (uint16_t)ioreqd_le_get(s->common + 16, 2);
 	if (s->isr & ~(uint32_t)(ISR_VRING | ISR_CONFIG) ||
 	    (cv != NO_VECTOR && cv >= p->nr_vectors)) {
 		ioreqd_state_fail(st,
@@ -130,7 +130,7 @@ static int vpci_read_saved(struct vpci *p, ioreqd_state_t *st, struct vpci_saved
 	}
 	for (unsigned i = 0; i < p->nr_queues; i++) {
 		uint16_t qv =
-		    (uint16_t)vdev_get_le(s->queues + (size_t)i * QUEUE_REC + 2, 2);
+		    (uint16_t)ioreqd_le_get(s->queues + (size_t)i * QUEUE_REC + 2, 2);
 
 		if (qv != NO_VECTOR && qv >= p->nr_vectors) {
 			ioreqd_state_fail(
@@ -139,7 +139,7 @@ static int vpci_read_saved(struct vpci *p, ioreqd_state_t *st, struct vpci_saved
 		}
 	}
 	for (unsigned i = 0; i < p->nr_vectors; i++)
-		if (vdev_get_le(s->table + (size_t)i * VECTOR_REC + 12, 4) > 1) {
+		if (ioreqd_le_get(s->table + (size_t)i * VECTOR_REC + 12, 4) > 1) {
 			ioreqd_state_fail(st, "virtio-pci: MSI-X vector %u control", i);
 			return -EBADMSG;
 		}
@@ -195,29 +195,29 @@ int vpci_load(void *tstate, ioreqd_state_t *st)
 		rc = -EBUSY;
 		goto out;
 	}
-	p->dfselect = (uint32_t)vdev_get_le(s.common, 4);
-	p->gfselect = (uint32_t)vdev_get_le(s.common + 4, 4);
-	p->drv_features = vdev_get_le(s.common + 8, 8);
-	p->config_vector = (uint16_t)vdev_get_le(s.common + 16, 2);
-	p->qselect = (uint16_t)vdev_get_le(s.common + 18, 2);
+	p->dfselect = (uint32_t)ioreqd_le_get(s.common, 4);
+	p->gfselect = (uint32_t)ioreqd_le_get(s.common + 4, 4);
+	p->drv_features = ioreqd_le_get(s.common + 8, 8);
+	p->config_vector = (uint16_t)ioreqd_le_get(s.common + 16, 2);
+	p->qselect = (uint16_t)ioreqd_le_get(s.common + 18, 2);
 	for (unsigned i = 0; i < p->nr_queues; i++) {
 		const uint8_t *q = s.queues + (size_t)i * QUEUE_REC;
 
-		p->q[i].size = (uint16_t)vdev_get_le(q, 2);
-		p->q[i].vector = (uint16_t)vdev_get_le(q + 2, 2);
-		p->q[i].desc = vdev_get_le(q + 4, 8);
-		p->q[i].driver = vdev_get_le(q + 12, 8);
-		p->q[i].device = vdev_get_le(q + 20, 8);
+		p->q[i].size = (uint16_t)ioreqd_le_get(q, 2);
+		p->q[i].vector = (uint16_t)ioreqd_le_get(q + 2, 2);
+		p->q[i].desc = ioreqd_le_get(q + 4, 8);
+		p->q[i].driver = ioreqd_le_get(q + 12, 8);
+		p->q[i].device = ioreqd_le_get(q + 20, 8);
 	}
 	for (unsigned i = 0; i < p->nr_vectors; i++) {
 		const uint8_t *e = s.table + (size_t)i * VECTOR_REC;
 
-		p->table[i].addr = vdev_get_le(e, 8);
-		p->table[i].data = (uint32_t)vdev_get_le(e + 8, 4);
-		p->table[i].ctrl = (uint32_t)vdev_get_le(e + 12, 4);
+		p->table[i].addr = ioreqd_le_get(e, 8);
+		p->table[i].data = (uint32_t)ioreqd_le_get(e + 8, 4);
+		p->table[i].ctrl = (uint32_t)ioreqd_le_get(e + 12, 4);
 	}
 	for (unsigned i = 0; i < sizeof(p->pba) / 8; i++)
-		p->pba[i] = vdev_get_le(s.pba + 8 * i, 8);
+		p->pba[i] = ioreqd_le_get(s.pba + 8 * i, 8);
 	p->isr = (uint8_t)s.isr;
 	/* Whatever the line is in this daemon, set it to what the ISR says. */
 	p->intx_level = UINT_MAX;

@@ -559,13 +559,10 @@ static bool bar_access(struct vpci *p, uint32_t off, unsigned size, bool is_read
 		if (is_read) {
 			if (ioreqd_virtio_config_read(p->v->vdev, roff, buf, size) < 0)
 				break;
-			*val = 0;
-			for (unsigned i = 0; i < size; i++)
-				*val |= (uint64_t)buf[i] << (8 * i);
+			*val = ioreqd_le_get(buf, size);
 			return true;
 		}
-		for (unsigned i = 0; i < size; i++)
-			buf[i] = (uint8_t)(*val >> (8 * i));
+		ioreqd_le_put(buf, *val, size);
 		/* The core counts refusals; the write is dropped. */
 		if (ioreqd_virtio_config_write(p->v->vdev, roff, buf, size) < 0) {
 			bad(p, where, is_read, size, off, "config write refused");

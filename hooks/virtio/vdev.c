@@ -56,21 +56,6 @@ void vdev_log(void *opaque, int level, const char *msg)
 	                msg);
 }
 
-void vdev_put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-uint64_t vdev_get_le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = n; i-- > 0;)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 static bool is_pow2(uint64_t x)
 {
 	return x && !(x & (x - 1));

@@ -184,13 +184,6 @@ int vdev_create(struct vdev *v, const struct ioreqd_virtio_transport_ops *tr_ops
 void vdev_log(void *opaque, int level, const char *msg);
 
 /**
- * Little-endian fields of registers, config space and saved state (virtio
- * is little-endian whatever the host): @p n bytes at @p p, n up to 8.
- */
-void vdev_put_le(uint8_t *p, uint64_t v, unsigned n);
-uint64_t vdev_get_le(const uint8_t *p, unsigned n);
-
-/**
  * For a transport: the device's state changed in a way a checkpoint must
  * keep (status, a queue enabled, the BAR placed): host->state_changed, if
  * the daemon has it.

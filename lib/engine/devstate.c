@@ -9,6 +9,7 @@
 #include "build-config.h"
 
 #include "devstate.h"
+#include "le.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -60,21 +61,6 @@ static void say(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = n; i-- > 0;)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 static uint32_t crc32_ieee(const uint8_t *p, size_t len)
 {
 	uint32_t c = 0xffffffffu;
@@ -107,8 +93,8 @@ static uint64_t dev_fingerprint(const struct ioreqd_cfg_dev *c)
 		uint8_t b[17];
 
 		b[0] = (uint8_t)c->ranges[i].space;
-		put_le(b + 1, c->ranges[i].base, 8);
-		put_le(b + 9, c->ranges[i].last, 8);
+		ioreqd_le_put(b + 1, c->ranges[i].base, 8);
+		ioreqd_le_put(b + 9, c->ranges[i].last, 8);
 		h = fnv(h, b, sizeof(b));
 	}
 	return h;
@@ -123,7 +109,7 @@ static uint64_t dm_fingerprint(struct ioreqd_dm *dm)
 		uint8_t b[8];
 
 		h = fnv(h, dev->cfg->name, strlen(dev->cfg->name) + 1);
-		put_le(b, dev_fingerprint(dev->cfg), 8);
+		ioreqd_le_put(b, dev_fingerprint(dev->cfg), 8);
 		h = fnv(h, b, sizeof(b));
 	}
 	return h;
@@ -168,7 +154,7 @@ static void out_le(struct out *o, uint64_t v, unsigned n)
 	uint8_t *p = out_reserve(o, n);
 
 	if (p)
-		put_le(p, v, n);
+		ioreqd_le_put(p, v, n);
 }
 
 static void out_bytes(struct out *o, const void *data, size_t n)
@@ -244,8 +230,9 @@ int ioreqd_devstate_save(struct ioreqd_dm *dm, uint8_t **out, size_t *len, char 
 		say(err, errlen, "out of memory for the device state");
 		goto out;
 	}
-	put_le(o.buf + 24, o.len, 8);
-	put_le(o.buf + o.len - TRAILER_LEN, crc32_ieee(o.buf, o.len - TRAILER_LEN), 4);
+	ioreqd_le_put(o.buf + 24, o.len, 8);
+	ioreqd_le_put(o.buf + o.len - TRAILER_LEN, crc32_ieee(o.buf, o.len - TRAILER_LEN),
+	              4);
 	*out = o.buf;
 	*len = o.len;
 	o.buf = NULL;
@@ -270,7 +257,7 @@ static int parse(const uint8_t *buf, size_t len, struct stream *s, char *err,
 		say(err, errlen, "truncated: %zu bytes, shorter than a header", len);
 		return -EBADMSG;
 	}
-	version = (uint32_t)get_le(buf + 8, 4);
+	version = (uint32_t)ioreqd_le_get(buf + 8, 4);
 	if (version != IOREQD_DEVSTATE_VERSION) {
 		say(err, errlen,
 		    "stream format version %" PRIu32
@@ -279,19 +266,19 @@ static int parse(const uint8_t *buf, size_t len, struct stream *s, char *err,
 		    version, IOREQD_DEVSTATE_VERSION);
 		return -EPROTONOSUPPORT;
 	}
-	total = get_le(buf + 24, 8);
+	total = ioreqd_le_get(buf + 24, 8);
 	if (total != len) {
 		say(err, errlen, "%s: %zu bytes, the header says %" PRIu64,
 		    total > len ? "truncated" : "corrupt (trailing bytes)", len, total);
 		return -EBADMSG;
 	}
 	end = len - TRAILER_LEN;
-	if (crc32_ieee(buf, end) != (uint32_t)get_le(buf + end, 4)) {
+	if (crc32_ieee(buf, end) != (uint32_t)ioreqd_le_get(buf + end, 4)) {
 		say(err, errlen, "corrupt: checksum mismatch");
 		return -EBADMSG;
 	}
-	s->nr = (uint32_t)get_le(buf + 12, 4);
-	s->fp = get_le(buf + 16, 8);
+	s->nr = (uint32_t)ioreqd_le_get(buf + 12, 4);
+	s->fp = ioreqd_le_get(buf + 16, 8);
 	/* Each record takes at least its fixed fields: bound the count first. */
 	if (s->nr > (end - HDR_LEN) / 24) {
 		say(err, errlen, "corrupt: %" PRIu32 " records cannot fit", s->nr);
@@ -307,25 +294,25 @@ static int parse(const uint8_t *buf, size_t len, struct stream *s, char *err,
 		size_t rlen, p;
 
 		if (end - off < 4 ||
-		    (rlen = (size_t)get_le(buf + off, 4)) > end - off - 4)
+		    (rlen = (size_t)ioreqd_le_get(buf + off, 4)) > end - off - 4)
 			goto bad;
 		p = off + 4;
 		off = p + rlen;
 		if (off - p < 2 ||
-		    (r->name_len = (size_t)get_le(buf + p, 2)) > off - p - 2)
+		    (r->name_len = (size_t)ioreqd_le_get(buf + p, 2)) > off - p - 2)
 			goto bad;
 		r->name = (const char *)buf + p + 2;
 		p += 2 + r->name_len;
 		if (off - p < 2 ||
-		    (r->hook_len = (size_t)get_le(buf + p, 2)) > off - p - 2)
+		    (r->hook_len = (size_t)ioreqd_le_get(buf + p, 2)) > off - p - 2)
 			goto bad;
 		r->hook = (const char *)buf + p + 2;
 		p += 2 + r->hook_len;
 		if (off - p < 16)
 			goto bad;
-		r->version = (uint32_t)get_le(buf + p, 4);
-		r->fp = get_le(buf + p + 4, 8);
-		r->blob_len = (size_t)get_le(buf + p + 12, 4);
+		r->version = (uint32_t)ioreqd_le_get(buf + p, 4);
+		r->fp = ioreqd_le_get(buf + p + 4, 8);
+		r->blob_len = (size_t)ioreqd_le_get(buf + p + 12, 4);
 		p += 16;
 		if (r->blob_len != off - p)
 			goto bad;

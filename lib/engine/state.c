@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "le.h"
+
 #define FIELD_HDR 6u /* tag u16, length u32 */
 
 struct state_field {
@@ -31,21 +33,6 @@ struct ioreqd_state {
 	unsigned nr_fields, cap_fields;
 	char err[160];
 };
-
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = n; i-- > 0;)
-		v = (v << 8) | p[i];
-	return v;
-}
 
 static struct state_field *find(ioreqd_state_t *st, uint16_t tag)
 {
@@ -106,8 +93,8 @@ int ioreqd_state_put(ioreqd_state_t *st, uint16_t tag, const void *data, size_t 
 	}
 	if ((rc = add_field(st, tag, st->len + FIELD_HDR, len)) < 0)
 		return rc;
-	put_le(st->buf + st->len, tag, 2);
-	put_le(st->buf + st->len + 2, len, 4);
+	ioreqd_le_put(st->buf + st->len, tag, 2);
+	ioreqd_le_put(st->buf + st->len + 2, len, 4);
 	if (len)
 		memcpy(st->buf + st->len + FIELD_HDR, data, len);
 	st->len = need;
@@ -118,7 +105,7 @@ int ioreqd_state_put_u32(ioreqd_state_t *st, uint16_t tag, uint32_t v)
 {
 	uint8_t b[4];
 
-	put_le(b, v, 4);
+	ioreqd_le_put(b, v, 4);
 	return ioreqd_state_put(st, tag, b, sizeof(b));
 }
 
@@ -126,7 +113,7 @@ int ioreqd_state_put_u64(ioreqd_state_t *st, uint16_t tag, uint64_t v)
 {
 	uint8_t b[8];
 
-	put_le(b, v, 8);
+	ioreqd_le_put(b, v, 8);
 	return ioreqd_state_put(st, tag, b, sizeof(b));
 }
 
@@ -153,7 +140,7 @@ int ioreqd_state_get_u32(ioreqd_state_t *st, uint16_t tag, uint32_t *v)
 	uint8_t b[4];
 	int rc = ioreqd_state_get(st, tag, b, sizeof(b));
 
-	*v = rc < 0 ? 0 : (uint32_t)get_le(b, 4);
+	*v = rc < 0 ? 0 : (uint32_t)ioreqd_le_get(b, 4);
 	return rc;
 }
 
@@ -162,7 +149,7 @@ int ioreqd_state_get_u64(ioreqd_state_t *st, uint16_t tag, uint64_t *v)
 	uint8_t b[8];
 	int rc = ioreqd_state_get(st, tag, b, sizeof(b));
 
-	*v = rc < 0 ? 0 : get_le(b, 8);
+	*v = rc < 0 ? 0 : ioreqd_le_get(b, 8);
 	return rc;
 }
 
@@ -200,8 +187,8 @@ int ioreqd_state_open(const void *blob, size_t len, ioreqd_state_t **out)
 			rc = -EBADMSG;
 			break;
 		}
-		tag = (uint16_t)get_le(p + off, 2);
-		flen = get_le(p + off + 2, 4);
+		tag = (uint16_t)ioreqd_le_get(p + off, 2);
+		flen = ioreqd_le_get(p + off + 2, 4);
 		if (flen > len - off - FIELD_HDR) {
 			ioreqd_state_fail(st, "field %u at byte %zu runs past the end",
 			                  tag, off);

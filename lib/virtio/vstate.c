@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "le.h"
 #include "ring.h"
 #include "virtio-internal.h"
 
@@ -40,21 +41,6 @@
 	(IOREQD_VIRTIO_S_ACKNOWLEDGE | IOREQD_VIRTIO_S_DRIVER |                          \
 	 IOREQD_VIRTIO_S_DRIVER_OK | IOREQD_VIRTIO_S_FEATURES_OK |                       \
 	 IOREQD_VIRTIO_S_NEEDS_RESET | IOREQD_VIRTIO_S_FAILED)
-
-static void put_le(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t get_le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = n; i-- > 0;)
-		v = (v << 8) | p[i];
-	return v;
-}
 
 static void why(char *buf, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -88,13 +74,13 @@ int ioreqd_virtio_save(const ioreqd_virtio_dev_t *dev, uint8_t **out, size_t *le
 	b = calloc(1, n);
 	if (!b)
 		return -ENOMEM;
-	put_le(b, IOREQD_VIRTIO_STATE_VERSION, 4);
-	put_le(b + 4, dev->p.device_id, 4);
-	put_le(b + 8, dev->p.num_queues, 4);
-	put_le(b + 12, dev->p.config_size, 4);
+	ioreqd_le_put(b, IOREQD_VIRTIO_STATE_VERSION, 4);
+	ioreqd_le_put(b + 4, dev->p.device_id, 4);
+	ioreqd_le_put(b + 8, dev->p.num_queues, 4);
+	ioreqd_le_put(b + 12, dev->p.config_size, 4);
 	b[16] = dev->status;
-	put_le(b + 20, dev->driver_features, 8);
-	put_le(b + 28, dev->generation, 4);
+	ioreqd_le_put(b + 20, dev->driver_features, 8);
+	ioreqd_le_put(b + 28, dev->generation, 4);
 	memcpy(b + HDR_LEN, dev->config, dev->p.config_size);
 	p = b + HDR_LEN + dev->p.config_size;
 	for (unsigned i = 0; i < dev->p.num_queues; i++, p += QUEUE_LEN) {
@@ -108,14 +94,14 @@ int ioreqd_virtio_save(const ioreqd_virtio_dev_t *dev, uint8_t **out, size_t *le
 		 */
 		p[0] = q->ready;
 		p[1] = q->ready && q->no_notify;
-		put_le(p + 2, q->ready ? q->last_avail : 0, 2);
-		put_le(p + 4, q->ready ? q->used_idx : 0, 2);
-		put_le(p + 6, q->ready ? q->signalled : 0, 2);
-		put_le(p + 8, q->ready ? q->unsignalled : 0, 4);
-		put_le(p + 12, q->ready ? q->layout.size : 0, 4);
-		put_le(p + 16, q->ready ? q->layout.desc : 0, 8);
-		put_le(p + 24, q->ready ? q->layout.avail : 0, 8);
-		put_le(p + 32, q->ready ? q->layout.used : 0, 8);
+		ioreqd_le_put(p + 2, q->ready ? q->last_avail : 0, 2);
+		ioreqd_le_put(p + 4, q->ready ? q->used_idx : 0, 2);
+		ioreqd_le_put(p + 6, q->ready ? q->signalled : 0, 2);
+		ioreqd_le_put(p + 8, q->ready ? q->unsignalled : 0, 4);
+		ioreqd_le_put(p + 12, q->ready ? q->layout.size : 0, 4);
+		ioreqd_le_put(p + 16, q->ready ? q->layout.desc : 0, 8);
+		ioreqd_le_put(p + 24, q->ready ? q->layout.avail : 0, 8);
+		ioreqd_le_put(p + 32, q->ready ? q->layout.used : 0, 8);
 	}
 	*out = b;
 	*len = n;
@@ -140,9 +126,9 @@ static bool status_reachable(uint8_t s)
 static int check_queue(const struct ioreqd_virtio_dev *dev, unsigned i, const uint8_t *p,
                        uint8_t status, char *w, size_t wl)
 {
-	uint32_t size = (uint32_t)get_le(p + 12, 4);
-	uint64_t desc = get_le(p + 16, 8), avail = get_le(p + 24, 8);
-	uint64_t used = get_le(p + 32, 8);
+	uint32_t size = (uint32_t)ioreqd_le_get(p + 12, 4);
+	uint64_t desc = ioreqd_le_get(p + 16, 8), avail = ioreqd_le_get(p + 24, 8);
+	uint64_t used = ioreqd_le_get(p + 32, 8);
 
 	if (p[0] > 1 || p[1] > 1) {
 		why(w, wl, "queue %u: ready or no_notify flag not 0 or 1", i);
@@ -165,10 +151,11 @@ static int check_queue(const struct ioreqd_virtio_dev *dev, unsigned i, const ui
 		why(w, wl, "queue %u: a ring address is misaligned", i);
 		return -EBADMSG;
 	}
-	if ((uint16_t)(get_le(p + 2, 2) - get_le(p + 4, 2)) > size) {
+	if ((uint16_t)(ioreqd_le_get(p + 2, 2) - ioreqd_le_get(p + 4, 2)) > size) {
 		why(w, wl,
 		    "queue %u: last_avail %u and used idx %u are more than %u apart", i,
-		    (unsigned)get_le(p + 2, 2), (unsigned)get_le(p + 4, 2), size);
+		    (unsigned)ioreqd_le_get(p + 2, 2), (unsigned)ioreqd_le_get(p + 4, 2),
+		    size);
 		return -EBADMSG;
 	}
 	return 0;
@@ -188,22 +175,22 @@ int ioreqd_virtio_load_check(ioreqd_virtio_dev_t *dev, const void *buf, size_t l
 		why(w, wl, "virtio state truncated: %zu bytes", len);
 		return -EBADMSG;
 	}
-	version = (uint32_t)get_le(b, 4);
+	version = (uint32_t)ioreqd_le_get(b, 4);
 	if (version != IOREQD_VIRTIO_STATE_VERSION) {
 		why(w, wl, "virtio state version %u, this core reads %u", version,
 		    IOREQD_VIRTIO_STATE_VERSION);
 		return -EBADMSG;
 	}
-	if (get_le(b + 4, 4) != dev->p.device_id ||
-	    get_le(b + 8, 4) != dev->p.num_queues ||
-	    get_le(b + 12, 4) != dev->p.config_size) {
+	if (ioreqd_le_get(b + 4, 4) != dev->p.device_id ||
+	    ioreqd_le_get(b + 8, 4) != dev->p.num_queues ||
+	    ioreqd_le_get(b + 12, 4) != dev->p.config_size) {
 		why(w, wl,
 		    "saved virtio device %u with %u queue(s) and %u config bytes, this "
 		    "is "
 		    "device %u with %u and %u",
-		    (unsigned)get_le(b + 4, 4), (unsigned)get_le(b + 8, 4),
-		    (unsigned)get_le(b + 12, 4), dev->p.device_id, dev->p.num_queues,
-		    dev->p.config_size);
+		    (unsigned)ioreqd_le_get(b + 4, 4), (unsigned)ioreqd_le_get(b + 8, 4),
+		    (unsigned)ioreqd_le_get(b + 12, 4), dev->p.device_id,
+		    dev->p.num_queues, dev->p.config_size);
 		return -EBADMSG;
 	}
 	if (len != state_len(dev)) {
@@ -212,7 +199,7 @@ int ioreqd_virtio_load_check(ioreqd_virtio_dev_t *dev, const void *buf, size_t l
 		return -EBADMSG;
 	}
 	status = b[16];
-	feat = get_le(b + 20, 8);
+	feat = ioreqd_le_get(b + 20, 8);
 	if (!status_reachable(status) || b[17] || b[18] || b[19]) {
 		why(w, wl, "virtio status 0x%02x cannot be reached by a driver", status);
 		return -EBADMSG;
@@ -255,8 +242,8 @@ int ioreqd_virtio_load(ioreqd_virtio_dev_t *dev, const void *buf, size_t len, ch
 		ioreqd_virtq_disable(&dev->queues[i]);
 	dev->status = b[16];
 	dev->broken = dev->status & IOREQD_VIRTIO_S_NEEDS_RESET;
-	dev->driver_features = get_le(b + 20, 8);
-	dev->generation = (uint32_t)get_le(b + 28, 4);
+	dev->driver_features = ioreqd_le_get(b + 20, 8);
+	dev->generation = (uint32_t)ioreqd_le_get(b + 28, 4);
 	memcpy(dev->config, b + HDR_LEN, dev->p.config_size);
 	run = (dev->status & IOREQD_VIRTIO_S_DRIVER_OK) && !dev->broken;
 	p = b + HDR_LEN + dev->p.config_size;
@@ -266,20 +253,20 @@ int ioreqd_virtio_load(ioreqd_virtio_dev_t *dev, const void *buf, size_t len, ch
 		if (!p[0])
 			continue;
 		q->layout = (struct ioreqd_virtq_layout){
-		    .size = (uint32_t)get_le(p + 12, 4),
-		    .desc = get_le(p + 16, 8),
-		    .avail = get_le(p + 24, 8),
-		    .used = get_le(p + 32, 8),
+		    .size = (uint32_t)ioreqd_le_get(p + 12, 4),
+		    .desc = ioreqd_le_get(p + 16, 8),
+		    .avail = ioreqd_le_get(p + 24, 8),
+		    .used = ioreqd_le_get(p + 32, 8),
 		};
 		q->event_idx = ioreqd_virtio_has_feature(dev, IOREQD_VIRTIO_F_EVENT_IDX);
 		q->indirect =
 		    ioreqd_virtio_has_feature(dev, IOREQD_VIRTIO_F_INDIRECT_DESC);
 		memset(q->busy, 0, (q->layout.size + 7) / 8);
 		q->no_notify = p[1];
-		q->last_avail = (uint16_t)get_le(p + 2, 2);
-		q->used_idx = (uint16_t)get_le(p + 4, 2);
-		q->signalled = (uint16_t)get_le(p + 6, 2);
-		q->unsignalled = (uint32_t)get_le(p + 8, 4);
+		q->last_avail = (uint16_t)ioreqd_le_get(p + 2, 2);
+		q->used_idx = (uint16_t)ioreqd_le_get(p + 4, 2);
+		q->signalled = (uint16_t)ioreqd_le_get(p + 6, 2);
+		q->unsignalled = (uint32_t)ioreqd_le_get(p + 8, 4);
 		q->gen++;
 		/* Rings are mapped on first use, like after an invalidate. */
 		q->mapped = false;
