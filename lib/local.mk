@@ -37,6 +37,8 @@ lib_libioreqd_la_SOURCES += lib/util/hostcfg.c lib/util/hostcfg.h
 lib_libioreqd_la_SOURCES += lib/engine/devstate.c lib/engine/devstate.h
 # Dirty-page batching for live migration (the global dirty log).
 lib_libioreqd_la_SOURCES += lib/engine/dirty.c lib/engine/dirty.h
+# The adaptive poll policy (the backends spin, this decides for how long).
+lib_libioreqd_la_SOURCES += lib/engine/pollpolicy.c lib/engine/pollpolicy.h
 lib_libioreqd_la_CFLAGS = $(AM_CFLAGS)
 lib_libioreqd_la_LIBADD = lib/libioreqd-hook.la
 

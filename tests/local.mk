@@ -110,6 +110,11 @@ TESTS += tests/check_log
 tests_check_log_SOURCES = tests/check_log.c
 tests_check_log_CPPFLAGS = $(TEST_CPPFLAGS)
 tests_check_log_LDADD = $(TEST_LDADD)
+check_PROGRAMS += tests/check_poll
+TESTS += tests/check_poll
+tests_check_poll_SOURCES = tests/check_poll.c
+tests_check_poll_CPPFLAGS = $(TEST_CPPFLAGS)
+tests_check_poll_LDADD = $(TEST_LDADD)
 
 # --- Xen backend and software VMCS (owned by the Xen backend work) ---
 # The backend is built against tests/fake-xen.c instead of the Xen libraries.
