@@ -185,6 +185,24 @@ START_TEST(test_engine_poll_of_an_empty_slot_is_not_spurious)
 }
 END_TEST
 
+/*
+ * A request the daemon's poll took before its notification came: that
+ * notification, arriving late to an empty slot, is expected once; another
+ * one after it is spurious again.
+ */
+START_TEST(test_engine_late_notification_of_a_polled_request_is_not_spurious)
+{
+	ck_assert_int_eq(run(1, rq(IOREQ_TYPE_PIO, PIO_BASE, 1, 1, true, 0)), 1);
+	post(1, rq(IOREQ_TYPE_PIO, PIO_BASE, 1, 1, true, 0));
+	ck_assert_int_eq(ioreqd_engine_poll(eng, 1), 1);
+	ck_assert_int_eq(ioreqd_engine_handle(eng, 1), 0);
+	ck_assert_uint_eq(st()->spurious, 0);
+	ck_assert_int_eq(ioreqd_engine_handle(eng, 1), 0);
+	ck_assert_uint_eq(st()->spurious, 1);
+	ck_assert_uint_eq(st()->requests, 2);
+}
+END_TEST
+
 START_TEST(test_engine_unknown_slot_state_rejected_and_untouched)
 {
 	for (unsigned s = 4; s <= 15; s++) {
@@ -679,6 +697,8 @@ static Suite *ioreq_suite(void)
 	tcase_add_test(tv, test_engine_write_delivers_data_masked_to_size);
 	tcase_add_test(tv, test_engine_unmasked_mmio_data_is_masked_to_each_size);
 	tcase_add_test(tv, test_engine_non_ready_slot_is_spurious_and_untouched);
+	tcase_add_test(tv,
+	               test_engine_late_notification_of_a_polled_request_is_not_spurious);
 	tcase_add_test(
 	    tv, test_engine_bind_notification_before_first_request_is_not_spurious);
 	tcase_add_test(tv, test_engine_poll_of_an_empty_slot_is_not_spurious);

@@ -26,6 +26,7 @@ struct vcpu_ctx {
 	uint8_t injected;       /* out is a caller's ioreq_t, not a shared slot */
 	uint8_t bind_kick_seen; /* the event channel's bind notification came */
 	uint8_t served;         /* at least one request was taken */
+	uint8_t kick_owed;      /* one was taken before its notification came */
 };
 
 struct ioreqd_engine {

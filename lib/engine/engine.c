@@ -583,6 +583,12 @@ static int take(struct ioreqd_engine *e, unsigned vcpu, bool notified)
 			                     "unknown slot state %u", state);
 		else if (!notified)
 			; /* a look of our own, not a notification */
+		else if (vc->kick_owed)
+			/*
+			 * The notification of a request the daemon took on its
+			 * own (an adaptive poll) arriving late: expected.
+			 */
+			vc->kick_owed = 0;
 		else if (vc->served || vc->bind_kick_seen)
 			e->stats.spurious++;
 		else
@@ -611,6 +617,9 @@ static int take(struct ioreqd_engine *e, unsigned vcpu, bool notified)
 	vc->out = (ioreq_t *)slot;
 	vc->injected = 0;
 	vc->served = 1;
+	/* Taken on our own look: its notification may still be on its way. */
+	if (!notified)
+		vc->kick_owed = 1;
 	/* Taken, whether it completed or a handler deferred it. */
 	run_request(e, vc);
 	return 1;

@@ -120,8 +120,10 @@ int ioreqd_engine_handle(struct ioreqd_engine *e, unsigned vcpu);
 
 /**
  * As ioreqd_engine_handle(), when no notification came: the daemon looks at
- * the slot on its own (on resume, in the shutdown sweeps).  An empty slot is
- * then not counted as spurious.
+ * the slot on its own (on resume, in the shutdown sweeps, in an adaptive
+ * poll).  An empty slot is then not counted as spurious, and neither is the
+ * next empty notification after a request taken here: that is the request's
+ * own notification arriving late.
  * @return 1 if a request was taken, 0 if there was none, or -EINVAL.
  */
 int ioreqd_engine_poll(struct ioreqd_engine *e, unsigned vcpu);
