@@ -16,6 +16,7 @@
 #include "backend.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,7 @@
 
 #include "bus.h"
 #include "log.h"
+#include "pollpolicy.h"
 #include "vcpu-regs.h"
 #include "../sim/simproto.h"
 
@@ -537,6 +539,62 @@ static int backend_sim_pending(void *priv, unsigned idx,
 	return 0;
 }
 
+/*
+ * The adaptive poll.  The guest publishes READY, then kicks the vCPU's
+ * eventfd; a request seen here has its kick consumed now if it was made
+ * already (the vCPU waits for the answer, so the kick cannot be a later
+ * request's), or later by pending(), to a slot no longer READY.  The ring's
+ * eventfd is left to pending(): its drain finds nothing more.
+ */
+static int backend_sim_poll(void *priv, uint64_t budget_ns, uint64_t *spun_ns,
+                            void (*fn)(void *arg, enum ioreqd_backend_event ev,
+                                       unsigned vcpu),
+                            void *arg)
+{
+	struct sim_be *be = priv;
+	volatile shared_iopage_t *sp;
+	volatile buffered_iopage_t *bp = NULL;
+	uint64_t t0 = ioreqd_now_ns(), now = t0;
+
+	*spun_ns = 0;
+	if (be->pages == MAP_FAILED)
+		return 0;
+	sp = ioreqd_sim_frame(be->pages, IOREQD_SIM_FRAME_IOREQ);
+	if (be->bufioreq)
+		bp = ioreqd_sim_frame(be->pages, IOREQD_SIM_FRAME_BUFIOREQ);
+	for (unsigned round = 1;; round++) {
+		for (unsigned v = 0; v < be->bound; v++) {
+			if (sp->vcpu_ioreq[v].state != STATE_IOREQ_READY)
+				continue;
+			/*
+			 * Acquire: pairs with the guest's release before READY;
+			 * the engine's reads of the fields come after this read
+			 * of the state.
+			 */
+			atomic_thread_fence(memory_order_acquire);
+			*spun_ns = ioreqd_now_ns() - t0;
+			fn(arg,
+			   efd_consume(be->kick[v]) > 0 ? IOREQD_BE_EV_VCPU
+			                                : IOREQD_BE_EV_VCPU_POLLED,
+			   v);
+			return 1;
+		}
+		if (bp && bp->read_pointer != bp->write_pointer) {
+			/* Acquire: the entries were written before write_pointer. */
+			atomic_thread_fence(memory_order_acquire);
+			*spun_ns = ioreqd_now_ns() - t0;
+			fn(arg, IOREQD_BE_EV_BUFFERED, 0);
+			return 1;
+		}
+		ioreqd_cpu_relax();
+		/* The clock costs more than a round: look at it every 16th. */
+		if ((round & 15) == 0 && (now = ioreqd_now_ns()) - t0 >= budget_ns)
+			break;
+	}
+	*spun_ns = now - t0;
+	return 0;
+}
+
 static int backend_sim_notify(void *priv, unsigned vcpu)
 {
 	struct sim_be *be = priv;
@@ -828,6 +886,7 @@ const struct ioreqd_backend_ops ioreqd_backend_sim = {
     .nr_fds = backend_sim_nr_fds,
     .fd = backend_sim_fd,
     .pending = backend_sim_pending,
+    .poll = backend_sim_poll,
     .publish = backend_sim_publish,
     .restrict_domain = backend_sim_restrict_domain,
     .close = backend_sim_close,

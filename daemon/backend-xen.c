@@ -33,6 +33,7 @@
 #include "bus.h"
 #include "engine.h"
 #include "log.h"
+#include "pollpolicy.h"
 
 int ioreqd_xen_fail(unsigned domid, const char *call, const char *fmt, ...)
 {
@@ -665,6 +666,59 @@ static int xen_pending(void *priv, unsigned idx,
 	return -EINVAL;
 }
 
+/*
+ * The adaptive poll.  The event channel is left alone: the event Xen sent for
+ * a request found here stays queued in the evtchn driver (which masked the
+ * port when it queued it; a second event on it meanwhile only sets the
+ * pending bit).  The loop reads it with xenevtchn_pending() and unmasks it as
+ * usual, once per port, and the engine finds the slot no longer READY.
+ */
+static int xen_poll(void *priv, uint64_t budget_ns, uint64_t *spun_ns,
+                    void (*fn)(void *arg, enum ioreqd_backend_event ev, unsigned vcpu),
+                    void *arg)
+{
+	struct xen_be *be = priv;
+	volatile buffered_iopage_t *bp = be->buf;
+	uint64_t t0 = ioreqd_now_ns(), now = t0;
+
+	*spun_ns = 0;
+	if (!be->sync)
+		return 0;
+	for (unsigned round = 1;; round++) {
+		for (unsigned v = 0; v < be->nr_bound; v++) {
+			volatile ioreq_t *slot = &be->sync->vcpu_ioreq[v];
+
+			if (slot->state != STATE_IOREQ_READY)
+				continue;
+			/*
+			 * Read barrier: Xen wrote the slot's fields before it
+			 * set READY; every read of them (the engine's) must
+			 * come after this read of the state.
+			 */
+			xen_rmb();
+			*spun_ns = ioreqd_now_ns() - t0;
+			fn(arg, IOREQD_BE_EV_VCPU_POLLED, v);
+			return 1;
+		}
+		if (bp && bp->read_pointer != bp->write_pointer) {
+			/*
+			 * Read barrier: Xen wrote the entries before it advanced
+			 * write_pointer; the drain reads them after this read.
+			 */
+			xen_rmb();
+			*spun_ns = ioreqd_now_ns() - t0;
+			fn(arg, IOREQD_BE_EV_BUFFERED, 0);
+			return 1;
+		}
+		ioreqd_cpu_relax();
+		/* The clock costs more than a round: look at it every 16th. */
+		if ((round & 15) == 0 && (now = ioreqd_now_ns()) - t0 >= budget_ns)
+			break;
+	}
+	*spun_ns = now - t0;
+	return 0;
+}
+
 static int xen_notify(void *priv, unsigned vcpu)
 {
 	struct xen_be *be = priv;
@@ -815,6 +869,7 @@ const struct ioreqd_backend_ops ioreqd_backend_xen = {
     .nr_fds = xen_nr_fds,
     .fd = xen_fd,
     .pending = xen_pending,
+    .poll = xen_poll,
     .irq_check = ioreqd_xen_irq_check,
     .publish = ioreqd_xen_publish,
     .restrict_domain = ioreqd_xen_restrict_domain,

@@ -44,6 +44,9 @@ enum ioreqd_backend_event {
 	IOREQD_BE_EV_VCPU = 0,    /* vcpu's synchronous slot needs attention */
 	IOREQD_BE_EV_BUFFERED,    /* the buffered ring has entries */
 	IOREQD_BE_EV_DOMAIN_GONE, /* the guest domain died: shut down */
+	/* poll() found vcpu's slot READY before its notification was read: the
+	 * notification may still arrive, to an empty slot */
+	IOREQD_BE_EV_VCPU_POLLED,
 };
 
 /*
@@ -91,6 +94,22 @@ struct ioreqd_backend_ops {
 	int (*pending)(void *priv, unsigned idx,
 	               void (*fn)(void *arg, enum ioreqd_backend_event ev, unsigned vcpu),
 	               void *arg);
+	/**
+	 * The adaptive poll (lib/engine/pollpolicy.h, daemon/spin.c); may be NULL.
+	 * Spin for at most @p budget_ns without sleeping, watching the bound
+	 * vCPUs' slots and the buffered ring.  At the first READY slot or
+	 * non-empty ring, consume that work's notification if the backend can
+	 * do so without blocking, call @p fn once as pending() would
+	 * (IOREQD_BE_EV_VCPU_POLLED when the notification is still to come),
+	 * and return.  A notification left behind is read by pending() later
+	 * and finds an empty slot: the engine takes a slot only while it is
+	 * READY, so nothing is lost or handled twice.
+	 * @param spun_ns receives how long it spun.
+	 * @return 1 if it called @p fn, 0 if the budget ran out.
+	 */
+	int (*poll)(void *priv, uint64_t budget_ns, uint64_t *spun_ns,
+	            void (*fn)(void *arg, enum ioreqd_backend_event ev, unsigned vcpu),
+	            void *arg);
 	/** The data part (guest.h): what the engine and the hooks use while serving. */
 	const struct ioreqd_guest_ops *guest;
 

@@ -24,6 +24,7 @@
 #include "dm.h"
 #include "engine.h"
 #include "log.h"
+#include "pollpolicy.h"
 #include "privdrop.h"
 
 /* sysexits(3) codes the daemon uses. */
@@ -68,6 +69,8 @@ struct ioreqd_opts {
 	bool watch;                  /* --watch: the dom0 service (watchd.c) */
 	bool have_ready_fd;          /* --ready-fd: tell the watcher once serving */
 	int ready_fd;
+	bool have_poll_us; /* --poll-us: overrides the config's poll_us */
+	unsigned poll_us;
 	int verbosity;
 	struct ioreqd_xlargs *xl; /* started by xl as its device model */
 };
@@ -150,6 +153,10 @@ struct ioreqd_daemon {
 	char lock_path[128];
 
 	struct ioreqd_checkpoint *checkpoint; /* --checkpoint (checkpoint.c) */
+
+	struct ioreqd_poll poll;   /* the adaptive poll's policy (spin.c) */
+	struct event *spin_resume; /* "go on spinning" after the loop's other sources */
+	uint64_t spin_last_ns;     /* when the last pass with work ended */
 
 	uint8_t
 	    *resume_buf; /* --resume: the stream, read before the hypervisor is touched */
@@ -248,7 +255,21 @@ int ioreqd_daemon_load_fd(struct ioreqd_daemon *d, int fd, const char *path, cha
 int ioreqd_daemon_load_buf(struct ioreqd_daemon *d, const char *path, const uint8_t *buf,
                            size_t blen, char *msg, size_t len);
 void ioreqd_loop_drain_buffered(struct ioreqd_daemon *d);
+/** What the loop does with each event a backend's pending() or poll() reports. */
+void ioreqd_loop_backend_event(void *arg, enum ioreqd_backend_event ev, unsigned vcpu);
 void ioreqd_loop_teardown(struct ioreqd_daemon *d);
+
+/* spin.c: the adaptive poll (poll_us) */
+/** Set the policy up from the config (off if the backend cannot poll). */
+int ioreqd_spin_setup(struct ioreqd_daemon *d);
+void ioreqd_spin_teardown(struct ioreqd_daemon *d);
+/** @return a count that grows whenever the engine takes work (requests, ring slots). */
+uint64_t ioreqd_spin_work(const struct ioreqd_daemon *d);
+/**
+ * A loop pass served work: spin for more as the policy says.  @p woke_ns:
+ * when the pass began, for a pass that a notification started (0 if not).
+ */
+void ioreqd_spin_run(struct ioreqd_daemon *d, uint64_t woke_ns);
 void ioreqd_engine_deferred_cb(void *opaque, ioreqd_fault_t *f, const char *owner);
 
 /* dirty.c: the dirty log for live migration (lib/engine/dirty.h) */

@@ -19,7 +19,7 @@ daemon_ioreqd_SOURCES = \
 	daemon/daemon.h daemon/backend.h daemon/main.c daemon/options.c daemon/loader.c \
 	daemon/host.c daemon/loop.c daemon/stats.c daemon/xl.c daemon/hooklist.c \
 	daemon/control.c daemon/control.h daemon/detach.c daemon/runfiles.c daemon/instance.c \
-	daemon/savestate.c daemon/checkpoint.c daemon/dirty.c \
+	daemon/savestate.c daemon/checkpoint.c daemon/dirty.c daemon/spin.c \
 	$(daemon_backend_sources) $(daemon_extra_sources)
 daemon_ioreqd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) \
 	$(XENCTRL_CFLAGS) $(XENDEVICEMODEL_CFLAGS) $(XENEVTCHN_CFLAGS) \

@@ -39,7 +39,7 @@ static void loop_buffered_cb(evutil_socket_t fd, short what, void *arg)
 	ioreqd_loop_drain_buffered(arg);
 }
 
-static void loop_backend_event(void *arg, enum ioreqd_backend_event ev, unsigned vcpu)
+void ioreqd_loop_backend_event(void *arg, enum ioreqd_backend_event ev, unsigned vcpu)
 {
 	struct ioreqd_daemon *d = arg;
 
@@ -51,6 +51,11 @@ static void loop_backend_event(void *arg, enum ioreqd_backend_event ev, unsigned
 		 */
 		ioreqd_loop_drain_buffered(d);
 		ioreqd_engine_handle(d->engine, vcpu);
+		break;
+	case IOREQD_BE_EV_VCPU_POLLED:
+		/* As above; the notification is still to come (not spurious). */
+		ioreqd_loop_drain_buffered(d);
+		ioreqd_engine_poll(d->engine, vcpu);
 		break;
 	case IOREQD_BE_EV_BUFFERED:
 		ioreqd_loop_drain_buffered(d);
@@ -66,15 +71,24 @@ static void loop_backend_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct fd_watch *w = arg;
 	struct ioreqd_daemon *d = w->d;
+	uint64_t woke = 0, work = 0;
 	int rc;
 
-	rc = d->be->pending(d->be_priv, w->idx, loop_backend_event, d);
+	if (d->poll.cap_ns) {
+		woke = ioreqd_now_ns();
+		work = ioreqd_spin_work(d);
+	}
+	rc = d->be->pending(d->be_priv, w->idx, ioreqd_loop_backend_event, d);
 	if (rc < 0) {
 		log_warnx("%s: d%u: notification fd %d failed: %s; stopping", __func__,
 		          d->opts.domid, (int)fd, strerror(-rc));
 		event_del(w->ev);
 		ioreqd_loop_stop(d, IOREQD_EX_FAIL);
+		return;
 	}
+	/* The adaptive poll: only after a pass that served something. */
+	if (d->poll.cap_ns && ioreqd_spin_work(d) != work)
+		ioreqd_spin_run(d, woke);
 }
 
 static void loop_signal_cb(evutil_socket_t sig, short what, void *arg)
@@ -148,7 +162,7 @@ int ioreqd_loop_setup(struct ioreqd_daemon *d)
 		d->nr_fds++;
 	}
 	d->buf_drain = evtimer_new(d->base, loop_buffered_cb, d);
-	if (!d->buf_drain)
+	if (!d->buf_drain || ioreqd_spin_setup(d) < 0)
 		return -ENOMEM;
 	for (unsigned v = 0; v < d->nr_vcpus; v++) {
 		d->watchdogs[v].d = d;
@@ -259,6 +273,7 @@ void ioreqd_loop_teardown(struct ioreqd_daemon *d)
 		free(d->watchdogs);
 		d->watchdogs = NULL;
 	}
+	ioreqd_spin_teardown(d);
 	if (d->buf_drain)
 		event_free(d->buf_drain);
 	d->buf_drain = NULL;

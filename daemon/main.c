@@ -100,6 +100,8 @@ static int setup_config(struct ioreqd_daemon *d)
 	}
 	if (d->cfg->log_level > d->opts.verbosity)
 		ioreqd_log_set_verbosity(d->cfg->log_level);
+	if (d->opts.have_poll_us)
+		d->cfg->poll_us = d->opts.poll_us;
 	d->base = event_base_new();
 	d->dm = ioreqd_dm_new(d->opts.domid, &ioreqd_daemon_host, &dm_ops, d);
 	if (!d->base || !d->dm)

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "pollpolicy.h"
 #include "rundir.h"
 #include "xlargs.h"
 
@@ -44,6 +45,7 @@ enum {
 	OPT_CHECKPOINT,
 	OPT_WATCH,
 	OPT_READY_FD,
+	OPT_POLL_US,
 };
 
 static const struct option long_opts[] = {
@@ -73,6 +75,7 @@ static const struct option long_opts[] = {
     {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
     {"watch", no_argument, NULL, OPT_WATCH},
     {"ready-fd", required_argument, NULL, OPT_READY_FD},
+    {"poll-us", required_argument, NULL, OPT_POLL_US},
     {"replace", no_argument, NULL, OPT_REPLACE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, OPT_VERSION},
@@ -146,6 +149,11 @@ void ioreqd_opts_usage(FILE *fp)
 	    "                         --restrict, --hook-dir, --chroot, --user and\n"
 	    "                         --group are passed on to those\n"
 	    "      --ready-fd=FD      write one byte to FD once serving, then close it\n"
+	    "      --poll-us=N        after a request, spin up to N microseconds (0 to\n"
+	    "                         " IOREQD_POLL_MAX_US_STR
+	    ") for the next one before "
+	    "sleeping; adaptive,\n"
+	    "                         0 (the default) is off; overrides poll_us\n"
 	    "  -h, --help             this text\n"
 	    "      --version          print the version\n"
 	    "\n"
@@ -335,6 +343,21 @@ int ioreqd_opts_parse(struct ioreqd_opts *o, int argc, char *argv[])
 			}
 			o->ready_fd = (int)v;
 			o->have_ready_fd = true;
+			break;
+		}
+		case OPT_POLL_US: {
+			uint64_t v;
+
+			if (ioreqd_cfg_parse_u64(optarg, &v) < 0 ||
+			    v > IOREQD_POLL_MAX_US) {
+				fprintf(stderr,
+				        "ioreqd: error: --poll-us takes 0 (off) to %u "
+				        "microseconds, not '%s'\n",
+				        IOREQD_POLL_MAX_US, optarg);
+				return -EINVAL;
+			}
+			o->poll_us = (unsigned)v;
+			o->have_poll_us = true;
 			break;
 		}
 		case 'h':

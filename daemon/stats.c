@@ -314,6 +314,32 @@ static void emit_backend(struct stats_out *o, const struct ioreqd_daemon *d)
 		fputs(ds.group[0] ? "}}" : "}", o->fp);
 }
 
+/*
+ * The adaptive poll (spin.c): always in JSON, so that a script can check that
+ * an idle daemon does not spin; in the table only when it is on.
+ */
+static void emit_poll(struct stats_out *o, const struct ioreqd_poll *p)
+{
+	if (o->json) {
+		fprintf(o->fp,
+		        ", \"poll\": {\"cap_us\": %" PRIu64 ", \"window_us\": %" PRIu64
+		        ", \"polls\": %" PRIu64 ", \"hits\": %" PRIu64
+		        ", \"misses\": %" PRIu64 ", \"spin_us\": %" PRIu64
+		        ", \"grows\": %" PRIu64 ", \"shrinks\": %" PRIu64 "}",
+		        p->cap_ns / 1000, ioreqd_poll_window(p) / 1000, p->polls, p->hits,
+		        p->misses, p->spin_ns / 1000, p->grows, p->shrinks);
+		return;
+	}
+	if (!p->cap_ns)
+		return;
+	fprintf(o->fp,
+	        "  adaptive poll up to %" PRIu64 " us (now %" PRIu64 " us): %" PRIu64
+	        " spin(s), %" PRIu64 " found a request, %" PRIu64 " ran out; %" PRIu64
+	        " us spinning\n",
+	        p->cap_ns / 1000, ioreqd_poll_window(p) / 1000, p->polls, p->hits,
+	        p->misses, p->spin_ns / 1000);
+}
+
 /* --checkpoint's counters, as "daemon" in JSON. */
 static void emit_daemon(struct stats_out *o, const struct ioreqd_daemon *d)
 {
@@ -337,6 +363,7 @@ void ioreqd_stats_write(struct ioreqd_daemon *d, FILE *fp, bool json)
 	emit_header(&o, d->opts.domid, serving);
 	if (serving) {
 		emit_dirty(&o, &d->dirty);
+		emit_poll(&o, &d->poll);
 		emit_engine(&o, ioreqd_engine_stats(d->engine));
 		ioreqd_bus_foreach(d->bus, range_cb, &o);
 		emit_devices(&o, d);

@@ -114,6 +114,7 @@ START_TEST(test_cfg_empty_file_gives_defaults)
 	ck_assert_int_eq(cfg->log_level, -1);
 	ck_assert_uint_eq(cfg->watchdog_ms, 5000);
 	ck_assert(!cfg->buffered);
+	ck_assert_uint_eq(cfg->poll_us, 0);
 	ck_assert_uint_eq(cfg->nr_devs, 0);
 	ioreqd_cfg_free(cfg);
 
@@ -285,7 +286,7 @@ START_TEST(test_cfg_rejects_unknown_global_key)
 {
 	expect_error("[global]\nlog_level = info\nhookdir = /x\n",
 	             "t.conf:3: unknown key 'hookdir' in [global] (known: hook_dir, "
-	             "log_level, watchdog_ms, buffered)");
+	             "log_level, watchdog_ms, buffered, poll_us)");
 }
 END_TEST
 
@@ -390,6 +391,25 @@ START_TEST(test_cfg_rejects_bad_numbers)
 	             "t.conf:2: watchdog_ms: bad number '5s'");
 	expect_error("[global]\nwatchdog_ms = 1G\n",
 	             "t.conf:2: watchdog_ms: 1073741824 out of range (0..86400000)");
+}
+END_TEST
+
+START_TEST(test_cfg_poll_us_takes_0_to_the_cap)
+{
+	struct ioreqd_cfg *cfg = expect_ok("[global]\npoll_us = 200\n");
+
+	ck_assert_uint_eq(cfg->poll_us, 200);
+	ioreqd_cfg_free(cfg);
+	cfg = expect_ok("[global]\npoll_us = 0\n");
+	ck_assert_uint_eq(cfg->poll_us, 0);
+	ioreqd_cfg_free(cfg);
+	expect_error("[global]\npoll_us = 201\n",
+	             "t.conf:2: poll_us: 201 out of range (0 turns polling off, at "
+	             "most 200 microseconds)");
+	expect_error("[global]\npoll_us = 50us\n",
+	             "t.conf:2: poll_us: bad number '50us'");
+	expect_error("[global]\npoll_us = 5\npoll_us = 5\n",
+	             "t.conf:3: duplicate key 'poll_us' (first set at line 2)");
 }
 END_TEST
 
@@ -626,6 +646,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_cfg_repeated_global_section_is_one_section);
 	tcase_add_test(tc, test_cfg_single_valued_keys_reset_per_device);
 	tcase_add_test(tc, test_cfg_irq_limits_are_inclusive);
+	tcase_add_test(tc, test_cfg_poll_us_takes_0_to_the_cap);
 	tcase_add_test(tc, test_cfg_order_values);
 	tcase_add_test(tc, test_cfg_long_line_below_the_limit_is_kept);
 	tcase_add_test(tc, test_cfg_long_path_line_is_kept);

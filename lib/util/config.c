@@ -22,6 +22,7 @@
 
 #include "bus.h"
 #include "log.h"
+#include "pollpolicy.h"
 
 /* Limits that keep a hostile file from costing more than a little CPU. */
 #define MAX_FILE_SIZE (1u << 20) /* a real file is a few KiB */
@@ -48,7 +49,7 @@ struct parser {
 	size_t errlen;
 	enum section sec;
 	/* Lines where single-valued keys were first set (0: not yet). */
-	unsigned g_hook_dir, g_log_level, g_watchdog, g_buffered;
+	unsigned g_hook_dir, g_log_level, g_watchdog, g_buffered, g_poll;
 	unsigned d_order, d_optional;
 };
 
@@ -600,9 +601,22 @@ static int global_key(struct parser *p, const char *key, const char *value)
 			return bad_bool(p, key, value);
 		return 1;
 	}
+	if (strcmp(key, "poll_us") == 0) {
+		if (duplicate(p, key, &p->g_poll))
+			return 0;
+		if ((rc = ioreqd_cfg_parse_u64(value, &v)) < 0)
+			return bad_number(p, key, value, rc);
+		if (v > IOREQD_POLL_MAX_US)
+			return fail(p, p->lineno, -EINVAL,
+			            "poll_us: %llu out of range (0 turns polling off, "
+			            "at most %u microseconds)",
+			            (unsigned long long)v, IOREQD_POLL_MAX_US);
+		cfg->poll_us = (unsigned)v;
+		return 1;
+	}
 	return fail(p, p->lineno, -EINVAL,
 	            "unknown key '%s' in [global] (known: hook_dir, log_level, "
-	            "watchdog_ms, buffered)",
+	            "watchdog_ms, buffered, poll_us)",
 	            key);
 }
 

@@ -8,6 +8,7 @@
  *   log_level = warn|info|debug
  *   watchdog_ms = 5000        ; complete a deferred access after this long (0 = off)
  *   buffered = yes|no         ; ask for a buffered ring
+ *   poll_us = 0               ; adaptive poll cap after a request (0 = off, max 200)
  *
  *   [device uart0]
  *   hook = uart16550
@@ -70,6 +71,7 @@ struct ioreqd_cfg {
 	int log_level;  /* -1: not set */
 	uint64_t watchdog_ms;
 	bool buffered;
+	unsigned poll_us; /* the adaptive poll's cap (pollpolicy.h); 0: off */
 	struct ioreqd_cfg_dev *devs;
 	unsigned nr_devs;
 };
