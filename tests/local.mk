@@ -283,6 +283,8 @@ EXTRA_DIST += SECURITY.md tests/asan.sh tests/valgrind.sh
 
 # --- the hook SDK and the statistics socket (owned by the SDK work) ---
 E2E_TESTS += tests/e2e/sdk.sh tests/e2e/stats.sh
+# The adaptive poll (poll_us): served correctly, and an idle daemon does not spin.
+E2E_TESTS += tests/e2e/poll.sh
 check_PROGRAMS += tests/check_control
 TESTS += tests/check_control
 tests_check_control_SOURCES = tests/check_control.c daemon/control.c daemon/control.h \
