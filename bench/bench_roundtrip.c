@@ -12,9 +12,10 @@
  * and what it would burn.
  *
  *   --mode roundtrip  1, 2 and 4 vCPUs: p50/p99/p99.9, throughput, CPU per access
+ *   --mode poll       the same, 1 and 2 vCPUs, without and with --poll-us; idle CPU
  *   --mode scaling    1..128 vCPUs: per-vCPU throughput, ioreqd and floor
  *   --mode rss        the daemon's VmHWM/VmRSS with etc/demo.conf and 1,000 ranges
- *   --mode all        all three (the default)
+ *   --mode all        all four (the default)
  */
 #include "build-config.h"
 
@@ -27,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bench.h"
@@ -282,7 +284,7 @@ static int write_ranges_conf(const char *path)
  * against it; wait until the daemon has claimed its ranges.
  */
 static int daemon_start(struct daemon_proc *dp, const char *conf, unsigned nr_vcpus,
-                        const char *tag)
+                        const char *tag, const char *extra)
 {
 	struct ioreqd_simhv_config hc = {0};
 	int rc;
@@ -320,8 +322,9 @@ static int daemon_start(struct daemon_proc *dp, const char *conf, unsigned nr_vc
 		snprintf(domid, sizeof(domid), "%u", DOMID);
 		snprintf(sockopt, sizeof(sockopt), "--sim-socket=%s", dp->sock);
 		snprintf(hookopt, sizeof(hookopt), "--hook-dir=%s", opts.hookdir);
+		/* @p extra: one more option, or NULL (which ends the list). */
 		execl(opts.daemon, opts.daemon, "-d", domid, "-c", conf, "--backend=sim",
-		      sockopt, hookopt, "-f", (char *)NULL);
+		      sockopt, hookopt, "-f", extra, (char *)NULL);
 		fprintf(stderr, "exec %s: %s\n", opts.daemon, strerror(errno));
 		_exit(127);
 	}
@@ -446,7 +449,7 @@ static int bench_rt(struct bench_json *j)
 	rc = write_bench_conf(conf);
 	if (rc < 0)
 		return rc;
-	rc = daemon_start(&dp, conf, 4, "rt");
+	rc = daemon_start(&dp, conf, 4, "rt", NULL);
 	if (rc < 0)
 		return rc;
 	printf("\n== Round trip across processes: guest -> eventfd -> server -> eventfd "
@@ -527,6 +530,116 @@ static int bench_rt(struct bench_json *j)
 	return rc;
 }
 
+/*
+ * The adaptive poll (poll_us): the same round trips against a daemon with
+ * --poll-us POLL_US and one without, interleaved round by round, with the
+ * ratio of the medians and the server CPU per access; then both daemons idle
+ * side by side, to show that the polling one does not spin when nothing
+ * comes.
+ */
+#define POLL_US 50u
+
+static int bench_poll(struct bench_json *j)
+{
+	static const unsigned vcpu_counts[] = {1, 2};
+	char conf[300], pollopt[32];
+	struct daemon_proc off, on;
+	double seconds = opts.seconds, idle_s = opts.quick ? 0.2 : 2.0;
+	double ratio1 = 0;
+	uint64_t off0, on0, off1, on1;
+	int rc;
+
+	snprintf(conf, sizeof(conf), "%s/bench.conf", workdir);
+	snprintf(pollopt, sizeof(pollopt), "--poll-us=%u", POLL_US);
+	rc = write_bench_conf(conf);
+	if (rc < 0)
+		return rc;
+	rc = daemon_start(&off, conf, 4, "poll-off", NULL);
+	if (rc < 0)
+		return rc;
+	rc = daemon_start(&on, conf, 4, "poll-on", pollopt);
+	if (rc < 0) {
+		daemon_stop(&off);
+		return rc;
+	}
+	printf("\n== Adaptive poll: ioreqd without and with --poll-us=%u, interleaved\n",
+	       POLL_US);
+	printf("%-20s %5s %9s %9s %9s %10s %10s %9s %7s\n", "server", "vCPUs", "p50 us",
+	       "p99 us", "p99.9 us", "kops/s", "srv CPU us", "srv CPU", "errors");
+	bench_json_arr(j, "poll");
+	for (unsigned c = 0; c < sizeof(vcpu_counts) / sizeof(vcpu_counts[0]); c++) {
+		unsigned v = vcpu_counts[c];
+		struct rt_point po = {.name = "ioreqd poll off", .vcpus = v};
+		struct rt_point pn = {.name = "ioreqd poll on", .vcpus = v};
+		struct result warm = {0};
+		double ratio, cpu_off, cpu_on;
+
+		drive_run(sim_access, off.hv, v, seconds / 10, false, off.pid, &warm);
+		drive_run(sim_access, on.hv, v, seconds / 10, false, on.pid, &warm);
+		for (unsigned round = 0; rc == 0 && round < ROUNDS; round++) {
+			rc = drive_run(sim_access, off.hv, v, seconds / ROUNDS, true,
+			               off.pid, &po.r);
+			if (rc == 0)
+				rc = drive_run(sim_access, on.hv, v, seconds / ROUNDS,
+				               true, on.pid, &pn.r);
+		}
+		if (rc < 0)
+			break;
+		point_print(&po);
+		point_print(&pn);
+		ratio = po.lat.p50 > 0 ? pn.lat.p50 / po.lat.p50 : 0;
+		cpu_off = po.r.ops ? (double)po.r.server_cpu_ns / 1e3 / po.r.ops : 0;
+		cpu_on = pn.r.ops ? (double)pn.r.server_cpu_ns / 1e3 / pn.r.ops : 0;
+		printf("%-20s %5u %9.3fx   (on p50 / off p50; p99 %.3fx; server CPU "
+		       "per access %.2f -> %.2f us)\n",
+		       "ratio", v, ratio, po.lat.p99 > 0 ? pn.lat.p99 / po.lat.p99 : 0,
+		       cpu_off, cpu_on);
+		point_json(j, &po);
+		point_json(j, &pn);
+		bench_json_obj(j, NULL);
+		bench_json_str(j, "name", "ratio");
+		bench_json_int(j, "vcpus", v);
+		bench_json_num(j, "p50_ratio", ratio);
+		bench_json_num(j, "p99_ratio",
+		               po.lat.p99 > 0 ? pn.lat.p99 / po.lat.p99 : 0);
+		bench_json_num(j, "server_cpu_us_per_op_off", cpu_off);
+		bench_json_num(j, "server_cpu_us_per_op_on", cpu_on);
+		bench_json_end(j, '}');
+		if (v == 1)
+			ratio1 = ratio;
+		result_free(&po.r);
+		result_free(&pn.r);
+	}
+	if (rc == 0) {
+		/* Both idle at once: the same machine for both. */
+		off0 = bench_proc_cpu_ns(off.pid);
+		on0 = bench_proc_cpu_ns(on.pid);
+		nanosleep(&(struct timespec){.tv_sec = (time_t)idle_s,
+		                             .tv_nsec =
+		                                 (long)((idle_s - (time_t)idle_s) * 1e9)},
+		          NULL);
+		off1 = bench_proc_cpu_ns(off.pid);
+		on1 = bench_proc_cpu_ns(on.pid);
+		printf("%-20s idle %.1f s: server CPU %.1f us without poll, %.1f us with "
+		       "poll\n",
+		       "idle", idle_s, (double)(off1 - off0) / 1e3,
+		       (double)(on1 - on0) / 1e3);
+		bench_json_obj(j, NULL);
+		bench_json_str(j, "name", "idle");
+		bench_json_num(j, "seconds", idle_s);
+		bench_json_num(j, "server_cpu_us_off", (double)(off1 - off0) / 1e3);
+		bench_json_num(j, "server_cpu_us_on", (double)(on1 - on0) / 1e3);
+		bench_json_end(j, '}');
+	}
+	bench_json_end(j, ']');
+	daemon_stop(&on);
+	daemon_stop(&off);
+	/* Information, not a target: the gain depends on the machine's wake-ups. */
+	if (rc == 0 && ratio1 > 0)
+		bench_target("poll.p50_on_over_off@1vcpu", ratio1, "info", 0, "x");
+	return rc;
+}
+
 /* --- Scaling ------------------------------------------------------------ */
 
 static int bench_scaling(struct bench_json *j)
@@ -543,7 +656,7 @@ static int bench_scaling(struct bench_json *j)
 	rc = write_bench_conf(conf);
 	if (rc < 0)
 		return rc;
-	rc = daemon_start(&dp, conf, MAX_THREADS, "scale");
+	rc = daemon_start(&dp, conf, MAX_THREADS, "scale", NULL);
 	if (rc < 0)
 		return rc;
 	printf("\n== vCPU scaling (%ld cores): per-vCPU throughput, relative to 1 vCPU\n",
@@ -623,7 +736,7 @@ static int rss_point(struct bench_json *j, const char *name, const char *conf,
 	unsigned errors = 0;
 	int rc;
 
-	rc = daemon_start(&dp, conf, 4, name);
+	rc = daemon_start(&dp, conf, 4, name, NULL);
 	if (rc < 0)
 		return rc;
 	for (unsigned i = 0; i < n; i++) {
@@ -704,7 +817,7 @@ int main(int argc, char *argv[])
 
 	bench_opts_parse(&opts, argc, argv,
 	                 "--daemon PATH --hook-dir DIR --srcdir DIR "
-	                 "[--mode roundtrip|scaling|rss|all]");
+	                 "[--mode roundtrip|poll|scaling|rss|all]");
 	if (!opts.daemon || !opts.hookdir || !opts.srcdir) {
 		fprintf(
 		    stderr,
@@ -731,6 +844,8 @@ int main(int argc, char *argv[])
 	bench_json_obj(&j, NULL);
 	if (all || !strcmp(mode, "roundtrip"))
 		rc = bench_rt(&j);
+	if (rc == 0 && (all || !strcmp(mode, "poll")))
+		rc = bench_poll(&j);
 	if (rc == 0 && (all || !strcmp(mode, "scaling")))
 		rc = bench_scaling(&j);
 	if (rc == 0 && (all || !strcmp(mode, "rss")))
