@@ -80,7 +80,8 @@ static void loop_backend_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	rc = d->be->pending(d->be_priv, w->idx, ioreqd_loop_backend_event, d);
 	if (rc < 0) {
-		log_warnx("%s: d%u: notification fd %d failed: %s; stopping", __func__,
+		log_warnx("domain %u: the backend's notification fd %d failed: %s; "
+		          "stopping",
 		          d->opts.domid, (int)fd, strerror(-rc));
 		event_del(w->ev);
 		ioreqd_loop_stop(d, IOREQD_EX_FAIL);
@@ -115,11 +116,14 @@ static void loop_watchdog_cb(evutil_socket_t fd, short what, void *arg)
 
 	if (!f)
 		return; /* completed in time */
-	log_warnx("%s: d%u v%u: handler %s deferred an access to 0x%llx and did not "
-	          "complete it within %llu ms; completing it (reads all-ones)",
-	          __func__, d->opts.domid, ioreqd_fault_vcpu(f), w->owner,
-	          (unsigned long long)ioreqd_fault_addr(f),
-	          (unsigned long long)d->cfg->watchdog_ms);
+	/* The guest decides how often it makes a slow device defer: rate-limited. */
+	ioreqd_log_rl(&d->rl_guest, LOG_LEVEL_WARN,
+	              "domain %u vcpu%u: handler %s deferred an access to 0x%llx and "
+	              "did not complete it within %llu ms; completing it (reads "
+	              "all-ones)",
+	              d->opts.domid, ioreqd_fault_vcpu(f), w->owner,
+	              (unsigned long long)ioreqd_fault_addr(f),
+	              (unsigned long long)d->cfg->watchdog_ms);
 	ioreqd_engine_abort(d->engine, f);
 }
 

@@ -365,8 +365,8 @@ int main(int argc, char *argv[])
 		return ex;
 	}
 	if (d.opts.xl) {
-		log_info("%s: started by xl for domain %u (%s mode)", __func__,
-		         d.opts.domid, ioreqd_xlargs_mode_name(d.opts.xl->mode));
+		log_info("started by xl for domain %u (%s mode)", d.opts.domid,
+		         ioreqd_xlargs_mode_name(d.opts.xl->mode));
 		for (unsigned i = 0; i < d.opts.xl->nr_ignored; i++)
 			log_debug("%s: ignoring device-model option %s", __func__,
 			          d.opts.xl->ignored[i]);
@@ -418,19 +418,20 @@ int main(int argc, char *argv[])
 		goto out;
 	/* Statistics are a convenience: a guest is served without them. */
 	if (ioreqd_control_setup(&d) < 0)
-		log_warnx(
-		    "%s: d%u: no statistics socket (ioreqd --stats); serving anyway",
-		    __func__, d.opts.domid);
+		log_warnx("domain %u: no control socket, so ioreqd --stats and --save "
+		          "cannot reach this daemon; serving the domain anyway",
+		          d.opts.domid);
 	if (go_live(&d) < 0)
 		goto out;
-	log_info("%s: serving domain %u with %u vCPU(s), %u device(s), backend %s",
-	         __func__, d.opts.domid, d.nr_vcpus, ioreqd_dm_nr_devs(d.dm), d.be->name);
+	log_info("serving domain %u with %u vCPU(s), %u device(s), backend %s",
+	         d.opts.domid, d.nr_vcpus, ioreqd_dm_nr_devs(d.dm), d.be->name);
 	ioreqd_detach_done(&d);
 	/* ioreqd --watch waits for this before it lets libxl go on (watch.h). */
 	if (d.opts.have_ready_fd) {
 		if (write(d.opts.ready_fd, "R", 1) != 1)
-			log_warn("%s: d%u: --ready-fd %d", __func__, d.opts.domid,
-			         d.opts.ready_fd);
+			log_warn("domain %u: cannot tell ioreqd --watch that this "
+			         "daemon is ready (--ready-fd %d)",
+			         d.opts.domid, d.opts.ready_fd);
 		close(d.opts.ready_fd);
 	}
 	d.exit_code = IOREQD_EX_OK;
@@ -471,7 +472,7 @@ out:
 	ioreqd_runfiles_remove(&d.runfiles);
 	/* Once detached, nobody can wait() for the status: say it. */
 	if (started && !d.opts.foreground)
-		log_info("%s: d%u: exiting with status %d", __func__, d.opts.domid, ex);
+		log_info("domain %u: exiting with status %d", d.opts.domid, ex);
 	ioreqd_opts_dispose(&d.opts);
 	return ex;
 }

@@ -274,7 +274,8 @@ static int install_seccomp(enum ioreqd_seccomp mode, const char *const *extra)
 	ctx = seccomp_init(mode == IOREQD_SECCOMP_KILL ? SCMP_ACT_KILL_PROCESS
 	                                               : SCMP_ACT_ERRNO(EPERM));
 	if (!ctx) {
-		log_errx("seccomp_init failed");
+		log_errx("cannot start a seccomp filter (seccomp_init failed: out of "
+		         "memory?); run without --seccomp to go on unfiltered");
 		return -ENOMEM;
 	}
 	/* libxenstore's watch thread must be filtered too. */
@@ -392,7 +393,7 @@ int ioreqd_privdrop(const struct ioreqd_privdrop_opts *o)
 	if (o->chroot_dir) {
 		if (chroot(o->chroot_dir) < 0 || chdir("/") < 0) {
 			rc = -errno;
-			log_err("chroot %s", o->chroot_dir);
+			log_err("cannot change root to %s (--chroot)", o->chroot_dir);
 			return rc;
 		}
 		log_debug("ioreqd_privdrop: chrooted to %s", o->chroot_dir);
@@ -401,7 +402,8 @@ int ioreqd_privdrop(const struct ioreqd_privdrop_opts *o)
 		if (setgroups(1, &gid) < 0 || setresgid(gid, gid, gid) < 0 ||
 		    setresuid(uid, uid, uid) < 0) {
 			rc = -errno;
-			log_err("switching to %u:%u", (unsigned)uid, (unsigned)gid);
+			log_err("cannot switch to user %u, group %u (--user)",
+			        (unsigned)uid, (unsigned)gid);
 			return rc;
 		}
 		rc = verify(uid, gid);

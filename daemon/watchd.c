@@ -49,7 +49,8 @@ static void watchd_signal_cb(evutil_socket_t sig, short what, void *arg)
 	if (wd->stopping)
 		return;
 	wd->stopping = true;
-	log_info("%s: %s: stopping every domain's ioreqd", __func__, strsignal((int)sig));
+	log_info("%s (signal %d): stopping every domain's ioreqd", strsignal((int)sig),
+	         (int)sig);
 	ioreqd_watch_stop(wd->w, watchd_done_cb, wd);
 }
 
@@ -156,9 +157,9 @@ int ioreqd_watch_main(struct ioreqd_daemon *d)
 	wd.w = ioreqd_watch_new(d->base, &p);
 	if (!wd.w)
 		goto out;
-	log_info("%s: watching /local/domain/0/backend/virtio_disk and .../virtio; "
+	log_info("watching /local/domain/0/backend/virtio_disk and .../virtio; "
 	         "per-domain overrides in %s",
-	         __func__, OVERRIDE_DIR);
+	         OVERRIDE_DIR);
 	ioreqd_detach_done(d);
 	if (event_base_dispatch(d->base) < 0)
 		log_errx("the event loop failed");
@@ -179,6 +180,6 @@ out:
 	d->base = NULL;
 	ioreqd_runfiles_remove(&d->runfiles);
 	if (!d->opts.foreground)
-		log_info("%s: exiting with status %d", __func__, ex);
+		log_info("exiting with status %d", ex);
 	return ex;
 }
