@@ -38,8 +38,8 @@ unsigned ioreqd_daemon_drain(struct ioreqd_daemon *d, const char *when)
 		ioreqd_engine_poll(d->engine, v);
 	aborted = ioreqd_engine_abort_all(d->engine);
 	if (aborted)
-		log_info("%s: d%u: completed %u deferred access(es) %s", __func__,
-		         d->opts.domid, aborted, when);
+		log_info("domain %u: completed %u deferred access(es) %s", d->opts.domid,
+		         aborted, when);
 	return aborted;
 }
 
@@ -58,7 +58,7 @@ int ioreqd_daemon_save(struct ioreqd_daemon *d, const char *path, char *msg, siz
 		snprintf(msg, len, "saved %u device(s) of domain %u to %s (%zu bytes%s)",
 		         ioreqd_dm_nr_devs(d->dm), d->opts.domid, path, blen,
 		         drained ? "; deferred accesses completed first" : "");
-		log_info("%s: d%u: %s", __func__, d->opts.domid, msg);
+		log_info("%s", msg);
 	} else {
 		log_warnx("d%u: cannot save the device state: %s", d->opts.domid, msg);
 	}
@@ -99,7 +99,7 @@ int ioreqd_daemon_save_fd(struct ioreqd_daemon *d, int fd, const char *path, cha
 		snprintf(msg, len, "saved %u device(s) of domain %u to %s (%zu bytes%s)",
 		         ioreqd_dm_nr_devs(d->dm), d->opts.domid, path, blen,
 		         drained ? "; deferred accesses completed first" : "");
-		log_info("%s: d%u: %s", __func__, d->opts.domid, msg);
+		log_info("%s", msg);
 	} else {
 		log_warnx("d%u: cannot save the device state: %s", d->opts.domid, msg);
 	}
@@ -154,7 +154,7 @@ int ioreqd_daemon_load_buf(struct ioreqd_daemon *d, const char *path, const uint
 		snprintf(msg, len,
 		         "loaded the state of %u device(s) of domain %u from %s",
 		         ioreqd_dm_nr_devs(d->dm), d->opts.domid, path);
-		log_info("%s: d%u: %s", __func__, d->opts.domid, msg);
+		log_info("%s", msg);
 	} else {
 		char tmp[IOREQD_DEVSTATE_MSGLEN];
 

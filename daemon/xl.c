@@ -111,7 +111,8 @@ static int xl_pause(void *arg)
 	for (unsigned i = 0; i < d->nr_fds; i++)
 		if (d->fds[i].ev)
 			event_del(d->fds[i].ev);
-	log_info("%s: d%u: paused: guest accesses wait until continued", __func__,
+	log_info("domain %u: paused for libxl: guest accesses wait until it "
+	         "continues the domain",
 	         d->opts.domid);
 	return 0;
 }
@@ -127,7 +128,7 @@ static int xl_resume(void *arg)
 	ioreqd_loop_drain_buffered(d);
 	for (unsigned v = 0; v < d->nr_vcpus; v++)
 		ioreqd_engine_poll(d->engine, v);
-	log_info("%s: d%u: running", __func__, d->opts.domid);
+	log_info("domain %u: running again", d->opts.domid);
 	return 0;
 }
 

@@ -42,8 +42,9 @@ int ioreqd_xsstate_set(struct ioreqd_xsstate *xs, const char *state)
 	int rc = xs->ops->write(xs->h, xs->state_path, state);
 
 	if (rc < 0) {
-		log_warnx("%s: domain %u: writing %s = %s: %s", __func__, xs->domid,
-		          xs->state_path, state, strerror(-rc));
+		log_warnx("domain %u: cannot tell libxl the device model is %s (writing "
+		          "xenstore %s: %s)",
+		          xs->domid, state, xs->state_path, strerror(-rc));
 		return rc;
 	}
 	snprintf(xs->state, sizeof(xs->state), "%s", state);
@@ -64,16 +65,15 @@ static void do_save(struct ioreqd_xsstate *xs)
 	if (!strcmp(xs->state, "paused"))
 		return; /* the watch fired again for a command already done */
 	if (xs->cb && xs->cb->pause && (rc = xs->cb->pause(xs->arg)) < 0)
-		log_warnx("%s: domain %u: pausing for save: %s", __func__, xs->domid,
-		          strerror(-rc));
+		log_warnx("domain %u: cannot pause the devices for libxl's save: %s",
+		          xs->domid, strerror(-rc));
 	snprintf(path, sizeof(path), "/var/lib/xen/qemu-save.%u", xs->domid);
 	if (!xs->cb || !xs->cb->save)
-		log_warnx(
-		    "%s: domain %u: ioreqd cannot save device state yet; libxl will "
-		    "find no %s",
-		    __func__, xs->domid, path);
+		log_warnx("domain %u: this ioreqd cannot save device state; libxl will "
+		          "find no %s",
+		          xs->domid, path);
 	else if ((rc = xs->cb->save(xs->arg, path)) < 0)
-		log_warnx("%s: domain %u: saving device state to %s: %s", __func__,
+		log_warnx("domain %u: cannot save the device state to %s for libxl: %s",
 		          xs->domid, path, strerror(-rc));
 	/* Answer in any case: libxl would otherwise wait 60 s for nothing. */
 	ioreqd_xsstate_set(xs, "paused");
@@ -86,8 +86,9 @@ static void do_continue(struct ioreqd_xsstate *xs)
 	if (!strcmp(xs->state, "running"))
 		return;
 	if (xs->cb && xs->cb->resume && (rc = xs->cb->resume(xs->arg)) < 0) {
-		log_warnx("%s: domain %u: resuming: %s", __func__, xs->domid,
-		          strerror(-rc));
+		log_warnx("domain %u: cannot resume the devices after libxl's save: %s; "
+		          "libxl will report a timeout",
+		          xs->domid, strerror(-rc));
 		return; /* not "running": libxl reports the failure after its timeout */
 	}
 	ioreqd_xsstate_set(xs, "running");
@@ -125,9 +126,9 @@ static void xsstate_watch_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		if (rc < 0) {
 			/* Restricted or xenstored gone: the fd would stay readable. */
-			log_warnx("%s: domain %u: xenstore connection lost (%s); no more "
-			          "save/continue handling",
-			          __func__, xs->domid, strerror(-rc));
+			log_warnx("domain %u: lost the xenstore connection (%s); libxl's "
+			          "save and continue commands are no longer answered",
+			          xs->domid, strerror(-rc));
 			event_del(xs->ev);
 			return;
 		}
