@@ -124,8 +124,9 @@ static void chardev_backoff_cb(void *arg)
 	if (!cd->listen_watch &&
 	    cd->host->timer_arm(cd->backoff, CHARDEV_BACKOFF_MS * 1000ull) < 0)
 		cd->host->log_rl(cd->dev, IOREQD_LOG_WARN,
-		                 "%s: %s: cannot watch the socket again; no more clients",
-		                 __func__, cd->sock_path);
+		                 "socket %s: cannot watch it again; no more clients are "
+		                 "accepted until ioreqd restarts",
+		                 cd->sock_path);
 }
 
 /*
@@ -136,8 +137,8 @@ static void chardev_backoff_cb(void *arg)
 static void listen_backoff(struct ioreqd_chardev *cd, int err)
 {
 	cd->host->log_rl(cd->dev, IOREQD_LOG_WARN,
-	                 "%s: cannot accept a client on %s: %s; retrying in %u ms",
-	                 __func__, cd->sock_path, strerror(err), CHARDEV_BACKOFF_MS);
+	                 "socket %s: cannot accept a client: %s; retrying in %u ms",
+	                 cd->sock_path, strerror(err), CHARDEV_BACKOFF_MS);
 	if (!cd->backoff)
 		cd->backoff = cd->host->timer_new(cd->dev, chardev_backoff_cb, cd);
 	if (!cd->backoff ||

@@ -211,7 +211,7 @@ START_TEST(test_faults_hook_error_on_read_returns_all_ones_counted_and_logged)
 	ck_assert_uint_eq(ioreqd_hnode_counters(node)->errors, 1);
 	ck_assert_uint_eq(ioreqd_engine_pending(eng), 0);
 	/* The log says who failed, for which guest, vCPU and address. */
-	ck_assert(logged("faulty", "d9 v1"));
+	ck_assert(logged("faulty", "domain 9 vcpu1"));
 	ck_assert(logged("0xfe000010", NULL));
 }
 END_TEST

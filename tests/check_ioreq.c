@@ -668,7 +668,7 @@ START_TEST(test_engine_reject_log_names_domain_vcpu_and_address)
 {
 	ck_assert_int_eq(run(3, rq(IOREQ_TYPE_COPY, MMIO_BASE + 0x10, 3, 1, true, 0)), 1);
 	ck_assert_uint_eq(nlogs, 1);
-	ck_assert_ptr_nonnull(strstr(last_log, "d7 v3 addr 0xfed00010"));
+	ck_assert_ptr_nonnull(strstr(last_log, "domain 7 vcpu3: access to 0xfed00010"));
 	ck_assert_ptr_nonnull(strstr(last_log, "size"));
 	ck_assert_str_eq(ioreqd_reject_name(IOREQD_REJ_PTR), "data_is_ptr");
 	ck_assert_str_eq(ioreqd_reject_name(IOREQD_REJ_COUNT_), "?");

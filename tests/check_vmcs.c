@@ -370,7 +370,7 @@ START_TEST(test_vmcs_backend_failures_are_returned_and_explained)
 	src.store_rc = -EINVAL;
 	ck_assert_int_eq(ioreqd_vcpu_set(&v, IOREQD_VCPU_CR0, 0), 0);
 	ck_assert_int_eq(ioreqd_vcpu_flush(&v), -EINVAL);
-	ck_assert_ptr_nonnull(strstr(src.warning, "cannot write 1 changed"));
+	ck_assert_ptr_nonnull(strstr(src.warning, "cannot write back 1 register(s)"));
 	ck_assert_uint_eq(ioreqd_vcpu_dirty_count(&v), 0);
 	ck_assert_int_eq(ioreqd_vcpu_flush(&v), 0);
 	ck_assert_uint_eq(src.stores, 1);

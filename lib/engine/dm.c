@@ -301,10 +301,9 @@ int ioreqd_dm_init(struct ioreqd_dm *dm)
 		if (rc < 0) {
 			if (dev->cfg->optional) {
 				log_warnx(
-				    "%s: device %s (hook %s) failed to initialise (%s); "
+				    "device %s (hook %s) failed to initialise (%s); "
 				    "it is optional, continuing without it",
-				    __func__, dev->cfg->name, dev->hook->name,
-				    strerror(-rc));
+				    dev->cfg->name, dev->hook->name, strerror(-rc));
 				hook_fini(dev);
 				dev->disabled = true;
 				/* Nothing runs during init, so no range is busy. */
@@ -570,9 +569,9 @@ static int host_range_map(ioreqd_dev_t *dev, enum ioreqd_space space, uint64_t b
 	if (rc < 0) {
 		/* Hooks map on guest writes (a BAR move): rate-limited. */
 		ioreqd_log_rl(&dev->rl, LOG_LEVEL_WARN,
-		              "%s: d%u %s: cannot add range 0x%" PRIx64 "-0x%" PRIx64
-		              ": %s",
-		              __func__, dm->domid, dev->cfg->name, base, last,
+		              "domain %u device %s: cannot add range 0x%" PRIx64
+		              "-0x%" PRIx64 ": %s",
+		              dm->domid, dev->cfg->name, base, last,
 		              why ? why : strerror(-rc));
 		return rc;
 	}

@@ -81,8 +81,8 @@ static void vctx_warn(void *opaque, unsigned vcpu, const char *msg)
 {
 	struct ioreqd_engine *e = opaque;
 
-	ioreqd_log_rl(&e->rl_vcpu, LOG_LEVEL_WARN, "ioreqd_engine: d%u v%u: %s", e->domid,
-	              vcpu, msg);
+	ioreqd_log_rl(&e->rl_vcpu, LOG_LEVEL_WARN, "domain %u vcpu%u: %s", e->domid, vcpu,
+	              msg);
 }
 
 static const struct ioreqd_vcpu_ops vctx_ops = {
@@ -168,7 +168,7 @@ void ioreqd_engine_reject(struct ioreqd_engine *e, enum ioreqd_reject why, unsig
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	va_end(ap);
 	ioreqd_log_rl(&e->rl_reject, LOG_LEVEL_WARN,
-	              "ioreqd_engine: d%u v%u addr 0x%llx: rejected (%s): %s", e->domid,
+	              "domain %u vcpu%u: access to 0x%llx rejected (%s): %s", e->domid,
 	              vcpu, (unsigned long long)addr, ioreqd_reject_name(why), detail);
 }
 
@@ -329,7 +329,7 @@ static void log_unhandled(struct ioreqd_engine *e, const ioreqd_fault_t *f,
                           const char *what)
 {
 	ioreqd_log_rl(what ? &e->rl_error : &e->rl_unhandled, LOG_LEVEL_WARN,
-	              "ioreqd_engine: d%u v%u: %s %s 0x%llx/%u %s", e->domid, f->vcpu,
+	              "domain %u vcpu%u: %s %s 0x%llx/%u %s", e->domid, f->vcpu,
 	              what ? "handler error on" : "unhandled",
 	              f->is_read ? "read" : "write", (unsigned long long)f->addr, f->size,
 	              what ? what

@@ -455,22 +455,25 @@ unsigned ioreqd_vcpu_reset(struct ioreqd_vcpu *v)
 	return dropped;
 }
 
-/* Fetch the state on first use.  @p fn names the public call for messages. */
-static int ensure_loaded(struct ioreqd_vcpu *v, const char *fn)
+/*
+ * Fetch the state on first use.  @p what says in plain words what the hook
+ * asked for ("a hook's register read"), for messages.
+ */
+static int ensure_loaded(struct ioreqd_vcpu *v, const char *what)
 {
 	int rc;
 
 	if (v->loaded)
 		return 0;
 	if (!v->ops || !v->ops->load) {
-		warn(v, "%s: vcpu%u: this backend offers no vCPU state", fn, v->vcpu);
+		warn(v, "%s failed: this backend offers no vCPU state", what);
 		return -ENOTSUP;
 	}
 	v->stats.loads++;
 	rc = v->ops->load(v->opaque, v->vcpu, &v->regs);
 	if (rc < 0) {
 		memset(&v->regs, 0, sizeof(v->regs));
-		warn(v, "%s: vcpu%u: cannot fetch the vCPU state: %s", fn, v->vcpu,
+		warn(v, "%s failed: cannot fetch the vCPU state: %s", what,
 		     strerror(-rc));
 		return rc;
 	}
@@ -494,16 +497,16 @@ static void put(struct ioreqd_vcpu *v, enum ioreqd_vcpu_reg reg, uint64_t val)
 
 /*
  * What get and set do before touching @p reg: refuse an unknown register, then
- * make sure the cache holds the vCPU's state.  @p fn names the caller in
- * messages.  @return 0, -EINVAL or ensure_loaded's error.
+ * make sure the cache holds the vCPU's state.  @p what says what the hook
+ * asked for, in messages.  @return 0, -EINVAL or ensure_loaded's error.
  */
-static int reg_prepare(struct ioreqd_vcpu *v, const char *fn, enum ioreqd_vcpu_reg reg)
+static int reg_prepare(struct ioreqd_vcpu *v, const char *what, enum ioreqd_vcpu_reg reg)
 {
 	if (!reg_valid(reg)) {
-		warn(v, "%s: vcpu%u: unknown register %d", fn, v->vcpu, (int)reg);
+		warn(v, "%s refused: unknown register %d", what, (int)reg);
 		return -EINVAL;
 	}
-	return ensure_loaded(v, fn);
+	return ensure_loaded(v, what);
 }
 
 int ioreqd_vcpu_get(ioreqd_vcpu_t *v, enum ioreqd_vcpu_reg reg, uint64_t *val)
@@ -511,7 +514,7 @@ int ioreqd_vcpu_get(ioreqd_vcpu_t *v, enum ioreqd_vcpu_reg reg, uint64_t *val)
 	int rc;
 
 	*val = 0;
-	rc = reg_prepare(v, __func__, reg);
+	rc = reg_prepare(v, "a hook's register read", reg);
 	if (rc < 0)
 		return rc;
 	*val = ioreqd_vcpu_regs_get(&v->regs, reg);
@@ -520,7 +523,7 @@ int ioreqd_vcpu_get(ioreqd_vcpu_t *v, enum ioreqd_vcpu_reg reg, uint64_t *val)
 
 int ioreqd_vcpu_set(ioreqd_vcpu_t *v, enum ioreqd_vcpu_reg reg, uint64_t val)
 {
-	int rc = reg_prepare(v, __func__, reg);
+	int rc = reg_prepare(v, "a hook's register write", reg);
 
 	if (rc < 0)
 		return rc;
@@ -530,27 +533,26 @@ int ioreqd_vcpu_set(ioreqd_vcpu_t *v, enum ioreqd_vcpu_reg reg, uint64_t val)
 
 /*
  * Resolve an encoding, explaining a refusal, then make sure the cache holds
- * the vCPU's state: what vmcs_read and vmcs_write do first.  @p fn names the
- * caller in messages.  @return 0, -ENOENT or ensure_loaded's error.
+ * the vCPU's state: what vmcs_read and vmcs_write do first.  @p what says
+ * what the hook asked for, in messages.  @return 0, -ENOENT or
+ * ensure_loaded's error.
  */
-static int vmcs_prepare(struct ioreqd_vcpu *v, const char *fn, uint32_t enc,
+static int vmcs_prepare(struct ioreqd_vcpu *v, const char *what, uint32_t enc,
                         struct ioreqd_vmcs_field *f)
 {
 	const char *why;
 	int rc = ioreqd_vmcs_lookup(enc, f, &why);
 
 	if (rc == -EINVAL) {
-		warn(v, "%s: vcpu%u: VMCS encoding 0x%x refused: %s", fn, v->vcpu, enc,
-		     why);
+		warn(v, "%s refused: VMCS encoding 0x%x: %s", what, enc, why);
 		return -ENOENT;
 	}
 	if (rc < 0) {
-		warn(v, "%s: vcpu%u: VMCS field 0x%x (%s %s field, index %u) refused: %s",
-		     fn, v->vcpu, enc, width_name[f->width], type_name[f->type], f->index,
-		     why);
+		warn(v, "%s refused: VMCS field 0x%x (%s %s field, index %u): %s", what,
+		     enc, width_name[f->width], type_name[f->type], f->index, why);
 		return -ENOENT;
 	}
-	return ensure_loaded(v, fn);
+	return ensure_loaded(v, what);
 }
 
 int ioreqd_vcpu_vmcs_read(ioreqd_vcpu_t *v, uint32_t enc, uint64_t *val)
@@ -560,7 +562,7 @@ int ioreqd_vcpu_vmcs_read(ioreqd_vcpu_t *v, uint32_t enc, uint64_t *val)
 	int rc;
 
 	*val = 0;
-	rc = vmcs_prepare(v, __func__, enc, &f);
+	rc = vmcs_prepare(v, "a hook's VMCS read", enc, &f);
 	if (rc < 0)
 		return rc;
 	x = ioreqd_vcpu_regs_get(&v->regs, f.reg);
@@ -573,7 +575,7 @@ int ioreqd_vcpu_vmcs_write(ioreqd_vcpu_t *v, uint32_t enc, uint64_t val)
 	struct ioreqd_vmcs_field f;
 	int rc;
 
-	rc = vmcs_prepare(v, __func__, enc, &f);
+	rc = vmcs_prepare(v, "a hook's VMCS write", enc, &f);
 	if (rc < 0)
 		return rc;
 	if (f.high) {
@@ -592,7 +594,7 @@ int ioreqd_vcpu_save(ioreqd_vcpu_t *v, ioreqd_vcpu_snapshot_t **out)
 	int rc;
 
 	*out = NULL;
-	rc = ensure_loaded(v, __func__);
+	rc = ensure_loaded(v, "a hook's vCPU snapshot");
 	if (rc < 0)
 		return rc;
 	s = calloc(1, sizeof(*s));
@@ -609,11 +611,11 @@ int ioreqd_vcpu_restore(ioreqd_vcpu_t *v, const ioreqd_vcpu_snapshot_t *s)
 	int rc;
 
 	if (!s || s->vcpu != v->vcpu) {
-		warn(v, "%s: vcpu%u: the snapshot belongs to another vCPU", __func__,
-		     v->vcpu);
+		warn(v, "a hook's vCPU restore refused: the snapshot belongs to another "
+		        "vCPU");
 		return -EINVAL;
 	}
-	rc = ensure_loaded(v, __func__);
+	rc = ensure_loaded(v, "a hook's vCPU restore");
 	if (rc < 0)
 		return rc;
 	for (unsigned r = 0; r < IOREQD_VCPU_REG_COUNT; r++)
@@ -640,10 +642,9 @@ int ioreqd_vcpu_flush(struct ioreqd_vcpu *v)
 		return 0;
 	if (!v->ops || !v->ops->load || !v->ops->store) {
 		warn(v,
-		     "%s: vcpu%u: %u changed register(s) dropped: this backend cannot "
-		     "write "
-		     "vCPU state",
-		     __func__, v->vcpu, n);
+		     "%u register(s) a hook changed were dropped: this backend cannot "
+		     "write vCPU state",
+		     n);
 		rc = -ENOTSUP;
 		goto out;
 	}
@@ -654,8 +655,10 @@ int ioreqd_vcpu_flush(struct ioreqd_vcpu *v)
 	v->stats.loads++;
 	rc = v->ops->load(v->opaque, v->vcpu, &fresh);
 	if (rc < 0) {
-		warn(v, "%s: vcpu%u: cannot fetch the vCPU state: %s", __func__, v->vcpu,
-		     strerror(-rc));
+		warn(v,
+		     "%u register(s) a hook changed were dropped: cannot fetch the "
+		     "vCPU state: %s",
+		     n, strerror(-rc));
 		goto out;
 	}
 	for (unsigned r = 0; r < IOREQD_VCPU_REG_COUNT; r++)
@@ -666,8 +669,8 @@ int ioreqd_vcpu_flush(struct ioreqd_vcpu *v)
 	v->stats.stores++;
 	rc = v->ops->store(v->opaque, v->vcpu, &fresh);
 	if (rc < 0) {
-		warn(v, "%s: vcpu%u: cannot write %u changed register(s) back: %s",
-		     __func__, v->vcpu, n, strerror(-rc));
+		warn(v, "cannot write back %u register(s) a hook changed: %s", n,
+		     strerror(-rc));
 		goto out;
 	}
 	v->stats.flushed += n;

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Logging, in the manner of the OpenBSD daemons: log_warn appends strerror,
- * log_warnx does not, fatal/fatalx exit.  Warnings and debug messages
- * start with __func__ by convention; errors (log_err, log_errx) are plain
- * sentences for the operator and carry the function name separately.  Output goes to
+ * log_warnx does not, fatal/fatalx exit.  Debug messages start with __func__
+ * by convention; warnings, info and errors are plain sentences for the
+ * operator, saying what went wrong and where (domain, vCPU, address, device,
+ * file:line) and, when it can, what to do; errors (log_err, log_errx) carry
+ * the function name separately, shown at -vv.  Output goes to
  * stderr, syslog, or a capture callback (tests). Anything a guest can trigger goes
  * through a struct ioreqd_ratelimit.
  */
