@@ -15,25 +15,17 @@ set -u
 e2e_tmpdir
 domid=29
 
-cat >"$tmp/dev.conf" <<'CONF'
-[global]
-log_level = warn
-
-[device con]
-hook = debugcon
-pio = 0xe9
-file = -
-
-[device t]
-hook = testdev
-pci = 00:05.0
-mmio = 0xfeb01000+0x1000
+{
+	e2e_conf_console
+	e2e_conf_testdev
+	cat <<'CONF'
 
 [device rng]
 hook = virtio-rng
 transport = pci
 pci = 00:04.0
 CONF
+} >"$tmp/dev.conf"
 
 cat >"$tmp/guest.script" <<'SCRIPT'
 expect-key state running
@@ -54,21 +46,10 @@ SCRIPT
 
 sock=$tmp/sim.sock
 ckpt=$tmp/ckpt.bin
-"$SIMGUEST" --socket "$sock" --domid "$domid" --timeout 90 \
-	--script "$tmp/guest.script" >"$tmp/guest.out" 2>"$tmp/guest.err" &
-guest=$!
-e2e_wait_for "$sock" 100 || fail "the guest never created $sock"
-$IOREQD_WRAP "$IOREQD" -d "$domid" -c "$tmp/dev.conf" --backend sim --sim-socket "$sock" \
-	--hook-dir "$HOOKDIR" -f --checkpoint "$ckpt" \
-	>"$tmp/daemon1.out" 2>"$tmp/daemon1.err" &
-daemon=$!
-n=0
-until grep -q '^# wait-restart' "$tmp/guest.out" 2>/dev/null; do
-	n=$((n + 1))
-	[ "$n" -lt 300 ] || fail "the guest never reached wait-restart"
-	kill -0 "$guest" 2>/dev/null || fail "the guest failed in phase 1"
-	sleep 0.1
-done
+e2e_start_guest guest "$sock" --domid "$domid" --timeout 90 --script "$tmp/guest.script"
+e2e_start_sim_daemon daemon1 "$tmp/dev.conf" "$sock" --checkpoint "$ckpt"
+e2e_wait_line '^# wait-restart' "$tmp/guest.out" "the guest never reached wait-restart" \
+	"the guest failed in phase 1"
 grep -q '^FAIL' "$tmp/guest.out" && fail "a phase-1 check failed"
 [ -s "$ckpt" ] || fail "no checkpoint file"
 # The last change was before phase1-done: wait for its write.
@@ -91,16 +72,11 @@ grep -q 'checkpoint:.* failed 0' "$tmp/stats.out" || fail "a checkpoint write fa
 ls "$tmp" | grep -q 'ckpt.bin.tmp' && fail "a temporary file was left behind"
 
 # A crash: no save, no clean exit.
-kill -KILL "$daemon"
-wait "$daemon" 2>/dev/null
-$IOREQD_WRAP "$IOREQD" -d "$domid" -c "$tmp/dev.conf" --backend sim --sim-socket "$sock" \
-	--hook-dir "$HOOKDIR" -f --resume "$ckpt" --checkpoint "$ckpt" \
-	>"$tmp/daemon2.out" 2>"$tmp/daemon2.err" &
-daemon=$!
+e2e_crash_daemon
+e2e_start_sim_daemon daemon2 "$tmp/dev.conf" "$sock" --resume "$ckpt" --checkpoint "$ckpt"
 wait "$guest" || fail "the guest did not find its devices where it left them (exit $?)"
 guest=
-wait "$daemon" || fail "daemon 2 exit $?"
-daemon=
+e2e_wait_daemon "daemon 2"
 grep -q 'phase2-done' "$tmp/daemon2.out" || fail "no phase2-done"
 
 # --checkpoint and --seccomp do not go together: said before anything starts.

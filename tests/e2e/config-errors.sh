@@ -7,42 +7,22 @@ set -u
 . "${srcdir:-.}/tests/e2e/lib.sh"
 
 e2e_tmpdir
-pass=0
-fail=0
 
-# check NAME EXPECTED-STATUS EXPECTED-MESSAGE-REGEX <<config
-check() {
-	name=$1 want_status=$2 want_msg=$3
-	cat >"$tmp/$name.conf"
-	"$IOREQD" -f -d 1 --backend=sim --sim-socket "$tmp/none.sock" \
-		--hook-dir "$HOOKDIR" -c "$tmp/$name.conf" >"$tmp/$name.out" 2>&1
-	status=$?
-	if [ "$status" -eq "$want_status" ] && grep -Eq -- "$want_msg" "$tmp/$name.out"; then
-		echo "ok - $name (exit $status)"
-		pass=$((pass + 1))
-	else
-		echo "FAIL - $name: exit $status (want $want_status), output:"
-		sed 's/^/    /' "$tmp/$name.out"
-		echo "    wanted: $want_msg"
-		fail=$((fail + 1))
-	fi
-}
-
-check unknown_key 78 "unknown_key.conf:3: .*unknown key 'colour'" <<'C'
+e2e_check_config unknown_key 78 "unknown_key.conf:3: .*unknown key 'colour'" <<'C'
 [device s0]
 hook = scratch
 colour = blue
 mmio = 0x1000+0x100
 C
 
-check bad_number 78 "bad_number.conf:3: .*irq" <<'C'
+e2e_check_config bad_number 78 "bad_number.conf:3: .*irq" <<'C'
 [device s0]
 hook = scratch
 irq = twelve
 mmio = 0x1000+0x100
 C
 
-check overlapping_ranges 78 "overlapping_ranges.conf:7: .*overlaps device a" <<'C'
+e2e_check_config overlapping_ranges 78 "overlapping_ranges.conf:7: .*overlaps device a" <<'C'
 [device a]
 hook = scratch
 mmio = 0x1000-0x1fff
@@ -52,7 +32,7 @@ hook = scratch
 mmio = 0x1800-0x27ff
 C
 
-check enclosing_range 78 "enclosing_range.conf:7: .*overlaps" <<'C'
+e2e_check_config enclosing_range 78 "enclosing_range.conf:7: .*overlaps" <<'C'
 [device a]
 hook = scratch
 pio = 0x510-0x51f
@@ -62,35 +42,35 @@ hook = scratch
 pio = 0x500-0x5ff
 C
 
-check unknown_hook 78 "unknown_hook.conf:2: .*unknown hook 'nosuchhook'" <<'C'
+e2e_check_config unknown_hook 78 "unknown_hook.conf:2: .*unknown hook 'nosuchhook'" <<'C'
 [device x]
 hook = nosuchhook
 pio = 0x80
 C
 
-check missing_hook 78 "missing_hook.conf:[0-9]+: .*hook" <<'C'
+e2e_check_config missing_hook 78 "missing_hook.conf:[0-9]+: .*hook" <<'C'
 [device x]
 pio = 0x80
 C
 
-check bad_range 78 "bad_range.conf:3: .*pio" <<'C'
+e2e_check_config bad_range 78 "bad_range.conf:3: .*pio" <<'C'
 [device x]
 hook = scratch
 pio = 0x20-0x10
 C
 
-check zero_size 78 "zero_size.conf:3: .*mmio" <<'C'
+e2e_check_config zero_size 78 "zero_size.conf:3: .*mmio" <<'C'
 [device x]
 hook = scratch
 mmio = 0x1000+0
 C
 
-check unknown_section 78 "unknown_section.conf:1: " <<'C'
+e2e_check_config unknown_section 78 "unknown_section.conf:1: " <<'C'
 [gadget x]
 hook = scratch
 C
 
-check hook_rejects_value 78 "hook_rejects_value.conf:4: .*size" <<'C'
+e2e_check_config hook_rejects_value 78 "hook_rejects_value.conf:4: .*size" <<'C'
 [device x]
 hook = scratch
 mmio = 0x1000+0x100
@@ -101,9 +81,9 @@ C
 	>"$tmp/missing.out" 2>&1
 status=$?
 if [ "$status" -eq 78 ] && grep -q "does-not-exist.conf" "$tmp/missing.out"; then
-	echo "ok - missing_file_really_missing (exit 78)"; pass=$((pass + 1))
+	ok "missing_file_really_missing (exit 78)"
 else
-	echo "FAIL - missing_file_really_missing: exit $status"; fail=$((fail + 1))
+	bad "missing_file_really_missing: exit $status"
 fi
 
 # Not a file: a directory is named as one; a FIFO is refused at once instead
@@ -119,11 +99,10 @@ for what in dir fifo; do
 		-c "$tmp/$what.conf" >"$tmp/$what.out" 2>&1
 	status=$?
 	if [ "$status" -eq 78 ] && grep -q "$want" "$tmp/$what.out"; then
-		echo "ok - config_is_a_$what (exit 78)"; pass=$((pass + 1))
+		ok "config_is_a_$what (exit 78)"
 	else
-		echo "FAIL - config_is_a_$what: exit $status (want 78, '$want'), output:"
+		bad "config_is_a_$what: exit $status (want 78, '$want'), output:"
 		sed 's/^/    /' "$tmp/$what.out"
-		fail=$((fail + 1))
 	fi
 done
 
@@ -135,20 +114,19 @@ printf '[global]\nhook_dir = %s\n[device s0]\nhook = scratch\nmmio = 0x1000+0x10
 "$IOREQD" --check-config -c "$tmp/longline.conf" >"$tmp/longline.out" 2>&1
 status=$?
 if [ "$status" -eq 0 ] && grep -q "configuration OK" "$tmp/longline.out"; then
-	echo "ok - long_line_is_accepted"; pass=$((pass + 1))
+	ok "long_line_is_accepted"
 else
-	echo "FAIL - long_line_is_accepted: exit $status, output:"
+	bad "long_line_is_accepted: exit $status, output:"
 	sed 's/^/    /' "$tmp/longline.out"
-	fail=$((fail + 1))
 fi
 
 # Command-line errors are EX_USAGE (64), also with a clear message.
 "$IOREQD" --backend=qemu -d 1 -c x >"$tmp/usage.out" 2>&1
 status=$?
 if [ "$status" -eq 64 ] && grep -q "unknown backend 'qemu'" "$tmp/usage.out"; then
-	echo "ok - bad_backend_is_usage_error (exit 64)"; pass=$((pass + 1))
+	ok "bad_backend_is_usage_error (exit 64)"
 else
-	echo "FAIL - bad_backend_is_usage_error: exit $status"; fail=$((fail + 1))
+	bad "bad_backend_is_usage_error: exit $status"
 fi
 
 echo "config-errors: $pass passed, $fail failed"

@@ -23,28 +23,12 @@ domid=23
 run() {
 	tr=$1
 	dd if=/dev/zero of="$tmp/disk.img" bs=1024 count=1024 2>/dev/null
-	cat >"$tmp/dev.conf" <<CONF
-[global]
-log_level = warn
-
-[device con]
-hook = debugcon
-pio = 0xe9
-file = -
-
-[device regs]
-hook = scratch
-mmio = 0xfeb00000+0x1000
-
-[device com1]
-hook = uart16550
-pio = 0x3f8+8
-backend = none
-
-[device disk]
-hook = virtio-blk
-path = $tmp/disk.img
-CONF
+	{
+		e2e_conf_console
+		e2e_conf_scratch
+		e2e_conf_uart
+		printf '\n[device disk]\nhook = virtio-blk\npath = %s\n' "$tmp/disk.img"
+	} >"$tmp/dev.conf"
 	if [ "$tr" = mmio ]; then
 		printf 'mmio = 0x02000000+0x200\nirq = 5\n' >>"$tmp/dev.conf"
 		attach='virtio attach 0 mmio 0x02000000 irq 5 id 2 features (1<<29)|(1<<28)'
@@ -87,21 +71,11 @@ print phase2-done
 SCRIPT
 
 	sock=$tmp/sim-$tr.sock
-	"$SIMGUEST" --socket "$sock" --domid "$domid" --timeout 90 \
-		--script "$tmp/guest.script" >"$tmp/guest-$tr.out" 2>"$tmp/guest-$tr.err" &
-	guest=$!
-	e2e_wait_for "$sock" 100 || fail "$tr: the guest never created $sock"
-	$IOREQD_WRAP "$IOREQD" -d "$domid" -c "$tmp/dev.conf" --backend sim \
-		--sim-socket "$sock" --hook-dir "$HOOKDIR" -f \
-		>"$tmp/daemon1-$tr.out" 2>"$tmp/daemon1-$tr.err" &
-	daemon=$!
-	n=0
-	until grep -q '^# wait-restart' "$tmp/guest-$tr.out" 2>/dev/null; do
-		n=$((n + 1))
-		[ "$n" -lt 300 ] || fail "$tr: the guest never reached wait-restart"
-		kill -0 "$guest" 2>/dev/null || fail "$tr: the guest failed in phase 1"
-		sleep 0.1
-	done
+	e2e_start_guest "guest-$tr" "$sock" --domid "$domid" --timeout 90 \
+		--script "$tmp/guest.script"
+	e2e_start_sim_daemon "daemon1-$tr" "$tmp/dev.conf" "$sock"
+	e2e_wait_line '^# wait-restart' "$tmp/guest-$tr.out" \
+		"$tr: the guest never reached wait-restart" "$tr: the guest failed in phase 1"
 	grep -q 'phase1-done' "$tmp/daemon1-$tr.out" || fail "$tr: no phase1-done"
 	grep -q '^FAIL' "$tmp/guest-$tr.out" && fail "$tr: a phase-1 check failed"
 	"$IOREQD" --save "$tmp/state-$tr.bin" -d "$domid" --backend sim --sim-socket "$sock" \
@@ -109,19 +83,14 @@ SCRIPT
 	grep -q "saved 4 device(s) of domain $domid" "$tmp/save-$tr.out" ||
 		fail "$tr: --save did not say what it saved"
 	# A crash, not a clean exit: the daemon leaves nothing tidy behind.
-	kill -KILL "$daemon"
-	wait "$daemon" 2>/dev/null
-	$IOREQD_WRAP "$IOREQD" -d "$domid" -c "$tmp/dev.conf" --backend sim \
-		--sim-socket "$sock" --hook-dir "$HOOKDIR" -f --resume "$tmp/state-$tr.bin" \
-		>"$tmp/daemon2-$tr.out" 2>"$tmp/daemon2-$tr.err" &
-	daemon=$!
+	e2e_crash_daemon
+	e2e_start_sim_daemon "daemon2-$tr" "$tmp/dev.conf" "$sock" --resume "$tmp/state-$tr.bin"
 	wait "$guest" || {
 		sed 's/^/#   /' "$tmp/guest-$tr.out" "$tmp/daemon2-$tr.err"
 		fail "$tr: the guest found something not restored (exit $?)"
 	}
 	guest=
-	wait "$daemon" || fail "$tr: daemon 2 exit $?"
-	daemon=
+	e2e_wait_daemon "$tr: daemon 2"
 	grep -q 'phase2-done' "$tmp/daemon2-$tr.out" || fail "$tr: no phase2-done"
 	grep -q '^ok .* virtio 0 blk finish$' "$tmp/guest-$tr.out" ||
 		fail "$tr: the started write did not finish on the new daemon"

@@ -18,35 +18,20 @@ set -u
 e2e_tmpdir
 domid=17
 
-cat >"$tmp/dev.conf" <<'CONF'
-[global]
-log_level = warn
-
-[device con]
-hook = debugcon
-pio = 0xe9
-file = -
-
-[device regs]
-hook = scratch
-mmio = 0xfeb00000+0x1000
+{
+	e2e_conf_console
+	e2e_conf_scratch
+	cat <<'CONF'
 
 [device latch]
 hook = override
 mmio = 0xfeb00000+0x1000
 offset = 0x10
 writes = latch
-
-[device com1]
-hook = uart16550
-pio = 0x3f8+8
-backend = none
-
-[device t]
-hook = testdev
-pci = 00:05.0
-mmio = 0xfeb01000+0x1000
 CONF
+	e2e_conf_uart
+	e2e_conf_testdev
+} >"$tmp/dev.conf"
 # The same devices with scratch somewhere else: not the saved domain.
 sed 's/^mmio = 0xfeb00000+0x1000$/mmio = 0xfeb40000+0x1000/' "$tmp/dev.conf" >"$tmp/moved.conf"
 
@@ -103,20 +88,10 @@ SCRIPT
 
 # Phase 1: the guest runs, its devices are saved.
 sock=$tmp/sim1.sock
-"$SIMGUEST" --socket "$sock" --domid "$domid" --timeout 90 \
-	--script "$tmp/phase1.script" >"$tmp/guest1.out" 2>"$tmp/guest1.err" &
-guest=$!
-e2e_wait_for "$sock" 100 || fail "guest 1 never created $sock"
-$IOREQD_WRAP "$IOREQD" -d "$domid" -c "$tmp/dev.conf" --backend sim --sim-socket "$sock" \
-	--hook-dir "$HOOKDIR" -f >"$tmp/daemon1.out" 2>"$tmp/daemon1.err" &
-daemon=$!
-n=0
-until grep -q 'phase1-done' "$tmp/daemon1.out" 2>/dev/null; do
-	n=$((n + 1))
-	[ "$n" -lt 300 ] || fail "guest 1 never finished its writes"
-	kill -0 "$guest" 2>/dev/null || fail "guest 1 failed"
-	sleep 0.1
-done
+e2e_start_guest guest1 "$sock" --domid "$domid" --timeout 90 --script "$tmp/phase1.script"
+e2e_start_sim_daemon daemon1 "$tmp/dev.conf" "$sock"
+e2e_wait_line 'phase1-done' "$tmp/daemon1.out" "guest 1 never finished its writes" \
+	"guest 1 failed"
 (cd "$tmp" && "$IOREQD" --save state.bin -d "$domid" --backend sim --sim-socket "$sock" \
 	>"$tmp/save.out" 2>"$tmp/save.err") || fail "ioreqd --save failed"
 grep -q "saved 5 device(s) of domain $domid to $tmp/state.bin" "$tmp/save.out" ||
@@ -132,12 +107,8 @@ printf 'not a device-state stream\n' >"$tmp/junk.bin"
 grep -q "error: $tmp/junk.bin: not an ioreqd device-state stream" "$tmp/junk.err" ||
 	fail "the refusal of junk does not say why"
 rm -f "$tmp/junk.err" "$tmp/junk.out"
-kill -TERM "$daemon"
-wait "$daemon" || fail "daemon 1 exit $?"
-daemon=
-kill "$guest" 2>/dev/null
-wait "$guest" 2>/dev/null
-guest=
+e2e_stop_daemon TERM "daemon 1"
+e2e_stop_guest
 
 # A state for another configuration: the new daemon refuses to start at all.
 "$IOREQD" -d "$domid" -c "$tmp/moved.conf" --backend sim --sim-socket "$tmp/none.sock" \
@@ -150,16 +121,10 @@ rm -f "$tmp/moved.err" "$tmp/moved.out"
 
 # Phase 2: a new domain and a new daemon from the saved state.
 sock=$tmp/sim2.sock
-"$SIMGUEST" --socket "$sock" --domid "$domid" --timeout 60 \
-	--script "$tmp/phase2.script" >"$tmp/guest2.out" 2>"$tmp/guest2.err" &
-guest=$!
-e2e_wait_for "$sock" 100 || fail "guest 2 never created $sock"
-$IOREQD_WRAP "$IOREQD" -d "$domid" -c "$tmp/dev.conf" --backend sim --sim-socket "$sock" \
-	--hook-dir "$HOOKDIR" -f --resume "$tmp/state.bin" >"$tmp/daemon2.out" 2>"$tmp/daemon2.err" &
-daemon=$!
+e2e_start_guest guest2 "$sock" --domid "$domid" --timeout 60 --script "$tmp/phase2.script"
+e2e_start_sim_daemon daemon2 "$tmp/dev.conf" "$sock" --resume "$tmp/state.bin"
 wait "$guest" || fail "guest 2 found a value that was not restored (exit $?)"
 guest=
-wait "$daemon" || fail "daemon 2 exit $?"
-daemon=
+e2e_wait_daemon "daemon 2"
 grep -q 'phase2-done' "$tmp/daemon2.out" || fail "guest 2 did not finish its checks"
 exit 0

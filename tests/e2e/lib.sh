@@ -1,6 +1,9 @@
 # SPDX-License-Identifier: MIT
 # Shared helpers for the end-to-end scripts: where the binaries are, a private
-# temporary directory that is removed on exit, and process helpers.
+# temporary directory that is removed on exit, process helpers, starting and
+# stopping the daemon and the simulated guest, the configuration blocks the
+# device-state tests share, and the tally of scripts that go on after a
+# failed check.
 # The Makefile exports srcdir and builddir (AM_TESTS_ENVIRONMENT).
 
 # A runaway process in a test (a log loop) must fail the test, not fill the
@@ -61,4 +64,152 @@ e2e_wait_gone() {
 		_n=$((_n + 1))
 	done
 	! kill -0 "$1" 2>/dev/null
+}
+
+# Checks that go on after a failure: ok and bad print a TAP-like line and
+# count it in $pass and $fail (a script that shows more on failure defines
+# its own bad).
+pass=0
+fail=0
+ok() {
+	echo "ok - $1"
+	pass=$((pass + 1))
+}
+bad() {
+	echo "FAIL - $1"
+	fail=$((fail + 1))
+}
+
+# e2e_check_config NAME WANT-STATUS WANT-MESSAGE-REGEX <CONFIG: the daemon
+# must refuse the configuration on stdin (saved as $tmp/NAME.conf) with exit
+# status WANT-STATUS and a message matching the regex, before it touches any
+# hypervisor; counted with ok/bad.
+e2e_check_config() {
+	_name=$1 _want_status=$2 _want_msg=$3
+	cat >"$tmp/$_name.conf"
+	# shellcheck disable=SC2086 # IOREQD_WRAP is a word list
+	$IOREQD_WRAP "$IOREQD" -f -d 1 --backend=sim --sim-socket "$tmp/none.sock" \
+		--hook-dir "$HOOKDIR" -c "$tmp/$_name.conf" >"$tmp/$_name.out" 2>&1
+	_status=$?
+	if [ "$_status" -eq "$_want_status" ] && grep -Eq -- "$_want_msg" "$tmp/$_name.out"; then
+		ok "$_name (exit $_status)"
+	else
+		bad "$_name: exit $_status (want $_want_status), output:"
+		sed 's/^/    /' "$tmp/$_name.out"
+		echo "    wanted: $_want_msg"
+	fi
+}
+
+# ---- the simulated guest and the daemon ------------------------------------
+
+# e2e_start_guest NAME SOCK SIMGUEST-ARGS...: ioreqd-simguest creates its
+# domain at SOCK in the background ($guest), output in $tmp/NAME.out and
+# $tmp/NAME.err; returns once SOCK exists.
+e2e_start_guest() {
+	_name=$1 _sock=$2
+	shift 2
+	"$SIMGUEST" --socket "$_sock" "$@" >"$tmp/$_name.out" 2>"$tmp/$_name.err" &
+	guest=$!
+	e2e_wait_for_socket "$_sock" "$_name"
+}
+
+# e2e_wait_for_socket SOCK WHO: fail the test unless WHO creates SOCK within
+# 10 s.
+e2e_wait_for_socket() {
+	e2e_wait_for "$1" 100 || fail "$2 never created $1"
+}
+
+# e2e_start_daemon NAME IOREQD-ARGS...: the daemon (through $IOREQD_WRAP) in
+# the background ($daemon), output in $tmp/NAME.out and $tmp/NAME.err.
+e2e_start_daemon() {
+	_name=$1
+	shift
+	# shellcheck disable=SC2086 # IOREQD_WRAP is a word list
+	$IOREQD_WRAP "$IOREQD" "$@" >"$tmp/$_name.out" 2>"$tmp/$_name.err" &
+	daemon=$!
+}
+
+# e2e_start_sim_daemon NAME CONF SOCK [IOREQD-ARGS...]: e2e_start_daemon in
+# the foreground mode, for domain $domid on the simulated hypervisor at SOCK,
+# with CONF and the build's hooks.
+e2e_start_sim_daemon() {
+	_name=$1 _conf=$2 _sock=$3
+	shift 3
+	# shellcheck disable=SC2154 # domid is the test's
+	e2e_start_daemon "$_name" -d "$domid" -c "$_conf" --backend sim --sim-socket "$_sock" \
+		--hook-dir "$HOOKDIR" -f "$@"
+}
+
+# e2e_wait_line PATTERN FILE TIMEOUT-MESSAGE GUEST-GONE-MESSAGE: wait up to
+# 30 s for a line matching PATTERN in FILE (the daemon's debugcon output or
+# the guest's); fail with TIMEOUT-MESSAGE if it does not come, or with
+# GUEST-GONE-MESSAGE as soon as the guest has exited.
+e2e_wait_line() {
+	_n=0
+	until grep -q -- "$1" "$2" 2>/dev/null; do
+		_n=$((_n + 1))
+		[ "$_n" -lt 300 ] || fail "$3"
+		kill -0 "$guest" 2>/dev/null || fail "$4"
+		sleep 0.1
+	done
+}
+
+# e2e_stop_daemon SIGNAL WHO: signal the daemon and fail the test unless it
+# exits 0 (WHO names it in the message).
+e2e_stop_daemon() {
+	kill "-$1" "$daemon"
+	e2e_wait_daemon "$2"
+}
+
+# e2e_wait_daemon WHO: wait for the daemon to exit by itself; fail unless 0.
+e2e_wait_daemon() {
+	wait "$daemon" || fail "$1 exit $?"
+	daemon=
+}
+
+# e2e_crash_daemon: SIGKILL the daemon - no save, no clean exit.
+e2e_crash_daemon() {
+	kill -KILL "$daemon"
+	wait "$daemon" 2>/dev/null
+	daemon=
+}
+
+# e2e_stop_guest: end the guest wherever it is (a script sleeping on).
+e2e_stop_guest() {
+	kill "$guest" 2>/dev/null
+	wait "$guest" 2>/dev/null
+	guest=
+}
+
+# ---- configuration blocks ----------------------------------------------------
+# Each prints one part of a configuration file; a test concatenates them with
+# its own sections.  The sim tests' guests `print` through debugcon, so the
+# daemon's stdout shows how far they got.
+
+# [global] at warn, and debugcon at port 0xe9 writing to stdout.
+e2e_conf_console() {
+	cat <<'CONF'
+[global]
+log_level = warn
+
+[device con]
+hook = debugcon
+pio = 0xe9
+file = -
+CONF
+}
+
+# A page of scratch registers at 0xfeb00000.
+e2e_conf_scratch() {
+	printf '\n[device regs]\nhook = scratch\nmmio = 0xfeb00000+0x1000\n'
+}
+
+# A 16550 at COM1 with no back end (loopback is how the guests feed it).
+e2e_conf_uart() {
+	printf '\n[device com1]\nhook = uart16550\npio = 0x3f8+8\nbackend = none\n'
+}
+
+# testdev at 00:05.0, its BAR0 at 0xfeb01000 until the guest moves it.
+e2e_conf_testdev() {
+	printf '\n[device t]\nhook = testdev\npci = 00:05.0\nmmio = 0xfeb01000+0x1000\n'
 }

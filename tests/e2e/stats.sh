@@ -13,14 +13,9 @@ sock=$tmp/sim.sock
 ctl=$sock.ctl   # the sim default: beside --sim-socket
 domid=11
 
-cat >"$tmp/stats.conf" <<'CONF'
-[global]
-log_level = warn
-
-[device con]
-hook = debugcon
-pio = 0xe9
-file = -
+{
+	e2e_conf_console
+	cat <<'CONF'
 
 [device regs]
 hook = scratch
@@ -32,6 +27,7 @@ mmio = 0xfeb00000+0x1000
 offset = 0x10
 value = 0x10ad10ad
 CONF
+} >"$tmp/stats.conf"
 
 # 3 writes and 2 reads reach scratch through override; 1 read override answers.
 cat >"$tmp/stats.script" <<'SCRIPT'
@@ -46,20 +42,10 @@ print stats-ready
 sleep 30s
 SCRIPT
 
-"$SIMGUEST" --socket "$sock" --domid "$domid" --timeout 40 \
-	--script "$tmp/stats.script" >"$tmp/guest.out" 2>"$tmp/guest.err" &
-guest=$!
-e2e_wait_for "$sock" 100 || fail "the guest never created $sock"
-$IOREQD_WRAP "$IOREQD" -d "$domid" -c "$tmp/stats.conf" --backend sim --sim-socket "$sock" \
-	--hook-dir "$HOOKDIR" -f >"$tmp/daemon.out" 2>"$tmp/daemon.err" &
-daemon=$!
-
-n=0
-until grep -q 'stats-ready' "$tmp/daemon.out" 2>/dev/null; do
-	n=$((n + 1))
-	[ "$n" -lt 200 ] || fail "the guest never reached its sleep"
-	sleep 0.1
-done
+e2e_start_guest guest "$sock" --domid "$domid" --timeout 40 --script "$tmp/stats.script"
+e2e_start_sim_daemon daemon "$tmp/stats.conf" "$sock"
+e2e_wait_line 'stats-ready' "$tmp/daemon.out" "the guest never reached its sleep" \
+	"the guest exited before its sleep"
 [ -S "$ctl" ] || fail "no control socket at $ctl"
 
 "$IOREQD" --stats --json -d "$domid" --backend sim --sim-socket "$sock" >"$tmp/stats.json" 2>"$tmp/query.err" ||
@@ -113,14 +99,8 @@ sys.exit(0 if d.startswith("error:") else "answer to junk: %r" % d)' "$ctl" ||
 		fail "junk request not refused"
 fi
 
-kill -TERM "$daemon"
-wait "$daemon"
-drc=$?
-daemon=
-kill "$guest" 2>/dev/null
-wait "$guest" 2>/dev/null
-guest=
-[ "$drc" -eq 0 ] || fail "daemon exit $drc"
+e2e_stop_daemon TERM daemon
+e2e_stop_guest
 [ ! -e "$ctl" ] || fail "the control socket was left behind"
 # Every request came with its notification; the daemon's own sweeps of the
 # slots at shutdown are not notifications, so nothing was spurious.

@@ -16,10 +16,6 @@ if [ ! -e "$HOOKDIR/virtio-blk.so" ]; then
 	exit 77
 fi
 e2e_tmpdir
-pass=0
-fail=0
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL - $1"; fail=$((fail + 1)); }
 seccomp=
 # Not under valgrind (its own syscalls) nor in a sanitizer build (LeakSanitizer
 # needs ptrace at exit): the filter is proven by seccomp.sh, the I/O here.
@@ -146,40 +142,27 @@ else
 fi
 
 # Bad configurations: exit 78 and file:line.
-check() {
-	name=$1 want_msg=$2
-	cat >"$tmp/$name.conf"
-	"$IOREQD" -f -d 1 --backend=sim --sim-socket "$tmp/none.sock" \
-		--hook-dir "$HOOKDIR" -c "$tmp/$name.conf" >"$tmp/$name.out" 2>&1
-	status=$?
-	if [ "$status" -eq 78 ] && grep -Eq -- "$want_msg" "$tmp/$name.out"; then
-		ok "$name (exit $status)"
-	else
-		bad "$name: exit $status (want 78); wanted: $want_msg"
-		sed 's/^/#   /' "$tmp/$name.out"
-	fi
-}
-check no_path "no_path.conf:1: device disk0: path: required" <<'C'
+e2e_check_config no_path 78 "no_path.conf:1: device disk0: path: required" <<'C'
 [device disk0]
 hook = virtio-blk
 mmio = 0x02000000+0x200
 irq = 33
 C
-check missing_file "missing_file.conf:5: device disk0: path: cannot open '/nonexistent/disk.img'.*No such file" <<'C'
+e2e_check_config missing_file 78 "missing_file.conf:5: device disk0: path: cannot open '/nonexistent/disk.img'.*No such file" <<'C'
 [device disk0]
 hook = virtio-blk
 mmio = 0x02000000+0x200
 irq = 33
 path = /nonexistent/disk.img
 C
-check directory "directory.conf:5: device disk0: path: cannot open '/'" <<'C'
+e2e_check_config directory 78 "directory.conf:5: device disk0: path: cannot open '/'" <<'C'
 [device disk0]
 hook = virtio-blk
 mmio = 0x02000000+0x200
 irq = 33
 path = /
 C
-check blk_queue_not_pow2 "blk_queue_not_pow2.conf:6: device disk0: queue_size: 100 is not a power of 2" <<C
+e2e_check_config blk_queue_not_pow2 78 "blk_queue_not_pow2.conf:6: device disk0: queue_size: 100 is not a power of 2" <<C
 [device disk0]
 hook = virtio-blk
 mmio = 0x02000000+0x200

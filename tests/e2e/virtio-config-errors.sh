@@ -8,28 +8,8 @@ set -u
 . "${srcdir:-.}/tests/e2e/lib.sh"
 
 e2e_tmpdir
-pass=0
-fail=0
 
-# check NAME EXPECTED-MESSAGE-REGEX <<config
-check() {
-	name=$1 want_msg=$2
-	cat >"$tmp/$name.conf"
-	"$IOREQD" -f -d 1 --backend=sim --sim-socket "$tmp/none.sock" \
-		--hook-dir "$HOOKDIR" -c "$tmp/$name.conf" >"$tmp/$name.out" 2>&1
-	status=$?
-	if [ "$status" -eq 78 ] && grep -Eq -- "$want_msg" "$tmp/$name.out"; then
-		echo "ok - $name (exit $status)"
-		pass=$((pass + 1))
-	else
-		echo "FAIL - $name: exit $status (want 78), output:"
-		sed 's/^/    /' "$tmp/$name.out"
-		echo "    wanted: $want_msg"
-		fail=$((fail + 1))
-	fi
-}
-
-check bad_transport "bad_transport.conf:4: device rng0: transport: unknown 'virtio-ccw' \(this build has: mmio" <<'C'
+e2e_check_config bad_transport 78 "bad_transport.conf:4: device rng0: transport: unknown 'virtio-ccw' \(this build has: mmio" <<'C'
 [device rng0]
 hook = virtio-rng
 mmio = 0x02000000+0x200
@@ -37,7 +17,7 @@ transport = virtio-ccw
 irq = 33
 C
 
-check queue_not_pow2 "queue_not_pow2.conf:5: device rng0: queue_size: 100 is not a power of 2" <<'C'
+e2e_check_config queue_not_pow2 78 "queue_not_pow2.conf:5: device rng0: queue_size: 100 is not a power of 2" <<'C'
 [device rng0]
 hook = virtio-rng
 mmio = 0x02000000+0x200
@@ -45,7 +25,7 @@ irq = 33
 queue_size = 100
 C
 
-check queue_too_big "queue_too_big.conf:5: device rng0: queue_size: 65536 is not a power of 2 from 1 to 32768" <<'C'
+e2e_check_config queue_too_big 78 "queue_too_big.conf:5: device rng0: queue_size: 65536 is not a power of 2 from 1 to 32768" <<'C'
 [device rng0]
 hook = virtio-rng
 mmio = 0x02000000+0x200
@@ -53,13 +33,13 @@ irq = 33
 queue_size = 64K
 C
 
-check no_irq "no_irq.conf:[0-9]+: device rng0: virtio-mmio needs irq = N" <<'C'
+e2e_check_config no_irq 78 "no_irq.conf:[0-9]+: device rng0: virtio-mmio needs irq = N" <<'C'
 [device rng0]
 hook = virtio-rng
 mmio = 0x02000000+0x200
 C
 
-check small_window "small_window.conf:[0-9]+: device rng0: virtio-mmio needs an mmio range of at least 0x100 bytes" <<'C'
+e2e_check_config small_window 78 "small_window.conf:[0-9]+: device rng0: virtio-mmio needs an mmio range of at least 0x100 bytes" <<'C'
 [device rng0]
 hook = virtio-rng
 mmio = 0x02000000+0x80

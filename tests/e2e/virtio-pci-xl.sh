@@ -18,10 +18,6 @@ set -u
 	exit 77
 }
 e2e_tmpdir
-pass=0
-fail=0
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL - $1"; fail=$((fail + 1)); }
 
 # The Xen case's configuration, with this run's files: the disk image and a
 # file instead of the pty behind the console, and the build's hooks.

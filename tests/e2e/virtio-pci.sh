@@ -11,10 +11,6 @@ set -u
 . "${srcdir:-.}/tests/e2e/lib.sh"
 
 e2e_tmpdir
-pass=0
-fail=0
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL - $1"; fail=$((fail + 1)); }
 blk=no
 [ -e "$HOOKDIR/virtio-blk.so" ] && blk=yes
 
@@ -110,30 +106,15 @@ if [ "$blk" = yes ]; then
 	fi
 fi
 
-# check NAME EXPECTED-MESSAGE-REGEX <<config
-check() {
-	name=$1 want_msg=$2
-	cat >"$tmp/$name.conf"
-	$IOREQD_WRAP "$IOREQD" -f -d 1 --backend=sim --sim-socket "$tmp/none.sock" \
-		--hook-dir "$HOOKDIR" -c "$tmp/$name.conf" >"$tmp/$name.out" 2>&1
-	status=$?
-	if [ "$status" -eq 78 ] && grep -Eq -- "$want_msg" "$tmp/$name.out"; then
-		ok "$name (exit $status)"
-	else
-		bad "$name: exit $status (want 78), output:"
-		sed 's/^/    /' "$tmp/$name.out"
-		echo "    wanted: $want_msg"
-	fi
-}
 
-check pci_without_pci_key "pci_without_pci_key.conf:3: device rng0: transport: virtio-pci needs exactly one range: pci =" <<'C'
+e2e_check_config pci_without_pci_key 78 "pci_without_pci_key.conf:3: device rng0: transport: virtio-pci needs exactly one range: pci =" <<'C'
 [device rng0]
 hook = virtio-rng
 transport = pci
 mmio = 0x02000000+0x200
 C
 
-check pci_with_irq "pci_with_irq.conf:[0-9]+: device rng0: irq: virtio-pci takes no irq" <<'C'
+e2e_check_config pci_with_irq 78 "pci_with_irq.conf:[0-9]+: device rng0: irq: virtio-pci takes no irq" <<'C'
 [device rng0]
 hook = virtio-rng
 transport = pci
@@ -141,7 +122,7 @@ pci = 00:04.0
 irq = 5
 C
 
-check pci_bad_address "pci_bad_address.conf:4: .*PCI device above 1f" <<'C'
+e2e_check_config pci_bad_address 78 "pci_bad_address.conf:4: .*PCI device above 1f" <<'C'
 [device rng0]
 hook = virtio-rng
 transport = pci

@@ -15,14 +15,9 @@ set -u
 e2e_tmpdir
 sock=$tmp/sim.sock
 domid=12
-cat >"$tmp/virtio.conf" <<'CONF'
-[global]
-log_level = warn
-
-[device con]
-hook = debugcon
-pio = 0xe9
-file = -
+{
+	e2e_conf_console
+	cat <<'CONF'
 
 [device rng0]
 hook = virtio-rng
@@ -35,6 +30,7 @@ mmio = 0x02000200+0x200
 irq = 34
 backend = file
 CONF
+} >"$tmp/virtio.conf"
 echo "path = $tmp/console.log" >>"$tmp/virtio.conf"
 have_blk=
 if [ -e "$HOOKDIR/virtio-blk.so" ]; then
@@ -67,20 +63,10 @@ print stats-ready
 sleep 30s
 SCRIPT
 
-"$SIMGUEST" --socket "$sock" --domid "$domid" --timeout 40 \
-	--script "$tmp/virtio.script" >"$tmp/guest.out" 2>"$tmp/guest.err" &
-guest=$!
-e2e_wait_for "$sock" 100 || fail "the guest never created $sock"
-$IOREQD_WRAP "$IOREQD" -d "$domid" -c "$tmp/virtio.conf" --backend sim --sim-socket "$sock" \
-	--hook-dir "$HOOKDIR" -f >"$tmp/daemon.out" 2>"$tmp/daemon.err" &
-daemon=$!
-
-n=0
-until grep -q 'stats-ready' "$tmp/daemon.out" 2>/dev/null; do
-	n=$((n + 1))
-	[ "$n" -lt 200 ] || fail "the guest never reached its sleep"
-	sleep 0.1
-done
+e2e_start_guest guest "$sock" --domid "$domid" --timeout 40 --script "$tmp/virtio.script"
+e2e_start_sim_daemon daemon "$tmp/virtio.conf" "$sock"
+e2e_wait_line 'stats-ready' "$tmp/daemon.out" "the guest never reached its sleep" \
+	"the guest exited before its sleep"
 
 "$IOREQD" --stats --json -d "$domid" --backend sim --sim-socket "$sock" >"$tmp/stats.json" 2>"$tmp/query.err" ||
 	fail "ioreqd --stats --json failed"
@@ -135,14 +121,8 @@ grep -Eq '^  device rng0 queue0: requests 3, bytes_out 0, bytes_in 300, errors 0
 grep -Eq '^  device rng0 transport: bad_access 1,' "$tmp/table.out" ||
 	fail "the bad access is not in the table"
 
-kill -TERM "$daemon"
-wait "$daemon"
-drc=$?
-daemon=
-kill "$guest" 2>/dev/null
-wait "$guest" 2>/dev/null
-guest=
-[ "$drc" -eq 0 ] || fail "daemon exit $drc"
+e2e_stop_daemon TERM daemon
+e2e_stop_guest
 grep -Eq 'device rng0 queue0: requests 3,' "$tmp/daemon.err" "$tmp/daemon.out" ||
 	fail "the exit report lacks the queue"
 grep -Eq 'device con0 device: rx_bytes 0, tx_bytes 11,' "$tmp/daemon.err" "$tmp/daemon.out" ||

@@ -20,29 +20,12 @@ FAKELIBXL=${FAKELIBXL:-$builddir/tests/fake-libxl}
 e2e_tmpdir
 domid=23
 
-cat >"$tmp/dev.conf" <<'CONF'
-[global]
-log_level = warn
-
-[device con]
-hook = debugcon
-pio = 0xe9
-file = -
-
-[device regs]
-hook = scratch
-mmio = 0xfeb00000+0x1000
-
-[device com1]
-hook = uart16550
-pio = 0x3f8+8
-backend = none
-
-[device t]
-hook = testdev
-pci = 00:05.0
-mmio = 0xfeb01000+0x1000
-CONF
+{
+	e2e_conf_console
+	e2e_conf_scratch
+	e2e_conf_uart
+	e2e_conf_testdev
+} >"$tmp/dev.conf"
 sed 's/^mmio = 0xfeb00000+0x1000$/mmio = 0xfeb40000+0x1000/' "$tmp/dev.conf" >"$tmp/moved.conf"
 
 cat >"$tmp/phase1.script" <<'SCRIPT'
@@ -98,21 +81,11 @@ xl_argv() {
 
 # Phase 1: xl create, the guest runs, then xl save.
 sock=$tmp/sim1.sock
-"$SIMGUEST" --socket "$sock" --domid "$domid" --timeout 90 \
-	--script "$tmp/phase1.script" >"$tmp/guest1.out" 2>"$tmp/guest1.err" &
-guest=$!
-e2e_wait_for "$sock" 100 || fail "guest 1 never created $sock"
+e2e_start_guest guest1 "$sock" --domid "$domid" --timeout 90 --script "$tmp/phase1.script"
 # shellcheck disable=SC2046
-$IOREQD_WRAP "$IOREQD" $(xl_argv "$tmp/qmp1" "$tmp/dev.conf" --sim-socket "$sock") \
-	>"$tmp/daemon1.out" 2>"$tmp/daemon1.err" &
-daemon=$!
-n=0
-until grep -q 'phase1-done' "$tmp/daemon1.out" 2>/dev/null; do
-	n=$((n + 1))
-	[ "$n" -lt 300 ] || fail "guest 1 never finished its writes"
-	kill -0 "$guest" 2>/dev/null || fail "guest 1 failed"
-	sleep 0.1
-done
+e2e_start_daemon daemon1 $(xl_argv "$tmp/qmp1" "$tmp/dev.conf" --sim-socket "$sock")
+e2e_wait_line 'phase1-done' "$tmp/daemon1.out" "guest 1 never finished its writes" \
+	"guest 1 failed"
 "$FAKELIBXL" "$tmp/qmp1" dirty on >"$tmp/libxl-dirty.out" 2>"$tmp/libxl-dirty.err" ||
 	fail "libxl could not turn the dirty log on"
 # dirty_pages: what the daemon says it reported so far (its control socket).
@@ -140,12 +113,8 @@ grep -q '^-> {"execute": "add-fd", "id": 3} (with a descriptor)$' "$tmp/libxl-sa
 grep -q "saved 4 device(s) for libxl's save" "$tmp/daemon1.err" ||
 	fail "the daemon did not log the save"
 # libxl stops its device model with SIGHUP once the domain is saved.
-kill -HUP "$daemon"
-wait "$daemon" || fail "daemon 1 exit $?"
-daemon=
-kill "$guest" 2>/dev/null
-wait "$guest" 2>/dev/null
-guest=
+e2e_stop_daemon HUP "daemon 1"
+e2e_stop_guest
 
 # A restore into another configuration: refused before serving.
 # shellcheck disable=SC2046
@@ -159,31 +128,18 @@ rm -f "$tmp/moved.out" "$tmp/moved.err"
 
 # Phase 2: xl restore: a new domain, a new daemon given the file as -incoming fd:N.
 sock=$tmp/sim2.sock
-"$SIMGUEST" --socket "$sock" --domid "$domid" --timeout 60 \
-	--script "$tmp/phase2.script" >"$tmp/guest2.out" 2>"$tmp/guest2.err" &
-guest=$!
-e2e_wait_for "$sock" 100 || fail "guest 2 never created $sock"
+e2e_start_guest guest2 "$sock" --domid "$domid" --timeout 60 --script "$tmp/phase2.script"
 # shellcheck disable=SC2046
-$IOREQD_WRAP "$IOREQD" $(xl_argv "$tmp/qmp2" "$tmp/dev.conf" --sim-socket "$sock") \
-	-incoming fd:3 3<"$tmp/qemu-save.$domid" >"$tmp/daemon2.out" 2>"$tmp/daemon2.err" &
-daemon=$!
-n=0
-until grep -q 'phase2-done' "$tmp/daemon2.out" 2>/dev/null; do
-	n=$((n + 1))
-	[ "$n" -lt 300 ] || fail "guest 2 never finished its checks"
-	kill -0 "$guest" 2>/dev/null || fail "guest 2 found a value that was not restored"
-	sleep 0.1
-done
+e2e_start_daemon daemon2 $(xl_argv "$tmp/qmp2" "$tmp/dev.conf" --sim-socket "$sock") \
+	-incoming fd:3 3<"$tmp/qemu-save.$domid"
+e2e_wait_line 'phase2-done' "$tmp/daemon2.out" "guest 2 never finished its checks" \
+	"guest 2 found a value that was not restored"
 grep -q '^FAIL' "$tmp/guest2.out" && fail "guest 2 found a value that was not restored"
 "$FAKELIBXL" "$tmp/qmp2" cont status >"$tmp/libxl-restore.out" 2>"$tmp/libxl-restore.err" ||
 	fail "libxl's unpause after the restore failed"
 grep -q '"status": "running"' "$tmp/libxl-restore.out" || fail "not running after cont"
 grep -q 'loaded the state of 4 device(s) of domain 23 from -incoming' "$tmp/daemon2.err" ||
 	fail "the restored daemon did not log the load"
-kill -HUP "$daemon"
-wait "$daemon" || fail "daemon 2 exit $?"
-daemon=
-kill "$guest" 2>/dev/null
-wait "$guest" 2>/dev/null
-guest=
+e2e_stop_daemon HUP "daemon 2"
+e2e_stop_guest
 exit 0
