@@ -35,6 +35,8 @@ lib_libioreqd_la_SOURCES += lib/util/rundir.c lib/util/rundir.h
 lib_libioreqd_la_SOURCES += lib/util/hostcfg.c lib/util/hostcfg.h
 # The device-state stream: save/load of every device (control socket, --resume).
 lib_libioreqd_la_SOURCES += lib/engine/devstate.c lib/engine/devstate.h
+# The stream's CRC-32, header-only: devstate.c and the tests that reseal streams.
+lib_libioreqd_la_SOURCES += lib/util/crc32.h
 # Dirty-page batching for live migration (the global dirty log).
 lib_libioreqd_la_SOURCES += lib/engine/dirty.c lib/engine/dirty.h
 # The adaptive poll policy (the backends spin, this decides for how long).

@@ -18,7 +18,9 @@
 #include <ioreqd/state.h>
 
 #include "builtin.h"
+#include "crc32.h"
 #include "devstate.h"
+#include "le.h"
 #include "mock-host.h"
 
 #define SCRATCH 0xfeb00000ull
@@ -233,18 +235,8 @@ static void saved(uint8_t **buf, size_t *len)
 /* Fix the length and checksum after editing a stream, so deeper checks run. */
 static void reseal(uint8_t *buf, size_t len)
 {
-	uint32_t c = 0xffffffffu;
-
-	for (unsigned i = 0; i < 8; i++)
-		buf[24 + i] = (uint8_t)((uint64_t)len >> (8 * i));
-	for (size_t i = 0; i < len - 4; i++) {
-		c ^= buf[i];
-		for (unsigned k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0xedb88320u & -(c & 1));
-	}
-	c = ~c;
-	for (unsigned i = 0; i < 4; i++)
-		buf[len - 4 + i] = (uint8_t)(c >> (8 * i));
+	ioreqd_le_put(buf + 24, len, 8);
+	ioreqd_le_put(buf + len - 4, ioreqd_crc32(buf, len - 4), 4);
 }
 
 START_TEST(test_refuses_foreign_truncated_and_corrupt_streams)

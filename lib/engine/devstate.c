@@ -9,6 +9,7 @@
 #include "build-config.h"
 
 #include "devstate.h"
+#include "crc32.h"
 #include "le.h"
 
 #include <errno.h>
@@ -59,18 +60,6 @@ static void say(char *err, size_t errlen, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
-}
-
-static uint32_t crc32_ieee(const uint8_t *p, size_t len)
-{
-	uint32_t c = 0xffffffffu;
-
-	for (size_t i = 0; i < len; i++) {
-		c ^= p[i];
-		for (unsigned k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0xedb88320u & -(c & 1));
-	}
-	return ~c;
 }
 
 static uint64_t fnv(uint64_t h, const void *data, size_t len)
@@ -231,8 +220,8 @@ int ioreqd_devstate_save(struct ioreqd_dm *dm, uint8_t **out, size_t *len, char 
 		goto out;
 	}
 	ioreqd_le_put(o.buf + 24, o.len, 8);
-	ioreqd_le_put(o.buf + o.len - TRAILER_LEN, crc32_ieee(o.buf, o.len - TRAILER_LEN),
-	              4);
+	ioreqd_le_put(o.buf + o.len - TRAILER_LEN,
+	              ioreqd_crc32(o.buf, o.len - TRAILER_LEN), 4);
 	*out = o.buf;
 	*len = o.len;
 	o.buf = NULL;
@@ -273,7 +262,7 @@ static int parse(const uint8_t *buf, size_t len, struct stream *s, char *err,
 		return -EBADMSG;
 	}
 	end = len - TRAILER_LEN;
-	if (crc32_ieee(buf, end) != (uint32_t)ioreqd_le_get(buf + end, 4)) {
+	if (ioreqd_crc32(buf, end) != (uint32_t)ioreqd_le_get(buf + end, 4)) {
 		say(err, errlen, "corrupt: checksum mismatch");
 		return -EBADMSG;
 	}

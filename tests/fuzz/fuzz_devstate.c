@@ -23,9 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "crc32.h"
 #include "devstate.h"
 #include "fuzz-host.h"
 #include "fuzz-input.h"
+#include "le.h"
 
 static const char conf[] =
     "[device s0]\nhook = scratch\nmmio = 0xfeb00000+0x40\n"
@@ -39,29 +41,12 @@ static const char conf[] =
 
 static struct fuzz_host *host;
 
-static uint32_t crc32_ieee(const uint8_t *p, size_t len)
-{
-	uint32_t c = 0xffffffffu;
-
-	for (size_t i = 0; i < len; i++) {
-		c ^= p[i];
-		for (unsigned k = 0; k < 8; k++)
-			c = (c >> 1) ^ (0xedb88320u & -(c & 1));
-	}
-	return ~c;
-}
-
 static void reseal(uint8_t *buf, size_t len)
 {
-	uint32_t c;
-
 	if (len < 36)
 		return;
-	for (unsigned i = 0; i < 8; i++)
-		buf[24 + i] = (uint8_t)((uint64_t)len >> (8 * i));
-	c = crc32_ieee(buf, len - 4);
-	for (unsigned i = 0; i < 4; i++)
-		buf[len - 4 + i] = (uint8_t)(c >> (8 * i));
+	ioreqd_le_put(buf + 24, len, 8);
+	ioreqd_le_put(buf + len - 4, ioreqd_crc32(buf, len - 4), 4);
 }
 
 static void save(uint8_t **buf, size_t *len)
