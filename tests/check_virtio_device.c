@@ -11,7 +11,6 @@
 
 #include "virtio-fixture.h"
 
-#define BIT(n) (1ull << (n))
 #define ACK IOREQD_VIRTIO_S_ACKNOWLEDGE
 #define DRV IOREQD_VIRTIO_S_DRIVER
 #define FOK IOREQD_VIRTIO_S_FEATURES_OK

@@ -14,12 +14,6 @@
 #include "virtio-fixture.h"
 #include "virtio-internal.h"
 
-#define BIT(n) (1ull << (n))
-#define D_NEXT VRING_DESC_F_NEXT
-#define D_WRITE VRING_DESC_F_WRITE
-#define D_INDIRECT VRING_DESC_F_INDIRECT
-#define TABLE_GPA (FX_INDIRECT_GPA + 0x8000)
-
 static struct fx fx;
 
 static void setup(void)

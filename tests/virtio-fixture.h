@@ -27,6 +27,13 @@
 #define FX_QMAX 256u
 #define FX_IOERR 1 /* the error status the test device uses */
 
+/* Shorthands for the suites' hand-built rings. */
+#define BIT(n) (1ull << (n))
+#define D_NEXT VRING_DESC_F_NEXT
+#define D_WRITE VRING_DESC_F_WRITE
+#define D_INDIRECT VRING_DESC_F_INDIRECT
+#define TABLE_GPA (FX_INDIRECT_GPA + 0x8000) /* a second indirect table */
+
 struct fx {
 	uint8_t *ram;
 	struct ioreqd_virtio_params p;
