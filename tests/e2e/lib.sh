@@ -174,11 +174,39 @@ e2e_crash_daemon() {
 	daemon=
 }
 
+# e2e_check_exits WHAT LOG...: wait for the guest and the daemon to exit by
+# themselves (their statuses in $guest_status and $daemon_status); ok WHAT
+# if both exited 0, else bad, showing each LOG.
+e2e_check_exits() {
+	_what=$1
+	shift
+	wait "$guest"
+	guest_status=$?
+	wait "$daemon"
+	daemon_status=$?
+	guest=
+	daemon=
+	if [ "$guest_status" -eq 0 ] && [ "$daemon_status" -eq 0 ]; then
+		ok "$_what"
+	else
+		bad "guest exit $guest_status, daemon exit $daemon_status"
+		sed 's/^/#   /' "$@"
+	fi
+}
+
 # e2e_stop_guest: end the guest wherever it is (a script sleeping on).
 e2e_stop_guest() {
 	kill "$guest" 2>/dev/null
 	wait "$guest" 2>/dev/null
 	guest=
+}
+
+# e2e_disk_has_pattern IMAGE: true if sectors 8 to 23 of IMAGE hold
+# (0x41 + i) & 0xff, what a guest's `virtio blk N write 8 16 0x41` leaves.
+e2e_disk_has_pattern() {
+	od -An -v -tu1 -j 4096 -N 8192 "$1" |
+		awk '{ for (k = 1; k <= NF; k++) { if ($k != (65 + n) % 256) b++; n++ } }
+		     END { exit !(n == 8192 && b == 0) }'
 }
 
 # ---- configuration blocks ----------------------------------------------------

@@ -77,20 +77,10 @@ for _ in $(seq 1 100); do
 done
 hwm=$(sed -n 's/^VmHWM:[[:space:]]*//p' "/proc/$daemon/status" 2>/dev/null)
 echo "# daemon VmHWM with virtio-blk and virtio-console idle: ${hwm:-?}"
-wait "$guest"
-guest_status=$?
-wait "$daemon"
-daemon_status=$?
-if [ "$guest_status" -eq 0 ] && [ "$daemon_status" -eq 0 ]; then
-	ok "guest I/O and console through the daemon${seccomp:+ ($seccomp)}"
-else
-	bad "guest exit $guest_status, daemon exit $daemon_status"
-	sed 's/^/#   /' "$tmp/io.guest" "$tmp/io.daemon"
-fi
+e2e_check_exits "guest I/O and console through the daemon${seccomp:+ ($seccomp)}" \
+	"$tmp/io.guest" "$tmp/io.daemon"
 # The backing file: sectors 8..23 hold (0x41 + i) & 0xff.
-if od -An -v -tu1 -j 4096 -N 8192 "$tmp/disk.img" |
-	awk '{ for (k = 1; k <= NF; k++) { if ($k != (65 + n) % 256) b++; n++ } }
-	     END { exit !(n == 8192 && b == 0) }'; then
+if e2e_disk_has_pattern "$tmp/disk.img"; then
 	ok "the backing file holds the guest's pattern"
 else
 	bad "the backing file does not hold the pattern at sector 8"

@@ -55,16 +55,8 @@ $IOREQD_WRAP "$IOREQD" -xen-domid 1 -xen-domid-restrict -no-shutdown \
 	-c "$tmp/vpci.conf" --hook-dir "$HOOKDIR" --backend sim --sim-socket "$sock" \
 	-machine xenfv,suppress-vmdesc=on -m 256 >"$tmp/daemon.out" 2>&1 &
 daemon=$!
-wait "$guest"
-guest_status=$?
-wait "$daemon"
-daemon_status=$?
-if [ "$guest_status" -eq 0 ] && [ "$daemon_status" -eq 0 ]; then
-	ok "blk (MSI-X, then INTx) and console over virtio-pci, ioreqd started as libxl starts QEMU"
-else
-	bad "guest exit $guest_status, daemon exit $daemon_status"
-	sed 's/^/#   /' "$tmp/guest.out" "$tmp/daemon.out"
-fi
+e2e_check_exits "blk (MSI-X, then INTx) and console over virtio-pci, ioreqd started as libxl starts QEMU" \
+	"$tmp/guest.out" "$tmp/daemon.out"
 if grep -q "started by xl for domain 1 (qemu-xen mode)" "$tmp/daemon.out" &&
 	grep -q '^ioreqd statistics' "$tmp/daemon.out"; then
 	ok "it took libxl's argv, and printed its statistics when the domain went"
@@ -91,9 +83,7 @@ if grep -qx "hello from the xl-launched device model" "$tmp/console.log" 2>/dev/
 else
 	bad "console output missing: $(cat "$tmp/console.log" 2>/dev/null)"
 fi
-if od -An -v -tu1 -j 4096 -N 8192 "$tmp/disk.img" |
-	awk '{ for (k = 1; k <= NF; k++) { if ($k != (65 + n) % 256) b++; n++ } }
-	     END { exit !(n == 8192 && b == 0) }'; then
+if e2e_disk_has_pattern "$tmp/disk.img"; then
 	ok "the backing file holds the guest's pattern"
 else
 	bad "the backing file does not hold the pattern at sector 8"

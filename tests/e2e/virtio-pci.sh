@@ -68,16 +68,8 @@ e2e_wait_for "$sock" 50 || { echo "FAIL - no guest socket"; exit 1; }
 $IOREQD_WRAP "$IOREQD" -f -d 1 --backend=sim --sim-socket "$sock" \
 	--hook-dir "$HOOKDIR" -c "$tmp/vpci.conf" >"$tmp/daemon.out" 2>&1 &
 daemon=$!
-wait "$guest"
-guest_status=$?
-wait "$daemon"
-daemon_status=$?
-if [ "$guest_status" -eq 0 ] && [ "$daemon_status" -eq 0 ]; then
-	ok "rng (MSI-X and INTx) and console over virtio-pci${blk:+, blk: $blk}"
-else
-	bad "guest exit $guest_status, daemon exit $daemon_status"
-	sed 's/^/#   /' "$tmp/guest.out" "$tmp/daemon.out"
-fi
+e2e_check_exits "rng (MSI-X and INTx) and console over virtio-pci${blk:+, blk: $blk}" \
+	"$tmp/guest.out" "$tmp/daemon.out"
 if grep -q "rng0: virtio-pci: BAR0 at 0xe0000000" "$tmp/daemon.out" &&
 	grep -q "rng0: virtio-pci: BAR0 at 0xe0008000" "$tmp/daemon.out"; then
 	ok "the daemon followed the BAR to where the guest moved it"
@@ -97,9 +89,7 @@ else
 	bad "console output missing: $(cat "$tmp/console.log" 2>/dev/null)"
 fi
 if [ "$blk" = yes ]; then
-	if od -An -v -tu1 -j 4096 -N 8192 "$tmp/disk.img" |
-		awk '{ for (k = 1; k <= NF; k++) { if ($k != (65 + n) % 256) b++; n++ } }
-		     END { exit !(n == 8192 && b == 0) }'; then
+	if e2e_disk_has_pattern "$tmp/disk.img"; then
 		ok "the backing file holds the guest's pattern"
 	else
 		bad "the backing file does not hold the pattern at sector 8"
