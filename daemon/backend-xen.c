@@ -138,6 +138,16 @@ static int xen_open(void **priv, const struct ioreqd_backend_args *args)
 	be->probe_fd = -1;
 	be->rl_io = (struct ioreqd_ratelimit)IOREQD_RATELIMIT_INIT(10, 1);
 	be->rl_ctx = (struct ioreqd_ratelimit)IOREQD_RATELIMIT_INIT(10, 1);
+	be->lat_vcpu = -1;
+	if (args->latency) {
+		if (ioreqd_latency_init(&be->lat) < 0) {
+			log_errx("out of memory");
+			free(be);
+			return -ENOMEM;
+		}
+		log_info("domain %u: latency_stats: timing the parts of each round trip",
+		         be->domid);
+	}
 
 	/* Xen on Arm only knows BUFIOREQ_OFF: never ask for a ring there. */
 	be->buffered = args->buffered && XEN_X86;
@@ -324,6 +334,7 @@ static void xen_close(void *priv)
 	free(be->vcpu_port);
 	free(be->by_port);
 	free(be->pci);
+	ioreqd_latency_free(&be->lat);
 	free(be);
 }
 
@@ -618,6 +629,7 @@ static int evtchn_pending_cb(struct xen_be *be,
                              void (*fn)(void *, enum ioreqd_backend_event, unsigned),
                              void *arg)
 {
+	uint64_t woke = ioreqd_latency_on(&be->lat) ? ioreqd_now_ns() : 0;
 	xenevtchn_port_or_error_t port;
 	const struct port_map *pm;
 	int rc = 0;
@@ -642,7 +654,14 @@ static int evtchn_pending_cb(struct xen_be *be,
 	if (be->buf_bound && (evtchn_port_t)port == be->buf_port) {
 		fn(arg, IOREQD_BE_EV_BUFFERED, 0);
 	} else if ((pm = port_lookup(be, (evtchn_port_t)port)) != NULL) {
+		/* A completion inside fn() is one round trip: notify() records it. */
+		if (woke) {
+			be->lat_woke = woke;
+			be->lat_slot = ioreqd_now_ns();
+			be->lat_vcpu = (int)pm->vcpu;
+		}
 		fn(arg, IOREQD_BE_EV_VCPU, pm->vcpu);
+		be->lat_vcpu = -1;
 	} else {
 		ioreqd_log_rl(&be->rl_io, LOG_LEVEL_WARN,
 		              "domain %u: event on port %d, which is not ours; ignored",
@@ -722,10 +741,14 @@ static int xen_poll(void *priv, uint64_t budget_ns, uint64_t *spun_ns,
 static int xen_notify(void *priv, unsigned vcpu)
 {
 	struct xen_be *be = priv;
+	uint64_t done = 0;
 	int err;
 
 	if (vcpu >= be->nr_bound)
 		return -EINVAL;
+	/* Only the request pending() is answering; a deferred one is not timed. */
+	if (be->lat_vcpu == (int)vcpu)
+		done = ioreqd_now_ns();
 	if (xenevtchn_notify(be->xce, be->vcpu_port[vcpu]) < 0) {
 		err = errno ? errno : EIO;
 		ioreqd_log_rl(&be->rl_io, LOG_LEVEL_WARN,
@@ -734,6 +757,10 @@ static int xen_notify(void *priv, unsigned vcpu)
 		              be->domid, vcpu, (unsigned)be->vcpu_port[vcpu],
 		              strerror(err));
 		return -err;
+	}
+	if (done) {
+		ioreqd_latency_add(&be->lat, be->lat_woke, be->lat_slot, done, ioreqd_now_ns());
+		be->lat_vcpu = -1;
 	}
 	return 0;
 }
@@ -778,6 +805,7 @@ static void xen_stats(void *priv,
 	struct xen_be *be = priv;
 
 	ioreqd_xen_mapcache_stats(&be->mc, emit, ctx);
+	ioreqd_latency_report(&be->lat, emit, ctx);
 }
 
 static void xen_invalidate(void *priv)

@@ -23,6 +23,7 @@
 
 #include "backend.h"
 #include "dirty.h"
+#include "latency.h"
 #include "log.h"
 #include "vcpu-regs.h"
 
@@ -264,6 +265,15 @@ struct xen_be {
 	struct ioreqd_xen_mapcache mc;
 	struct ioreqd_ratelimit rl_io;
 	struct ioreqd_ratelimit rl_ctx;
+
+	/*
+	 * latency_stats: the samples, and the request being answered while
+	 * pending() runs its callback (lat_vcpu -1 otherwise, and always when
+	 * the option is off, so notify() then reads no clock).
+	 */
+	struct ioreqd_latency lat;
+	uint64_t lat_woke, lat_slot;
+	int lat_vcpu;
 };
 
 /* ---- interrupts (backend-xen-irq.c): ioreqd_guest_ops and irq_check ---------- */

@@ -37,6 +37,7 @@ struct ioreqd_backend_args {
 	unsigned sim_wait_ms; /* sim: how long to wait for that socket to appear */
 	bool buffered;        /* ask for a buffered ring (x86 only on Xen) */
 	bool grants;          /* the guest may use grants for DMA: be ready now */
+	bool latency;         /* latency_stats: time each round trip (latency.h) */
 };
 
 /** What pending() reports for each event it consumed. */

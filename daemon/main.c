@@ -165,6 +165,7 @@ static int setup_backend(struct ioreqd_daemon *d)
 	    .domid = d->opts.domid,
 	    .buffered = d->cfg->buffered,
 	    .grants = grants_in_use(d->cfg),
+	    .latency = d->cfg->latency_stats,
 	};
 	int rc;
 

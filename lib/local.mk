@@ -41,6 +41,8 @@ lib_libioreqd_la_SOURCES += lib/util/crc32.h
 lib_libioreqd_la_SOURCES += lib/engine/dirty.c lib/engine/dirty.h
 # The adaptive poll policy (the backends spin, this decides for how long).
 lib_libioreqd_la_SOURCES += lib/engine/pollpolicy.c lib/engine/pollpolicy.h
+# latency_stats: where the parts of a round trip go.
+lib_libioreqd_la_SOURCES += lib/util/latency.c lib/util/latency.h
 lib_libioreqd_la_CFLAGS = $(AM_CFLAGS)
 lib_libioreqd_la_LIBADD = lib/libioreqd-hook.la
 

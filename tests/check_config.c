@@ -115,6 +115,7 @@ START_TEST(test_cfg_empty_file_gives_defaults)
 	ck_assert_uint_eq(cfg->watchdog_ms, 5000);
 	ck_assert(!cfg->buffered);
 	ck_assert_uint_eq(cfg->poll_us, 0);
+	ck_assert(!cfg->latency_stats);
 	ck_assert_uint_eq(cfg->nr_devs, 0);
 	ioreqd_cfg_free(cfg);
 
@@ -282,11 +283,24 @@ START_TEST(test_cfg_rejects_key_outside_section)
 }
 END_TEST
 
+START_TEST(test_cfg_latency_stats_is_a_global_boolean)
+{
+	struct ioreqd_cfg *cfg = expect_ok("[global]\nlatency_stats = yes\n");
+
+	ck_assert(cfg->latency_stats);
+	ioreqd_cfg_free(cfg);
+	expect_error("[global]\nlatency_stats = no\nlatency_stats = yes\n",
+	             "t.conf:3: duplicate key 'latency_stats' (first set at line 2)");
+	expect_error("[global]\nlatency_stats = sometimes\n",
+	             "t.conf:2: latency_stats: bad boolean 'sometimes' (use yes or no)");
+}
+END_TEST
+
 START_TEST(test_cfg_rejects_unknown_global_key)
 {
 	expect_error("[global]\nlog_level = info\nhookdir = /x\n",
 	             "t.conf:3: unknown key 'hookdir' in [global] (known: hook_dir, "
-	             "log_level, watchdog_ms, buffered, poll_us)");
+	             "log_level, watchdog_ms, buffered, poll_us, latency_stats)");
 }
 END_TEST
 
@@ -656,6 +670,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_cfg_rejects_unknown_section);
 	tcase_add_test(tc, test_cfg_rejects_bad_device_name);
 	tcase_add_test(tc, test_cfg_rejects_key_outside_section);
+	tcase_add_test(tc, test_cfg_latency_stats_is_a_global_boolean);
 	tcase_add_test(tc, test_cfg_rejects_unknown_global_key);
 	tcase_add_test(tc, test_cfg_rejects_duplicate_device);
 	tcase_add_test(tc, test_cfg_rejects_duplicate_single_valued_keys);

@@ -49,7 +49,7 @@ struct parser {
 	size_t errlen;
 	enum section sec;
 	/* Lines where single-valued keys were first set (0: not yet). */
-	unsigned g_hook_dir, g_log_level, g_watchdog, g_buffered, g_poll;
+	unsigned g_hook_dir, g_log_level, g_watchdog, g_buffered, g_poll, g_latency;
 	unsigned d_order, d_optional;
 };
 
@@ -614,9 +614,16 @@ static int global_key(struct parser *p, const char *key, const char *value)
 		cfg->poll_us = (unsigned)v;
 		return 1;
 	}
+	if (strcmp(key, "latency_stats") == 0) {
+		if (duplicate(p, key, &p->g_latency))
+			return 0;
+		if (ioreqd_cfg_parse_bool(value, &cfg->latency_stats) < 0)
+			return bad_bool(p, key, value);
+		return 1;
+	}
 	return fail(p, p->lineno, -EINVAL,
 	            "unknown key '%s' in [global] (known: hook_dir, log_level, "
-	            "watchdog_ms, buffered, poll_us)",
+	            "watchdog_ms, buffered, poll_us, latency_stats)",
 	            key);
 }
 

@@ -9,6 +9,7 @@
  *   watchdog_ms = 5000        ; complete a deferred access after this long (0 = off)
  *   buffered = yes|no         ; ask for a buffered ring
  *   poll_us = 0               ; adaptive poll cap after a request (0 = off, max 200)
+ *   latency_stats = yes|no    ; time each round trip's parts (latency.h)
  *
  *   [device uart0]
  *   hook = uart16550
@@ -72,6 +73,7 @@ struct ioreqd_cfg {
 	uint64_t watchdog_ms;
 	bool buffered;
 	unsigned poll_us; /* the adaptive poll's cap (pollpolicy.h); 0: off */
+	bool latency_stats; /* the backend times its round trips (latency.h) */
 	struct ioreqd_cfg_dev *devs;
 	unsigned nr_devs;
 };
