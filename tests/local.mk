@@ -176,7 +176,12 @@ check-xen: all
 	$(XEN_TEST_RUN) --arch x86_64
 check-xen-arm64: all
 	$(XEN_TEST_RUN) --arch arm64
-.PHONY: check-xen check-xen-arm64
+# make bench-xen: the bench case alone, ioreqd next to QEMU in one HVM guest
+# (tests/xen/README.md); it prints a table and fails only on a broken run.
+bench-xen: all
+	XEN_TEST_CASES=bench XEN_TEST_TIMEOUT=$${XEN_TEST_TIMEOUT:-1200} \
+		$(XEN_TEST_RUN) --arch x86_64
+.PHONY: check-xen check-xen-arm64 bench-xen
 # The harness ships in the tarball file by file (not the cache or work dirs
 # a run leaves in tests/xen/), so `make distcheck` never packs downloads.
 EXTRA_DIST += tests/xen/README.md tests/xen/.gitignore tests/xen/run.sh \
@@ -194,6 +199,8 @@ EXTRA_DIST += tests/xen/README.md tests/xen/.gitignore tests/xen/run.sh \
 	tests/xen/packages/vblk-guest.list
 EXTRA_DIST += tests/xen/xentest-vpci.conf tests/xen/dom0/vpcilinux.cfg \
 	tests/xen/guest/linux/vpci-init tests/xen/packages/dom0-x86_64.list
+EXTRA_DIST += tests/xen/xentest-bench.conf tests/xen/dom0/vbench.cfg \
+	tests/xen/guest/linux/vbench-init tests/xen/guest/linux/vbench.c
 
 # --- the simulated hypervisor and the sim backend (owned by the sim work) ---
 check_PROGRAMS += tests/check_sim

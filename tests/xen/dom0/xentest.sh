@@ -51,6 +51,11 @@
 #          bind, the disk gets ext4 and files through MSI-X and is read
 #          back through INTx, a line goes each way over the console; after
 #          `xl destroy`, dom0 checks the image (patterns, e2fsck, checksums).
+#   bench  not a test (make bench-xen): an HVM guest (guest/linux/vbench-init)
+#          with QEMU's virtio-blk-pci and ioreqd's (xentest-bench.conf), and a
+#          port each; the guest's vbench times them in turns, and the driver
+#          prints a table of ratios ioreqd / QEMU with ioreqd's latency_stats.
+#          It fails only when the run is broken, never on a missed target.
 # Settings come from /etc/xentest/env (written by the host harness).  Prints
 # "XENTEST: case NAME: PASS|FAIL ..." per case and exits non-zero on any
 # failure.
@@ -896,6 +901,106 @@ case_vpci() {
 	grep -E 'virtio|BAR|warning' /tmp/ioreqd-vpci.log | grep -v '^  ' | head -n 20 | sed 's/^/  ioreqd| /'
 	show_stats /tmp/ioreqd-vpci.log
 	vpci_image
+}
+
+# --- bench: make bench-xen, ioreqd's virtio-blk and port next to QEMU's -----
+BENCH_CONF=/etc/ioreqd/xentest-bench.conf
+BENCH_DMLOG=/var/log/xen/qemu-dm-vbench.log
+# Both disks are this big and hold the same random bytes.
+BENCH_MIB=64
+
+bench_ended() { guest_says "$1" '^ioreqd-xenbench: '; }
+
+# bench_table RESULTS STATS: the table, from the guest's "vbench: result"
+# lines and ioreqd's --stats (its latency group and the port's range).
+# Ratios are ioreqd / QEMU; a target MISSED is reported, never failed.
+bench_table() {
+	local lat range
+	lat=$(sed -n 's/^ *backend xen latency: //p' "$2" | tail -n 1)
+	range=$(awk '$1 == "pio" && $2 ~ /^0x5e0-/ { print $5; exit }' "$2")
+	awk -v lat="$lat" -v range="${range:-0}" '
+	$1 == "vbench:" && $2 == "result" { v[$3 "," $4] = $5 }
+	$1 == "vbench:" && $2 == "round" && $5 ~ /^(rand4k|seq1m)$/ { per[$4 "," $5] = per[$4 "," $5] " " $6 }
+	function row(what, key, higher, target,   q, i, r, verdict, t) {
+		q = v["qemu," key]; i = v["ioreqd," key]
+		if (q == "" || i == "") { printf "%-34s %12s %12s\n", what, "?", "?"; return }
+		r = q > 0 ? i / q : 0
+		if (target == "") { t = "-"; verdict = "" }
+		else if (higher) { t = ">= " target; verdict = r >= target ? "MET" : "MISSED" }
+		else { t = "<= " target; verdict = r <= target ? "MET" : "MISSED" }
+		printf "%-34s %12s %12s %8.2fx  %-7s %s\n", what, q, i, r, t, verdict
+	}
+	END {
+		printf "%-34s %12s %12s %9s  %-7s %s\n", "figure", "QEMU", "ioreqd", "ioreqd/QEMU", "target", ""
+		row("4 KiB random reads, IOPS", "rand4k_iops", 1, "1.0")
+		row("1 MiB sequential reads, MiB/s", "seq1m_mibs", 1, "1.0")
+		row("port read round trip, median ns", "port_median_ns", 0, "0.8")
+		row("port read round trip, p90 ns", "port_p90_ns", 0, "")
+		printf "per round, rand4k IOPS:  QEMU%s; ioreqd%s\n", per["qemu,rand4k"], per["ioreqd,rand4k"]
+		printf "per round, seq1m MiB/s:  QEMU%s; ioreqd%s\n", per["qemu,seq1m"], per["ioreqd,seq1m"]
+		n = split(lat, f, /, */)
+		for (k = 1; k <= n; k++) { split(f[k], kv, " "); l[kv[1]] = kv[2] }
+		if (l["samples"] == "") { print "ioreqd reported no latency breakdown (latency_stats)"; exit }
+		printf "ioreqd: where its part of a round trip goes (medians of its last %d requests, the port reads):\n", \
+			l["samples"] < 4096 ? l["samples"] : 4096
+		printf "  event-channel wake-up to slot read %8d ns\n", l["wake_ns"]
+		printf "  handling (engine, scratch hook)    %8d ns\n", l["handle_ns"]
+		printf "  completion to notify returned      %8d ns\n", l["notify_ns"]
+		printf "  total in ioreqd                    %8d ns (p90 %d ns), of the guest'"'"'s %d ns round trip\n", \
+			l["total_ns"], l["total_p90_ns"], v["ioreqd,port_median_ns"]
+		printf "  (ioreqd counted %d reads of its port; the guest timed %d)\n", range, v["ioreqd,port_reads"]
+	}' "$1"
+}
+
+case_bench() {
+	local t0 d why="" all=/tmp/bench-all.out out=/tmp/bench.out stats=/tmp/bench-stats.out
+	t0=$(now)
+	rm -f /tmp/bench-qemu.img /tmp/bench-ioreqd.img
+	dd if=/dev/urandom of=/tmp/bench-ioreqd.img bs=1M count=$BENCH_MIB 2>/dev/null
+	cp /tmp/bench-ioreqd.img /tmp/bench-qemu.img
+	# The guest takes its settings from the kernel command line.
+	# shellcheck disable=SC2153 # BENCH_* come from /etc/xentest/env
+	sed "s|^cmdline = \"\(.*\)\"|cmdline = \"\1 vbench.rounds=$BENCH_ROUNDS vbench.ms=$BENCH_MS vbench.reads=$BENCH_READS\"|" \
+		/etc/xentest/vbench.cfg >/tmp/vbench.cfg
+	if ! xl create -p /tmp/vbench.cfg >/tmp/xl-bench.log 2>&1; then
+		say "bench: xl create failed; its output and QEMU's log:"
+		sed 's/^/  xl| /' /tmp/xl-bench.log
+		sed 's/^/  dm| /' "$BENCH_DMLOG" 2>/dev/null
+		return 1
+	fi
+	d=$(xl domid vbench)
+	say "bench: HVM domain $d created paused with QEMU after $(since "$t0")s"
+	start_ioreqd "$d" /tmp/ioreqd-bench.log "$t0" "$BENCH_CONF" || { xl destroy vbench; return 1; }
+	xl unpause vbench
+	t0=$(now)
+	wait_for "$BENCH_TIMEOUT" bench_ended "$d" || why="no result within ${BENCH_TIMEOUT}s"
+	# At once: ioreqd's most recent requests are the guest's port reads.
+	ioreqd --stats -d "$d" >"$stats" 2>&1
+	guest_lines "$d" >"$all"
+	grep -E '^(DOMU|vbench|ioreqd-xenbench)|Kernel panic|Oops|BUG|Call Trace' "$all" >"$out"
+	say "bench guest booted and ran in $(since "$t0")s:"
+	sed 's/^/  guest| /' "$out"
+	[ -n "$why" ] || why=$(sed -n 's/^ioreqd-xenbench: broken: //p' "$out")
+	[ -n "$why" ] || grep -q '^vbench: done' "$out" || why="vbench did not finish"
+	if [ -n "$why" ]; then
+		say "bench: $why; the guest's last lines, ioreqd's log and QEMU's:"
+		tail -n 40 "$all" | sed 's/^/  guest| /'
+		sed 's/^/  ioreqd| /' /tmp/ioreqd-bench.log
+		tail -n 20 "$BENCH_DMLOG" 2>/dev/null | sed 's/^/  dm| /'
+		xl destroy vbench
+		return 1
+	fi
+	say "bench: ioreqd --stats right after the port reads:"
+	sed 's/^/  stats| /' "$stats"
+	say "bench: the table (ratios ioreqd / QEMU; a missed target is not a failure):"
+	bench_table "$out" "$stats" | sed 's/^/  bench| /'
+	xl destroy vbench
+	if ! wait_ioreqd_exit 30 || [ "$IOREQD_STATUS" != 0 ]; then
+		say "bench: ioreqd did not exit cleanly after xl destroy (status $IOREQD_STATUS)"
+		tail -n 20 /tmp/ioreqd-bench.log | sed 's/^/  ioreqd| /'
+		alive "$IOREQD_PID" && kill -KILL "$IOREQD_PID"
+		return 1
+	fi
 }
 
 passed=0

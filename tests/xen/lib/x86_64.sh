@@ -63,6 +63,8 @@ arch_guests() {
 	gzip -9n <"$g/domU.cpio" >"$o/domU-initrd.cpio.gz"
 	cp "$XT/dom0/pvhtest.cfg" "$XT/dom0/pvhlinux.cfg" "$XT/dom0/xltest.cfg" "$o/"
 	vpci_guest "$o" "$g/vpci"
+	# make bench-xen's guest, only when the bench case runs.
+	case " $CASES " in *" bench "*) bench_guest "$o" "$g/bench" ;; esac
 }
 
 # The vpci guest's modules, in load order (their .modinfo depends= lines):
@@ -100,12 +102,12 @@ copy_elf() {
 	cp -L "$src/$l/ld-linux-x86-64.so.2" "$dst/lib64/"
 }
 
-# vpci_guest OVERLAY WORKDIR: the vpci case's initramfs: busybox, the
-# kernel's virtio and ext4 modules (cached per kernel package), mke2fs from
-# Debian's e2fsprogs with its libraries, and guest/linux/vpci-init.
-vpci_guest() {
-	local o=$1 w=$2 r=$2/root kdir m f pats="" debs
+# vpci_modules: the directory of VPCI_MODULES from the kernel's package, in
+# the cache (extracted once per kernel package); sets KDIR.
+vpci_modules() {
+	local w=$WORK/kmod kdir m f pats=""
 	kdir=$CACHE/x86_64/vpci-modules-$(basename "$KERNEL_DEB" .deb)
+	KDIR=$kdir
 	if [ ! -s "$kdir/order" ]; then
 		rm -rf "$CACHE/x86_64"/vpci-modules-* "$w/kern"
 		mkdir -p "$w/kern" "$kdir.tmp"
@@ -121,9 +123,17 @@ vpci_guest() {
 		mv "$kdir.tmp" "$kdir"
 		rm -rf "$w/kern"
 	fi
+}
+
+# vpci_guest OVERLAY WORKDIR: the vpci case's initramfs: busybox, the
+# kernel's virtio and ext4 modules (cached per kernel package), mke2fs from
+# Debian's e2fsprogs with its libraries, and guest/linux/vpci-init.
+vpci_guest() {
+	local o=$1 w=$2 r=$2/root debs
+	vpci_modules
 	rm -rf "$w"
 	mkdir -p "$r/bin" "$r/proc" "$r/sys" "$r/dev" "$r/etc" "$r/modules"
-	cp "$kdir"/*.ko "$kdir/order" "$r/modules/"
+	cp "$KDIR"/*.ko "$KDIR/order" "$r/modules/"
 	# shellcheck disable=SC2046 # a word list
 	debs=$(deb_fetch "$DEB_ARCH" "$DEBS" e2fsprogs libext2fs2 libcom-err2 libblkid1 \
 		libuuid1 libc6)
@@ -139,6 +149,31 @@ vpci_guest() {
 	gzip -9n <"$w/vpci.cpio" >"$o/vpci-initrd.cpio.gz"
 	cp "$XT/dom0/vpcilinux.cfg" "$o/"
 	say "vpci guest initramfs $(du -sh "$o/vpci-initrd.cpio.gz" | cut -f1)"
+}
+
+# The bench guest loads only the virtio modules.
+BENCH_MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci \
+virtio_blk"
+
+# bench_guest OVERLAY WORKDIR: the bench guest's initramfs (make bench-xen):
+# busybox, the kernel's virtio-pci and virtio_blk modules, the static
+# vbench and pio, and guest/linux/vbench-init.
+bench_guest() {
+	local o=$1 w=$2 r=$2/root m
+	vpci_modules
+	rm -rf "$w"
+	mkdir -p "$r/bin" "$r/proc" "$r/sys" "$r/dev" "$r/modules" "$r/tmp"
+	for m in $BENCH_MODULES; do cp "$KDIR/$m.ko" "$r/modules/"; done
+	echo "$BENCH_MODULES" >"$r/modules/order"
+	gcc -O2 -Wall -Wextra -Werror -static -o "$r/bin/vbench" "$XT/guest/linux/vbench.c"
+	gcc -O2 -Wall -Wextra -Werror -static -o "$r/bin/pio" "$XT/guest/linux/pio.c"
+	cp "$BASE/busybox" "$r/bin/busybox"
+	add_busybox "$r"
+	install -m 755 "$XT/guest/linux/vbench-init" "$r/init"
+	make_cpio "$r" "$w/vbench.cpio"
+	gzip -9n <"$w/vbench.cpio" >"$o/vbench-initrd.cpio.gz"
+	cp "$XT/dom0/vbench.cfg" "$o/"
+	say "bench guest initramfs $(du -sh "$o/vbench-initrd.cpio.gz" | cut -f1)"
 }
 
 arch_default_cases() { echo "pvh linux xl xlrestrict xlsave restrict seccomp chroot vpci"; }
@@ -172,4 +207,6 @@ arch_conf() {
 	cat "$1" "$XT/xentest-xlsave.conf" >"${1%/*}/xentest-xlsave.conf"
 	# The vpci case's own configuration: the virtio-pci functions only.
 	cp "$XT/xentest-vpci.conf" "${1%/*}/"
+	# make bench-xen's: a virtio-blk-pci disk and a port, latency_stats on.
+	cp "$XT/xentest-bench.conf" "${1%/*}/"
 }
