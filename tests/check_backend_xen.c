@@ -351,6 +351,51 @@ START_TEST(test_xen_pending_reads_once_unmasks_then_reports_the_vcpu)
 }
 END_TEST
 
+/*
+ * The adaptive poll reads the shared page only: a READY slot or a non-empty
+ * ring is reported, and the event channel is left for pending() to read and
+ * unmask, once, as always.
+ */
+START_TEST(test_xen_poll_reports_a_ready_slot_and_leaves_the_event_channel)
+{
+	uint32_t port1 = FAKE_LOCAL_PORT(FAKE_VP_EPORT(1));
+	struct seen s = {0};
+	uint64_t spun = 0;
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, true), 0);
+	/* Nothing ready: the budget runs out without a Xen call. */
+	fake_xen_clear_log();
+	ck_assert_int_eq(be->poll(r.priv, 100000, &spun, record, &s), 0);
+	ck_assert_uint_ge(spun, 100000);
+	ck_assert_uint_eq(s.n, 0);
+	ck_assert_uint_eq(fake_xen.ncalls, 0);
+
+	r.sync->vcpu_ioreq[1].state = STATE_IOREQ_READY;
+	fake_xen_raise(port1);
+	ck_assert_int_eq(be->poll(r.priv, 1000000000ull, &spun, record, &s), 1);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_int_eq(s.ev[0], IOREQD_BE_EV_VCPU_POLLED);
+	ck_assert_uint_eq(s.vcpu[0], 1);
+	ck_assert_uint_eq(fake_xen.ncalls, 0);
+	ck_assert_uint_eq(fake_xen.queued, 1);
+	/* The event is still there for the loop, read and unmasked once. */
+	r.sync->vcpu_ioreq[1].state = STATE_IORESP_READY;
+	ck_assert_int_eq(be->pending(r.priv, 0, record, &s), 0);
+	ck_assert_uint_eq(s.n, 2);
+	ck_assert_int_eq(s.ev[1], IOREQD_BE_EV_VCPU);
+	ck_assert(!fake_xen.masked[port1]);
+	ck_assert_uint_eq(fake_xen.queued, 0);
+
+	/* A non-empty buffered ring is work too. */
+	r.buf->write_pointer = r.buf->read_pointer + 1;
+	ck_assert_int_eq(be->poll(r.priv, 1000000000ull, &spun, record, &s), 1);
+	ck_assert_int_eq(s.ev[2], IOREQD_BE_EV_BUFFERED);
+	r.buf->write_pointer = r.buf->read_pointer;
+	rig_down(&r);
+}
+END_TEST
+
 START_TEST(test_xen_pending_errors_are_reported_but_the_event_still_counts)
 {
 	struct seen s = {0};
@@ -638,6 +683,8 @@ static Suite *backend_xen_suite(void)
 	tcase_add_test(tc, test_xen_open_of_missing_domain_names_the_call);
 	tcase_add_test(tc, test_xen_ranges_map_inclusive_and_pci_by_sbdf_once);
 	tcase_add_test(tc, test_xen_pending_reads_once_unmasks_then_reports_the_vcpu);
+	tcase_add_test(tc,
+	               test_xen_poll_reports_a_ready_slot_and_leaves_the_event_channel);
 	tcase_add_test(tc,
 	               test_xen_pending_errors_are_reported_but_the_event_still_counts);
 	tcase_add_test(tc, test_xen_notify_kicks_the_vcpus_local_port);

@@ -806,6 +806,87 @@ START_TEST(test_sim_socket_path_stale_is_replaced_live_is_kept)
 }
 END_TEST
 
+/* --- The adaptive poll (backend poll()) ----------------------------------------- */
+
+struct poll_seen {
+	unsigned calls;
+	enum ioreqd_backend_event ev;
+	unsigned vcpu;
+};
+
+static void poll_event(void *arg, enum ioreqd_backend_event ev, unsigned vcpu)
+{
+	struct poll_seen *ps = arg;
+
+	ps->calls++;
+	ps->ev = ev;
+	ps->vcpu = vcpu;
+}
+
+/*
+ * A request found by a spin is reported once; its kick is consumed then if
+ * the guest had made it (an ordinary VCPU event), or is still to come, and
+ * then comes exactly once (VCPU_POLLED): never lost, never twice.
+ */
+START_TEST(test_sim_poll_finds_a_request_and_accounts_for_its_kick)
+{
+	struct simh_gop g = {.kind = G_READ,
+	                     .vcpu = 0,
+	                     .space = IOREQD_SPACE_MMIO,
+	                     .addr = MMIO_BASE + 0x20,
+	                     .size = 4};
+	struct simh_events e = {0};
+	struct poll_seen ps = {0};
+	uint64_t spun = 0;
+
+	simh_guest_start(&g);
+	ck_assert_int_eq(BE->poll(fx.be, 5000000000ull, &spun, poll_event, &ps), 1);
+	ck_assert_uint_eq(ps.calls, 1);
+	ck_assert_uint_eq(ps.vcpu, 0);
+	ck_assert(ps.ev == IOREQD_BE_EV_VCPU || ps.ev == IOREQD_BE_EV_VCPU_POLLED);
+	ck_assert_uint_eq(fx.sync->vcpu_ioreq[0].state, STATE_IOREQ_READY);
+	simh_complete(0, 0xfeedf00d);
+	simh_guest_join(&g);
+	ck_assert_int_eq(g.rc, 0);
+	ck_assert_uint_eq(g.val, 0xfeedf00d);
+	/* The guest kicked before it waited: whatever is left is there now. */
+	simh_pump(&e, 0);
+	ck_assert_uint_eq(e.vcpu_events, ps.ev == IOREQD_BE_EV_VCPU_POLLED ? 1 : 0);
+	simh_pump(&e, 0);
+	ck_assert_uint_eq(e.vcpu_events, ps.ev == IOREQD_BE_EV_VCPU_POLLED ? 1 : 0);
+}
+END_TEST
+
+START_TEST(test_sim_poll_of_an_idle_page_runs_out_its_budget)
+{
+	struct poll_seen ps = {0};
+	uint64_t spun = 0;
+
+	ck_assert_int_eq(BE->poll(fx.be, 1000000, &spun, poll_event, &ps), 0);
+	ck_assert_uint_eq(ps.calls, 0);
+	ck_assert_uint_ge(spun, 1000000);
+	/* A zero budget returns at the first look at the clock. */
+	ck_assert_int_eq(BE->poll(fx.be, 0, &spun, poll_event, &ps), 0);
+	ck_assert_uint_eq(ps.calls, 0);
+}
+END_TEST
+
+START_TEST(test_sim_poll_sees_the_buffered_ring)
+{
+	struct poll_seen ps = {0};
+	uint64_t spun = 0;
+	bool posted = false;
+
+	ck_assert_int_eq(ioreqd_simhv_buf_write(fx.hv, 0, IOREQD_SPACE_MMIO, LOW_BASE, 4,
+	                                        0x55, &posted),
+	                 0);
+	ck_assert(posted);
+	ck_assert_int_eq(BE->poll(fx.be, 5000000000ull, &spun, poll_event, &ps), 1);
+	ck_assert_uint_eq(ps.calls, 1);
+	ck_assert_int_eq(ps.ev, IOREQD_BE_EV_BUFFERED);
+}
+END_TEST
+
 static Suite *sim_suite(void)
 {
 	Suite *s = suite_create("sim");
@@ -834,6 +915,8 @@ static Suite *sim_suite(void)
 	tcase_add_test(tc, test_sim_raw_slot_write_reaches_the_daemon_verbatim);
 	tcase_add_test(tc, test_sim_irq_msi_keys_and_registers_reach_the_domain);
 	tcase_add_test(tc, test_sim_server_for_another_domain_is_refused);
+	tcase_add_test(tc, test_sim_poll_finds_a_request_and_accounts_for_its_kick);
+	tcase_add_test(tc, test_sim_poll_of_an_idle_page_runs_out_its_budget);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(tb, setup_buffered, simh_close);
@@ -843,6 +926,7 @@ static Suite *sim_suite(void)
 	tcase_add_test(tb, test_sim_ring_canonicalisation_keeps_read_pointer_mod_511);
 	tcase_add_test(tb, test_sim_full_ring_falls_back_to_the_slot);
 	tcase_add_test(tb, test_sim_timeoffset_is_posted_and_invalidate_is_synchronous);
+	tcase_add_test(tb, test_sim_poll_sees_the_buffered_ring);
 	suite_add_tcase(s, tb);
 
 	tcase_add_test(tn, test_sim_layouts_are_xens);
