@@ -69,17 +69,10 @@ int ioreqd_daemon_save(struct ioreqd_daemon *d, const char *path, char *msg, siz
 /* Write @p len bytes to @p fd and fsync.  @return 0 or a negative errno. */
 static int write_fd(int fd, const uint8_t *buf, size_t len)
 {
-	size_t off = 0;
+	int rc = ioreqd_devstate_write_fd(fd, buf, len);
 
-	while (off < len) {
-		ssize_t n = write(fd, buf + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		off += (size_t)n;
-	}
+	if (rc < 0)
+		return rc;
 	return fsync(fd) < 0 ? -errno : 0;
 }
 

@@ -152,17 +152,10 @@ static void qmp_quit(void *arg)
 static int write_all(int fd, const uint8_t *buf, size_t len)
 {
 	struct stat sb;
-	size_t off = 0;
+	int rc = ioreqd_devstate_write_fd(fd, buf, len);
 
-	while (off < len) {
-		ssize_t n = write(fd, buf + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		off += (size_t)n;
-	}
+	if (rc < 0)
+		return rc;
 	/* libxl opens the file without O_TRUNC: a longer old one keeps no tail. */
 	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)) {
 		off_t end = lseek(fd, 0, SEEK_CUR);

@@ -543,11 +543,26 @@ static int sync_dir(const char *path, char *err, size_t errlen)
 	return rc;
 }
 
+int ioreqd_devstate_write_fd(int fd, const uint8_t *buf, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		ssize_t n = write(fd, buf + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		off += (size_t)n;
+	}
+	return 0;
+}
+
 int ioreqd_devstate_write_file(const char *path, const uint8_t *buf, size_t len,
                                char *err, size_t errlen)
 {
 	char *tmp = NULL;
-	size_t off = 0;
 	int fd = -1, rc = 0;
 
 	if (asprintf(&tmp, "%s.tmp.%ld", path, (long)getpid()) < 0) {
@@ -562,17 +577,9 @@ int ioreqd_devstate_write_file(const char *path, const uint8_t *buf, size_t len,
 		say(err, errlen, "%s: %s", tmp, strerror(-rc));
 		goto out;
 	}
-	while (off < len) {
-		ssize_t n = write(fd, buf + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			rc = n < 0 ? -errno : -EIO;
-			say(err, errlen, "%s: %s", tmp, strerror(-rc));
-			goto out;
-		}
-		off += (size_t)n;
+	if ((rc = ioreqd_devstate_write_fd(fd, buf, len)) < 0) {
+		say(err, errlen, "%s: %s", tmp, strerror(-rc));
+		goto out;
 	}
 	/* The data must be on disk before the name points at it. */
 	if (fsync(fd) < 0 || close(fd) < 0) {

@@ -61,6 +61,13 @@ int ioreqd_devstate_load(struct ioreqd_dm *dm, const uint8_t *buf, size_t len, c
                          size_t errlen);
 
 /**
+ * Write all @p len bytes of @p buf to @p fd at its offset, retrying after
+ * EINTR and short writes.  @return 0 or a negative errno (-EIO if a write
+ * made no progress).
+ */
+int ioreqd_devstate_write_fd(int fd, const uint8_t *buf, size_t len);
+
+/**
  * Write @p len bytes to @p path atomically: a temporary file beside it,
  * fsync, rename, fsync of the directory.  @return 0 or a negative errno
  * (message in @p err).
