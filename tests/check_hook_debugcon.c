@@ -34,20 +34,6 @@ static void teardown(void)
 	unlink(path);
 }
 
-/* @return the whole output file (static buffer). */
-static const char *output(void)
-{
-	static char buf[8192];
-	FILE *fp = fopen(path, "r");
-	size_t n;
-
-	ck_assert_ptr_nonnull(fp);
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	buf[n] = '\0';
-	fclose(fp);
-	return buf;
-}
-
 static struct mock *with_debugcon(const char *extra, ioreqd_dev_t **dev)
 {
 	struct mock *m = mock_new(7);
@@ -72,7 +58,7 @@ START_TEST(test_debugcon_writes_each_line_with_domain_prefix)
 	struct mock *m = with_debugcon(NULL, NULL);
 
 	puts_guest(m, "hello\nworld\n");
-	ck_assert_str_eq(output(), "[d7] hello\n[d7] world\n");
+	ck_assert_str_eq(mock_file_contents(path), "[d7] hello\n[d7] world\n");
 	mock_free(m);
 }
 END_TEST
@@ -82,11 +68,11 @@ START_TEST(test_debugcon_holds_a_partial_line_until_newline)
 	struct mock *m = with_debugcon(NULL, NULL);
 
 	puts_guest(m, "abc");
-	ck_assert_str_eq(output(), "");
+	ck_assert_str_eq(mock_file_contents(path), "");
 	puts_guest(m, "def\n");
-	ck_assert_str_eq(output(), "[d7] abcdef\n");
+	ck_assert_str_eq(mock_file_contents(path), "[d7] abcdef\n");
 	puts_guest(m, "\n");
-	ck_assert_str_eq(output(), "[d7] abcdef\n[d7] \n");
+	ck_assert_str_eq(mock_file_contents(path), "[d7] abcdef\n[d7] \n");
 	mock_free(m);
 }
 END_TEST
@@ -97,12 +83,12 @@ START_TEST(test_debugcon_flushes_partial_line_at_fini)
 	struct mock *m = with_debugcon(NULL, &dev);
 
 	puts_guest(m, "one\ntail");
-	ck_assert_str_eq(output(), "[d7] one\n");
+	ck_assert_str_eq(mock_file_contents(path), "[d7] one\n");
 	mock_dev_fini(dev);
-	ck_assert_str_eq(output(), "[d7] one\n[d7] tail\n");
+	ck_assert_str_eq(mock_file_contents(path), "[d7] one\n[d7] tail\n");
 	mock_free(m);
 	/* Nothing more at teardown: fini ran once. */
-	ck_assert_str_eq(output(), "[d7] one\n[d7] tail\n");
+	ck_assert_str_eq(mock_file_contents(path), "[d7] one\n[d7] tail\n");
 }
 END_TEST
 
@@ -112,7 +98,7 @@ START_TEST(test_debugcon_fini_with_empty_line_writes_nothing)
 
 	puts_guest(m, "x\n");
 	mock_free(m);
-	ck_assert_str_eq(output(), "[d7] x\n");
+	ck_assert_str_eq(mock_file_contents(path), "[d7] x\n");
 }
 END_TEST
 
@@ -130,14 +116,14 @@ START_TEST(test_debugcon_splits_lines_longer_than_the_buffer)
 		*p++ = (char)('a' + i % 26);
 	*p++ = '\n';
 	*p = '\0';
-	ck_assert_str_eq(output(), want);
+	ck_assert_str_eq(mock_file_contents(path), want);
 	mock_dev_fini(dev);
 	p += sprintf(p, "[d7] ");
 	for (unsigned i = 256; i < 300; i++)
 		*p++ = (char)('a' + i % 26);
 	*p++ = '\n';
 	*p = '\0';
-	ck_assert_str_eq(output(), want);
+	ck_assert_str_eq(mock_file_contents(path), want);
 	mock_free(m);
 }
 END_TEST
@@ -150,11 +136,11 @@ START_TEST(test_debugcon_wide_writes_emit_each_byte_low_first)
 	mock_write(m, IOREQD_SPACE_PIO, 0x400, 2, 0x6968);     /* "hi" */
 	mock_write(m, IOREQD_SPACE_PIO, 0x400, 4, 0x0a212121); /* "!!!\n" */
 	mock_write(m, IOREQD_SPACE_PIO, 0x403, 1, 0x0a);
-	ck_assert_str_eq(output(), "[d7] hi!!!\n[d7] \n");
+	ck_assert_str_eq(mock_file_contents(path), "[d7] hi!!!\n[d7] \n");
 	/* On the one-byte port a wide access fits no range: nobody sees it. */
 	mock_write(m, IOREQD_SPACE_PIO, 0xe9, 2, 0x0a41);
 	mock_free(m);
-	ck_assert_str_eq(output(), "[d7] hi!!!\n[d7] \n");
+	ck_assert_str_eq(mock_file_contents(path), "[d7] hi!!!\n[d7] \n");
 }
 END_TEST
 
@@ -169,7 +155,7 @@ START_TEST(test_debugcon_rep_outsb_writes_a_string)
 	r.data_is_ptr = 1;
 	ck_assert_int_eq(mock_submit(m, 2, &r), 1);
 	ck_assert_uint_eq(r.state, STATE_IORESP_READY);
-	ck_assert_str_eq(output(), "[d7] from guest memory\n");
+	ck_assert_str_eq(mock_file_contents(path), "[d7] from guest memory\n");
 	mock_free(m);
 }
 END_TEST
@@ -183,7 +169,7 @@ START_TEST(test_debugcon_reads_return_e9)
 	ck_assert_uint_eq(mock_read(m, IOREQD_SPACE_PIO, 0x400, 4), 0xe9);
 	/* Reads put nothing in the output. */
 	mock_free(m);
-	ck_assert_str_eq(output(), "");
+	ck_assert_str_eq(mock_file_contents(path), "");
 }
 END_TEST
 
@@ -192,7 +178,7 @@ START_TEST(test_debugcon_show_name_adds_the_device_name)
 	struct mock *m = with_debugcon("show_name = yes", NULL);
 
 	puts_guest(m, "boot\n");
-	ck_assert_str_eq(output(), "[d7] dbg: boot\n");
+	ck_assert_str_eq(mock_file_contents(path), "[d7] dbg: boot\n");
 	mock_free(m);
 }
 END_TEST
@@ -207,7 +193,8 @@ START_TEST(test_debugcon_escapes_control_bytes_and_drops_cr)
 	mock_write(m, IOREQD_SPACE_PIO, 0xe9, 1, 0xc3);
 	mock_write(m, IOREQD_SPACE_PIO, 0xe9, 1, 0xa9);
 	puts_guest(m, "\n");
-	ck_assert_str_eq(output(), "[d7] a\\x1b[2Jb\tc\n[d7] \\x00\\x7f\xc3\xa9\n");
+	ck_assert_str_eq(mock_file_contents(path),
+	                 "[d7] a\\x1b[2Jb\tc\n[d7] \\x00\\x7f\xc3\xa9\n");
 	mock_free(m);
 }
 END_TEST
@@ -222,7 +209,7 @@ START_TEST(test_debugcon_appends_to_an_existing_file)
 	fclose(fp);
 	m = with_debugcon(NULL, NULL);
 	puts_guest(m, "again\n");
-	ck_assert_str_eq(output(), "earlier run\n[d7] again\n");
+	ck_assert_str_eq(mock_file_contents(path), "earlier run\n[d7] again\n");
 	mock_free(m);
 }
 END_TEST
@@ -242,7 +229,7 @@ START_TEST(test_debugcon_defaults_to_stdout)
 	ck_assert_int_eq(mock_add(m, h, "b", "pio = 0x402+2\nfile = -", NULL), 0);
 	puts_guest(m, "out\n");
 	mock_write(m, IOREQD_SPACE_PIO, 0x402, 2, 0x0a41);
-	ck_assert_str_eq(output(), "[d9] out\n[d9] A\n");
+	ck_assert_str_eq(mock_file_contents(path), "[d9] out\n[d9] A\n");
 	mock_free(m);
 }
 END_TEST

@@ -76,19 +76,6 @@ static void teardown(void)
 	unlink(path);
 }
 
-static const char *file_contents(void)
-{
-	static char buf[4096];
-	FILE *fp = fopen(path, "r");
-	size_t n;
-
-	ck_assert_ptr_nonnull(fp);
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	buf[n] = '\0';
-	fclose(fp);
-	return buf;
-}
-
 static struct mock *with_pl011(const char *extra)
 {
 	struct mock *m = mock_new(2);
@@ -110,12 +97,6 @@ static uint32_t rd(struct mock *m, uint64_t a)
 static void wr(struct mock *m, uint64_t a, uint32_t v)
 {
 	mock_write(m, IOREQD_SPACE_MMIO, a, 4, v);
-}
-
-static void pump(struct mock *m)
-{
-	for (int fd = 0; fd < 1024; fd++)
-		mock_fire_watch(m, fd, IOREQD_WATCH_READ);
 }
 
 /* Loopback with the FIFOs on (or off). */
@@ -234,7 +215,7 @@ START_TEST(test_pl011_dr_goes_to_the_file_as_earlycon_polls_fr)
 		mock_write(m, IOREQD_SPACE_MMIO, DR, 1, (unsigned char)*s);
 		ck_assert_uint_eq(rd(m, FR) & FR_BUSY, 0);
 	}
-	ck_assert_str_eq(file_contents(), "Booting Linux\n");
+	ck_assert_str_eq(mock_file_contents(path), "Booting Linux\n");
 	ck_assert_uint_eq(rd(m, FR) & FR_TXFE, FR_TXFE);
 	mock_free(m);
 }
@@ -418,12 +399,12 @@ START_TEST(test_pl011_socket_input_waits_for_fifo_room)
 	strcpy(sa.sun_path, sock);
 	c = socket(AF_UNIX, SOCK_STREAM, 0);
 	ck_assert_int_eq(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	pump(m);
+	mock_fire_reads(m);
 	for (unsigned i = 0; i < sizeof(msg); i++)
 		msg[i] = (char)('a' + i);
 	ck_assert_int_eq(write(c, msg, sizeof(msg)), (int)sizeof(msg));
-	pump(m);
-	pump(m);
+	mock_fire_reads(m);
+	mock_fire_reads(m);
 	/* Full, not overrun: the rest waits in the socket. */
 	ck_assert_uint_eq(rd(m, FR) & FR_RXFF, FR_RXFF);
 	ck_assert_uint_eq(rd(m, RSR), 0);
@@ -432,7 +413,7 @@ START_TEST(test_pl011_socket_input_waits_for_fifo_room)
 		ck_assert_uint_eq(rd(m, FR) & FR_RXFE, 0);
 		ck_assert_uint_eq(rd(m, DR), (unsigned char)msg[got]);
 		got++;
-		pump(m);
+		mock_fire_reads(m);
 	}
 	ck_assert_uint_eq(rd(m, FR) & FR_RXFE, FR_RXFE);
 	ck_assert_uint_eq(rd(m, RIS) & INT_OE, 0);

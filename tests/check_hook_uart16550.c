@@ -63,19 +63,6 @@ static void teardown(void)
 	unlink(path);
 }
 
-static const char *file_contents(void)
-{
-	static char buf[4096];
-	FILE *fp = fopen(path, "r");
-	size_t n;
-
-	ck_assert_ptr_nonnull(fp);
-	n = fread(buf, 1, sizeof(buf) - 1, fp);
-	buf[n] = '\0';
-	fclose(fp);
-	return buf;
-}
-
 static struct mock *with_uart(const char *extra)
 {
 	struct mock *m = mock_new(5);
@@ -97,13 +84,6 @@ static unsigned rd(struct mock *m, uint64_t port)
 static void wr(struct mock *m, uint64_t port, unsigned v)
 {
 	mock_write(m, IOREQD_SPACE_PIO, port, 1, v);
-}
-
-/* Report readiness on every fd the device may watch. */
-static void pump(struct mock *m)
-{
-	for (int fd = 0; fd < 1024; fd++)
-		mock_fire_watch(m, fd, IOREQD_WATCH_READ);
 }
 
 /* The IRQ line as the guest sees it: never driven means low (reset). */
@@ -182,11 +162,11 @@ START_TEST(test_uart_dlab_switches_offsets_0_and_1_to_the_divisor)
 	ck_assert_uint_eq(rd(m, PORT + 1), 0x00);
 	ck_assert_uint_eq(rd(m, LCR), 0x83);
 	/* Nothing was transmitted and IER kept its value. */
-	ck_assert_str_eq(file_contents(), "");
+	ck_assert_str_eq(mock_file_contents(path), "");
 	wr(m, LCR, 0x03);
 	ck_assert_uint_eq(rd(m, IER), 0x05);
 	wr(m, THR, 'x');
-	ck_assert_str_eq(file_contents(), "x");
+	ck_assert_str_eq(mock_file_contents(path), "x");
 	wr(m, LCR, 0x83);
 	ck_assert_uint_eq(rd(m, PORT + 0), 0x0c);
 	mock_free(m);
@@ -227,7 +207,7 @@ START_TEST(test_uart_thr_goes_to_the_file_and_thre_temt_stay_set)
 		wr(m, THR, (unsigned char)*s);
 	}
 	ck_assert_uint_eq(rd(m, LSR), 0x60);
-	ck_assert_str_eq(file_contents(), "hello, 16550\r\n");
+	ck_assert_str_eq(mock_file_contents(path), "hello, 16550\r\n");
 	mock_free(m);
 }
 END_TEST
@@ -249,10 +229,10 @@ START_TEST(test_uart_loopback_reflects_mcr_in_msr_and_tx_in_rx)
 	ck_assert_uint_eq(rd(m, RBR), 0x42);
 	ck_assert_uint_eq(rd(m, LSR), 0x60);
 	/* Nothing reached the line. */
-	ck_assert_str_eq(file_contents(), "");
+	ck_assert_str_eq(mock_file_contents(path), "");
 	wr(m, MCR, 0x03);
 	wr(m, THR, 'z');
-	ck_assert_str_eq(file_contents(), "z");
+	ck_assert_str_eq(mock_file_contents(path), "z");
 	mock_free(m);
 }
 END_TEST
@@ -549,7 +529,7 @@ START_TEST(test_uart_pty_input_fills_the_fifo_without_loss)
 	/* Drain it the way a driver does: read while DR, then wait for more. */
 	for (unsigned got = 0, spins = 0; got < sizeof(msg); spins++) {
 		ck_assert_uint_lt(spins, 1000);
-		pump(m);
+		mock_fire_reads(m);
 		while (rd(m, LSR) & 0x01) {
 			ck_assert_uint_eq(rd(m, RBR), (unsigned char)msg[got]);
 			got++;
@@ -584,22 +564,22 @@ START_TEST(test_uart_socket_serves_one_client)
 	strcpy(sa.sun_path, sock);
 	c = socket(AF_UNIX, SOCK_STREAM, 0);
 	ck_assert_int_eq(connect(c, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	pump(m);
+	mock_fire_reads(m);
 	ck_assert(mock_log_contains(m, "client connected"));
 	/* A second client is turned away. */
 	c2 = socket(AF_UNIX, SOCK_STREAM, 0);
 	ck_assert_int_eq(connect(c2, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	pump(m);
+	mock_fire_reads(m);
 	ck_assert_int_eq(read(c2, buf, 1), 0);
 	close(c2);
 	ck_assert_int_eq(write(c, "abc", 3), 3);
-	pump(m);
+	mock_fire_reads(m);
 	ck_assert_uint_eq(rd(m, LSR) & 0x01, 1);
 	/* Without FIFOs the receiver holds one byte; the rest waits its turn. */
 	ck_assert_uint_eq(rd(m, RBR), 'a');
-	pump(m);
+	mock_fire_reads(m);
 	ck_assert_uint_eq(rd(m, RBR), 'b');
-	pump(m);
+	mock_fire_reads(m);
 	ck_assert_uint_eq(rd(m, RBR), 'c');
 	ck_assert_uint_eq(rd(m, LSR), 0x60);
 	wr(m, THR, 'Z');

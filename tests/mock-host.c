@@ -842,6 +842,25 @@ unsigned mock_fire_watch(struct mock *m, int fd, unsigned events)
 	return ran;
 }
 
+void mock_fire_reads(struct mock *m)
+{
+	for (int fd = 0; fd < 1024; fd++)
+		mock_fire_watch(m, fd, IOREQD_WATCH_READ);
+}
+
+const char *mock_file_contents(const char *path)
+{
+	static char buf[8192];
+	FILE *fp = fopen(path, "r");
+	size_t n;
+
+	ck_assert_msg(fp != NULL, "%s: %s", path, strerror(errno));
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
 int mock_tmpdir_make(char *buf, size_t len, const char *prefix)
 {
 	const char *base = getenv("TMPDIR");

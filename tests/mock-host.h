@@ -169,6 +169,18 @@ unsigned mock_deferred(const struct mock *m);
  */
 
 /**
+ * Report read readiness on every descriptor below 1024, in order: whatever
+ * a device's back end watches sees its input.
+ */
+void mock_fire_reads(struct mock *m);
+
+/**
+ * @return the whole file at @p path (its first 8 KiB), NUL-terminated, in a
+ * static buffer the next call reuses.  The test fails if it cannot be read.
+ */
+const char *mock_file_contents(const char *path);
+
+/**
  * Make a private directory "${TMPDIR:-/tmp}/PREFIX.XXXXXX" into @p buf, so a
  * suite's files never sit loose in /tmp.  @return 0 or -errno.
  */
