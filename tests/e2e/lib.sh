@@ -66,9 +66,10 @@ e2e_wait_gone() {
 	! kill -0 "$1" 2>/dev/null
 }
 
-# Checks that go on after a failure: ok and bad print a TAP-like line and
-# count it in $pass and $fail (a script that shows more on failure defines
-# its own bad).
+# Checks that go on after a failure: ok MESSAGE and bad MESSAGE [FILE...]
+# print a TAP-like line (bad then each FILE, indented) and count it in $pass
+# and $fail.  A script that shows something else on failure defines its own
+# bad.
 pass=0
 fail=0
 ok() {
@@ -77,6 +78,8 @@ ok() {
 }
 bad() {
 	echo "FAIL - $1"
+	shift
+	for _f in "$@"; do sed 's/^/    /' "$_f"; done
 	fail=$((fail + 1))
 }
 

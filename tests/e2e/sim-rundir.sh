@@ -10,8 +10,6 @@ set -u
 . "${srcdir:-.}/tests/e2e/lib.sh"
 
 e2e_tmpdir
-pass=0
-fail=0
 as_user=
 if [ "$(id -u)" -eq 0 ]; then
 	if ! command -v setpriv >/dev/null 2>&1; then
@@ -32,14 +30,6 @@ C
 printf 'mmio write 0xfe000010 4 0x1234\nmmio read 0xfe000010 4 expect 0x1234\n' \
 	>"$tmp/rd.script"
 chmod 0644 "$tmp/rd.conf" "$tmp/rd.script"
-
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-bad() {
-	echo "FAIL - $1"
-	shift
-	for f in "$@"; do sed 's/^/    /' "$f"; done
-	fail=$((fail + 1))
-}
 
 # 1. Both default to $XDG_RUNTIME_DIR/ioreqd/sim-DOMID.sock and meet there.
 XDG_RUNTIME_DIR=$xdg $as_user "$SIMGUEST" --domid 5 --timeout 20 --script "$tmp/rd.script" \

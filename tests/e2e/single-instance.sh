@@ -10,8 +10,6 @@ set -u
 
 e2e_tmpdir
 sock=$tmp/sim.sock
-pass=0
-fail=0
 
 cat >"$tmp/one.conf" <<'C'
 [device s]
@@ -27,14 +25,6 @@ mmio read 0xfe000010 4
 sleep 25ms
 end
 S
-
-ok() { echo "ok - $1"; pass=$((pass + 1)); }
-bad() {
-	echo "FAIL - $1"
-	shift
-	for f in "$@"; do sed 's/^/    /' "$f"; done
-	fail=$((fail + 1))
-}
 
 daemon_args="-f -d 3 -c $tmp/one.conf --backend sim --sim-socket $sock --hook-dir $HOOKDIR"
 
