@@ -7,24 +7,14 @@
 set -u
 . "$srcdir/tests/e2e/lib.sh"
 
-# Not e2e_tmpdir: its EXIT trap is set in the $(...) subshell and fires at once.
-dir=$(mktemp -d "${TMPDIR:-/tmp}/ioreqd-sim.XXXXXX") || exit 1
-trap 'rm -rf "$dir"' EXIT
+e2e_tmpdir
+dir=$tmp
 sock=$dir/sim.sock
 domid=9
 
-"$SIMGUEST" --socket "$sock" --domid "$domid" --vcpus 4 --buffered --timeout 20 \
-	--script "$srcdir/sim/selftest.script" >"$dir/guest.out" 2>"$dir/guest.err" &
-guest=$!
-if ! e2e_wait_for "$sock" 100; then
-	echo "selftest: the guest never created $sock" >&2
-	cat "$dir/guest.err" >&2
-	kill "$guest" 2>/dev/null
-	exit 1
-fi
-$IOREQD_WRAP "$IOREQD" -d "$domid" -c "$srcdir/sim/selftest.conf" --backend sim \
-	--sim-socket "$sock" --hook-dir "$HOOKDIR" -f >"$dir/daemon.out" 2>"$dir/daemon.err" &
-daemon=$!
+e2e_start_guest guest "$sock" --domid "$domid" --vcpus 4 --buffered --timeout 20 \
+	--script "$srcdir/sim/selftest.script"
+e2e_start_sim_daemon daemon "$srcdir/sim/selftest.conf" "$sock"
 
 wait "$guest"
 grc=$?

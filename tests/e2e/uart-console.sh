@@ -9,8 +9,8 @@
 set -u
 . "$srcdir/tests/e2e/lib.sh"
 
-dir=$(mktemp -d "${TMPDIR:-/tmp}/ioreqd-uart.XXXXXX") || exit 1
-trap 'rm -rf "$dir"' EXIT
+e2e_tmpdir
+dir=$tmp
 sock=$dir/sim.sock
 domid=7
 line='Hello from the guest: ioreqd uart16550 console on COM1'
@@ -32,18 +32,9 @@ backend = file
 path = $dir/com1.log
 C
 
-"$SIMGUEST" --socket "$sock" --domid "$domid" --timeout 20 \
-	--script "$srcdir/tests/e2e/uart-console.script" >"$dir/guest.out" 2>"$dir/guest.err" &
-guest=$!
-if ! e2e_wait_for "$sock" 100; then
-	echo "uart-console: the guest never created $sock" >&2
-	cat "$dir/guest.err" >&2
-	kill "$guest" 2>/dev/null
-	exit 1
-fi
-$IOREQD_WRAP "$IOREQD" -d "$domid" -c "$dir/uart.conf" --backend sim \
-	--sim-socket "$sock" --hook-dir "$HOOKDIR" -f >"$dir/daemon.out" 2>"$dir/daemon.err" &
-daemon=$!
+e2e_start_guest guest "$sock" --domid "$domid" --timeout 20 \
+	--script "$srcdir/tests/e2e/uart-console.script"
+e2e_start_sim_daemon daemon "$dir/uart.conf" "$sock"
 wait "$guest"
 grc=$?
 wait "$daemon"
