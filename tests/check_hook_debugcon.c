@@ -238,16 +238,9 @@ END_TEST
 static void expect_cfg_error(const char *conf, const char *key, const char *what)
 {
 	struct mock *m = mock_new(7);
-	char want[64];
 
-	ck_assert_int_eq(
-	    mock_add(m, ioreqd_builtin_hook_find("debugcon"), "dbg", conf, NULL),
-	    -EINVAL);
-	snprintf(want, sizeof(want), "device dbg: %s: ", key);
-	ck_assert_msg(strstr(mock_error(m), want), "'%s' lacks '%s'", mock_error(m),
-	              want);
-	ck_assert_msg(strstr(mock_error(m), what), "'%s' lacks '%s'", mock_error(m),
-	              what);
+	mock_expect_cfg_error(m, ioreqd_builtin_hook_find("debugcon"), "dbg", conf, key,
+	                      what);
 	ck_assert_ptr_null(ioreqd_bus_lookup(mock_bus(m), IOREQD_SPACE_PIO, 0xe9, 1));
 	mock_free(m);
 }

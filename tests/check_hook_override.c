@@ -247,14 +247,8 @@ END_TEST
 static void expect_cfg_error(const char *conf, const char *key, const char *what)
 {
 	struct mock *m = mock_new(1);
-	char want[64];
 
-	ck_assert_int_eq(mock_add(m, hook("override"), "o", conf, NULL), -EINVAL);
-	snprintf(want, sizeof(want), "device o: %s: ", key);
-	ck_assert_msg(strstr(mock_error(m), want), "'%s' lacks '%s'", mock_error(m),
-	              want);
-	ck_assert_msg(strstr(mock_error(m), what), "'%s' lacks '%s'", mock_error(m),
-	              what);
+	mock_expect_cfg_error(m, hook("override"), "o", conf, key, what);
 	mock_free(m);
 }
 

@@ -159,9 +159,7 @@ static void expect_error(const char *conf, const char *what)
 {
 	struct mock *m = mock_new(2);
 
-	ck_assert_int_eq(mock_add(m, &ioreqd_hook_rom, "rom0", conf, NULL), -EINVAL);
-	ck_assert_msg(strstr(mock_error(m), what), "'%s' lacks '%s'", mock_error(m),
-	              what);
+	mock_expect_cfg_error(m, &ioreqd_hook_rom, "rom0", conf, NULL, what);
 	mock_free(m);
 }
 

@@ -38,14 +38,8 @@ static struct mock *with_scratch(const char *conf)
 static void expect_cfg_error(const char *conf, const char *key, const char *what)
 {
 	struct mock *m = mock_new(3);
-	char want[64];
 
-	ck_assert_int_eq(mock_add(m, scratch(), "s0", conf, NULL), -EINVAL);
-	snprintf(want, sizeof(want), "device s0: %s: ", key);
-	ck_assert_msg(strstr(mock_error(m), want), "'%s' lacks '%s'", mock_error(m),
-	              want);
-	ck_assert_msg(strstr(mock_error(m), what), "'%s' lacks '%s'", mock_error(m),
-	              what);
+	mock_expect_cfg_error(m, scratch(), "s0", conf, key, what);
 	ck_assert_ptr_null(ioreqd_bus_lookup(mock_bus(m), IOREQD_SPACE_MMIO, BASE, 1));
 	mock_free(m);
 }

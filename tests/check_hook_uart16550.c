@@ -97,15 +97,8 @@ static int line(struct mock *m)
 static void expect_cfg_error(const char *conf, const char *key, const char *what)
 {
 	struct mock *m = mock_new(5);
-	char want[64];
 
-	ck_assert_int_eq(mock_add(m, &ioreqd_hook_uart16550, "com1", conf, NULL),
-	                 -EINVAL);
-	snprintf(want, sizeof(want), "device com1: %s: ", key);
-	ck_assert_msg(strstr(mock_error(m), want), "'%s' lacks '%s'", mock_error(m),
-	              want);
-	ck_assert_msg(strstr(mock_error(m), what), "'%s' lacks '%s'", mock_error(m),
-	              what);
+	mock_expect_cfg_error(m, &ioreqd_hook_uart16550, "com1", conf, key, what);
 	mock_free(m);
 }
 

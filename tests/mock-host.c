@@ -842,6 +842,22 @@ unsigned mock_fire_watch(struct mock *m, int fd, unsigned events)
 	return ran;
 }
 
+void mock_expect_cfg_error(struct mock *m, const struct ioreqd_hook *hook,
+                           const char *name, const char *conf, const char *key,
+                           const char *what)
+{
+	char want[64];
+
+	ck_assert_int_eq(mock_add(m, hook, name, conf, NULL), -EINVAL);
+	if (key) {
+		snprintf(want, sizeof(want), "device %s: %s: ", name, key);
+		ck_assert_msg(strstr(mock_error(m), want), "'%s' lacks '%s'",
+		              mock_error(m), want);
+	}
+	ck_assert_msg(strstr(mock_error(m), what), "'%s' lacks '%s'", mock_error(m),
+	              what);
+}
+
 void mock_fire_reads(struct mock *m)
 {
 	for (int fd = 0; fd < 1024; fd++)

@@ -71,6 +71,15 @@ int mock_add_file(struct mock *m, const char *path,
 /** @return the last configuration error reported ("" if none). */
 const char *mock_error(const struct mock *m);
 
+/**
+ * Check that mock_add of @p hook as @p name with @p conf is refused as a bad
+ * configuration (-EINVAL) and that mock_error() names the device and @p key
+ * ("device NAME: KEY: ", not checked if @p key is NULL) and holds @p what.
+ */
+void mock_expect_cfg_error(struct mock *m, const struct ioreqd_hook *hook,
+                           const char *name, const char *conf, const char *key,
+                           const char *what);
+
 /** Run a device's fini now and take its handlers off the bus (idempotent). */
 void mock_dev_fini(ioreqd_dev_t *dev);
 
