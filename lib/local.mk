@@ -28,7 +28,8 @@ lib_libioreqd_la_SOURCES = \
 	lib/engine/dm.c lib/engine/dm.h lib/engine/guest.h \
 	lib/engine/engine-internal.h
 # --- config (owned by the config/hooks work) ---
-lib_libioreqd_la_SOURCES += lib/util/config.c lib/util/config.h
+lib_libioreqd_la_SOURCES += lib/util/config.c lib/util/config.h lib/util/config-value.c \
+	lib/util/config-internal.h
 # Where default sockets go (the daemon and ioreqd-simguest).
 lib_libioreqd_la_SOURCES += lib/util/rundir.c lib/util/rundir.h
 # The host API's configuration calls, shared by the daemon and the test hosts.
