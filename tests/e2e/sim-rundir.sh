@@ -49,8 +49,8 @@ mode=$(stat -c %a "$xdg/ioreqd" 2>/dev/null)
 if [ "$grc" -eq 0 ] && [ "$drc" -eq 0 ] && [ "$mode" = 700 ] && [ "$ctl" = yes ]; then
 	ok "defaults_meet_in_the_private_runtime_dir"
 else
-	bad "defaults_meet_in_the_private_runtime_dir: guest $grc, daemon $drc," \
-		"dir mode '$mode', control socket $ctl" "$tmp/guest.out" "$tmp/daemon.out"
+	bad "defaults_meet_in_the_private_runtime_dir: guest $grc, daemon $drc, dir mode '$mode', control socket $ctl" \
+		"$tmp/guest.out" "$tmp/daemon.out"
 fi
 
 # 2. A runtime directory another user could write is refused by both.
