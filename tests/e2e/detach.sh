@@ -12,18 +12,11 @@ set -u
 e2e_tmpdir
 sock=$tmp/sim.sock
 domid=13
-pass=0
-failed=0
-ok() {
-	echo "ok - $1"
-	pass=$((pass + 1))
-}
+# A failed check shows every output the test captured.
 bad() {
 	echo "FAIL - $1"
-	for f in "$tmp"/*.out "$tmp"/*.err; do
-		[ -s "$f" ] && { echo "    --- $f"; sed 's/^/    /' "$f"; }
-	done
-	failed=$((failed + 1))
+	e2e_show_outputs
+	fail=$((fail + 1))
 }
 
 cat >"$tmp/good.conf" <<'CONF'
@@ -106,5 +99,5 @@ else
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null
 fi
 
-echo "detach: $pass passed, $failed failed"
-[ "$failed" -eq 0 ]
+echo "detach: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

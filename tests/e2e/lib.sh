@@ -83,6 +83,22 @@ bad() {
 	fail=$((fail + 1))
 }
 
+# e2e_show_outputs [TAIL]: every non-empty output the test captured in $tmp
+# (*.out, *.err), indented under its name; only the last TAIL lines of each
+# if TAIL is given.  For a bad that shows everything.
+# shellcheck disable=SC2120 # TAIL is optional
+e2e_show_outputs() {
+	for _f in "$tmp"/*.out "$tmp"/*.err; do
+		[ -s "$_f" ] || continue
+		echo "    --- $_f"
+		if [ -n "${1:-}" ]; then
+			sed 's/^/    /' "$_f" | tail -n "$1"
+		else
+			sed 's/^/    /' "$_f"
+		fi
+	done
+}
+
 # e2e_check_config NAME WANT-STATUS WANT-MESSAGE-REGEX <CONFIG: the daemon
 # must refuse the configuration on stdin (saved as $tmp/NAME.conf) with exit
 # status WANT-STATUS and a message matching the regex, before it touches any

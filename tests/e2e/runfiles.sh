@@ -21,18 +21,11 @@ fi
 e2e_tmpdir
 sock=$tmp/sim.sock
 domid=15
-pass=0
-failed=0
-ok() {
-	echo "ok - $1"
-	pass=$((pass + 1))
-}
+# A failed check shows every output the test captured.
 bad() {
 	echo "FAIL - $1"
-	for f in "$tmp"/*.out "$tmp"/*.err; do
-		[ -s "$f" ] && { echo "    --- $f"; sed 's/^/    /' "$f"; }
-	done
-	failed=$((failed + 1))
+	e2e_show_outputs
+	fail=$((fail + 1))
 }
 
 mkdir "$tmp/empty"
@@ -117,5 +110,5 @@ fi
 kill "$guest" 2>/dev/null
 { wait "$guest"; } 2>/dev/null
 
-echo "runfiles: $pass passed, $failed failed"
-[ "$failed" -eq 0 ]
+echo "runfiles: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -26,18 +26,11 @@ fi
 e2e_tmpdir
 sock=$tmp/sim.sock
 domid=16
-pass=0
-failed=0
-ok() {
-	echo "ok - $1"
-	pass=$((pass + 1))
-}
+# A failed check shows every output the test captured.
 bad() {
 	echo "FAIL - $1"
-	for f in "$tmp"/*.out "$tmp"/*.err; do
-		[ -s "$f" ] && { echo "    --- $f"; sed 's/^/    /' "$f" | tail -n 40; }
-	done
-	failed=$((failed + 1))
+	e2e_show_outputs 40
+	fail=$((fail + 1))
 }
 
 # ---- the end-to-end suites, every daemon under --seccomp=kill ------------------
@@ -101,5 +94,5 @@ else
 	bad "--seccomp=kill (daemon exit $dst, expected 159)"
 fi
 
-echo "seccomp: $pass passed, $failed failed"
-[ "$failed" -eq 0 ]
+echo "seccomp: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
