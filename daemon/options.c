@@ -146,8 +146,8 @@ void ioreqd_opts_usage(FILE *fp)
 	    "(xenstore\n"
 	    "                         backend/virtio_disk and backend/virtio), one\n"
 	    "                         ioreqd per domain; -v, --log, --seccomp,\n"
-	    "                         --restrict, --hook-dir, --chroot, --user and\n"
-	    "                         --group are passed on to those\n"
+	    "                         --restrict, --hook-dir, --chroot, --user,\n"
+	    "                         --group and --poll-us are passed on to those\n"
 	    "      --ready-fd=FD      write one byte to FD once serving, then close it\n"
 	    "      --poll-us=N        after a request, spin up to N microseconds (0 to\n"
 	    "                         " IOREQD_POLL_MAX_US_STR

@@ -86,6 +86,8 @@ static unsigned child_args(const struct ioreqd_opts *o, const char **argv, char 
 		ADD("--user=%s", o->user);
 	if (o->group)
 		ADD("--group=%s", o->group);
+	if (o->have_poll_us)
+		ADD("--poll-us=%u", o->poll_us);
 #undef ADD
 	argv[n] = NULL;
 	return n;
