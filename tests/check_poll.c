@@ -135,6 +135,59 @@ START_TEST(test_poll_shrinks_on_miss_down_to_zero)
 }
 END_TEST
 
+START_TEST(test_poll_learns_a_gap_longer_than_the_first_window)
+{
+	/*
+	 * A guest whose next request comes 15 us after each answer, with the cap
+	 * at 50 us: a spin shorter than that misses, and the request then comes
+	 * through its notification, within the cap.  That wake-up says the spin
+	 * was too short, not useless (KVM's halt polling grows then too), so the
+	 * window must end up past the gap and catch the requests, rather than
+	 * swing between 0 and 10 us and pay a missed spin for every request.
+	 */
+	const uint64_t gap = 15 * US;
+	struct ioreqd_poll p;
+	unsigned caught = 0;
+
+	ioreqd_poll_init(&p, 50);
+	for (unsigned i = 0; i < 20; i++) {
+		uint64_t w = ioreqd_poll_window(&p);
+
+		if (w >= gap) {
+			ioreqd_poll_hit(&p, gap);
+			caught++;
+			continue;
+		}
+		if (w)
+			ioreqd_poll_miss(&p, w);
+		ioreqd_poll_woken(&p, gap);
+	}
+	ck_assert_uint_ge(ioreqd_poll_window(&p), gap);
+	ck_assert_uint_ge(caught, 15);
+	ck_assert_uint_le(ioreqd_poll_window(&p), 50 * US);
+}
+END_TEST
+
+START_TEST(test_poll_miss_then_a_request_after_the_cap_keeps_the_halving)
+{
+	struct ioreqd_poll p;
+
+	ioreqd_poll_init(&p, 50);
+	ioreqd_poll_woken(&p, 1 * US);
+	ioreqd_poll_hit(&p, 1 * US);
+	ioreqd_poll_hit(&p, 1 * US);
+	ck_assert_uint_eq(ioreqd_poll_window(&p), 40 * US);
+	ioreqd_poll_miss(&p, 40 * US);
+	ck_assert_uint_eq(ioreqd_poll_window(&p), 20 * US);
+	/* Nothing a spin of the cap could have found: the halving stands. */
+	ioreqd_poll_woken(&p, 51 * US);
+	ck_assert_uint_eq(ioreqd_poll_window(&p), 20 * US);
+	/* And a later wake-up within the cap grows from there, not from 40. */
+	ioreqd_poll_woken(&p, 5 * US);
+	ck_assert_uint_eq(ioreqd_poll_window(&p), 40 * US);
+}
+END_TEST
+
 START_TEST(test_poll_alternating_hit_and_miss_stays_bounded)
 {
 	struct ioreqd_poll p;
@@ -165,6 +218,8 @@ static Suite *poll_suite(void)
 	tcase_add_test(tc, test_poll_never_exceeds_cap);
 	tcase_add_test(tc, test_poll_cap_is_clamped_to_the_maximum);
 	tcase_add_test(tc, test_poll_shrinks_on_miss_down_to_zero);
+	tcase_add_test(tc, test_poll_learns_a_gap_longer_than_the_first_window);
+	tcase_add_test(tc, test_poll_miss_then_a_request_after_the_cap_keeps_the_halving);
 	tcase_add_test(tc, test_poll_alternating_hit_and_miss_stays_bounded);
 	suite_add_tcase(s, tc);
 	return s;

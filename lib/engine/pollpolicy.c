@@ -44,6 +44,7 @@ static void shrink(struct ioreqd_poll *p)
 
 void ioreqd_poll_hit(struct ioreqd_poll *p, uint64_t spun_ns)
 {
+	p->missed_ns = 0;
 	p->polls++;
 	p->hits++;
 	p->spin_ns += spun_ns;
@@ -56,11 +57,25 @@ void ioreqd_poll_miss(struct ioreqd_poll *p, uint64_t spun_ns)
 	p->polls++;
 	p->misses++;
 	p->spin_ns += spun_ns;
+	p->missed_ns = p->window_ns;
 	shrink(p);
 }
 
 void ioreqd_poll_woken(struct ioreqd_poll *p, uint64_t idle_ns)
 {
-	if (p->cap_ns && idle_ns <= p->cap_ns)
-		grow(p);
+	uint64_t missed = p->missed_ns;
+
+	p->missed_ns = 0;
+	if (!p->cap_ns || idle_ns > p->cap_ns)
+		return;
+	/*
+	 * The spin before this sleep ran out, yet the request came within the
+	 * cap: the window was too short, not useless.  Growing from the halved
+	 * window would only give back the halving, so a gap longer than the
+	 * first window would never be caught, and every request would pay for
+	 * a spin that misses.
+	 */
+	if (missed > p->window_ns)
+		p->window_ns = missed;
+	grow(p);
 }

@@ -6,8 +6,11 @@
  * zero, grows (doubling from IOREQD_POLL_START_NS, up to the cap) when a
  * spin found a request or when a request arrived soon enough after the last
  * one that a spin would have found it, and halves (down to zero) when a spin
- * ran out.  An idle daemon therefore never spins, and one that polls in vain
- * stops after a few tries.  Pure logic: the clock is the caller's, and the
+ * ran out.  A spin that ran out just before such a request was too short,
+ * not useless: the request undoes its halving before it grows the window, so
+ * that a steady gap between the first window and the cap is learnt.  An idle
+ * daemon therefore never spins, and one that polls in vain stops after a few
+ * tries.  Pure logic: the clock is the caller's, and the
  * spinning itself is the backend's (backend.h, poll).
  */
 #ifndef IOREQD_POLLPOLICY_H
@@ -25,6 +28,8 @@
 struct ioreqd_poll {
 	uint64_t cap_ns;    /* 0: polling is off */
 	uint64_t window_ns; /* how long the next spin may last; 0: sleep at once */
+	/* The window before the last spin's miss halved it; 0 if it was no miss. */
+	uint64_t missed_ns;
 	/* Counters for the statistics. */
 	uint64_t polls;   /* spins started */
 	uint64_t hits;    /* spins that found work */
@@ -49,8 +54,9 @@ void ioreqd_poll_miss(struct ioreqd_poll *p, uint64_t spun_ns);
 /**
  * A request arrived through its notification, @p idle_ns after the daemon
  * last completed one (spin included).  If a spin no longer than the cap would
- * have found it, grow the window; otherwise leave it (the miss that preceded
- * the sleep has shrunk it already).
+ * have found it, grow the window, from where it was before a miss that just
+ * halved it (that spin was too short); otherwise leave it (the miss that
+ * preceded the sleep has shrunk it already).
  */
 void ioreqd_poll_woken(struct ioreqd_poll *p, uint64_t idle_ns);
 
