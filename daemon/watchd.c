@@ -54,23 +54,33 @@ static void watchd_signal_cb(evutil_socket_t sig, short what, void *arg)
 	ioreqd_watch_stop(wd->w, watchd_done_cb, wd);
 }
 
-/* What each domain's ioreqd gets from our own command line. */
-static unsigned child_args(const struct ioreqd_opts *o, const char **argv, char *buf,
-                           size_t len)
+/*
+ * What each domain's ioreqd gets from our own command line.  @return the
+ * number of arguments, or -E2BIG if one does not fit: a child must never be
+ * started without an option it was given (without --user it runs as root).
+ */
+static int child_args(const struct ioreqd_opts *o, const char **argv, char *buf,
+                      size_t len)
 {
 	unsigned n = 0;
 	size_t used = 0;
+	bool lost = false;
 
 #define ADD(...)                                                                         \
 	do {                                                                             \
 		int k = snprintf(buf + used, len - used, __VA_ARGS__);                   \
-		if (k < 0 || (size_t)k >= len - used || n >= CHILD_ARGS_MAX - 1)         \
+		if (k < 0 || (size_t)k >= len - used || n >= CHILD_ARGS_MAX - 1) {       \
+			lost = true;                                                     \
 			break;                                                           \
+		}                                                                        \
 		argv[n++] = buf + used;                                                  \
 		used += (size_t)k + 1;                                                   \
 	} while (0)
 	ADD("--log=%s", o->use_syslog ? "syslog" : "stderr");
-	for (int v = o->verbosity; v > LOG_LEVEL_INFO; v--)
+	/* Past -vv (function names in errors) a -v changes nothing: at most two. */
+	for (int v = o->verbosity < LOG_LEVEL_DEBUG + 1 ? o->verbosity
+	                                                : LOG_LEVEL_DEBUG + 1;
+	     v > LOG_LEVEL_INFO; v--)
 		ADD("-v");
 	if (o->seccomp == IOREQD_SECCOMP_ERRNO)
 		ADD("--seccomp=errno");
@@ -90,7 +100,7 @@ static unsigned child_args(const struct ioreqd_opts *o, const char **argv, char 
 		ADD("--poll-us=%u", o->poll_us);
 #undef ADD
 	argv[n] = NULL;
-	return n;
+	return lost ? -E2BIG : (int)n;
 }
 
 static int write_pidfile(struct ioreqd_daemon *d)
@@ -134,7 +144,13 @@ int ioreqd_watch_main(struct ioreqd_daemon *d)
 		return IOREQD_EX_FAIL;
 	}
 	exe[n] = '\0';
-	child_args(&d->opts, argv, args, sizeof(args));
+	if (child_args(&d->opts, argv, args, sizeof(args)) < 0) {
+		log_errx("the options --watch passes on to each domain's ioreqd are too "
+		         "long (more than %zu bytes): shorten the --hook-dir, --chroot, "
+		         "--user or --group given",
+		         sizeof(args) - 1);
+		return IOREQD_EX_USAGE;
+	}
 	if (mkdir(IOREQD_CONTROL_RUNDIR, 0755) < 0 && errno != EEXIST) {
 		log_err("--watch: cannot create %s", IOREQD_CONTROL_RUNDIR);
 		return IOREQD_EX_FAIL;

@@ -129,5 +129,19 @@ else
 	bad "bad_backend_is_usage_error: exit $status"
 fi
 
+# --watch passes --user, --chroot, --hook-dir... on to each domain's ioreqd:
+# what does not fit is refused before anything starts, never left out (a
+# child started without --user would run as root).
+long=/$(printf 'x%.0s' $(seq 1 2100))
+"$IOREQD" --watch --hook-dir="$long" --user=nobody >"$tmp/watch-long.out" 2>&1
+status=$?
+if [ "$status" -eq 64 ] &&
+	grep -q "the options --watch passes on to each domain's ioreqd are too long" \
+		"$tmp/watch-long.out"; then
+	ok "watch_options_too_long_is_usage_error (exit 64)"
+else
+	bad "watch_options_too_long_is_usage_error: exit $status" "$tmp/watch-long.out"
+fi
+
 echo "config-errors: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
