@@ -166,8 +166,9 @@ int ioreqd_xen_publish(void *priv, const char *key, const char *value)
 	char path[256];
 
 	if (!key_valid(key)) {
-		log_warnx("domain %u: cannot publish '%s' in xenstore: a key is names "
-		          "of letters, digits, '_', '-' and '.', joined by '/'",
+		log_warnx("domain %u: cannot publish '%s' in xenstore: a key is one or "
+		          "more names made of letters, digits, '_', '-' and '.', joined "
+		          "by '/'",
 		          be->domid, key);
 		return -EINVAL;
 	}

@@ -279,6 +279,10 @@ START_TEST(test_xen_publish_writes_under_the_backend_path_and_close_removes_it)
 		ck_assert_msg(be->publish(r.priv, bad[i], "x") == -EINVAL, "key '%s'",
 		              bad[i]);
 	ck_assert_uint_eq(fake_xen.ncalls, 0);
+	/* The refusal says what a key may be, in plain words. */
+	ck_assert_ptr_nonnull(logged("cannot publish 'x y' in xenstore",
+	                             "a key is one or more names made of letters, "
+	                             "digits, '_', '-' and '.', joined by '/'"));
 	fake_xen_fail_call("xs_write", 1, EACCES);
 	ck_assert_int_eq(be->publish(r.priv, "state", "x"), -EACCES);
 	ck_assert_ptr_nonnull(logged("xs_write", strerror(EACCES)));
