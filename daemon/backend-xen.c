@@ -715,8 +715,15 @@ static int xen_poll(void *priv, uint64_t budget_ns, uint64_t *spun_ns,
 			 * come after this read of the state.
 			 */
 			xen_rmb();
-			*spun_ns = ioreqd_now_ns() - t0;
+			now = ioreqd_now_ns();
+			*spun_ns = now - t0;
+			/* latency_stats: found without a wake-up, so its wait is 0. */
+			if (ioreqd_latency_on(&be->lat)) {
+				be->lat_woke = be->lat_slot = now;
+				be->lat_vcpu = (int)v;
+			}
 			fn(arg, IOREQD_BE_EV_VCPU_POLLED, v);
+			be->lat_vcpu = -1;
 			return 1;
 		}
 		if (bp && bp->read_pointer != bp->write_pointer) {
@@ -759,7 +766,8 @@ static int xen_notify(void *priv, unsigned vcpu)
 		return -err;
 	}
 	if (done) {
-		ioreqd_latency_add(&be->lat, be->lat_woke, be->lat_slot, done, ioreqd_now_ns());
+		ioreqd_latency_add(&be->lat, be->lat_woke, be->lat_slot, done,
+		                   ioreqd_now_ns());
 		be->lat_vcpu = -1;
 	}
 	return 0;

@@ -4,7 +4,8 @@
  * that is asked to takes three timestamps around each synchronous request it
  * answers on the spot and records the three stretches between them:
  *   wake    from the loop waking on the notification to the slot being read
- *           (the backend's pending and unmask calls);
+ *           (the backend's pending and unmask calls); 0 for a request the
+ *           adaptive poll (poll_us) found before any notification;
  *   handle  from there to the completion (the engine and the handlers);
  *   notify  the notification back to the hypervisor, until it returns.
  * This module keeps the last IOREQD_LATENCY_RING samples and reports their
