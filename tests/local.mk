@@ -199,7 +199,9 @@ EXTRA_DIST += tests/xen/README.md tests/xen/.gitignore tests/xen/run.sh \
 	tests/xen/packages/vblk-guest.list
 EXTRA_DIST += tests/xen/xentest-vpci.conf tests/xen/dom0/vpcilinux.cfg \
 	tests/xen/guest/linux/vpci-init tests/xen/packages/dom0-x86_64.list
-EXTRA_DIST += tests/xen/xentest-bench.conf tests/xen/dom0/vbench.cfg \
+EXTRA_DIST += tests/xen/xentest-bench.conf tests/xen/xentest-bench-poll.conf \
+	tests/xen/xentest-bench-lat.conf \
+	tests/xen/dom0/vbench.cfg \
 	tests/xen/guest/linux/vbench-init tests/xen/guest/linux/vbench.c
 
 # --- the simulated hypervisor and the sim backend (owned by the sim work) ---

@@ -93,6 +93,7 @@ BENCH_TIMEOUT=${XEN_TEST_BENCH_TIMEOUT:-900}
 BENCH_ROUNDS=${XEN_TEST_BENCH_ROUNDS:-5}
 BENCH_MS=${XEN_TEST_BENCH_MS:-3000}
 BENCH_READS=${XEN_TEST_BENCH_READS:-1000}
+BENCH_POLL_US=${XEN_TEST_BENCH_POLL_US:-200}
 ENV
 [ "${XEN_TEST_INTERACTIVE:-0}" = 1 ] && touch "$O/etc/xentest/interactive"
 # --user nobody in the hardened cases, and libxl's dm_restrict user (it

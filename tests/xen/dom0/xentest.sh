@@ -52,10 +52,12 @@
 #          back through INTx, a line goes each way over the console; after
 #          `xl destroy`, dom0 checks the image (patterns, e2fsck, checksums).
 #   bench  not a test (make bench-xen): an HVM guest (guest/linux/vbench-init)
-#          with QEMU's virtio-blk-pci and ioreqd's (xentest-bench.conf), and a
-#          port each; the guest's vbench times them in turns, and the driver
-#          prints a table of ratios ioreqd / QEMU with ioreqd's latency_stats.
-#          It fails only when the run is broken, never on a missed target.
+#          with QEMU's virtio-blk-pci, ioreqd's (xentest-bench.conf) and a
+#          second ioreqd's with --poll-us, and a port each, plus a port of a
+#          third ioreqd with latency_stats; the guest's vbench times them in
+#          turns, and the driver prints a table of ratios to QEMU and the
+#          breakdown of ioreqd's part of a round trip.  It fails only when
+#          the run is broken, never on a missed target.
 # Settings come from /etc/xentest/env (written by the host harness).  Prints
 # "XENTEST: case NAME: PASS|FAIL ..." per case and exits non-zero on any
 # failure.
@@ -905,62 +907,144 @@ case_vpci() {
 
 # --- bench: make bench-xen, ioreqd's virtio-blk and port next to QEMU's -----
 BENCH_CONF=/etc/ioreqd/xentest-bench.conf
+# The third column: a second ioreqd with --poll-us (BENCH_POLL_US, 0: none).
+BENCH_POLL_CONF=/etc/ioreqd/xentest-bench-poll.conf
+# ioreqd's breakdown: a third ioreqd with latency_stats, on a port only, so
+# that its clock reads (costly in a PV dom0) stay out of the other columns.
+BENCH_LAT_CONF=/etc/ioreqd/xentest-bench-lat.conf
 BENCH_DMLOG=/var/log/xen/qemu-dm-vbench.log
-# Both disks are this big and hold the same random bytes.
+# The disks are this big and hold the same random bytes.
 BENCH_MIB=64
 
 bench_ended() { guest_says "$1" '^ioreqd-xenbench: '; }
 
-# bench_table RESULTS STATS: the table, from the guest's "vbench: result"
-# lines and ioreqd's --stats (its latency group and the port's range).
-# Ratios are ioreqd / QEMU; a target MISSED is reported, never failed.
+# bench_stats STATS NAME PORT: "NAME key value" lines for bench_table from
+# an ioreqd --stats table: its latency group, its poll line and the reads
+# of its port's range.
+bench_stats() {
+	sed -n 's/^ *backend xen latency: //p' "$1" | tail -n 1 | tr ',' '\n' |
+		awk -v n="$2" 'NF == 2 { print n, $1, $2 }'
+	sed -n 's/^ *adaptive poll up to \([0-9]*\) us.*: \([0-9]*\) spin(s), \([0-9]*\) found a request.*/\1 \2 \3/p' "$1" |
+		awk -v n="$2" '{ print n, "poll_cap_us", $1; print n, "polls", $2; print n, "poll_hits", $3 }'
+	awk -v n="$2" -v p="$3" '$1 == "pio" && index($2, p "-") == 1 { print n, "port_reads_seen", $5; exit }' "$1"
+}
+
+# bench_table RESULTS TARGET...: the table, from the guest's "vbench:" lines
+# and bench_stats' lines (on stdin).  Ratios are TARGET / QEMU; a target
+# MISSED is reported, never failed.
 bench_table() {
-	local lat range
-	lat=$(sed -n 's/^ *backend xen latency: //p' "$2" | tail -n 1)
-	range=$(awk '$1 == "pio" && $2 ~ /^0x5e0-/ { print $5; exit }' "$2")
-	awk -v lat="$lat" -v range="${range:-0}" '
-	$1 == "vbench:" && $2 == "result" { v[$3 "," $4] = $5 }
-	$1 == "vbench:" && $2 == "round" && $5 ~ /^(rand4k|seq1m)$/ { per[$4 "," $5] = per[$4 "," $5] " " $6 }
-	function row(what, key, higher, target,   q, i, r, verdict, t) {
-		q = v["qemu," key]; i = v["ioreqd," key]
-		if (q == "" || i == "") { printf "%-34s %12s %12s\n", what, "?", "?"; return }
-		r = q > 0 ? i / q : 0
-		if (target == "") { t = "-"; verdict = "" }
-		else if (higher) { t = ">= " target; verdict = r >= target ? "MET" : "MISSED" }
-		else { t = "<= " target; verdict = r <= target ? "MET" : "MISSED" }
-		printf "%-34s %12s %12s %8.2fx  %-7s %s\n", what, q, i, r, t, verdict
+	local res=$1
+	shift
+	awk -v names="$*" -v res="$res" '
+	BEGIN {
+		nt = split(names, t, " ")
+		# The lower block: every daemon, and the one with latency_stats.
+		nd = split(names " lat", dm, " ")
+		label["ioreqd"] = "ioreqd"; label["poll"] = "+poll"; label["lat"] = "+latency"
+		while ((getline line < res) > 0) {
+			split(line, f, " ")
+			if (f[1] == "vbench:" && f[2] == "result") v[f[3] "," f[4]] = f[5]
+			if (f[1] == "vbench:" && f[2] == "round" && (f[5] == "rand4k" || f[5] == "seq1m"))
+				per[f[4] "," f[5]] = per[f[4] "," f[5]] " " f[6]
+		}
+	}
+	{ st[$1 "," $2] = $3 }
+	function row(what, key, higher, target,   k, q, x, r, line, tt) {
+		q = v["qemu," key]
+		line = sprintf("%-32s %10s", what, q == "" ? "?" : q)
+		for (k = 1; k <= nt; k++) line = line sprintf(" %10s", v[t[k] "," key] == "" ? "?" : v[t[k] "," key])
+		tt = target == "" ? "-" : (higher ? ">= " : "<= ") target
+		line = line sprintf("  %-7s", tt)
+		for (k = 1; k <= nt; k++) {
+			x = v[t[k] "," key]
+			r = (q > 0 && x != "") ? x / q : 0
+			line = line sprintf(" %6.2fx", r)
+			if (target != "") line = line sprintf(" %-6s", (higher ? r >= target : r <= target) ? "MET" : "MISSED")
+			else line = line sprintf(" %-6s", "")
+		}
+		print line
+	}
+	function part(what, key,   k, line) {
+		line = sprintf("  %-46s", what)
+		for (k = 1; k <= nd; k++) line = line sprintf(" %12s", st[dm[k] "," key] == "" ? "-" : st[dm[k] "," key])
+		print line
 	}
 	END {
-		printf "%-34s %12s %12s %9s  %-7s %s\n", "figure", "QEMU", "ioreqd", "ioreqd/QEMU", "target", ""
+		line = sprintf("%-32s %10s", "figure", "QEMU")
+		for (k = 1; k <= nt; k++) line = line sprintf(" %10s", label[t[k]])
+		line = line sprintf("  %-7s", "target")
+		for (k = 1; k <= nt; k++) line = line sprintf(" %-14s", label[t[k]] "/QEMU")
+		print line
 		row("4 KiB random reads, IOPS", "rand4k_iops", 1, "1.0")
 		row("1 MiB sequential reads, MiB/s", "seq1m_mibs", 1, "1.0")
 		row("port read round trip, median ns", "port_median_ns", 0, "0.8")
 		row("port read round trip, p90 ns", "port_p90_ns", 0, "")
-		printf "per round, rand4k IOPS:  QEMU%s; ioreqd%s\n", per["qemu,rand4k"], per["ioreqd,rand4k"]
-		printf "per round, seq1m MiB/s:  QEMU%s; ioreqd%s\n", per["qemu,seq1m"], per["ioreqd,seq1m"]
-		n = split(lat, f, /, */)
-		for (k = 1; k <= n; k++) { split(f[k], kv, " "); l[kv[1]] = kv[2] }
-		if (l["samples"] == "") { print "ioreqd reported no latency breakdown (latency_stats)"; exit }
-		printf "ioreqd: where its part of a round trip goes (medians of its last %d requests, the port reads):\n", \
-			l["samples"] < 4096 ? l["samples"] : 4096
-		printf "  event-channel wake-up to slot read %8d ns\n", l["wake_ns"]
-		printf "  handling (engine, scratch hook)    %8d ns\n", l["handle_ns"]
-		printf "  completion to notify returned      %8d ns\n", l["notify_ns"]
-		printf "  total in ioreqd                    %8d ns (p90 %d ns), of the guest'"'"'s %d ns round trip\n", \
-			l["total_ns"], l["total_p90_ns"], v["ioreqd,port_median_ns"]
-		printf "  (ioreqd counted %d reads of its port; the guest timed %d)\n", range, v["ioreqd,port_reads"]
-	}' "$1"
+		for (k = 0; k <= nt; k++) {
+			n = k ? t[k] : "qemu"
+			printf "per round %-7s rand4k IOPS%s; seq1m MiB/s%s\n", k ? label[n] : "QEMU", per[n ",rand4k"], per[n ",seq1m"]
+		}
+		line = sprintf("%-48s", "each ioreqd, ns:")
+		for (k = 1; k <= nd; k++) line = line sprintf(" %12s", label[dm[k]])
+		print line
+		for (k = 1; k <= nd; k++) {
+			st[dm[k] ",guest"] = v[dm[k] ",port_median_ns"]
+			st[dm[k] ",timed"] = v[dm[k] ",port_reads"]
+		}
+		part("the guest'"'"'s port read round trip (median)", "guest")
+		part("ioreqd: event-channel wake-up to slot read", "wake_ns")
+		part("ioreqd: handling (engine, scratch hook)", "handle_ns")
+		part("ioreqd: completion to notify returned", "notify_ns")
+		part("ioreqd: total (median of each request'"'"'s sum)", "total_ns")
+		part("ioreqd: total, p90", "total_p90_ns")
+		part("latency_stats'"'"' own cost: 4 dom0 clock reads", "clock_x4")
+		part("requests timed (the last 4096 count)", "samples")
+		part("port reads ioreqd counted", "port_reads_seen")
+		part("port reads the guest timed", "timed")
+		if (st["poll,polls"] != "") {
+			part("adaptive poll: spins after a request", "polls")
+			part("adaptive poll: spins that found one", "poll_hits")
+		}
+	}'
+}
+
+# bench_start_extra DOMID NAME CONF OPTIONS...: another ioreqd for the same
+# guest, for another column: the one with --poll-us, and the one with
+# latency_stats.  ioreqd serves a domain once (its lock and socket are in
+# /run/ioreqd); these serve other ranges, so each gets a /run/ioreqd of its
+# own in a mount namespace, and its control socket at /tmp/ioreqd-NAME.sock.
+# Sets EXTRA_PID.
+bench_start_extra() {
+	local d=$1 name=$2 conf=$3 pidfile=/run/ioreqd-bench-$2.pid
+	shift 3
+	rm -f "$pidfile"
+	mkdir -p /run/ioreqd
+	# shellcheck disable=SC2086 # IOREQD_ARGS is a word list
+	unshare -m sh -c "mount -t tmpfs tmpfs /run/ioreqd && exec ioreqd -f -d $d \
+		-c $conf --pidfile $pidfile --control /tmp/ioreqd-$name.sock $* $IOREQD_ARGS" \
+		>"/tmp/ioreqd-bench-$name.log" 2>&1 &
+	EXTRA_PID=$!
+	if ! wait_for 20 pidfile_or_exit "$pidfile" "$EXTRA_PID" || exited "$EXTRA_PID"; then
+		say "bench: the ioreqd for column $name ($*) did not start; its log:"
+		sed "s/^/  ioreqd-$name| /" "/tmp/ioreqd-bench-$name.log"
+		return 1
+	fi
+	say "bench: another ioreqd ($name: -c $conf $*) serving domain $d (pid $EXTRA_PID)"
 }
 
 case_bench() {
 	local t0 d why="" all=/tmp/bench-all.out out=/tmp/bench.out stats=/tmp/bench-stats.out
+	local pstats=/tmp/bench-poll-stats.out lstats=/tmp/bench-lat-stats.out
+	local targets=ioreqd poll=0 clk n
+	POLL_PID=""
+	[ "${BENCH_POLL_US:-0}" -gt 0 ] && poll=1 && targets="ioreqd poll"
 	t0=$(now)
-	rm -f /tmp/bench-qemu.img /tmp/bench-ioreqd.img
+	rm -f /tmp/bench-qemu.img /tmp/bench-ioreqd.img /tmp/bench-poll.img "$pstats" "$lstats"
 	dd if=/dev/urandom of=/tmp/bench-ioreqd.img bs=1M count=$BENCH_MIB 2>/dev/null
 	cp /tmp/bench-ioreqd.img /tmp/bench-qemu.img
+	[ $poll = 0 ] || cp /tmp/bench-ioreqd.img /tmp/bench-poll.img
 	# The guest takes its settings from the kernel command line.
 	# shellcheck disable=SC2153 # BENCH_* come from /etc/xentest/env
-	sed "s|^cmdline = \"\(.*\)\"|cmdline = \"\1 vbench.rounds=$BENCH_ROUNDS vbench.ms=$BENCH_MS vbench.reads=$BENCH_READS\"|" \
+	sed "s|^cmdline = \"\(.*\)\"|cmdline = \"\1 vbench.rounds=$BENCH_ROUNDS vbench.ms=$BENCH_MS vbench.reads=$BENCH_READS vbench.poll=$poll\"|" \
 		/etc/xentest/vbench.cfg >/tmp/vbench.cfg
 	if ! xl create -p /tmp/vbench.cfg >/tmp/xl-bench.log 2>&1; then
 		say "bench: xl create failed; its output and QEMU's log:"
@@ -971,11 +1055,20 @@ case_bench() {
 	d=$(xl domid vbench)
 	say "bench: HVM domain $d created paused with QEMU after $(since "$t0")s"
 	start_ioreqd "$d" /tmp/ioreqd-bench.log "$t0" "$BENCH_CONF" || { xl destroy vbench; return 1; }
+	if [ $poll = 1 ]; then
+		bench_start_extra "$d" poll "$BENCH_POLL_CONF" --poll-us "$BENCH_POLL_US" ||
+			{ xl destroy vbench; return 1; }
+		POLL_PID=$EXTRA_PID
+	fi
+	bench_start_extra "$d" lat "$BENCH_LAT_CONF" || { xl destroy vbench; return 1; }
+	LAT_PID=$EXTRA_PID
 	xl unpause vbench
 	t0=$(now)
 	wait_for "$BENCH_TIMEOUT" bench_ended "$d" || why="no result within ${BENCH_TIMEOUT}s"
-	# At once: ioreqd's most recent requests are the guest's port reads.
+	# At once: each ioreqd's most recent requests are the guest's port reads.
 	ioreqd --stats -d "$d" >"$stats" 2>&1
+	[ $poll = 0 ] || ioreqd --stats -d "$d" --control /tmp/ioreqd-poll.sock >"$pstats" 2>&1
+	ioreqd --stats -d "$d" --control /tmp/ioreqd-lat.sock >"$lstats" 2>&1
 	guest_lines "$d" >"$all"
 	grep -E '^(DOMU|vbench|ioreqd-xenbench)|Kernel panic|Oops|BUG|Call Trace' "$all" >"$out"
 	say "bench guest booted and ran in $(since "$t0")s:"
@@ -983,24 +1076,46 @@ case_bench() {
 	[ -n "$why" ] || why=$(sed -n 's/^ioreqd-xenbench: broken: //p' "$out")
 	[ -n "$why" ] || grep -q '^vbench: done' "$out" || why="vbench did not finish"
 	if [ -n "$why" ]; then
-		say "bench: $why; the guest's last lines, ioreqd's log and QEMU's:"
+		say "bench: $why; the guest's last lines, ioreqd's logs and QEMU's:"
 		tail -n 40 "$all" | sed 's/^/  guest| /'
 		sed 's/^/  ioreqd| /' /tmp/ioreqd-bench.log
+		[ $poll = 0 ] || sed 's/^/  ioreqd-poll| /' /tmp/ioreqd-bench-poll.log
+		sed 's/^/  ioreqd-lat| /' /tmp/ioreqd-bench-lat.log
 		tail -n 20 "$BENCH_DMLOG" 2>/dev/null | sed 's/^/  dm| /'
 		xl destroy vbench
 		return 1
 	fi
 	say "bench: ioreqd --stats right after the port reads:"
 	sed 's/^/  stats| /' "$stats"
-	say "bench: the table (ratios ioreqd / QEMU; a missed target is not a failure):"
-	bench_table "$out" "$stats" | sed 's/^/  bench| /'
+	if [ $poll = 1 ]; then
+		say "bench: the ioreqd with --poll-us $BENCH_POLL_US:"
+		sed 's/^/  stats| /' "$pstats"
+	fi
+	say "bench: the ioreqd with latency_stats:"
+	sed 's/^/  stats| /' "$lstats"
+	say "bench: the table (ratios to QEMU; a missed target is not a failure):"
+	# What latency_stats itself costs ioreqd: four clock reads per request.
+	clk=$(/etc/xentest/vbench clock | sed -n 's/.* costs \([0-9]*\) ns/\1/p')
+	# shellcheck disable=SC2086 # targets is a word list
+	{
+		bench_stats "$stats" ioreqd 0x5e0
+		[ $poll = 0 ] || bench_stats "$pstats" poll 0x5e8
+		bench_stats "$lstats" lat 0x5d0
+		echo "lat clock_x4 $((${clk:-0} * 4))"
+	} | bench_table "$out" $targets | sed 's/^/  bench| /'
 	xl destroy vbench
+	for n in ${POLL_PID:+"$POLL_PID"} "$LAT_PID"; do
+		wait_for 30 exited "$n" && continue
+		why="an ioreqd (pid $n) did not exit after xl destroy"
+		kill -KILL "$n"
+	done
 	if ! wait_ioreqd_exit 30 || [ "$IOREQD_STATUS" != 0 ]; then
 		say "bench: ioreqd did not exit cleanly after xl destroy (status $IOREQD_STATUS)"
 		tail -n 20 /tmp/ioreqd-bench.log | sed 's/^/  ioreqd| /'
 		alive "$IOREQD_PID" && kill -KILL "$IOREQD_PID"
 		return 1
 	fi
+	[ -z "$why" ] || { say "bench: $why"; return 1; }
 }
 
 passed=0

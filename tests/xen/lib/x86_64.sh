@@ -173,6 +173,8 @@ bench_guest() {
 	make_cpio "$r" "$w/vbench.cpio"
 	gzip -9n <"$w/vbench.cpio" >"$o/vbench-initrd.cpio.gz"
 	cp "$XT/dom0/vbench.cfg" "$o/"
+	# dom0 runs it too, for what a clock read costs there.
+	cp "$r/bin/vbench" "$o/vbench"
 	say "bench guest initramfs $(du -sh "$o/vbench-initrd.cpio.gz" | cut -f1)"
 }
 
@@ -207,6 +209,7 @@ arch_conf() {
 	cat "$1" "$XT/xentest-xlsave.conf" >"${1%/*}/xentest-xlsave.conf"
 	# The vpci case's own configuration: the virtio-pci functions only.
 	cp "$XT/xentest-vpci.conf" "${1%/*}/"
-	# make bench-xen's: a virtio-blk-pci disk and a port, latency_stats on.
-	cp "$XT/xentest-bench.conf" "${1%/*}/"
+	# make bench-xen's: a virtio-blk-pci disk and a port for each ioreqd.
+	cp "$XT/xentest-bench.conf" "$XT/xentest-bench-poll.conf" "$XT/xentest-bench-lat.conf" \
+		"${1%/*}/"
 }

@@ -10,12 +10,15 @@
  * The targets take turns: every round measures each of them once, in an
  * order that rotates from round to round, so load that comes and goes on the
  * host (this all runs nested under TCG) falls on all of them alike.  The
- * disks' rounds come first, then the ports', whose reads alternate target by
- * target.  Usage:
- *   vbench [-r ROUNDS] [-t MS] [-n READS] TARGET...
+ * disks' rounds come first, then the ports', each port read BLOCK times
+ * back to back in its turn.  Usage:
+ *   vbench [-r ROUNDS] [-t MS] [-n READS] [-b BLOCK] TARGET...
  *     TARGET: disk NAME DEVICE | port NAME PORT
  *   vbench fwcfg PORT     select fw_cfg's signature at PORT (the selector),
  *                         print the 4 bytes read from PORT + 1
+ *   vbench clock          print what one CLOCK_MONOTONIC read costs here
+ *                         (dom0 runs it too: ioreqd's latency_stats reads
+ *                         the clock four times per request)
  * Every line starts with "vbench: "; the summary lines are
  *   vbench: result NAME rand4k_iops|seq1m_mibs|port_median_ns|port_p90_ns VALUE
  * (the median over the rounds for the disks, over every read for the ports).
@@ -142,6 +145,22 @@ static uint32_t pctl(const uint32_t *v, unsigned n, unsigned pct)
 	return v[i ? i - 1 : 0];
 }
 
+/* What timing itself costs: one of 1000 back-to-back clock reads, in ns. */
+static uint64_t clock_cost(void)
+{
+	uint64_t t0 = now_ns();
+
+	for (unsigned k = 0; k < 1000; k++)
+		now_ns();
+	return (now_ns() - t0) / 1000;
+}
+
+/* The first target of round @r's turns: the order rotates by round. */
+static unsigned t_first(unsigned r)
+{
+	return r % nr_targets;
+}
+
 static int open_disk(struct target *t)
 {
 	struct stat st;
@@ -182,32 +201,39 @@ static int fwcfg(const char *arg)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: vbench [-r ROUNDS] [-t MS] [-n READS] "
+	fprintf(stderr, "usage: vbench [-r ROUNDS] [-t MS] [-n READS] [-b BLOCK] "
 	                "{disk NAME DEVICE | port NAME PORT}...\n"
-	                "       vbench fwcfg SELECTOR-PORT\n");
+	                "       vbench fwcfg SELECTOR-PORT | vbench clock\n");
 	return 64;
 }
 
 int main(int argc, char **argv)
 {
-	unsigned rounds = 4, ms = 3000, reads = 500, i, r, k;
+	unsigned rounds = 4, ms = 3000, reads = 500, block = 50, i, r, k;
 	uint64_t overhead;
 	int opt;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc == 3 && strcmp(argv[1], "fwcfg") == 0)
 		return fwcfg(argv[2]);
-	while ((opt = getopt(argc, argv, "r:t:n:")) != -1) {
+	if (argc == 2 && strcmp(argv[1], "clock") == 0) {
+		printf("vbench: one clock read costs %llu ns\n",
+		       (unsigned long long)clock_cost());
+		return 0;
+	}
+	while ((opt = getopt(argc, argv, "r:t:n:b:")) != -1) {
 		if (opt == 'r')
 			rounds = (unsigned)strtoul(optarg, NULL, 0);
 		else if (opt == 't')
 			ms = (unsigned)strtoul(optarg, NULL, 0);
 		else if (opt == 'n')
 			reads = (unsigned)strtoul(optarg, NULL, 0);
+		else if (opt == 'b')
+			block = (unsigned)strtoul(optarg, NULL, 0);
 		else
 			return usage();
 	}
-	if (rounds < 1 || rounds > MAX_ROUNDS || !reads)
+	if (rounds < 1 || rounds > MAX_ROUNDS || !reads || !block)
 		return usage();
 	for (i = optind; i < (unsigned)argc; i += 3) {
 		struct target *t = &targets[nr_targets];
@@ -241,14 +267,10 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	/* What timing itself costs: back-to-back clock reads. */
-	overhead = now_ns();
-	for (k = 0; k < 1000; k++)
-		now_ns();
-	overhead = (now_ns() - overhead) / 1000;
+	overhead = clock_cost();
 	printf("vbench: %u round(s), %u ms per disk figure, %u port reads per port "
-	       "and round; one clock read costs %llu ns\n",
-	       rounds, ms, reads, (unsigned long long)overhead);
+	       "and round in turns of %u; one clock read costs %llu ns\n",
+	       rounds, ms, reads, block, (unsigned long long)overhead);
 
 	/* Warm up: the first requests of a path are slow under TCG. */
 	for (k = 0; k < nr_targets; k++) {
@@ -285,40 +307,46 @@ int main(int argc, char **argv)
 	}
 	/*
 	 * Ports last, so that a device model's record of its most recent
-	 * requests (ioreqd's latency_stats) holds these reads only.  One read
-	 * of each port in turn, the first one rotating.
+	 * requests (ioreqd's latency_stats) holds these reads only.  Each port
+	 * in turn is read BLOCK times back to back, as a driver reads a
+	 * device's registers, so that a device model that polls after a
+	 * request can show it; the turns are short, so the ports share the
+	 * host's ups and downs, and the first port of each turn rotates.
 	 */
 	for (r = 0; r < rounds; r++) {
-		for (unsigned n = 0; n < reads; n++) {
+		unsigned first = t_first(r), turn = 0;
+
+		for (unsigned n = 0; n < reads; n += block, turn++) {
+			unsigned len = reads - n < block ? reads - n : block;
+
 			for (k = 0; k < nr_targets; k++) {
-				struct target *t = &targets[(k + n + r) % nr_targets];
-				uint64_t t0, t1;
+				struct target *t =
+				    &targets[(k + first + turn) % nr_targets];
 
 				if (!t->is_port)
 					continue;
-				t0 = now_ns();
-				(void)inb(t->port);
-				t1 = now_ns();
-				t->ns[t->nr_ns++] = t1 - t0 > UINT32_MAX
-				                        ? UINT32_MAX
-				                        : (uint32_t)(t1 - t0);
+				for (unsigned i = 0; i < len; i++) {
+					uint64_t t0 = now_ns(), t1;
+
+					(void)inb(t->port);
+					t1 = now_ns();
+					t->ns[t->nr_ns++] = t1 - t0 > UINT32_MAX
+					                        ? UINT32_MAX
+					                        : (uint32_t)(t1 - t0);
+				}
 			}
 		}
 		for (k = 0; k < nr_targets; k++) {
 			struct target *t = &targets[k];
-			uint32_t *v;
+			uint32_t *v = t->ns + t->nr_ns - reads;
 
 			if (!t->is_port)
 				continue;
-			v = malloc(reads * sizeof(*v));
-			if (!v)
-				return 1;
-			memcpy(v, t->ns + t->nr_ns - reads, reads * sizeof(*v));
+			/* Sorted where they lie: the summary sorts them all anyway. */
 			qsort(v, reads, sizeof(*v), cmp_u32);
 			printf("vbench: round %u %s port 0x%x median %u ns p90 %u ns\n",
 			       r + 1, t->name, t->port, pctl(v, reads, 50),
 			       pctl(v, reads, 90));
-			free(v);
 		}
 	}
 	for (k = 0; k < nr_targets; k++) {
