@@ -299,6 +299,8 @@ EXTRA_DIST += SECURITY.md tests/asan.sh tests/valgrind.sh
 E2E_TESTS += tests/e2e/sdk.sh tests/e2e/stats.sh
 # The adaptive poll (poll_us): served correctly, and an idle daemon does not spin.
 E2E_TESTS += tests/e2e/poll.sh
+# make bench-xen's table (tests/xen/dom0/xentest.sh), without Xen.
+E2E_TESTS += tests/e2e/bench-table.sh
 check_PROGRAMS += tests/check_control
 TESTS += tests/check_control
 tests_check_control_SOURCES = tests/check_control.c daemon/control.c daemon/control.h \

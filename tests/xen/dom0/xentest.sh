@@ -957,7 +957,14 @@ bench_table() {
 		line = line sprintf("  %-7s", tt)
 		for (k = 1; k <= nt; k++) {
 			x = v[t[k] "," key]
-			r = (q > 0 && x != "") ? x / q : 0
+			# No figure to compare (QEMU'"'"'s missing or 0, or this
+			# column'"'"'s): no ratio, and no verdict - a 0 would meet
+			# every "<=" target.
+			if (q == "" || q <= 0 || x == "") {
+				line = line sprintf(" %7s %-6s", "?", target == "" ? "" : "?")
+				continue
+			}
+			r = x / q
 			line = line sprintf(" %6.2fx", r)
 			if (target != "") line = line sprintf(" %-6s", (higher ? r >= target : r <= target) ? "MET" : "MISSED")
 			else line = line sprintf(" %-6s", "")
