@@ -105,7 +105,9 @@ struct ioreqd_backend_ops {
 	 * and return.  A notification left behind is read by pending() later
 	 * and finds an empty slot: the engine takes a slot only while it is
 	 * READY, so nothing is lost or handled twice.
-	 * @param spun_ns receives how long it spun.
+	 * A @p budget_ns of 0 is one look at every slot and the ring, without
+	 * reading the clock (the loop's first look after a wake-up).
+	 * @param spun_ns receives how long it spun (0 for a single look).
 	 * @return 1 if it called @p fn, 0 if the budget ran out.
 	 */
 	int (*poll)(void *priv, uint64_t budget_ns, uint64_t *spun_ns,

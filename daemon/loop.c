@@ -78,6 +78,22 @@ static void loop_backend_cb(evutil_socket_t fd, short what, void *arg)
 		woke = ioreqd_now_ns();
 		work = ioreqd_spin_work(d);
 	}
+	/*
+	 * The first look: answer what the slots hold before reading which
+	 * event channel fired.  The vCPU waits only for the answer, so reading
+	 * and unmasking its event (two system calls, each a trip through Xen
+	 * in a PV dom0) then happen while it already runs again; they find the
+	 * slot no longer READY, which the engine expects after a poll.  Each
+	 * look takes at most one slot: bounded by the vCPUs and the ring.
+	 */
+	if (d->be->poll) {
+		uint64_t spun;
+
+		for (unsigned i = 0; i <= d->nr_vcpus; i++)
+			if (d->be->poll(d->be_priv, 0, &spun, ioreqd_loop_backend_event,
+			                d) <= 0)
+				break;
+	}
 	rc = d->be->pending(d->be_priv, w->idx, ioreqd_loop_backend_event, d);
 	if (rc < 0) {
 		log_warnx("domain %u: the backend's notification fd %d failed: %s; "

@@ -396,6 +396,44 @@ START_TEST(test_xen_poll_reports_a_ready_slot_and_leaves_the_event_channel)
 }
 END_TEST
 
+/*
+ * The loop's first look after a wake-up (a budget of 0): one pass over the
+ * slots, no spinning and no event-channel call, so the request is answered
+ * before its event is read and unmasked.
+ */
+START_TEST(test_xen_single_look_answers_a_ready_slot_before_its_event_is_read)
+{
+	uint32_t port0 = FAKE_LOCAL_PORT(FAKE_VP_EPORT(0));
+	struct seen s = {0};
+	uint64_t spun = 1;
+	struct rig r;
+
+	ck_assert_int_eq(rig_up(&r, true), 0);
+	fake_xen_clear_log();
+	/* An empty page: one pass, nothing reported, nothing spun. */
+	ck_assert_int_eq(be->poll(r.priv, 0, &spun, record, &s), 0);
+	ck_assert_uint_eq(spun, 0);
+	ck_assert_uint_eq(s.n, 0);
+
+	r.sync->vcpu_ioreq[0].state = STATE_IOREQ_READY;
+	fake_xen_raise(port0);
+	ck_assert_int_eq(be->poll(r.priv, 0, &spun, record, &s), 1);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_int_eq(s.ev[0], IOREQD_BE_EV_VCPU_POLLED);
+	ck_assert_uint_eq(s.vcpu[0], 0);
+	ck_assert_uint_eq(fake_xen.ncalls, 0);
+	ck_assert_uint_eq(fake_xen.queued, 1);
+	/* Answered: the event is then read and unmasked once, to an empty slot. */
+	r.sync->vcpu_ioreq[0].state = STATE_IORESP_READY;
+	ck_assert_int_eq(be->poll(r.priv, 0, &spun, record, &s), 0);
+	ck_assert_int_eq(be->pending(r.priv, 0, record, &s), 0);
+	ck_assert_uint_eq(s.n, 2);
+	ck_assert(!fake_xen.masked[port0]);
+	ck_assert_uint_eq(fake_xen.queued, 0);
+	rig_down(&r);
+}
+END_TEST
+
 START_TEST(test_xen_pending_errors_are_reported_but_the_event_still_counts)
 {
 	struct seen s = {0};
@@ -685,6 +723,8 @@ static Suite *backend_xen_suite(void)
 	tcase_add_test(tc, test_xen_pending_reads_once_unmasks_then_reports_the_vcpu);
 	tcase_add_test(tc,
 	               test_xen_poll_reports_a_ready_slot_and_leaves_the_event_channel);
+	tcase_add_test(
+	    tc, test_xen_single_look_answers_a_ready_slot_before_its_event_is_read);
 	tcase_add_test(tc,
 	               test_xen_pending_errors_are_reported_but_the_event_still_counts);
 	tcase_add_test(tc, test_xen_notify_kicks_the_vcpus_local_port);
