@@ -84,15 +84,24 @@ static void loop_backend_cb(evutil_socket_t fd, short what, void *arg)
 	 * and unmasking its event (two system calls, each a trip through Xen
 	 * in a PV dom0) then happen while it already runs again; they find the
 	 * slot no longer READY, which the engine expects after a poll.  Each
-	 * look takes at most one slot: bounded by the vCPUs and the ring.
+	 * look takes at most one slot, and the looks stop at the first that
+	 * took no request: one that only drained the buffered ring (whose
+	 * drain is bounded per pass, so a flood of posted writes cannot hold
+	 * the loop) or found a slot the engine refused (refused once, not
+	 * once per vCPU).
 	 */
-	if (d->be->poll) {
+	if (d->be->poll && d->engine) {
+		const struct ioreqd_engine_stats *st = ioreqd_engine_stats(d->engine);
 		uint64_t spun;
 
-		for (unsigned i = 0; i <= d->nr_vcpus; i++)
+		for (unsigned i = 0; i < d->nr_vcpus; i++) {
+			uint64_t taken = st->requests;
+
 			if (d->be->poll(d->be_priv, 0, &spun, ioreqd_loop_backend_event,
-			                d) <= 0)
+			                d) <= 0 ||
+			    st->requests == taken)
 				break;
+		}
 	}
 	rc = d->be->pending(d->be_priv, w->idx, ioreqd_loop_backend_event, d);
 	if (rc < 0) {
