@@ -111,6 +111,9 @@ static int xl_pause(void *arg)
 	for (unsigned i = 0; i < d->nr_fds; i++)
 		if (d->fds[i].ev)
 			event_del(d->fds[i].ev);
+	/* An adaptive poll that handed back to the loop must not spin on. */
+	if (d->spin_resume)
+		event_del(d->spin_resume);
 	log_info("domain %u: paused for libxl: guest accesses wait until it "
 	         "continues the domain",
 	         d->opts.domid);
