@@ -300,10 +300,11 @@ static void emit_devices(struct stats_out *o, const struct ioreqd_daemon *d)
 /* The backend's own counters (the Xen mapcache), as "backend" in JSON. */
 static void emit_backend(struct stats_out *o, const struct ioreqd_daemon *d)
 {
-	struct dev_stats ds = {.o = o, .kind = "backend", .dev = d->be->name};
+	struct dev_stats ds = {.o = o, .kind = "backend"};
 
 	if (!d->be || !d->be_open || !d->be->stats)
 		return;
+	ds.dev = d->be->name;
 	if (o->json) {
 		fputs(", \"backend\": {\"name\": ", o->fp);
 		json_string(o->fp, d->be->name);
