@@ -72,7 +72,7 @@ struct ioreqd_cfg {
 	int log_level;  /* -1: not set */
 	uint64_t watchdog_ms;
 	bool buffered;
-	unsigned poll_us; /* the adaptive poll's cap (pollpolicy.h); 0: off */
+	unsigned poll_us;   /* the adaptive poll's cap (pollpolicy.h); 0: off */
 	bool latency_stats; /* the backend times its round trips (latency.h) */
 	struct ioreqd_cfg_dev *devs;
 	unsigned nr_devs;
