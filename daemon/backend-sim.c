@@ -540,13 +540,12 @@ static int backend_sim_pending(void *priv, unsigned idx,
 }
 
 /*
- * The adaptive poll.  The guest publishes READY, then kicks the vCPU's
- * eventfd; a request seen here has its kick consumed now if it was made
- * already (the vCPU waits for the answer, so the kick cannot be a later
- * request's), or later by pending(), to a slot no longer READY.  The ring's
- * eventfd is left to pending(): its drain finds nothing more.
+ * One look (backend.h: look).  As on Xen, the notification is left to
+ * pending(): the vCPU's kick (the guest publishes READY, then kicks) is read
+ * there later, to a slot no longer READY, and so is the ring's eventfd, whose
+ * drain finds nothing more.
  */
-static int backend_sim_poll(void *priv, uint64_t budget_ns, uint64_t *spun_ns,
+static int backend_sim_look(void *priv,
                             void (*fn)(void *arg, enum ioreqd_backend_event ev,
                                        unsigned vcpu),
                             void *arg)
@@ -554,53 +553,29 @@ static int backend_sim_poll(void *priv, uint64_t budget_ns, uint64_t *spun_ns,
 	struct sim_be *be = priv;
 	volatile shared_iopage_t *sp;
 	volatile buffered_iopage_t *bp = NULL;
-	/* A single look reads no clock: it is on every wake-up's path. */
-	uint64_t t0 = budget_ns ? ioreqd_now_ns() : 0, now = t0;
 
-	*spun_ns = 0;
 	if (be->pages == MAP_FAILED)
 		return 0;
 	sp = ioreqd_sim_frame(be->pages, IOREQD_SIM_FRAME_IOREQ);
 	if (be->bufioreq)
 		bp = ioreqd_sim_frame(be->pages, IOREQD_SIM_FRAME_BUFIOREQ);
-	for (unsigned round = 1;; round++) {
-		for (unsigned v = 0; v < be->bound; v++) {
-			if (sp->vcpu_ioreq[v].state != STATE_IOREQ_READY)
-				continue;
-			/*
-			 * Acquire: pairs with the guest's release before READY;
-			 * the engine's reads of the fields come after this read
-			 * of the state.
-			 */
-			atomic_thread_fence(memory_order_acquire);
-			*spun_ns = budget_ns ? ioreqd_now_ns() - t0 : 0;
-			/*
-			 * A single look (the loop's, after a wake-up) leaves the
-			 * kick to pending(), as Xen's leaves the event channel,
-			 * so the fd that woke the loop is still read by it.
-			 */
-			fn(arg,
-			   budget_ns && efd_consume(be->kick[v]) > 0
-			       ? IOREQD_BE_EV_VCPU
-			       : IOREQD_BE_EV_VCPU_POLLED,
-			   v);
-			return 1;
-		}
-		if (bp && bp->read_pointer != bp->write_pointer) {
-			/* Acquire: the entries were written before write_pointer. */
-			atomic_thread_fence(memory_order_acquire);
-			*spun_ns = budget_ns ? ioreqd_now_ns() - t0 : 0;
-			fn(arg, IOREQD_BE_EV_BUFFERED, 0);
-			return 1;
-		}
-		if (!budget_ns)
-			return 0;
-		ioreqd_cpu_relax();
-		/* The clock costs more than a round: look at it every 16th. */
-		if ((round & 15) == 0 && (now = ioreqd_now_ns()) - t0 >= budget_ns)
-			break;
+	for (unsigned v = 0; v < be->bound; v++) {
+		if (sp->vcpu_ioreq[v].state != STATE_IOREQ_READY)
+			continue;
+		/*
+		 * Acquire: pairs with the guest's release before READY; the
+		 * engine's reads of the fields come after this read of the state.
+		 */
+		atomic_thread_fence(memory_order_acquire);
+		fn(arg, IOREQD_BE_EV_VCPU_POLLED, v);
+		return 1;
 	}
-	*spun_ns = now - t0;
+	if (bp && bp->read_pointer != bp->write_pointer) {
+		/* Acquire: the entries were written before write_pointer. */
+		atomic_thread_fence(memory_order_acquire);
+		fn(arg, IOREQD_BE_EV_BUFFERED, 0);
+		return 1;
+	}
 	return 0;
 }
 
@@ -895,7 +870,7 @@ const struct ioreqd_backend_ops ioreqd_backend_sim = {
     .nr_fds = backend_sim_nr_fds,
     .fd = backend_sim_fd,
     .pending = backend_sim_pending,
-    .poll = backend_sim_poll,
+    .look = backend_sim_look,
     .publish = backend_sim_publish,
     .restrict_domain = backend_sim_restrict_domain,
     .close = backend_sim_close,

@@ -686,69 +686,53 @@ static int xen_pending(void *priv, unsigned idx,
 }
 
 /*
- * The adaptive poll.  The event channel is left alone: the event Xen sent for
- * a request found here stays queued in the evtchn driver (which masked the
- * port when it queued it; a second event on it meanwhile only sets the
- * pending bit).  The loop reads it with xenevtchn_pending() and unmasks it as
- * usual, once per port, and the engine finds the slot no longer READY.
+ * One look (backend.h: look).  The event channel is left alone: the event Xen
+ * sent for a request found here stays queued in the evtchn driver (which
+ * masked the port when it queued it; a second event on it meanwhile only sets
+ * the pending bit).  The loop reads it with xenevtchn_pending() and unmasks it
+ * as usual, once per port, and the engine finds the slot no longer READY.
  */
-static int xen_poll(void *priv, uint64_t budget_ns, uint64_t *spun_ns,
+static int xen_look(void *priv,
                     void (*fn)(void *arg, enum ioreqd_backend_event ev, unsigned vcpu),
                     void *arg)
 {
 	struct xen_be *be = priv;
 	volatile buffered_iopage_t *bp = be->buf;
-	/* A single look reads no clock: it is on every wake-up's path. */
-	uint64_t t0 = budget_ns ? ioreqd_now_ns() : 0, now = t0;
 
-	*spun_ns = 0;
 	if (!be->sync)
 		return 0;
-	for (unsigned round = 1;; round++) {
-		for (unsigned v = 0; v < be->nr_bound; v++) {
-			volatile ioreq_t *slot = &be->sync->vcpu_ioreq[v];
+	for (unsigned v = 0; v < be->nr_bound; v++) {
+		volatile ioreq_t *slot = &be->sync->vcpu_ioreq[v];
 
-			if (slot->state != STATE_IOREQ_READY)
-				continue;
-			/*
-			 * Read barrier: Xen wrote the slot's fields before it
-			 * set READY; every read of them (the engine's) must
-			 * come after this read of the state.
-			 */
-			xen_rmb();
-			if (budget_ns || ioreqd_latency_on(&be->lat))
-				now = ioreqd_now_ns();
-			*spun_ns = now - t0;
-			/*
-			 * latency_stats: taken before its event was read, so its
-			 * wait for the event channel is 0.
-			 */
-			if (ioreqd_latency_on(&be->lat)) {
-				be->lat_woke = be->lat_slot = now;
-				be->lat_vcpu = (int)v;
-			}
-			fn(arg, IOREQD_BE_EV_VCPU_POLLED, v);
-			be->lat_vcpu = -1;
-			return 1;
+		if (slot->state != STATE_IOREQ_READY)
+			continue;
+		/*
+		 * Read barrier: Xen wrote the slot's fields before it set READY;
+		 * every read of them (the engine's) must come after this read of
+		 * the state.
+		 */
+		xen_rmb();
+		/*
+		 * latency_stats: taken before its event was read, so its wait
+		 * for the event channel is 0.
+		 */
+		if (ioreqd_latency_on(&be->lat)) {
+			be->lat_woke = be->lat_slot = ioreqd_now_ns();
+			be->lat_vcpu = (int)v;
 		}
-		if (bp && bp->read_pointer != bp->write_pointer) {
-			/*
-			 * Read barrier: Xen wrote the entries before it advanced
-			 * write_pointer; the drain reads them after this read.
-			 */
-			xen_rmb();
-			*spun_ns = budget_ns ? ioreqd_now_ns() - t0 : 0;
-			fn(arg, IOREQD_BE_EV_BUFFERED, 0);
-			return 1;
-		}
-		if (!budget_ns)
-			return 0;
-		ioreqd_cpu_relax();
-		/* The clock costs more than a round: look at it every 16th. */
-		if ((round & 15) == 0 && (now = ioreqd_now_ns()) - t0 >= budget_ns)
-			break;
+		fn(arg, IOREQD_BE_EV_VCPU_POLLED, v);
+		be->lat_vcpu = -1;
+		return 1;
 	}
-	*spun_ns = now - t0;
+	if (bp && bp->read_pointer != bp->write_pointer) {
+		/*
+		 * Read barrier: Xen wrote the entries before it advanced
+		 * write_pointer; the drain reads them after this read.
+		 */
+		xen_rmb();
+		fn(arg, IOREQD_BE_EV_BUFFERED, 0);
+		return 1;
+	}
 	return 0;
 }
 
@@ -912,7 +896,7 @@ const struct ioreqd_backend_ops ioreqd_backend_xen = {
     .nr_fds = xen_nr_fds,
     .fd = xen_fd,
     .pending = xen_pending,
-    .poll = xen_poll,
+    .look = xen_look,
     .irq_check = ioreqd_xen_irq_check,
     .publish = ioreqd_xen_publish,
     .restrict_domain = ioreqd_xen_restrict_domain,

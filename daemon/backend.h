@@ -45,7 +45,7 @@ enum ioreqd_backend_event {
 	IOREQD_BE_EV_VCPU = 0,    /* vcpu's synchronous slot needs attention */
 	IOREQD_BE_EV_BUFFERED,    /* the buffered ring has entries */
 	IOREQD_BE_EV_DOMAIN_GONE, /* the guest domain died: shut down */
-	/* poll() found vcpu's slot READY before its notification was read: the
+	/* look() found vcpu's slot READY before its notification was read: the
 	 * notification may still arrive, to an empty slot */
 	IOREQD_BE_EV_VCPU_POLLED,
 };
@@ -96,21 +96,18 @@ struct ioreqd_backend_ops {
 	               void (*fn)(void *arg, enum ioreqd_backend_event ev, unsigned vcpu),
 	               void *arg);
 	/**
-	 * The adaptive poll (lib/engine/pollpolicy.h, daemon/spin.c); may be NULL.
-	 * Spin for at most @p budget_ns without sleeping, watching the bound
-	 * vCPUs' slots and the buffered ring.  At the first READY slot or
-	 * non-empty ring, consume that work's notification if the backend can
-	 * do so without blocking, call @p fn once as pending() would
-	 * (IOREQD_BE_EV_VCPU_POLLED when the notification is still to come),
-	 * and return.  A notification left behind is read by pending() later
-	 * and finds an empty slot: the engine takes a slot only while it is
-	 * READY, so nothing is lost or handled twice.
-	 * A @p budget_ns of 0 is one look at every slot and the ring, without
-	 * reading the clock (the loop's first look after a wake-up).
-	 * @param spun_ns receives how long it spun (0 for a single look).
-	 * @return 1 if it called @p fn, 0 if the budget ran out.
+	 * One look at the bound vCPUs' slots and the buffered ring, without
+	 * sleeping, reading the clock or touching a notification; may be NULL.
+	 * The loop's first look after a wake-up is one call, the adaptive poll
+	 * (daemon/spin.c) calls it in ioreqd_poll_spin().  At the first READY
+	 * slot call @p fn(IOREQD_BE_EV_VCPU_POLLED, vcpu), else at a non-empty
+	 * ring @p fn(IOREQD_BE_EV_BUFFERED), and return.  The notification of
+	 * that work is left to pending(), which reads it later to a slot no
+	 * longer READY: the engine takes a slot only while it is READY, so
+	 * nothing is lost or handled twice.
+	 * @return 1 if it called @p fn, 0 if there was nothing.
 	 */
-	int (*poll)(void *priv, uint64_t budget_ns, uint64_t *spun_ns,
+	int (*look)(void *priv,
 	            void (*fn)(void *arg, enum ioreqd_backend_event ev, unsigned vcpu),
 	            void *arg);
 	/** The data part (guest.h): what the engine and the hooks use while serving. */

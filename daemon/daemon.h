@@ -255,7 +255,7 @@ int ioreqd_daemon_load_fd(struct ioreqd_daemon *d, int fd, const char *path, cha
 int ioreqd_daemon_load_buf(struct ioreqd_daemon *d, const char *path, const uint8_t *buf,
                            size_t blen, char *msg, size_t len);
 void ioreqd_loop_drain_buffered(struct ioreqd_daemon *d);
-/** What the loop does with each event a backend's pending() or poll() reports. */
+/** What the loop does with each event a backend's pending() or look() reports. */
 void ioreqd_loop_backend_event(void *arg, enum ioreqd_backend_event ev, unsigned vcpu);
 void ioreqd_loop_teardown(struct ioreqd_daemon *d);
 

@@ -90,15 +90,13 @@ static void loop_backend_cb(evutil_socket_t fd, short what, void *arg)
 	 * the loop) or found a slot the engine refused (refused once, not
 	 * once per vCPU).
 	 */
-	if (d->be->poll && d->engine) {
+	if (d->be->look && d->engine) {
 		const struct ioreqd_engine_stats *st = ioreqd_engine_stats(d->engine);
-		uint64_t spun;
 
 		for (unsigned i = 0; i < d->nr_vcpus; i++) {
 			uint64_t taken = st->requests;
 
-			if (d->be->poll(d->be_priv, 0, &spun, ioreqd_loop_backend_event,
-			                d) <= 0 ||
+			if (d->be->look(d->be_priv, ioreqd_loop_backend_event, d) <= 0 ||
 			    st->requests == taken)
 				break;
 		}

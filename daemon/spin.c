@@ -4,7 +4,7 @@
  * the daemon may spin on the shared ioreq page for a while before it sleeps
  * in epoll again, so that a guest's back-to-back accesses skip the wake-up.
  * The policy (how long) is lib/engine/pollpolicy.c's; the spinning (how) is the
- * backend's poll(); this file connects them to the loop.
+ * backend's look() in ioreqd_poll_spin(); this file connects them to the loop.
  *
  * What bounds the cost: the window starts at zero and only a request opens
  * it, so an idle daemon never spins; a spin that finds nothing halves it;
@@ -34,6 +34,14 @@ uint64_t ioreqd_spin_work(const struct ioreqd_daemon *d)
 	return s->requests + s->buffered_slots;
 }
 
+/* One look of the backend's, for ioreqd_poll_spin(). */
+static int spin_look(void *arg)
+{
+	struct ioreqd_daemon *d = arg;
+
+	return d->be->look(d->be_priv, ioreqd_loop_backend_event, d);
+}
+
 static void spin_resume_cb(evutil_socket_t fd, short what, void *arg)
 {
 	ioreqd_spin_run(arg, 0);
@@ -43,7 +51,7 @@ int ioreqd_spin_setup(struct ioreqd_daemon *d)
 {
 	unsigned cap = d->cfg->poll_us;
 
-	if (cap && !d->be->poll) {
+	if (cap && !d->be->look) {
 		log_info("domain %u: the %s backend cannot poll; poll_us %u is ignored",
 		         d->opts.domid, d->be->name, cap);
 		cap = 0;
@@ -83,8 +91,7 @@ void ioreqd_spin_run(struct ioreqd_daemon *d, uint64_t woke_ns)
 
 		if (!window)
 			break;
-		if (d->be->poll(d->be_priv, window, &spun, ioreqd_loop_backend_event,
-		                d) <= 0 ||
+		if (ioreqd_poll_spin(window, spin_look, d, &spun) <= 0 ||
 		    ioreqd_spin_work(d) == before) {
 			/*
 			 * Nothing came, or what the spin saw was not work the

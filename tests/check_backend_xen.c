@@ -352,28 +352,27 @@ START_TEST(test_xen_pending_reads_once_unmasks_then_reports_the_vcpu)
 END_TEST
 
 /*
- * The adaptive poll reads the shared page only: a READY slot or a non-empty
- * ring is reported, and the event channel is left for pending() to read and
- * unmask, once, as always.
+ * A look (the loop's first look after a wake-up, and each round of the
+ * adaptive poll) reads the shared page only: a READY slot or a non-empty ring
+ * is reported, and the event channel is left for pending() to read and
+ * unmask, once, as always, after the request was answered.
  */
-START_TEST(test_xen_poll_reports_a_ready_slot_and_leaves_the_event_channel)
+START_TEST(test_xen_look_reports_a_ready_slot_and_leaves_the_event_channel)
 {
 	uint32_t port1 = FAKE_LOCAL_PORT(FAKE_VP_EPORT(1));
 	struct seen s = {0};
-	uint64_t spun = 0;
 	struct rig r;
 
 	ck_assert_int_eq(rig_up(&r, true), 0);
-	/* Nothing ready: the budget runs out without a Xen call. */
+	/* Nothing ready: nothing reported, no Xen call. */
 	fake_xen_clear_log();
-	ck_assert_int_eq(be->poll(r.priv, 100000, &spun, record, &s), 0);
-	ck_assert_uint_ge(spun, 100000);
+	ck_assert_int_eq(be->look(r.priv, record, &s), 0);
 	ck_assert_uint_eq(s.n, 0);
 	ck_assert_uint_eq(fake_xen.ncalls, 0);
 
 	r.sync->vcpu_ioreq[1].state = STATE_IOREQ_READY;
 	fake_xen_raise(port1);
-	ck_assert_int_eq(be->poll(r.priv, 1000000000ull, &spun, record, &s), 1);
+	ck_assert_int_eq(be->look(r.priv, record, &s), 1);
 	ck_assert_uint_eq(s.n, 1);
 	ck_assert_int_eq(s.ev[0], IOREQD_BE_EV_VCPU_POLLED);
 	ck_assert_uint_eq(s.vcpu[0], 1);
@@ -381,6 +380,7 @@ START_TEST(test_xen_poll_reports_a_ready_slot_and_leaves_the_event_channel)
 	ck_assert_uint_eq(fake_xen.queued, 1);
 	/* The event is still there for the loop, read and unmasked once. */
 	r.sync->vcpu_ioreq[1].state = STATE_IORESP_READY;
+	ck_assert_int_eq(be->look(r.priv, record, &s), 0);
 	ck_assert_int_eq(be->pending(r.priv, 0, record, &s), 0);
 	ck_assert_uint_eq(s.n, 2);
 	ck_assert_int_eq(s.ev[1], IOREQD_BE_EV_VCPU);
@@ -389,47 +389,9 @@ START_TEST(test_xen_poll_reports_a_ready_slot_and_leaves_the_event_channel)
 
 	/* A non-empty buffered ring is work too. */
 	r.buf->write_pointer = r.buf->read_pointer + 1;
-	ck_assert_int_eq(be->poll(r.priv, 1000000000ull, &spun, record, &s), 1);
+	ck_assert_int_eq(be->look(r.priv, record, &s), 1);
 	ck_assert_int_eq(s.ev[2], IOREQD_BE_EV_BUFFERED);
 	r.buf->write_pointer = r.buf->read_pointer;
-	rig_down(&r);
-}
-END_TEST
-
-/*
- * The loop's first look after a wake-up (a budget of 0): one pass over the
- * slots, no spinning and no event-channel call, so the request is answered
- * before its event is read and unmasked.
- */
-START_TEST(test_xen_single_look_answers_a_ready_slot_before_its_event_is_read)
-{
-	uint32_t port0 = FAKE_LOCAL_PORT(FAKE_VP_EPORT(0));
-	struct seen s = {0};
-	uint64_t spun = 1;
-	struct rig r;
-
-	ck_assert_int_eq(rig_up(&r, true), 0);
-	fake_xen_clear_log();
-	/* An empty page: one pass, nothing reported, nothing spun. */
-	ck_assert_int_eq(be->poll(r.priv, 0, &spun, record, &s), 0);
-	ck_assert_uint_eq(spun, 0);
-	ck_assert_uint_eq(s.n, 0);
-
-	r.sync->vcpu_ioreq[0].state = STATE_IOREQ_READY;
-	fake_xen_raise(port0);
-	ck_assert_int_eq(be->poll(r.priv, 0, &spun, record, &s), 1);
-	ck_assert_uint_eq(s.n, 1);
-	ck_assert_int_eq(s.ev[0], IOREQD_BE_EV_VCPU_POLLED);
-	ck_assert_uint_eq(s.vcpu[0], 0);
-	ck_assert_uint_eq(fake_xen.ncalls, 0);
-	ck_assert_uint_eq(fake_xen.queued, 1);
-	/* Answered: the event is then read and unmasked once, to an empty slot. */
-	r.sync->vcpu_ioreq[0].state = STATE_IORESP_READY;
-	ck_assert_int_eq(be->poll(r.priv, 0, &spun, record, &s), 0);
-	ck_assert_int_eq(be->pending(r.priv, 0, record, &s), 0);
-	ck_assert_uint_eq(s.n, 2);
-	ck_assert(!fake_xen.masked[port0]);
-	ck_assert_uint_eq(fake_xen.queued, 0);
 	rig_down(&r);
 }
 END_TEST
@@ -722,9 +684,7 @@ static Suite *backend_xen_suite(void)
 	tcase_add_test(tc, test_xen_ranges_map_inclusive_and_pci_by_sbdf_once);
 	tcase_add_test(tc, test_xen_pending_reads_once_unmasks_then_reports_the_vcpu);
 	tcase_add_test(tc,
-	               test_xen_poll_reports_a_ready_slot_and_leaves_the_event_channel);
-	tcase_add_test(
-	    tc, test_xen_single_look_answers_a_ready_slot_before_its_event_is_read);
+	               test_xen_look_reports_a_ready_slot_and_leaves_the_event_channel);
 	tcase_add_test(tc,
 	               test_xen_pending_errors_are_reported_but_the_event_still_counts);
 	tcase_add_test(tc, test_xen_notify_kicks_the_vcpus_local_port);

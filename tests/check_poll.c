@@ -3,7 +3,9 @@
  * Check suite for the adaptive poll policy (lib/engine/pollpolicy.c): the window
  * starts at zero, grows on a hit and on a request that came within the cap,
  * halves on a miss down to zero, never exceeds the cap, and stays zero when
- * polling is off.  Time is passed in, so nothing here depends on timing.
+ * polling is off.  Time is passed in, so nothing here depends on timing;
+ * the spin loop (ioreqd_poll_spin) is checked by what it looks at and for at
+ * least how long, never for at most how long.
  */
 #include <check.h>
 #include <stdlib.h>
@@ -205,6 +207,47 @@ START_TEST(test_poll_alternating_hit_and_miss_stays_bounded)
 }
 END_TEST
 
+/* A look that finds work at its nth call (0: never). */
+struct looker {
+	unsigned calls, found_at;
+};
+
+static int count_looks(void *arg)
+{
+	struct looker *l = arg;
+
+	return ++l->calls == l->found_at;
+}
+
+START_TEST(test_poll_spin_stops_at_the_first_look_that_finds_work)
+{
+	struct looker l = {.found_at = 40};
+	uint64_t spun = ~0ull;
+
+	ck_assert_int_eq(ioreqd_poll_spin(10000000000ull, count_looks, &l, &spun), 1);
+	ck_assert_uint_eq(l.calls, 40);
+	ck_assert_uint_lt(spun, ~0ull);
+	l = (struct looker){.found_at = 1};
+	ck_assert_int_eq(ioreqd_poll_spin(0, count_looks, &l, &spun), 1);
+	ck_assert_uint_eq(l.calls, 1);
+}
+END_TEST
+
+START_TEST(test_poll_spin_with_nothing_to_find_runs_out_its_budget)
+{
+	struct looker l = {0};
+	uint64_t spun = 0;
+
+	ck_assert_int_eq(ioreqd_poll_spin(200 * US, count_looks, &l, &spun), 0);
+	ck_assert_uint_ge(spun, 200 * US);
+	ck_assert_uint_ge(l.calls, 16);
+	/* A zero budget gives up at its first look at the clock. */
+	l = (struct looker){0};
+	ck_assert_int_eq(ioreqd_poll_spin(0, count_looks, &l, &spun), 0);
+	ck_assert_uint_eq(l.calls, 16);
+}
+END_TEST
+
 static Suite *poll_suite(void)
 {
 	Suite *s = suite_create("poll");
@@ -221,6 +264,8 @@ static Suite *poll_suite(void)
 	tcase_add_test(tc, test_poll_learns_a_gap_longer_than_the_first_window);
 	tcase_add_test(tc, test_poll_miss_then_a_request_after_the_cap_keeps_the_halving);
 	tcase_add_test(tc, test_poll_alternating_hit_and_miss_stays_bounded);
+	tcase_add_test(tc, test_poll_spin_stops_at_the_first_look_that_finds_work);
+	tcase_add_test(tc, test_poll_spin_with_nothing_to_find_runs_out_its_budget);
 	suite_add_tcase(s, tc);
 	return s;
 }

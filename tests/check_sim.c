@@ -23,6 +23,7 @@
 
 #include "bus.h"
 #include "log.h"
+#include "pollpolicy.h"
 #include "sim-harness.h"
 
 static void setup_one(void)
@@ -806,7 +807,7 @@ START_TEST(test_sim_socket_path_stale_is_replaced_live_is_kept)
 }
 END_TEST
 
-/* --- The adaptive poll (backend poll()) ----------------------------------------- */
+/* --- One look (backend look()) ---------------------------------------------------- */
 
 struct poll_seen {
 	unsigned calls;
@@ -823,12 +824,17 @@ static void poll_event(void *arg, enum ioreqd_backend_event ev, unsigned vcpu)
 	ps->vcpu = vcpu;
 }
 
+static int look_once(void *arg)
+{
+	return BE->look(fx.be, poll_event, arg);
+}
+
 /*
- * A request found by a spin is reported once; its kick is consumed then if
- * the guest had made it (an ordinary VCPU event), or is still to come, and
- * then comes exactly once (VCPU_POLLED): never lost, never twice.
+ * A request a look finds is reported once, as taken without its notification
+ * (VCPU_POLLED); its kick is left to pending(), which then reads it exactly
+ * once: never lost, never twice.
  */
-START_TEST(test_sim_poll_finds_a_request_and_accounts_for_its_kick)
+START_TEST(test_sim_look_finds_a_request_and_leaves_its_kick)
 {
 	struct simh_gop g = {.kind = G_READ,
 	                     .vcpu = 0,
@@ -837,51 +843,46 @@ START_TEST(test_sim_poll_finds_a_request_and_accounts_for_its_kick)
 	                     .size = 4};
 	struct simh_events e = {0};
 	struct poll_seen ps = {0};
-	uint64_t spun = 0;
+	uint64_t spun;
 
 	simh_guest_start(&g);
-	ck_assert_int_eq(BE->poll(fx.be, 5000000000ull, &spun, poll_event, &ps), 1);
+	/* The guest thread publishes its request when it runs: spin until then. */
+	ck_assert_int_eq(ioreqd_poll_spin(5000000000ull, look_once, &ps, &spun), 1);
 	ck_assert_uint_eq(ps.calls, 1);
 	ck_assert_uint_eq(ps.vcpu, 0);
-	ck_assert(ps.ev == IOREQD_BE_EV_VCPU || ps.ev == IOREQD_BE_EV_VCPU_POLLED);
+	ck_assert_int_eq(ps.ev, IOREQD_BE_EV_VCPU_POLLED);
 	ck_assert_uint_eq(fx.sync->vcpu_ioreq[0].state, STATE_IOREQ_READY);
 	simh_complete(0, 0xfeedf00d);
 	simh_guest_join(&g);
 	ck_assert_int_eq(g.rc, 0);
 	ck_assert_uint_eq(g.val, 0xfeedf00d);
-	/* The guest kicked before it waited: whatever is left is there now. */
+	/* The guest kicked before it waited: the kick is there now, once. */
 	simh_pump(&e, 0);
-	ck_assert_uint_eq(e.vcpu_events, ps.ev == IOREQD_BE_EV_VCPU_POLLED ? 1 : 0);
+	ck_assert_uint_eq(e.vcpu_events, 1);
 	simh_pump(&e, 0);
-	ck_assert_uint_eq(e.vcpu_events, ps.ev == IOREQD_BE_EV_VCPU_POLLED ? 1 : 0);
+	ck_assert_uint_eq(e.vcpu_events, 1);
 }
 END_TEST
 
-START_TEST(test_sim_poll_of_an_idle_page_runs_out_its_budget)
+START_TEST(test_sim_look_at_an_idle_page_finds_nothing)
 {
 	struct poll_seen ps = {0};
-	uint64_t spun = 0;
 
-	ck_assert_int_eq(BE->poll(fx.be, 1000000, &spun, poll_event, &ps), 0);
-	ck_assert_uint_eq(ps.calls, 0);
-	ck_assert_uint_ge(spun, 1000000);
-	/* A zero budget returns at the first look at the clock. */
-	ck_assert_int_eq(BE->poll(fx.be, 0, &spun, poll_event, &ps), 0);
+	ck_assert_int_eq(BE->look(fx.be, poll_event, &ps), 0);
 	ck_assert_uint_eq(ps.calls, 0);
 }
 END_TEST
 
-START_TEST(test_sim_poll_sees_the_buffered_ring)
+START_TEST(test_sim_look_sees_the_buffered_ring)
 {
 	struct poll_seen ps = {0};
-	uint64_t spun = 0;
 	bool posted = false;
 
 	ck_assert_int_eq(ioreqd_simhv_buf_write(fx.hv, 0, IOREQD_SPACE_MMIO, LOW_BASE, 4,
 	                                        0x55, &posted),
 	                 0);
 	ck_assert(posted);
-	ck_assert_int_eq(BE->poll(fx.be, 5000000000ull, &spun, poll_event, &ps), 1);
+	ck_assert_int_eq(BE->look(fx.be, poll_event, &ps), 1);
 	ck_assert_uint_eq(ps.calls, 1);
 	ck_assert_int_eq(ps.ev, IOREQD_BE_EV_BUFFERED);
 }
@@ -915,8 +916,8 @@ static Suite *sim_suite(void)
 	tcase_add_test(tc, test_sim_raw_slot_write_reaches_the_daemon_verbatim);
 	tcase_add_test(tc, test_sim_irq_msi_keys_and_registers_reach_the_domain);
 	tcase_add_test(tc, test_sim_server_for_another_domain_is_refused);
-	tcase_add_test(tc, test_sim_poll_finds_a_request_and_accounts_for_its_kick);
-	tcase_add_test(tc, test_sim_poll_of_an_idle_page_runs_out_its_budget);
+	tcase_add_test(tc, test_sim_look_finds_a_request_and_leaves_its_kick);
+	tcase_add_test(tc, test_sim_look_at_an_idle_page_finds_nothing);
 	suite_add_tcase(s, tc);
 
 	tcase_add_checked_fixture(tb, setup_buffered, simh_close);
@@ -926,7 +927,7 @@ static Suite *sim_suite(void)
 	tcase_add_test(tb, test_sim_ring_canonicalisation_keeps_read_pointer_mod_511);
 	tcase_add_test(tb, test_sim_full_ring_falls_back_to_the_slot);
 	tcase_add_test(tb, test_sim_timeoffset_is_posted_and_invalidate_is_synchronous);
-	tcase_add_test(tb, test_sim_poll_sees_the_buffered_ring);
+	tcase_add_test(tb, test_sim_look_sees_the_buffered_ring);
 	suite_add_tcase(s, tb);
 
 	tcase_add_test(tn, test_sim_layouts_are_xens);

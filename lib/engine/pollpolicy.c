@@ -5,6 +5,7 @@
  * Every decision is counted so that the statistics show what it cost.
  */
 #include "pollpolicy.h"
+#include "log.h"
 
 void ioreqd_poll_init(struct ioreqd_poll *p, unsigned cap_us)
 {
@@ -78,4 +79,22 @@ void ioreqd_poll_woken(struct ioreqd_poll *p, uint64_t idle_ns)
 	if (missed > p->window_ns)
 		p->window_ns = missed;
 	grow(p);
+}
+
+int ioreqd_poll_spin(uint64_t budget_ns, int (*look)(void *arg), void *arg,
+                     uint64_t *spun_ns)
+{
+	uint64_t t0 = ioreqd_now_ns(), now = t0;
+
+	for (unsigned round = 1;; round++) {
+		if (look(arg) > 0) {
+			*spun_ns = ioreqd_now_ns() - t0;
+			return 1;
+		}
+		ioreqd_cpu_relax();
+		if ((round & 15) == 0 && (now = ioreqd_now_ns()) - t0 >= budget_ns)
+			break;
+	}
+	*spun_ns = now - t0;
+	return 0;
 }

@@ -60,6 +60,18 @@ void ioreqd_poll_miss(struct ioreqd_poll *p, uint64_t spun_ns);
  */
 void ioreqd_poll_woken(struct ioreqd_poll *p, uint64_t idle_ns);
 
+/**
+ * Spin for at most @p budget_ns: call @p look until it reports work (returns
+ * > 0), relaxing the CPU between looks and reading the clock every 16th (a
+ * clock read costs more than a look).  This is the only spin loop: the
+ * backends provide one look (backend.h: look), the loop's first look after a
+ * wake-up is a single call of it.
+ * @param spun_ns receives how long it spun.
+ * @return 1 if a look found work, 0 if the budget ran out.
+ */
+int ioreqd_poll_spin(uint64_t budget_ns, int (*look)(void *arg), void *arg,
+                     uint64_t *spun_ns);
+
 /** Tell the CPU we are spinning: it may save power and yield to a sibling thread. */
 static inline void ioreqd_cpu_relax(void)
 {
